@@ -1,0 +1,174 @@
+"""Every error the library raises.
+
+One base class, :class:`LoyaltyError`; each subclass carries the ids, amounts
+and values it is about, so a caller can act on it without parsing a message::
+
+    LoyaltyError
+    ├── ConfigurationError         every problem of a program configuration, each with its path
+    ├── InvalidInput               bad input at a boundary; names the field and the value
+    │   ├── InvalidMoney           a float, a non-number, or more decimals than the currency has
+    │   ├── UnknownCurrency        not an ISO 4217 code
+    │   ├── NaiveDatetime          a datetime without a timezone
+    │   ├── InvalidPoints          points that are not a positive integer
+    │   └── InvalidDuration        not a duration such as '30 days' or '6 months'
+    ├── CurrencyMismatch           arithmetic or an operation across two currencies
+    ├── OutOfOrder                 an operation dated before the last entry of the journal
+    ├── InsufficientPoints         a redemption or debit beyond the available balance
+    ├── IdempotencyConflict        a key reused with different content
+    ├── UnknownEntry               an entry id that is not an earn of this account
+    ├── ReversalExceedsEarn        a reversal or refund beyond what the earn gave
+    └── CorruptJournal             a journal that cannot be replayed (found by verify/replay)
+
+A rejected operation writes nothing: the ledger raises before it appends, or
+rolls back what it had appended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+class LoyaltyError(Exception):
+    """Base of every error raised by :mod:`loyalty`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem of a configuration: where it is, what is wrong, and the value found."""
+
+    path: str
+    message: str
+    value: Any = None
+
+    def __str__(self) -> str:
+        where = self.path or "(program)"
+        return f"{where}: {self.message}"
+
+
+class ConfigurationError(LoyaltyError):
+    """A program configuration is invalid; :attr:`problems` lists every problem at once."""
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        head = f"invalid program configuration{f' in {source}' if source else ''}"
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(f"{head} ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class InvalidInput(LoyaltyError, ValueError):
+    """Bad input at a boundary. :attr:`field` names the input, :attr:`value` is what was given."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field}: {value!r} {reason}")
+
+
+class InvalidMoney(InvalidInput):
+    """An amount of money that cannot be represented exactly (a float, too many decimals...)."""
+
+
+class UnknownCurrency(InvalidInput):
+    """A currency code that is not an active ISO 4217 code."""
+
+
+class NaiveDatetime(InvalidInput):
+    """A datetime without a timezone; every datetime the library takes must be aware."""
+
+    def __init__(self, field: str, value: datetime) -> None:
+        super().__init__(field, value, "is a naive datetime; pass a timezone-aware one")
+
+
+class InvalidPoints(InvalidInput):
+    """Points that are not a positive whole number."""
+
+
+class InvalidDuration(InvalidInput):
+    """A duration that is not of the form '30 days', '6 months', '1 year 6 months' or 'P1Y'."""
+
+
+class CurrencyMismatch(LoyaltyError):
+    """Two amounts, or an amount and a program, are in different currencies."""
+
+    def __init__(self, expected: str, got: str, context: str = "") -> None:
+        self.expected = expected
+        self.got = got
+        self.context = context
+        where = f" in {context}" if context else ""
+        super().__init__(f"currency mismatch{where}: expected {expected}, got {got}")
+
+
+class OutOfOrder(LoyaltyError):
+    """An operation is dated before the last entry of the member's journal."""
+
+    def __init__(self, member_id: str, at: datetime, last_at: datetime) -> None:
+        self.member_id = member_id
+        self.at = at
+        self.last_at = last_at
+        super().__init__(
+            f"member {member_id!r}: operation at {at.isoformat()} is before the last entry "
+            f"at {last_at.isoformat()}; the journal only moves forward in time"
+        )
+
+
+class InsufficientPoints(LoyaltyError):
+    """A member tried to use more points than are available."""
+
+    def __init__(self, member_id: str, requested: int, available: int) -> None:
+        self.member_id = member_id
+        self.requested = requested
+        self.available = available
+        super().__init__(
+            f"member {member_id!r} has {available} points available, {requested} requested"
+        )
+
+
+class IdempotencyConflict(LoyaltyError):
+    """An idempotency key was reused for an operation with different content."""
+
+    def __init__(self, member_id: str, key: str, operation: str) -> None:
+        self.member_id = member_id
+        self.key = key
+        self.operation = operation
+        super().__init__(
+            f"member {member_id!r}: idempotency key {key!r} was already used for a different "
+            f"request; this {operation} was not applied"
+        )
+
+
+class UnknownEntry(LoyaltyError):
+    """An entry id that is not an earn (lot) of this member's journal."""
+
+    def __init__(self, member_id: str, entry_id: str) -> None:
+        self.member_id = member_id
+        self.entry_id = entry_id
+        super().__init__(f"member {member_id!r} has no earn entry {entry_id!r}")
+
+
+class ReversalExceedsEarn(LoyaltyError):
+    """A reversal asks for more points, or a refund for more money, than the earn had left."""
+
+    def __init__(self, member_id: str, entry_id: str, requested: object, remaining: object) -> None:
+        self.member_id = member_id
+        self.entry_id = entry_id
+        self.requested = requested
+        self.remaining = remaining
+        super().__init__(
+            f"member {member_id!r}: cannot reverse {requested} of earn {entry_id!r}, "
+            f"only {remaining} left to reverse"
+        )
+
+
+class CorruptJournal(LoyaltyError):
+    """A journal entry that cannot be applied: out of sequence, or using points a lot lacks."""
+
+    def __init__(self, member_id: str, seq: int, reason: str) -> None:
+        self.member_id = member_id
+        self.seq = seq
+        self.reason = reason
+        super().__init__(f"member {member_id!r}, entry {seq}: {reason}")

@@ -1,0 +1,38 @@
+"""The points ledger: append-only journals, lots, pending points, expiry and reversals."""
+
+from loyalty.ledger.account import Account, Balance, ExpiringPoints, Snapshot, replay
+from loyalty.ledger.entries import Adjust, Allocation, Earn, Entry, EntryKind, Expire, Redeem, Reverse
+from loyalty.ledger.lots import Lot, LotStatus
+from loyalty.ledger.operations import adjust, advance, earn, expiry_for, open_account, redeem, reverse
+from loyalty.ledger.statement import Statement, StatementLine, statement
+from loyalty.ledger.verify import Discrepancy, verify
+
+__all__ = [
+    "Account",
+    "Adjust",
+    "Allocation",
+    "Balance",
+    "Discrepancy",
+    "Earn",
+    "Entry",
+    "EntryKind",
+    "ExpiringPoints",
+    "Expire",
+    "Lot",
+    "LotStatus",
+    "Redeem",
+    "Reverse",
+    "Snapshot",
+    "Statement",
+    "StatementLine",
+    "adjust",
+    "advance",
+    "earn",
+    "expiry_for",
+    "open_account",
+    "redeem",
+    "replay",
+    "reverse",
+    "statement",
+    "verify",
+]

@@ -1,0 +1,518 @@
+"""A member's account: the append-only journal and the state derived from it.
+
+The state (balance, lots, idempotency keys) is kept incrementally: applying an
+entry costs O(log lots), independent of how long the journal is. Three heaps
+order the open lots — by activation time, by expiry time and by spend order —
+and are cleaned lazily. The same :meth:`Account._apply` serves live operations
+and :func:`replay`, so replaying a journal rebuilds exactly the same state.
+
+Time moves through :meth:`Account.advance`: pending lots whose return window
+has passed become available (settling any debt first), and due lots expire
+with an :class:`~loyalty.ledger.entries.Expire` entry. Every operation advances
+to its ``at`` before it applies; queries can be asked as of any time.
+
+Writes run in a transaction that rolls back on error, so a rejected operation
+leaves the journal and the state exactly as they were.
+
+An account is not thread-safe; the service layer serialises writes per member.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from loyalty.dates import Duration, require_aware
+from loyalty.errors import CorruptJournal, IdempotencyConflict, UnknownEntry
+from loyalty.ledger.entries import (
+    Adjust,
+    Allocation,
+    Earn,
+    Entry,
+    EntryKind,
+    Expire,
+    Redeem,
+    Reverse,
+)
+from loyalty.ledger.lots import Lot
+from loyalty.money import Money
+from loyalty.program.model import Program
+from loyalty.program.policies import InactivityExpiry
+
+__all__ = ["Account", "Balance", "ExpiringPoints", "KeyRecord", "Snapshot", "replay"]
+
+_Item = TypeVar("_Item", bound=tuple[Any, ...])
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """A member's points. ``net = pending + available - debt`` and, always,
+    ``earned - redeemed - expired - reversed + adjusted == net``.
+
+    ``written_off`` counts points a reversal could not recover under the
+    write-off clawback policy; it is not part of the equation.
+    """
+
+    pending: int = 0
+    available: int = 0
+    debt: int = 0
+    earned: int = 0
+    redeemed: int = 0
+    expired: int = 0
+    reversed: int = 0
+    adjusted: int = 0
+    written_off: int = 0
+
+    @property
+    def net(self) -> int:
+        return self.pending + self.available - self.debt
+
+    @property
+    def flows(self) -> int:
+        """The left side of the balance equation; equals :attr:`net` in a sound account."""
+        return self.earned - self.redeemed - self.expired - self.reversed + self.adjusted
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """What an idempotency key was used for: the request's fingerprint and the entry written."""
+
+    fingerprint: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringPoints:
+    """Points of one lot that will expire at ``expires_at`` unless used."""
+
+    lot_id: str
+    points: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """All derived state of an account, comparable with ``==`` (see :func:`~loyalty.verify`)."""
+
+    balance: Balance
+    lots: tuple[Lot, ...]
+    keys: tuple[tuple[str, KeyRecord], ...]
+    last_at: datetime | None
+    last_activity_at: datetime | None
+    inactivity_deadline: datetime | None
+
+
+@dataclass(slots=True)
+class _Undo:
+    balance: Balance
+    journal_length: int
+    times: tuple[datetime | None, datetime | None, datetime | None]
+    lots: list[tuple[str, Lot | None]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+
+class Account:
+    """One member's journal and derived state in one program.
+
+    Open one with :func:`~loyalty.open_account`; change it only through the
+    ledger operations (:func:`~loyalty.earn`, :func:`~loyalty.redeem`, ...).
+    """
+
+    def __init__(self, program: Program, member_id: str) -> None:
+        self.program = program
+        self.member_id = member_id
+        self._journal: list[Entry] = []
+        self._lots: dict[str, Lot] = {}
+        self._balance = Balance()
+        self._keys: dict[str, KeyRecord] = {}
+        self._last_at: datetime | None = None
+        self._last_activity_at: datetime | None = None
+        self._inactivity_deadline: datetime | None = None
+        self._activation: list[tuple[datetime, int, str]] = []
+        self._expiry: list[tuple[datetime, int, str]] = []
+        self._spendable: list[tuple[datetime, datetime, int, str]] = []
+        self._undo: _Undo | None = None
+        self._inactivity: Duration | None = (
+            program.expiry.after if isinstance(program.expiry, InactivityExpiry) else None
+        )
+
+    # ------------------------------------------------------------------ queries
+
+    @property
+    def journal(self) -> tuple[Entry, ...]:
+        """Every entry, in order."""
+        return tuple(self._journal)
+
+    @property
+    def last_at(self) -> datetime | None:
+        """The time of the last entry, or ``None`` for an empty journal."""
+        return self._last_at
+
+    @property
+    def next_seq(self) -> int:
+        return len(self._journal) + 1
+
+    def balance(self, at: datetime | None = None) -> Balance:
+        """The balance now (after the last entry), or as of ``at``."""
+        if at is None:
+            return self._balance
+        with self._as_of(at) as view:
+            return view._balance
+
+    def lots(self, at: datetime | None = None) -> tuple[Lot, ...]:
+        """The open lots (pending or available), in the order they would be spent."""
+        if at is None:
+            return tuple(sorted((lot for lot in self._lots.values() if lot.is_open),
+                                key=lambda lot: (not lot.activated, lot.spend_order)))
+        with self._as_of(at) as view:
+            return view.lots()
+
+    def lot(self, lot_id: str) -> Lot:
+        """The lot created by entry ``lot_id`` (open or closed)."""
+        try:
+            return self._lots[lot_id]
+        except KeyError:
+            raise UnknownEntry(self.member_id, lot_id) from None
+
+    def entry(self, entry_id: str) -> Entry:
+        """The entry with id ``entry_id``."""
+        prefix, _, number = entry_id.rpartition(":")
+        if prefix == self.member_id and number.isdigit() and 0 < int(number) <= len(self._journal):
+            return self._journal[int(number) - 1]
+        raise UnknownEntry(self.member_id, entry_id)
+
+    def entries_for(self, source: str) -> tuple[Entry, ...]:
+        """Entries whose ``source`` is ``source`` (e.g. everything about one order)."""
+        return tuple(entry for entry in self._journal if entry.source == source)
+
+    def expiring(self, at: datetime, within: Duration | timedelta) -> tuple[ExpiringPoints, ...]:
+        """Points that will expire after ``at`` and no later than ``at + within``, soonest first.
+
+        Counts the lots as of ``at`` (after activating and expiring what is due);
+        under inactivity expiry, every open lot expires at the inactivity deadline.
+        """
+        with self._as_of(at) as view:
+            start = view._last_at_or(at)
+            horizon = (
+                within.after(start, self.program.tz) if isinstance(within, Duration) else start + within
+            )
+            deadline = view._inactivity_deadline
+            found = [
+                ExpiringPoints(lot.id, lot.remaining, when)
+                for lot in view._lots.values()
+                if lot.is_open
+                and (when := lot.expires_at or deadline) is not None
+                and when <= horizon
+            ]
+        return tuple(sorted(found, key=lambda item: (item.expires_at, item.lot_id)))
+
+    def snapshot(self) -> Snapshot:
+        """All derived state, for comparison with a replay (see :func:`~loyalty.verify`)."""
+        return Snapshot(
+            balance=self._balance,
+            lots=tuple(sorted(self._lots.values(), key=lambda lot: lot.seq)),
+            keys=tuple(sorted(self._keys.items())),
+            last_at=self._last_at,
+            last_activity_at=self._last_activity_at,
+            inactivity_deadline=self._inactivity_deadline,
+        )
+
+    # ---------------------------------------------------------- time and views
+
+    def _last_at_or(self, at: datetime) -> datetime:
+        return at if self._last_at is None or at > self._last_at else self._last_at
+
+    @contextmanager
+    def _as_of(self, at: datetime) -> Iterator[Account]:
+        """This account as it stands at ``at``: projected forward, or replayed up to it."""
+        instant = require_aware(at, "at")
+        if self._last_at is not None and instant < self._last_at:
+            past = replay(self.program, self.member_id,
+                          (entry for entry in self._journal if entry.at <= instant))
+            past.advance(instant)
+            yield past
+            return
+        with self._transaction(commit=False):
+            self.advance(instant)
+            yield self
+
+    def advance(self, at: datetime) -> tuple[Expire, ...]:
+        """Activate pending lots and expire lots due by ``at`` (UTC); return the expiries.
+
+        Call through :func:`loyalty.advance`, which validates ``at`` and runs in a
+        transaction.
+        """
+        written: list[Expire] = []
+        while True:
+            activation = self._peek(self._activation, self._awaits_activation)
+            expiry = self._peek(self._expiry, _is_open)
+            deadline = self._inactivity_deadline if self._balance.pending + self._balance.available else None
+            times = [item[0] for item in (activation, expiry) if item is not None]
+            if deadline is not None:
+                times.append(deadline)
+            if not times or min(times) > at:
+                return tuple(written)
+            if activation is not None and activation[0] == min(times):
+                heapq.heappop(self._activation)
+                self._activate(self._lots[activation[2]])
+            elif deadline is not None and deadline == min(times):
+                written.append(self._expire(deadline, self._open_lots(), _inactive_reason(self)))
+            elif expiry is not None:
+                heapq.heappop(self._expiry)
+                lot = self._lots[expiry[2]]
+                written.append(self._expire(expiry[0], [lot], _lot_reason(self, lot)))
+
+    def _expire(self, at: datetime, lots: Sequence[Lot], reason: str) -> Expire:
+        allocation = tuple(Allocation(lot.id, lot.remaining) for lot in lots)
+        entry = Expire(
+            id=f"{self.member_id}:{self.next_seq}", seq=self.next_seq, member_id=self.member_id,
+            at=at, points=-sum(part.points for part in allocation), reason=reason,
+            allocation=allocation,
+        )
+        self._apply(entry)
+        return entry
+
+    def _open_lots(self) -> list[Lot]:
+        return [lot for lot in self._lots.values() if lot.is_open]
+
+    def _activate_due(self, at: datetime) -> None:
+        while (top := self._peek(self._activation, self._awaits_activation)) and top[0] <= at:
+            heapq.heappop(self._activation)
+            self._activate(self._lots[top[2]])
+
+    def _awaits_activation(self, lot: Lot) -> bool:
+        return lot.is_open and not lot.activated
+
+    def _spendable_lot(self, lot: Lot) -> bool:
+        return lot.is_open and lot.activated
+
+    def _peek(self, heap: list[_Item], valid: Callable[[Lot], bool]) -> _Item | None:
+        """The first item of ``heap`` whose lot passes ``valid``; stale items are dropped."""
+        while heap:
+            item = heap[0]
+            lot = self._lots.get(item[-1])
+            if lot is not None and valid(lot):
+                return item
+            heapq.heappop(heap)
+        return None
+
+    # ---------------------------------------------------------------- spending
+
+    def plan_spend(self, points: int, exclude: str | None = None) -> tuple[Allocation, ...]:
+        """Allocate up to ``points`` over available lots in spend order, without changing them."""
+        taken: list[tuple[datetime, datetime, int, str]] = []
+        allocation: list[Allocation] = []
+        left = points
+        while left > 0 and (item := self._peek(self._spendable, self._spendable_lot)):
+            taken.append(heapq.heappop(self._spendable))
+            if item[3] == exclude:
+                continue
+            part = min(left, self._lots[item[3]].remaining)
+            allocation.append(Allocation(item[3], part))
+            left -= part
+        for item in taken:
+            heapq.heappush(self._spendable, item)
+        return tuple(allocation)
+
+    # --------------------------------------------------------- applying entries
+
+    def _apply(self, entry: Entry) -> None:
+        """Apply one entry to the state and append it. Shared by operations and replay."""
+        self._check_sequence(entry)
+        self._activate_due(entry.at)
+        if isinstance(entry, Earn):
+            self._credit(entry, entry.available_at, entry.expires_at, entry.basis)
+            self._balance = replace(self._balance, earned=self._balance.earned + entry.points)
+            self._active(entry.at)
+        elif isinstance(entry, Redeem):
+            self._consume(entry, entry.allocation)
+            self._balance = replace(self._balance, redeemed=self._balance.redeemed - entry.points)
+            self._active(entry.at)
+        elif isinstance(entry, Expire):
+            self._consume(entry, entry.allocation, expired=True)
+            self._balance = replace(self._balance, expired=self._balance.expired - entry.points)
+        elif isinstance(entry, Reverse):
+            self._reverse(entry)
+        elif isinstance(entry, Adjust):
+            if entry.points > 0:
+                self._credit(entry, entry.available_at or entry.at, entry.expires_at, None)
+            else:
+                self._consume(entry, entry.allocation)
+            self._balance = replace(self._balance, adjusted=self._balance.adjusted + entry.points)
+        else:
+            raise CorruptJournal(self.member_id, entry.seq, f"unknown entry type {type(entry)}")
+        self._journal.append(entry)
+        self._last_at = entry.at
+        if entry.key is not None and entry.fingerprint is not None:
+            self._remember(entry.key, KeyRecord(entry.fingerprint, entry.seq))
+
+    def _check_sequence(self, entry: Entry) -> None:
+        if entry.seq != self.next_seq or entry.member_id != self.member_id:
+            raise CorruptJournal(self.member_id, entry.seq,
+                                 f"expected entry {self.next_seq} of member {self.member_id!r}")
+        if self._last_at is not None and entry.at < self._last_at:
+            raise CorruptJournal(self.member_id, entry.seq, "dated before the previous entry")
+
+    def _reverse(self, entry: Reverse) -> None:
+        earn = self._lots.get(entry.earn_id)
+        if earn is None or earn.origin is not EntryKind.EARN:
+            raise CorruptJournal(self.member_id, entry.seq, f"reverses unknown earn {entry.earn_id}")
+        self._consume(entry, entry.allocation)
+        earn = self._lots[entry.earn_id]
+        refunded = earn.refunded
+        if entry.refund is not None:
+            refunded = entry.refund if refunded is None else refunded + entry.refund
+        self._set_lot(replace(earn, reversed=earn.reversed + entry.requested,
+                              forgiven=earn.forgiven + entry.forgiven, refunded=refunded))
+        balance = self._balance
+        self._balance = replace(balance, debt=balance.debt + entry.debt,
+                       reversed=balance.reversed - entry.points,
+                       written_off=balance.written_off + entry.written_off)
+
+    def _credit(self, entry: Entry, available_at: datetime, expires_at: datetime | None,
+                basis: Money | None) -> None:
+        lot = Lot(id=entry.id, seq=entry.seq, origin=entry.kind, points=entry.points,
+                  remaining=entry.points, earned_at=entry.at, available_at=available_at,
+                  expires_at=expires_at, activated=False, source=entry.source, basis=basis)
+        self._set_lot(lot)
+        if not lot.is_open:
+            return
+        self._balance = replace(self._balance, pending=self._balance.pending + lot.points)
+        if expires_at is not None:
+            heapq.heappush(self._expiry, (expires_at, lot.seq, lot.id))
+        if available_at <= entry.at:
+            self._activate(lot)
+        else:
+            heapq.heappush(self._activation, (available_at, lot.seq, lot.id))
+
+    def _activate(self, lot: Lot) -> None:
+        """Make a pending lot available, settling any debt from it first."""
+        settled = min(self._balance.debt, lot.remaining)
+        balance = self._balance
+        self._balance = replace(balance, pending=balance.pending - lot.remaining,
+                                available=balance.available + lot.remaining - settled,
+                                debt=balance.debt - settled)
+        lot = replace(lot, activated=True, remaining=lot.remaining - settled)
+        self._set_lot(lot)
+        if lot.is_open:
+            heapq.heappush(self._spendable, (*lot.spend_order, lot.id))
+
+    def _consume(self, entry: Entry, allocation: Iterable[Allocation], expired: bool = False) -> None:
+        pending = available = 0
+        for part in allocation:
+            lot = self._lots.get(part.lot_id)
+            if lot is None or part.points <= 0 or part.points > lot.remaining:
+                raise CorruptJournal(self.member_id, entry.seq,
+                                     f"takes {part.points} points from lot {part.lot_id}, "
+                                     f"which has {lot.remaining if lot else 'no'} points left")
+            if lot.activated:
+                available += part.points
+            else:
+                pending += part.points
+            self._set_lot(replace(lot, remaining=lot.remaining - part.points,
+                                  expired=lot.expired + (part.points if expired else 0)))
+        balance = self._balance
+        self._balance = replace(balance, pending=balance.pending - pending,
+                                available=balance.available - available)
+
+    def _active(self, at: datetime) -> None:
+        self._last_activity_at = at
+        if self._inactivity is not None:
+            self._inactivity_deadline = self._inactivity.after(at, self.program.tz)
+
+    # ------------------------------------------------------ idempotency and undo
+
+    def replayed(self, key: str, fingerprint: str, operation: str) -> Entry | None:
+        """The entry an earlier request with ``key`` wrote, or ``None`` for a new key.
+
+        Raises :class:`IdempotencyConflict` if the key was used for different content.
+        """
+        record = self._keys.get(key)
+        if record is None:
+            return None
+        if record.fingerprint != fingerprint:
+            raise IdempotencyConflict(self.member_id, key, operation)
+        return self._journal[record.seq - 1]
+
+    def _remember(self, key: str, record: KeyRecord) -> None:
+        if self._undo is not None:
+            self._undo.keys.append(key)
+        self._keys[key] = record
+
+    def _set_lot(self, lot: Lot) -> None:
+        if self._undo is not None:
+            self._undo.lots.append((lot.id, self._lots.get(lot.id)))
+        self._lots[lot.id] = lot
+
+    @contextmanager
+    def _transaction(self, commit: bool = True) -> Iterator[None]:
+        """Changes inside are kept only if the block succeeds and ``commit`` is true."""
+        if self._undo is not None:
+            raise RuntimeError("ledger transactions do not nest")
+        undo = _Undo(self._balance, len(self._journal),
+                     (self._last_at, self._last_activity_at, self._inactivity_deadline))
+        self._undo = undo
+        try:
+            yield
+        except BaseException:
+            self._rollback(undo)
+            raise
+        else:
+            if not commit:
+                self._rollback(undo)
+        finally:
+            self._undo = None
+
+    def _rollback(self, undo: _Undo) -> None:
+        self._balance = undo.balance
+        del self._journal[undo.journal_length:]
+        self._last_at, self._last_activity_at, self._inactivity_deadline = undo.times
+        for key in undo.keys:
+            del self._keys[key]
+        for lot_id, previous in reversed(undo.lots):
+            if previous is None:
+                del self._lots[lot_id]
+            else:
+                self._lots[lot_id] = previous
+        if undo.lots:
+            self._rebuild_heaps()
+
+    def _rebuild_heaps(self) -> None:
+        open_lots = self._open_lots()
+        self._activation = [(lot.available_at, lot.seq, lot.id) for lot in open_lots
+                            if not lot.activated]
+        self._expiry = [(lot.expires_at, lot.seq, lot.id) for lot in open_lots
+                        if lot.expires_at is not None]
+        self._spendable = [(*lot.spend_order, lot.id) for lot in open_lots if lot.activated]
+        for heap in (self._activation, self._expiry, self._spendable):
+            heapq.heapify(heap)
+
+
+def _is_open(lot: Lot) -> bool:
+    return lot.is_open
+
+
+def _local_date(account: Account, instant: datetime) -> str:
+    return instant.astimezone(account.program.tz).date().isoformat()
+
+
+def _lot_reason(account: Account, lot: Lot) -> str:
+    origin = f" ({lot.source})" if lot.source else ""
+    return f"expired: lot from {_local_date(account, lot.earned_at)}{origin}"
+
+
+def _inactive_reason(account: Account) -> str:
+    since = account._last_activity_at
+    return f"expired: no activity since {_local_date(account, since)}" if since else "expired"
+
+
+def replay(program: Program, member_id: str, entries: Iterable[Entry]) -> Account:
+    """Rebuild an account from its journal; raises :class:`CorruptJournal` if it cannot apply."""
+    account = Account(program, member_id)
+    for entry in entries:
+        account._apply(entry)
+    return account

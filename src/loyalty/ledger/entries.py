@@ -1,0 +1,134 @@
+"""Journal entries: immutable facts about one member's points.
+
+Every entry has an id, its position ``seq`` in the member's journal, the instant
+``at`` (UTC), its signed effect on the member's net balance ``points``, a human
+``reason``, the ``source`` it came from (an order or event id) and the
+idempotency ``key`` and request ``fingerprint`` of the operation that wrote it
+(``None`` for entries the ledger writes by itself, such as expiries).
+
+Entries that take points from lots carry their :class:`Allocation` per lot, so
+the journal alone says which points were used, and replaying it rebuilds the
+same lots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from loyalty.money import Money
+
+__all__ = [
+    "Adjust",
+    "Allocation",
+    "Earn",
+    "Entry",
+    "EntryKind",
+    "Expire",
+    "Redeem",
+    "Reverse",
+]
+
+
+class EntryKind(StrEnum):
+    EARN = "earn"
+    REDEEM = "redeem"
+    EXPIRE = "expire"
+    REVERSE = "reverse"
+    ADJUST = "adjust"
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """Points taken from one lot (a lot is identified by the id of the entry that created it)."""
+
+    lot_id: str
+    points: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """Fields every entry has. ``points`` is the signed effect on the net balance."""
+
+    kind: ClassVar[EntryKind]
+
+    id: str
+    seq: int
+    member_id: str
+    at: datetime
+    points: int
+    reason: str
+    source: str | None = None
+    key: str | None = None
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Credit(Entry):
+    """An entry that creates a lot of ``points``."""
+
+    available_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Earn(_Credit):
+    """Points earned; creates a lot, pending until ``available_at``.
+
+    ``basis`` is the amount the points were computed from, if any, so that a
+    refund of part of it reverses a proportional share.
+    """
+
+    kind: ClassVar[EntryKind] = EntryKind.EARN
+    basis: Money | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Redeem(Entry):
+    """Points spent; ``allocation`` lists the lots used, soonest expiry first, then oldest."""
+
+    kind: ClassVar[EntryKind] = EntryKind.REDEEM
+    allocation: tuple[Allocation, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Expire(Entry):
+    """Points that expired: one lot (fixed expiry), or every open lot (inactivity)."""
+
+    kind: ClassVar[EntryKind] = EntryKind.EXPIRE
+    allocation: tuple[Allocation, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reverse(Entry):
+    """A full or partial reversal of an earn (a refund, a cancelled order).
+
+    Of the ``requested`` points: those still in the earn's own lot are taken from
+    it; those that already expired are not taken again (``forgiven``); those
+    already spent are taken from other available points (all in ``allocation``),
+    and what is still missing becomes ``debt`` or is ``written_off``, per the
+    program's clawback policy. ``points`` is minus what was actually taken back
+    (allocation plus debt).
+    """
+
+    kind: ClassVar[EntryKind] = EntryKind.REVERSE
+    earn_id: str
+    requested: int
+    allocation: tuple[Allocation, ...]
+    debt: int = 0
+    written_off: int = 0
+    forgiven: int = 0
+    refund: Money | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Adjust(Entry):
+    """A manual correction by ``actor``. A credit creates an available lot; a debit uses lots."""
+
+    kind: ClassVar[EntryKind] = EntryKind.ADJUST
+    actor: str
+    allocation: tuple[Allocation, ...] = ()
+    available_at: datetime | None = None
+    expires_at: datetime | None = None

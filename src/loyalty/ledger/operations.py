@@ -1,0 +1,344 @@
+"""The ledger's operations: earn, redeem, reverse, adjust and advance.
+
+Each operation, in this order:
+
+1. validates its input (a typed error naming the field and the value);
+2. looks up its idempotency ``key``: the same key with the same content returns
+   the entry written the first time and writes nothing; the same key with other
+   content raises :class:`~loyalty.errors.IdempotencyConflict`. ``at`` is not
+   part of the content, so a webhook retried later is still the same request;
+3. refuses an ``at`` earlier than the journal's last entry
+   (:class:`~loyalty.errors.OutOfOrder`);
+4. in one transaction, advances the account to ``at`` (activating and expiring
+   what is due), checks what depends on the state, and appends its entry. Any
+   error rolls the whole transaction back: a rejected operation writes nothing.
+
+Idempotency keys are scoped to the member's account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from loyalty.dates import end_of, require_aware
+from loyalty.errors import (
+    CurrencyMismatch,
+    InsufficientPoints,
+    InvalidInput,
+    InvalidMoney,
+    InvalidPoints,
+    OutOfOrder,
+    ReversalExceedsEarn,
+    UnknownEntry,
+)
+from loyalty.ledger.account import Account
+from loyalty.ledger.entries import Adjust, Allocation, Earn, Entry, EntryKind, Expire, Redeem, Reverse
+from loyalty.money import Money, to_points
+from loyalty.program.model import Program
+from loyalty.program.policies import Clawback, FixedExpiry
+
+__all__ = ["adjust", "advance", "earn", "expiry_for", "open_account", "redeem", "reverse"]
+
+_E = TypeVar("_E", bound=Entry)
+
+
+def open_account(program: Program, member_id: str) -> Account:
+    """A new, empty account for ``member_id`` in ``program``."""
+    _text(member_id, "member_id", required=True)
+    return Account(program, member_id)
+
+
+def earn(
+    account: Account,
+    *,
+    points: int | None = None,
+    amount: Money | None = None,
+    at: datetime,
+    key: str,
+    source: str | None = None,
+    reason: str | None = None,
+) -> Earn:
+    """Credit points, given directly or as ``amount`` converted at the program's earn rate.
+
+    The new lot is pending until the program's pending period has passed and
+    expires per its expiry policy. An ``amount`` is remembered as the lot's
+    basis, so a partial refund reverses a proportional share.
+    """
+    program = account.program
+    if (points is None) == (amount is None):
+        raise InvalidInput("points", points, "give exactly one of points or amount")
+    if points is not None:
+        _positive_points(points, "points")
+    if amount is not None:
+        _amount(amount, program.currency, "amount")
+    request = _Request.begin(account, "earn", at, key, points=points, amount=amount,
+                             source=source, reason=reason)
+    if request.original is not None:
+        return _same(request.original, Earn)
+    with account._transaction():
+        account.advance(request.at)
+        earned = (
+            to_points(amount, program.earning.rate, program.rounding)
+            if amount is not None
+            else points or 0
+        )
+        if reason is None:
+            reason = f"earned on order {source}" if amount is not None and source else "earned"
+        entry = Earn(
+            **request.fields(account, earned, reason, source),
+            available_at=program.pending.period.after(request.at, program.tz),
+            expires_at=expiry_for(program, request.at),
+            basis=amount,
+        )
+        account._apply(entry)
+    return entry
+
+
+def redeem(
+    account: Account,
+    points: int,
+    *,
+    at: datetime,
+    key: str,
+    source: str | None = None,
+    reason: str | None = None,
+) -> Redeem:
+    """Spend available points: soonest-expiring lots first, then the oldest, lots without expiry last.
+
+    Raises :class:`~loyalty.errors.InsufficientPoints` if fewer are available.
+    """
+    _positive_points(points, "points")
+    request = _Request.begin(account, "redeem", at, key, points=points, source=source, reason=reason)
+    if request.original is not None:
+        return _same(request.original, Redeem)
+    with account._transaction():
+        allocation = _spend(account, points, request.at)
+        default = f"redeemed on order {source}" if source else "redeemed"
+        entry = Redeem(**request.fields(account, -points, reason or default, source),
+                       allocation=allocation)
+        account._apply(entry)
+    return entry
+
+
+def reverse(
+    account: Account,
+    earn_id: str,
+    *,
+    points: int | None = None,
+    amount: Money | None = None,
+    at: datetime,
+    key: str,
+    source: str | None = None,
+    reason: str | None = None,
+) -> Reverse:
+    """Take back all or part of an earn (a refund, a cancellation).
+
+    Give ``points``, or the refunded ``amount`` (the earn must have been made from
+    an amount), or neither to reverse all that is left. A refund reverses
+    ``round(points × refunded so far / basis) − reversed so far`` with the program's
+    rounding: cumulative, so a series of partial refunds never reverses more (or,
+    once fully refunded, less) than the earn gave.
+
+    Points are taken first from the earn's own lot, pending or available; points
+    of that lot that already expired are not taken again; points already spent
+    are taken from other available points, then become a debt or a write-off per
+    the program's clawback policy.
+    """
+    program = account.program
+    if points is not None and amount is not None:
+        raise InvalidInput("points", points, "give points or amount, not both")
+    if points is not None:
+        _positive_points(points, "points")
+    if amount is not None:
+        _amount(amount, None, "amount")
+        if not amount:
+            raise InvalidMoney("amount", amount, "must be more than zero")
+    request = _Request.begin(account, "reverse", at, key, earn_id=earn_id, points=points,
+                             amount=amount, source=source, reason=reason)
+    if request.original is not None:
+        return _same(request.original, Reverse)
+    lot = account.lot(earn_id)
+    if lot.origin is not EntryKind.EARN:
+        raise UnknownEntry(account.member_id, earn_id)
+    left = lot.points - lot.reversed
+    refund: Money | None = None
+    if points is not None:
+        requested = points
+    elif amount is not None:
+        if lot.basis is None:
+            raise InvalidInput("amount", amount, f"cannot reverse earn {earn_id}: it was not "
+                                                 "earned from an amount; reverse by points")
+        if amount.currency != lot.basis.currency:
+            raise CurrencyMismatch(lot.basis.currency, amount.currency, "refund")
+        refunded = amount if lot.refunded is None else lot.refunded + amount
+        if refunded > lot.basis:
+            raise ReversalExceedsEarn(account.member_id, earn_id, amount,
+                                      lot.basis - (lot.refunded or Money.zero(amount.currency)))
+        share = Decimal(lot.points) * refunded.amount / lot.basis.amount
+        target = min(lot.points, int(share.to_integral_value(rounding=program.rounding.decimal_mode)))
+        requested, refund = max(0, target - lot.reversed), amount
+    else:
+        requested = left
+        if lot.basis is not None:
+            refund = lot.basis - (lot.refunded or Money.zero(lot.basis.currency))
+    if requested > left or (points is None and amount is None and requested == 0):
+        raise ReversalExceedsEarn(account.member_id, earn_id, requested if points else "all", left)
+    with account._transaction():
+        account.advance(request.at)
+        lot = account.lot(earn_id)
+        own = min(requested, lot.remaining)
+        forgiven = min(requested - own, lot.expired - lot.forgiven)
+        spent = requested - own - forgiven
+        others = account.plan_spend(spent, exclude=lot.id) if spent else ()
+        missing = spent - sum(part.points for part in others)
+        owed = missing if program.clawback is Clawback.NEGATIVE_BALANCE else 0
+        own_part = (Allocation(lot.id, own),) if own else ()
+        entry = Reverse(
+            **request.fields(account, -(own + spent - missing + owed),
+                             reason or _reversal_reason(lot.source or lot.id, requested, refund,
+                                                        missing, owed),
+                             source),
+            earn_id=earn_id, requested=requested, allocation=own_part + others,
+            debt=owed, written_off=missing - owed, forgiven=forgiven, refund=refund,
+        )
+        account._apply(entry)
+    return entry
+
+
+def adjust(
+    account: Account,
+    points: int,
+    *,
+    at: datetime,
+    key: str,
+    reason: str,
+    actor: str,
+    source: str | None = None,
+) -> Adjust:
+    """A manual correction. A credit creates an available lot (expiring per the program);
+    a debit uses available points like a redemption. ``reason`` and ``actor`` are required."""
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0:
+        raise InvalidPoints("points", points, "must be a non-zero whole number")
+    _text(reason, "reason", required=True)
+    _text(actor, "actor", required=True)
+    request = _Request.begin(account, "adjust", at, key, points=points, reason=reason,
+                             actor=actor, source=source)
+    if request.original is not None:
+        return _same(request.original, Adjust)
+    with account._transaction():
+        if points > 0:
+            account.advance(request.at)
+            entry = Adjust(**request.fields(account, points, reason, source), actor=actor,
+                           available_at=request.at,
+                           expires_at=expiry_for(account.program, request.at))
+        else:
+            allocation = _spend(account, -points, request.at)
+            entry = Adjust(**request.fields(account, points, reason, source), actor=actor,
+                           allocation=allocation)
+        account._apply(entry)
+    return entry
+
+
+def advance(account: Account, at: datetime) -> tuple[Expire, ...]:
+    """Bring the account to ``at``: activate pending lots, expire due ones; return the expiries.
+
+    Advancing to a time at or before the last entry does nothing.
+    """
+    instant = require_aware(at, "at")
+    with account._transaction():
+        return account.advance(instant)
+
+
+def expiry_for(program: Program, earned_at: datetime) -> datetime | None:
+    """When a lot earned at ``earned_at`` expires under the program's fixed expiry, if any."""
+    policy = program.expiry
+    if not isinstance(policy, FixedExpiry):
+        return None
+    expires = policy.after.after(earned_at, program.tz)
+    return end_of(policy.round_up_to, expires, program.tz) if policy.round_up_to else expires
+
+
+# ------------------------------------------------------------------- helpers
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    at: datetime
+    key: str
+    fingerprint: str
+    original: Entry | None
+
+    @classmethod
+    def begin(cls, account: Account, operation: str, at: datetime, key: str,
+              **content: Any) -> _Request:
+        instant = require_aware(at, "at")
+        _text(key, "key", required=True)
+        for name in ("source", "reason", "actor"):
+            _text(content.get(name), name, required=False)
+        fingerprint = _fingerprint(operation, content)
+        original = account.replayed(key, fingerprint, operation)
+        if original is None and account.last_at is not None and instant < account.last_at:
+            raise OutOfOrder(account.member_id, instant, account.last_at)
+        return cls(instant, key, fingerprint, original)
+
+    def fields(self, account: Account, points: int, reason: str, source: str | None) -> dict[str, Any]:
+        seq = account.next_seq
+        return {"id": f"{account.member_id}:{seq}", "seq": seq, "member_id": account.member_id,
+                "at": self.at, "points": points, "reason": reason, "source": source,
+                "key": self.key, "fingerprint": self.fingerprint}
+
+
+def _fingerprint(operation: str, content: dict[str, Any]) -> str:
+    canonical = json.dumps({"operation": operation, **content}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def _same(entry: Entry, kind: type[_E]) -> _E:
+    if not isinstance(entry, kind):  # pragma: no cover - the fingerprint names the operation
+        raise TypeError(f"idempotency key belongs to a {entry.kind} entry")
+    return entry
+
+
+def _spend(account: Account, points: int, at: datetime) -> tuple[Allocation, ...]:
+    account.advance(at)
+    available = account.balance().available
+    if points > available:
+        raise InsufficientPoints(account.member_id, points, available)
+    return account.plan_spend(points)
+
+
+def _positive_points(points: object, field: str) -> None:
+    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+        raise InvalidPoints(field, points, "must be a positive whole number")
+
+
+def _amount(amount: object, currency: str | None, field: str) -> None:
+    if not isinstance(amount, Money):
+        raise InvalidMoney(field, amount, "is not Money; build one with Money('12.50', 'USD')")
+    if currency is not None and amount.currency != currency:
+        raise CurrencyMismatch(currency, amount.currency, field)
+    if amount.amount < 0:
+        raise InvalidMoney(field, amount, "must not be negative")
+
+
+def _text(value: object, field: str, *, required: bool) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not value.strip() or len(value) > 500:
+        raise InvalidInput(field, value, "must be a non-empty string of at most 500 characters")
+
+
+def _reversal_reason(origin: str, points: int, refund: Money | None, missing: int,
+                     owed: int) -> str:
+    what = f"refund of {refund} on order {origin}" if refund is not None else f"earn {origin}"
+    reason = f"reversed {points} points: {what}"
+    if owed:
+        reason += f"; {owed} already spent, now owed"
+    elif missing:
+        reason += f"; {missing} already spent, written off"
+    return reason

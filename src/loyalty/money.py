@@ -1,0 +1,233 @@
+"""Money, points and the explicit rounding and splitting policies between them.
+
+* :class:`Money` is a :class:`~decimal.Decimal` amount with an ISO 4217 currency,
+  always exact in the currency's minor unit. It is built from ``str``, ``int`` or
+  ``Decimal``; a ``float`` is refused. Arithmetic across currencies raises
+  :class:`~loyalty.errors.CurrencyMismatch`.
+* Points are plain ``int``. Money becomes points only through :func:`to_points`
+  with a named :class:`Rounding` policy.
+* :func:`allocate` splits a whole number over weights, giving the remainder to
+  the last line that has a weight, so the parts always sum to the whole;
+  :meth:`Money.split` and point attribution use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Final
+
+from loyalty.currencies import MINOR_UNITS
+from loyalty.errors import CurrencyMismatch, InvalidInput, InvalidMoney, UnknownCurrency
+
+__all__ = ["Money", "Rounding", "allocate", "currency_code", "to_points"]
+
+
+class Rounding(StrEnum):
+    """How a fractional amount becomes a whole number of points or minor units."""
+
+    FLOOR = "floor"
+    """Towards minus infinity: 12.99 points -> 12. The default; never gives more than earned."""
+    HALF_UP = "half_up"
+    """To the nearest, ties away from zero: 12.5 -> 13."""
+    HALF_EVEN = "half_even"
+    """To the nearest, ties to even (banker's rounding): 12.5 -> 12, 13.5 -> 14."""
+
+    @property
+    def decimal_mode(self) -> str:
+        return _DECIMAL_MODES[self]
+
+
+_DECIMAL_MODES: Final = {
+    Rounding.FLOOR: ROUND_FLOOR,
+    Rounding.HALF_UP: ROUND_HALF_UP,
+    Rounding.HALF_EVEN: ROUND_HALF_EVEN,
+}
+_ONE: Final = Decimal(1)
+
+
+def currency_code(code: object, field: str = "currency") -> str:
+    """Return ``code`` if it is an active ISO 4217 code, else raise :class:`UnknownCurrency`."""
+    if not isinstance(code, str) or code not in MINOR_UNITS:
+        raise UnknownCurrency(field, code, "is not an ISO 4217 currency code (e.g. 'USD', 'EUR')")
+    return code
+
+
+def _exponent(currency: str) -> Decimal:
+    return _ONE.scaleb(-MINOR_UNITS[currency])
+
+
+def _as_decimal(value: object, field: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        if isinstance(value, float):
+            raise InvalidMoney(field, value, "is a float; pass a str, int or Decimal")
+        raise InvalidMoney(field, value, "is not a number")
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise InvalidMoney(field, value, "is not a number") from None
+    if not amount.is_finite():
+        raise InvalidMoney(field, value, "is not a finite number")
+    return amount
+
+
+class Money:
+    """An exact amount of money in one currency.
+
+    >>> Money("12.5", "USD")
+    Money('12.50', 'USD')
+    >>> Money("0.005", "USD")
+    Traceback (most recent call last):
+    ...
+    loyalty.errors.InvalidMoney: amount: '0.005' has more decimals than USD allows (2)
+    """
+
+    __slots__ = ("amount", "currency")
+
+    amount: Decimal
+    currency: str
+
+    def __init__(self, amount: str | int | Decimal, currency: str) -> None:
+        code = currency_code(currency)
+        value = _as_decimal(amount, "amount")
+        exact = value.quantize(_exponent(code))
+        if exact != value:
+            raise InvalidMoney(
+                "amount", amount, f"has more decimals than {code} allows ({MINOR_UNITS[code]})"
+            )
+        object.__setattr__(self, "amount", exact)
+        object.__setattr__(self, "currency", code)
+
+    @classmethod
+    def rounded(
+        cls, amount: str | int | Decimal, currency: str, rounding: Rounding = Rounding.HALF_EVEN
+    ) -> Money:
+        """Money from an amount with any number of decimals, rounded to the minor unit."""
+        code = currency_code(currency)
+        value = _as_decimal(amount, "amount")
+        return cls(value.quantize(_exponent(code), rounding=rounding.decimal_mode), code)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    @classmethod
+    def from_minor(cls, units: int, currency: str) -> Money:
+        """Money from a whole number of minor units (cents): ``from_minor(1250, "USD")``."""
+        code = currency_code(currency)
+        return cls(Decimal(units).scaleb(-MINOR_UNITS[code]), code)
+
+    @property
+    def minor_units(self) -> int:
+        """The amount as a whole number of minor units (cents for USD)."""
+        return int(self.amount.scaleb(MINOR_UNITS[self.currency]))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Money is immutable")
+
+    def __repr__(self) -> str:
+        return f"Money({str(self.amount)!r}, {self.currency!r})"
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+    def __hash__(self) -> int:
+        return hash((self.amount, self.currency))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return self.currency == other.currency and self.amount == other.amount
+
+    def _same(self, other: Money, operation: str) -> Decimal:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot {operation} Money and {type(other).__name__}")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(self.currency, other.currency, operation)
+        return other.amount
+
+    def __add__(self, other: Money) -> Money:
+        return Money(self.amount + self._same(other, "add"), self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        return Money(self.amount - self._same(other, "subtract"), self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        return self.amount < self._same(other, "compare")
+
+    def __le__(self, other: Money) -> bool:
+        return self.amount <= self._same(other, "compare")
+
+    def __gt__(self, other: Money) -> bool:
+        return self.amount > self._same(other, "compare")
+
+    def __ge__(self, other: Money) -> bool:
+        return self.amount >= self._same(other, "compare")
+
+    def __bool__(self) -> bool:
+        return bool(self.amount)
+
+    def times(self, factor: int | Decimal, rounding: Rounding = Rounding.HALF_EVEN) -> Money:
+        """This amount multiplied by ``factor``, rounded to the minor unit with ``rounding``."""
+        if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
+            raise InvalidInput("factor", factor, "must be an int or a Decimal")
+        return Money.rounded(self.amount * factor, self.currency, rounding)
+
+    def ratio(self, whole: Money) -> Decimal:
+        """This amount as an exact fraction of ``whole`` (same currency, non-zero)."""
+        total = self._same(whole, "divide")
+        if not total:
+            raise InvalidMoney("whole", whole, "is zero; cannot take a ratio of it")
+        return self.amount / total
+
+    def split(self, weights: Sequence[int | Decimal]) -> list[Money]:
+        """Split over ``weights`` in proportion; the last weighted part takes the remainder.
+
+        >>> [str(m) for m in Money("10.00", "USD").split([1, 1, 1])]
+        ['3.33 USD', '3.33 USD', '3.34 USD']
+        """
+        return [Money.from_minor(units, self.currency) for units in allocate(self.minor_units, weights)]
+
+
+def to_points(amount: Money, rate: Decimal, rounding: Rounding) -> int:
+    """Points for ``amount`` at ``rate`` points per currency unit, rounded with ``rounding``.
+
+    >>> to_points(Money("12.99", "USD"), Decimal(1), Rounding.FLOOR)
+    12
+    >>> to_points(Money("12.50", "USD"), Decimal(1), Rounding.HALF_EVEN)
+    12
+    """
+    return int((amount.amount * rate).to_integral_value(rounding=rounding.decimal_mode))
+
+
+def allocate(total: int, weights: Sequence[int | Decimal]) -> list[int]:
+    """Split the whole number ``total`` over non-negative ``weights`` in proportion.
+
+    Every part but the last weighted one is rounded towards zero; the last weighted
+    part takes the remainder, so ``sum(parts) == total`` always and no part has the
+    opposite sign of ``total``. With all weights zero, the last part takes everything.
+
+    >>> allocate(100, [1, 1, 1])
+    [33, 33, 34]
+    >>> allocate(7, [2, 0, 0])
+    [7, 0, 0]
+    """
+    if not weights:
+        raise InvalidInput("weights", list(weights), "must not be empty")
+    if any(weight < 0 for weight in weights):
+        raise InvalidInput("weights", list(weights), "must not be negative")
+    weight_sum = sum(weights, Decimal(0))
+    nonzero = [index for index, weight in enumerate(weights) if weight]
+    last = nonzero[-1] if nonzero else len(weights) - 1
+    sign = -1 if total < 0 else 1
+    magnitude = abs(total)
+    parts = [0] * len(weights)
+    for index in nonzero:
+        if index != last:
+            parts[index] = sign * int(magnitude * Decimal(weights[index]) // weight_sum)
+    parts[last] = total - sum(parts)
+    return parts

@@ -1,0 +1,128 @@
+"""Load a program from a YAML, TOML or JSON file, or from a mapping.
+
+Every problem is reported at once, each with its dotted path and the value
+found, as one :class:`~loyalty.errors.ConfigurationError`::
+
+    expiry.after: '13 moths' is not a duration (e.g. '30 days', '6 months', ...)
+    currencyy: unknown key (did you mean 'currency'?)
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import tomllib
+from collections.abc import Iterator, Mapping
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from loyalty.errors import ConfigurationError, Problem
+from loyalty.program.model import Program
+
+__all__ = ["load_program", "parse_file"]
+
+_MISSING = object()
+
+
+def load_program(source: str | PathLike[str] | Mapping[str, Any]) -> Program:
+    """Load and validate a program from a file path or a mapping.
+
+    Raises :class:`~loyalty.errors.ConfigurationError` listing every problem.
+    """
+    if isinstance(source, Mapping):
+        return _validate(source, origin=None)
+    path = Path(source)
+    return _validate(parse_file(path), origin=str(path))
+
+
+def parse_file(path: Path) -> Any:
+    """The raw data of a YAML, TOML or JSON file, chosen by its extension."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigurationError([Problem("", f"cannot read the file: {error.strerror}")], str(path))
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".yaml", ".yml"):
+            return yaml.safe_load(text)
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        if suffix == ".json":
+            return json.loads(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+        raise ConfigurationError([Problem("", f"not valid {suffix[1:].upper()}: {error}")], str(path))
+    raise ConfigurationError(
+        [Problem("", f"unknown file type {suffix!r}; use .yaml, .yml, .toml or .json")], str(path)
+    )
+
+
+def _validate(data: Any, origin: str | None) -> Program:
+    if not isinstance(data, Mapping):
+        raise ConfigurationError([Problem("", "the program must be a mapping of keys", data)], origin)
+    try:
+        return Program.model_validate(dict(data))
+    except ValidationError as error:
+        problems = [_problem(detail, data) for detail in error.errors(include_url=False)]
+        raise ConfigurationError(problems, origin) from None
+
+
+def _problem(detail: ErrorDetails, data: Any) -> Problem:
+    path = ".".join(_path(detail["loc"], data))
+    value = detail.get("input")
+    kind = detail["type"]
+    if kind == "missing":
+        return Problem(path, "is required")
+    if kind == "extra_forbidden":
+        key = path.rpartition(".")[2]
+        hint = difflib.get_close_matches(key, sorted(_known_keys()), n=1)
+        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        return Problem(path, f"unknown key{suggestion}", value)
+    message = detail["msg"]
+    if kind == "value_error":
+        # Our validators name the value themselves.
+        return Problem(path, message.removeprefix("Value error, "), value)
+    return Problem(path, f"{value!r}: {message[0].lower()}{message[1:]}", value)
+
+
+def _path(loc: tuple[int | str, ...], data: Any) -> Iterator[str]:
+    """The loc as the user wrote it: tagged-union tags, which are not keys, are left out."""
+    node = data
+    for part in loc:
+        if isinstance(node, Mapping) and isinstance(part, str) and part not in node:
+            if node.get("policy") == part:
+                continue
+            node = _MISSING
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif isinstance(node, Mapping):
+            node = node.get(part, _MISSING)
+        else:
+            node = _MISSING
+        yield f"[{part}]" if isinstance(part, int) else part
+
+
+def _known_keys() -> set[str]:
+    keys: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+    pending: list[type[BaseModel]] = [Program]
+    while pending:
+        model = pending.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            keys.add(name)
+            pending.extend(_models_in(field.annotation))
+    return keys
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for argument in getattr(annotation, "__args__", ()):
+        yield from _models_in(argument)

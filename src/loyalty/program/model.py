@@ -1,0 +1,60 @@
+"""The program: the root of a configuration, one field per section.
+
+Adding a section is local: write its model in a module of its own (validating
+itself, so its problems are reported with all the others) and add one field here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+
+from loyalty.dates import zone
+from loyalty.money import Rounding
+from loyalty.program.policies import (
+    Clawback,
+    EarningPolicy,
+    ExpiryPolicy,
+    NoExpiry,
+    PendingPolicy,
+)
+from loyalty.program.types import CurrencyCode, Section, TimezoneName
+
+__all__ = ["Program"]
+
+ProgramId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        max_length=64,
+        description="A stable identifier: letters, digits, '_', '.', ':' and '-'.",
+    ),
+]
+
+
+class Program(Section):
+    """A loyalty program's configuration. Load one with :func:`loyalty.load_program`."""
+
+    id: ProgramId
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    currency: CurrencyCode = Field(description="The program currency (ISO 4217).")
+    timezone: TimezoneName = Field(
+        description="IANA timezone for calendar boundaries (end of day, month, year)."
+    )
+    rounding: Rounding = Field(
+        default=Rounding.FLOOR, description="How money converts to whole points."
+    )
+    earning: EarningPolicy = EarningPolicy()
+    pending: PendingPolicy = PendingPolicy()
+    expiry: ExpiryPolicy = Field(default=NoExpiry(), description="When points expire.")
+    clawback: Clawback = Field(
+        default=Clawback.NEGATIVE_BALANCE,
+        description="What reversing already-spent points does: a debt, or a write-off.",
+    )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The program's timezone."""
+        return zone(self.timezone)

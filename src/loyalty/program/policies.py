@@ -1,0 +1,86 @@
+"""The ledger's policies: rounding, earn rate, pending period, expiry and clawback."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from loyalty.dates import Duration, Period
+from loyalty.program.types import DurationText, PositiveDecimal, Section
+
+__all__ = [
+    "Clawback",
+    "EarningPolicy",
+    "ExpiryPolicy",
+    "FixedExpiry",
+    "InactivityExpiry",
+    "NoExpiry",
+    "PendingPolicy",
+]
+
+
+class EarningPolicy(Section):
+    """How money becomes points."""
+
+    rate: PositiveDecimal = Field(
+        default=Decimal(1), description="Base earn rate: points per unit of the program currency."
+    )
+
+
+class PendingPolicy(Section):
+    """Earned points stay pending (locked) until the return window has passed."""
+
+    period: DurationText = Field(
+        default=Duration(),
+        description="How long earned points stay pending, e.g. '30 days'. '0 days' for none.",
+    )
+
+
+class NoExpiry(Section):
+    """Points never expire."""
+
+    policy: Literal["none"] = "none"
+
+
+def _positive(value: Duration) -> Duration:
+    if value.is_zero:
+        raise ValueError(f"{str(value)!r} must be longer than zero")
+    return value
+
+
+class FixedExpiry(Section):
+    """Each lot expires a fixed period after it was earned."""
+
+    policy: Literal["fixed"]
+    after: DurationText = Field(description="How long after earning a lot expires, e.g. '12 months'.")
+    round_up_to: Period | None = Field(
+        default=None,
+        description="Round the expiry up to the end of this day/month/quarter/year, "
+        "in the program's timezone.",
+    )
+
+    _after_positive = field_validator("after")(_positive)
+
+
+class InactivityExpiry(Section):
+    """All points expire once the member has had no activity (earn or redeem) for a period."""
+
+    policy: Literal["inactivity"]
+    after: DurationText = Field(description="How long without activity, e.g. '18 months'.")
+
+    _after_positive = field_validator("after")(_positive)
+
+
+ExpiryPolicy = Annotated[NoExpiry | FixedExpiry | InactivityExpiry, Field(discriminator="policy")]
+
+
+class Clawback(StrEnum):
+    """What a reversal does when the points it takes back were already spent."""
+
+    NEGATIVE_BALANCE = "negative_balance"
+    """The member owes the points: a debt, settled by the next points that become available."""
+    WRITE_OFF = "write_off"
+    """The balance stays at zero; the points not recovered are recorded as written off."""

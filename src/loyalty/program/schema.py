@@ -1,0 +1,23 @@
+"""The JSON Schema of a program configuration, for editor autocompletion and review."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from loyalty.program.model import Program
+
+__all__ = ["program_json_schema", "program_json_schema_text"]
+
+SCHEMA_ID = "https://loyalty.invalid/program.schema.json"
+
+
+def program_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of :class:`~loyalty.program.model.Program`."""
+    schema = Program.model_json_schema(mode="validation")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def program_json_schema_text() -> str:
+    """The schema as stable, indented JSON text (what ``docs/program.schema.json`` holds)."""
+    return json.dumps(program_json_schema(), indent=2, sort_keys=True) + "\n"
