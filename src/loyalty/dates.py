@@ -52,7 +52,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput("timezone", name, "is not an IANA timezone (e.g. 'Europe/Paris')") from None
+        raise InvalidInput(
+            "timezone", name, "is not an IANA timezone (e.g. 'Europe/Paris')"
+        ) from None
 
 
 _UNITS: Final = {
@@ -122,7 +124,12 @@ class Duration:
     def __str__(self) -> str:
         parts = []
         years, months = divmod(self.months, 12)
-        for count, unit in ((years, "year"), (months, "month"), (self.days, "day"), (self.hours, "hour")):
+        for count, unit in (
+            (years, "year"),
+            (months, "month"),
+            (self.days, "day"),
+            (self.hours, "hour"),
+        ):
             if count:
                 parts.append(f"{count} {unit}{'s' if count != 1 else ''}")
         return " ".join(parts) or "0 days"

@@ -190,7 +190,9 @@ class Money:
         >>> [str(m) for m in Money("10.00", "USD").split([1, 1, 1])]
         ['3.33 USD', '3.33 USD', '3.34 USD']
         """
-        return [Money.from_minor(units, self.currency) for units in allocate(self.minor_units, weights)]
+        return [
+            Money.from_minor(units, self.currency) for units in allocate(self.minor_units, weights)
+        ]
 
 
 def to_points(amount: Money, rate: Decimal, rounding: Rounding) -> int:

@@ -1,9 +1,26 @@
 """The points ledger: append-only journals, lots, pending points, expiry and reversals."""
 
 from loyalty.ledger.account import Account, Balance, ExpiringPoints, Snapshot, replay
-from loyalty.ledger.entries import Adjust, Allocation, Earn, Entry, EntryKind, Expire, Redeem, Reverse
+from loyalty.ledger.entries import (
+    Adjust,
+    Allocation,
+    Earn,
+    Entry,
+    EntryKind,
+    Expire,
+    Redeem,
+    Reverse,
+)
 from loyalty.ledger.lots import Lot, LotStatus
-from loyalty.ledger.operations import adjust, advance, earn, expiry_for, open_account, redeem, reverse
+from loyalty.ledger.operations import (
+    adjust,
+    advance,
+    earn,
+    expiry_for,
+    open_account,
+    redeem,
+    reverse,
+)
 from loyalty.ledger.statement import Statement, StatementLine, statement
 from loyalty.ledger.verify import Discrepancy, verify
 
@@ -16,8 +33,8 @@ __all__ = [
     "Earn",
     "Entry",
     "EntryKind",
-    "ExpiringPoints",
     "Expire",
+    "ExpiringPoints",
     "Lot",
     "LotStatus",
     "Redeem",

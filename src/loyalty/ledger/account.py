@@ -166,8 +166,12 @@ class Account:
     def lots(self, at: datetime | None = None) -> tuple[Lot, ...]:
         """The open lots (pending or available), in the order they would be spent."""
         if at is None:
-            return tuple(sorted((lot for lot in self._lots.values() if lot.is_open),
-                                key=lambda lot: (not lot.activated, lot.spend_order)))
+            return tuple(
+                sorted(
+                    (lot for lot in self._lots.values() if lot.is_open),
+                    key=lambda lot: (not lot.activated, lot.spend_order),
+                )
+            )
         with self._as_of(at) as view:
             return view.lots()
 
@@ -198,7 +202,9 @@ class Account:
         with self._as_of(at) as view:
             start = view._last_at_or(at)
             horizon = (
-                within.after(start, self.program.tz) if isinstance(within, Duration) else start + within
+                within.after(start, self.program.tz)
+                if isinstance(within, Duration)
+                else start + within
             )
             deadline = view._inactivity_deadline
             found = [
@@ -231,8 +237,11 @@ class Account:
         """This account as it stands at ``at``: projected forward, or replayed up to it."""
         instant = require_aware(at, "at")
         if self._last_at is not None and instant < self._last_at:
-            past = replay(self.program, self.member_id,
-                          (entry for entry in self._journal if entry.at <= instant))
+            past = replay(
+                self.program,
+                self.member_id,
+                (entry for entry in self._journal if entry.at <= instant),
+            )
             past.advance(instant)
             yield past
             return
@@ -250,7 +259,11 @@ class Account:
         while True:
             activation = self._peek(self._activation, self._awaits_activation)
             expiry = self._peek(self._expiry, _is_open)
-            deadline = self._inactivity_deadline if self._balance.pending + self._balance.available else None
+            deadline = (
+                self._inactivity_deadline
+                if self._balance.pending + self._balance.available
+                else None
+            )
             times = [item[0] for item in (activation, expiry) if item is not None]
             if deadline is not None:
                 times.append(deadline)
@@ -269,8 +282,12 @@ class Account:
     def _expire(self, at: datetime, lots: Sequence[Lot], reason: str) -> Expire:
         allocation = tuple(Allocation(lot.id, lot.remaining) for lot in lots)
         entry = Expire(
-            id=f"{self.member_id}:{self.next_seq}", seq=self.next_seq, member_id=self.member_id,
-            at=at, points=-sum(part.points for part in allocation), reason=reason,
+            id=f"{self.member_id}:{self.next_seq}",
+            seq=self.next_seq,
+            member_id=self.member_id,
+            at=at,
+            points=-sum(part.points for part in allocation),
+            reason=reason,
             allocation=allocation,
         )
         self._apply(entry)
@@ -352,32 +369,57 @@ class Account:
 
     def _check_sequence(self, entry: Entry) -> None:
         if entry.seq != self.next_seq or entry.member_id != self.member_id:
-            raise CorruptJournal(self.member_id, entry.seq,
-                                 f"expected entry {self.next_seq} of member {self.member_id!r}")
+            raise CorruptJournal(
+                self.member_id,
+                entry.seq,
+                f"expected entry {self.next_seq} of member {self.member_id!r}",
+            )
         if self._last_at is not None and entry.at < self._last_at:
             raise CorruptJournal(self.member_id, entry.seq, "dated before the previous entry")
 
     def _reverse(self, entry: Reverse) -> None:
         earn = self._lots.get(entry.earn_id)
         if earn is None or earn.origin is not EntryKind.EARN:
-            raise CorruptJournal(self.member_id, entry.seq, f"reverses unknown earn {entry.earn_id}")
+            raise CorruptJournal(
+                self.member_id, entry.seq, f"reverses unknown earn {entry.earn_id}"
+            )
         self._consume(entry, entry.allocation)
         earn = self._lots[entry.earn_id]
         refunded = earn.refunded
         if entry.refund is not None:
             refunded = entry.refund if refunded is None else refunded + entry.refund
-        self._set_lot(replace(earn, reversed=earn.reversed + entry.requested,
-                              forgiven=earn.forgiven + entry.forgiven, refunded=refunded))
+        self._set_lot(
+            replace(
+                earn,
+                reversed=earn.reversed + entry.requested,
+                forgiven=earn.forgiven + entry.forgiven,
+                refunded=refunded,
+            )
+        )
         balance = self._balance
-        self._balance = replace(balance, debt=balance.debt + entry.debt,
-                       reversed=balance.reversed - entry.points,
-                       written_off=balance.written_off + entry.written_off)
+        self._balance = replace(
+            balance,
+            debt=balance.debt + entry.debt,
+            reversed=balance.reversed - entry.points,
+            written_off=balance.written_off + entry.written_off,
+        )
 
-    def _credit(self, entry: Entry, available_at: datetime, expires_at: datetime | None,
-                basis: Money | None) -> None:
-        lot = Lot(id=entry.id, seq=entry.seq, origin=entry.kind, points=entry.points,
-                  remaining=entry.points, earned_at=entry.at, available_at=available_at,
-                  expires_at=expires_at, activated=False, source=entry.source, basis=basis)
+    def _credit(
+        self, entry: Entry, available_at: datetime, expires_at: datetime | None, basis: Money | None
+    ) -> None:
+        lot = Lot(
+            id=entry.id,
+            seq=entry.seq,
+            origin=entry.kind,
+            points=entry.points,
+            remaining=entry.points,
+            earned_at=entry.at,
+            available_at=available_at,
+            expires_at=expires_at,
+            activated=False,
+            source=entry.source,
+            basis=basis,
+        )
         self._set_lot(lot)
         if not lot.is_open:
             return
@@ -393,31 +435,45 @@ class Account:
         """Make a pending lot available, settling any debt from it first."""
         settled = min(self._balance.debt, lot.remaining)
         balance = self._balance
-        self._balance = replace(balance, pending=balance.pending - lot.remaining,
-                                available=balance.available + lot.remaining - settled,
-                                debt=balance.debt - settled)
+        self._balance = replace(
+            balance,
+            pending=balance.pending - lot.remaining,
+            available=balance.available + lot.remaining - settled,
+            debt=balance.debt - settled,
+        )
         lot = replace(lot, activated=True, remaining=lot.remaining - settled)
         self._set_lot(lot)
         if lot.is_open:
             heapq.heappush(self._spendable, (*lot.spend_order, lot.id))
 
-    def _consume(self, entry: Entry, allocation: Iterable[Allocation], expired: bool = False) -> None:
+    def _consume(
+        self, entry: Entry, allocation: Iterable[Allocation], expired: bool = False
+    ) -> None:
         pending = available = 0
         for part in allocation:
             lot = self._lots.get(part.lot_id)
             if lot is None or part.points <= 0 or part.points > lot.remaining:
-                raise CorruptJournal(self.member_id, entry.seq,
-                                     f"takes {part.points} points from lot {part.lot_id}, "
-                                     f"which has {lot.remaining if lot else 'no'} points left")
+                raise CorruptJournal(
+                    self.member_id,
+                    entry.seq,
+                    f"takes {part.points} points from lot {part.lot_id}, "
+                    f"which has {lot.remaining if lot else 'no'} points left",
+                )
             if lot.activated:
                 available += part.points
             else:
                 pending += part.points
-            self._set_lot(replace(lot, remaining=lot.remaining - part.points,
-                                  expired=lot.expired + (part.points if expired else 0)))
+            self._set_lot(
+                replace(
+                    lot,
+                    remaining=lot.remaining - part.points,
+                    expired=lot.expired + (part.points if expired else 0),
+                )
+            )
         balance = self._balance
-        self._balance = replace(balance, pending=balance.pending - pending,
-                                available=balance.available - available)
+        self._balance = replace(
+            balance, pending=balance.pending - pending, available=balance.available - available
+        )
 
     def _active(self, at: datetime) -> None:
         self._last_activity_at = at
@@ -453,8 +509,11 @@ class Account:
         """Changes inside are kept only if the block succeeds and ``commit`` is true."""
         if self._undo is not None:
             raise RuntimeError("ledger transactions do not nest")
-        undo = _Undo(self._balance, len(self._journal),
-                     (self._last_at, self._last_activity_at, self._inactivity_deadline))
+        undo = _Undo(
+            self._balance,
+            len(self._journal),
+            (self._last_at, self._last_activity_at, self._inactivity_deadline),
+        )
         self._undo = undo
         try:
             yield
@@ -469,7 +528,7 @@ class Account:
 
     def _rollback(self, undo: _Undo) -> None:
         self._balance = undo.balance
-        del self._journal[undo.journal_length:]
+        del self._journal[undo.journal_length :]
         self._last_at, self._last_activity_at, self._inactivity_deadline = undo.times
         for key in undo.keys:
             del self._keys[key]
@@ -483,13 +542,16 @@ class Account:
 
     def _rebuild_heaps(self) -> None:
         open_lots = self._open_lots()
-        self._activation = [(lot.available_at, lot.seq, lot.id) for lot in open_lots
-                            if not lot.activated]
-        self._expiry = [(lot.expires_at, lot.seq, lot.id) for lot in open_lots
-                        if lot.expires_at is not None]
+        self._activation = [
+            (lot.available_at, lot.seq, lot.id) for lot in open_lots if not lot.activated
+        ]
+        self._expiry = [
+            (lot.expires_at, lot.seq, lot.id) for lot in open_lots if lot.expires_at is not None
+        ]
         self._spendable = [(*lot.spend_order, lot.id) for lot in open_lots if lot.activated]
-        for heap in (self._activation, self._expiry, self._spendable):
-            heapq.heapify(heap)
+        heapq.heapify(self._activation)
+        heapq.heapify(self._expiry)
+        heapq.heapify(self._spendable)
 
 
 def _is_open(lot: Lot) -> bool:

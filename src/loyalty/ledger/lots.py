@@ -24,7 +24,7 @@ class Lot:
     """An immutable view of a lot; the account replaces it on each change.
 
     ``points`` is what the lot was credited with and never changes;
-    ``remaining`` (0 ≤ remaining ≤ points) is what is left to use.
+    ``remaining`` (0 <= remaining <= points) is what is left to use.
     ``expired`` counts points that expired from it, ``reversed`` the points
     reversed against its earn (however they were recovered), ``forgiven`` the
     part of those reversals that matched already-expired points, and

@@ -37,7 +37,16 @@ from loyalty.errors import (
     UnknownEntry,
 )
 from loyalty.ledger.account import Account
-from loyalty.ledger.entries import Adjust, Allocation, Earn, Entry, EntryKind, Expire, Redeem, Reverse
+from loyalty.ledger.entries import (
+    Adjust,
+    Allocation,
+    Earn,
+    Entry,
+    EntryKind,
+    Expire,
+    Redeem,
+    Reverse,
+)
 from loyalty.money import Money, to_points
 from loyalty.program.model import Program
 from loyalty.program.policies import Clawback, FixedExpiry
@@ -76,8 +85,9 @@ def earn(
         _positive_points(points, "points")
     if amount is not None:
         _amount(amount, program.currency, "amount")
-    request = _Request.begin(account, "earn", at, key, points=points, amount=amount,
-                             source=source, reason=reason)
+    request = _Request.begin(
+        account, "earn", at, key, points=points, amount=amount, source=source, reason=reason
+    )
     if request.original is not None:
         return _same(request.original, Earn)
     with account._transaction():
@@ -108,19 +118,22 @@ def redeem(
     source: str | None = None,
     reason: str | None = None,
 ) -> Redeem:
-    """Spend available points: soonest-expiring lots first, then the oldest, lots without expiry last.
+    """Spend available points: soonest expiry first, then oldest, lots without expiry last.
 
     Raises :class:`~loyalty.errors.InsufficientPoints` if fewer are available.
     """
     _positive_points(points, "points")
-    request = _Request.begin(account, "redeem", at, key, points=points, source=source, reason=reason)
+    request = _Request.begin(
+        account, "redeem", at, key, points=points, source=source, reason=reason
+    )
     if request.original is not None:
         return _same(request.original, Redeem)
     with account._transaction():
         allocation = _spend(account, points, request.at)
         default = f"redeemed on order {source}" if source else "redeemed"
-        entry = Redeem(**request.fields(account, -points, reason or default, source),
-                       allocation=allocation)
+        entry = Redeem(
+            **request.fields(account, -points, reason or default, source), allocation=allocation
+        )
         account._apply(entry)
     return entry
 
@@ -140,7 +153,7 @@ def reverse(
 
     Give ``points``, or the refunded ``amount`` (the earn must have been made from
     an amount), or neither to reverse all that is left. A refund reverses
-    ``round(points × refunded so far / basis) − reversed so far`` with the program's
+    ``round(points x refunded so far / basis) - reversed so far`` with the program's
     rounding: cumulative, so a series of partial refunds never reverses more (or,
     once fully refunded, less) than the earn gave.
 
@@ -158,8 +171,17 @@ def reverse(
         _amount(amount, None, "amount")
         if not amount:
             raise InvalidMoney("amount", amount, "must be more than zero")
-    request = _Request.begin(account, "reverse", at, key, earn_id=earn_id, points=points,
-                             amount=amount, source=source, reason=reason)
+    request = _Request.begin(
+        account,
+        "reverse",
+        at,
+        key,
+        earn_id=earn_id,
+        points=points,
+        amount=amount,
+        source=source,
+        reason=reason,
+    )
     if request.original is not None:
         return _same(request.original, Reverse)
     lot = account.lot(earn_id)
@@ -171,16 +193,26 @@ def reverse(
         requested = points
     elif amount is not None:
         if lot.basis is None:
-            raise InvalidInput("amount", amount, f"cannot reverse earn {earn_id}: it was not "
-                                                 "earned from an amount; reverse by points")
+            raise InvalidInput(
+                "amount",
+                amount,
+                f"cannot reverse earn {earn_id}: it was not "
+                "earned from an amount; reverse by points",
+            )
         if amount.currency != lot.basis.currency:
             raise CurrencyMismatch(lot.basis.currency, amount.currency, "refund")
         refunded = amount if lot.refunded is None else lot.refunded + amount
         if refunded > lot.basis:
-            raise ReversalExceedsEarn(account.member_id, earn_id, amount,
-                                      lot.basis - (lot.refunded or Money.zero(amount.currency)))
+            raise ReversalExceedsEarn(
+                account.member_id,
+                earn_id,
+                amount,
+                lot.basis - (lot.refunded or Money.zero(amount.currency)),
+            )
         share = Decimal(lot.points) * refunded.amount / lot.basis.amount
-        target = min(lot.points, int(share.to_integral_value(rounding=program.rounding.decimal_mode)))
+        target = min(
+            lot.points, int(share.to_integral_value(rounding=program.rounding.decimal_mode))
+        )
         requested, refund = max(0, target - lot.reversed), amount
     else:
         requested = left
@@ -199,12 +231,19 @@ def reverse(
         owed = missing if program.clawback is Clawback.NEGATIVE_BALANCE else 0
         own_part = (Allocation(lot.id, own),) if own else ()
         entry = Reverse(
-            **request.fields(account, -(own + spent - missing + owed),
-                             reason or _reversal_reason(lot.source or lot.id, requested, refund,
-                                                        missing, owed),
-                             source),
-            earn_id=earn_id, requested=requested, allocation=own_part + others,
-            debt=owed, written_off=missing - owed, forgiven=forgiven, refund=refund,
+            **request.fields(
+                account,
+                -(own + spent - missing + owed),
+                reason or _reversal_reason(lot.source or lot.id, requested, refund, missing, owed),
+                source,
+            ),
+            earn_id=earn_id,
+            requested=requested,
+            allocation=own_part + others,
+            debt=owed,
+            written_off=missing - owed,
+            forgiven=forgiven,
+            refund=refund,
         )
         account._apply(entry)
     return entry
@@ -226,20 +265,27 @@ def adjust(
         raise InvalidPoints("points", points, "must be a non-zero whole number")
     _text(reason, "reason", required=True)
     _text(actor, "actor", required=True)
-    request = _Request.begin(account, "adjust", at, key, points=points, reason=reason,
-                             actor=actor, source=source)
+    request = _Request.begin(
+        account, "adjust", at, key, points=points, reason=reason, actor=actor, source=source
+    )
     if request.original is not None:
         return _same(request.original, Adjust)
     with account._transaction():
         if points > 0:
             account.advance(request.at)
-            entry = Adjust(**request.fields(account, points, reason, source), actor=actor,
-                           available_at=request.at,
-                           expires_at=expiry_for(account.program, request.at))
+            entry = Adjust(
+                **request.fields(account, points, reason, source),
+                actor=actor,
+                available_at=request.at,
+                expires_at=expiry_for(account.program, request.at),
+            )
         else:
             allocation = _spend(account, -points, request.at)
-            entry = Adjust(**request.fields(account, points, reason, source), actor=actor,
-                           allocation=allocation)
+            entry = Adjust(
+                **request.fields(account, points, reason, source),
+                actor=actor,
+                allocation=allocation,
+            )
         account._apply(entry)
     return entry
 
@@ -274,8 +320,9 @@ class _Request:
     original: Entry | None
 
     @classmethod
-    def begin(cls, account: Account, operation: str, at: datetime, key: str,
-              **content: Any) -> _Request:
+    def begin(
+        cls, account: Account, operation: str, at: datetime, key: str, **content: Any
+    ) -> _Request:
         instant = require_aware(at, "at")
         _text(key, "key", required=True)
         for name in ("source", "reason", "actor"):
@@ -286,11 +333,21 @@ class _Request:
             raise OutOfOrder(account.member_id, instant, account.last_at)
         return cls(instant, key, fingerprint, original)
 
-    def fields(self, account: Account, points: int, reason: str, source: str | None) -> dict[str, Any]:
+    def fields(
+        self, account: Account, points: int, reason: str, source: str | None
+    ) -> dict[str, Any]:
         seq = account.next_seq
-        return {"id": f"{account.member_id}:{seq}", "seq": seq, "member_id": account.member_id,
-                "at": self.at, "points": points, "reason": reason, "source": source,
-                "key": self.key, "fingerprint": self.fingerprint}
+        return {
+            "id": f"{account.member_id}:{seq}",
+            "seq": seq,
+            "member_id": account.member_id,
+            "at": self.at,
+            "points": points,
+            "reason": reason,
+            "source": source,
+            "key": self.key,
+            "fingerprint": self.fingerprint,
+        }
 
 
 def _fingerprint(operation: str, content: dict[str, Any]) -> str:
@@ -333,8 +390,9 @@ def _text(value: object, field: str, *, required: bool) -> None:
         raise InvalidInput(field, value, "must be a non-empty string of at most 500 characters")
 
 
-def _reversal_reason(origin: str, points: int, refund: Money | None, missing: int,
-                     owed: int) -> str:
+def _reversal_reason(
+    origin: str, points: int, refund: Money | None, missing: int, owed: int
+) -> str:
     what = f"refund of {refund} on order {origin}" if refund is not None else f"earn {origin}"
     reason = f"reversed {points} points: {what}"
     if owed:

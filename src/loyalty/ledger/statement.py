@@ -29,7 +29,7 @@ class Statement:
     """The lines of a member's journal and the balance they lead to.
 
     The running ``balance`` of each line is the net balance
-    (pending + available − debt) just after that entry.
+    (pending + available - debt) just after that entry.
     """
 
     member_id: str
@@ -66,7 +66,14 @@ def statement(account: Account) -> Statement:
     for entry in account.journal:
         running += entry.points
         lines.append(
-            StatementLine(entry.seq, entry.at.astimezone(tz), entry.kind, entry.points, running,
-                          entry.reason, entry.source)
+            StatementLine(
+                entry.seq,
+                entry.at.astimezone(tz),
+                entry.kind,
+                entry.points,
+                running,
+                entry.reason,
+                entry.source,
+            )
         )
     return Statement(account.member_id, tuple(lines), account.balance())

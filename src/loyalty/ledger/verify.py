@@ -35,8 +35,9 @@ def verify(account: Account) -> list[Discrepancy]:
     try:
         rebuilt = replay(account.program, account.member_id, account.journal)
     except CorruptJournal as error:
-        problems.append(Discrepancy(f"journal entry {error.seq}", "an entry that applies",
-                                    error.reason))
+        problems.append(
+            Discrepancy(f"journal entry {error.seq}", "an entry that applies", error.reason)
+        )
     else:
         problems.extend(_compare(rebuilt.snapshot(), account.snapshot()))
     problems.extend(_invariants(account.snapshot()))
@@ -59,14 +60,16 @@ def _compare(expected: Snapshot, found: Snapshot) -> list[Discrepancy]:
         if field.name in ("lots", "keys"):
             continue
         if getattr(expected, field.name) != getattr(found, field.name):
-            problems.append(Discrepancy(field.name, getattr(expected, field.name),
-                                        getattr(found, field.name)))
+            problems.append(
+                Discrepancy(field.name, getattr(expected, field.name), getattr(found, field.name))
+            )
     expected_lots = {lot.id: lot for lot in expected.lots}
     found_lots = {lot.id: lot for lot in found.lots}
     for lot_id in sorted(expected_lots.keys() | found_lots.keys()):
         if expected_lots.get(lot_id) != found_lots.get(lot_id):
-            problems.append(Discrepancy(f"lot {lot_id}", expected_lots.get(lot_id),
-                                        found_lots.get(lot_id)))
+            problems.append(
+                Discrepancy(f"lot {lot_id}", expected_lots.get(lot_id), found_lots.get(lot_id))
+            )
     if expected.keys != found.keys:
         problems.append(Discrepancy("idempotency keys", dict(expected.keys), dict(found.keys)))
     return problems
@@ -81,10 +84,17 @@ def _invariants(state: Snapshot) -> list[Discrepancy]:
         problems.append(Discrepancy("debt", "0 or more", balance.debt))
     for lot in state.lots:
         if not 0 <= lot.remaining <= lot.points:
-            problems.append(Discrepancy(f"lot {lot.id} remaining", f"0..{lot.points}", lot.remaining))
+            problems.append(
+                Discrepancy(f"lot {lot.id} remaining", f"0..{lot.points}", lot.remaining)
+            )
     pending = sum(lot.remaining for lot in state.lots if not lot.activated)
     available = sum(lot.remaining for lot in state.lots if lot.activated)
     if (pending, available) != (balance.pending, balance.available):
-        problems.append(Discrepancy("pending and available vs lots", (pending, available),
-                                    (balance.pending, balance.available)))
+        problems.append(
+            Discrepancy(
+                "pending and available vs lots",
+                (pending, available),
+                (balance.pending, balance.available),
+            )
+        )
     return problems

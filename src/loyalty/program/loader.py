@@ -45,7 +45,8 @@ def parse_file(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigurationError([Problem("", f"cannot read the file: {error.strerror}")], str(path))
+        problem = Problem("", f"cannot read the file: {error.strerror}")
+        raise ConfigurationError([problem], str(path)) from None
     suffix = path.suffix.lower()
     try:
         if suffix in (".yaml", ".yml"):
@@ -55,7 +56,8 @@ def parse_file(path: Path) -> Any:
         if suffix == ".json":
             return json.loads(text)
     except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
-        raise ConfigurationError([Problem("", f"not valid {suffix[1:].upper()}: {error}")], str(path))
+        problem = Problem("", f"not valid {suffix[1:].upper()}: {error}")
+        raise ConfigurationError([problem], str(path)) from None
     raise ConfigurationError(
         [Problem("", f"unknown file type {suffix!r}; use .yaml, .yml, .toml or .json")], str(path)
     )
@@ -63,7 +65,9 @@ def parse_file(path: Path) -> Any:
 
 def _validate(data: Any, origin: str | None) -> Program:
     if not isinstance(data, Mapping):
-        raise ConfigurationError([Problem("", "the program must be a mapping of keys", data)], origin)
+        raise ConfigurationError(
+            [Problem("", "the program must be a mapping of keys", data)], origin
+        )
     try:
         return Program.model_validate(dict(data))
     except ValidationError as error:

@@ -55,7 +55,9 @@ class FixedExpiry(Section):
     """Each lot expires a fixed period after it was earned."""
 
     policy: Literal["fixed"]
-    after: DurationText = Field(description="How long after earning a lot expires, e.g. '12 months'.")
+    after: DurationText = Field(
+        description="How long after earning a lot expires, e.g. '12 months'."
+    )
     round_up_to: Period | None = Field(
         default=None,
         description="Round the expiry up to the end of this day/month/quarter/year, "
