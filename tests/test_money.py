@@ -70,7 +70,11 @@ def test_arithmetic_and_comparison_in_one_currency() -> None:
     assert a + b == Money("10.30", "USD")
     assert a - b == Money("9.90", "USD")
     assert -b == Money("-0.20", "USD")
-    assert b < a and b <= a and a > b and a >= b
+    assert b < a
+    assert b <= a
+    assert a > b
+    assert a >= b
+    assert not a < b
     assert not Money(0, "USD")
     assert Money("0.10", "USD") + Money("0.20", "USD") == Money("0.30", "USD")
     assert len({Money("1", "USD"), Money("1.00", "USD")}) == 1
