@@ -33,13 +33,15 @@ class Statement:
     """
 
     member_id: str
+    timezone: str
     lines: tuple[StatementLine, ...]
     balance: Balance
 
     def render(self) -> str:
         """A plain-text table, one line per entry, with the totals under it."""
         header = f"{'#':>4}  {'date':<16}  {'kind':<8}  {'points':>8}  {'balance':>8}  reason"
-        rows = [f"Statement for member {self.member_id}", header, "-" * len(header)]
+        title = f"Statement for member {self.member_id} (times in {self.timezone})"
+        rows = [title, header, "-" * len(header)]
         for line in self.lines:
             rows.append(
                 f"{line.seq:>4}  {line.at:%Y-%m-%d %H:%M}  {line.kind.value:<8}  "
@@ -76,4 +78,4 @@ def statement(account: Account) -> Statement:
                 entry.source,
             )
         )
-    return Statement(account.member_id, tuple(lines), account.balance())
+    return Statement(account.member_id, account.program.timezone, tuple(lines), account.balance())

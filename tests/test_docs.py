@@ -1,0 +1,27 @@
+"""The code in the README runs, and the docstring examples hold."""
+
+import doctest
+import re
+from pathlib import Path
+
+import pytest
+
+import loyalty.dates
+import loyalty.money
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_readme_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    assert blocks, "the README has a Python example"
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+
+
+@pytest.mark.parametrize("module", [loyalty.money, loyalty.dates], ids=lambda m: m.__name__)
+def test_docstring_examples(module: object) -> None:
+    failures, tried = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
+    assert tried > 0
+    assert failures == 0

@@ -1,0 +1,44 @@
+"""Every example runs, and the quickstart tells the story it claims to."""
+
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loyalty import load_program, verify
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.parametrize("script", sorted(EXAMPLES.glob("*.py")), ids=lambda path: path.name)
+def test_every_example_runs(script: Path) -> None:
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+
+
+@pytest.mark.parametrize("config", sorted(EXAMPLES.glob("programs/*")), ids=lambda path: path.name)
+def test_every_example_program_loads(config: Path) -> None:
+    assert load_program(config).id
+
+
+def test_the_quickstart_earns_redeems_refunds_and_expires() -> None:
+    member = runpy.run_path(str(EXAMPLES / "quickstart.py"))["main"]()
+    balance = member.balance()
+    assert (balance.earned, balance.redeemed, balance.reversed, balance.expired) == (
+        165,
+        100,
+        60,
+        5,
+    )
+    assert balance.net == 0
+    assert [entry.kind for entry in member.journal] == [
+        "earn",
+        "earn",
+        "redeem",
+        "reverse",
+        "expire",
+    ]
+    assert verify(member) == []
