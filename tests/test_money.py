@@ -143,9 +143,11 @@ def test_allocated_parts_always_sum_to_the_whole(total: int, weights: list[int])
     weighted = [index for index, weight in enumerate(weights) if weight]
     last = weighted[-1] if weighted else len(weights) - 1
     sign = -1 if total < 0 else 1
+    weight_sum = sum(weights)
     for index, weight in enumerate(weights):
         if index != last:
-            assert parts[index] == sign * (abs(total) * weight // sum(weights))
+            share = abs(total) * weight // weight_sum if weight_sum else 0
+            assert parts[index] == sign * share
 
 
 @given(
