@@ -9,8 +9,6 @@ from loyalty.program.model import Program
 
 __all__ = ["program_json_schema", "program_json_schema_text"]
 
-SCHEMA_ID = "https://loyalty.invalid/program.schema.json"
-
 
 def program_json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of :class:`~loyalty.program.model.Program`."""
