@@ -83,7 +83,7 @@ def test_operations_dated_before_the_last_entry_are_refused() -> None:
     earn(member, points=10, at=T0, key="e-1")
     with pytest.raises(OutOfOrder) as caught:
         earn(member, points=10, at=T0 - days(1), key="e-2")
-    assert caught.value.last_at == T0
+    assert caught.value.clock == T0
     assert len(member.journal) == 1
 
 
@@ -154,7 +154,31 @@ def test_a_sound_account_verifies_and_replays_to_the_same_state() -> None:
     adjust(member, 5, at=T0 + days(12), key="ADJ-1", reason="goodwill", actor="agent")
     advance(member, T0 + days(100))
     assert verify(member) == []
-    assert replay(member.program, "m-1", member.journal).snapshot() == member.snapshot()
+    rebuilt = replay(member.program, "m-1", member.journal, at=member.clock)
+    assert rebuilt.snapshot() == member.snapshot()
+
+
+def test_an_account_advanced_past_its_last_entry_verifies_and_answers_about_the_past() -> None:
+    member = account(pending={"period": "10 days"})
+    earn(member, points=10, at=T0, key="A-1")
+    advance(member, T0 + days(11))  # releases the lot; no entry is written for that
+    assert member.last_at == T0
+    assert member.clock == T0 + days(11)
+    assert member.balance().available == 10
+    assert member.balance(at=T0 + days(5)).pending == 10
+    assert verify(member) == []
+    with pytest.raises(OutOfOrder):
+        redeem(member, 5, at=T0 + days(6), key="R-1")
+
+
+def test_a_manual_credit_counts_as_activity_for_inactivity_expiry() -> None:
+    member = account(expiry={"policy": "inactivity", "after": "2 months"})
+    earn(member, points=10, at=T0, key="A-1")
+    adjust(member, 5, at=T0 + days(90), key="ADJ-1", reason="goodwill", actor="support")
+    assert member.balance().expired == 10
+    assert member.balance(at=T0 + days(91)).available == 5
+    advance(member, T0 + days(91))
+    assert verify(member) == []
 
 
 def test_verify_reports_state_that_drifted_from_the_journal() -> None:

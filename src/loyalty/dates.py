@@ -117,6 +117,8 @@ class Duration:
 
     def after(self, instant: datetime, tz: ZoneInfo) -> datetime:
         """The instant this duration after ``instant``, counted on ``tz``'s local calendar."""
+        if not (self.months or self.days):
+            return instant + timedelta(hours=self.hours)
         local = instant.astimezone(tz).replace(tzinfo=None)
         shifted = local + relativedelta(months=self.months, days=self.days)
         return shifted.replace(tzinfo=tz).astimezone(UTC) + timedelta(hours=self.hours)

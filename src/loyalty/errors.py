@@ -12,7 +12,7 @@ and values it is about, so a caller can act on it without parsing a message::
     │   ├── InvalidPoints          points that are not a positive integer
     │   └── InvalidDuration        not a duration such as '30 days' or '6 months'
     ├── CurrencyMismatch           arithmetic or an operation across two currencies
-    ├── OutOfOrder                 an operation dated before the last entry of the journal
+    ├── OutOfOrder                 an operation dated before the account's clock
     ├── InsufficientPoints         a redemption or debit beyond the available balance
     ├── IdempotencyConflict        a key reused with different content
     ├── UnknownEntry               an entry id that is not an earn of this account
@@ -104,15 +104,15 @@ class CurrencyMismatch(LoyaltyError):
 
 
 class OutOfOrder(LoyaltyError):
-    """An operation is dated before the last entry of the member's journal."""
+    """An operation is dated before the account's clock (its last entry or a later advance)."""
 
-    def __init__(self, member_id: str, at: datetime, last_at: datetime) -> None:
+    def __init__(self, member_id: str, at: datetime, clock: datetime) -> None:
         self.member_id = member_id
         self.at = at
-        self.last_at = last_at
+        self.clock = clock
         super().__init__(
-            f"member {member_id!r}: operation at {at.isoformat()} is before the last entry "
-            f"at {last_at.isoformat()}; the journal only moves forward in time"
+            f"member {member_id!r}: operation at {at.isoformat()} is before the account's "
+            f"clock at {clock.isoformat()}; the journal only moves forward in time"
         )
 
 

@@ -101,7 +101,7 @@ class Snapshot:
     balance: Balance
     lots: tuple[Lot, ...]
     keys: tuple[tuple[str, KeyRecord], ...]
-    last_at: datetime | None
+    clock: datetime | None
     last_activity_at: datetime | None
     inactivity_deadline: datetime | None
 
@@ -129,7 +129,7 @@ class Account:
         self._lots: dict[str, Lot] = {}
         self._balance = Balance()
         self._keys: dict[str, KeyRecord] = {}
-        self._last_at: datetime | None = None
+        self._clock: datetime | None = None
         self._last_activity_at: datetime | None = None
         self._inactivity_deadline: datetime | None = None
         self._activation: list[tuple[datetime, int, str]] = []
@@ -150,7 +150,16 @@ class Account:
     @property
     def last_at(self) -> datetime | None:
         """The time of the last entry, or ``None`` for an empty journal."""
-        return self._last_at
+        return self._journal[-1].at if self._journal else None
+
+    @property
+    def clock(self) -> datetime | None:
+        """The time the account has been brought to: its last entry, or a later advance.
+
+        Pending lots due by then are available, and operations dated before it are
+        refused (:class:`~loyalty.errors.OutOfOrder`).
+        """
+        return self._clock
 
     @property
     def next_seq(self) -> int:
@@ -200,7 +209,7 @@ class Account:
         under inactivity expiry, every open lot expires at the inactivity deadline.
         """
         with self._as_of(at) as view:
-            start = view._last_at_or(at)
+            start = view._clock or at
             horizon = (
                 within.after(start, self.program.tz)
                 if isinstance(within, Duration)
@@ -222,28 +231,24 @@ class Account:
             balance=self._balance,
             lots=tuple(sorted(self._lots.values(), key=lambda lot: lot.seq)),
             keys=tuple(sorted(self._keys.items())),
-            last_at=self._last_at,
+            clock=self._clock,
             last_activity_at=self._last_activity_at,
             inactivity_deadline=self._inactivity_deadline,
         )
 
     # ---------------------------------------------------------- time and views
 
-    def _last_at_or(self, at: datetime) -> datetime:
-        return at if self._last_at is None or at > self._last_at else self._last_at
-
     @contextmanager
     def _as_of(self, at: datetime) -> Iterator[Account]:
         """This account as it stands at ``at``: projected forward, or replayed up to it."""
         instant = require_aware(at, "at")
-        if self._last_at is not None and instant < self._last_at:
-            past = replay(
+        if self._clock is not None and instant < self._clock:
+            yield replay(
                 self.program,
                 self.member_id,
                 (entry for entry in self._journal if entry.at <= instant),
+                at=instant,
             )
-            past.advance(instant)
-            yield past
             return
         with self._transaction(commit=False):
             self.advance(instant)
@@ -257,8 +262,8 @@ class Account:
         """
         written: list[Expire] = []
         while True:
-            activation = self._peek(self._activation, self._awaits_activation)
-            expiry = self._peek(self._expiry, _is_open)
+            activation = self._peek(self._activation, _activation_item)
+            expiry = self._peek(self._expiry, _expiry_item)
             deadline = (
                 self._inactivity_deadline
                 if self._balance.pending + self._balance.available
@@ -268,6 +273,8 @@ class Account:
             if deadline is not None:
                 times.append(deadline)
             if not times or min(times) > at:
+                if self._clock is None or at > self._clock:
+                    self._clock = at
                 return tuple(written)
             if activation is not None and activation[0] == min(times):
                 heapq.heappop(self._activation)
@@ -297,25 +304,33 @@ class Account:
         return [lot for lot in self._lots.values() if lot.is_open]
 
     def _activate_due(self, at: datetime) -> None:
-        while (top := self._peek(self._activation, self._awaits_activation)) and top[0] <= at:
+        while (top := self._peek(self._activation, _activation_item)) and top[0] <= at:
             heapq.heappop(self._activation)
             self._activate(self._lots[top[2]])
 
-    def _awaits_activation(self, lot: Lot) -> bool:
-        return lot.is_open and not lot.activated
+    def _peek(self, heap: list[_Item], item_of: Callable[[Lot], _Item | None]) -> _Item | None:
+        """The first item of ``heap`` that is still its lot's current item.
 
-    def _spendable_lot(self, lot: Lot) -> bool:
-        return lot.is_open and lot.activated
-
-    def _peek(self, heap: list[_Item], valid: Callable[[Lot], bool]) -> _Item | None:
-        """The first item of ``heap`` whose lot passes ``valid``; stale items are dropped."""
+        Items are never updated in place: a lot that changed (activated, spent,
+        expired, rolled back) leaves stale items behind, dropped here when they
+        come to the top. A duplicate of a current item is harmless.
+        """
         while heap:
             item = heap[0]
             lot = self._lots.get(item[-1])
-            if lot is not None and valid(lot):
+            if lot is not None and item == item_of(lot):
                 return item
             heapq.heappop(heap)
         return None
+
+    def _push_items(self, lot: Lot) -> None:
+        """Push the heap items of ``lot`` (after it was restored by a rollback)."""
+        if activation := _activation_item(lot):
+            heapq.heappush(self._activation, activation)
+        if expiry := _expiry_item(lot):
+            heapq.heappush(self._expiry, expiry)
+        if spend := _spend_item(lot):
+            heapq.heappush(self._spendable, spend)
 
     # ---------------------------------------------------------------- spending
 
@@ -323,11 +338,13 @@ class Account:
         """Allocate up to ``points`` over available lots in spend order, without changing them."""
         taken: list[tuple[datetime, datetime, int, str]] = []
         allocation: list[Allocation] = []
+        seen = {exclude}
         left = points
-        while left > 0 and (item := self._peek(self._spendable, self._spendable_lot)):
+        while left > 0 and (item := self._peek(self._spendable, _spend_item)):
             taken.append(heapq.heappop(self._spendable))
-            if item[3] == exclude:
+            if item[3] in seen:
                 continue
+            seen.add(item[3])
             part = min(left, self._lots[item[3]].remaining)
             allocation.append(Allocation(item[3], part))
             left -= part
@@ -357,13 +374,14 @@ class Account:
         elif isinstance(entry, Adjust):
             if entry.points > 0:
                 self._credit(entry, entry.available_at or entry.at, entry.expires_at, None)
+                self._active(entry.at)
             else:
                 self._consume(entry, entry.allocation)
             self._balance = replace(self._balance, adjusted=self._balance.adjusted + entry.points)
         else:
             raise CorruptJournal(self.member_id, entry.seq, f"unknown entry type {type(entry)}")
         self._journal.append(entry)
-        self._last_at = entry.at
+        self._clock = entry.at
         if entry.key is not None and entry.fingerprint is not None:
             self._remember(entry.key, KeyRecord(entry.fingerprint, entry.seq))
 
@@ -374,7 +392,7 @@ class Account:
                 entry.seq,
                 f"expected entry {self.next_seq} of member {self.member_id!r}",
             )
-        if self._last_at is not None and entry.at < self._last_at:
+        if self._clock is not None and entry.at < self._clock:
             raise CorruptJournal(self.member_id, entry.seq, "dated before the previous entry")
 
     def _reverse(self, entry: Reverse) -> None:
@@ -512,7 +530,7 @@ class Account:
         undo = _Undo(
             self._balance,
             len(self._journal),
-            (self._last_at, self._last_activity_at, self._inactivity_deadline),
+            (self._clock, self._last_activity_at, self._inactivity_deadline),
         )
         self._undo = undo
         try:
@@ -529,33 +547,42 @@ class Account:
     def _rollback(self, undo: _Undo) -> None:
         self._balance = undo.balance
         del self._journal[undo.journal_length :]
-        self._last_at, self._last_activity_at, self._inactivity_deadline = undo.times
+        self._clock, self._last_activity_at, self._inactivity_deadline = undo.times
         for key in undo.keys:
             del self._keys[key]
+        restored: dict[str, Lot | None] = {}
         for lot_id, previous in reversed(undo.lots):
+            restored[lot_id] = previous
+        for lot_id, previous in restored.items():
             if previous is None:
                 del self._lots[lot_id]
             else:
                 self._lots[lot_id] = previous
-        if undo.lots:
-            self._rebuild_heaps()
+                self._push_items(previous)
 
     def _rebuild_heaps(self) -> None:
+        """Rebuild the heaps from the open lots alone, dropping every stale item."""
         open_lots = self._open_lots()
-        self._activation = [
-            (lot.available_at, lot.seq, lot.id) for lot in open_lots if not lot.activated
-        ]
-        self._expiry = [
-            (lot.expires_at, lot.seq, lot.id) for lot in open_lots if lot.expires_at is not None
-        ]
-        self._spendable = [(*lot.spend_order, lot.id) for lot in open_lots if lot.activated]
+        self._activation = [a for lot in open_lots if (a := _activation_item(lot))]
+        self._expiry = [e for lot in open_lots if (e := _expiry_item(lot))]
+        self._spendable = [s for lot in open_lots if (s := _spend_item(lot))]
         heapq.heapify(self._activation)
         heapq.heapify(self._expiry)
         heapq.heapify(self._spendable)
 
 
-def _is_open(lot: Lot) -> bool:
-    return lot.is_open
+def _activation_item(lot: Lot) -> tuple[datetime, int, str] | None:
+    return (lot.available_at, lot.seq, lot.id) if lot.is_open and not lot.activated else None
+
+
+def _expiry_item(lot: Lot) -> tuple[datetime, int, str] | None:
+    if lot.is_open and lot.expires_at is not None:
+        return (lot.expires_at, lot.seq, lot.id)
+    return None
+
+
+def _spend_item(lot: Lot) -> tuple[datetime, datetime, int, str] | None:
+    return (*lot.spend_order, lot.id) if lot.is_open and lot.activated else None
 
 
 def _local_date(account: Account, instant: datetime) -> str:
@@ -572,9 +599,19 @@ def _inactive_reason(account: Account) -> str:
     return f"expired: no activity since {_local_date(account, since)}" if since else "expired"
 
 
-def replay(program: Program, member_id: str, entries: Iterable[Entry]) -> Account:
-    """Rebuild an account from its journal; raises :class:`CorruptJournal` if it cannot apply."""
+def replay(
+    program: Program, member_id: str, entries: Iterable[Entry], at: datetime | None = None
+) -> Account:
+    """Rebuild an account from its journal, then bring it to ``at`` if given.
+
+    Raises :class:`CorruptJournal` if an entry cannot apply. An account that was
+    advanced past its last entry (its :attr:`Account.clock`) is rebuilt exactly
+    by ``replay(program, member_id, account.journal, at=account.clock)``.
+    """
     account = Account(program, member_id)
     for entry in entries:
         account._apply(entry)
+    account._rebuild_heaps()
+    if at is not None:
+        account.advance(require_aware(at, "at"))
     return account

@@ -7,8 +7,8 @@ Each operation, in this order:
    the entry written the first time and writes nothing; the same key with other
    content raises :class:`~loyalty.errors.IdempotencyConflict`. ``at`` is not
    part of the content, so a webhook retried later is still the same request;
-3. refuses an ``at`` earlier than the journal's last entry
-   (:class:`~loyalty.errors.OutOfOrder`);
+3. refuses an ``at`` earlier than the account's clock, its last entry or a
+   later advance (:class:`~loyalty.errors.OutOfOrder`);
 4. in one transaction, advances the account to ``at`` (activating and expiring
    what is due), checks what depends on the state, and appends its entry. Any
    error rolls the whole transaction back: a rejected operation writes nothing.
@@ -293,7 +293,7 @@ def adjust(
 def advance(account: Account, at: datetime) -> tuple[Expire, ...]:
     """Bring the account to ``at``: activate pending lots, expire due ones; return the expiries.
 
-    Advancing to a time at or before the last entry does nothing.
+    Advancing to a time at or before the account's clock does nothing.
     """
     instant = require_aware(at, "at")
     with account._transaction():
@@ -329,8 +329,8 @@ class _Request:
             _text(content.get(name), name, required=False)
         fingerprint = _fingerprint(operation, content)
         original = account.replayed(key, fingerprint, operation)
-        if original is None and account.last_at is not None and instant < account.last_at:
-            raise OutOfOrder(account.member_id, instant, account.last_at)
+        if original is None and account.clock is not None and instant < account.clock:
+            raise OutOfOrder(account.member_id, instant, account.clock)
         return cls(instant, key, fingerprint, original)
 
     def fields(
