@@ -17,6 +17,9 @@ and values it is about, so a caller can act on it without parsing a message::
     ├── IdempotencyConflict        a key reused with different content
     ├── UnknownEntry               an entry id that is not an earn of this account
     ├── ReversalExceedsEarn        a reversal or refund beyond what the earn gave
+    ├── UnknownOrder               a refund of an order that was not recorded
+    ├── RefundExceedsOrder         a refund beyond what is left of the order
+    ├── NoTiers                    a tier operation on a program without tiers
     └── CorruptJournal             a journal that cannot be replayed (found by verify/replay)
 
 A rejected operation writes nothing: the ledger raises before it appends, or
@@ -172,3 +175,34 @@ class CorruptJournal(LoyaltyError):
         self.seq = seq
         self.reason = reason
         super().__init__(f"member {member_id!r}, entry {seq}: {reason}")
+
+
+class UnknownOrder(LoyaltyError):
+    """A refund names an order that was not recorded for this member."""
+
+    def __init__(self, member_id: str, order_id: str) -> None:
+        self.member_id = member_id
+        self.order_id = order_id
+        super().__init__(f"member {member_id!r} has no recorded order {order_id!r}")
+
+
+class RefundExceedsOrder(LoyaltyError):
+    """A refund is larger than what is left of the order."""
+
+    def __init__(self, member_id: str, order_id: str, requested: object, remaining: object) -> None:
+        self.member_id = member_id
+        self.order_id = order_id
+        self.requested = requested
+        self.remaining = remaining
+        super().__init__(
+            f"member {member_id!r}: cannot refund {requested} of order {order_id!r}, "
+            f"only {remaining} left"
+        )
+
+
+class NoTiers(LoyaltyError):
+    """A tier operation on a program that has no ``tiers`` section."""
+
+    def __init__(self, program_id: str) -> None:
+        self.program_id = program_id
+        super().__init__(f"program {program_id!r} has no tiers")

@@ -8,8 +8,12 @@ from loyalty.ledger.entries import (
     Entry,
     EntryKind,
     Expire,
+    Order,
     Redeem,
+    Refund,
     Reverse,
+    TierCause,
+    TierChange,
 )
 from loyalty.ledger.lots import Lot, LotStatus
 from loyalty.ledger.operations import (
@@ -37,11 +41,15 @@ __all__ = [
     "ExpiringPoints",
     "Lot",
     "LotStatus",
+    "Order",
     "Redeem",
+    "Refund",
     "Reverse",
     "Snapshot",
     "Statement",
     "StatementLine",
+    "TierCause",
+    "TierChange",
     "adjust",
     "advance",
     "earn",

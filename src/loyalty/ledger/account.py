@@ -23,7 +23,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from loyalty.dates import Duration, require_aware
@@ -35,13 +35,18 @@ from loyalty.ledger.entries import (
     Entry,
     EntryKind,
     Expire,
+    Order,
     Redeem,
+    Refund,
     Reverse,
+    TierChange,
 )
 from loyalty.ledger.lots import Lot
 from loyalty.money import Money
 from loyalty.program.model import Program
 from loyalty.program.policies import InactivityExpiry
+from loyalty.tiers.tracker import Decision, OrderRecord, TierStatus, TierTracker
+from loyalty.tiers.window import Metrics
 
 __all__ = ["Account", "Balance", "ExpiringPoints", "KeyRecord", "Snapshot", "replay"]
 
@@ -104,15 +109,20 @@ class Snapshot:
     clock: datetime | None
     last_activity_at: datetime | None
     inactivity_deadline: datetime | None
+    enrolled_at: datetime | None
+    orders: tuple[tuple[str, OrderRecord], ...]
+    tier: TierStatus | None
+    tier_days: tuple[tuple[date, Metrics], ...]
 
 
 @dataclass(slots=True)
 class _Undo:
     balance: Balance
     journal_length: int
-    times: tuple[datetime | None, datetime | None, datetime | None]
+    times: tuple[datetime | None, datetime | None, datetime | None, datetime | None]
     lots: list[tuple[str, Lot | None]] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    restores: list[Callable[[], None]] = field(default_factory=list)
 
 
 class Account:
@@ -122,9 +132,16 @@ class Account:
     ledger operations (:func:`~loyalty.earn`, :func:`~loyalty.redeem`, ...).
     """
 
-    def __init__(self, program: Program, member_id: str) -> None:
+    def __init__(
+        self, program: Program, member_id: str, enrolled_at: datetime | None = None
+    ) -> None:
         self.program = program
         self.member_id = member_id
+        self._enrolled_at = enrolled_at
+        self._orders: dict[str, OrderRecord] = {}
+        self.tiers = TierTracker(program, program.tiers) if program.tiers else None
+        if self.tiers is not None and enrolled_at is not None:
+            self.tiers.enrol(enrolled_at, _no_undo)
         self._journal: list[Entry] = []
         self._lots: dict[str, Lot] = {}
         self._balance = Balance()
@@ -164,6 +181,32 @@ class Account:
     @property
     def next_seq(self) -> int:
         return len(self._journal) + 1
+
+    @property
+    def enrolled_at(self) -> datetime | None:
+        """When the member joined: given to :func:`~loyalty.open_account`, else the first entry."""
+        return self._enrolled_at
+
+    def order(self, order_id: str) -> OrderRecord | None:
+        """The recorded order ``order_id`` (its day, amount and refunds so far), if any."""
+        return self._orders.get(order_id)
+
+    def tier(self, at: datetime | None = None) -> TierStatus | None:
+        """The member's tier status now, or as of ``at``; ``None`` if the program has no tiers."""
+        if at is None:
+            return self.tiers.status if self.tiers else None
+        with self._as_of(at) as view:
+            return view.tier()
+
+    def tier_metrics(self, at: datetime | None = None) -> Metrics:
+        """The figures of the tier window that closes on ``at``'s day (the latest if None)."""
+        if self.tiers is None:
+            return Metrics()
+        if at is None:
+            return self.tiers.metrics()
+        with self._as_of(at) as view:
+            assert view.tiers is not None
+            return view.tiers.metrics(require_aware(at, "at"))
 
     def balance(self, at: datetime | None = None) -> Balance:
         """The balance now (after the last entry), or as of ``at``."""
@@ -234,6 +277,10 @@ class Account:
             clock=self._clock,
             last_activity_at=self._last_activity_at,
             inactivity_deadline=self._inactivity_deadline,
+            enrolled_at=self._enrolled_at,
+            orders=tuple(sorted(self._orders.items())),
+            tier=self.tiers.status if self.tiers else None,
+            tier_days=self.tiers.aggregate.days() if self.tiers and self.tiers.aggregate else (),
         )
 
     # ---------------------------------------------------------- time and views
@@ -248,6 +295,7 @@ class Account:
                 self.member_id,
                 (entry for entry in self._journal if entry.at <= instant),
                 at=instant,
+                enrolled_at=self._enrolled_at,
             )
             return
         with self._transaction(commit=False):
@@ -279,6 +327,8 @@ class Account:
             if activation is not None and activation[0] == min(times):
                 heapq.heappop(self._activation)
                 self._activate(self._lots[activation[2]])
+                if self.tiers is not None and not self.tiers.config.count_pending_points:
+                    self.upgrade_tier(activation[0])
             elif deadline is not None and deadline == min(times):
                 written.append(self._expire(deadline, self._open_lots(), _inactive_reason(self)))
             elif expiry is not None:
@@ -286,16 +336,42 @@ class Account:
                 lot = self._lots[expiry[2]]
                 written.append(self._expire(expiry[0], [lot], _lot_reason(self, lot)))
 
+    def header(self, at: datetime, points: int, reason: str) -> dict[str, Any]:
+        """The fields every new entry starts with: its id, place, member, time, points, reason."""
+        seq = self.next_seq
+        return {
+            "id": f"{self.member_id}:{seq}",
+            "seq": seq,
+            "member_id": self.member_id,
+            "at": at,
+            "points": points,
+            "reason": reason,
+        }
+
     def _expire(self, at: datetime, lots: Sequence[Lot], reason: str) -> Expire:
         allocation = tuple(Allocation(lot.id, lot.remaining) for lot in lots)
-        entry = Expire(
-            id=f"{self.member_id}:{self.next_seq}",
-            seq=self.next_seq,
-            member_id=self.member_id,
-            at=at,
-            points=-sum(part.points for part in allocation),
-            reason=reason,
-            allocation=allocation,
+        points = -sum(part.points for part in allocation)
+        entry = Expire(**self.header(at, points, reason), allocation=allocation)
+        self._apply(entry)
+        return entry
+
+    def upgrade_tier(self, at: datetime) -> TierChange | None:
+        """Write the upgrade (or cancelled downgrade) the tier figures call for at ``at``."""
+        if self.tiers is None or (decision := self.tiers.upgrade(at)) is None:
+            return None
+        return self.tier_entry(at, decision)
+
+    def tier_entry(self, at: datetime, decision: Decision, **extra: Any) -> TierChange:
+        """Write a tier entry for ``decision`` at ``at``."""
+        assert self.tiers is not None
+        entry = TierChange(
+            **self.header(at, 0, decision.reason),
+            cause=decision.cause,
+            tier_from=self.tiers.status.tier,
+            tier_to=decision.tier_to,
+            reviewed=decision.reviewed,
+            downgrade_at=decision.downgrade_at,
+            **extra,
         )
         self._apply(entry)
         return entry
@@ -358,7 +434,15 @@ class Account:
         """Apply one entry to the state and append it. Shared by operations and replay."""
         self._check_sequence(entry)
         self._activate_due(entry.at)
+        if self._enrolled_at is None:
+            enrolled = self._enrolled_at
+            self._log(lambda: setattr(self, "_enrolled_at", enrolled))
+            self._enrolled_at = entry.at
+        if self.tiers is not None:
+            self.tiers.enrol(self._enrolled_at, self._log)
         if isinstance(entry, Earn):
+            if self.tiers is not None and self.tiers.config.count_pending_points:
+                self.tiers.points(entry.at, entry.points, self._log)
             self._credit(entry, entry.available_at, entry.expires_at, entry.basis)
             self._balance = replace(self._balance, earned=self._balance.earned + entry.points)
             self._active(entry.at)
@@ -378,6 +462,12 @@ class Account:
             else:
                 self._consume(entry, entry.allocation)
             self._balance = replace(self._balance, adjusted=self._balance.adjusted + entry.points)
+        elif isinstance(entry, Order | Refund):
+            self._order_fact(entry)
+        elif isinstance(entry, TierChange):
+            if self.tiers is None:
+                raise CorruptJournal(self.member_id, entry.seq, "a tier entry, but no tiers")
+            self.tiers.apply(entry, self._log)
         else:
             raise CorruptJournal(self.member_id, entry.seq, f"unknown entry type {type(entry)}")
         self._journal.append(entry)
@@ -395,12 +485,45 @@ class Account:
         if self._clock is not None and entry.at < self._clock:
             raise CorruptJournal(self.member_id, entry.seq, "dated before the previous entry")
 
+    def _order_fact(self, entry: Order | Refund) -> None:
+        """Record an order or a refund, and what it does to the tier figures."""
+        if isinstance(entry, Order):
+            order_id = entry.source or ""
+            if not order_id or order_id in self._orders:
+                raise CorruptJournal(self.member_id, entry.seq, f"order {order_id!r} again")
+            zero = Money.zero(entry.amount.currency)
+            record = OrderRecord(entry.at, entry.amount, zero)
+            delta = Metrics(spend=entry.amount.amount, orders=1)
+        else:
+            order_id = entry.order_id
+            previous = self._orders.get(order_id)
+            if previous is None or entry.amount > previous.amount - previous.refunded:
+                raise CorruptJournal(self.member_id, entry.seq, f"refunds order {order_id!r}")
+            record = replace(previous, refunded=previous.refunded + entry.amount)
+            cancelled = record.refunded == record.amount and bool(record.amount)
+            delta = Metrics(spend=-entry.amount.amount, orders=-1 if cancelled else 0)
+        previous_record = self._orders.get(order_id)
+        if previous_record is None:
+            self._log(lambda: self._orders.__delitem__(order_id))
+        else:
+            self._log(lambda: self._orders.__setitem__(order_id, previous_record))
+        self._orders[order_id] = record
+        if self.tiers is not None:
+            self.tiers.move_to(entry.at, self._log)
+            self.tiers.add(record.at, delta, self._log)
+
     def _reverse(self, entry: Reverse) -> None:
         earn = self._lots.get(entry.earn_id)
         if earn is None or earn.origin is not EntryKind.EARN:
             raise CorruptJournal(
                 self.member_id, entry.seq, f"reverses unknown earn {entry.earn_id}"
             )
+        if self.tiers is not None and (self.tiers.config.count_pending_points or earn.activated):
+            counted = (
+                earn.earned_at if self.tiers.config.count_pending_points else earn.available_at
+            )
+            self.tiers.move_to(entry.at, self._log)
+            self.tiers.points(counted, -entry.requested, self._log)
         self._consume(entry, entry.allocation)
         earn = self._lots[entry.earn_id]
         refunded = earn.refunded
@@ -459,6 +582,12 @@ class Account:
             available=balance.available + lot.remaining - settled,
             debt=balance.debt - settled,
         )
+        if (
+            self.tiers is not None
+            and not self.tiers.config.count_pending_points
+            and lot.origin is EntryKind.EARN
+        ):
+            self.tiers.points(lot.available_at, lot.points - lot.reversed, self._log)
         lot = replace(lot, activated=True, remaining=lot.remaining - settled)
         self._set_lot(lot)
         if lot.is_open:
@@ -512,6 +641,11 @@ class Account:
             raise IdempotencyConflict(self.member_id, key, operation)
         return self._journal[record.seq - 1]
 
+    def _log(self, restore: Callable[[], None]) -> None:
+        """Record how to undo a change, when inside a transaction."""
+        if self._undo is not None:
+            self._undo.restores.append(restore)
+
     def _remember(self, key: str, record: KeyRecord) -> None:
         if self._undo is not None:
             self._undo.keys.append(key)
@@ -530,7 +664,7 @@ class Account:
         undo = _Undo(
             self._balance,
             len(self._journal),
-            (self._clock, self._last_activity_at, self._inactivity_deadline),
+            (self._clock, self._last_activity_at, self._inactivity_deadline, self._enrolled_at),
         )
         self._undo = undo
         try:
@@ -547,7 +681,11 @@ class Account:
     def _rollback(self, undo: _Undo) -> None:
         self._balance = undo.balance
         del self._journal[undo.journal_length :]
-        self._clock, self._last_activity_at, self._inactivity_deadline = undo.times
+        for restore in reversed(undo.restores):
+            restore()
+        (self._clock, self._last_activity_at, self._inactivity_deadline, self._enrolled_at) = (
+            undo.times
+        )
         for key in undo.keys:
             del self._keys[key]
         restored: dict[str, Lot | None] = {}
@@ -569,6 +707,10 @@ class Account:
         heapq.heapify(self._activation)
         heapq.heapify(self._expiry)
         heapq.heapify(self._spendable)
+
+
+def _no_undo(restore: Callable[[], None]) -> None:
+    """Outside a transaction nothing needs undoing."""
 
 
 def _activation_item(lot: Lot) -> tuple[datetime, int, str] | None:
@@ -600,15 +742,20 @@ def _inactive_reason(account: Account) -> str:
 
 
 def replay(
-    program: Program, member_id: str, entries: Iterable[Entry], at: datetime | None = None
+    program: Program,
+    member_id: str,
+    entries: Iterable[Entry],
+    at: datetime | None = None,
+    enrolled_at: datetime | None = None,
 ) -> Account:
     """Rebuild an account from its journal, then bring it to ``at`` if given.
 
     Raises :class:`CorruptJournal` if an entry cannot apply. An account that was
     advanced past its last entry (its :attr:`Account.clock`) is rebuilt exactly
-    by ``replay(program, member_id, account.journal, at=account.clock)``.
+    by ``replay(program, member_id, account.journal, at=account.clock,
+    enrolled_at=account.enrolled_at)``.
     """
-    account = Account(program, member_id)
+    account = Account(program, member_id, enrolled_at)
     for entry in entries:
         account._apply(entry)
     account._rebuild_heaps()

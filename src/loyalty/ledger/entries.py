@@ -27,8 +27,12 @@ __all__ = [
     "Entry",
     "EntryKind",
     "Expire",
+    "Order",
     "Redeem",
+    "Refund",
     "Reverse",
+    "TierCause",
+    "TierChange",
 ]
 
 
@@ -38,6 +42,9 @@ class EntryKind(StrEnum):
     EXPIRE = "expire"
     REVERSE = "reverse"
     ADJUST = "adjust"
+    ORDER = "order"
+    REFUND = "refund"
+    TIER = "tier"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,3 +139,53 @@ class Adjust(Entry):
     allocation: tuple[Allocation, ...] = ()
     available_at: datetime | None = None
     expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Order(Entry):
+    """A completed order worth ``amount`` (net spend toward tiers); ``source`` is its id."""
+
+    kind: ClassVar[EntryKind] = EntryKind.ORDER
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refund(Entry):
+    """Money refunded on order ``order_id``: it no longer counts toward tiers."""
+
+    kind: ClassVar[EntryKind] = EntryKind.REFUND
+    order_id: str
+    amount: Money
+
+
+class TierCause(StrEnum):
+    UPGRADE = "upgrade"
+    """Crossed a threshold: upgraded at once."""
+    REVIEW = "review"
+    """A review at a period end: kept, or moved down (``tier_to`` says which)."""
+    GRACE = "grace"
+    """A review decided a downgrade that takes effect after the grace period."""
+    REQUALIFIED = "requalified"
+    """A downgrade waiting out its grace period was cancelled: the member requalified."""
+    DOWNGRADE = "downgrade"
+    """A downgrade took effect at the end of its grace period."""
+    MANUAL = "manual"
+    """A tier assigned by hand; it is a floor until ``floor_until`` (forever if None)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TierChange(Entry):
+    """A fact about a member's tier: upgraded, reviewed, scheduled down, assigned by hand."""
+
+    kind: ClassVar[EntryKind] = EntryKind.TIER
+    cause: TierCause
+    tier_from: str
+    tier_to: str
+    reviewed: datetime | None = None
+    """For a review: the period end it reviewed (reviews are idempotent per period end)."""
+    downgrade_at: datetime | None = None
+    """For a grace: when the downgrade to ``tier_to`` takes effect unless requalified."""
+    floor_until: datetime | None = None
+    """For a manual assignment: until when ``tier_to`` is a floor (None: no end)."""
+    actor: str | None = None
+    """For a manual assignment: who assigned it."""

@@ -18,12 +18,8 @@ Idempotency keys are scoped to the member's account.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
 
 from loyalty.dates import end_of, require_aware
 from loyalty.errors import (
@@ -32,7 +28,6 @@ from loyalty.errors import (
     InvalidInput,
     InvalidMoney,
     InvalidPoints,
-    OutOfOrder,
     ReversalExceedsEarn,
     UnknownEntry,
 )
@@ -41,25 +36,30 @@ from loyalty.ledger.entries import (
     Adjust,
     Allocation,
     Earn,
-    Entry,
     EntryKind,
     Expire,
     Redeem,
     Reverse,
 )
+from loyalty.ledger.requests import Request, money_amount, positive_points, same, text
 from loyalty.money import Money, to_points
 from loyalty.program.model import Program
 from loyalty.program.policies import Clawback, FixedExpiry
 
 __all__ = ["adjust", "advance", "earn", "expiry_for", "open_account", "redeem", "reverse"]
 
-_E = TypeVar("_E", bound=Entry)
 
+def open_account(
+    program: Program, member_id: str, *, enrolled_at: datetime | None = None
+) -> Account:
+    """A new, empty account for ``member_id`` in ``program``.
 
-def open_account(program: Program, member_id: str) -> Account:
-    """A new, empty account for ``member_id`` in ``program``."""
-    _text(member_id, "member_id", required=True)
-    return Account(program, member_id)
+    ``enrolled_at`` is when the member joined (anniversary tier windows count
+    from it); by default, the time of the account's first entry.
+    """
+    text(member_id, "member_id", required=True)
+    joined = require_aware(enrolled_at, "enrolled_at") if enrolled_at is not None else None
+    return Account(program, member_id, joined)
 
 
 def earn(
@@ -82,14 +82,14 @@ def earn(
     if (points is None) == (amount is None):
         raise InvalidInput("points", points, "give exactly one of points or amount")
     if points is not None:
-        _positive_points(points, "points")
+        positive_points(points, "points")
     if amount is not None:
-        _amount(amount, program.currency, "amount")
-    request = _Request.begin(
+        money_amount(amount, program.currency, "amount")
+    request = Request.begin(
         account, "earn", at, key, points=points, amount=amount, source=source, reason=reason
     )
     if request.original is not None:
-        return _same(request.original, Earn)
+        return same(request.original, Earn)
     with account._transaction():
         account.advance(request.at)
         earned = (
@@ -122,12 +122,10 @@ def redeem(
 
     Raises :class:`~loyalty.errors.InsufficientPoints` if fewer are available.
     """
-    _positive_points(points, "points")
-    request = _Request.begin(
-        account, "redeem", at, key, points=points, source=source, reason=reason
-    )
+    positive_points(points, "points")
+    request = Request.begin(account, "redeem", at, key, points=points, source=source, reason=reason)
     if request.original is not None:
-        return _same(request.original, Redeem)
+        return same(request.original, Redeem)
     with account._transaction():
         allocation = _spend(account, points, request.at)
         default = f"redeemed on order {source}" if source else "redeemed"
@@ -166,12 +164,12 @@ def reverse(
     if points is not None and amount is not None:
         raise InvalidInput("points", points, "give points or amount, not both")
     if points is not None:
-        _positive_points(points, "points")
+        positive_points(points, "points")
     if amount is not None:
-        _amount(amount, None, "amount")
+        money_amount(amount, None, "amount")
         if not amount:
             raise InvalidMoney("amount", amount, "must be more than zero")
-    request = _Request.begin(
+    request = Request.begin(
         account,
         "reverse",
         at,
@@ -183,7 +181,7 @@ def reverse(
         reason=reason,
     )
     if request.original is not None:
-        return _same(request.original, Reverse)
+        return same(request.original, Reverse)
     lot = account.lot(earn_id)
     if lot.origin is not EntryKind.EARN:
         raise UnknownEntry(account.member_id, earn_id)
@@ -263,13 +261,13 @@ def adjust(
     a debit uses available points like a redemption. ``reason`` and ``actor`` are required."""
     if isinstance(points, bool) or not isinstance(points, int) or points == 0:
         raise InvalidPoints("points", points, "must be a non-zero whole number")
-    _text(reason, "reason", required=True)
-    _text(actor, "actor", required=True)
-    request = _Request.begin(
+    text(reason, "reason", required=True)
+    text(actor, "actor", required=True)
+    request = Request.begin(
         account, "adjust", at, key, points=points, reason=reason, actor=actor, source=source
     )
     if request.original is not None:
-        return _same(request.original, Adjust)
+        return same(request.original, Adjust)
     with account._transaction():
         if points > 0:
             account.advance(request.at)
@@ -312,82 +310,12 @@ def expiry_for(program: Program, earned_at: datetime) -> datetime | None:
 # ------------------------------------------------------------------- helpers
 
 
-@dataclass(frozen=True, slots=True)
-class _Request:
-    at: datetime
-    key: str
-    fingerprint: str
-    original: Entry | None
-
-    @classmethod
-    def begin(
-        cls, account: Account, operation: str, at: datetime, key: str, **content: Any
-    ) -> _Request:
-        instant = require_aware(at, "at")
-        _text(key, "key", required=True)
-        for name in ("source", "reason", "actor"):
-            _text(content.get(name), name, required=False)
-        fingerprint = _fingerprint(operation, content)
-        original = account.replayed(key, fingerprint, operation)
-        if original is None and account.clock is not None and instant < account.clock:
-            raise OutOfOrder(account.member_id, instant, account.clock)
-        return cls(instant, key, fingerprint, original)
-
-    def fields(
-        self, account: Account, points: int, reason: str, source: str | None
-    ) -> dict[str, Any]:
-        seq = account.next_seq
-        return {
-            "id": f"{account.member_id}:{seq}",
-            "seq": seq,
-            "member_id": account.member_id,
-            "at": self.at,
-            "points": points,
-            "reason": reason,
-            "source": source,
-            "key": self.key,
-            "fingerprint": self.fingerprint,
-        }
-
-
-def _fingerprint(operation: str, content: dict[str, Any]) -> str:
-    canonical = json.dumps({"operation": operation, **content}, sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
-
-
-def _same(entry: Entry, kind: type[_E]) -> _E:
-    if not isinstance(entry, kind):  # pragma: no cover - the fingerprint names the operation
-        raise TypeError(f"idempotency key belongs to a {entry.kind} entry")
-    return entry
-
-
 def _spend(account: Account, points: int, at: datetime) -> tuple[Allocation, ...]:
     account.advance(at)
     available = account.balance().available
     if points > available:
         raise InsufficientPoints(account.member_id, points, available)
     return account.plan_spend(points)
-
-
-def _positive_points(points: object, field: str) -> None:
-    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
-        raise InvalidPoints(field, points, "must be a positive whole number")
-
-
-def _amount(amount: object, currency: str | None, field: str) -> None:
-    if not isinstance(amount, Money):
-        raise InvalidMoney(field, amount, "is not Money; build one with Money('12.50', 'USD')")
-    if currency is not None and amount.currency != currency:
-        raise CurrencyMismatch(currency, amount.currency, field)
-    if amount.amount < 0:
-        raise InvalidMoney(field, amount, "must not be negative")
-
-
-def _text(value: object, field: str, *, required: bool) -> None:
-    if value is None and not required:
-        return
-    if not isinstance(value, str) or not value.strip() or len(value) > 500:
-        raise InvalidInput(field, value, "must be a non-empty string of at most 500 characters")
 
 
 def _reversal_reason(

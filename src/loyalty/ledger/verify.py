@@ -33,7 +33,13 @@ def verify(account: Account) -> list[Discrepancy]:
     """
     problems = [problem for entry in account.journal for problem in _entry_problems(entry)]
     try:
-        rebuilt = replay(account.program, account.member_id, account.journal, at=account.clock)
+        rebuilt = replay(
+            account.program,
+            account.member_id,
+            account.journal,
+            at=account.clock,
+            enrolled_at=account.enrolled_at,
+        )
     except CorruptJournal as error:
         problems.append(
             Discrepancy(f"journal entry {error.seq}", "an entry that applies", error.reason)

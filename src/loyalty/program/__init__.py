@@ -1,6 +1,6 @@
 """Program configuration: pydantic models, the loader and the JSON Schema."""
 
-from loyalty.program.loader import load_program
+from loyalty.program.loader import load_program, program_warnings
 from loyalty.program.model import Program
 from loyalty.program.policies import (
     Clawback,
@@ -22,4 +22,5 @@ __all__ = [
     "Program",
     "load_program",
     "program_json_schema",
+    "program_warnings",
 ]

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from loyalty.errors import ConfigurationError, Problem
 from loyalty.program.model import Program
 
-__all__ = ["load_program", "parse_file"]
+__all__ = ["load_program", "parse_file", "program_warnings"]
 
 _MISSING = object()
 
@@ -69,10 +69,53 @@ def _validate(data: Any, origin: str | None) -> Program:
             [Problem("", "the program must be a mapping of keys", data)], origin
         )
     try:
-        return Program.model_validate(dict(data))
+        program = Program.model_validate(dict(data))
     except ValidationError as error:
         problems = [_problem(detail, data) for detail in error.errors(include_url=False)]
+        broken = {problem.path.split(".")[0].split("[")[0] for problem in problems}
+        problems.extend(_section_problems(data, broken))
         raise ConfigurationError(problems, origin) from None
+    problems = section_checks(program, "problems")
+    if problems:
+        raise ConfigurationError(problems, origin)
+    return program
+
+
+def program_warnings(program: Program) -> list[Problem]:
+    """Advice about a valid program (e.g. a tier nobody can hold), each with its path."""
+    return section_checks(program, "warnings")
+
+
+def section_checks(program: Program, check: str) -> list[Problem]:
+    """Run each section's ``problems()`` or ``warnings()``, with paths from the program root."""
+    found = []
+    for name in Program.model_fields:
+        found.extend(_prefixed(name, getattr(program, name), check))
+    return found
+
+
+def _section_problems(data: Mapping[str, Any], broken: set[str]) -> list[Problem]:
+    """The checks of the sections that parsed, when others did not: every problem at once."""
+    found = []
+    for name, field in Program.model_fields.items():
+        if name in broken or name not in data or field.annotation is None:
+            continue
+        try:
+            section = TypeAdapter(field.annotation).validate_python(data[name])
+        except ValidationError:
+            continue
+        found.extend(_prefixed(name, section, "problems"))
+    return found
+
+
+def _prefixed(name: str, section: Any, check: str) -> list[Problem]:
+    method = getattr(section, check, None)
+    if not callable(method):
+        return []
+    return [
+        Problem(f"{name}.{problem.path}" if problem.path else name, problem.message, problem.value)
+        for problem in method()
+    ]
 
 
 def _problem(detail: ErrorDetails, data: Any) -> Problem:

@@ -1,7 +1,9 @@
 """The program: the root of a configuration, one field per section.
 
-Adding a section is local: write its model in a module of its own (validating
-itself, so its problems are reported with all the others) and add one field here.
+Adding a section is local: write its model in a module of its own and add one
+field here. Checks that need the whole section (a ladder's thresholds must
+increase) go in the section's ``problems()`` method, and advice in its
+``warnings()``; the loader calls them with every section's path.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from loyalty.program.policies import (
     PendingPolicy,
 )
 from loyalty.program.types import CurrencyCode, Section, TimezoneName
+from loyalty.tiers.config import TiersConfig
 
 __all__ = ["Program"]
 
@@ -53,6 +56,7 @@ class Program(Section):
         default=Clawback.NEGATIVE_BALANCE,
         description="What reversing already-spent points does: a debt, or a write-off.",
     )
+    tiers: TiersConfig | None = Field(default=None, description="The tier ladder, if any.")
 
     @property
     def tz(self) -> ZoneInfo:

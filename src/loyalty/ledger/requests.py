@@ -1,0 +1,97 @@
+"""What every write operation does first: validate, check idempotency and time order.
+
+``Request.begin`` validates the common fields, fingerprints the request content
+(``at`` excluded, so a retried webhook is the same request) and returns the
+entry an earlier request with the same key wrote, if any; ``Request.fields``
+gives a new entry its id, place, time, key and fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from loyalty.dates import require_aware
+from loyalty.errors import (
+    CurrencyMismatch,
+    InvalidInput,
+    InvalidMoney,
+    InvalidPoints,
+    OutOfOrder,
+)
+from loyalty.ledger.account import Account
+from loyalty.ledger.entries import Entry
+from loyalty.money import Money
+
+__all__ = ["Request", "money_amount", "positive_points", "same", "text"]
+
+_E = TypeVar("_E", bound=Entry)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    at: datetime
+    key: str
+    fingerprint: str
+    original: Entry | None
+
+    @classmethod
+    def begin(
+        cls, account: Account, operation: str, at: datetime, key: str, **content: Any
+    ) -> Request:
+        instant = require_aware(at, "at")
+        text(key, "key", required=True)
+        for name in ("source", "reason", "actor"):
+            text(content.get(name), name, required=False)
+        fingerprint = _fingerprint(operation, content)
+        original = account.replayed(key, fingerprint, operation)
+        if original is None and account.clock is not None and instant < account.clock:
+            raise OutOfOrder(account.member_id, instant, account.clock)
+        return cls(instant, key, fingerprint, original)
+
+    def fields(
+        self, account: Account, points: int, reason: str, source: str | None
+    ) -> dict[str, Any]:
+        return {
+            **account.header(self.at, points, reason),
+            "source": source,
+            "key": self.key,
+            "fingerprint": self.fingerprint,
+        }
+
+
+def _fingerprint(operation: str, content: dict[str, Any]) -> str:
+    canonical = json.dumps({"operation": operation, **content}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def same(entry: Entry, kind: type[_E]) -> _E:
+    """The entry a replayed key returned, as the kind the operation writes."""
+    if not isinstance(entry, kind):  # pragma: no cover - the fingerprint names the operation
+        raise TypeError(f"idempotency key belongs to a {entry.kind} entry")
+    return entry
+
+
+def positive_points(points: object, field: str) -> None:
+    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+        raise InvalidPoints(field, points, "must be a positive whole number")
+
+
+def money_amount(amount: object, currency: str | None, field: str) -> None:
+    """``amount`` must be non-negative Money (in ``currency``, if given)."""
+    if not isinstance(amount, Money):
+        raise InvalidMoney(field, amount, "is not Money; build one with Money('12.50', 'USD')")
+    if currency is not None and amount.currency != currency:
+        raise CurrencyMismatch(currency, amount.currency, field)
+    if amount.amount < 0:
+        raise InvalidMoney(field, amount, "must not be negative")
+
+
+def text(value: object, field: str, *, required: bool) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not value.strip() or len(value) > 500:
+        raise InvalidInput(field, value, "must be a non-empty string of at most 500 characters")

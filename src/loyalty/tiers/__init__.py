@@ -1,0 +1,6 @@
+"""Tiers: qualification windows and metrics, upgrades, reviews, floors and progress.
+
+The public names are exported from :mod:`loyalty`. This package imports
+nothing itself, because the program configuration imports
+:mod:`loyalty.tiers.config` and the tier operations import the ledger.
+"""

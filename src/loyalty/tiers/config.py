@@ -1,0 +1,202 @@
+"""The ``tiers`` section: a ladder of tiers, how members qualify, and how they keep them.
+
+```yaml
+tiers:
+  metrics: [net_spend, orders]   # points | net_spend | orders, one or more
+  match: any                     # any: one threshold is enough; all: every threshold
+  window: calendar_year          # lifetime | calendar_year | anniversary | {rolling: 12 months}
+  count_pending_points: true     # do points still in the return window count?
+  retention: 1                   # completed periods whose qualification keeps a tier at review
+  grace: 30 days                 # a downgrade decided at review takes effect this much later
+  downgrade: one_step            # one_step | to_qualified
+  ladder:
+    - name: Member               # the entry tier: no threshold
+    - name: Gold
+      threshold: {net_spend: 500, orders: 10}
+      benefits: {earn_multiplier: 1.5, free_shipping: true}
+```
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, NonNegativeInt, field_validator, model_validator
+
+from loyalty.dates import Duration
+from loyalty.errors import Problem
+from loyalty.program.types import DurationText, PositiveDecimal, Section
+
+__all__ = [
+    "Benefits",
+    "Downgrade",
+    "Match",
+    "Tier",
+    "TierMetric",
+    "TiersConfig",
+    "Window",
+    "WindowKind",
+]
+
+
+class TierMetric(StrEnum):
+    """What a member's status is measured by."""
+
+    POINTS = "points"
+    """Qualifying points: points earned minus points reversed (manual credits do not count)."""
+    NET_SPEND = "net_spend"
+    """Order value minus refunds, in the program currency."""
+    ORDERS = "orders"
+    """Completed orders; an order refunded in full no longer counts."""
+
+
+class Match(StrEnum):
+    ANY = "any"
+    """A tier is reached when any one of its thresholds is met ("500 spend or 10 orders")."""
+    ALL = "all"
+    """A tier is reached only when every threshold is met."""
+
+
+class WindowKind(StrEnum):
+    LIFETIME = "lifetime"
+    CALENDAR_YEAR = "calendar_year"
+    ANNIVERSARY = "anniversary"
+    ROLLING = "rolling"
+
+
+class Downgrade(StrEnum):
+    ONE_STEP = "one_step"
+    """At each review a member drops at most one tier."""
+    TO_QUALIFIED = "to_qualified"
+    """At review a member drops straight to the tier they qualify for."""
+
+
+def _window(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"kind": value}
+    if isinstance(value, dict) and set(value) == {"rolling"}:
+        return {"kind": "rolling", "length": value["rolling"]}
+    return value
+
+
+class Window(Section):
+    """Which facts count: all of them, this calendar year, this membership year, or a rolling span.
+
+    Reviews happen at the end of each period: every 1 January (calendar year and
+    lifetime), every enrolment anniversary, or every first of the month (rolling).
+    """
+
+    kind: WindowKind
+    length: DurationText | None = Field(
+        default=None, description="The rolling span, e.g. '12 months' (rolling windows only)."
+    )
+
+    @model_validator(mode="after")
+    def _length_only_for_rolling(self) -> Window:
+        if self.kind is WindowKind.ROLLING and (self.length is None or self.length.is_zero):
+            raise ValueError("a rolling window needs a length, e.g. {rolling: 12 months}")
+        if self.kind is not WindowKind.ROLLING and self.length is not None:
+            raise ValueError(f"a {self.kind} window takes no length")
+        return self
+
+
+class Benefits(Section):
+    """What a tier gives. Earning and rewards read these."""
+
+    earn_multiplier: PositiveDecimal = Decimal(1)
+    free_shipping: bool = False
+    free_shipping_above: Annotated[Decimal, Field(ge=0)] | None = Field(
+        default=None, description="Free shipping only on orders at least this large."
+    )
+    rewards: tuple[str, ...] = Field(default=(), description="Ids of rewards only this tier sees.")
+    birthday_bonus: NonNegativeInt = 0
+
+
+class Tier(Section):
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    threshold: dict[TierMetric, Annotated[Decimal, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="What reaching this tier takes, per metric (none for the entry tier).",
+    )
+    benefits: Benefits = Benefits()
+
+
+class TiersConfig(Section):
+    metrics: tuple[TierMetric, ...] = Field(min_length=1)
+    match: Match = Match.ANY
+    window: Annotated[Window, BeforeValidator(_window)] = Window(kind=WindowKind.LIFETIME)
+    count_pending_points: bool = True
+    retention: Annotated[int, Field(ge=0, le=10)] = 1
+    grace: DurationText = Duration()
+    downgrade: Downgrade = Downgrade.ONE_STEP
+    ladder: tuple[Tier, ...] = Field(min_length=1)
+
+    @field_validator("metrics")
+    @classmethod
+    def _distinct(cls, metrics: tuple[TierMetric, ...]) -> tuple[TierMetric, ...]:
+        if len(set(metrics)) != len(metrics):
+            raise ValueError(f"{[str(m) for m in metrics]!r} lists a metric twice")
+        return metrics
+
+    def problems(self) -> list[Problem]:
+        """What is wrong with the ladder, each with its path (checked after parsing)."""
+        found = []
+        names = [tier.name for tier in self.ladder]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                found.append(Problem(f"ladder[{index}].name", f"{name!r} is used twice", name))
+        if self.ladder[0].threshold:
+            found.append(Problem("ladder[0].threshold", "the entry tier takes no threshold"))
+        for index, tier in enumerate(self.ladder[1:], start=1):
+            where = f"ladder[{index}].threshold"
+            missing = [metric for metric in self.metrics if metric not in tier.threshold]
+            extra = [metric for metric in tier.threshold if metric not in self.metrics]
+            for metric in missing:
+                found.append(
+                    Problem(f"{where}.{metric}", f"is required: {metric} is a tier metric")
+                )
+            for metric in extra:
+                found.append(
+                    Problem(f"{where}.{metric}", f"{metric} is not one of the tier metrics")
+                )
+            below = self.ladder[index - 1].threshold
+            for metric, value in tier.threshold.items():
+                if metric is TierMetric.ORDERS and value % 1:
+                    found.append(
+                        Problem(f"{where}.{metric}", f"{value} is not a whole number", value)
+                    )
+                if metric in below and value <= below[metric]:
+                    found.append(
+                        Problem(
+                            f"{where}.{metric}",
+                            f"{value} is not above {below[metric]} ({names[index - 1]!r}): "
+                            "thresholds must increase up the ladder",
+                            value,
+                        )
+                    )
+        return found
+
+    def warnings(self) -> list[Problem]:
+        """Tiers nobody can hold: below a tier that needs nothing."""
+        found = []
+        for index, tier in enumerate(self.ladder[1:], start=1):
+            free = [m for m, v in tier.threshold.items() if v == 0]
+            if (self.match is Match.ANY and free) or (free and len(free) == len(tier.threshold)):
+                for lower in self.ladder[:index]:
+                    found.append(
+                        Problem(
+                            f"ladder[{self.ladder.index(lower)}]",
+                            f"nobody can stay in tier {lower.name!r}: {tier.name!r} above it "
+                            f"needs {', '.join(free)} of 0",
+                        )
+                    )
+        return found
+
+    def index_of(self, name: str) -> int:
+        """The position of tier ``name`` in the ladder (0 is the entry tier)."""
+        for index, tier in enumerate(self.ladder):
+            if tier.name == name:
+                return index
+        raise KeyError(name)

@@ -1,0 +1,204 @@
+"""Tier operations: record orders and refunds, assign a tier by hand, review members.
+
+Like the ledger's operations, each one validates its input, honours its
+idempotency key, runs in one transaction and writes nothing when it fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from loyalty.dates import require_aware
+from loyalty.errors import InvalidInput, NoTiers, RefundExceedsOrder, UnknownOrder
+from loyalty.ledger.account import Account
+from loyalty.ledger.entries import Order, Refund, TierCause, TierChange
+from loyalty.ledger.requests import Request, money_amount, same, text
+from loyalty.money import Money
+from loyalty.tiers.tracker import TierTracker
+
+__all__ = [
+    "ReviewReport",
+    "assign_tier",
+    "record_order",
+    "record_refund",
+    "review",
+    "review_member",
+]
+
+
+def record_order(
+    account: Account,
+    order_id: str,
+    amount: Money,
+    *,
+    at: datetime,
+    key: str,
+    reason: str | None = None,
+) -> Order:
+    """Record a completed order worth ``amount`` (what counts as net spend).
+
+    Counts toward tiers at once: crossing a threshold writes an upgrade entry.
+    """
+    text(order_id, "order_id", required=True)
+    money_amount(amount, account.program.currency, "amount")
+    request = Request.begin(
+        account, "order", at, key, order_id=order_id, amount=amount, reason=reason
+    )
+    if request.original is not None:
+        return same(request.original, Order)
+    if account.order(order_id) is not None:
+        raise InvalidInput("order_id", order_id, "is already recorded for this member")
+    with account._transaction():
+        account.advance(request.at)
+        entry = Order(
+            **request.fields(account, 0, reason or f"order {order_id}: {amount}", order_id),
+            amount=amount,
+        )
+        account._apply(entry)
+        account.upgrade_tier(request.at)
+    return entry
+
+
+def record_refund(
+    account: Account,
+    order_id: str,
+    amount: Money,
+    *,
+    at: datetime,
+    key: str,
+    reason: str | None = None,
+) -> Refund:
+    """Record money refunded on a recorded order; a full refund uncounts the order.
+
+    The refund lowers the figures of the window the order counted in. It never
+    lowers a tier by itself: the next review looks at the net figures.
+    """
+    text(order_id, "order_id", required=True)
+    money_amount(amount, account.program.currency, "amount")
+    if not amount:
+        raise InvalidInput("amount", amount, "must be more than zero")
+    request = Request.begin(
+        account, "refund", at, key, order_id=order_id, amount=amount, reason=reason
+    )
+    if request.original is not None:
+        return same(request.original, Refund)
+    order = account.order(order_id)
+    if order is None:
+        raise UnknownOrder(account.member_id, order_id)
+    left = order.amount - order.refunded
+    if amount > left:
+        raise RefundExceedsOrder(account.member_id, order_id, amount, left)
+    with account._transaction():
+        account.advance(request.at)
+        entry = Refund(
+            **request.fields(
+                account, 0, reason or f"refund of {amount} on order {order_id}", order_id
+            ),
+            order_id=order_id,
+            amount=amount,
+        )
+        account._apply(entry)
+    return entry
+
+
+def assign_tier(
+    account: Account,
+    tier: str,
+    *,
+    at: datetime,
+    key: str,
+    reason: str,
+    actor: str,
+    until: datetime | None = None,
+) -> TierChange:
+    """Assign ``tier`` by hand: it is a floor (reviews never go below it) until ``until``.
+
+    A tier above the member's current one takes effect at once; a lower one only
+    sets the floor.
+    """
+    tracker = _tracker(account)
+    names = [rung.name for rung in tracker.config.ladder]
+    if tier not in names:
+        raise InvalidInput("tier", tier, f"is not a tier of this program ({', '.join(names)})")
+    text(reason, "reason", required=True)
+    text(actor, "actor", required=True)
+    ends = require_aware(until, "until") if until is not None else None
+    request = Request.begin(
+        account, "assign_tier", at, key, tier=tier, reason=reason, actor=actor, until=ends
+    )
+    if request.original is not None:
+        return same(request.original, TierChange)
+    if ends is not None and ends <= request.at:
+        raise InvalidInput("until", until, "must be after at")
+    with account._transaction():
+        account.advance(request.at)
+        entry = TierChange(
+            **request.fields(account, 0, reason, None),
+            cause=TierCause.MANUAL,
+            tier_from=tracker.status.tier,
+            tier_to=tier,
+            floor_until=ends,
+            actor=actor,
+        )
+        account._apply(entry)
+    return entry
+
+
+def review_member(account: Account, at: datetime) -> tuple[TierChange, ...]:
+    """Review one member at every period end up to ``at``; return the entries written.
+
+    Idempotent: each period end is reviewed once, so reviewing again writes
+    nothing. Entries are dated ``at`` (or the account's clock, if later) and name
+    the period end they are for. Grace periods that ended by ``at`` are applied.
+    """
+    tracker = _tracker(account)
+    instant = require_aware(at, "at")
+    written: list[TierChange] = []
+    with account._transaction():
+        when = max(instant, account.clock or instant)
+        account.advance(when)
+        while (decision := tracker.next_review(instant)) is not None:
+            written.append(account.tier_entry(when, decision))
+    return tuple(written)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewReport:
+    """What a batch review did."""
+
+    at: datetime
+    members: int
+    kept: int
+    moved_down: int
+    scheduled: int
+    entries: tuple[TierChange, ...] = field(repr=False)
+
+
+def review(accounts: Iterable[Account], at: datetime) -> ReviewReport:
+    """Review every member at ``at`` (typically each period end); linear in members.
+
+    Idempotent: a second review at the same time writes nothing.
+    """
+    instant = require_aware(at, "at")
+    members = 0
+    entries: list[TierChange] = []
+    for account in accounts:
+        members += 1
+        entries.extend(review_member(account, instant))
+    kept = sum(1 for e in entries if e.cause is TierCause.REVIEW and e.tier_to == e.tier_from)
+    down = sum(
+        1
+        for e in entries
+        if e.cause is TierCause.DOWNGRADE
+        or (e.cause is TierCause.REVIEW and e.tier_to != e.tier_from)
+    )
+    scheduled = sum(1 for e in entries if e.cause is TierCause.GRACE)
+    return ReviewReport(instant, members, kept, down, scheduled, tuple(entries))
+
+
+def _tracker(account: Account) -> TierTracker:
+    if account.tiers is None:
+        raise NoTiers(account.program.id)
+    return account.tiers

@@ -1,0 +1,289 @@
+"""A member's tier: status kept incrementally from the journal, and the decisions on it.
+
+The rules (see ``docs/tiers.md``):
+
+* **Upgrade at once.** After every order, earn (or release of pending points,
+  when pending points do not count) the member's current window is compared
+  with the ladder; crossing a threshold upgrades them immediately.
+* **Down only at review.** Nothing lowers a tier between reviews: not a refund,
+  not the window moving on. A refund lowers the figures the next review looks at,
+  so an upgrade it paid for is lost at that review.
+* **Review at each period end** (1 January, the enrolment anniversary, or the
+  1st of the month for rolling windows). The target is the best tier the member
+  qualified for in the last ``retention`` completed periods (the entry tier with
+  ``retention: 0``), never below an active manual floor. Below the current tier,
+  the member steps down one tier or straight to the target; with a grace period
+  the step is only scheduled, and cancelled if they requalify in the meantime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from loyalty.ledger.entries import TierCause, TierChange
+from loyalty.money import Money
+from loyalty.program.model import Program
+from loyalty.tiers.config import Downgrade, Match, Tier, TierMetric, TiersConfig
+from loyalty.tiers.window import Aggregate, Metrics, Periods, Undo
+
+__all__ = ["Decision", "OrderRecord", "TierStatus", "TierTracker"]
+
+
+@dataclass(frozen=True, slots=True)
+class TierStatus:
+    """Where a member stands: their tier, since when, and what may change it."""
+
+    tier: str
+    index: int
+    since: datetime | None = None
+    floor: str | None = None
+    floor_until: datetime | None = None
+    downgrade_to: str | None = None
+    downgrade_at: datetime | None = None
+    reviewed: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """A recorded order: when it completed, its value and what was refunded of it so far."""
+
+    at: datetime
+    amount: Money
+    refunded: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A tier entry to write: what it does and why."""
+
+    cause: TierCause
+    tier_to: str
+    reason: str
+    reviewed: datetime | None = None
+    downgrade_at: datetime | None = None
+
+
+class TierTracker:
+    """The tier state of one account, fed by the account as it applies entries."""
+
+    def __init__(self, program: Program, config: TiersConfig) -> None:
+        self.program = program
+        self.config = config
+        self.status = TierStatus(config.ladder[0].name, 0)
+        self._aggregate: Aggregate | None = None
+
+    # ------------------------------------------------------------ feeding facts
+
+    def enrol(self, at: datetime, undo: Undo) -> None:
+        """Start the windows (anniversaries count from here); the first fact does it too."""
+        if self._aggregate is None:
+            local = at.astimezone(self.program.tz).date()
+            periods = Periods(self.config.window, self.program.tz, local)
+            self._aggregate = Aggregate(periods)
+            undo(lambda: setattr(self, "_aggregate", None))
+
+    @property
+    def aggregate(self) -> Aggregate | None:
+        return self._aggregate
+
+    def points(self, counted_at: datetime, points: int, undo: Undo) -> None:
+        """Qualifying points (negative for a reversal) counting on ``counted_at``'s day."""
+        if points:
+            self.add(counted_at, Metrics(points=points), undo)
+
+    def move_to(self, at: datetime, undo: Undo) -> None:
+        """Move the running window forward to ``at``'s day."""
+        aggregate = self._require()
+        aggregate.move_to(aggregate.periods.local(at), undo)
+
+    def add(self, counted_at: datetime, delta: Metrics, undo: Undo) -> None:
+        """Add figures on ``counted_at``'s day (in the past for a refund of an older order)."""
+        aggregate = self._require()
+        aggregate.add(aggregate.periods.local(counted_at), delta, undo)
+
+    def _require(self) -> Aggregate:
+        if self._aggregate is None:
+            raise RuntimeError("the tier tracker is used before the member was enrolled")
+        return self._aggregate
+
+    def apply(self, entry: TierChange, undo: Undo) -> None:
+        """Apply a tier entry from the journal to the status."""
+        status = self.status
+        undo(lambda: setattr(self, "status", status))
+        index = self.config.index_of(entry.tier_to)
+        # Reviews and grace ends take effect at the period end or grace end they are
+        # for, so a late review still counts each period from the right time.
+        effective = entry.reviewed or entry.downgrade_at or entry.at
+        cause = entry.cause
+        if cause is TierCause.GRACE:
+            new = replace(
+                status,
+                downgrade_to=entry.tier_to,
+                downgrade_at=entry.downgrade_at,
+                reviewed=entry.reviewed,
+            )
+        elif cause is TierCause.MANUAL:
+            new = replace(status, floor=entry.tier_to, floor_until=entry.floor_until)
+            if index > status.index:
+                new = replace(new, tier=entry.tier_to, index=index, since=effective)
+        else:
+            new = replace(status, downgrade_to=None, downgrade_at=None)
+            if cause is TierCause.REVIEW:
+                new = replace(new, reviewed=entry.reviewed)
+            if cause is not TierCause.REQUALIFIED and index != status.index:
+                new = replace(new, tier=entry.tier_to, index=index, since=effective)
+        self.status = new
+
+    # ------------------------------------------------------------------ reading
+
+    def metrics(self, at: datetime | None = None) -> Metrics:
+        """The figures of the window that closes on ``at``'s day (the latest day if None)."""
+        if self._aggregate is None:
+            return Metrics()
+        if at is None:
+            return self._aggregate.current()
+        return self._aggregate.as_of(self._aggregate.periods.local(at))
+
+    def qualified(self, metrics: Metrics) -> int:
+        """The highest tier these figures reach."""
+        best = 0
+        for index, tier in enumerate(self.config.ladder[1:], start=1):
+            if self.meets(metrics, tier):
+                best = index
+        return best
+
+    def meets(self, metrics: Metrics, tier: Tier) -> bool:
+        checks = [
+            metrics.value(metric) >= threshold for metric, threshold in tier.threshold.items()
+        ]
+        return any(checks) if self.config.match is Match.ANY else all(checks)
+
+    def explain(self, metrics: Metrics, tier: Tier, window: str) -> str:
+        """Why ``metrics`` do or do not reach ``tier``, in words.
+
+        'net spend 512.00 USD ≥ 500.00 USD in calendar year 2026' names the
+        thresholds met when the tier is reached, and every threshold missed when not.
+        """
+        met = self.meets(metrics, tier)
+        parts = []
+        for metric, threshold in tier.threshold.items():
+            value = metrics.value(metric)
+            if (value >= threshold) == met:
+                sign = "≥" if value >= threshold else "<"
+                parts.append(
+                    f"{self.show(metric, value)} {sign} {self.show(metric, threshold, False)}"
+                )
+        joiner = " and " if (self.config.match is Match.ALL) == met else " or "
+        return f"{joiner.join(parts)} in {window}"
+
+    def show(self, metric: TierMetric, value: Decimal, label: bool = True) -> str:
+        """A figure as people read it: 'net spend 512.00 USD', 'orders 3', 'points 120'."""
+        if metric is TierMetric.NET_SPEND:
+            shown = str(Money.rounded(value, self.program.currency))
+        else:
+            shown = str(int(value))
+        name = "net spend" if metric is TierMetric.NET_SPEND else str(metric)
+        return f"{name} {shown}" if label else shown
+
+    # ---------------------------------------------------------------- deciding
+
+    def upgrade(self, at: datetime) -> Decision | None:
+        """An upgrade (or a cancelled downgrade) the figures as of ``at`` call for."""
+        if self._aggregate is None:
+            return None
+        metrics = self.metrics(at)
+        qualified = self.qualified(metrics)
+        status = self.status
+        day = self._aggregate.periods.local(at)
+        window = self._aggregate.periods.describe(day)
+        if qualified > status.index:
+            tier = self.config.ladder[qualified]
+            reason = (
+                f"upgraded to {tier.name} on {day.isoformat()}: "
+                f"{self.explain(metrics, tier, window)}"
+            )
+            return Decision(TierCause.UPGRADE, tier.name, reason)
+        if status.downgrade_to is not None and qualified >= status.index:
+            tier = self.config.ladder[status.index]
+            reason = (
+                f"stays {tier.name}: requalified on {day.isoformat()} "
+                f"({self.explain(metrics, tier, window)})"
+            )
+            return Decision(TierCause.REQUALIFIED, tier.name, reason)
+        return None
+
+    def next_review(self, at: datetime) -> Decision | None:
+        """The first review or grace expiry due by ``at`` that has not been applied, if any."""
+        status = self.status
+        if self._aggregate is None or status.index == 0:
+            return None
+        periods = self._aggregate.periods
+        after = max(filter(None, (status.reviewed, status.since)), default=None)
+        start = periods.local(after) if after is not None else periods.enrolled
+        boundary = periods.midnight(periods.next_review(start)).astimezone(UTC)
+        grace = status.downgrade_at
+        if grace is not None and grace <= at and grace <= boundary:
+            return self._grace_ends(grace)
+        if boundary > at:
+            return None
+        return self._review(boundary)
+
+    def _grace_ends(self, when: datetime) -> Decision:
+        target = self.status.downgrade_to
+        assert target is not None
+        local = when.astimezone(self.program.tz).date().isoformat()
+        reason = (
+            f"moved down to {target}: the grace period ended on {local} "
+            f"without requalifying for {self.status.tier}"
+        )
+        return Decision(TierCause.DOWNGRADE, target, reason, downgrade_at=when)
+
+    def _review(self, boundary: datetime) -> Decision:
+        """The review at period end ``boundary``: keep, step down, or schedule a step down."""
+        assert self._aggregate is not None
+        periods = self._aggregate.periods
+        status = self.status
+        current = self.config.ladder[status.index]
+        on = periods.local(boundary)
+        best: tuple[int, Metrics, date] | None = None
+        period_end = on
+        for _ in range(self.config.retention):
+            if period_end <= periods.enrolled:
+                break
+            closing = period_end - timedelta(days=1)
+            metrics = self._aggregate.as_of(closing)
+            reached = self.qualified(metrics)
+            if best is None or reached > best[0]:
+                best = (reached, metrics, closing)
+            period_end = periods.previous_review(period_end)
+        if best is None:
+            target, basis = 0, "no completed period counts (retention 0)"
+        else:
+            target = best[0]
+            basis = self.explain(best[1], current, periods.describe(best[2]))
+        floor = self.floor_index(boundary)
+        if floor > target:
+            target, basis = floor, f"manual floor {self.config.ladder[floor].name}"
+        if target >= status.index:
+            reason = f"kept {current.name} at the review on {on.isoformat()}: {basis}"
+            return Decision(TierCause.REVIEW, current.name, reason, reviewed=boundary)
+        step = target if self.config.downgrade is Downgrade.TO_QUALIFIED else status.index - 1
+        new = self.config.ladder[max(step, floor)].name
+        if not self.config.grace.is_zero:
+            when = self.config.grace.after(boundary, self.program.tz)
+            local = when.astimezone(self.program.tz).date().isoformat()
+            reason = (
+                f"{current.name} moves down to {new} on {local} unless requalified "
+                f"(review on {on.isoformat()}: {basis})"
+            )
+            return Decision(TierCause.GRACE, new, reason, reviewed=boundary, downgrade_at=when)
+        reason = f"moved down to {new} at the review on {on.isoformat()}: {basis}"
+        return Decision(TierCause.REVIEW, new, reason, reviewed=boundary)
+
+    def floor_index(self, at: datetime) -> int:
+        status = self.status
+        if status.floor is None or (status.floor_until is not None and status.floor_until <= at):
+            return 0
+        return self.config.index_of(status.floor)
