@@ -37,3 +37,24 @@ T0 = utc(2026, 1, 1, 12)
 
 def days(n: float) -> timedelta:
     return timedelta(days=n)
+
+
+def ladder(*rungs: tuple[str, dict[str, Any]], **settings: Any) -> dict[str, Any]:
+    """A tiers section: ``ladder(("Member", {}), ("Gold", {"net_spend": 500}), window=...)``.
+
+    The metrics default to those the first threshold names.
+    """
+    tiers = [
+        {"name": name, **({"threshold": threshold} if threshold else {})}
+        for name, threshold in rungs
+    ]
+    metrics = settings.pop("metrics", None) or list(rungs[1][1])
+    return {"metrics": metrics, "ladder": tiers, **settings}
+
+
+SPEND_LADDER = (
+    ("Member", {}),
+    ("Silver", {"net_spend": 200}),
+    ("Gold", {"net_spend": 500}),
+    ("Platinum", {"net_spend": 1000}),
+)

@@ -106,6 +106,7 @@ def earn(
             basis=amount,
         )
         account._apply(entry)
+        account.upgrade_tier(request.at)
     return entry
 
 
