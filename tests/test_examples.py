@@ -42,3 +42,16 @@ def test_the_quickstart_earns_redeems_refunds_and_expires() -> None:
         "expire",
     ]
     assert verify(member) == []
+
+
+def test_the_tiers_example_upgrades_keeps_the_tier_after_a_refund_and_steps_down() -> None:
+    member = runpy.run_path(str(EXAMPLES / "tiers.py"))["main"]()
+    causes = [(entry.cause, entry.tier_to) for entry in member.journal if entry.kind == "tier"]
+    assert [(cause.value, tier) for cause, tier in causes] == [
+        ("upgrade", "VIB"),
+        ("upgrade", "Rouge"),
+        ("grace", "VIB"),
+        ("downgrade", "VIB"),
+    ]
+    assert member.tier().tier == "VIB"
+    assert verify(member) == []
