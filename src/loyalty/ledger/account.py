@@ -19,12 +19,11 @@ An account is not thread-safe; the service layer serialises writes per member.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any
 
 from loyalty.dates import Duration, require_aware
 from loyalty.errors import CorruptJournal, IdempotencyConflict, UnknownEntry
@@ -42,6 +41,8 @@ from loyalty.ledger.entries import (
     TierChange,
 )
 from loyalty.ledger.lots import Lot
+from loyalty.ledger.queues import LotQueues
+from loyalty.ledger.state import Balance, ExpiringPoints, KeyRecord, Snapshot
 from loyalty.money import Money
 from loyalty.program.model import Program
 from loyalty.program.policies import InactivityExpiry
@@ -49,70 +50,6 @@ from loyalty.tiers.tracker import Decision, OrderRecord, TierStatus, TierTracker
 from loyalty.tiers.window import Metrics
 
 __all__ = ["Account", "Balance", "ExpiringPoints", "KeyRecord", "Snapshot", "replay"]
-
-_Item = TypeVar("_Item", bound=tuple[Any, ...])
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    """A member's points. ``net = pending + available - debt`` and, always,
-    ``earned - redeemed - expired - reversed + adjusted == net``.
-
-    ``written_off`` counts points a reversal could not recover under the
-    write-off clawback policy; it is not part of the equation.
-    """
-
-    pending: int = 0
-    available: int = 0
-    debt: int = 0
-    earned: int = 0
-    redeemed: int = 0
-    expired: int = 0
-    reversed: int = 0
-    adjusted: int = 0
-    written_off: int = 0
-
-    @property
-    def net(self) -> int:
-        return self.pending + self.available - self.debt
-
-    @property
-    def flows(self) -> int:
-        """The left side of the balance equation; equals :attr:`net` in a sound account."""
-        return self.earned - self.redeemed - self.expired - self.reversed + self.adjusted
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
-    """What an idempotency key was used for: the request's fingerprint and the entry written."""
-
-    fingerprint: str
-    seq: int
-
-
-@dataclass(frozen=True, slots=True)
-class ExpiringPoints:
-    """Points of one lot that will expire at ``expires_at`` unless used."""
-
-    lot_id: str
-    points: int
-    expires_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """All derived state of an account, comparable with ``==`` (see :func:`~loyalty.verify`)."""
-
-    balance: Balance
-    lots: tuple[Lot, ...]
-    keys: tuple[tuple[str, KeyRecord], ...]
-    clock: datetime | None
-    last_activity_at: datetime | None
-    inactivity_deadline: datetime | None
-    enrolled_at: datetime | None
-    orders: tuple[tuple[str, OrderRecord], ...]
-    tier: TierStatus | None
-    tier_days: tuple[tuple[date, Metrics], ...]
 
 
 @dataclass(slots=True)
@@ -149,9 +86,7 @@ class Account:
         self._clock: datetime | None = None
         self._last_activity_at: datetime | None = None
         self._inactivity_deadline: datetime | None = None
-        self._activation: list[tuple[datetime, int, str]] = []
-        self._expiry: list[tuple[datetime, int, str]] = []
-        self._spendable: list[tuple[datetime, datetime, int, str]] = []
+        self._queues = LotQueues(self._lots)
         self._undo: _Undo | None = None
         self._inactivity: Duration | None = (
             program.expiry.after if isinstance(program.expiry, InactivityExpiry) else None
@@ -310,31 +245,27 @@ class Account:
         """
         written: list[Expire] = []
         while True:
-            activation = self._peek(self._activation, _activation_item)
-            expiry = self._peek(self._expiry, _expiry_item)
+            release = self._queues.next_release()
+            expiry = self._queues.next_expiry()
             deadline = (
                 self._inactivity_deadline
                 if self._balance.pending + self._balance.available
                 else None
             )
-            times = [item[0] for item in (activation, expiry) if item is not None]
-            if deadline is not None:
-                times.append(deadline)
-            if not times or min(times) > at:
+            due = min(filter(None, (release, expiry, deadline)), default=None)
+            if due is None or due > at:
                 if self._clock is None or at > self._clock:
                     self._clock = at
                 return tuple(written)
-            if activation is not None and activation[0] == min(times):
-                heapq.heappop(self._activation)
-                self._activate(self._lots[activation[2]])
+            if release == due:  # releases first: a lot due to expire as it is released expires
+                self._activate(self._queues.pop_release())
                 if self.tiers is not None and not self.tiers.config.count_pending_points:
-                    self.upgrade_tier(activation[0])
-            elif deadline is not None and deadline == min(times):
-                written.append(self._expire(deadline, self._open_lots(), _inactive_reason(self)))
-            elif expiry is not None:
-                heapq.heappop(self._expiry)
-                lot = self._lots[expiry[2]]
-                written.append(self._expire(expiry[0], [lot], _lot_reason(self, lot)))
+                    self.upgrade_tier(due)
+            elif deadline == due:
+                written.append(self._expire(due, self._open_lots(), _inactive_reason(self)))
+            else:
+                lot = self._queues.pop_expiry()
+                written.append(self._expire(due, [lot], _lot_reason(self, lot)))
 
     def header(self, at: datetime, points: int, reason: str) -> dict[str, Any]:
         """The fields every new entry starts with: its id, place, member, time, points, reason."""
@@ -380,53 +311,12 @@ class Account:
         return [lot for lot in self._lots.values() if lot.is_open]
 
     def _activate_due(self, at: datetime) -> None:
-        while (top := self._peek(self._activation, _activation_item)) and top[0] <= at:
-            heapq.heappop(self._activation)
-            self._activate(self._lots[top[2]])
-
-    def _peek(self, heap: list[_Item], item_of: Callable[[Lot], _Item | None]) -> _Item | None:
-        """The first item of ``heap`` that is still its lot's current item.
-
-        Items are never updated in place: a lot that changed (activated, spent,
-        expired, rolled back) leaves stale items behind, dropped here when they
-        come to the top. A duplicate of a current item is harmless.
-        """
-        while heap:
-            item = heap[0]
-            lot = self._lots.get(item[-1])
-            if lot is not None and item == item_of(lot):
-                return item
-            heapq.heappop(heap)
-        return None
-
-    def _push_items(self, lot: Lot) -> None:
-        """Push the heap items of ``lot`` (after it was restored by a rollback)."""
-        if activation := _activation_item(lot):
-            heapq.heappush(self._activation, activation)
-        if expiry := _expiry_item(lot):
-            heapq.heappush(self._expiry, expiry)
-        if spend := _spend_item(lot):
-            heapq.heappush(self._spendable, spend)
-
-    # ---------------------------------------------------------------- spending
+        while (release := self._queues.next_release()) is not None and release <= at:
+            self._activate(self._queues.pop_release())
 
     def plan_spend(self, points: int, exclude: str | None = None) -> tuple[Allocation, ...]:
-        """Allocate up to ``points`` over available lots in spend order, without changing them."""
-        taken: list[tuple[datetime, datetime, int, str]] = []
-        allocation: list[Allocation] = []
-        seen = {exclude}
-        left = points
-        while left > 0 and (item := self._peek(self._spendable, _spend_item)):
-            taken.append(heapq.heappop(self._spendable))
-            if item[3] in seen:
-                continue
-            seen.add(item[3])
-            part = min(left, self._lots[item[3]].remaining)
-            allocation.append(Allocation(item[3], part))
-            left -= part
-        for item in taken:
-            heapq.heappush(self._spendable, item)
-        return tuple(allocation)
+        """Allocate up to ``points`` over available lots in spend order, changing nothing."""
+        return self._queues.plan_spend(points, exclude)
 
     # --------------------------------------------------------- applying entries
 
@@ -565,12 +455,11 @@ class Account:
         if not lot.is_open:
             return
         self._balance = replace(self._balance, pending=self._balance.pending + lot.points)
-        if expires_at is not None:
-            heapq.heappush(self._expiry, (expires_at, lot.seq, lot.id))
         if available_at <= entry.at:
             self._activate(lot)
+            self._queues.push(self._lots[lot.id], release=False, spend=False)
         else:
-            heapq.heappush(self._activation, (available_at, lot.seq, lot.id))
+            self._queues.push(lot)
 
     def _activate(self, lot: Lot) -> None:
         """Make a pending lot available, settling any debt from it first."""
@@ -590,8 +479,7 @@ class Account:
             self.tiers.points(lot.available_at, lot.points - lot.reversed, self._log)
         lot = replace(lot, activated=True, remaining=lot.remaining - settled)
         self._set_lot(lot)
-        if lot.is_open:
-            heapq.heappush(self._spendable, (*lot.spend_order, lot.id))
+        self._queues.push(lot, release=False, expiry=False)
 
     def _consume(
         self, entry: Entry, allocation: Iterable[Allocation], expired: bool = False
@@ -696,35 +584,11 @@ class Account:
                 del self._lots[lot_id]
             else:
                 self._lots[lot_id] = previous
-                self._push_items(previous)
-
-    def _rebuild_heaps(self) -> None:
-        """Rebuild the heaps from the open lots alone, dropping every stale item."""
-        open_lots = self._open_lots()
-        self._activation = [a for lot in open_lots if (a := _activation_item(lot))]
-        self._expiry = [e for lot in open_lots if (e := _expiry_item(lot))]
-        self._spendable = [s for lot in open_lots if (s := _spend_item(lot))]
-        heapq.heapify(self._activation)
-        heapq.heapify(self._expiry)
-        heapq.heapify(self._spendable)
+                self._queues.push(previous)
 
 
 def _no_undo(restore: Callable[[], None]) -> None:
     """Outside a transaction nothing needs undoing."""
-
-
-def _activation_item(lot: Lot) -> tuple[datetime, int, str] | None:
-    return (lot.available_at, lot.seq, lot.id) if lot.is_open and not lot.activated else None
-
-
-def _expiry_item(lot: Lot) -> tuple[datetime, int, str] | None:
-    if lot.is_open and lot.expires_at is not None:
-        return (lot.expires_at, lot.seq, lot.id)
-    return None
-
-
-def _spend_item(lot: Lot) -> tuple[datetime, datetime, int, str] | None:
-    return (*lot.spend_order, lot.id) if lot.is_open and lot.activated else None
 
 
 def _local_date(account: Account, instant: datetime) -> str:
@@ -758,7 +622,7 @@ def replay(
     account = Account(program, member_id, enrolled_at)
     for entry in entries:
         account._apply(entry)
-    account._rebuild_heaps()
+    account._queues.rebuild()
     if at is not None:
         account.advance(require_aware(at, "at"))
     return account

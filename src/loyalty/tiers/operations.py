@@ -152,6 +152,8 @@ def review_member(account: Account, at: datetime) -> tuple[TierChange, ...]:
     Idempotent: each period end is reviewed once, so reviewing again writes
     nothing. Entries are dated ``at`` (or the account's clock, if later) and name
     the period end they are for. Grace periods that ended by ``at`` are applied.
+    A member left below what their current window earns (a late review, after
+    new orders) is upgraded back at once.
     """
     tracker = _tracker(account)
     instant = require_aware(at, "at")
@@ -161,6 +163,10 @@ def review_member(account: Account, at: datetime) -> tuple[TierChange, ...]:
         account.advance(when)
         while (decision := tracker.next_review(instant)) is not None:
             written.append(account.tier_entry(when, decision))
+        # A member whose current figures already earn more than a review left them
+        # with (orders placed after the period end) is upgraded at once, as always.
+        if written and (upgrade := account.upgrade_tier(when)) is not None:
+            written.append(upgrade)
     return tuple(written)
 
 

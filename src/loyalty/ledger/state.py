@@ -1,0 +1,74 @@
+"""What an account reports: its balance, points about to expire, and a full snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from loyalty.ledger.lots import Lot
+from loyalty.tiers.tracker import OrderRecord, TierStatus
+from loyalty.tiers.window import Metrics
+
+__all__ = ["Balance", "ExpiringPoints", "KeyRecord", "Snapshot"]
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """A member's points. ``net = pending + available - debt`` and, always,
+    ``earned - redeemed - expired - reversed + adjusted == net``.
+
+    ``written_off`` counts points a reversal could not recover under the
+    write-off clawback policy; it is not part of the equation.
+    """
+
+    pending: int = 0
+    available: int = 0
+    debt: int = 0
+    earned: int = 0
+    redeemed: int = 0
+    expired: int = 0
+    reversed: int = 0
+    adjusted: int = 0
+    written_off: int = 0
+
+    @property
+    def net(self) -> int:
+        return self.pending + self.available - self.debt
+
+    @property
+    def flows(self) -> int:
+        """The left side of the balance equation; equals :attr:`net` in a sound account."""
+        return self.earned - self.redeemed - self.expired - self.reversed + self.adjusted
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """What an idempotency key was used for: the request's fingerprint and the entry written."""
+
+    fingerprint: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringPoints:
+    """Points of one lot that will expire at ``expires_at`` unless used."""
+
+    lot_id: str
+    points: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """All derived state of an account, comparable with ``==`` (see :func:`~loyalty.verify`)."""
+
+    balance: Balance
+    lots: tuple[Lot, ...]
+    keys: tuple[tuple[str, KeyRecord], ...]
+    clock: datetime | None
+    last_activity_at: datetime | None
+    inactivity_deadline: datetime | None
+    enrolled_at: datetime | None
+    orders: tuple[tuple[str, OrderRecord], ...]
+    tier: TierStatus | None
+    tier_days: tuple[tuple[date, Metrics], ...]
