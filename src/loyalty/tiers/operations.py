@@ -158,6 +158,8 @@ def review_member(account: Account, at: datetime) -> tuple[TierChange, ...]:
     tracker = _tracker(account)
     instant = require_aware(at, "at")
     written: list[TierChange] = []
+    if tracker.status.index == 0:
+        return ()  # nothing to review at the entry tier (and no downgrade can be pending)
     with account._transaction():
         when = max(instant, account.clock or instant)
         account.advance(when)

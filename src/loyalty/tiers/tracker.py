@@ -196,6 +196,8 @@ class TierTracker:
         metrics = self.metrics(at)
         qualified = self.qualified(metrics)
         status = self.status
+        if qualified <= status.index and status.downgrade_to is None:
+            return None
         day = self._aggregate.periods.local(at)
         window = self._aggregate.periods.describe(day)
         if qualified > status.index:

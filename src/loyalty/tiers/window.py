@@ -62,12 +62,19 @@ class Periods:
         self.window = window
         self.tz = tz
         self.enrolled = enrolled
+        self._starts: dict[date, date] = {}
 
     def local(self, instant: datetime) -> date:
         return instant.astimezone(self.tz).date()
 
     def start(self, day: date) -> date:
-        """The first day of the window that ``day`` closes."""
+        """The first day of the window that ``day`` closes (cached: called on every fact)."""
+        start = self._starts.get(day)
+        if start is None:
+            start = self._starts[day] = self._start(day)
+        return start
+
+    def _start(self, day: date) -> date:
         kind = self.window.kind
         if kind is WindowKind.LIFETIME:
             return date.min
