@@ -465,3 +465,27 @@ def test_tier_history_verifies() -> None:
     review_member(member, utc(2027, 3, 1))
     assert verify(member) == []
     assert member.tier(at=utc(2026, 6, 1)) is not None
+
+
+def test_a_floor_assigned_during_a_grace_period_holds_the_tier() -> None:
+    member = spend_club(window="calendar_year", grace="60 days")
+    order(member, "A-1", "600.00", utc(2026, 3, 1))
+    review_member(member, utc(2028, 1, 1, 12))  # Gold scheduled down to Silver on 2028-03-01
+    assign_tier(member, "Gold", at=utc(2028, 1, 15), key="vip", reason="vip", actor="crm")
+    (entry,) = review_member(member, utc(2028, 3, 2))
+    assert entry.cause is TierCause.REQUALIFIED
+    assert tier_of(member) == "Gold"
+
+
+def test_a_review_during_a_grace_period_keeps_the_downgrade_date() -> None:
+    member = spend_club(window={"rolling": "1 month"}, grace="45 days")
+    order(member, "A-1", "600.00", utc(2026, 1, 10, 15))
+    written = review_member(member, utc(2026, 4, 2))
+    assert [entry.cause for entry in written] == [
+        TierCause.REVIEW,  # 1 February: the month to 31 January holds the order
+        TierCause.GRACE,  # 1 March: scheduled for 15 April
+        TierCause.GRACE,  # 1 April: still 15 April, not pushed back
+    ]
+    assert written[1].downgrade_at == written[2].downgrade_at
+    (down,) = review_member(member, utc(2026, 4, 16))
+    assert (down.cause, down.tier_to) == (TierCause.DOWNGRADE, "Silver")

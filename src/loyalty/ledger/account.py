@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty.dates import Duration, require_aware
-from loyalty.errors import CorruptJournal, IdempotencyConflict, UnknownEntry
+from loyalty.errors import CorruptJournal, IdempotencyConflict, NoTiers, UnknownEntry
 from loyalty.ledger.entries import (
     Adjust,
     Allocation,
@@ -140,8 +140,7 @@ class Account:
         if at is None:
             return self.tiers.metrics()
         with self._as_of(at) as view:
-            assert view.tiers is not None
-            return view.tiers.metrics(require_aware(at, "at"))
+            return view.tiers.metrics(require_aware(at, "at")) if view.tiers else Metrics()
 
     def balance(self, at: datetime | None = None) -> Balance:
         """The balance now (after the last entry), or as of ``at``."""
@@ -294,7 +293,8 @@ class Account:
 
     def tier_entry(self, at: datetime, decision: Decision, **extra: Any) -> TierChange:
         """Write a tier entry for ``decision`` at ``at``."""
-        assert self.tiers is not None
+        if self.tiers is None:
+            raise NoTiers(self.program.id)
         entry = TierChange(
             **self.header(at, 0, decision.reason),
             cause=decision.cause,

@@ -93,9 +93,8 @@ def tier_progress(account: Account, at: datetime) -> TierProgress:
     if tracker is None:
         raise NoTiers(account.program.id)
     instant = require_aware(at, "at")
-    status = account.tier(instant)
+    status = account.tier(instant) or tracker.status
     metrics = account.tier_metrics(instant)
-    assert status is not None
     by = _deadline(tracker, instant)
     ladder = tracker.config.ladder
     following = ladder[status.index + 1] if status.index + 1 < len(ladder) else None

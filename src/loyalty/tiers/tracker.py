@@ -225,27 +225,31 @@ class TierTracker:
         after = max(filter(None, (status.reviewed, status.since)), default=None)
         start = periods.local(after) if after is not None else periods.enrolled
         boundary = periods.midnight(periods.next_review(start)).astimezone(UTC)
-        grace = status.downgrade_at
-        if grace is not None and grace <= at and grace <= boundary:
-            return self._grace_ends(grace)
+        grace, target = status.downgrade_at, status.downgrade_to
+        if grace is not None and target is not None and grace <= at and grace <= boundary:
+            return self._grace_ends(grace, target)
         if boundary > at:
             return None
-        return self._review(boundary)
+        return self._review(self._aggregate, boundary)
 
-    def _grace_ends(self, when: datetime) -> Decision:
-        target = self.status.downgrade_to
-        assert target is not None
+    def _grace_ends(self, when: datetime, target: str) -> Decision:
+        """The scheduled downgrade takes effect, but never below a floor assigned since."""
+        status = self.status
         local = when.astimezone(self.program.tz).date().isoformat()
+        floor = self.floor_index(when)
+        if floor >= status.index:
+            reason = f"stays {status.tier}: a manual floor holds it when the grace period ends"
+            return Decision(TierCause.REQUALIFIED, status.tier, reason)
+        new = self.config.ladder[max(self.config.index_of(target), floor)].name
         reason = (
-            f"moved down to {target}: the grace period ended on {local} "
-            f"without requalifying for {self.status.tier}"
+            f"moved down to {new}: the grace period ended on {local} "
+            f"without requalifying for {status.tier}"
         )
-        return Decision(TierCause.DOWNGRADE, target, reason, downgrade_at=when)
+        return Decision(TierCause.DOWNGRADE, new, reason, downgrade_at=when)
 
-    def _review(self, boundary: datetime) -> Decision:
+    def _review(self, aggregate: Aggregate, boundary: datetime) -> Decision:
         """The review at period end ``boundary``: keep, step down, or schedule a step down."""
-        assert self._aggregate is not None
-        periods = self._aggregate.periods
+        periods = aggregate.periods
         status = self.status
         current = self.config.ladder[status.index]
         on = periods.local(boundary)
@@ -255,7 +259,7 @@ class TierTracker:
             if period_end <= periods.enrolled:
                 break
             closing = period_end - timedelta(days=1)
-            metrics = self._aggregate.as_of(closing)
+            metrics = aggregate.as_of(closing)
             reached = self.qualified(metrics)
             if best is None or reached > best[0]:
                 best = (reached, metrics, closing)
@@ -274,7 +278,9 @@ class TierTracker:
         step = target if self.config.downgrade is Downgrade.TO_QUALIFIED else status.index - 1
         new = self.config.ladder[max(step, floor)].name
         if not self.config.grace.is_zero:
-            when = self.config.grace.after(boundary, self.program.tz)
+            # A downgrade already waiting out its grace keeps its date: a later review
+            # (grace longer than the review period) must not push it back.
+            when = status.downgrade_at or self.config.grace.after(boundary, self.program.tz)
             local = when.astimezone(self.program.tz).date().isoformat()
             reason = (
                 f"{current.name} moves down to {new} on {local} unless requalified "

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from loyalty.dates import Duration
 from loyalty.tiers.config import TierMetric, Window, WindowKind
 
 __all__ = ["Aggregate", "Metrics", "Periods"]
@@ -82,8 +83,7 @@ class Periods:
             return date(day.year, 1, 1)
         if kind is WindowKind.ANNIVERSARY:
             return self._anniversary(self._anniversary_index(day))
-        length = self.window.length
-        assert length is not None
+        length = self.window.length or Duration()  # a rolling window always has one
         return day - relativedelta(months=length.months, days=length.days) + timedelta(days=1)
 
     def next_review(self, day: date) -> date:
@@ -161,8 +161,8 @@ class Aggregate:
         else:
             undo(lambda: self._days.__setitem__(day, previous))
         self._days[day] = previous + delta
-        assert self._cursor is not None
-        if self.periods.start(self._cursor) <= day <= self._cursor:
+        cursor = self._cursor or day  # move_to set it
+        if self.periods.start(cursor) <= day <= cursor:
             running = self._running
             undo(lambda: setattr(self, "_running", running))
             self._running = running + delta
