@@ -60,6 +60,7 @@ class _Undo:
     lots: list[tuple[str, Lot | None]] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     restores: list[Callable[[], None]] = field(default_factory=list)
+    popped: list[tuple[list[Any], Any]] = field(default_factory=list)
 
 
 class Account:
@@ -555,6 +556,7 @@ class Account:
             (self._clock, self._last_activity_at, self._inactivity_deadline, self._enrolled_at),
         )
         self._undo = undo
+        self._queues.popped = undo.popped
         try:
             yield
         except BaseException:
@@ -565,6 +567,7 @@ class Account:
                 self._rollback(undo)
         finally:
             self._undo = None
+            self._queues.popped = None
 
     def _rollback(self, undo: _Undo) -> None:
         self._balance = undo.balance
@@ -584,7 +587,7 @@ class Account:
                 del self._lots[lot_id]
             else:
                 self._lots[lot_id] = previous
-                self._queues.push(previous)
+        self._queues.restore(undo.popped)
 
 
 def _no_undo(restore: Callable[[], None]) -> None:

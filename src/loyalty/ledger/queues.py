@@ -5,6 +5,10 @@ place: a lot that changes (released, spent, expired, rolled back) leaves stale
 items behind, which are dropped when they reach the top — an item is current
 only while it equals what its lot would push now. A duplicate of a current item
 is harmless. So every change costs O(log lots), whatever the history.
+
+Inside a transaction the account hands the queues a list in ``popped``: every
+item taken off a heap is recorded there, so a rollback can put back exactly what
+the transaction took, and :meth:`LotQueues.compact` drops what it left behind.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class LotQueues:
         self._release: list[_Release] = []
         self._expiry: list[_Expiry] = []
         self._spend: list[_Spend] = []
+        self.popped: list[tuple[list[Any], Any]] | None = None
 
     def push(
         self, lot: Lot, *, release: bool = True, expiry: bool = True, spend: bool = True
@@ -65,7 +70,7 @@ class LotQueues:
         return item[0] if item else None
 
     def pop_release(self) -> Lot:
-        return self._lots[heapq.heappop(self._release)[2]]
+        return self._lots[self._pop(self._release)[2]]
 
     def next_expiry(self) -> datetime | None:
         """When the next lot expires, if any."""
@@ -73,7 +78,7 @@ class LotQueues:
         return item[0] if item else None
 
     def pop_expiry(self) -> Lot:
-        return self._lots[heapq.heappop(self._expiry)[2]]
+        return self._lots[self._pop(self._expiry)[2]]
 
     def plan_spend(self, points: int, exclude: str | None = None) -> tuple[Allocation, ...]:
         """Allocate up to ``points`` over available lots in spend order, changing nothing."""
@@ -93,6 +98,14 @@ class LotQueues:
             heapq.heappush(self._spend, item)
         return tuple(allocation)
 
+    def restore(self, popped: list[tuple[list[Any], Any]]) -> None:
+        """Put back what a rolled-back transaction took, and drop what it left behind."""
+        for heap, item in popped:
+            heapq.heappush(heap, item)
+        limit = 2 * len(self._lots) + 32
+        if max(len(self._release), len(self._expiry), len(self._spend)) > limit:
+            self.rebuild()
+
     def rebuild(self) -> None:
         """Rebuild from the open lots alone, dropping every stale item."""
         open_lots = [lot for lot in self._lots.values() if lot.is_open]
@@ -109,5 +122,11 @@ class LotQueues:
             lot = self._lots.get(item[-1])
             if lot is not None and item == item_of(lot):
                 return item
-            heapq.heappop(heap)
+            self._pop(heap)
         return None
+
+    def _pop(self, heap: list[_Item]) -> _Item:
+        item = heapq.heappop(heap)
+        if self.popped is not None:
+            self.popped.append((heap, item))
+        return item
