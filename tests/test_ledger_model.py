@@ -20,7 +20,7 @@ The model's rules (program: USD, floor rounding, 1 point per dollar):
 * a reversal takes from the earn's own lot first, forgives what of it already
   expired, takes what was spent from other available lots, then owes the rest
   (a debt, settled by the next points to become available) or writes it off;
-  refunds by amount reverse ``floor(points x refunded so far / basis)`` in all;
+  after refunds by amount the member keeps ``floor(points x kept amount / basis)``;
 * when several things are due at one instant, lots become available before they
   expire;
 * the account's clock is its last entry or a later ``advance``; operations dated
@@ -396,7 +396,8 @@ class Ledger:
             refunded = lot.refunded_cents + cents
             if refunded > lot.basis_cents:
                 raise Rejected(ReversalExceedsEarn)
-            in_all = min(lot.points, lot.points * refunded // lot.basis_cents)
+            kept = lot.points * (lot.basis_cents - refunded) // lot.basis_cents
+            in_all = lot.points - kept
             requested, refund = max(0, in_all - lot.reversed), cents
         else:
             requested = left

@@ -33,10 +33,12 @@ def test_a_full_refund_takes_back_every_point_of_the_earn() -> None:
 def test_a_partial_refund_reverses_a_proportional_share_with_the_program_rounding() -> None:
     member = account()
     entry = earn(member, amount=usd("10.00"), at=T0, key="A-1")
-    assert reverse(member, entry.id, amount=usd("3.33"), at=T0, key="RF-1").points == -3
+    # The member keeps floor(10 x 6.67 / 10) = 6 points: what 6.67 USD would earn.
+    assert reverse(member, entry.id, amount=usd("3.33"), at=T0, key="RF-1").points == -4
     half_up = account(rounding="half_up")
     entry = earn(half_up, amount=usd("10.00"), at=T0, key="A-1")
-    assert reverse(half_up, entry.id, amount=usd("3.50"), at=T0, key="RF-1").points == -4
+    # Half up, the member keeps round(6.5) = 7 points: what 6.50 USD would earn.
+    assert reverse(half_up, entry.id, amount=usd("3.50"), at=T0, key="RF-1").points == -3
 
 
 def test_partial_refunds_never_reverse_more_than_the_earn_gave() -> None:
@@ -46,7 +48,7 @@ def test_partial_refunds_never_reverse_more_than_the_earn_gave() -> None:
         -reverse(member, entry.id, amount=usd(cents), at=T0, key=f"RF-{i}").points
         for i, cents in enumerate(["3.35", "3.35", "3.29", "0.01"])
     ]
-    # Cumulative: round(3.35)=3, round(6.70)=7, round(9.99)=10, round(10.00)=10.
+    # Kept after each refund: round(6.65)=7, round(3.30)=3, round(0.01)=0, 0.
     assert reversed_points == [3, 4, 3, 0]
     assert sum(reversed_points) == 10
     assert member.balance().net == 0
@@ -186,3 +188,11 @@ def test_points_of_the_lot_that_already_expired_are_not_taken_again() -> None:
     # 10 more expired points are forgiven; the 40 that were spent come from A-2.
     assert (rest.requested, rest.forgiven, rest.points) == (50, 10, -40)
     assert member.balance().available == 60
+
+
+def test_a_refund_leaves_no_more_points_than_the_amount_kept_would_earn() -> None:
+    member = account()
+    entry = earn(member, amount=usd("100.00"), at=T0, key="A-1")
+    reversal = reverse(member, entry.id, amount=usd("99.99"), at=T0, key="RF-1")
+    assert reversal.points == -100  # 0.01 USD earns no point, so none is kept
+    assert member.balance().net == 0

@@ -151,10 +151,12 @@ def reverse(
     """Take back all or part of an earn (a refund, a cancellation).
 
     Give ``points``, or the refunded ``amount`` (the earn must have been made from
-    an amount), or neither to reverse all that is left. A refund reverses
-    ``round(points x refunded so far / basis) - reversed so far`` with the program's
-    rounding: cumulative, so a series of partial refunds never reverses more (or,
-    once fully refunded, less) than the earn gave.
+    an amount), or neither to reverse all that is left. After a refund the member
+    keeps ``round(points x (basis - refunded so far) / basis)`` with the program's
+    rounding, so this reversal takes the rest less what was reversed before:
+    cumulative, so a series of partial refunds never leaves the member more points
+    than an order of the amount kept would earn, and a full refund takes back
+    exactly what the earn gave.
 
     Points are taken first from the earn's own lot, pending or available; points
     of that lot that already expired are not taken again; points already spent
@@ -208,10 +210,10 @@ def reverse(
                 amount,
                 lot.basis - (lot.refunded or Money.zero(amount.currency)),
             )
-        share = Decimal(lot.points) * refunded.amount / lot.basis.amount
-        target = min(
-            lot.points, int(share.to_integral_value(rounding=program.rounding.decimal_mode))
-        )
+        # Round what the member keeps, not what is taken back: they keep exactly what
+        # an order of the amount not refunded would have earned, never more.
+        kept = Decimal(lot.points) * (lot.basis.amount - refunded.amount) / lot.basis.amount
+        target = lot.points - int(kept.to_integral_value(rounding=program.rounding.decimal_mode))
         requested, refund = max(0, target - lot.reversed), amount
     else:
         requested = left
