@@ -117,3 +117,18 @@ def test_end_of_quarter_for_each_quarter() -> None:
 def test_an_unknown_timezone_is_refused() -> None:
     with pytest.raises(InvalidInput, match="IANA timezone"):
         zone("Mars/Olympus_Mons")
+
+
+def test_durations_longer_than_a_century_are_refused() -> None:
+    with pytest.raises(InvalidDuration, match="longer than 100 years"):
+        Duration.parse("9000 years")
+    with pytest.raises(InvalidDuration, match="longer than 100 years"):
+        Duration.parse("P99999999999999999999D")
+
+
+def test_calendar_arithmetic_refuses_naive_datetimes() -> None:
+    naive = datetime(2026, 1, 31, 23, 30)  # noqa: DTZ001 - the point of the test
+    with pytest.raises(NaiveDatetime):
+        Duration(months=1).after(naive, NEW_YORK)
+    with pytest.raises(NaiveDatetime):
+        end_of(Period.MONTH, naive, NEW_YORK)

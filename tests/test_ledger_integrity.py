@@ -15,6 +15,7 @@ from loyalty import (
     adjust,
     advance,
     earn,
+    open_account,
     redeem,
     replay,
     reverse,
@@ -231,3 +232,18 @@ def test_entries_can_be_found_by_id_and_by_source() -> None:
         member.entry("m-1:9")
     with pytest.raises(UnknownEntry):
         member.entry("other:1")
+
+
+def test_bad_arguments_to_queries_and_operations_are_typed_errors() -> None:
+    member = account()
+    earn(member, points=10, at=T0, key="A-1")
+    with pytest.raises(InvalidInput):
+        member.expiring(T0, "30 days")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput) as caught:
+        reverse(member, ["m-1:1"], at=T0, key="RF-1")  # type: ignore[arg-type]
+    assert caught.value.field == "earn_id"
+    with pytest.raises(UnknownEntry):
+        member.entry("m-1:²")
+    with pytest.raises(InvalidInput) as caught:
+        open_account({"id": "club"}, "m-2")  # type: ignore[arg-type]
+    assert caught.value.field == "program"

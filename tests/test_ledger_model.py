@@ -237,18 +237,26 @@ class Ledger:
 
     def balance(self) -> Balance:
         return Balance(
-            pending=self.pending, available=self.available, debt=self.debt,
-            earned=self.earned, redeemed=self.redeemed, expired=self.expired,
-            reversed=self.reversed, adjusted=self.adjusted, written_off=self.written_off,
+            pending=self.pending,
+            available=self.available,
+            debt=self.debt,
+            earned=self.earned,
+            redeemed=self.redeemed,
+            expired=self.expired,
+            reversed=self.reversed,
+            adjusted=self.adjusted,
+            written_off=self.written_off,
         )
 
     def spendable(self) -> list[ModelLot]:
-        return sorted((lot for lot in self.lots.values() if lot.is_available),
-                      key=lambda lot: lot.spend_key)
+        return sorted(
+            (lot for lot in self.lots.values() if lot.is_available), key=lambda lot: lot.spend_key
+        )
 
     def open_lots_in_spend_order(self) -> list[str]:
-        waiting = sorted((lot for lot in self.lots.values() if lot.is_pending),
-                         key=lambda lot: lot.spend_key)
+        waiting = sorted(
+            (lot for lot in self.lots.values() if lot.is_pending), key=lambda lot: lot.spend_key
+        )
         return [lot.id for lot in [*self.spendable(), *waiting]]
 
     def earn_ids(self) -> list[str]:
@@ -256,8 +264,12 @@ class Ledger:
 
     def spent_earn_ids(self) -> list[str]:
         """Earns some of whose points were used (not left, expired or reversed yet)."""
-        return [lot.id for lot in self.lots.values() if lot.from_earn
-                and lot.remaining + (lot.expired - lot.forgiven) < lot.points - lot.reversed]
+        return [
+            lot.id
+            for lot in self.lots.values()
+            if lot.from_earn
+            and lot.remaining + (lot.expired - lot.forgiven) < lot.points - lot.reversed
+        ]
 
     def expiry_of(self, at: datetime) -> datetime | None:
         if self.rules.expiry != "fixed":
@@ -337,12 +349,26 @@ class Ledger:
             parts.append((lot.id, part))
         return tuple(parts)
 
-    def _credit(self, at: datetime, points: int, available_at: datetime, *, from_earn: bool,
-                basis_cents: int | None = None) -> ModelLot:
+    def _credit(
+        self,
+        at: datetime,
+        points: int,
+        available_at: datetime,
+        *,
+        from_earn: bool,
+        basis_cents: int | None = None,
+    ) -> ModelLot:
         seq = len(self.entries) + 1
-        lot = ModelLot(id=f"{MEMBER}:{seq}", seq=seq, from_earn=from_earn, points=points,
-                       earned_at=at, available_at=available_at, expires_at=self.expiry_of(at),
-                       basis_cents=basis_cents)
+        lot = ModelLot(
+            id=f"{MEMBER}:{seq}",
+            seq=seq,
+            from_earn=from_earn,
+            points=points,
+            earned_at=at,
+            available_at=available_at,
+            expires_at=self.expiry_of(at),
+            basis_cents=basis_cents,
+        )
         self.lots[lot.id] = lot
         if lot.is_open and available_at <= at:
             self._activate(lot)
@@ -381,8 +407,9 @@ class Ledger:
         self.adjusted += points
         self._write(("adjust", at, points, parts, None, None))
 
-    def reverse(self, at: datetime, earn_id: str, *, points: int | None = None,
-                cents: int | None = None) -> None:
+    def reverse(
+        self, at: datetime, earn_id: str, *, points: int | None = None, cents: int | None = None
+    ) -> None:
         lot = self.lots.get(earn_id)
         if lot is None or not lot.from_earn:
             raise Rejected(UnknownEntry)
@@ -424,8 +451,20 @@ class Ledger:
         lot.forgiven += forgiven
         lot.refunded_cents += refund or 0
         own_part: tuple[Part, ...] = ((lot.id, own),) if own else ()
-        self._write(("reverse", at, -(own + taken + owed), earn_id, requested, own_part + others,
-                     owed, missing - owed, forgiven, refund))
+        self._write(
+            (
+                "reverse",
+                at,
+                -(own + taken + owed),
+                earn_id,
+                requested,
+                own_part + others,
+                owed,
+                missing - owed,
+                forgiven,
+                refund,
+            )
+        )
 
 
 # ------------------------------------------------- reading the ledger's entries
@@ -442,19 +481,40 @@ def _parts(allocation: Iterable[Any]) -> tuple[Part, ...]:
 def facts(entry: Entry) -> Facts:
     """What the model says about an entry, read from a real one."""
     if isinstance(entry, Earn):
-        return ("earn", entry.at, entry.points, entry.available_at, entry.expires_at,
-                _cents(entry.basis))
+        return (
+            "earn",
+            entry.at,
+            entry.points,
+            entry.available_at,
+            entry.expires_at,
+            _cents(entry.basis),
+        )
     if isinstance(entry, Redeem):
         return ("redeem", entry.at, entry.points, _parts(entry.allocation))
     if isinstance(entry, Expire):
         return ("expire", entry.at, entry.points, tuple(sorted(_parts(entry.allocation))))
     if isinstance(entry, Reverse):
-        return ("reverse", entry.at, entry.points, entry.earn_id, entry.requested,
-                _parts(entry.allocation), entry.debt, entry.written_off, entry.forgiven,
-                _cents(entry.refund))
+        return (
+            "reverse",
+            entry.at,
+            entry.points,
+            entry.earn_id,
+            entry.requested,
+            _parts(entry.allocation),
+            entry.debt,
+            entry.written_off,
+            entry.forgiven,
+            _cents(entry.refund),
+        )
     assert isinstance(entry, Adjust)
-    return ("adjust", entry.at, entry.points, _parts(entry.allocation), entry.available_at,
-            entry.expires_at)
+    return (
+        "adjust",
+        entry.at,
+        entry.points,
+        _parts(entry.allocation),
+        entry.available_at,
+        entry.expires_at,
+    )
 
 
 def _observe(written: list[Facts]) -> None:
@@ -465,8 +525,11 @@ def _observe(written: list[Facts]) -> None:
             event("expired several lots at once")
         if entry[0] == "reverse":
             owed, written_off, forgiven = entry[6:9]
-            for label, count in (("a debt", owed), ("a write-off", written_off),
-                                 ("forgiven points", forgiven)):
+            for label, count in (
+                ("a debt", owed),
+                ("a write-off", written_off),
+                ("forgiven points", forgiven),
+            ):
                 if count:
                     event(f"reversed with {label}")
 
@@ -474,8 +537,9 @@ def _observe(written: list[Facts]) -> None:
 # ------------------------------------------------------------- the state machine
 
 STEPS = st.one_of(
-    st.sampled_from([timedelta(0), timedelta(hours=1), days(1), days(3), days(7), days(10),
-                     days(30)]),
+    st.sampled_from(
+        [timedelta(0), timedelta(hours=1), days(1), days(3), days(7), days(10), days(30)]
+    ),
     st.integers(0, 90 * 24 * 60).map(lambda minutes: timedelta(minutes=minutes)),
 )
 
@@ -506,14 +570,24 @@ class LedgerMachine(RuleBasedStateMachine):
         self.history: list[tuple[datetime, Ledger]] = []
         self.keys = itertools.count(1)
 
-    @initialize(data=st.data(), timezone=st.sampled_from(["UTC", "America/New_York"]),
-                pending_days=st.sampled_from([0, 10]), write_off=st.booleans())
-    def open_the_account(self, data: st.DataObject, timezone: str, pending_days: int,
-                         write_off: bool) -> None:
+    @initialize(
+        data=st.data(),
+        timezone=st.sampled_from(["UTC", "America/New_York"]),
+        pending_days=st.sampled_from([0, 10]),
+        write_off=st.booleans(),
+    )
+    def open_the_account(
+        self, data: st.DataObject, timezone: str, pending_days: int, write_off: bool
+    ) -> None:
         expiry = data.draw(st.sampled_from(self.expiries), label="expiry")
-        rules = Rules(expiry=expiry.expiry, after=expiry.after,
-                      round_up_to_month=expiry.round_up_to_month,
-                      pending_days=pending_days, write_off=write_off, timezone=timezone)
+        rules = Rules(
+            expiry=expiry.expiry,
+            after=expiry.after,
+            round_up_to_month=expiry.round_up_to_month,
+            pending_days=pending_days,
+            write_off=write_off,
+            timezone=timezone,
+        )
         self.account = open_account(program_for(rules), MEMBER)
         self.model = Ledger(rules)
 
@@ -529,8 +603,14 @@ class LedgerMachine(RuleBasedStateMachine):
     def _state(self) -> tuple[Snapshot, tuple[Entry, ...]]:
         return self.account.snapshot(), self.account.journal
 
-    def _write(self, change: Callable[[Ledger], None], operation: Callable[..., Entry],
-               *args: Any, key: str | None = None, **kwargs: Any) -> None:
+    def _write(
+        self,
+        change: Callable[[Ledger], None],
+        operation: Callable[..., Entry],
+        *args: Any,
+        key: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Send ``operation`` at ``self.time``; the model's ``change`` says what it must write."""
         request = Request(operation, args, {**kwargs, "key": key or self._key()}, entry_id="")
         written_before = len(self.model.entries)
@@ -564,8 +644,12 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(step=STEPS, cents=st.integers(0, 15_000))
     def earn_on_an_order(self, step: timedelta, cents: int) -> None:
         self.time += step
-        self._write(lambda model: model.earn(self.time, cents // 100, cents),
-                    earn, amount=Money.from_minor(cents, "USD"), source=f"order-{cents}")
+        self._write(
+            lambda model: model.earn(self.time, cents // 100, cents),
+            earn,
+            amount=Money.from_minor(cents, "USD"),
+            source=f"order-{cents}",
+        )
 
     @rule(step=STEPS, points=st.integers(1, 120))
     def redeem_points(self, step: timedelta, points: int) -> None:
@@ -583,8 +667,13 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(step=STEPS, points=st.integers(-100, -1) | st.integers(1, 100))
     def adjust_by_hand(self, step: timedelta, points: int) -> None:
         self.time += step
-        self._write(lambda model: model.adjust(self.time, points), adjust, points,
-                    reason="goodwill", actor="support")
+        self._write(
+            lambda model: model.adjust(self.time, points),
+            adjust,
+            points,
+            reason="goodwill",
+            actor="support",
+        )
 
     @precondition(lambda self: self.model.earn_ids())
     @rule(step=STEPS, data=st.data(), everything=st.booleans())
@@ -596,19 +685,28 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         lot = self.model.lots[earn_id]
         points = data.draw(st.integers(1, lot.points - lot.reversed + 2), label="points")
-        self._write(lambda model: model.reverse(self.time, earn_id, points=points),
-                    reverse, earn_id, points=points)
+        self._write(
+            lambda model: model.reverse(self.time, earn_id, points=points),
+            reverse,
+            earn_id,
+            points=points,
+        )
 
     @precondition(lambda self: self.model.spent_earn_ids())
     @rule(step=STEPS, data=st.data(), everything=st.booleans())
-    def reverse_an_earn_already_spent(self, step: timedelta, data: st.DataObject,
-                                      everything: bool) -> None:
+    def reverse_an_earn_already_spent(
+        self, step: timedelta, data: st.DataObject, everything: bool
+    ) -> None:
         self.time += step
         earn_id = data.draw(st.sampled_from(self.model.spent_earn_ids()), label="earn")
         lot = self.model.lots[earn_id]
         points = None if everything else data.draw(st.integers(1, lot.points - lot.reversed))
-        self._write(lambda model: model.reverse(self.time, earn_id, points=points),
-                    reverse, earn_id, points=points)
+        self._write(
+            lambda model: model.reverse(self.time, earn_id, points=points),
+            reverse,
+            earn_id,
+            points=points,
+        )
 
     @precondition(lambda self: self.model.earn_ids())
     @rule(step=STEPS, data=st.data())
@@ -618,12 +716,17 @@ class LedgerMachine(RuleBasedStateMachine):
         lot = self.model.lots[earn_id]
         most = (lot.basis_cents or 0) - lot.refunded_cents + 200
         cents = data.draw(st.integers(1, most), label="cents")
-        self._write(lambda model: model.reverse(self.time, earn_id, cents=cents),
-                    reverse, earn_id, amount=Money.from_minor(cents, "USD"))
+        self._write(
+            lambda model: model.reverse(self.time, earn_id, cents=cents),
+            reverse,
+            earn_id,
+            amount=Money.from_minor(cents, "USD"),
+        )
 
     @rule(step=STEPS, data=st.data())
-    def reversing_what_is_not_an_earn_is_refused(self, step: timedelta,
-                                                 data: st.DataObject) -> None:
+    def reversing_what_is_not_an_earn_is_refused(
+        self, step: timedelta, data: st.DataObject
+    ) -> None:
         self.time += step
         others = [lot.id for lot in self.model.lots.values() if not lot.from_earn]
         target = data.draw(st.sampled_from([*others, f"{MEMBER}:0", f"{MEMBER}:999"]))
@@ -644,8 +747,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.refused)
     @rule(step=STEPS, data=st.data())
-    def a_refused_request_sent_again_is_judged_afresh(self, step: timedelta,
-                                                      data: st.DataObject) -> None:
+    def a_refused_request_sent_again_is_judged_afresh(
+        self, step: timedelta, data: st.DataObject
+    ) -> None:
         self.time += step
         change, request = data.draw(st.sampled_from(self.refused), label="refused request")
         self.refused.remove((change, request))
@@ -654,7 +758,8 @@ class LedgerMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.requests)
     @rule(data=st.data(), at_the_start=st.booleans())
     def a_retried_request_returns_the_first_entry_and_writes_nothing(
-            self, data: st.DataObject, at_the_start: bool) -> None:
+        self, data: st.DataObject, at_the_start: bool
+    ) -> None:
         request = data.draw(st.sampled_from(self.requests), label="request")
         before = self._state()
         entry = request.send(self.account, T0 if at_the_start else self.time)
@@ -664,13 +769,15 @@ class LedgerMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.requests)
     @rule(data=st.data(), other_operation=st.booleans())
     def a_key_sent_with_other_content_is_refused_and_writes_nothing(
-            self, data: st.DataObject, other_operation: bool) -> None:
+        self, data: st.DataObject, other_operation: bool
+    ) -> None:
         request = data.draw(st.sampled_from(self.requests), label="request")
         key = request.kwargs["key"]
         send: Callable[[], Entry]
         if other_operation and request.operation is not adjust:
-            send = partial(adjust, self.account, 1, at=self.time, key=key, reason="goodwill",
-                           actor="support")
+            send = partial(
+                adjust, self.account, 1, at=self.time, key=key, reason="goodwill", actor="support"
+            )
         elif other_operation:
             send = partial(earn, self.account, points=1, at=self.time, key=key)
         else:
@@ -682,12 +789,16 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.model.clock is not None)
     @rule(back=st.integers(1, 10 * 24 * 3600), redeeming=st.booleans())
-    def an_operation_dated_before_the_accounts_clock_is_refused(self, back: int,
-                                                                redeeming: bool) -> None:
+    def an_operation_dated_before_the_accounts_clock_is_refused(
+        self, back: int, redeeming: bool
+    ) -> None:
         assert self.model.clock is not None
         at = self.model.clock - timedelta(seconds=back)
-        send = (partial(redeem, self.account, 1, at=at, key=self._key()) if redeeming
-                else partial(earn, self.account, points=5, at=at, key=self._key()))
+        send = (
+            partial(redeem, self.account, 1, at=at, key=self._key())
+            if redeeming
+            else partial(earn, self.account, points=5, at=at, key=self._key())
+        )
         before = self._state()
         with pytest.raises(OutOfOrder):
             send()
@@ -748,19 +859,35 @@ class LedgerMachine(RuleBasedStateMachine):
             assert 0 <= lot.remaining <= lot.points
             assert self.account.lot(lot.id) == lot
             mine = self.model.lots[lot.id]
-            assert (lot.points, lot.remaining, lot.status, lot.earned_at, lot.available_at,
-                    lot.expires_at, lot.expired, lot.reversed, lot.forgiven,
-                    _cents(lot.refunded) or 0) == (
-                    mine.points, mine.remaining, mine.status, mine.earned_at, mine.available_at,
-                    mine.expires_at, mine.expired, mine.reversed, mine.forgiven,
-                    mine.refunded_cents)
+            assert (
+                lot.points,
+                lot.remaining,
+                lot.status,
+                lot.earned_at,
+                lot.available_at,
+                lot.expires_at,
+                lot.expired,
+                lot.reversed,
+                lot.forgiven,
+                _cents(lot.refunded) or 0,
+            ) == (
+                mine.points,
+                mine.remaining,
+                mine.status,
+                mine.earned_at,
+                mine.available_at,
+                mine.expires_at,
+                mine.expired,
+                mine.reversed,
+                mine.forgiven,
+                mine.refunded_cents,
+            )
         assert [lot.id for lot in self.account.lots()] == self.model.open_lots_in_spend_order()
 
     @invariant()
     def the_journal_replays_to_the_same_state(self) -> None:
         snapshot = self.account.snapshot()
-        rebuilt = replay(self.account.program, MEMBER, self.account.journal,
-                         at=self.account.clock)
+        rebuilt = replay(self.account.program, MEMBER, self.account.journal, at=self.account.clock)
         assert rebuilt.snapshot() == snapshot
         assert verify(self.account) == []
         if snapshot.clock != self.account.last_at and not self.model.unrecorded:
@@ -793,9 +920,11 @@ THIRTY_FIVE_STEPS = settings(stateful_step_count=35, report_multiple_bugs=False)
 
 TestTheLedgerAgreesWithTheModelWhenPointsNeverExpire = PointsThatNeverExpire.TestCase
 TestTheLedgerAgreesWithTheModelWhenPointsExpireAfterAFixedPeriod = (
-    PointsThatExpireAfterAFixedPeriod.TestCase)
+    PointsThatExpireAfterAFixedPeriod.TestCase
+)
 TestTheLedgerAgreesWithTheModelWhenPointsExpireAfterInactivity = (
-    PointsThatExpireAfterInactivity.TestCase)
+    PointsThatExpireAfterInactivity.TestCase
+)
 TestTheLedgerAgreesWithTheModelWhenPointsNeverExpire.settings = THIRTY_FIVE_STEPS
 TestTheLedgerAgreesWithTheModelWhenPointsExpireAfterAFixedPeriod.settings = THIRTY_FIVE_STEPS
 TestTheLedgerAgreesWithTheModelWhenPointsExpireAfterInactivity.settings = THIRTY_FIVE_STEPS

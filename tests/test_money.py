@@ -159,3 +159,34 @@ def test_split_money_sums_to_the_amount(cents: int, weights: list[int]) -> None:
     parts = amount.split(weights)
     assert sum((part.amount for part in parts), Decimal(0)) == amount.amount
     assert all(part.amount >= 0 for part in parts)
+
+
+def test_money_copies_and_pickles_as_itself() -> None:
+    import copy
+    import pickle
+
+    money = Money("12.50", "USD")
+    assert copy.copy(money) is money
+    assert copy.deepcopy(money) is money
+    assert pickle.loads(pickle.dumps(money)) == money
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: Money("1e30", "USD"), "amount"),
+        (lambda: Money.from_minor(1250.0, "USD"), "units"),  # type: ignore[arg-type]
+        (lambda: to_points(Money("1", "USD"), 1.5, Rounding.FLOOR), "rate"),  # type: ignore[arg-type]
+        (lambda: allocate(100, [0.5, 0.5]), "weights"),  # type: ignore[list-item]
+        (lambda: allocate(100, [Decimal("NaN")]), "weights"),
+    ],
+)
+def test_bad_arguments_get_typed_errors_naming_the_field(call: object, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        call()  # type: ignore[operator]
+    assert caught.value.field == field
+
+
+def test_ceiling_rounds_up_and_policies_can_be_named_by_string() -> None:
+    assert Money.rounded("0.121", "USD", Rounding.CEILING) == Money("0.13", "USD")
+    assert Money.rounded("0.125", "USD", "half_up") == Money("0.13", "USD")  # type: ignore[arg-type]

@@ -106,7 +106,7 @@ def test_every_problem_is_reported_at_once_with_its_path_and_value() -> None:
         "currency": "'USDD' is not an ISO 4217 currency code (e.g. 'USD', 'EUR')",
         "timezone": "'Mars/Base' is not an IANA timezone (e.g. 'Europe/Paris')",
         "currencyy": "unknown key (did you mean 'currency'?)",
-        "rounding": "'up': input should be 'floor', 'half_up' or 'half_even'",
+        "rounding": "'up': input should be 'floor', 'half_up', 'half_even' or 'ceiling'",
         "earning.rate": "-1: input should be greater than 0",
         "expiry.after": "'13 moths' is not a duration (e.g. '30 days', '6 months', '1 year', "
         "'P1Y6M')",
@@ -182,3 +182,9 @@ def test_the_json_schema_in_docs_is_up_to_date() -> None:
     schema = json.loads(committed)
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == {"id", "name", "currency", "timezone"}
+
+
+@pytest.mark.parametrize("source", [None, [1, 2], 42])
+def test_a_source_that_is_neither_a_path_nor_a_mapping_is_refused(source: object) -> None:
+    with pytest.raises(ConfigurationError, match="a file path or a mapping"):
+        load_program(source)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import pytest
 from loyalty import (
     Account,
     ConfigurationError,
+    CorruptJournal,
     InvalidInput,
     NoTiers,
     RefundExceedsOrder,
@@ -18,6 +19,7 @@ from loyalty import (
     program_warnings,
     record_order,
     record_refund,
+    replay,
     reverse,
     review,
     review_member,
@@ -489,3 +491,17 @@ def test_a_review_during_a_grace_period_keeps_the_downgrade_date() -> None:
     assert written[1].downgrade_at == written[2].downgrade_at
     (down,) = review_member(member, utc(2026, 4, 16))
     assert (down.cause, down.tier_to) == (TierCause.DOWNGRADE, "Silver")
+
+
+def test_a_rolling_window_in_hours_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="whole days or months"):
+        program(tiers=ladder(*SPEND_LADDER, window={"rolling": "48 hours"}))
+
+
+def test_a_journal_naming_a_tier_the_ladder_no_longer_has_does_not_verify() -> None:
+    member = spend_club()
+    order(member, "A-1", "600.00", utc(2026, 3, 1))
+    renamed = ladder(("Member", {}), ("Silver", {"net_spend": 200}), ("Or", {"net_spend": 500}))
+    other = program(timezone="America/New_York", tiers=renamed)
+    with pytest.raises(CorruptJournal, match="unknown tier 'Gold'"):
+        replay(other, "m-1", member.journal)

@@ -95,7 +95,7 @@ class Duration:
         iso = _ISO.fullmatch(source)
         if iso and source.upper() not in ("P", "PT"):
             years, months, weeks, days, hours = (int(part or 0) for part in iso.groups())
-            return cls(months=12 * years + months, days=7 * weeks + days, hours=hours)
+            return cls._bounded(text, field, 12 * years + months, 7 * weeks + days, hours)
         months = days = hours = 0
         position = 0
         for match in _WORD.finditer(source):
@@ -109,6 +109,12 @@ class Duration:
             position = match.end()
         if position == 0 or position != len(source):
             raise InvalidDuration(field, text, _DURATION_HINT)
+        return cls._bounded(text, field, months, days, hours)
+
+    @classmethod
+    def _bounded(cls, text: object, field: str, months: int, days: int, hours: int) -> Duration:
+        if months > 1200 or days > 36600 or hours > 878400:
+            raise InvalidDuration(field, text, "is longer than 100 years")
         return cls(months=months, days=days, hours=hours)
 
     @property
@@ -117,6 +123,7 @@ class Duration:
 
     def after(self, instant: datetime, tz: ZoneInfo) -> datetime:
         """The instant this duration after ``instant``, counted on ``tz``'s local calendar."""
+        instant = require_aware(instant, "instant")
         if not (self.months or self.days):
             return instant + timedelta(hours=self.hours)
         local = instant.astimezone(tz).replace(tzinfo=None)
@@ -156,7 +163,7 @@ def end_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:
     >>> end_of(Period.QUARTER, datetime(2026, 2, 10, 12, tzinfo=UTC), ZoneInfo("UTC")).isoformat()
     '2026-04-01T00:00:00+00:00'
     """
-    local = instant.astimezone(tz)
+    local = require_aware(instant, "instant").astimezone(tz)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     if period is Period.DAY:
         boundary = start + relativedelta(days=1)

@@ -14,7 +14,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Decimal,
+    InvalidOperation,
+)
 from enum import StrEnum
 from typing import Final
 
@@ -33,6 +40,8 @@ class Rounding(StrEnum):
     """To the nearest, ties away from zero: 12.5 -> 13."""
     HALF_EVEN = "half_even"
     """To the nearest, ties to even (banker's rounding): 12.5 -> 12, 13.5 -> 14."""
+    CEILING = "ceiling"
+    """Towards plus infinity: 12.01 -> 13 (what is still needed, never understated)."""
 
     @property
     def decimal_mode(self) -> str:
@@ -43,6 +52,7 @@ _DECIMAL_MODES: Final = {
     Rounding.FLOOR: ROUND_FLOOR,
     Rounding.HALF_UP: ROUND_HALF_UP,
     Rounding.HALF_EVEN: ROUND_HALF_EVEN,
+    Rounding.CEILING: ROUND_CEILING,
 }
 _ONE: Final = Decimal(1)
 
@@ -56,6 +66,13 @@ def currency_code(code: object, field: str = "currency") -> str:
 
 def _exponent(currency: str) -> Decimal:
     return _ONE.scaleb(-MINOR_UNITS[currency])
+
+
+def _quantize(value: Decimal, currency: str, mode: str, given: object) -> Decimal:
+    try:
+        return value.quantize(_exponent(currency), rounding=mode)
+    except InvalidOperation:
+        raise InvalidMoney("amount", given, "is too large to be an amount of money") from None
 
 
 def _as_decimal(value: object, field: str) -> Decimal:
@@ -91,7 +108,7 @@ class Money:
     def __init__(self, amount: str | int | Decimal, currency: str) -> None:
         code = currency_code(currency)
         value = _as_decimal(amount, "amount")
-        exact = value.quantize(_exponent(code))
+        exact = _quantize(value, code, ROUND_HALF_EVEN, amount)
         if exact != value:
             raise InvalidMoney(
                 "amount", amount, f"has more decimals than {code} allows ({MINOR_UNITS[code]})"
@@ -106,7 +123,7 @@ class Money:
         """Money from an amount with any number of decimals, rounded to the minor unit."""
         code = currency_code(currency)
         value = _as_decimal(amount, "amount")
-        return cls(value.quantize(_exponent(code), rounding=rounding.decimal_mode), code)
+        return cls(_quantize(value, code, Rounding(rounding).decimal_mode, amount), code)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -116,6 +133,8 @@ class Money:
     def from_minor(cls, units: int, currency: str) -> Money:
         """Money from a whole number of minor units (cents): ``from_minor(1250, "USD")``."""
         code = currency_code(currency)
+        if isinstance(units, bool) or not isinstance(units, int):
+            raise InvalidMoney("units", units, "must be a whole number of minor units")
         return cls(Decimal(units).scaleb(-MINOR_UNITS[code]), code)
 
     @property
@@ -125,6 +144,15 @@ class Money:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Money is immutable")
+
+    def __reduce__(self) -> tuple[type[Money], tuple[str, str]]:
+        return (Money, (str(self.amount), self.currency))
+
+    def __copy__(self) -> Money:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Money:
+        return self
 
     def __repr__(self) -> str:
         return f"Money({str(self.amount)!r}, {self.currency!r})"
@@ -203,6 +231,8 @@ def to_points(amount: Money, rate: Decimal, rounding: Rounding) -> int:
     >>> to_points(Money("12.50", "USD"), Decimal(1), Rounding.HALF_EVEN)
     12
     """
+    if isinstance(rate, bool) or not isinstance(rate, int | Decimal):
+        raise InvalidInput("rate", rate, "must be an int or a Decimal")
     return int((amount.amount * rate).to_integral_value(rounding=rounding.decimal_mode))
 
 
@@ -220,6 +250,13 @@ def allocate(total: int, weights: Sequence[int | Decimal]) -> list[int]:
     """
     if not weights:
         raise InvalidInput("weights", list(weights), "must not be empty")
+    if any(
+        isinstance(weight, bool)
+        or not isinstance(weight, int | Decimal)
+        or (isinstance(weight, Decimal) and not weight.is_finite())
+        for weight in weights
+    ):
+        raise InvalidInput("weights", list(weights), "must be finite ints or Decimals")
     if any(weight < 0 for weight in weights):
         raise InvalidInput("weights", list(weights), "must not be negative")
     weight_sum = sum(weights, Decimal(0))

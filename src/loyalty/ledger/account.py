@@ -26,7 +26,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty.dates import Duration, require_aware
-from loyalty.errors import CorruptJournal, IdempotencyConflict, NoTiers, UnknownEntry
+from loyalty.errors import (
+    CorruptJournal,
+    IdempotencyConflict,
+    InvalidInput,
+    NoTiers,
+    UnknownEntry,
+)
 from loyalty.ledger.entries import (
     Adjust,
     Allocation,
@@ -172,7 +178,8 @@ class Account:
     def entry(self, entry_id: str) -> Entry:
         """The entry with id ``entry_id``."""
         prefix, _, number = entry_id.rpartition(":")
-        if prefix == self.member_id and number.isdigit() and 0 < int(number) <= len(self._journal):
+        found = number.isascii() and number.isdigit()
+        if prefix == self.member_id and found and 0 < int(number) <= len(self._journal):
             return self._journal[int(number) - 1]
         raise UnknownEntry(self.member_id, entry_id)
 
@@ -186,6 +193,8 @@ class Account:
         Counts the lots as of ``at`` (after activating and expiring what is due);
         under inactivity expiry, every open lot expires at the inactivity deadline.
         """
+        if not isinstance(within, Duration | timedelta):
+            raise InvalidInput("within", within, "must be a Duration or a timedelta")
         with self._as_of(at) as view:
             start = view._clock or at
             horizon = (

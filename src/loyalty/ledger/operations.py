@@ -58,6 +58,8 @@ def open_account(
     from it); by default, the time of the account's first entry.
     """
     text(member_id, "member_id", required=True)
+    if not isinstance(program, Program):
+        raise InvalidInput("program", program, "is not a Program; load one with load_program()")
     joined = require_aware(enrolled_at, "enrolled_at") if enrolled_at is not None else None
     return Account(program, member_id, joined)
 
@@ -164,6 +166,7 @@ def reverse(
     the program's clawback policy.
     """
     program = account.program
+    text(earn_id, "earn_id", required=True)
     if points is not None and amount is not None:
         raise InvalidInput("points", points, "give points or amount, not both")
     if points is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from loyalty.errors import CorruptJournal
+from loyalty.errors import CorruptJournal, LoyaltyError
 from loyalty.ledger.account import Account, Snapshot, replay
 from loyalty.ledger.entries import Adjust, Entry, Expire, Redeem, Reverse
 
@@ -44,6 +44,8 @@ def verify(account: Account) -> list[Discrepancy]:
         problems.append(
             Discrepancy(f"journal entry {error.seq}", "an entry that applies", error.reason)
         )
+    except LoyaltyError as error:
+        problems.append(Discrepancy("journal", "a journal that replays", str(error)))
     else:
         problems.extend(_compare(rebuilt.snapshot(), account.snapshot()))
     problems.extend(_invariants(account.snapshot()))

@@ -36,6 +36,9 @@ def load_program(source: str | PathLike[str] | Mapping[str, Any]) -> Program:
     """
     if isinstance(source, Mapping):
         return _validate(source, origin=None)
+    if not isinstance(source, str | PathLike):
+        problem = Problem("", "give a file path or a mapping of keys", source)
+        raise ConfigurationError([problem])
     path = Path(source)
     return _validate(parse_file(path), origin=str(path))
 

@@ -95,8 +95,12 @@ class Window(Section):
 
     @model_validator(mode="after")
     def _length_only_for_rolling(self) -> Window:
-        if self.kind is WindowKind.ROLLING and (self.length is None or self.length.is_zero):
-            raise ValueError("a rolling window needs a length, e.g. {rolling: 12 months}")
+        if self.kind is WindowKind.ROLLING and (
+            self.length is None or self.length.hours or not (self.length.months or self.length.days)
+        ):
+            raise ValueError(
+                "a rolling window needs a length in whole days or months, e.g. {rolling: 12 months}"
+            )
         if self.kind is not WindowKind.ROLLING and self.length is not None:
             raise ValueError(f"a {self.kind} window takes no length")
         return self

@@ -9,7 +9,7 @@ from decimal import Decimal
 from loyalty.dates import require_aware
 from loyalty.errors import NoTiers
 from loyalty.ledger.account import Account
-from loyalty.money import Money
+from loyalty.money import Money, Rounding
 from loyalty.tiers.config import Match, Tier, TierMetric, WindowKind
 from loyalty.tiers.tracker import TierTracker
 from loyalty.tiers.window import Metrics
@@ -31,7 +31,7 @@ class Shortfall:
 
     def describe(self, currency: str) -> str:
         if self.metric is TierMetric.NET_SPEND:
-            return f"spend {Money.rounded(self.missing, currency)} more"
+            return f"spend {Money.rounded(self.missing, currency, Rounding.CEILING)} more"
         count = int(self.missing)
         if self.metric is TierMetric.POINTS:
             return f"earn {count} more point{'s' if count != 1 else ''}"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from loyalty.errors import CorruptJournal
 from loyalty.ledger.entries import TierCause, TierChange
 from loyalty.money import Money
 from loyalty.program.model import Program
@@ -111,8 +112,11 @@ class TierTracker:
     def apply(self, entry: TierChange, undo: Undo) -> None:
         """Apply a tier entry from the journal to the status."""
         status = self.status
+        names = [tier.name for tier in self.config.ladder]
+        if entry.tier_to not in names:
+            raise CorruptJournal(entry.member_id, entry.seq, f"unknown tier {entry.tier_to!r}")
         undo(lambda: setattr(self, "status", status))
-        index = self.config.index_of(entry.tier_to)
+        index = names.index(entry.tier_to)
         # Reviews and grace ends take effect at the period end or grace end they are
         # for, so a late review still counts each period from the right time.
         effective = entry.reviewed or entry.downgrade_at or entry.at
