@@ -26,7 +26,6 @@ from loyalty.errors import (
     CurrencyMismatch,
     InsufficientPoints,
     InvalidInput,
-    InvalidMoney,
     InvalidPoints,
     ReversalExceedsEarn,
     UnknownEntry,
@@ -172,9 +171,7 @@ def reverse(
     if points is not None:
         positive_points(points, "points")
     if amount is not None:
-        money_amount(amount, None, "amount")
-        if not amount:
-            raise InvalidMoney("amount", amount, "must be more than zero")
+        money_amount(amount, None, "amount", positive=True)
     request = Request.begin(
         account,
         "reverse",

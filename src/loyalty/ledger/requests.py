@@ -80,14 +80,19 @@ def positive_points(points: object, field: str) -> None:
         raise InvalidPoints(field, points, "must be a positive whole number")
 
 
-def money_amount(amount: object, currency: str | None, field: str) -> None:
-    """``amount`` must be non-negative Money (in ``currency``, if given)."""
+def money_amount(
+    amount: object, currency: str | None, field: str, *, positive: bool = False
+) -> None:
+    """``amount`` must be Money (in ``currency``, if given), not negative (nor zero if
+    ``positive``)."""
     if not isinstance(amount, Money):
         raise InvalidMoney(field, amount, "is not Money; build one with Money('12.50', 'USD')")
     if currency is not None and amount.currency != currency:
         raise CurrencyMismatch(currency, amount.currency, field)
     if amount.amount < 0:
         raise InvalidMoney(field, amount, "must not be negative")
+    if positive and not amount:
+        raise InvalidMoney(field, amount, "must be more than zero")
 
 
 def text(value: object, field: str, *, required: bool) -> None:

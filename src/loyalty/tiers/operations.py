@@ -76,9 +76,7 @@ def record_refund(
     lowers a tier by itself: the next review looks at the net figures.
     """
     text(order_id, "order_id", required=True)
-    money_amount(amount, account.program.currency, "amount")
-    if not amount:
-        raise InvalidInput("amount", amount, "must be more than zero")
+    money_amount(amount, account.program.currency, "amount", positive=True)
     request = Request.begin(
         account, "refund", at, key, order_id=order_id, amount=amount, reason=reason
     )
