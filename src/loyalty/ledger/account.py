@@ -1,10 +1,11 @@
 """A member's account: the append-only journal and the state derived from it.
 
-The state (balance, lots, idempotency keys) is kept incrementally: applying an
-entry costs O(log lots), independent of how long the journal is. Three heaps
-order the open lots — by activation time, by expiry time and by spend order —
-and are cleaned lazily. The same :meth:`Account._apply` serves live operations
-and :func:`replay`, so replaying a journal rebuilds exactly the same state.
+The state (balance, lots, idempotency keys, orders, tier status) is kept
+incrementally: applying an entry costs O(log lots), independent of how long the
+journal is. :class:`~loyalty.ledger.queues.LotQueues` orders the open lots by
+release time, expiry time and spend order; the tier tracker keeps the tier
+figures. The same :meth:`Account._apply` serves live operations and
+:func:`replay`, so replaying a journal rebuilds exactly the same state.
 
 Time moves through :meth:`Account.advance`: pending lots whose return window
 has passed become available (settling any debt first), and due lots expire
@@ -130,7 +131,7 @@ class Account:
         return self._enrolled_at
 
     def order(self, order_id: str) -> OrderRecord | None:
-        """The recorded order ``order_id`` (its day, amount and refunds so far), if any."""
+        """The recorded order ``order_id`` (when it completed, its amount and refunds), if any."""
         return self._orders.get(order_id)
 
     def tier(self, at: datetime | None = None) -> TierStatus | None:
