@@ -23,7 +23,11 @@ import time
 import tracemalloc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TypeVar
+
+from loyalty import Account, Money
 
 __all__ = [
     "Result",
@@ -154,3 +158,38 @@ def retained_bytes(build: Callable[[], _T]) -> tuple[_T, int]:
         if started:
             tracemalloc.stop()
     return value, after - before
+
+
+def usd(cents: int) -> Money:
+    return Money(Decimal(cents).scaleb(-2), "USD")
+
+
+AMOUNTS = tuple(usd(cents) for cents in (1999, 4550, 899, 12000, 3475, 6810, 2505, 999))
+"""Order amounts the measured operations cycle through."""
+
+
+class Copies:
+    """Fresh copies of one history, each given at most a tenth of its length in new operations.
+
+    So an account never grows by more than 10% while it is measured, and every
+    copy starts from the same state.
+    """
+
+    def __init__(self, copy: Callable[[], Account], size: int, start: datetime,
+                 step: timedelta) -> None:
+        self.copy = copy
+        self.start = start
+        self.step = step
+        self.capacity = max(1, size // 10)
+        self.account: Account | None = None
+        self.used = 0
+        self.serial = 0
+
+    def next(self) -> tuple[Account, datetime, int]:
+        """An account, the time of its next operation, and a serial number for ids and keys."""
+        if self.account is None or self.used >= self.capacity:
+            self.account = self.copy()
+            self.used = 0
+        self.used += 1
+        self.serial += 1
+        return self.account, self.start + self.step * self.used, self.serial

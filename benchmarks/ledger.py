@@ -29,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 
 import loyalty
 from benchmarks.harness import (
+    AMOUNTS,
+    Copies,
     Result,
     Settings,
     Timing,
@@ -37,8 +39,9 @@ from benchmarks.harness import (
     paired_ratio,
     retained_bytes,
     timed,
+    usd,
 )
-from loyalty import Account, Entry, EntryKind, Money, Program
+from loyalty import Account, Entry, EntryKind, Program
 
 __all__ = ["run"]
 
@@ -150,10 +153,6 @@ def _history(program: Program, size: int,
     return _History(name, size, program, account.journal, ready_at, summary)
 
 
-def _usd(cents: int) -> Money:
-    return Money(f"{cents // 100}.{cents % 100:02d}", "USD")
-
-
 def _build_mixed(program: Program, size: int) -> tuple[str, Account, datetime]:
     """Earns, redemptions and partial refunds; see the module's docstring."""
     rng = random.Random(size)
@@ -172,12 +171,12 @@ def _build_mixed(program: Program, size: int) -> tuple[str, Account, datetime]:
                 continue
         elif roll < REDEEM_SHARE + REFUND_SHARE and refundable:
             earn_id, order, cents = refundable.pop(rng.randrange(len(refundable)))
-            loyalty.reverse(account, earn_id, amount=_usd(cents // 2), at=at, key=key,
+            loyalty.reverse(account, earn_id, amount=usd(cents // 2), at=at, key=key,
                             source=order)
             continue
         cents = rng.randint(500, 15_000)
         order = f"order-{i}"
-        entry = loyalty.earn(account, amount=_usd(cents), at=at, key=key, source=order)
+        entry = loyalty.earn(account, amount=usd(cents), at=at, key=key, source=order)
         refundable.append((entry.id, order, cents))
         del refundable[:-RECENT_EARNS]
     return f"history_{size}", account, account.last_at or START
@@ -190,7 +189,7 @@ def _build_earns(program: Program, size: int, points: int | None) -> Account:
     for i in range(size):
         at, key, order = START + step * i, f"earn-{i}", f"order-{i}"
         if points is None:
-            loyalty.earn(account, amount=_usd(500 + (i * 7919) % 14_500), at=at, key=key,
+            loyalty.earn(account, amount=usd(500 + (i * 7919) % 14_500), at=at, key=key,
                          source=order)
         else:
             loyalty.earn(account, points=points, at=at, key=key, source=order)
@@ -206,37 +205,16 @@ def _build_redeemable(program: Program, size: int) -> tuple[str, Account, dateti
 # ------------------------------------------------------------------- timing
 
 
-class _Copies:
-    """Copies of a history, each used for at most a tenth of its length in operations."""
-
-    def __init__(self, history: _History) -> None:
-        self.history = history
-        self.capacity = max(1, history.size // 10)
-        self.account: Account | None = None
-        self.used = 0
-        self.serial = 0
-
-    def next(self) -> tuple[Account, datetime, int]:
-        """An account, the time of its next operation, and a serial number for keys."""
-        if self.account is None or self.used >= self.capacity:
-            self.account = self.history.copy()
-            self.used = 0
-        self.used += 1
-        self.serial += 1
-        return self.account, self.history.ready_at + STEP * self.used, self.serial
-
-
-_AMOUNTS = tuple(_usd(cents) for cents in (1999, 4550, 899, 12000, 3475, 6810, 2505, 999))
 
 
 def _append_sample(history: _History) -> Callable[[int], float]:
-    copies = _Copies(history)
+    copies = Copies(history.copy, history.size, history.ready_at, STEP)
 
     def sample(ops: int) -> float:
         plan = []
         for _ in range(ops):
             account, at, serial = copies.next()
-            plan.append((account, at, f"bench-{serial}", _AMOUNTS[serial % len(_AMOUNTS)],
+            plan.append((account, at, f"bench-{serial}", AMOUNTS[serial % len(AMOUNTS)],
                          f"bench-order-{serial}"))
 
         def go() -> None:
@@ -250,7 +228,7 @@ def _append_sample(history: _History) -> Callable[[int], float]:
 
 
 def _redeem_sample(history: _History) -> Callable[[int], float]:
-    copies = _Copies(history)
+    copies = Copies(history.copy, history.size, history.ready_at, STEP)
 
     def sample(ops: int) -> float:
         plan = [copies.next() for _ in range(ops)]

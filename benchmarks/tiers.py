@@ -49,7 +49,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import loyalty
-from benchmarks.harness import Result, Settings, interleave, log, paired_ratio, timed
+from benchmarks.harness import (
+    AMOUNTS,
+    Copies,
+    Result,
+    Settings,
+    interleave,
+    log,
+    paired_ratio,
+    timed,
+    usd,
+)
 from loyalty import Account, Entry, EntryKind, Money, Program, TierCause, TierChange
 
 __all__ = ["run"]
@@ -172,10 +182,6 @@ class _History:
         ]
 
 
-def _usd(cents: int) -> Money:
-    return Money(f"{cents // 100}.{cents % 100:02d}", "USD")
-
-
 def _next_review(day: date, window: str) -> date:
     """The first period end after local day ``day`` (1 January, or the 1st of a month)."""
     if window == "calendar_year":
@@ -201,14 +207,14 @@ def _build(program: Program, window: str, size: int) -> Account:
             review_at = _midnight(_next_review(review_at.astimezone(TZ).date(), window))
         cents = rng.randint(500, 15_000)
         order = f"order-{i}"
-        loyalty.record_order(account, order, _usd(cents), at=at, key=f"order-{i}")
+        loyalty.record_order(account, order, usd(cents), at=at, key=f"order-{i}")
         account.tier()
         refundable.append((order, cents))
         del refundable[:-RECENT_ORDERS]
         if rng.random() < REFUND_SHARE and len(refundable) > 1:
             order, left = refundable.pop(rng.randrange(len(refundable) - 1))
             refund = left if rng.random() < 0.5 else left // 2
-            loyalty.record_refund(account, order, _usd(refund), at=at, key=f"refund-{i}")
+            loyalty.record_refund(account, order, usd(refund), at=at, key=f"refund-{i}")
     return account
 
 
@@ -281,38 +287,16 @@ PACES = {"own_pace": None, "same_day": timedelta(milliseconds=1)}
 """Time between two measured orders on one account (``None``: the history's own pace)."""
 
 
-class _Copies:
-    """Copies of a history, each given at most a tenth of its length in new orders."""
-
-    def __init__(self, history: _History, step: timedelta) -> None:
-        self.history = history
-        self.step = step
-        self.capacity = max(1, history.size // 10)
-        self.account: Account | None = None
-        self.used = 0
-        self.serial = 0
-
-    def next(self) -> tuple[Account, datetime, int]:
-        """An account, the time of its next order, and a serial number for ids and keys."""
-        if self.account is None or self.used >= self.capacity:
-            self.account = self.history.copy()
-            self.used = 0
-        self.used += 1
-        self.serial += 1
-        return self.account, self.history.clock + self.step * self.used, self.serial
-
-
-_AMOUNTS = tuple(_usd(cents) for cents in (1999, 4550, 899, 12000, 3475, 6810, 2505, 999))
 
 
 def _order_sample(history: _History, step: timedelta) -> Callable[[int], float]:
-    copies = _Copies(history, step)
+    copies = Copies(history.copy, history.size, history.clock, step)
 
     def sample(ops: int) -> float:
         plan = []
         for _ in range(ops):
             account, at, serial = copies.next()
-            plan.append((account, f"bench-order-{serial}", _AMOUNTS[serial % len(_AMOUNTS)], at,
+            plan.append((account, f"bench-order-{serial}", AMOUNTS[serial % len(AMOUNTS)], at,
                          f"bench-{serial}"))
 
         def go() -> None:
@@ -392,7 +376,7 @@ def _build_member(program: Program, index: int) -> Account:
     in_2025 = datetime(2025, 2, 1, 17, tzinfo=UTC) + timedelta(days=day, seconds=index % 3_600)
 
     def order(at: datetime, cents: int, number: int) -> None:
-        loyalty.record_order(account, f"order-{index}-{number}", _usd(cents), at=at,
+        loyalty.record_order(account, f"order-{index}-{number}", usd(cents), at=at,
                              key=f"order-{index}-{number}")
 
     if cohort < 14:
@@ -401,7 +385,7 @@ def _build_member(program: Program, index: int) -> Account:
         order(in_2025, 60_000 if cohort == 14 else 180_000, 1)
     elif cohort == 19:
         order(in_2025, 80_000, 1)
-        loyalty.record_refund(account, f"order-{index}-1", _usd(50_000),
+        loyalty.record_refund(account, f"order-{index}-1", usd(50_000),
                               at=in_2025 + timedelta(days=10), key=f"refund-{index}")
     else:
         first, second = {15: (70_000, 65_000), 17: (70_000, 9_000), 18: (200_000, 70_000)}[cohort]
