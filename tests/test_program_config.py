@@ -188,3 +188,16 @@ def test_the_json_schema_in_docs_is_up_to_date() -> None:
 def test_a_source_that_is_neither_a_path_nor_a_mapping_is_refused(source: object) -> None:
     with pytest.raises(ConfigurationError, match="a file path or a mapping"):
         load_program(source)  # type: ignore[arg-type]
+
+
+def test_paths_into_lists_read_as_written() -> None:
+    found = problems(
+        {
+            **BASE,
+            "tiers": {
+                "metrics": ["net_spend"],
+                "ladder": [{"name": "Member"}, {"name": "Gold", "threshold": {"net_spend": -1}}],
+            },
+        }
+    )
+    assert list(found) == ["tiers.ladder[1].threshold.net_spend"]

@@ -9,25 +9,21 @@ found, as one :class:`~loyalty.errors.ConfigurationError`::
 
 from __future__ import annotations
 
-import difflib
 import json
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import TypeAdapter, ValidationError
 
+from loyalty.boundary import problems_from
 from loyalty.errors import ConfigurationError, Problem
 from loyalty.program.model import Program
 
 __all__ = ["load_program", "parse_file", "program_warnings"]
-
-_MISSING = object()
-
 
 def load_program(source: str | PathLike[str] | Mapping[str, Any]) -> Program:
     """Load and validate a program from a file path or a mapping.
@@ -74,7 +70,7 @@ def _validate(data: Any, origin: str | None) -> Program:
     try:
         program = Program.model_validate(dict(data))
     except ValidationError as error:
-        problems = [_problem(detail, data) for detail in error.errors(include_url=False)]
+        problems = problems_from(error, data, Program)
         broken = {problem.path.split(".")[0].split("[")[0] for problem in problems}
         problems.extend(_section_problems(data, broken))
         raise ConfigurationError(problems, origin) from None
@@ -119,60 +115,3 @@ def _prefixed(name: str, section: Any, check: str) -> list[Problem]:
         Problem(f"{name}.{problem.path}" if problem.path else name, problem.message, problem.value)
         for problem in method()
     ]
-
-
-def _problem(detail: ErrorDetails, data: Any) -> Problem:
-    path = ".".join(_path(detail["loc"], data))
-    value = detail.get("input")
-    kind = detail["type"]
-    if kind == "missing":
-        return Problem(path, "is required")
-    if kind == "extra_forbidden":
-        key = path.rpartition(".")[2]
-        hint = difflib.get_close_matches(key, sorted(_known_keys()), n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-        return Problem(path, f"unknown key{suggestion}", value)
-    message = detail["msg"]
-    if kind == "value_error":
-        # Our validators name the value themselves.
-        return Problem(path, message.removeprefix("Value error, "), value)
-    return Problem(path, f"{value!r}: {message[0].lower()}{message[1:]}", value)
-
-
-def _path(loc: tuple[int | str, ...], data: Any) -> Iterator[str]:
-    """The loc as the user wrote it: tagged-union tags, which are not keys, are left out."""
-    node = data
-    for part in loc:
-        if isinstance(node, Mapping) and isinstance(part, str) and part not in node:
-            if node.get("policy") == part:
-                continue
-            node = _MISSING
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        elif isinstance(node, Mapping):
-            node = node.get(part, _MISSING)
-        else:
-            node = _MISSING
-        yield f"[{part}]" if isinstance(part, int) else part
-
-
-def _known_keys() -> set[str]:
-    keys: set[str] = set()
-    seen: set[type[BaseModel]] = set()
-    pending: list[type[BaseModel]] = [Program]
-    while pending:
-        model = pending.pop()
-        if model in seen:
-            continue
-        seen.add(model)
-        for name, field in model.model_fields.items():
-            keys.add(name)
-            pending.extend(_models_in(field.annotation))
-    return keys
-
-
-def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-    for argument in getattr(annotation, "__args__", ()):
-        yield from _models_in(argument)
