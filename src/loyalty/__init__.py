@@ -4,6 +4,7 @@ The public API is what this module exports (see ``__all__``); everything else
 lives in modules named after the concept they hold and may change.
 """
 
+from loyalty.cart import Cart, Customer, Line, load_cart
 from loyalty.dates import Duration, Period, end_of
 from loyalty.errors import (
     ConfigurationError,
@@ -11,6 +12,7 @@ from loyalty.errors import (
     CurrencyMismatch,
     IdempotencyConflict,
     InsufficientPoints,
+    InvalidCart,
     InvalidDuration,
     InvalidInput,
     InvalidMoney,
@@ -102,10 +104,12 @@ __all__ = [
     "Allocation",
     "Balance",
     "Benefits",
+    "Cart",
     "Clawback",
     "ConfigurationError",
     "CorruptJournal",
     "CurrencyMismatch",
+    "Customer",
     "Discrepancy",
     "Downgrade",
     "Duration",
@@ -120,10 +124,12 @@ __all__ = [
     "IdempotencyConflict",
     "InactivityExpiry",
     "InsufficientPoints",
+    "InvalidCart",
     "InvalidDuration",
     "InvalidInput",
     "InvalidMoney",
     "InvalidPoints",
+    "Line",
     "Lot",
     "LotStatus",
     "LoyaltyError",
@@ -171,6 +177,7 @@ __all__ = [
     "earn",
     "end_of",
     "expiry_for",
+    "load_cart",
     "load_program",
     "open_account",
     "program_json_schema",

@@ -20,6 +20,7 @@ and values it is about, so a caller can act on it without parsing a message::
     ├── UnknownOrder               a refund of an order that was not recorded
     ├── RefundExceedsOrder         a refund beyond what is left of the order
     ├── NoTiers                    a tier operation on a program without tiers
+    ├── InvalidCart                every problem of a cart, each with its path
     └── CorruptJournal             a journal that cannot be replayed (found by verify/replay)
 
 A rejected operation writes nothing: the ledger raises before it appends, or
@@ -206,3 +207,12 @@ class NoTiers(LoyaltyError):
     def __init__(self, program_id: str) -> None:
         self.program_id = program_id
         super().__init__(f"program {program_id!r} has no tiers")
+
+
+class InvalidCart(LoyaltyError, ValueError):
+    """A cart or order is invalid; :attr:`problems` lists every problem at once."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(f"invalid cart ({len(self.problems)} problem(s)):\n{lines}")

@@ -25,6 +25,7 @@ from loyalty.program.model import Program
 
 __all__ = ["load_program", "parse_file", "program_warnings"]
 
+
 def load_program(source: str | PathLike[str] | Mapping[str, Any]) -> Program:
     """Load and validate a program from a file path or a mapping.
 

@@ -1,0 +1,172 @@
+"""The cart (or order) a shop asks about, validated at the boundary.
+
+```python
+cart = load_cart({
+    "id": "C-1", "member_id": "m-42", "currency": "USD",
+    "lines": [{"sku": "LIP-01", "unit_price": "12.50", "quantity": 2,
+               "categories": ["makeup"], "discount": "2.00"}],
+    "shipping": "4.90", "tax": "1.80",
+    "customer": {"tier": "Gold", "segments": ["newsletter"], "completed_orders": 3},
+})
+cart.merchandise_subtotal   # Money('23.00', 'USD'): after line discounts, without gift cards
+```
+
+Amounts are given in the cart's currency as strings, ints or Decimals (or
+``Money`` in that currency); a float, a negative quantity, more decimals than the
+currency has, a line discount larger than its line or a ``Money`` in another
+currency is refused. Every problem is reported at once, each with its path, as
+one :class:`~loyalty.errors.InvalidCart`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import ROUND_DOWN, Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from loyalty.boundary import problems_from
+from loyalty.currencies import MINOR_UNITS
+from loyalty.errors import InvalidCart, Problem
+from loyalty.money import Money
+from loyalty.program.types import CurrencyCode
+
+__all__ = ["Cart", "Customer", "Line", "load_cart"]
+
+
+def _amount(value: Any, info: ValidationInfo) -> Any:
+    """An amount in the cart's currency: no floats, no other currency, no extra decimals."""
+    currency = (info.context or {}).get("currency")
+    if isinstance(value, bool | float):
+        raise ValueError(f"{value!r} is a {type(value).__name__}; give amounts as strings")
+    if isinstance(value, Money):
+        if currency is not None and value.currency != currency:
+            raise ValueError(f"{value} is not in the cart currency {currency}")
+        return value.amount
+    if (
+        isinstance(currency, str)
+        and currency in MINOR_UNITS
+        and isinstance(value, str | int | Decimal)
+    ):
+        try:
+            decimal = Decimal(value)
+        except ArithmeticError:
+            return value  # pydantic reports it as not a number
+        exponent = Decimal(1).scaleb(-MINOR_UNITS[currency])
+        if decimal.is_finite() and decimal != decimal.quantize(exponent, rounding=ROUND_DOWN):
+            raise ValueError(f"{value!r} has more decimals than {currency} allows")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, allow_inf_nan=False)]
+Label = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Boundary(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Line(_Boundary):
+    """One line: a product, how many, at what unit price, and its discount (for the line)."""
+
+    sku: Label
+    unit_price: Amount
+    quantity: Annotated[StrictInt, Field(ge=1)]
+    discount: Amount = Decimal(0)
+    categories: tuple[Label, ...] = ()
+    tags: tuple[Label, ...] = ()
+    gift_card: StrictBool = False
+
+    @model_validator(mode="after")
+    def _discount_within_line(self) -> Line:
+        if self.discount > self.gross:
+            raise ValueError(f"the discount {self.discount} is more than the line's {self.gross}")
+        return self
+
+    @property
+    def gross(self) -> Decimal:
+        """Unit price times quantity, before the line discount."""
+        return self.unit_price * self.quantity
+
+    @property
+    def net(self) -> Decimal:
+        """After the line discount."""
+        return self.gross - self.discount
+
+
+class Customer(_Boundary):
+    """What the engine needs to know about the member placing the order."""
+
+    tier: Label | None = None
+    segments: frozenset[Label] = frozenset()
+    completed_orders: Annotated[StrictInt, Field(ge=0)] = Field(
+        default=0, description="Completed orders before this one."
+    )
+
+
+class Cart(_Boundary):
+    """A cart or an order: lines, shipping, tax and the customer context."""
+
+    id: Label
+    member_id: Label
+    currency: CurrencyCode
+    lines: tuple[Line, ...]
+    shipping: Amount = Decimal(0)
+    tax: Amount = Decimal(0)
+    prices_include_tax: StrictBool = False
+    customer: Customer = Customer()
+
+    @field_validator("lines")
+    @classmethod
+    def _some_lines(cls, lines: tuple[Line, ...]) -> tuple[Line, ...]:
+        if not lines:
+            raise ValueError("a cart needs at least one line")
+        return lines
+
+    def money(self, amount: Decimal) -> Money:
+        """``amount`` as Money in the cart's currency."""
+        return Money.rounded(amount, self.currency)
+
+    @property
+    def subtotal(self) -> Money:
+        """Every line after its discount, gift cards included."""
+        return self.money(sum((line.net for line in self.lines), Decimal(0)))
+
+    @property
+    def merchandise_subtotal(self) -> Money:
+        """Lines after their discounts, without gift-card purchases (what usually earns)."""
+        return self.money(sum((line.net for line in self.lines if not line.gift_card), Decimal(0)))
+
+    @property
+    def total(self) -> Money:
+        """What the customer pays: lines, shipping and, unless prices include it, tax."""
+        tax = Decimal(0) if self.prices_include_tax else self.tax
+        return self.money(self.subtotal.amount + self.shipping + tax)
+
+
+def load_cart(data: Mapping[str, Any] | Cart) -> Cart:
+    """Validate a cart from a mapping (e.g. a shop's JSON); every problem at once.
+
+    Raises :class:`~loyalty.errors.InvalidCart` listing each problem with its path.
+    """
+    if isinstance(data, Cart):
+        return data
+    if not isinstance(data, Mapping):
+        raise InvalidCart([Problem("", "a cart is a mapping of keys", data)])
+    currency = data.get("currency")
+    try:
+        return Cart.model_validate(dict(data), context={"currency": currency})
+    except ValidationError as error:
+        raise InvalidCart(problems_from(error, data, Cart)) from None
