@@ -1,0 +1,322 @@
+"""Redemption hurdles: composable conditions on (member, cart, time).
+
+A reward's ``hurdles`` are written as one condition, usually ``all_of`` a list::
+
+    hurdles:
+      all_of:
+        - min_points: 100          # the member holds at least 100 points
+        - repeat_order: 1          # at least 1 completed order before this one
+        - min_basket: "10.00"      # merchandise subtotal of at least 10.00
+        - max_points_share: {percent: 50, amount: "20.00"}
+        - min_tier: Gold
+        - segment: newsletter
+        - window: {starts: "2026-11-11", ends: "2026-11-12"}   # program timezone
+        - usage_limit: 1           # per member
+        - requires: {categories: [makeup]}
+        - any_of: [...]
+        - not: {segment: staff}
+
+Checking never raises for "not eligible": :func:`check` returns a
+:class:`Check` with ``met``, a human ``reason`` ("earn 20 more points", "add
+3.50 USD to your basket", "available from your second order") and the
+``shortfall`` where one can be measured. :meth:`Check.unmet` lists exactly the
+leaf conditions that fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, PositiveInt
+
+from loyalty.cart import Cart
+from loyalty.money import Money, Rounding
+from loyalty.program.model import Program
+from loyalty.program.types import Section
+
+__all__ = [
+    "Basis",
+    "Check",
+    "Condition",
+    "Situation",
+    "check",
+]
+
+
+class Basis(StrEnum):
+    """Which amount of the cart a basket threshold or a share is measured on."""
+
+    MERCHANDISE = "merchandise"
+    """Lines after their discounts, without gift cards."""
+    SUBTOTAL = "subtotal"
+    """Every line after its discount."""
+    TOTAL = "total"
+    """What the customer pays, shipping and tax included."""
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """What a hurdle is checked against: the cart, the time and the member's standing."""
+
+    cart: Cart
+    at: datetime
+    available_points: int
+    uses: int = 0
+    """How many times this member already used the reward."""
+    points_value: Money | None = None
+    """The money value of the points the member wants to pay with (for ``max_points_share``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The outcome of one condition: met or not, why, and what is missing."""
+
+    condition: str
+    met: bool
+    reason: str
+    shortfall: Money | int | None = None
+    children: tuple[Check, ...] = ()
+
+    def unmet(self) -> tuple[Check, ...]:
+        """The leaf conditions that fail (empty when met)."""
+        if self.met:
+            return ()
+        if not self.children or self.condition == "not":
+            return (self,)
+        return tuple(leaf for child in self.children for leaf in child.unmet())
+
+
+def _ordinal(n: int) -> str:
+    words = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+    return words.get(n, f"{n}th")
+
+
+def _basis_amount(cart: Cart, basis: Basis) -> Money:
+    if basis is Basis.MERCHANDISE:
+        return cart.merchandise_subtotal
+    return cart.subtotal if basis is Basis.SUBTOTAL else cart.total
+
+
+Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+
+
+class MinPoints(Section):
+    kind: Literal["min_points"] = "min_points"
+    points: PositiveInt
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        have = situation.available_points
+        if have >= self.points:
+            return Check(self.kind, True, f"holds {have} points (needs {self.points})")
+        missing = self.points - have
+        return Check(self.kind, False, f"earn {missing} more point{'s' * (missing != 1)}", missing)
+
+
+class RepeatOrder(Section):
+    kind: Literal["repeat_order"] = "repeat_order"
+    orders_before: PositiveInt = 1
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        done = situation.cart.customer.completed_orders
+        if done >= self.orders_before:
+            return Check(self.kind, True, f"{done} completed order(s) before this one")
+        reason = f"available from your {_ordinal(self.orders_before + 1)} order"
+        return Check(self.kind, False, reason, self.orders_before - done)
+
+
+class MinBasket(Section):
+    kind: Literal["min_basket"] = "min_basket"
+    amount: Amount
+    basis: Basis = Basis.MERCHANDISE
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        have = _basis_amount(situation.cart, self.basis)
+        need = Money.rounded(self.amount, have.currency, Rounding.CEILING)
+        if have >= need:
+            return Check(self.kind, True, f"basket {have} (needs {need})")
+        missing = need - have
+        return Check(self.kind, False, f"add {missing} to your basket", missing)
+
+
+class MaxPointsShare(Section):
+    kind: Literal["max_points_share"] = "max_points_share"
+    percent: Annotated[Decimal, Field(gt=0, le=100)] | None = None
+    amount: Amount | None = None
+    basis: Basis = Basis.TOTAL
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        cart = situation.cart
+        caps = []
+        if self.percent is not None:
+            base = _basis_amount(cart, self.basis)
+            caps.append(base.times(self.percent / 100, Rounding.FLOOR))
+        if self.amount is not None:
+            caps.append(Money.rounded(self.amount, cart.currency, Rounding.FLOOR))
+        cap = min(caps) if caps else _basis_amount(cart, self.basis)
+        used = situation.points_value or Money.zero(cart.currency)
+        if used <= cap:
+            return Check(self.kind, True, f"{used} of at most {cap} paid with points")
+        return Check(
+            self.kind, False, f"at most {cap} of this order can be paid with points", used - cap
+        )
+
+
+class MinTier(Section):
+    kind: Literal["min_tier"] = "min_tier"
+    tier: str
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        names = [tier.name for tier in program.tiers.ladder] if program.tiers else []
+        current = situation.cart.customer.tier
+        have = names.index(current) if current in names else 0
+        need = names.index(self.tier) if self.tier in names else len(names)
+        if have >= need:
+            return Check(self.kind, True, f"tier {current} (needs {self.tier})")
+        return Check(self.kind, False, f"reach {self.tier}")
+
+
+class InSegment(Section):
+    kind: Literal["segment"] = "segment"
+    segment: str
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        if self.segment in situation.cart.customer.segments:
+            return Check(self.kind, True, f"in segment {self.segment}")
+        return Check(self.kind, False, f"only for members in segment {self.segment}")
+
+
+class DateWindow(Section):
+    kind: Literal["window"] = "window"
+    starts: datetime | date | None = None
+    ends: datetime | date | None = None
+
+    def _instant(self, value: datetime | date, program: Program) -> datetime:
+        if not isinstance(value, datetime):
+            value = datetime.combine(value, time())
+        return value if value.tzinfo else value.replace(tzinfo=program.tz)
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        at = situation.at
+        if self.starts is not None and at < (start := self._instant(self.starts, program)):
+            day = start.astimezone(program.tz).date().isoformat()
+            return Check(self.kind, False, f"available from {day}")
+        if self.ends is not None and at >= (end := self._instant(self.ends, program)):
+            day = end.astimezone(program.tz).date().isoformat()
+            return Check(self.kind, False, f"ended on {day}")
+        return Check(self.kind, True, "within its dates")
+
+
+class UsageLimit(Section):
+    kind: Literal["usage_limit"] = "usage_limit"
+    uses: PositiveInt
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        if situation.uses < self.uses:
+            return Check(self.kind, True, f"used {situation.uses} of {self.uses} times")
+        return Check(self.kind, False, f"already used {situation.uses} times (limit {self.uses})")
+
+
+class Requires(Section):
+    kind: Literal["requires"] = "requires"
+    skus: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        for line in situation.cart.lines:
+            if (
+                line.sku in self.skus
+                or set(line.categories) & set(self.categories)
+                or set(line.tags) & set(self.tags)
+            ):
+                return Check(self.kind, True, f"the basket has {line.sku}")
+        wanted = ", ".join((*self.skus, *self.categories, *self.tags))
+        return Check(self.kind, False, f"add a product from: {wanted}")
+
+
+class AllOf(Section):
+    kind: Literal["all_of"] = "all_of"
+    conditions: tuple[Condition, ...] = Field(min_length=1)
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        results = tuple(c.check(situation, program) for c in self.conditions)
+        failing = [r.reason for r in results if not r.met]
+        reason = "; ".join(failing) if failing else "every condition is met"
+        return Check(self.kind, not failing, reason, children=results)
+
+
+class AnyOf(Section):
+    kind: Literal["any_of"] = "any_of"
+    conditions: tuple[Condition, ...] = Field(min_length=1)
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        results = tuple(c.check(situation, program) for c in self.conditions)
+        met = [r for r in results if r.met]
+        reason = met[0].reason if met else " or ".join(r.reason for r in results)
+        return Check(self.kind, bool(met), reason, children=results)
+
+
+class Not(Section):
+    kind: Literal["not"] = "not"
+    condition: Condition
+
+    def check(self, situation: Situation, program: Program) -> Check:
+        inner = self.condition.check(situation, program)
+        reason = f"not: {inner.reason}"
+        return Check(self.kind, not inner.met, reason, children=(inner,))
+
+
+_SHORT = {
+    "min_points": "points",
+    "repeat_order": "orders_before",
+    "min_basket": "amount",
+    "min_tier": "tier",
+    "segment": "segment",
+    "usage_limit": "uses",
+    "all_of": "conditions",
+    "any_of": "conditions",
+    "not": "condition",
+}
+
+
+def _tagged(value: Any) -> Any:
+    """``{min_points: 100}`` is short for ``{kind: min_points, points: 100}``."""
+    if isinstance(value, dict) and len(value) == 1 and "kind" not in value:
+        ((kind, body),) = value.items()
+        if isinstance(body, dict) and kind not in ("all_of", "any_of", "not"):
+            return {"kind": kind, **body}
+        if kind in _SHORT:
+            return {"kind": kind, _SHORT[kind]: body}
+        return {"kind": kind, **(body if isinstance(body, dict) else {})}
+    return value
+
+
+_Tagged = Annotated[
+    MinPoints
+    | RepeatOrder
+    | MinBasket
+    | MaxPointsShare
+    | MinTier
+    | InSegment
+    | DateWindow
+    | UsageLimit
+    | Requires
+    | AllOf
+    | AnyOf
+    | Not,
+    Field(discriminator="kind"),
+]
+Condition = Annotated[_Tagged, BeforeValidator(_tagged)]
+
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+Not.model_rebuild()
+
+
+def check(condition: Condition, situation: Situation, program: Program) -> Check:
+    """Check ``condition``; "not eligible" is a result, never an exception."""
+    return condition.check(situation, program)
