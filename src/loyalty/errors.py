@@ -41,14 +41,14 @@ class LoyaltyError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One problem of a configuration: where it is, what is wrong, and the value found."""
+    """One problem of a configuration or a cart: where, what is wrong, and the value found."""
 
     path: str
     message: str
     value: Any = None
 
     def __str__(self) -> str:
-        where = self.path or "(program)"
+        where = self.path or "(top level)"
         return f"{where}: {self.message}"
 
 
@@ -59,8 +59,13 @@ class ConfigurationError(LoyaltyError):
         self.problems = tuple(problems)
         self.source = source
         head = f"invalid program configuration{f' in {source}' if source else ''}"
-        lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(f"{head} ({len(self.problems)} problem(s)):\n{lines}")
+        super().__init__(_listing(head, self.problems))
+
+
+def _listing(head: str, problems: Sequence[Problem]) -> str:
+    """'<head> (2 problem(s)):' and one line per problem."""
+    lines = "\n".join(f"  - {problem}" for problem in problems)
+    return f"{head} ({len(problems)} problem(s)):\n{lines}"
 
 
 class InvalidInput(LoyaltyError, ValueError):
@@ -214,5 +219,4 @@ class InvalidCart(LoyaltyError, ValueError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
-        lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(f"invalid cart ({len(self.problems)} problem(s)):\n{lines}")
+        super().__init__(_listing("invalid cart", self.problems))

@@ -269,7 +269,7 @@ class Account:
                 return tuple(written)
             if release == due:  # releases first: a lot due to expire as it is released expires
                 self._activate(self._queues.pop_release())
-                if self.tiers is not None and not self.tiers.config.count_pending_points:
+                if self.tiers is not None and not self.tiers.counts_pending:
                     self.upgrade_tier(due)
             elif deadline == due:
                 written.append(self._expire(due, self._open_lots(), _inactive_reason(self)))
@@ -342,7 +342,7 @@ class Account:
         if self.tiers is not None:
             self.tiers.enrol(self._enrolled_at, self._log)
         if isinstance(entry, Earn):
-            if self.tiers is not None and self.tiers.config.count_pending_points:
+            if self.tiers is not None and self.tiers.counts_pending:
                 self.tiers.points(entry.at, entry.points, self._log)
             self._credit(entry, entry.available_at, entry.expires_at, entry.basis)
             self._balance = replace(self._balance, earned=self._balance.earned + entry.points)
@@ -419,10 +419,7 @@ class Account:
             raise CorruptJournal(
                 self.member_id, entry.seq, f"reverses unknown earn {entry.earn_id}"
             )
-        if self.tiers is not None and (self.tiers.config.count_pending_points or earn.activated):
-            counted = (
-                earn.earned_at if self.tiers.config.count_pending_points else earn.available_at
-            )
+        if self.tiers is not None and (counted := self.tiers.counted_at(earn)) is not None:
             self.tiers.move_to(entry.at, self._log)
             self.tiers.points(counted, -entry.requested, self._log)
         self._consume(entry, entry.allocation)
@@ -484,7 +481,7 @@ class Account:
         )
         if (
             self.tiers is not None
-            and not self.tiers.config.count_pending_points
+            and not self.tiers.counts_pending
             and lot.origin is EntryKind.EARN
         ):
             self.tiers.points(lot.available_at, lot.points - lot.reversed, self._log)

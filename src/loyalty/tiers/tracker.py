@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from loyalty.errors import CorruptJournal
 from loyalty.ledger.entries import TierCause, TierChange
+from loyalty.ledger.lots import Lot
 from loyalty.money import Money
 from loyalty.program.model import Program
 from loyalty.tiers.config import Downgrade, Match, Tier, TierMetric, TiersConfig
@@ -88,6 +89,17 @@ class TierTracker:
     @property
     def aggregate(self) -> Aggregate | None:
         return self._aggregate
+
+    @property
+    def counts_pending(self) -> bool:
+        """Do points count toward tiers while still pending (else once released)?"""
+        return self.config.count_pending_points
+
+    def counted_at(self, lot: Lot) -> datetime | None:
+        """When ``lot``'s points count toward tiers: earned, or released; None if not yet."""
+        if self.counts_pending:
+            return lot.earned_at
+        return lot.available_at if lot.activated else None
 
     def points(self, counted_at: datetime, points: int, undo: Undo) -> None:
         """Qualifying points (negative for a reversal) counting on ``counted_at``'s day."""
