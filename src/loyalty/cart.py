@@ -79,8 +79,14 @@ class _Boundary(BaseModel):
 
 
 class Line(_Boundary):
-    """One line: a product, how many, at what unit price, and its discount (for the line)."""
+    """One line: a product, how many, at what unit price, and its discount (for the line).
 
+    ``id`` names the line in refunds and discount lines; it defaults to the sku,
+    so give ids when one sku is on two lines. ``tax`` is the line's tax, if the
+    shop knows it; otherwise the cart's tax is spread over the lines.
+    """
+
+    id: Label | None = None
     sku: Label
     unit_price: Amount
     quantity: Annotated[StrictInt, Field(ge=1)]
@@ -88,6 +94,12 @@ class Line(_Boundary):
     categories: tuple[Label, ...] = ()
     tags: tuple[Label, ...] = ()
     gift_card: StrictBool = False
+    tax: Amount | None = None
+
+    @property
+    def ref(self) -> str:
+        """How refunds and discount lines name this line: its id, else its sku."""
+        return self.id if self.id is not None else self.sku
 
     @model_validator(mode="after")
     def _discount_within_line(self) -> Line:
@@ -107,12 +119,17 @@ class Line(_Boundary):
 
 
 class Customer(_Boundary):
-    """What the engine needs to know about the member placing the order."""
+    """What the engine needs to know about the member placing the order.
+
+    ``tier`` and ``completed_orders`` left out (``None``) are taken from the
+    member's account: its tier, and the orders recorded in its journal. A shop
+    that knows better (orders placed before the member joined) gives them.
+    """
 
     tier: Label | None = None
     segments: frozenset[Label] = frozenset()
-    completed_orders: Annotated[StrictInt, Field(ge=0)] = Field(
-        default=0, description="Completed orders before this one."
+    completed_orders: Annotated[StrictInt, Field(ge=0)] | None = Field(
+        default=None, description="Completed orders before this one."
     )
 
 
@@ -133,7 +150,18 @@ class Cart(_Boundary):
     def _some_lines(cls, lines: tuple[Line, ...]) -> tuple[Line, ...]:
         if not lines:
             raise ValueError("a cart needs at least one line")
+        seen: set[str] = set()
+        for line in lines:
+            if line.ref in seen:
+                raise ValueError(
+                    f"two lines are named {line.ref!r}; give each line its own id"
+                )
+            seen.add(line.ref)
         return lines
+
+    def line(self, ref: str) -> Line | None:
+        """The line named ``ref`` (its id, else its sku), if any."""
+        return next((line for line in self.lines if line.ref == ref), None)
 
     def money(self, amount: Decimal) -> Money:
         """``amount`` as Money in the cart's currency."""

@@ -32,7 +32,7 @@ from dateutil.relativedelta import relativedelta
 
 from loyalty.errors import InvalidDuration, InvalidInput, NaiveDatetime
 
-__all__ = ["Duration", "Period", "end_of", "require_aware", "zone"]
+__all__ = ["Duration", "Period", "end_of", "require_aware", "start_of", "zone"]
 
 FAR_FUTURE: Final = datetime.max.replace(tzinfo=UTC)
 
@@ -156,6 +156,24 @@ class Period(StrEnum):
     YEAR = "year"
 
 
+def start_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant of the ``period`` (in ``tz``) that contains ``instant``, in UTC.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> start_of(Period.MONTH, datetime(2026, 2, 10, 12, tzinfo=UTC), ZoneInfo("UTC")).isoformat()
+    '2026-02-01T00:00:00+00:00'
+    """
+    local = require_aware(instant, "instant").astimezone(tz)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    if period is Period.MONTH:
+        start = start.replace(day=1)
+    elif period is Period.QUARTER:
+        start = start.replace(month=3 * ((local.month - 1) // 3) + 1, day=1)
+    elif period is Period.YEAR:
+        start = start.replace(month=1, day=1)
+    return start.replace(tzinfo=tz).astimezone(UTC)
+
+
 def end_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:
     """The first instant after the ``period`` (in ``tz``) that contains ``instant``, in UTC.
 
@@ -163,15 +181,11 @@ def end_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:
     >>> end_of(Period.QUARTER, datetime(2026, 2, 10, 12, tzinfo=UTC), ZoneInfo("UTC")).isoformat()
     '2026-04-01T00:00:00+00:00'
     """
-    local = require_aware(instant, "instant").astimezone(tz)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-    if period is Period.DAY:
-        boundary = start + relativedelta(days=1)
-    elif period is Period.MONTH:
-        boundary = start.replace(day=1) + relativedelta(months=1)
-    elif period is Period.QUARTER:
-        first_month = 3 * ((local.month - 1) // 3) + 1
-        boundary = start.replace(month=first_month, day=1) + relativedelta(months=3)
-    else:
-        boundary = start.replace(month=1, day=1) + relativedelta(years=1)
-    return boundary.replace(tzinfo=tz).astimezone(UTC)
+    start = start_of(period, instant, tz).astimezone(tz).replace(tzinfo=None)
+    steps = {
+        Period.DAY: relativedelta(days=1),
+        Period.MONTH: relativedelta(months=1),
+        Period.QUARTER: relativedelta(months=3),
+        Period.YEAR: relativedelta(years=1),
+    }
+    return (start + steps[period]).replace(tzinfo=tz).astimezone(UTC)

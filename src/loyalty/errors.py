@@ -8,8 +8,11 @@ and values it is about, so a caller can act on it without parsing a message::
     ├── InvalidInput               bad input at a boundary; names the field and the value
     │   ├── InvalidMoney           a float, a non-number, or more decimals than the currency has
     │   ├── UnknownCurrency        not an ISO 4217 code
+    │   ├── UnsupportedCurrency    a currency the program does not accept
     │   ├── NaiveDatetime          a datetime without a timezone
     │   ├── InvalidPoints          points that are not a positive integer
+    │   ├── UnknownReward          a reward id that is not in the catalog
+    │   ├── UnknownAction          a bonus action the program does not configure
     │   └── InvalidDuration        not a duration such as '30 days' or '6 months'
     ├── CurrencyMismatch           arithmetic or an operation across two currencies
     ├── OutOfOrder                 an operation dated before the account's clock
@@ -20,6 +23,8 @@ and values it is about, so a caller can act on it without parsing a message::
     ├── UnknownOrder               a refund of an order that was not recorded
     ├── RefundExceedsOrder         a refund beyond what is left of the order
     ├── NoTiers                    a tier operation on a program without tiers
+    ├── RedemptionRefused          a reward's hurdles are not met; lists each unmet one
+    ├── ActionLimitReached         a bonus action awarded as often as the program allows
     ├── InvalidCart                every problem of a cart, each with its path
     └── CorruptJournal             a journal that cannot be replayed (found by verify/replay)
 
@@ -32,7 +37,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from loyalty.hurdles import Check
 
 
 class LoyaltyError(Exception):
@@ -84,6 +92,18 @@ class InvalidMoney(InvalidInput):
 
 class UnknownCurrency(InvalidInput):
     """A currency code that is not an active ISO 4217 code."""
+
+
+class UnsupportedCurrency(InvalidInput):
+    """An order in a currency the program has no earn rate for (see ``earning.currencies``)."""
+
+
+class UnknownReward(InvalidInput):
+    """A reward id that is not in the program's catalog (or not shown to this member)."""
+
+
+class UnknownAction(InvalidInput):
+    """A bonus action that is not in the program's ``earning.actions``."""
 
 
 class NaiveDatetime(InvalidInput):
@@ -212,6 +232,32 @@ class NoTiers(LoyaltyError):
     def __init__(self, program_id: str) -> None:
         self.program_id = program_id
         super().__init__(f"program {program_id!r} has no tiers")
+
+
+class RedemptionRefused(LoyaltyError):
+    """A reward cannot be redeemed on this cart now; :attr:`unmet` says why, each with
+    its reason and shortfall. Nothing was written."""
+
+    def __init__(self, member_id: str, reward_id: str, unmet: Sequence[Check]) -> None:
+        self.member_id = member_id
+        self.reward_id = reward_id
+        self.unmet = tuple(unmet)
+        reasons = "; ".join(dict.fromkeys(check.reason for check in self.unmet))
+        super().__init__(f"member {member_id!r} cannot redeem {reward_id!r}: {reasons}")
+
+
+class ActionLimitReached(LoyaltyError):
+    """A bonus action was already awarded as often as the program allows."""
+
+    def __init__(self, member_id: str, action: str, times: int, per: str) -> None:
+        self.member_id = member_id
+        self.action = action
+        self.times = times
+        self.per = per
+        when = "in all" if per == "lifetime" else f"per {per}"
+        super().__init__(
+            f"member {member_id!r} already had {action!r} {times} time(s) {when}, the limit"
+        )
 
 
 class InvalidCart(LoyaltyError, ValueError):

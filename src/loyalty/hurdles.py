@@ -25,18 +25,21 @@ leaf conditions that fail.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PositiveInt
 
-from loyalty.cart import Cart
 from loyalty.money import Money, Rounding
-from loyalty.program.model import Program
-from loyalty.program.types import Section
+from loyalty.program.types import DateRange, Section, Selector
+
+if TYPE_CHECKING:
+    from loyalty.cart import Cart
+    from loyalty.program.model import Program
 
 __all__ = [
     "Basis",
@@ -44,6 +47,8 @@ __all__ = [
     "Condition",
     "Situation",
     "check",
+    "points_check",
+    "walk",
 ]
 
 
@@ -69,6 +74,26 @@ class Situation:
     """How many times this member already used the reward."""
     points_value: Money | None = None
     """The money value of the points the member wants to pay with (for ``max_points_share``)."""
+    tier: str | None = None
+    """The member's tier; the cart's ``customer.tier`` if not given."""
+    orders_before: int | None = None
+    """Completed orders before this one; the cart's ``customer.completed_orders`` if not given."""
+    rate: Decimal = Decimal(1)
+    """What one unit of the cart's currency counts as in the program currency."""
+
+    @property
+    def member_tier(self) -> str | None:
+        return self.tier if self.tier is not None else self.cart.customer.tier
+
+    @property
+    def completed_orders(self) -> int:
+        if self.orders_before is not None:
+            return self.orders_before
+        return self.cart.customer.completed_orders or 0
+
+    def in_cart_currency(self, amount: Decimal, rounding: Rounding) -> Money:
+        """A program-currency amount of the configuration, in the cart's currency."""
+        return Money.rounded(amount / self.rate, self.cart.currency, rounding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +105,10 @@ class Check:
     reason: str
     shortfall: Money | int | None = None
     children: tuple[Check, ...] = ()
+
+    def reasons(self) -> tuple[str, ...]:
+        """The reasons of the unmet conditions, each said once, in order."""
+        return tuple(dict.fromkeys(check.reason for check in self.unmet()))
 
     def unmet(self) -> tuple[Check, ...]:
         """The leaf conditions that fail (empty when met)."""
@@ -109,11 +138,15 @@ class MinPoints(Section):
     points: PositiveInt
 
     def check(self, situation: Situation, program: Program) -> Check:
-        have = situation.available_points
-        if have >= self.points:
-            return Check(self.kind, True, f"holds {have} points (needs {self.points})")
-        missing = self.points - have
-        return Check(self.kind, False, f"earn {missing} more point{'s' * (missing != 1)}", missing)
+        return points_check(self.kind, self.points, situation.available_points)
+
+
+def points_check(condition: str, need: int, have: int) -> Check:
+    """Does a member holding ``have`` available points have ``need``?"""
+    if have >= need:
+        return Check(condition, True, f"holds {have} points (needs {need})")
+    missing = need - have
+    return Check(condition, False, f"earn {missing} more point{'s' * (missing != 1)}", missing)
 
 
 class RepeatOrder(Section):
@@ -121,7 +154,7 @@ class RepeatOrder(Section):
     orders_before: PositiveInt = 1
 
     def check(self, situation: Situation, program: Program) -> Check:
-        done = situation.cart.customer.completed_orders
+        done = situation.completed_orders
         if done >= self.orders_before:
             return Check(self.kind, True, f"{done} completed order(s) before this one")
         reason = f"available from your {_ordinal(self.orders_before + 1)} order"
@@ -135,7 +168,7 @@ class MinBasket(Section):
 
     def check(self, situation: Situation, program: Program) -> Check:
         have = _basis_amount(situation.cart, self.basis)
-        need = Money.rounded(self.amount, have.currency, Rounding.CEILING)
+        need = situation.in_cart_currency(self.amount, Rounding.CEILING)
         if have >= need:
             return Check(self.kind, True, f"basket {have} (needs {need})")
         missing = need - have
@@ -155,7 +188,7 @@ class MaxPointsShare(Section):
             base = _basis_amount(cart, self.basis)
             caps.append(base.times(self.percent / 100, Rounding.FLOOR))
         if self.amount is not None:
-            caps.append(Money.rounded(self.amount, cart.currency, Rounding.FLOOR))
+            caps.append(situation.in_cart_currency(self.amount, Rounding.FLOOR))
         cap = min(caps) if caps else _basis_amount(cart, self.basis)
         used = situation.points_value or Money.zero(cart.currency)
         if used <= cap:
@@ -171,7 +204,7 @@ class MinTier(Section):
 
     def check(self, situation: Situation, program: Program) -> Check:
         names = [tier.name for tier in program.tiers.ladder] if program.tiers else []
-        current = situation.cart.customer.tier
+        current = situation.member_tier
         have = names.index(current) if current in names else 0
         need = names.index(self.tier) if self.tier in names else len(names)
         if have >= need:
@@ -189,23 +222,16 @@ class InSegment(Section):
         return Check(self.kind, False, f"only for members in segment {self.segment}")
 
 
-class DateWindow(Section):
+class DateWindow(DateRange):
     kind: Literal["window"] = "window"
-    starts: datetime | date | None = None
-    ends: datetime | date | None = None
-
-    def _instant(self, value: datetime | date, program: Program) -> datetime:
-        if not isinstance(value, datetime):
-            value = datetime.combine(value, time())
-        return value if value.tzinfo else value.replace(tzinfo=program.tz)
 
     def check(self, situation: Situation, program: Program) -> Check:
-        at = situation.at
-        if self.starts is not None and at < (start := self._instant(self.starts, program)):
-            day = start.astimezone(program.tz).date().isoformat()
+        tz = program.tz
+        if (start := self.start(tz)) is not None and situation.at < start:
+            day = start.astimezone(tz).date().isoformat()
             return Check(self.kind, False, f"available from {day}")
-        if self.ends is not None and at >= (end := self._instant(self.ends, program)):
-            day = end.astimezone(program.tz).date().isoformat()
+        if (end := self.end(tz)) is not None and situation.at >= end:
+            day = end.astimezone(tz).date().isoformat()
             return Check(self.kind, False, f"ended on {day}")
         return Check(self.kind, True, "within its dates")
 
@@ -220,22 +246,14 @@ class UsageLimit(Section):
         return Check(self.kind, False, f"already used {situation.uses} times (limit {self.uses})")
 
 
-class Requires(Section):
+class Requires(Selector):
     kind: Literal["requires"] = "requires"
-    skus: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
 
     def check(self, situation: Situation, program: Program) -> Check:
         for line in situation.cart.lines:
-            if (
-                line.sku in self.skus
-                or set(line.categories) & set(self.categories)
-                or set(line.tags) & set(self.tags)
-            ):
+            if self.matches(line.sku, line.categories, line.tags):
                 return Check(self.kind, True, f"the basket has {line.sku}")
-        wanted = ", ".join((*self.skus, *self.categories, *self.tags))
-        return Check(self.kind, False, f"add a product from: {wanted}")
+        return Check(self.kind, False, f"add a product from: {self.describe()}")
 
 
 class AllOf(Section):
@@ -320,3 +338,15 @@ Not.model_rebuild()
 def check(condition: Condition, situation: Situation, program: Program) -> Check:
     """Check ``condition``; "not eligible" is a result, never an exception."""
     return condition.check(situation, program)
+
+
+def walk(condition: Condition, path: str = "") -> Iterator[tuple[str, Condition]]:
+    """Every condition in ``condition`` (itself first), each with its path as written:
+    ``all_of[1].min_tier``."""
+    here = f"{path}.{condition.kind}" if path else condition.kind
+    yield here, condition
+    if isinstance(condition, AllOf | AnyOf):
+        for index, child in enumerate(condition.conditions):
+            yield from walk(child, f"{here}[{index}]")
+    elif isinstance(condition, Not):
+        yield from walk(condition.condition, here)

@@ -20,7 +20,8 @@ An account is not thread-safe; the service layer serialises writes per member.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -44,19 +45,34 @@ from loyalty.ledger.entries import (
     Order,
     Redeem,
     Refund,
+    Return,
     Reverse,
     TierChange,
 )
 from loyalty.ledger.lots import Lot
 from loyalty.ledger.queues import LotQueues
-from loyalty.ledger.state import Balance, ExpiringPoints, KeyRecord, Snapshot
+from loyalty.ledger.state import (
+    Balance,
+    ExpiringPoints,
+    KeyRecord,
+    RedemptionRecord,
+    Snapshot,
+)
 from loyalty.money import Money
 from loyalty.program.model import Program
 from loyalty.program.policies import InactivityExpiry
 from loyalty.tiers.tracker import Decision, OrderRecord, TierStatus, TierTracker
 from loyalty.tiers.window import Metrics
 
-__all__ = ["Account", "Balance", "ExpiringPoints", "KeyRecord", "Snapshot", "replay"]
+__all__ = [
+    "Account",
+    "Balance",
+    "ExpiringPoints",
+    "KeyRecord",
+    "RedemptionRecord",
+    "Snapshot",
+    "replay",
+]
 
 
 @dataclass(slots=True)
@@ -84,6 +100,8 @@ class Account:
         self.member_id = member_id
         self._enrolled_at = enrolled_at
         self._orders: dict[str, OrderRecord] = {}
+        self._redemptions: dict[str, RedemptionRecord] = {}
+        self._actions: dict[str, tuple[datetime, ...]] = {}
         self.tiers = TierTracker(program, program.tiers) if program.tiers else None
         if self.tiers is not None and enrolled_at is not None:
             self.tiers.enrol(enrolled_at, _no_undo)
@@ -133,6 +151,53 @@ class Account:
     def order(self, order_id: str) -> OrderRecord | None:
         """The recorded order ``order_id`` (when it completed, its amount and refunds), if any."""
         return self._orders.get(order_id)
+
+    def completed_orders(self, excluding: str | None = None) -> int:
+        """Recorded orders not refunded in full, ``excluding`` one order id."""
+        return sum(
+            1
+            for order_id, record in self._orders.items()
+            if order_id != excluding and not record.fully_refunded
+        )
+
+    def redemptions(self, source: str | None = None) -> tuple[RedemptionRecord, ...]:
+        """Every redemption, or those made on order (cart) ``source``, oldest first."""
+        return tuple(
+            record
+            for record in self._redemptions.values()
+            if source is None or record.source == source
+        )
+
+    def reward_uses(self, reward_id: str) -> int:
+        """How many times the member redeemed ``reward_id``, not counting ones given back."""
+        records = self._redemptions.values()
+        return sum(1 for record in records if record.reward == reward_id and record.in_use)
+
+    def action_times(self, action: str) -> tuple[datetime, ...]:
+        """When the member was awarded bonus action ``action`` (signup, birthday...)."""
+        return self._actions.get(action, ())
+
+    def order_points_since(self, since: datetime) -> int:
+        """Points earned by orders (earns with line points) at or after ``since``."""
+        start = bisect_left(self._journal, since, key=lambda entry: entry.at)
+        return sum(
+            entry.points
+            for entry in self._journal[start:]
+            if isinstance(entry, Earn) and (entry.lines or entry.shipping_points)
+        )
+
+    def request_entries(self, key: str) -> tuple[Entry, ...]:
+        """Every entry the request with idempotency ``key`` wrote (none for an unknown key)."""
+        record = self._keys.get(key)
+        if record is None:
+            return ()
+        found = []
+        for entry in self._journal[record.seq - 1 :]:
+            if entry.key == key:
+                found.append(entry)
+            elif entry.key is not None:
+                break
+        return tuple(found)
 
     def tier(self, at: datetime | None = None) -> TierStatus | None:
         """The member's tier status now, or as of ``at``; ``None`` if the program has no tiers."""
@@ -226,9 +291,18 @@ class Account:
             orders=tuple(sorted(self._orders.items())),
             tier=self.tiers.status if self.tiers else None,
             tier_days=self.tiers.aggregate.days() if self.tiers and self.tiers.aggregate else (),
+            redemptions=tuple(self._redemptions.values()),
+            actions=tuple(sorted(self._actions.items())),
         )
 
     # ---------------------------------------------------------- time and views
+
+    @contextmanager
+    def as_of(self, at: datetime) -> Iterator[Account]:
+        """This account as it stands at ``at``, to read from inside the ``with`` block:
+        projected forward (and rolled back after), or replayed up to ``at``."""
+        with self._as_of(at) as view:
+            yield view
 
     @contextmanager
     def _as_of(self, at: datetime) -> Iterator[Account]:
@@ -347,9 +421,37 @@ class Account:
             self._credit(entry, entry.available_at, entry.expires_at, entry.basis)
             self._balance = replace(self._balance, earned=self._balance.earned + entry.points)
             self._active(entry.at)
+            self._earn_facts(entry)
         elif isinstance(entry, Redeem):
             self._consume(entry, entry.allocation)
             self._balance = replace(self._balance, redeemed=self._balance.redeemed - entry.points)
+            self._active(entry.at)
+            self._put(
+                self._redemptions,
+                entry.id,
+                RedemptionRecord(
+                    entry.id,
+                    entry.at,
+                    -entry.points,
+                    entry.reward,
+                    entry.source,
+                    entry.discounts,
+                    entry.shipping_discount,
+                ),
+            )
+        elif isinstance(entry, Return):
+            record = self._redemptions.get(entry.redeem_id)
+            if record is None or record.returned + entry.points > record.points:
+                raise CorruptJournal(
+                    self.member_id, entry.seq, f"returns more than redemption {entry.redeem_id}"
+                )
+            self._put(
+                self._redemptions,
+                entry.redeem_id,
+                replace(record, returned=record.returned + entry.points),
+            )
+            self._credit(entry, entry.available_at, entry.expires_at, None)
+            self._balance = replace(self._balance, returned=self._balance.returned + entry.points)
             self._active(entry.at)
         elif isinstance(entry, Expire):
             self._consume(entry, entry.allocation, expired=True)
@@ -386,6 +488,19 @@ class Account:
         if self._clock is not None and entry.at < self._clock:
             raise CorruptJournal(self.member_id, entry.seq, "dated before the previous entry")
 
+    def _earn_facts(self, entry: Earn) -> None:
+        """An earn for an order's lines belongs to the order; an action's earn is counted."""
+        if entry.action is not None:
+            times = self._actions.get(entry.action, ())
+            self._put(self._actions, entry.action, (*times, entry.at))
+        if entry.lines or entry.shipping_points:
+            record = self._orders.get(entry.source or "")
+            if record is None or record.earn_id is not None:
+                raise CorruptJournal(
+                    self.member_id, entry.seq, f"line points for order {entry.source!r}"
+                )
+            self._put(self._orders, entry.source or "", replace(record, earn_id=entry.id))
+
     def _order_fact(self, entry: Order | Refund) -> None:
         """Record an order or a refund, and what it does to the tier figures."""
         if isinstance(entry, Order):
@@ -393,22 +508,25 @@ class Account:
             if not order_id or order_id in self._orders:
                 raise CorruptJournal(self.member_id, entry.seq, f"order {order_id!r} again")
             zero = Money.zero(entry.amount.currency)
-            record = OrderRecord(entry.at, entry.amount, zero)
+            record = OrderRecord(entry.at, entry.amount, zero, lines=entry.lines)
             delta = Metrics(spend=entry.amount.amount, orders=1)
         else:
             order_id = entry.order_id
             previous = self._orders.get(order_id)
             if previous is None or entry.amount > previous.amount - previous.refunded:
                 raise CorruptJournal(self.member_id, entry.seq, f"refunds order {order_id!r}")
-            record = replace(previous, refunded=previous.refunded + entry.amount)
+            units = dict(previous.refunded_units)
+            for part in entry.lines:
+                units[part.line] = units.get(part.line, 0) + part.quantity
+            record = replace(
+                previous,
+                refunded=previous.refunded + entry.amount,
+                refunded_units=tuple(sorted(units.items())),
+                shipping_refunded=previous.shipping_refunded or entry.shipping,
+            )
             cancelled = record.refunded == record.amount and bool(record.amount)
             delta = Metrics(spend=-entry.amount.amount, orders=-1 if cancelled else 0)
-        previous_record = self._orders.get(order_id)
-        if previous_record is None:
-            self._log(lambda: self._orders.__delitem__(order_id))
-        else:
-            self._log(lambda: self._orders.__setitem__(order_id, previous_record))
-        self._orders[order_id] = record
+        self._put(self._orders, order_id, record)
         if self.tiers is not None:
             self.tiers.move_to(entry.at, self._log)
             self.tiers.add(record.at, delta, self._log)
@@ -543,9 +661,21 @@ class Account:
             self._undo.restores.append(restore)
 
     def _remember(self, key: str, record: KeyRecord) -> None:
+        """Remember the first entry a request wrote (a request may write several)."""
+        if key in self._keys:
+            return
         if self._undo is not None:
             self._undo.keys.append(key)
         self._keys[key] = record
+
+    def _put(self, mapping: MutableMapping[str, Any], key: str, value: Any) -> None:
+        """Set ``mapping[key]``, recording how to undo it."""
+        if key in mapping:
+            previous = mapping[key]
+            self._log(lambda: mapping.__setitem__(key, previous))
+        else:
+            self._log(lambda: mapping.__delitem__(key))
+        mapping[key] = value
 
     def _set_lot(self, lot: Lot) -> None:
         if self._undo is not None:

@@ -23,13 +23,18 @@ from loyalty.money import Money
 __all__ = [
     "Adjust",
     "Allocation",
+    "DiscountLine",
     "Earn",
     "Entry",
     "EntryKind",
     "Expire",
+    "LinePoints",
     "Order",
+    "OrderLine",
     "Redeem",
     "Refund",
+    "RefundLine",
+    "Return",
     "Reverse",
     "TierCause",
     "TierChange",
@@ -44,6 +49,7 @@ class EntryKind(StrEnum):
     ADJUST = "adjust"
     ORDER = "order"
     REFUND = "refund"
+    RETURN = "return"
     TIER = "tier"
 
 
@@ -53,6 +59,42 @@ class Allocation:
 
     lot_id: str
     points: int
+
+
+@dataclass(frozen=True, slots=True)
+class LinePoints:
+    """The points one order line earned: on ``basis`` (in the program currency) for
+    ``quantity`` units, so refunding some units reverses their share."""
+
+    line: str
+    quantity: int
+    basis: Money
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountLine:
+    """The part of a reward's discount that falls on one order line."""
+
+    line: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """One line of a completed order: how many units, and what they count as net spend."""
+
+    line: str
+    quantity: int
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLine:
+    """Units of one order line refunded."""
+
+    line: str
+    quantity: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +132,11 @@ class Earn(_Credit):
 
     kind: ClassVar[EntryKind] = EntryKind.EARN
     basis: Money | None = None
+    lines: tuple[LinePoints, ...] = ()
+    """For an order: the points of each line (they sum to ``points`` with ``shipping_points``)."""
+    shipping_points: int = 0
+    action: str | None = None
+    """For a bonus action (signup, birthday...): its name."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +145,18 @@ class Redeem(Entry):
 
     kind: ClassVar[EntryKind] = EntryKind.REDEEM
     allocation: tuple[Allocation, ...]
+    reward: str | None = None
+    """The reward redeemed, if any; ``source`` is then the cart (order) it applies to."""
+    discounts: tuple[DiscountLine, ...] = ()
+    shipping_discount: Money | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Return(_Credit):
+    """Points a redemption spent, given back because its order was refunded or cancelled."""
+
+    kind: ClassVar[EntryKind] = EntryKind.RETURN
+    redeem_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +206,7 @@ class Order(Entry):
 
     kind: ClassVar[EntryKind] = EntryKind.ORDER
     amount: Money
+    lines: tuple[OrderLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +216,9 @@ class Refund(Entry):
     kind: ClassVar[EntryKind] = EntryKind.REFUND
     order_id: str
     amount: Money
+    lines: tuple[RefundLine, ...] = ()
+    shipping: bool = False
+    """The order's shipping was refunded too (or the whole order was)."""
 
 
 class TierCause(StrEnum):

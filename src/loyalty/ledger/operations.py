@@ -45,7 +45,17 @@ from loyalty.money import Money, to_points
 from loyalty.program.model import Program
 from loyalty.program.policies import Clawback, FixedExpiry
 
-__all__ = ["adjust", "advance", "earn", "expiry_for", "open_account", "redeem", "reverse"]
+__all__ = [
+    "adjust",
+    "advance",
+    "earn",
+    "expiry_for",
+    "open_account",
+    "redeem",
+    "reverse",
+    "spend",
+    "take_back",
+]
 
 
 def open_account(
@@ -129,7 +139,7 @@ def redeem(
     if request.original is not None:
         return same(request.original, Redeem)
     with account._transaction():
-        allocation = _spend(account, points, request.at)
+        allocation = spend(account, points, request.at)
         default = f"redeemed on order {source}" if source else "redeemed"
         entry = Redeem(
             **request.fields(account, -points, reason or default, source), allocation=allocation
@@ -223,30 +233,46 @@ def reverse(
         raise ReversalExceedsEarn(account.member_id, earn_id, requested if points else "all", left)
     with account._transaction():
         account.advance(request.at)
-        lot = account.lot(earn_id)
-        own = min(requested, lot.remaining)
-        forgiven = min(requested - own, lot.expired - lot.forgiven)
-        spent = requested - own - forgiven
-        others = account.plan_spend(spent, exclude=lot.id) if spent else ()
-        missing = spent - sum(part.points for part in others)
-        owed = missing if program.clawback is Clawback.NEGATIVE_BALANCE else 0
-        own_part = (Allocation(lot.id, own),) if own else ()
-        entry = Reverse(
-            **request.fields(
-                account,
-                -(own + spent - missing + owed),
-                reason or _reversal_reason(lot.source or lot.id, requested, refund, missing, owed),
-                source,
-            ),
-            earn_id=earn_id,
-            requested=requested,
-            allocation=own_part + others,
-            debt=owed,
-            written_off=missing - owed,
-            forgiven=forgiven,
-            refund=refund,
-        )
-        account._apply(entry)
+        entry = take_back(account, request, earn_id, requested, refund, reason, source)
+    return entry
+
+
+def take_back(
+    account: Account,
+    request: Request,
+    earn_id: str,
+    requested: int,
+    refund: Money | None,
+    reason: str | None,
+    source: str | None,
+) -> Reverse:
+    """Write the reversal of ``requested`` points of earn ``earn_id``, inside a transaction
+    already advanced to the request's time (see :func:`reverse`)."""
+    program = account.program
+    lot = account.lot(earn_id)
+    own = min(requested, lot.remaining)
+    forgiven = min(requested - own, lot.expired - lot.forgiven)
+    spent = requested - own - forgiven
+    others = account.plan_spend(spent, exclude=lot.id) if spent else ()
+    missing = spent - sum(part.points for part in others)
+    owed = missing if program.clawback is Clawback.NEGATIVE_BALANCE else 0
+    own_part = (Allocation(lot.id, own),) if own else ()
+    entry = Reverse(
+        **request.fields(
+            account,
+            -(own + spent - missing + owed),
+            reason or _reversal_reason(lot.source or lot.id, requested, refund, missing, owed),
+            source,
+        ),
+        earn_id=earn_id,
+        requested=requested,
+        allocation=own_part + others,
+        debt=owed,
+        written_off=missing - owed,
+        forgiven=forgiven,
+        refund=refund,
+    )
+    account._apply(entry)
     return entry
 
 
@@ -281,7 +307,7 @@ def adjust(
                 expires_at=expiry_for(account.program, request.at),
             )
         else:
-            allocation = _spend(account, -points, request.at)
+            allocation = spend(account, -points, request.at)
             entry = Adjust(
                 **request.fields(account, points, reason, source),
                 actor=actor,
@@ -313,7 +339,8 @@ def expiry_for(program: Program, earned_at: datetime) -> datetime | None:
 # ------------------------------------------------------------------- helpers
 
 
-def _spend(account: Account, points: int, at: datetime) -> tuple[Allocation, ...]:
+def spend(account: Account, points: int, at: datetime) -> tuple[Allocation, ...]:
+    """Advance to ``at`` and plan taking ``points`` available points, in spend order."""
     account.advance(at)
     available = account.balance().available
     if points > available:

@@ -5,17 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from loyalty.ledger.entries import DiscountLine
 from loyalty.ledger.lots import Lot
+from loyalty.money import Money
 from loyalty.tiers.tracker import OrderRecord, TierStatus
 from loyalty.tiers.window import Metrics
 
-__all__ = ["Balance", "ExpiringPoints", "KeyRecord", "Snapshot"]
+__all__ = ["Balance", "ExpiringPoints", "KeyRecord", "RedemptionRecord", "Snapshot"]
 
 
 @dataclass(frozen=True, slots=True)
 class Balance:
     """A member's points. ``net = pending + available - debt`` and, always,
-    ``earned - redeemed - expired - reversed + adjusted == net``.
+    ``earned - redeemed + returned - expired - reversed + adjusted == net``.
+
+    ``returned`` counts points given back to the member when an order they
+    were spent on was refunded.
 
     ``written_off`` counts points a reversal could not recover under the
     write-off clawback policy; it is not part of the equation.
@@ -30,6 +35,7 @@ class Balance:
     reversed: int = 0
     adjusted: int = 0
     written_off: int = 0
+    returned: int = 0
 
     @property
     def net(self) -> int:
@@ -38,7 +44,34 @@ class Balance:
     @property
     def flows(self) -> int:
         """The left side of the balance equation; equals :attr:`net` in a sound account."""
-        return self.earned - self.redeemed - self.expired - self.reversed + self.adjusted
+        return (
+            self.earned
+            - self.redeemed
+            + self.returned
+            - self.expired
+            - self.reversed
+            + self.adjusted
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionRecord:
+    """A redemption: what it bought, on which order, and how many points came back."""
+
+    id: str
+    at: datetime
+    points: int
+    reward: str | None
+    source: str | None
+    discounts: tuple[DiscountLine, ...] = ()
+    shipping_discount: Money | None = None
+    returned: int = 0
+
+    @property
+    def in_use(self) -> bool:
+        """Not given back in full: it still counts toward the reward's usage limit.
+        (A reward that cost no points has nothing to give back, so it stays used.)"""
+        return self.points == 0 or self.returned < self.points
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +105,5 @@ class Snapshot:
     orders: tuple[tuple[str, OrderRecord], ...]
     tier: TierStatus | None
     tier_days: tuple[tuple[date, Metrics], ...]
+    redemptions: tuple[RedemptionRecord, ...] = ()
+    actions: tuple[tuple[str, tuple[datetime, ...]], ...] = ()

@@ -1,10 +1,10 @@
 """Program configuration: pydantic models, the loader and the JSON Schema."""
 
+from loyalty.earning.config import EarningPolicy
 from loyalty.program.loader import load_program, program_warnings
 from loyalty.program.model import Program
 from loyalty.program.policies import (
     Clawback,
-    EarningPolicy,
     FixedExpiry,
     InactivityExpiry,
     NoExpiry,

@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from loyalty.boundary import problems_from
 from loyalty.errors import ConfigurationError, Problem
+from loyalty.program.crosscheck import cross_problems
 from loyalty.program.model import Program
 
 __all__ = ["load_program", "parse_file", "program_warnings"]
@@ -75,7 +76,7 @@ def _validate(data: Any, origin: str | None) -> Program:
         broken = {problem.path.split(".")[0].split("[")[0] for problem in problems}
         problems.extend(_section_problems(data, broken))
         raise ConfigurationError(problems, origin) from None
-    problems = section_checks(program, "problems")
+    problems = section_checks(program, "problems") + cross_problems(program)
     if problems:
         raise ConfigurationError(problems, origin)
     return program

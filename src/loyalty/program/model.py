@@ -14,15 +14,16 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 
 from loyalty.dates import zone
+from loyalty.earning.config import EarningPolicy
 from loyalty.money import Rounding
 from loyalty.program.policies import (
     Clawback,
-    EarningPolicy,
     ExpiryPolicy,
     NoExpiry,
     PendingPolicy,
 )
 from loyalty.program.types import CurrencyCode, Section, TimezoneName
+from loyalty.rewards.config import RewardsConfig
 from loyalty.tiers.config import TiersConfig
 
 __all__ = ["Program"]
@@ -57,6 +58,9 @@ class Program(Section):
         description="What reversing already-spent points does: a debt, or a write-off.",
     )
     tiers: TiersConfig | None = Field(default=None, description="The tier ladder, if any.")
+    rewards: RewardsConfig = Field(
+        default=RewardsConfig(), description="The rewards catalog: what points buy."
+    )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,33 +1,23 @@
-"""The ledger's policies: rounding, earn rate, pending period, expiry and clawback."""
+"""The ledger's policies: pending period, expiry and clawback (earning is in loyalty.earning)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from loyalty.dates import Duration, Period
-from loyalty.program.types import DurationText, PositiveDecimal, Section
+from loyalty.program.types import DurationText, Section
 
 __all__ = [
     "Clawback",
-    "EarningPolicy",
     "ExpiryPolicy",
     "FixedExpiry",
     "InactivityExpiry",
     "NoExpiry",
     "PendingPolicy",
 ]
-
-
-class EarningPolicy(Section):
-    """How money becomes points."""
-
-    rate: PositiveDecimal = Field(
-        default=Decimal(1), description="Base earn rate: points per unit of the program currency."
-    )
 
 
 class PendingPolicy(Section):

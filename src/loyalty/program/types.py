@@ -6,16 +6,35 @@ loader can say ``expiry.after: '13 moths' is not a duration``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
 from loyalty.dates import Duration, zone
 from loyalty.errors import InvalidInput
 from loyalty.money import currency_code
 
-__all__ = ["CurrencyCode", "DurationText", "PositiveDecimal", "Section", "TimezoneName"]
+__all__ = [
+    "CurrencyCode",
+    "DateRange",
+    "DurationText",
+    "PositiveDecimal",
+    "Section",
+    "Selector",
+    "TimezoneName",
+]
 
 
 class Section(BaseModel):
@@ -81,3 +100,64 @@ TimezoneName = Annotated[
     ),
 ]
 PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+
+
+def _instant(value: datetime | date, tz: ZoneInfo) -> datetime:
+    """A date is midnight in ``tz``; a datetime without a zone is read in ``tz``."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time())
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+class DateRange(Section):
+    """``starts <= at < ends``; either end may be open. Dates (and datetimes without a
+    zone) are read in the program's timezone, so ``{starts: 2026-11-11, ends: 2026-11-12}``
+    is Singles' Day, local time."""
+
+    starts: datetime | date | None = None
+    ends: datetime | date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.starts is not None and self.ends is not None:
+            utc = ZoneInfo("UTC")
+            if _instant(self.ends, utc) <= _instant(self.starts, utc):
+                raise ValueError(f"ends ({self.ends}) must be after starts ({self.starts})")
+        return self
+
+    def start(self, tz: ZoneInfo) -> datetime | None:
+        return None if self.starts is None else _instant(self.starts, tz)
+
+    def end(self, tz: ZoneInfo) -> datetime | None:
+        return None if self.ends is None else _instant(self.ends, tz)
+
+    def contains(self, at: datetime, tz: ZoneInfo) -> bool:
+        start, end = self.start(tz), self.end(tz)
+        return (start is None or at >= start) and (end is None or at < end)
+
+
+Labels = tuple[Annotated[str, Field(min_length=1)], ...]
+
+
+class Selector(Section):
+    """Products by sku, category or tag; a line matches if it matches any of them."""
+
+    skus: Labels = ()
+    categories: Labels = ()
+    tags: Labels = ()
+
+    @model_validator(mode="after")
+    def _something(self) -> Selector:
+        if not (self.skus or self.categories or self.tags):
+            raise ValueError("name at least one of skus, categories or tags")
+        return self
+
+    def matches(self, sku: str, categories: Iterable[str], tags: Iterable[str]) -> bool:
+        return (
+            sku in self.skus
+            or any(category in self.categories for category in categories)
+            or any(tag in self.tags for tag in tags)
+        )
+
+    def describe(self) -> str:
+        return ", ".join((*self.skus, *self.categories, *self.tags))

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from loyalty.errors import CorruptJournal
-from loyalty.ledger.entries import TierCause, TierChange
+from loyalty.ledger.entries import OrderLine, TierCause, TierChange
 from loyalty.ledger.lots import Lot
 from loyalty.money import Money
 from loyalty.program.model import Program
@@ -49,11 +49,29 @@ class TierStatus:
 
 @dataclass(frozen=True, slots=True)
 class OrderRecord:
-    """A recorded order: when it completed, its value and what was refunded of it so far."""
+    """A recorded order: when it completed, its value and what was refunded of it so far.
+
+    For an order completed from a cart, also its lines, the units of each line
+    refunded so far, whether its shipping was refunded, and the earn it gave.
+    """
 
     at: datetime
     amount: Money
     refunded: Money
+    lines: tuple[OrderLine, ...] = ()
+    refunded_units: tuple[tuple[str, int], ...] = ()
+    shipping_refunded: bool = False
+    earn_id: str | None = None
+
+    def units_refunded(self, line: str) -> int:
+        return next((units for ref, units in self.refunded_units if ref == line), 0)
+
+    @property
+    def fully_refunded(self) -> bool:
+        return self.refunded == self.amount and (
+            not self.lines
+            or all(self.units_refunded(line.line) == line.quantity for line in self.lines)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,27 @@
+"""Checkout: what a shop calls on a cart view, at checkout and from order webhooks.
+
+:func:`quote` (pure), :func:`redeem_reward`, :func:`complete_order`,
+:func:`refund_order` and :func:`award_action`.
+"""
+
+from loyalty.checkout.actions import award_action
+from loyalty.checkout.options import RewardOption
+from loyalty.checkout.orders import OrderResult, RefundResult, complete_order, refund_order
+from loyalty.checkout.quote import Quote, quote
+from loyalty.checkout.redemption import Redemption, redeem_reward
+from loyalty.checkout.stock import MemoryStock, RewardStock
+
+__all__ = [
+    "MemoryStock",
+    "OrderResult",
+    "Quote",
+    "Redemption",
+    "RefundResult",
+    "RewardOption",
+    "RewardStock",
+    "award_action",
+    "complete_order",
+    "quote",
+    "redeem_reward",
+    "refund_order",
+]

@@ -1,0 +1,214 @@
+"""Whether a reward can be used on a cart, what it would take off, and why not.
+
+Every reward is checked against built-in conditions first, then its hurdles,
+all as one tree of :class:`~loyalty.hurdles.Check`, so "why can't I use this?"
+has one answer whatever the cause:
+
+- ``valid``: its validity dates;
+- ``stock``: some of its shared stock is left;
+- ``cost``: the member has the points it costs (for pay with points: its minimum);
+- ``product``: a free product's choice is in the cart;
+- ``value``: it takes something off this cart;
+- then every hurdle, with ``points_value`` (for ``max_points_share``) set to what
+  the points would pay.
+
+For pay with points, the most points the member can use is the largest
+multiple of the step within their points, the cart's value and the
+``max_points_share`` hurdles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from loyalty.cart import Cart
+from loyalty.checkout.context import MemberContext
+from loyalty.errors import LoyaltyError
+from loyalty.hurdles import Check, DateWindow, MaxPointsShare, Situation, points_check, walk
+from loyalty.money import Money
+from loyalty.program.model import Program
+from loyalty.rewards.config import FreeProduct, PayWithPoints, Reward
+from loyalty.rewards.discount import (
+    Discount,
+    discount,
+    discountable,
+    free_product_choices,
+    points_value,
+)
+
+__all__ = ["RewardOption", "evaluate", "visible"]
+
+
+@dataclass(frozen=True, slots=True)
+class RewardOption:
+    """One reward on one cart: eligible or not, why, and what it would give."""
+
+    reward: str
+    title: str
+    kind: str
+    eligible: bool
+    check: Check
+    """Every condition, met or not: the built-in ones, then the hurdles."""
+    value: Money | None
+    """What it would take off this cart (at the most points usable, to pay with points)."""
+    points: int
+    """The points it would use."""
+    discount: Discount | None = None
+    choices: tuple[str, ...] = ()
+    """For a free product: the skus in the cart the member may pick."""
+
+    @property
+    def unmet(self) -> tuple[Check, ...]:
+        """Exactly the conditions that fail, each with its reason and shortfall."""
+        return self.check.unmet()
+
+
+def visible(program: Program, reward: Reward, tier: str | None) -> bool:
+    """Does a member in ``tier`` see ``reward``? (Its ``tiers`` and the tiers whose
+    benefits list it; everyone if neither restricts it.)"""
+    tiers = set(reward.tiers)
+    if program.tiers is not None:
+        tiers.update(t.name for t in program.tiers.ladder if reward.id in t.benefits.rewards)
+    return not tiers or tier in tiers
+
+
+def evaluate(
+    program: Program,
+    reward: Reward,
+    cart: Cart,
+    at: datetime,
+    member: MemberContext,
+    *,
+    uses: int,
+    stock_left: int | None = None,
+    points: int | None = None,
+    choice: str | None = None,
+) -> RewardOption:
+    """Check ``reward`` on ``cart`` for ``member``; never raises for "not eligible".
+
+    ``points`` and ``choice`` are what the member asks for (pay with points, a
+    free product); without them the quote assumes the most points usable and
+    the most valuable choice.
+    """
+    checks: list[Check] = []
+    if reward.valid is not None:
+        window = DateWindow(starts=reward.valid.starts, ends=reward.valid.ends)
+        checks.append(_named("valid", window.check(_situation(cart, at, member), program)))
+    if stock_left is not None:
+        checks.append(
+            Check("stock", True, f"{stock_left} left")
+            if stock_left > 0
+            else Check("stock", False, "sold out", 1)
+        )
+    choices: tuple[str, ...] = ()
+    if isinstance(reward, PayWithPoints):
+        wanted = points if points is not None else _most_points(program, reward, cart, at, member)
+        least = max(reward.min_points, reward.step)
+        need = max(wanted, least)
+        checks.append(_cost(need, member))
+    else:
+        wanted = reward.cost
+        if reward.cost:
+            checks.append(_cost(reward.cost, member))
+    if isinstance(reward, FreeProduct):
+        lines = free_product_choices(reward, cart)
+        choices = tuple(line.sku for line in lines)
+        if choice is None and lines:
+            choice = max(lines, key=lambda line: line.unit_price).sku
+        checks.append(
+            Check("product", True, f"{choice} is in the cart")
+            if choices
+            else Check("product", False, f"add one of {', '.join(reward.choices)} to your cart")
+        )
+    given: Discount | None = None
+    try:
+        if not isinstance(reward, PayWithPoints) or wanted > 0:
+            given = discount(
+                reward,
+                cart,
+                rate=member.rate,
+                reductions=member.earn.reductions,
+                shipping_reduction=member.earn.shipping_reduction,
+                points=wanted if isinstance(reward, PayWithPoints) else None,
+                choice=choice,
+            )
+    except LoyaltyError as error:
+        checks.append(Check("value", False, str(error)))
+    else:
+        value = given.total if given is not None else None
+        if value:
+            checks.append(Check("value", True, f"takes {value} off"))
+        elif given is not None or not any(c.condition == "cost" and not c.met for c in checks):
+            checks.append(Check("value", False, "nothing on this cart for it to take off"))
+    if reward.hurdles is not None:
+        worth = given.total if given is not None and isinstance(reward, PayWithPoints) else None
+        situation = _situation(cart, at, member, uses=uses, points_value=worth)
+        checks.append(reward.hurdles.check(situation, program))
+    failing = [check for check in checks if not check.met]
+    root = Check("reward", not failing, "can be redeemed", children=tuple(checks))
+    if failing:
+        root = Check("reward", False, "; ".join(root.reasons()), children=tuple(checks))
+    return RewardOption(
+        reward=reward.id,
+        title=reward.label,
+        kind=reward.kind,
+        eligible=not failing,
+        check=root,
+        value=given.total if given is not None else None,
+        points=wanted,
+        discount=given,
+        choices=choices,
+    )
+
+
+def _situation(
+    cart: Cart,
+    at: datetime,
+    member: MemberContext,
+    *,
+    uses: int = 0,
+    points_value: Money | None = None,
+) -> Situation:
+    return Situation(
+        cart,
+        at,
+        member.available_points,
+        uses=uses,
+        points_value=points_value,
+        tier=member.tier,
+        orders_before=member.orders_before,
+        rate=member.rate,
+    )
+
+
+def _named(name: str, check: Check) -> Check:
+    return Check(name, check.met, check.reason, check.shortfall, check.children)
+
+
+def _cost(points: int, member: MemberContext) -> Check:
+    return points_check("cost", points, member.available_points)
+
+
+def _most_points(
+    program: Program, reward: PayWithPoints, cart: Cart, at: datetime, member: MemberContext
+) -> int:
+    """The most points (a multiple of the step) the member can pay this cart with."""
+    step = reward.step
+    room = sum(discountable(cart, member.earn.reductions).values())
+    affordable = room * member.rate * reward.points / reward.value
+    most = min(member.available_points, int(affordable)) // step * step
+    caps = [c for _, c in walk(reward.hurdles)] if reward.hurdles is not None else []
+    for cap in caps:
+        if not isinstance(cap, MaxPointsShare):
+            continue
+        for _ in range(3):  # the shortfall says how much too much; rounding may need a retry
+            worth = points_value(reward, most, member.rate, cart.currency)
+            found = cap.check(_situation(cart, at, member, points_value=worth), program)
+            if found.met or not isinstance(found.shortfall, Money) or most <= 0:
+                break
+            allowed = worth - found.shortfall
+            fits = allowed.amount * member.rate * reward.points / reward.value
+            most = min(most - step, int(fits) // step * step)
+    return max(most, 0) if most >= reward.min_points else 0
+

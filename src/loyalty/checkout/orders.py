@@ -1,0 +1,298 @@
+"""Orders: complete one (record it and earn its points), refund some or all of it.
+
+``complete_order`` writes, under one idempotency key, an
+:class:`~loyalty.ledger.entries.Order` (its lines and net spend, for tiers and
+the repeat-order hurdle) and an :class:`~loyalty.ledger.entries.Earn` whose
+points are attributed to the lines, computed on what the customer actually
+paid: after the shop's discounts and the rewards redeemed on this cart (the
+cart's id is the order's id).
+
+``refund_order`` refunds units of lines (or everything left), and in one
+transaction writes the :class:`~loyalty.ledger.entries.Refund`, reverses each
+refunded line's share of the earn and gives back, as a new lot, the share of
+the points spent on the order that paid for those units. Every share is
+cumulative and rounds what is *kept*: refunding units one at a time never
+leaves the member more than refunding them together, and a full refund takes
+back, and gives back, exactly everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from loyalty.cart import Cart, load_cart
+from loyalty.checkout.context import member_context
+from loyalty.earning.calculate import EarnQuote, order_earn
+from loyalty.errors import InvalidInput, UnknownOrder
+from loyalty.ledger.account import Account
+from loyalty.ledger.entries import (
+    Earn,
+    Entry,
+    Order,
+    OrderLine,
+    Refund,
+    RefundLine,
+    Return,
+    Reverse,
+    TierChange,
+)
+from loyalty.ledger.operations import expiry_for, take_back
+from loyalty.ledger.requests import Request, text
+from loyalty.ledger.state import RedemptionRecord
+from loyalty.money import Money, Rounding, allocate
+from loyalty.tiers.tracker import OrderRecord
+
+__all__ = ["OrderResult", "RefundResult", "complete_order", "refund_order"]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderResult:
+    """What completing an order wrote: the order, its earn (if it earned), a tier change."""
+
+    order: Order
+    earn: Earn | None
+    tier_change: TierChange | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    """What a refund wrote: the refund, the points taken back, the points given back."""
+
+    refund: Refund
+    reversal: Reverse | None
+    returns: tuple[Return, ...] = ()
+
+
+def complete_order(
+    account: Account, cart: Cart | Mapping[str, Any], *, at: datetime, key: str
+) -> OrderResult:
+    """Record ``cart`` as a completed order and credit the points it earns.
+
+    Raises :class:`~loyalty.errors.UnsupportedCurrency` for a currency the program
+    does not accept, and :class:`InvalidInput` for an order already recorded.
+    """
+    cart = load_cart(cart)
+    request = Request.begin(account, "complete_order", at, key, cart=cart.model_dump(mode="json"))
+    if request.original is not None:
+        return _order_result(account, key)
+    if account.order(cart.id) is not None:
+        raise InvalidInput("cart.id", cart.id, "is already recorded as an order of this member")
+    program = account.program
+    with account._transaction():
+        account.advance(request.at)
+        member = member_context(account, cart, request.at)
+        earned = order_earn(program, cart, request.at, member.earn)
+        lines = tuple(
+            OrderLine(line.line, line.quantity, Money(0, program.currency) if gift else line.basis)
+            for line, gift in zip(earned.lines, (ln.gift_card for ln in cart.lines), strict=True)
+        )
+        amount = sum((line.amount for line in lines), Money.zero(program.currency))
+        account._apply(
+            Order(
+                **request.fields(account, 0, f"order {cart.id}: {amount}", cart.id),
+                amount=amount,
+                lines=lines,
+            )
+        )
+        if earned.points:
+            account._apply(
+                Earn(
+                    **request.fields(account, earned.points, _earn_reason(cart, earned), cart.id),
+                    available_at=program.pending.period.after(request.at, program.tz),
+                    expires_at=expiry_for(program, request.at),
+                    basis=earned.basis,
+                    lines=earned.line_points(),
+                    shipping_points=earned.shipping_points,
+                )
+            )
+        account.upgrade_tier(request.at)
+    return _order_result(account, key)
+
+
+def refund_order(
+    account: Account,
+    order_id: str,
+    *,
+    at: datetime,
+    key: str,
+    lines: Mapping[str, int] | None = None,
+    shipping: bool = False,
+    reason: str | None = None,
+) -> RefundResult:
+    """Refund ``lines`` (units per line id) of a completed order, or all that is left.
+
+    ``shipping`` refunds the shipping too (a full refund always does). Raises
+    :class:`UnknownOrder` for an order that was not completed, and
+    :class:`InvalidInput` for a line it does not have or more units than are left.
+    """
+    text(order_id, "order_id", required=True)
+    text(reason, "reason", required=False)
+    order = account.order(order_id)
+    request = Request.begin(
+        account,
+        "refund_order",
+        at,
+        key,
+        order_id=order_id,
+        lines=dict(lines) if lines is not None else None,
+        shipping=shipping,
+        reason=reason,
+    )
+    if request.original is not None:
+        return _refund_result(account.request_entries(key))
+    if order is None:
+        raise UnknownOrder(account.member_id, order_id)
+    units = _units(order, lines)
+    everything = all(
+        order.units_refunded(line.line) + units.get(line.line, 0) == line.quantity
+        for line in order.lines
+    )
+    shipping = shipping or everything
+    if not units and (not shipping or order.shipping_refunded):
+        raise InvalidInput("lines", lines, f"order {order_id!r} has nothing left to refund")
+    with account._transaction():
+        account.advance(request.at)
+        money = sum(
+            (_share(line.amount, line.quantity, order.units_refunded(line.line), units.get(
+                line.line, 0)) for line in order.lines),
+            Money.zero(order.amount.currency),
+        )
+        default = f"refund of {money} on order {order_id}"
+        account._apply(
+            Refund(
+                **request.fields(account, 0, reason or default, order_id),
+                order_id=order_id,
+                amount=money,
+                lines=tuple(RefundLine(ref, count) for ref, count in units.items()),
+                shipping=shipping and not order.shipping_refunded,
+            )
+        )
+        after = account.order(order_id) or order
+        earn = account.entry(order.earn_id) if order.earn_id is not None else None
+        if isinstance(earn, Earn):
+            taken = _earn_share(account, earn, order, after)
+            if taken:
+                why = f"reversed {taken} points: refund on order {order_id}"
+                take_back(account, request, earn.id, taken, None, why, order_id)
+        for record in account.redemptions(order_id):
+            given = _returned_share(account, record, after)
+            if given:
+                _give_back(account, request, record, given, order_id)
+    return _refund_result(account.request_entries(key))
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def _earn_reason(cart: Cart, earned: EarnQuote) -> str:
+    applied = ", ".join(rule.rule for rule in earned.rules if rule.rule != "base" and rule.points)
+    return f"earned on order {cart.id}" + (f" ({applied})" if applied else "")
+
+
+def _units(order: OrderRecord, lines: Mapping[str, int] | None) -> dict[str, int]:
+    left = {line.line: line.quantity - order.units_refunded(line.line) for line in order.lines}
+    if lines is None:
+        return {ref: count for ref, count in left.items() if count}
+    if not isinstance(lines, Mapping):
+        raise InvalidInput("lines", lines, "must map line ids to units refunded")
+    for ref, count in lines.items():
+        if ref not in left:
+            raise InvalidInput(f"lines.{ref}", count, f"order has no line {ref!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
+            raise InvalidInput(f"lines.{ref}", count, "must be a positive whole number of units")
+        if count > left[ref]:
+            raise InvalidInput(f"lines.{ref}", count, f"only {left[ref]} unit(s) left to refund")
+    return dict(lines)
+
+
+def _kept(whole: int, quantity: int, refunded: int, rounding: Rounding) -> int:
+    """What a member keeps of ``whole`` once ``refunded`` of ``quantity`` units are refunded."""
+    kept = Decimal(whole) * (quantity - refunded) / quantity
+    return int(kept.to_integral_value(rounding=rounding.decimal_mode))
+
+
+def _share(amount: Money, quantity: int, before: int, now: int) -> Money:
+    """The money of ``now`` more refunded units, cumulative, rounding what is kept."""
+    whole = amount.minor_units
+    kept_before = _kept(whole, quantity, before, Rounding.HALF_EVEN)
+    kept_after = _kept(whole, quantity, before + now, Rounding.HALF_EVEN)
+    return Money.from_minor(kept_before - kept_after, amount.currency)
+
+
+def _earn_share(account: Account, earn: Earn, before: OrderRecord, after: OrderRecord) -> int:
+    """The points of ``earn`` the refund from ``before`` to ``after`` takes back."""
+    rounding = account.program.rounding
+    taken = 0
+    for line in earn.lines:
+        taken += _kept(line.points, line.quantity, before.units_refunded(line.line), rounding)
+        taken -= _kept(line.points, line.quantity, after.units_refunded(line.line), rounding)
+    if after.shipping_refunded and not before.shipping_refunded:
+        taken += earn.shipping_points
+    lot = account.lot(earn.id)
+    return min(taken, lot.points - lot.reversed)
+
+
+def _returned_share(account: Account, record: RedemptionRecord, order: OrderRecord) -> int:
+    """How many more of the points ``record`` spent come back, now that ``order`` is
+    refunded as it is."""
+    rounding = account.program.rounding
+    quantities = {line.line: line.quantity for line in order.lines}
+    parts = [part for part in record.discounts if part.line in quantities]
+    weights: list[Decimal] = [part.amount.amount for part in parts]
+    if record.shipping_discount is not None:
+        weights.append(record.shipping_discount.amount)
+    if not weights:  # points spent on the order without discount lines: by money refunded
+        if not order.amount:
+            return record.points - record.returned if order.fully_refunded else 0
+        whole, left = order.amount.minor_units, (order.amount - order.refunded).minor_units
+        kept = _kept(record.points, whole, whole - left, rounding)
+        return max(record.points - kept - record.returned, 0)
+    shares = allocate(record.points, weights)
+    target = 0
+    for part, share in zip(parts, shares, strict=False):
+        units = order.units_refunded(part.line)
+        target += share - _kept(share, quantities[part.line], units, rounding)
+    if record.shipping_discount is not None and order.shipping_refunded:
+        target += shares[-1]
+    return max(target - record.returned, 0)
+
+
+def _give_back(
+    account: Account, request: Request, record: RedemptionRecord, points: int, order_id: str
+) -> Return:
+    program = account.program
+    after = program.rewards.returned_points_expire_after
+    if after is not None:
+        expires: datetime | None = after.after(request.at, program.tz)
+    else:
+        expires = expiry_for(program, request.at)
+    entry = Return(
+        **request.fields(
+            account, points, f"points back: order {order_id} refunded", order_id
+        ),
+        available_at=request.at,
+        expires_at=expires,
+        redeem_id=record.id,
+    )
+    account._apply(entry)
+    return entry
+
+
+def _order_result(account: Account, key: str) -> OrderResult:
+    entries = account.request_entries(key)
+    order = next(entry for entry in entries if isinstance(entry, Order))
+    earn = next((entry for entry in entries if isinstance(entry, Earn)), None)
+    following = account.journal[entries[-1].seq] if entries[-1].seq < len(account.journal) else None
+    upgrade = following if isinstance(following, TierChange) and following.key is None else None
+    return OrderResult(order, earn, upgrade)
+
+
+def _refund_result(entries: tuple[Entry, ...]) -> RefundResult:
+    refund = next(entry for entry in entries if isinstance(entry, Refund))
+    reversal = next((entry for entry in entries if isinstance(entry, Reverse)), None)
+    returns = tuple(entry for entry in entries if isinstance(entry, Return))
+    return RefundResult(refund, reversal, returns)

@@ -1,0 +1,115 @@
+"""``quote``: what a cart earns and which rewards the member can use on it. Never writes.
+
+```python
+q = quote(account, cart, at=now)
+q.earn.points                     # 48, with q.earn.lines and q.earn.rules
+[(o.reward, o.eligible, [c.reason for c in o.unmet]) for o in q.rewards]
+# [('five-off', False, ['available from your second order', 'add 3.50 USD to your basket'])]
+q.best                            # the eligible reward worth the most on this cart
+print(q.explain())
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from loyalty.cart import Cart, load_cart
+from loyalty.checkout.context import member_context
+from loyalty.checkout.options import RewardOption, evaluate, visible
+from loyalty.checkout.stock import RewardStock
+from loyalty.dates import require_aware
+from loyalty.earning.calculate import EarnQuote, order_earn
+from loyalty.errors import UnknownReward
+from loyalty.ledger.account import Account
+
+__all__ = ["Quote", "quote"]
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a cart earns, every reward the member sees with eligible or not and why,
+    and the best eligible one."""
+
+    member_id: str
+    cart_id: str
+    at: datetime
+    available_points: int
+    earn: EarnQuote
+    rewards: tuple[RewardOption, ...]
+
+    @property
+    def best(self) -> RewardOption | None:
+        """The eligible reward that takes the most off this cart (fewer points on a tie)."""
+        eligible = [o for o in self.rewards if o.eligible and o.value is not None]
+        if not eligible:
+            return None
+        return max(eligible, key=lambda o: (o.value.amount if o.value else 0, -o.points))
+
+    def option(self, reward_id: str) -> RewardOption:
+        for option in self.rewards:
+            if option.reward == reward_id:
+                return option
+        raise UnknownReward("reward_id", reward_id, "is not offered to this member")
+
+    def explain(self) -> str:
+        """The quote in words, for a support agent or a log."""
+        earn = self.earn
+        lines = [f"cart {self.cart_id} earns {earn.points} points on {earn.basis}"]
+        lines += [f"  {rule.rule}: {rule.points:+d} ({rule.reason})" for rule in earn.rules]
+        lines += [f"  note: {note}" for note in earn.notes]
+        lines += [
+            f"  line {line.line}: {line.points} points"
+            + (f" ({line.excluded})" if line.excluded else f" on {line.basis}")
+            for line in earn.lines
+        ]
+        lines.append(f"{self.available_points} points available; rewards:")
+        for option in self.rewards:
+            if option.eligible:
+                lines.append(
+                    f"  {option.reward}: yes, {option.value} off for {option.points} points"
+                )
+            else:
+                lines.append(f"  {option.reward}: not yet: {option.check.reason}")
+        best = self.best
+        lines.append(f"best: {best.reward}" if best else "best: none eligible")
+        return "\n".join(lines)
+
+
+def quote(
+    account: Account,
+    cart: Cart | Mapping[str, Any],
+    *,
+    at: datetime,
+    stock: RewardStock | None = None,
+) -> Quote:
+    """What ``cart`` earns and every reward ``account``'s member sees on it, as of ``at``.
+
+    Pure: the account is projected to ``at`` and rolled back; nothing is written.
+    With ``stock``, rewards with a shared stock say whether any is left.
+    """
+    cart = load_cart(cart)
+    instant = require_aware(at, "at")
+    program = account.program
+    with account.as_of(instant) as view:
+        member = member_context(view, cart, instant)
+        earn = order_earn(program, cart, instant, member.earn)
+        options = tuple(
+            evaluate(
+                program,
+                reward,
+                cart,
+                instant,
+                member,
+                uses=view.reward_uses(reward.id),
+                stock_left=stock.left(reward.id) if stock is not None else None,
+            )
+            for reward in program.rewards.catalog
+            if visible(program, reward, member.tier)
+        )
+        return Quote(
+            account.member_id, cart.id, instant, member.available_points, earn, options
+        )

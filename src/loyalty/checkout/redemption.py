@@ -1,0 +1,152 @@
+"""``redeem_reward``: use a reward on a cart at checkout.
+
+The hurdles are checked again at ``at``; if any fails, :class:`RedemptionRefused`
+lists them and nothing is written (no points, no stock). Otherwise one
+:class:`~loyalty.ledger.entries.Redeem` entry records the points spent, the
+reward, the cart it applies to (``source``) and the discount lines, which the
+shop applies to the order. The earn of that order is then computed on what the
+customer actually pays, and refunding it gives the points back pro rata.
+
+The same ``key`` with the same request returns the original redemption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from loyalty.cart import Cart, load_cart
+from loyalty.checkout.context import member_context
+from loyalty.checkout.options import evaluate, visible
+from loyalty.checkout.stock import RewardStock
+from loyalty.errors import InvalidInput, RedemptionRefused, UnknownReward
+from loyalty.hurdles import Check
+from loyalty.ledger.account import Account
+from loyalty.ledger.entries import DiscountLine, Redeem
+from loyalty.ledger.operations import spend
+from loyalty.ledger.requests import Request, same, text
+from loyalty.money import Money
+from loyalty.rewards.config import PayWithPoints, Reward
+from loyalty.rewards.discount import Discount, total_of
+
+__all__ = ["Redemption", "redeem_reward"]
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """A redeemed reward: the discount lines to apply to the order, and the ledger entry."""
+
+    reward: str
+    entry: Redeem
+    lines: tuple[DiscountLine, ...]
+    shipping: Money | None
+
+    @property
+    def points(self) -> int:
+        return -self.entry.points
+
+    @property
+    def total(self) -> Money | None:
+        """The whole discount, lines and shipping."""
+        return total_of(self.lines, self.shipping)
+
+
+def redeem_reward(
+    account: Account,
+    reward_id: str,
+    cart: Cart | Mapping[str, Any],
+    *,
+    at: datetime,
+    key: str,
+    points: int | None = None,
+    choice: str | None = None,
+    stock: RewardStock | None = None,
+) -> Redemption:
+    """Redeem ``reward_id`` on ``cart`` for ``account``'s member.
+
+    ``points`` is how many points to pay with (pay-with-points rewards); ``choice``
+    the sku of a free product. A reward with a shared ``stock`` needs a
+    :class:`~loyalty.checkout.stock.RewardStock` to claim from.
+
+    Raises :class:`RedemptionRefused` (with every unmet hurdle) when it cannot be
+    used, :class:`UnknownReward` for a reward the member does not see, and
+    :class:`InvalidInput` for a malformed request. A refusal writes nothing.
+    """
+    cart = load_cart(cart)
+    text(reward_id, "reward_id", required=True)
+    text(choice, "choice", required=False)
+    program = account.program
+    reward = program.rewards.get(reward_id)
+    if reward is None:
+        raise UnknownReward("reward_id", reward_id, "is not in the program's rewards catalog")
+    if (points is not None) != isinstance(reward, PayWithPoints):
+        raise InvalidInput(
+            "points", points, "give points for a pay-with-points reward, and only for one"
+        )
+    if reward.stock is not None and stock is None:
+        raise InvalidInput("stock", stock, f"{reward_id!r} has a shared stock; pass a RewardStock")
+    request = Request.begin(
+        account,
+        "redeem_reward",
+        at,
+        key,
+        reward=reward_id,
+        cart=cart.model_dump(mode="json"),
+        points=points,
+        choice=choice,
+    )
+    if request.original is not None:
+        return _redemption(same(request.original, Redeem))
+    claim = f"{account.member_id}:{key}"
+    with account._transaction():
+        account.advance(request.at)
+        member = member_context(account, cart, request.at)
+        if not visible(program, reward, member.tier):
+            raise UnknownReward("reward_id", reward_id, f"is not offered to tier {member.tier}")
+        option = evaluate(
+            program,
+            reward,
+            cart,
+            request.at,
+            member,
+            uses=account.reward_uses(reward_id),
+            stock_left=stock.left(reward_id) if stock is not None else None,
+            points=points,
+            choice=choice,
+        )
+        if not option.eligible or option.discount is None:
+            raise RedemptionRefused(account.member_id, reward_id, option.unmet)
+        if stock is not None and not stock.claim(reward_id, claim):
+            raise RedemptionRefused(
+                account.member_id, reward_id, (Check("stock", False, "sold out", 1),)
+            )
+        try:
+            entry = _write(account, request, reward, cart, option.discount)
+        except BaseException:
+            if stock is not None:
+                stock.release(reward_id, claim)
+            raise
+    return _redemption(entry)
+
+
+def _write(
+    account: Account, request: Request, reward: Reward, cart: Cart, given: Discount
+) -> Redeem:
+    allocation = spend(account, given.points, request.at) if given.points else ()
+    entry = Redeem(
+        **request.fields(
+            account, -given.points, f"{reward.label} on order {cart.id}", cart.id
+        ),
+        allocation=allocation,
+        reward=reward.id,
+        discounts=given.lines,
+        shipping_discount=given.shipping,
+    )
+    account._apply(entry)
+    return entry
+
+
+def _redemption(entry: Redeem) -> Redemption:
+    return Redemption(entry.reward or "", entry, entry.discounts, entry.shipping_discount)

@@ -1,0 +1,167 @@
+"""The ``earning`` section: how orders and actions become points.
+
+```yaml
+earning:
+  rate: 1                        # points per unit of the program currency
+  basis: {tax: excluded, shipping: false, gift_cards: false}
+  min_subtotal: "5.00"           # orders whose eligible amount is below this earn nothing
+  combine: multiply              # multiply | add | best: how the multipliers of a line combine
+  tier_multipliers: true         # the member's tier benefit earn_multiplier applies
+  exclude: {categories: [gift-cards]}
+  rules:
+    - {name: double-makeup, products: {categories: [makeup]}, multiplier: 2}
+    - {name: singles-day, window: {starts: 2026-11-11, ends: 2026-11-12}, multiplier: 3}
+    - {name: newsletter, segments: [newsletter], multiplier: 1.25}
+    - {name: serum-launch, products: {skus: [SER-01]}, bonus: 50}
+  caps: {per_order: 1000, per_day: 2000, per_period: {points: 10000, period: month}}
+  currencies: {EUR: "1.08"}      # 1 EUR counts as 1.08 of the program currency
+  actions:
+    signup: {points: 50}                          # once per member (the default)
+    review: {points: 10, times: 5, per: month}
+```
+
+The base of a line is what the customer actually pays for it: its price after
+the shop's discounts and after every loyalty reward applied to it (points paid
+are a discount too), with tax in or out as configured. Payments by gift card or
+store credit are tenders, not discounts: they never lower the base. Gift-card
+purchases, shipping and excluded products earn nothing unless configured to.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, PositiveInt, model_validator
+
+from loyalty.dates import Period
+from loyalty.errors import Problem
+from loyalty.program.types import CurrencyCode, DateRange, PositiveDecimal, Section, Selector
+
+__all__ = [
+    "BonusAction",
+    "Caps",
+    "Combine",
+    "EarnBasis",
+    "EarningPolicy",
+    "EarningRule",
+    "PeriodCap",
+    "TaxBasis",
+]
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
+
+
+class Combine(StrEnum):
+    """How the multipliers that apply to one line combine."""
+
+    MULTIPLY = "multiply"
+    """2x and 1.5x make 3x."""
+    ADD = "add"
+    """The extra parts add up: 2x and 1.5x make 1 + 1 + 0.5 = 2.5x."""
+    BEST = "best"
+    """Only the largest applies: 2x and 1.5x make 2x."""
+
+
+class TaxBasis(StrEnum):
+    EXCLUDED = "excluded"
+    """Points on amounts without tax (tax is taken out of tax-inclusive prices)."""
+    INCLUDED = "included"
+    """Points on amounts with tax (tax is added to tax-exclusive prices)."""
+
+
+class EarnBasis(Section):
+    """Which amounts earn. Discounts and rewards always lower the base; tenders never do."""
+
+    tax: TaxBasis = TaxBasis.EXCLUDED
+    shipping: bool = Field(default=False, description="Does shipping earn?")
+    gift_cards: bool = Field(default=False, description="Do gift-card purchases earn?")
+
+
+class EarningRule(Section):
+    """A multiplier or a fixed bonus, for some products, dates, segments or tiers."""
+
+    name: Name
+    products: Selector | None = Field(
+        default=None, description="The lines it applies to; every line if omitted."
+    )
+    window: DateRange | None = Field(
+        default=None, description="A campaign window, in the program's timezone."
+    )
+    segments: tuple[str, ...] = Field(
+        default=(), description="Only for customers in one of these segments."
+    )
+    tiers: tuple[str, ...] = Field(default=(), description="Only for members in these tiers.")
+    multiplier: PositiveDecimal | None = None
+    bonus: PositiveInt | None = Field(
+        default=None,
+        description="Fixed points once per order that has a matching line, "
+        "spread over the matching lines.",
+    )
+
+    @model_validator(mode="after")
+    def _one_effect(self) -> EarningRule:
+        if (self.multiplier is None) == (self.bonus is None):
+            raise ValueError("give exactly one of multiplier or bonus")
+        return self
+
+
+class PeriodCap(Section):
+    points: PositiveInt
+    period: Period
+
+
+class Caps(Section):
+    """Most points orders can earn: per order, per local day, per calendar period."""
+
+    per_order: PositiveInt | None = None
+    per_day: PositiveInt | None = None
+    per_period: PeriodCap | None = None
+
+
+ActionPeriod = Literal["lifetime", "day", "month", "quarter", "year"]
+
+
+class BonusAction(Section):
+    """Fixed points for something that is not an order, at most ``times`` per ``per``."""
+
+    points: PositiveInt
+    times: PositiveInt = 1
+    per: ActionPeriod = "lifetime"
+
+
+class EarningPolicy(Section):
+    """How money and actions become points."""
+
+    rate: PositiveDecimal = Field(
+        default=Decimal(1), description="Base earn rate: points per unit of the program currency."
+    )
+    basis: EarnBasis = EarnBasis()
+    min_subtotal: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        default=None, description="Orders whose eligible amount is below this earn no points."
+    )
+    combine: Combine = Combine.MULTIPLY
+    tier_multipliers: bool = Field(
+        default=True, description="Apply the member's tier benefit earn_multiplier."
+    )
+    exclude: Selector | None = Field(default=None, description="Products that never earn.")
+    rules: tuple[EarningRule, ...] = ()
+    caps: Caps = Caps()
+    currencies: dict[CurrencyCode, PositiveDecimal] = Field(
+        default_factory=dict,
+        description="Other currencies orders may be in, each with what one unit counts as "
+        "in the program currency (a fixed rate; no live exchange rates).",
+    )
+    actions: dict[Name, BonusAction] = Field(
+        default_factory=dict,
+        description="Points for actions that are not orders: signup, birthday, review...",
+    )
+
+    def problems(self) -> list[Problem]:
+        found = []
+        names = [rule.name for rule in self.rules]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                found.append(Problem(f"rules[{index}].name", f"{name!r} is used twice", name))
+        return found

@@ -1,0 +1,151 @@
+"""The ``rewards`` section: the catalog of what points buy.
+
+```yaml
+rewards:
+  returned_points_expire_after: 6 months   # points given back on a cancelled order
+  catalog:
+    - id: five-off
+      kind: amount_off
+      amount: "5.00"
+      cost: 100
+      hurdles: {all_of: [{repeat_order: 1}, {min_basket: "10.00"}]}
+    - {id: twenty-pct-skincare, kind: percent_off, percent: 20,
+       products: {categories: [skincare]}, max_amount: "15.00", cost: 250}
+    - {id: free-shipping, kind: free_shipping, cost: 0,
+       hurdles: {all_of: [{segment: vip}, {min_basket: "35.00"}]}}
+    - {id: full-size-gift, kind: free_product, choices: [SER-01, CRM-02], cost: 400,
+       stock: 500, valid: {ends: 2026-12-31}, tiers: [Gold]}
+    - {id: pay-with-points, kind: pay_with_points, points: 100, value: "1.00", step: 100,
+       hurdles: {max_points_share: {percent: 50}}}
+```
+
+Every reward has a point ``cost`` (or, to pay with points, a conversion
+``points`` = ``value`` and a ``step``), optional ``valid`` dates, a ``tiers``
+restriction (only members of those tiers see it; a tier's ``benefits.rewards``
+adds to it), an optional ``stock`` shared by all members, and ``hurdles``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, NonNegativeInt, PositiveInt
+
+from loyalty.errors import Problem
+from loyalty.hurdles import Condition
+from loyalty.program.types import DateRange, DurationText, Section, Selector
+
+__all__ = [
+    "AmountOff",
+    "FreeProduct",
+    "FreeShipping",
+    "PayWithPoints",
+    "PercentOff",
+    "Reward",
+    "RewardsConfig",
+]
+
+RewardId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
+Amount = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+
+
+class _Reward(Section):
+    id: RewardId
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    valid: DateRange | None = Field(default=None, description="When it can be redeemed.")
+    tiers: tuple[str, ...] = Field(
+        default=(), description="Only members in these tiers see it (all if empty)."
+    )
+    stock: PositiveInt | None = Field(
+        default=None, description="How many can be redeemed in all, by all members together."
+    )
+    hurdles: Condition | None = None
+
+    @property
+    def label(self) -> str:
+        return self.title or self.id
+
+
+class _Fixed(_Reward):
+    cost: NonNegativeInt = Field(description="Points it costs.")
+
+
+class AmountOff(_Fixed):
+    """A fixed amount off the merchandise (never more than it)."""
+
+    kind: Literal["amount_off"]
+    amount: Amount = Field(description="In the program currency.")
+
+
+class PercentOff(_Fixed):
+    """A percentage off the merchandise, or off some products, up to ``max_amount``."""
+
+    kind: Literal["percent_off"]
+    percent: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]
+    products: Selector | None = None
+    max_amount: Amount | None = None
+
+
+class FreeShipping(_Fixed):
+    """The order's shipping, up to ``max_amount``."""
+
+    kind: Literal["free_shipping"]
+    max_amount: Amount | None = None
+
+
+class FreeProduct(_Fixed):
+    """One unit of a product the member picks from ``choices`` (it must be in the cart)."""
+
+    kind: Literal["free_product"]
+    choices: tuple[Annotated[str, Field(min_length=1)], ...] = Field(min_length=1)
+
+
+class PayWithPoints(_Reward):
+    """Points as money: ``points`` points are worth ``value``; the member picks how many
+    points to use, in multiples of ``step``."""
+
+    kind: Literal["pay_with_points"]
+    points: PositiveInt
+    value: Amount
+    step: PositiveInt = 1
+    min_points: NonNegativeInt = 0
+
+
+Reward = Annotated[
+    AmountOff | PercentOff | FreeShipping | FreeProduct | PayWithPoints,
+    Field(discriminator="kind"),
+]
+
+
+class RewardsConfig(Section):
+    """The catalog, and what happens to points given back when an order is refunded."""
+
+    returned_points_expire_after: DurationText | None = Field(
+        default=None,
+        description="How long points given back on a refunded order stay usable; "
+        "if omitted, they expire like freshly earned points.",
+    )
+    catalog: tuple[Reward, ...] = ()
+
+    def problems(self) -> list[Problem]:
+        found = []
+        ids = [reward.id for reward in self.catalog]
+        for index, reward_id in enumerate(ids):
+            if reward_id in ids[:index]:
+                found.append(
+                    Problem(f"catalog[{index}].id", f"{reward_id!r} is used twice", reward_id)
+                )
+        for index, reward in enumerate(self.catalog):
+            if isinstance(reward, PayWithPoints) and reward.min_points % reward.step:
+                found.append(
+                    Problem(
+                        f"catalog[{index}].min_points",
+                        f"{reward.min_points} is not a multiple of step {reward.step}",
+                        reward.min_points,
+                    )
+                )
+        return found
+
+    def get(self, reward_id: str) -> Reward | None:
+        return next((reward for reward in self.catalog if reward.id == reward_id), None)
