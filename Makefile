@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## Earn, redeem, refund and print a member statement
+demo: $(STAMP)  ## The ledger quickstart, then a checkout: quote, redeem a reward, order, refund
 	$(PY) examples/quickstart.py
+	$(PY) examples/checkout.py
 
 test: $(STAMP)  ## The test suite with the coverage gate (90% of src/loyalty)
 	$(PY) -m pytest --cov=loyalty --cov-report=term --cov-fail-under=90

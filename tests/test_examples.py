@@ -55,3 +55,19 @@ def test_the_tiers_example_upgrades_keeps_the_tier_after_a_refund_and_steps_down
     ]
     assert member.tier().tier == "VIB"
     assert verify(member) == []
+
+
+def test_the_checkout_example_refuses_then_redeems_and_gives_points_back() -> None:
+    member = runpy.run_path(str(EXAMPLES / "checkout.py"))["main"]()
+    kinds = [entry.kind.value for entry in member.journal]
+    assert kinds == ["order", "earn", "redeem", "order", "earn", "refund", "reverse", "return"]
+    redeem = member.journal[2]
+    assert redeem.points == -100
+    assert sum(part.amount.amount for part in redeem.discounts) == 5
+    # The order earned on 28.00 - 5.00 = 23.00, floored per line: 9.86 -> 9, 13.14 -> 13.
+    assert member.journal[4].basis.amount == 23
+    assert member.journal[4].points == 22
+    balance = member.balance()
+    assert (balance.reversed, balance.returned) == (7, 29)
+    assert balance.flows == balance.net == 120 + 22 - 100 - 7 + 29
+    assert verify(member) == []

@@ -51,7 +51,8 @@ class Statement:
         rows.append("-" * len(header))
         rows.append(
             f"available {b.available}, pending {b.pending}, debt {b.debt}; net {b.net} "
-            f"(earned {b.earned}, redeemed {b.redeemed}, expired {b.expired}, "
+            f"(earned {b.earned}, redeemed {b.redeemed}, returned {b.returned}, "
+            f"expired {b.expired}, "
             f"reversed {b.reversed}, adjusted {b.adjusted:+}, written off {b.written_off})"
         )
         return "\n".join(rows)
