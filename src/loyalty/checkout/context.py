@@ -50,7 +50,7 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
     reductions: dict[str, Decimal] = {}
     shipping = Decimal(0)
     for record in account.redemptions(cart.id):
-        if record.returned:
+        if not record.in_use:
             continue
         for part in record.discounts:
             reductions[part.line] = reductions.get(part.line, Decimal(0)) + part.amount.amount

@@ -152,15 +152,20 @@ def refund_order(
         for line in order.lines
     )
     shipping = shipping or everything
-    if not units and (not shipping or order.shipping_refunded):
+    if order.fully_refunded or (not units and (not shipping or order.shipping_refunded)):
         raise InvalidInput("lines", lines, f"order {order_id!r} has nothing left to refund")
     with account._transaction():
         account.advance(request.at)
         money = sum(
-            (_share(line.amount, line.quantity, order.units_refunded(line.line), units.get(
-                line.line, 0)) for line in order.lines),
+            (
+                _share(line.amount, line.quantity, order.units_refunded(line.line), count)
+                for line in order.lines
+                if (count := units.get(line.line, 0))
+            ),
             Money.zero(order.amount.currency),
         )
+        if not order.lines:  # recorded with record_order: refund what is left of it
+            money = order.amount - order.refunded
         default = f"refund of {money} on order {order_id}"
         account._apply(
             Refund(
@@ -194,6 +199,8 @@ def _earn_reason(cart: Cart, earned: EarnQuote) -> str:
 
 
 def _units(order: OrderRecord, lines: Mapping[str, int] | None) -> dict[str, int]:
+    if lines is not None and not order.lines:
+        raise InvalidInput("lines", lines, "the order was recorded without lines; refund it all")
     left = {line.line: line.quantity - order.units_refunded(line.line) for line in order.lines}
     if lines is None:
         return {ref: count for ref, count in left.items() if count}
@@ -286,7 +293,11 @@ def _order_result(account: Account, key: str) -> OrderResult:
     entries = account.request_entries(key)
     order = next(entry for entry in entries if isinstance(entry, Order))
     earn = next((entry for entry in entries if isinstance(entry, Earn)), None)
-    following = account.journal[entries[-1].seq] if entries[-1].seq < len(account.journal) else None
+    following = (
+        account.entry(f"{account.member_id}:{entries[-1].seq + 1}")
+        if entries[-1].seq < account.next_seq - 1
+        else None
+    )
     upgrade = following if isinstance(following, TierChange) and following.key is None else None
     return OrderResult(order, earn, upgrade)
 

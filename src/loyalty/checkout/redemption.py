@@ -99,6 +99,9 @@ def redeem_reward(
     )
     if request.original is not None:
         return _redemption(same(request.original, Redeem))
+    if account.order(cart.id) is not None:  # its points were earned: too late to redeem on it
+        done = Check("order", False, f"order {cart.id} is already completed")
+        raise RedemptionRefused(account.member_id, reward_id, (done,))
     claim = f"{account.member_id}:{key}"
     with account._transaction():
         account.advance(request.at)
