@@ -30,9 +30,7 @@ def cart(*lines: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"id": "C-1", "member_id": "m-1", "currency": "USD", "lines": list(lines), **extra}
 
 
-def earn(
-    club: Program, data: dict[str, Any], at: datetime = T0, **context: Any
-) -> EarnQuote:
+def earn(club: Program, data: dict[str, Any], at: datetime = T0, **context: Any) -> EarnQuote:
     return order_earn(club, load_cart(data), at, EarnContext(**context))
 
 
@@ -82,7 +80,8 @@ def test_gift_cards_earn_nothing_unless_configured() -> None:
     data = cart(line("LIP", "20.00"), line("GC", "50.00", gift_card=True))
     plain = earn(program(), data)
     assert by_line(plain) == {"LIP": 20, "GC": 0}
-    assert plain.lines[1].excluded is not None and "gift card" in plain.lines[1].excluded
+    assert plain.lines[1].excluded is not None
+    assert "gift card" in plain.lines[1].excluded
     assert plain.basis == usd("20.00")
 
     generous = earn(program(earning={"basis": {"gift_cards": True}}), data)
@@ -204,7 +203,9 @@ def test_reward_reductions_lower_the_base_of_their_lines() -> None:
 
 def test_a_redeemed_reward_lowers_what_the_quote_says_the_order_earns() -> None:
     member = account(
-        rewards={"catalog": [{"id": "five-off", "kind": "amount_off", "amount": "5.00", "cost": 10}]}
+        rewards={
+            "catalog": [{"id": "five-off", "kind": "amount_off", "amount": "5.00", "cost": 10}]
+        }
     )
     complete_order(member, cart(line("SEED", "50.00"), id="O-0"), at=T0, key="o0")
     data = cart(line("LIP", "20.00"), id="O-1")
@@ -311,8 +312,11 @@ def test_quote_takes_the_tier_from_the_cart_customer() -> None:
 
 SINGLES_DAY = {
     "rules": [
-        {"name": "singles-day", "window": {"starts": "2026-11-11", "ends": "2026-11-12"},
-         "multiplier": 3}
+        {
+            "name": "singles-day",
+            "window": {"starts": "2026-11-11", "ends": "2026-11-12"},
+            "multiplier": 3,
+        }
     ]
 }
 
@@ -336,8 +340,9 @@ def test_a_campaign_window_is_read_in_the_program_timezone(at: datetime, points:
 
 def test_a_segment_rule_applies_only_to_customers_in_the_segment() -> None:
     club = program(
-        earning={"rules": [{"name": "newsletter", "segments": ["newsletter", "vip"],
-                            "multiplier": 2}]}
+        earning={
+            "rules": [{"name": "newsletter", "segments": ["newsletter", "vip"], "multiplier": 2}]
+        }
     )
     subscribed = cart(line("LIP", "10.00"), customer={"segments": ["vip"]})
     assert earn(club, subscribed).points == 20
@@ -363,8 +368,11 @@ def test_a_tier_rule_applies_only_to_members_in_the_tier() -> None:
 
 def test_a_bonus_is_given_once_and_spread_over_matching_lines_by_base() -> None:
     club = program(
-        earning={"rules": [{"name": "serum-launch", "products": {"skus": ["SER-01", "SER-02"]},
-                            "bonus": 50}]}
+        earning={
+            "rules": [
+                {"name": "serum-launch", "products": {"skus": ["SER-01", "SER-02"]}, "bonus": 50}
+            ]
+        }
     )
     result = earn(
         club,
@@ -420,7 +428,8 @@ def test_orders_below_the_minimum_subtotal_earn_nothing_and_say_why() -> None:
     assert small.shipping_points == 0
     assert by_line(small) == {"LIP": 0, "GC": 0}
     assert small.rules == ()
-    assert len(small.notes) == 1 and "25.00" in small.notes[0]
+    assert len(small.notes) == 1
+    assert "25.00" in small.notes[0]
     enough = earn(club, cart(line("LIP", "25.00")))
     assert enough.points == 30
     assert enough.notes == ()
@@ -435,7 +444,9 @@ def test_the_per_order_cap_cuts_the_total_and_spreads_the_cut_over_the_lines() -
     assert any("50 points per order" in note for note in result.notes)
     assert_breakdown_sums(result)
     under = earn(club, cart(line("LIP", "40.00")))
-    assert under.points == 40 and "cap" not in by_rule(under) and under.notes == ()
+    assert under.points == 40
+    assert "cap" not in by_rule(under)
+    assert under.notes == ()
 
 
 def test_the_per_order_cap_also_cuts_shipping_points() -> None:
@@ -455,16 +466,22 @@ def test_the_per_day_cap_counts_what_orders_earned_today(earned_today: int, poin
 
 def test_the_per_day_cap_spans_orders_of_the_same_local_day() -> None:
     member = account(timezone="America/New_York", earning={"caps": {"per_day": 50}})
-    first = complete_order(member, cart(line("LIP", "40.00"), id="O-1"), at=utc(2026, 3, 1, 15),
-                           key="o1")
+    first = complete_order(
+        member, cart(line("LIP", "40.00"), id="O-1"), at=utc(2026, 3, 1, 15), key="o1"
+    )
     assert first.earn.points == 40
+    late = quote(member, cart(line("LIP", "40.00"), id="O-2"), at=utc(2026, 3, 2, 3)).earn
+    assert late.points == 10
+    assert any("10 left today" in note for note in late.notes)
     # 03:00 UTC on March 2nd is still March 1st in New York: 10 left today.
-    second = complete_order(member, cart(line("LIP", "40.00"), id="O-2"), at=utc(2026, 3, 2, 3),
-                            key="o2")
+    second = complete_order(
+        member, cart(line("LIP", "40.00"), id="O-2"), at=utc(2026, 3, 2, 3), key="o2"
+    )
     assert second.earn.points == 10
     # 06:00 UTC on March 2nd is March 2nd in New York: a new day.
-    third = complete_order(member, cart(line("LIP", "40.00"), id="O-3"), at=utc(2026, 3, 2, 6),
-                           key="o3")
+    third = complete_order(
+        member, cart(line("LIP", "40.00"), id="O-3"), at=utc(2026, 3, 2, 6), key="o3"
+    )
     assert third.earn.points == 40
     assert member.balance().available == 90
 
@@ -481,21 +498,35 @@ def test_the_per_period_cap_counts_what_orders_earned_this_period() -> None:
 
 def test_the_per_period_cap_through_orders_resets_with_the_month() -> None:
     member = account(earning={"caps": {"per_period": {"points": 100, "period": "month"}}})
-    assert complete_order(
-        member, cart(line("LIP", "80.00"), id="O-1"), at=utc(2026, 3, 1), key="o1"
-    ).earn.points == 80
-    assert complete_order(
-        member, cart(line("LIP", "80.00"), id="O-2"), at=utc(2026, 3, 31, 23), key="o2"
-    ).earn.points == 20
-    assert complete_order(
-        member, cart(line("LIP", "80.00"), id="O-3"), at=utc(2026, 4, 1), key="o3"
-    ).earn.points == 80
+    assert (
+        complete_order(
+            member, cart(line("LIP", "80.00"), id="O-1"), at=utc(2026, 3, 1), key="o1"
+        ).earn.points
+        == 80
+    )
+    assert (
+        complete_order(
+            member, cart(line("LIP", "80.00"), id="O-2"), at=utc(2026, 3, 31, 23), key="o2"
+        ).earn.points
+        == 20
+    )
+    assert (
+        complete_order(
+            member, cart(line("LIP", "80.00"), id="O-3"), at=utc(2026, 4, 1), key="o3"
+        ).earn.points
+        == 80
+    )
 
 
 def test_the_tightest_cap_wins() -> None:
     club = program(
-        earning={"caps": {"per_order": 60, "per_day": 100,
-                          "per_period": {"points": 1000, "period": "month"}}}
+        earning={
+            "caps": {
+                "per_order": 60,
+                "per_day": 100,
+                "per_period": {"points": 1000, "period": "month"},
+            }
+        }
     )
     data = cart(line("LIP", "100.00"))
     assert earn(club, data).points == 60
@@ -522,7 +553,8 @@ def test_a_currency_the_program_does_not_accept_is_refused() -> None:
     with pytest.raises(UnsupportedCurrency) as caught:
         earn(club, data)
     assert caught.value.value == "GBP"
-    assert "EUR" in str(caught.value) and "USD" in str(caught.value)
+    assert "EUR" in str(caught.value)
+    assert "USD" in str(caught.value)
     with pytest.raises(UnsupportedCurrency):
         quote(open_account(club, "m-1"), data, at=T0)
 

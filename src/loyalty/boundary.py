@@ -53,17 +53,29 @@ def _join(parts: Iterator[str]) -> str:
 
 
 def _path(loc: tuple[int | str, ...], data: Any) -> Iterator[str]:
-    """The loc as the user wrote it: tagged-union tags, which are not keys, are left out."""
+    """The loc as the user wrote it: tagged-union tags, which are not keys, are left out.
+
+    A tag is written either as a key's value (``policy: fixed``, ``kind: amount_off``)
+    or, in shorthand, as the only key (``min_points: 100`` for ``{kind: min_points,
+    points: 100}``; ``all_of: [...]``); the field a shorthand's value fills is left
+    out too, so the path reads ``hurdles.all_of[1].min_points``.
+    """
     node = data
+    fills_field = False
     for part in loc:
+        if fills_field and isinstance(part, str):
+            fills_field = False
+            continue
+        fills_field = False
         if isinstance(node, Mapping) and isinstance(part, str) and part not in node:
-            if node.get("policy") == part:
+            if part in (node.get("policy"), node.get("kind")):
                 continue
             node = _MISSING
         elif isinstance(node, list | tuple) and isinstance(part, int) and part < len(node):
             node = node[part]
         elif isinstance(node, Mapping):
             node = node.get(part, _MISSING)
+            fills_field = node is not _MISSING and not isinstance(node, Mapping)
         else:
             node = _MISSING
         yield f"[{part}]" if isinstance(part, int) else part
