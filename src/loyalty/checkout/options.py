@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_CEILING, Decimal
 
 from loyalty.cart import Cart
 from loyalty.checkout.context import MemberContext
 from loyalty.errors import LoyaltyError
 from loyalty.hurdles import Check, DateWindow, MaxPointsShare, Situation, points_check, walk
-from loyalty.money import Money
+from loyalty.money import Money, Rounding
 from loyalty.program.model import Program
 from loyalty.rewards.config import FreeProduct, PayWithPoints, Reward
 from loyalty.rewards.discount import (
@@ -193,22 +194,33 @@ def _cost(points: int, member: MemberContext) -> Check:
 def _most_points(
     program: Program, reward: PayWithPoints, cart: Cart, at: datetime, member: MemberContext
 ) -> int:
-    """The most points (a multiple of the step) the member can pay this cart with."""
-    step = reward.step
-    room = sum(discountable(cart, member.earn.reductions).values())
-    affordable = room * member.rate * reward.points / reward.value
-    most = min(member.available_points, int(affordable)) // step * step
+    """The most points (a multiple of the step) the member can pay this cart with: the
+    largest number :func:`redeem_reward` accepts."""
+    room = Money.rounded(
+        sum(discountable(cart, member.earn.reductions).values(), Decimal(0)),
+        cart.currency,
+        Rounding.FLOOR,
+    )
+    most = min(member.available_points, _points_within(reward, room, member.rate))
+    most = most // reward.step * reward.step
     caps = [c for _, c in walk(reward.hurdles)] if reward.hurdles is not None else []
     for cap in caps:
-        if not isinstance(cap, MaxPointsShare):
+        if not isinstance(cap, MaxPointsShare) or most <= 0:
             continue
-        for _ in range(3):  # the shortfall says how much too much; rounding may need a retry
-            worth = points_value(reward, most, member.rate, cart.currency)
-            found = cap.check(_situation(cart, at, member, points_value=worth), program)
-            if found.met or not isinstance(found.shortfall, Money) or most <= 0:
-                break
-            allowed = worth - found.shortfall
-            fits = allowed.amount * member.rate * reward.points / reward.value
-            most = min(most - step, int(fits) // step * step)
-    return max(most, 0) if most >= reward.min_points else 0
+        worth = points_value(reward, most, member.rate, cart.currency)
+        found = cap.check(_situation(cart, at, member, points_value=worth), program)
+        if not found.met and isinstance(found.shortfall, Money):
+            most = min(most, _points_within(reward, worth - found.shortfall, member.rate))
+            most = most // reward.step * reward.step
+    return most if most >= reward.min_points else 0
 
+
+def _points_within(reward: PayWithPoints, cap: Money, rate: Decimal) -> int:
+    """The most points whose value (rounded down to the minor unit) is at most ``cap``."""
+    unit = Money.from_minor(1, cap.currency).amount
+    # points_value floors, so any points worth less than cap + one minor unit fit.
+    limit = (cap.amount + unit) * rate * reward.points / reward.value
+    most = int(limit.to_integral_value(rounding=ROUND_CEILING)) - 1
+    while most > 0 and points_value(reward, most, rate, cap.currency) > cap:
+        most -= 1  # pragma: no cover - the bound above is exact up to Decimal precision
+    return max(most, 0)
