@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
+from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import (
@@ -167,17 +168,17 @@ class Cart(_Boundary):
         """``amount`` as Money in the cart's currency."""
         return Money.rounded(amount, self.currency)
 
-    @property
+    @cached_property
     def subtotal(self) -> Money:
         """Every line after its discount, gift cards included."""
         return self.money(sum((line.net for line in self.lines), Decimal(0)))
 
-    @property
+    @cached_property
     def merchandise_subtotal(self) -> Money:
         """Lines after their discounts, without gift-card purchases (what usually earns)."""
         return self.money(sum((line.net for line in self.lines if not line.gift_card), Decimal(0)))
 
-    @property
+    @cached_property
     def total(self) -> Money:
         """What the customer pays: lines, shipping and, unless prices include it, tax."""
         tax = Decimal(0) if self.prices_include_tax else self.tax

@@ -31,6 +31,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field, PositiveInt
 
@@ -49,6 +50,7 @@ __all__ = [
     "check",
     "points_check",
     "walk",
+    "window_check",
 ]
 
 
@@ -226,14 +228,16 @@ class DateWindow(DateRange):
     kind: Literal["window"] = "window"
 
     def check(self, situation: Situation, program: Program) -> Check:
-        tz = program.tz
-        if (start := self.start(tz)) is not None and situation.at < start:
-            day = start.astimezone(tz).date().isoformat()
-            return Check(self.kind, False, f"available from {day}")
-        if (end := self.end(tz)) is not None and situation.at >= end:
-            day = end.astimezone(tz).date().isoformat()
-            return Check(self.kind, False, f"ended on {day}")
-        return Check(self.kind, True, "within its dates")
+        return window_check(self.kind, self, situation.at, program.tz)
+
+
+def window_check(condition: str, dates: DateRange, at: datetime, tz: ZoneInfo) -> Check:
+    """Is ``at`` within ``dates`` (read in ``tz``)?"""
+    if (start := dates.start(tz)) is not None and at < start:
+        return Check(condition, False, f"available from {start.astimezone(tz).date().isoformat()}")
+    if (end := dates.end(tz)) is not None and at >= end:
+        return Check(condition, False, f"ended on {end.astimezone(tz).date().isoformat()}")
+    return Check(condition, True, "within its dates")
 
 
 class UsageLimit(Section):

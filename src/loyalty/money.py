@@ -64,13 +64,12 @@ def currency_code(code: object, field: str = "currency") -> str:
     return code
 
 
-def _exponent(currency: str) -> Decimal:
-    return _ONE.scaleb(-MINOR_UNITS[currency])
+_EXPONENTS: Final = {code: _ONE.scaleb(-units) for code, units in MINOR_UNITS.items()}
 
 
 def _quantize(value: Decimal, currency: str, mode: str, given: object) -> Decimal:
     try:
-        return value.quantize(_exponent(currency), rounding=mode)
+        return value.quantize(_EXPONENTS[currency], rounding=mode)
     except InvalidOperation:
         raise InvalidMoney("amount", given, "is too large to be an amount of money") from None
 
@@ -117,13 +116,26 @@ class Money:
         object.__setattr__(self, "currency", code)
 
     @classmethod
+    def _exact(cls, amount: Decimal, currency: str) -> Money:
+        """Money from an amount already exact in a known currency: no checks (internal)."""
+        money = object.__new__(cls)
+        object.__setattr__(money, "amount", amount)
+        object.__setattr__(money, "currency", currency)
+        return money
+
+    @classmethod
     def rounded(
         cls, amount: str | int | Decimal, currency: str, rounding: Rounding = Rounding.HALF_EVEN
     ) -> Money:
         """Money from an amount with any number of decimals, rounded to the minor unit."""
+        mode = _DECIMAL_MODES.get(rounding)
+        if mode is None:
+            mode = Rounding(rounding).decimal_mode
+        if type(amount) is Decimal and amount.is_finite() and currency in _EXPONENTS:
+            return cls._exact(_quantize(amount, currency, mode, amount), currency)
         code = currency_code(currency)
         value = _as_decimal(amount, "amount")
-        return cls(_quantize(value, code, Rounding(rounding).decimal_mode, amount), code)
+        return cls._exact(_quantize(value, code, mode, amount), code)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -135,7 +147,7 @@ class Money:
         code = currency_code(currency)
         if isinstance(units, bool) or not isinstance(units, int):
             raise InvalidMoney("units", units, "must be a whole number of minor units")
-        return cls(Decimal(units).scaleb(-MINOR_UNITS[code]), code)
+        return cls._exact(Decimal(units).scaleb(-MINOR_UNITS[code]), code)
 
     @property
     def minor_units(self) -> int:
@@ -175,14 +187,15 @@ class Money:
             raise CurrencyMismatch(self.currency, other.currency, operation)
         return other.amount
 
+    # Sums of exact amounts in one currency are exact: no need to check them again.
     def __add__(self, other: Money) -> Money:
-        return Money(self.amount + self._same(other, "add"), self.currency)
+        return Money._exact(self.amount + self._same(other, "add"), self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        return Money(self.amount - self._same(other, "subtract"), self.currency)
+        return Money._exact(self.amount - self._same(other, "subtract"), self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money._exact(-self.amount, self.currency)
 
     def __lt__(self, other: Money) -> bool:
         return self.amount < self._same(other, "compare")

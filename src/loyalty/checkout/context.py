@@ -17,6 +17,7 @@ from loyalty.dates import Period, start_of
 from loyalty.earning.calculate import EarnContext, exchange_rate
 from loyalty.errors import InvalidInput
 from loyalty.ledger.account import Account
+from loyalty.rewards.discount import discountable
 
 __all__ = ["MemberContext", "member_context"]
 
@@ -31,6 +32,8 @@ class MemberContext:
     rate: Decimal
     """What one unit of the cart's currency counts as in the program currency."""
     earn: EarnContext
+    room: dict[str, Decimal]
+    """What is left to discount of each line, after the loyalty discounts already on it."""
 
 
 def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
@@ -79,4 +82,5 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
             reductions=reductions,
             shipping_reduction=shipping,
         ),
+        room=discountable(cart, reductions),
     )

@@ -26,14 +26,20 @@ from decimal import ROUND_CEILING, Decimal
 from loyalty.cart import Cart
 from loyalty.checkout.context import MemberContext
 from loyalty.errors import LoyaltyError
-from loyalty.hurdles import Check, DateWindow, MaxPointsShare, Situation, points_check, walk
+from loyalty.hurdles import (
+    Check,
+    MaxPointsShare,
+    Situation,
+    points_check,
+    walk,
+    window_check,
+)
 from loyalty.money import Money, Rounding
 from loyalty.program.model import Program
 from loyalty.rewards.config import FreeProduct, PayWithPoints, Reward
 from loyalty.rewards.discount import (
     Discount,
     discount,
-    discountable,
     free_product_choices,
     points_value,
 )
@@ -94,8 +100,7 @@ def evaluate(
     """
     checks: list[Check] = []
     if reward.valid is not None:
-        window = DateWindow(starts=reward.valid.starts, ends=reward.valid.ends)
-        checks.append(_named("valid", window.check(_situation(cart, at, member), program)))
+        checks.append(window_check("valid", reward.valid, at, program.tz))
     if stock_left is not None:
         checks.append(
             Check("stock", True, f"{stock_left} left")
@@ -123,27 +128,27 @@ def evaluate(
             else Check("product", False, f"add one of {', '.join(reward.choices)} to your cart")
         )
     given: Discount | None = None
+    nothing_to_pick = isinstance(reward, FreeProduct) and not choices
     try:
-        if not isinstance(reward, PayWithPoints) or wanted > 0:
+        if not nothing_to_pick and (not isinstance(reward, PayWithPoints) or wanted > 0):
             given = discount(
                 reward,
                 cart,
                 rate=member.rate,
-                reductions=member.earn.reductions,
+                room=member.room,
                 shipping_reduction=member.earn.shipping_reduction,
                 points=wanted if isinstance(reward, PayWithPoints) else None,
                 choice=choice,
             )
     except LoyaltyError as error:
         checks.append(Check("value", False, str(error)))
-    else:
-        value = given.total if given is not None else None
-        if value:
-            checks.append(Check("value", True, f"takes {value} off"))
-        elif given is not None or not any(c.condition == "cost" and not c.met for c in checks):
-            checks.append(Check("value", False, "nothing on this cart for it to take off"))
+    value = given.total if given is not None else None
+    if value:
+        checks.append(Check("value", True, f"takes {value} off"))
+    elif given is not None or not (nothing_to_pick or any(not c.met for c in checks)):
+        checks.append(Check("value", False, "nothing on this cart for it to take off"))
     if reward.hurdles is not None:
-        worth = given.total if given is not None and isinstance(reward, PayWithPoints) else None
+        worth = value if isinstance(reward, PayWithPoints) else None
         situation = _situation(cart, at, member, uses=uses, points_value=worth)
         checks.append(reward.hurdles.check(situation, program))
     failing = [check for check in checks if not check.met]
@@ -156,7 +161,7 @@ def evaluate(
         kind=reward.kind,
         eligible=not failing,
         check=root,
-        value=given.total if given is not None else None,
+        value=value,
         points=wanted,
         discount=given,
         choices=choices,
@@ -183,10 +188,6 @@ def _situation(
     )
 
 
-def _named(name: str, check: Check) -> Check:
-    return Check(name, check.met, check.reason, check.shortfall, check.children)
-
-
 def _cost(points: int, member: MemberContext) -> Check:
     return points_check("cost", points, member.available_points)
 
@@ -197,7 +198,7 @@ def _most_points(
     """The most points (a multiple of the step) the member can pay this cart with: the
     largest number :func:`redeem_reward` accepts."""
     room = Money.rounded(
-        sum(discountable(cart, member.earn.reductions).values(), Decimal(0)),
+        sum(member.room.values(), Decimal(0)),
         cart.currency,
         Rounding.FLOOR,
     )

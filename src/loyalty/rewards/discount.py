@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from loyalty.cart import Cart, Line
+from loyalty.currencies import MINOR_UNITS
 from loyalty.errors import InvalidInput, InvalidPoints
 from loyalty.ledger.entries import DiscountLine
 from loyalty.money import Money, Rounding
@@ -82,8 +83,12 @@ def spread(total: Money, room: Mapping[str, Decimal]) -> tuple[DiscountLine, ...
     the last line with room left, then the one before it.
     """
     currency = total.currency
-    units = {ref: Money.rounded(left, currency, Rounding.FLOOR).minor_units
-             for ref, left in room.items() if left > 0}
+    digits = MINOR_UNITS[currency]
+    units = {
+        ref: int(left.scaleb(digits).to_integral_value(rounding=ROUND_FLOOR))
+        for ref, left in room.items()
+        if left > 0
+    }
     capacity = sum(units.values())
     wanted = total.minor_units
     if wanted > capacity:
@@ -97,7 +102,7 @@ def spread(total: Money, room: Mapping[str, Decimal]) -> tuple[DiscountLine, ...
         shares[ref] += extra
         left -= extra
     return tuple(
-        DiscountLine(ref, Money.from_minor(share, currency))
+        DiscountLine(ref, Money._exact(Decimal(share).scaleb(-digits), currency))
         for ref, share in shares.items()
         if share
     )
@@ -114,18 +119,18 @@ def discount(
     cart: Cart,
     *,
     rate: Decimal,
-    reductions: Mapping[str, Decimal],
+    room: Mapping[str, Decimal],
     shipping_reduction: Decimal = _ZERO,
     points: int | None = None,
     choice: str | None = None,
 ) -> Discount:
-    """The discount ``reward`` gives on ``cart`` (with ``reductions`` already on it).
+    """The discount ``reward`` gives on ``cart``, whose lines have ``room`` left to discount
+    (see :func:`discountable`).
 
     ``points`` is how many points to pay with (pay-with-points only); ``choice``
     the sku of the free product. Raises :class:`InvalidInput` for a choice or a
     number of points the reward cannot take.
     """
-    room = discountable(cart, reductions)
     currency = cart.currency
 
     def configured(amount: Decimal) -> Money:
@@ -150,10 +155,12 @@ def discount(
     if isinstance(reward, AmountOff):
         return Discount(spread(capped(configured(reward.amount), room), room), None, reward.cost)
     if isinstance(reward, PercentOff):
+        selector = reward.products
         lines = {
-            ref: left
-            for ref, left in room.items()
-            if reward.products is None or _matches(reward, cart.line(ref))
+            line.ref: room[line.ref]
+            for line in cart.lines
+            if line.ref in room
+            and (selector is None or selector.matches(line.sku, line.categories, line.tags))
         }
         base = Money.rounded(sum(lines.values(), _ZERO), currency, Rounding.FLOOR)
         value = base.times(reward.percent / 100, Rounding.FLOOR)
@@ -192,15 +199,6 @@ def _free_product(
     value = min(line.unit_price, room.get(line.ref, _ZERO))
     amount = Money.rounded(value, cart.currency, Rounding.FLOOR)
     return Discount((DiscountLine(line.ref, amount),) if amount else (), None, reward.cost)
-
-
-def _matches(reward: PercentOff, line: Line | None) -> bool:
-    selector = reward.products
-    return (
-        line is not None
-        and selector is not None
-        and selector.matches(line.sku, line.categories, line.tags)
-    )
 
 
 def _points_to_use(reward: PayWithPoints, points: int | None) -> int:
