@@ -28,7 +28,7 @@ from typing import Final
 from loyalty.currencies import MINOR_UNITS
 from loyalty.errors import CurrencyMismatch, InvalidInput, InvalidMoney, UnknownCurrency
 
-__all__ = ["Money", "Rounding", "allocate", "currency_code", "to_points"]
+__all__ = ["Money", "Rounding", "allocate", "currency_code", "prorate", "to_points"]
 
 
 class Rounding(StrEnum):
@@ -247,6 +247,17 @@ def to_points(amount: Money, rate: Decimal, rounding: Rounding) -> int:
     if isinstance(rate, bool) or not isinstance(rate, int | Decimal):
         raise InvalidInput("rate", rate, "must be an int or a Decimal")
     return int((amount.amount * rate).to_integral_value(rounding=rounding.decimal_mode))
+
+
+def prorate(whole: int, part: int | Decimal, of: int | Decimal, rounding: Rounding) -> int:
+    """``whole x part / of``, rounded to a whole number with ``rounding``: the share of
+    ``whole`` that ``part`` of ``of`` keeps (``of`` must not be zero).
+
+    >>> prorate(10, 2, 3, Rounding.FLOOR)
+    6
+    """
+    share = Decimal(whole) * Decimal(part) / Decimal(of)
+    return int(share.to_integral_value(rounding=rounding.decimal_mode))
 
 
 def allocate(total: int, weights: Sequence[int | Decimal]) -> list[int]:

@@ -43,7 +43,7 @@ from loyalty.ledger.entries import (
 from loyalty.ledger.operations import expiry_for, take_back
 from loyalty.ledger.requests import Request, text
 from loyalty.ledger.state import RedemptionRecord
-from loyalty.money import Money, Rounding, allocate
+from loyalty.money import Money, Rounding, allocate, prorate
 from loyalty.tiers.tracker import OrderRecord
 
 __all__ = ["OrderResult", "RefundResult", "complete_order", "refund_order"]
@@ -216,17 +216,11 @@ def _units(order: OrderRecord, lines: Mapping[str, int] | None) -> dict[str, int
     return dict(lines)
 
 
-def _kept(whole: int, quantity: int, refunded: int, rounding: Rounding) -> int:
-    """What a member keeps of ``whole`` once ``refunded`` of ``quantity`` units are refunded."""
-    kept = Decimal(whole) * (quantity - refunded) / quantity
-    return int(kept.to_integral_value(rounding=rounding.decimal_mode))
-
-
 def _share(amount: Money, quantity: int, before: int, now: int) -> Money:
     """The money of ``now`` more refunded units, cumulative, rounding what is kept."""
     whole = amount.minor_units
-    kept_before = _kept(whole, quantity, before, Rounding.HALF_EVEN)
-    kept_after = _kept(whole, quantity, before + now, Rounding.HALF_EVEN)
+    kept_before = prorate(whole, quantity - before, quantity, Rounding.HALF_EVEN)
+    kept_after = prorate(whole, quantity - before - now, quantity, Rounding.HALF_EVEN)
     return Money.from_minor(kept_before - kept_after, amount.currency)
 
 
@@ -235,8 +229,10 @@ def _earn_share(account: Account, earn: Earn, before: OrderRecord, after: OrderR
     rounding = account.program.rounding
     taken = 0
     for line in earn.lines:
-        taken += _kept(line.points, line.quantity, before.units_refunded(line.line), rounding)
-        taken -= _kept(line.points, line.quantity, after.units_refunded(line.line), rounding)
+        left_before = line.quantity - before.units_refunded(line.line)
+        left_after = line.quantity - after.units_refunded(line.line)
+        taken += prorate(line.points, left_before, line.quantity, rounding)
+        taken -= prorate(line.points, left_after, line.quantity, rounding)
     if after.shipping_refunded and not before.shipping_refunded:
         taken += earn.shipping_points
     lot = account.lot(earn.id)
@@ -256,13 +252,14 @@ def _returned_share(account: Account, record: RedemptionRecord, order: OrderReco
         if not order.amount:
             return record.points - record.returned if order.fully_refunded else 0
         whole, left = order.amount.minor_units, (order.amount - order.refunded).minor_units
-        kept = _kept(record.points, whole, whole - left, rounding)
+        kept = prorate(record.points, left, whole, rounding)
         return max(record.points - kept - record.returned, 0)
     shares = allocate(record.points, weights)
     target = 0
     for part, share in zip(parts, shares, strict=False):
         units = order.units_refunded(part.line)
-        target += share - _kept(share, quantities[part.line], units, rounding)
+        quantity = quantities[part.line]
+        target += share - prorate(share, quantity - units, quantity, rounding)
     if record.shipping_discount is not None and order.shipping_refunded:
         target += shares[-1]
     return max(target - record.returned, 0)

@@ -160,16 +160,7 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
         points=capped,
         basis=basis,
         lines=tuple(
-            LineEarn(
-                line.line,
-                line.sku,
-                line.quantity,
-                line.basis,
-                line.multiplier,
-                points,
-                line.rules,
-                line.excluded,
-            )
+            replace(line, points=points)
             for line, points in zip(lines, points_by_line, strict=True)
         ),
         rules=tuple(breakdown),

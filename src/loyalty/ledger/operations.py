@@ -19,7 +19,6 @@ Idempotency keys are scoped to the member's account.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from loyalty.dates import end_of, require_aware
 from loyalty.errors import (
@@ -41,7 +40,7 @@ from loyalty.ledger.entries import (
     Reverse,
 )
 from loyalty.ledger.requests import Request, money_amount, positive_points, same, text
-from loyalty.money import Money, to_points
+from loyalty.money import Money, prorate, to_points
 from loyalty.program.model import Program
 from loyalty.program.policies import Clawback, FixedExpiry
 
@@ -222,8 +221,10 @@ def reverse(
             )
         # Round what the member keeps, not what is taken back: they keep exactly what
         # an order of the amount not refunded would have earned, never more.
-        kept = Decimal(lot.points) * (lot.basis.amount - refunded.amount) / lot.basis.amount
-        target = lot.points - int(kept.to_integral_value(rounding=program.rounding.decimal_mode))
+        kept = prorate(
+            lot.points, lot.basis.amount - refunded.amount, lot.basis.amount, program.rounding
+        )
+        target = lot.points - kept
         requested, refund = max(0, target - lot.reversed), amount
     else:
         requested = left
