@@ -16,3 +16,65 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
+
+
+# ------------------------------------------------------------------ stores
+# Every store the contract suite and the service tests run against. PostgreSQL
+# comes from LOYALTY_POSTGRES_URL (.ci/run starts a throwaway server); without it
+# the PostgreSQL cases skip with a reason, except under CI=true, where they fail.
+
+import pytest  # noqa: E402
+
+POSTGRES_URL = os.environ.get("LOYALTY_POSTGRES_URL")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def postgres_url() -> str:
+    """The test server's URL, or a skip (a failure under CI=true)."""
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    reason = "LOYALTY_POSTGRES_URL is not set (bash .ci/postgres.sh start DIR prints it)"
+    if IN_CI:
+        pytest.fail(f"PostgreSQL is required under CI=true: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_engine():  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    from loyalty.store.sql import migrate
+
+    engine = create_engine(postgres_url(), pool_size=12, max_overflow=4)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def clear_postgres(engine) -> None:  # type: ignore[no-untyped-def]
+    from loyalty.store.sql import metadata
+
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store(request, tmp_path):  # type: ignore[no-untyped-def]
+    """A fresh, empty store of each kind."""
+    if request.param == "memory":
+        from loyalty.store import MemoryStore
+
+        yield MemoryStore()
+        return
+    from loyalty.store.sql import SQLStore
+
+    if request.param == "sqlite":
+        made = SQLStore(f"sqlite:///{tmp_path / 'loyalty.db'}")
+    else:
+        engine = request.getfixturevalue("postgres_engine")
+        clear_postgres(engine)
+        made = SQLStore(engine)
+    yield made
+    if request.param == "sqlite":
+        made.close()

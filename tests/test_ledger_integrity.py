@@ -195,7 +195,7 @@ def test_verify_reports_an_entry_whose_points_do_not_match_its_allocation() -> N
     member = account()
     earn(member, points=10, at=T0, key="A-1")
     redeem(member, 4, at=T0, key="R-1")
-    member._journal[1] = replace(member._journal[1], points=-3)
+    member._journal._new[1] = replace(member._journal._new[1], points=-3)
     found = [str(problem) for problem in verify(member)]
     assert "entry 2 (redeem) points: expected -4, found -3" in found
 
@@ -204,8 +204,8 @@ def test_verify_reports_a_journal_that_cannot_be_replayed() -> None:
     member = account()
     earn(member, points=10, at=T0, key="A-1")
     redeem(member, 4, at=T0, key="R-1")
-    redeem_entry = member._journal[1]
-    member._journal[1] = replace(redeem_entry, points=-40, allocation=(Allocation("m-1:1", 40),))
+    redeem_entry = member._journal._new[1]
+    member._journal._new[1] = replace(redeem_entry, points=-40, allocation=(Allocation("m-1:1", 40),))
     (problem,) = [p for p in verify(member) if p.where.startswith("journal")]
     assert problem.where == "journal entry 2"
     assert "has 10 points left" in str(problem.found)

@@ -13,6 +13,8 @@ and values it is about, so a caller can act on it without parsing a message::
     │   ├── InvalidPoints          points that are not a positive integer
     │   ├── UnknownReward          a reward id that is not in the catalog
     │   ├── UnknownAction          a bonus action the program does not configure
+    │   ├── UnknownMember          a member the store does not have (enrol them first)
+    │   ├── WrongProgram           an event addressed to another program
     │   └── InvalidDuration        not a duration such as '30 days' or '6 months'
     ├── CurrencyMismatch           arithmetic or an operation across two currencies
     ├── OutOfOrder                 an operation dated before the account's clock
@@ -26,6 +28,9 @@ and values it is about, so a caller can act on it without parsing a message::
     ├── RedemptionRefused          a reward's hurdles are not met; lists each unmet one
     ├── ActionLimitReached         a bonus action awarded as often as the program allows
     ├── InvalidCart                every problem of a cart, each with its path
+    ├── InvalidEvent               every problem of an event payload, each with its path
+    ├── MemberExists               an enrolment of a member already enrolled, with other details
+    ├── Busy                       a write kept losing races with others and gave up
     └── CorruptJournal             a journal that cannot be replayed (found by verify/replay)
 
 A rejected operation writes nothing: the ledger raises before it appends, or
@@ -104,6 +109,14 @@ class UnknownReward(InvalidInput):
 
 class UnknownAction(InvalidInput):
     """A bonus action that is not in the program's ``earning.actions``."""
+
+
+class UnknownMember(InvalidInput):
+    """A member id the store does not have in this program (enrol them first)."""
+
+
+class WrongProgram(InvalidInput):
+    """An event that names another program than the service's."""
 
 
 class NaiveDatetime(InvalidInput):
@@ -266,3 +279,32 @@ class InvalidCart(LoyaltyError, ValueError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__(_listing("invalid cart", self.problems))
+
+
+class InvalidEvent(LoyaltyError, ValueError):
+    """An event payload is invalid; :attr:`problems` lists every problem at once."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(_listing("invalid event", self.problems))
+
+
+class MemberExists(LoyaltyError):
+    """An enrolment of a member already enrolled, with a different enrolment time or profile."""
+
+    def __init__(self, member_id: str) -> None:
+        self.member_id = member_id
+        super().__init__(f"member {member_id!r} is already enrolled, with other details")
+
+
+class Busy(LoyaltyError):
+    """A write lost a race with other writers ``attempts`` times in a row and gave up.
+
+    Nothing was written; the request can be sent again (with the same key)."""
+
+    def __init__(self, member_id: str, attempts: int) -> None:
+        self.member_id = member_id
+        self.attempts = attempts
+        super().__init__(
+            f"member {member_id!r}: gave up after {attempts} attempts lost to concurrent writes"
+        )

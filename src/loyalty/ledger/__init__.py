@@ -7,6 +7,7 @@ from loyalty.ledger.account import (
     RedemptionRecord,
     Snapshot,
     replay,
+    restore,
 )
 from loyalty.ledger.entries import (
     Adjust,
@@ -75,6 +76,7 @@ __all__ = [
     "open_account",
     "redeem",
     "replay",
+    "restore",
     "reverse",
     "statement",
     "verify",

@@ -20,7 +20,6 @@ An account is not thread-safe; the service layer serialises writes per member.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -49,6 +48,7 @@ from loyalty.ledger.entries import (
     Reverse,
     TierChange,
 )
+from loyalty.ledger.journal import History, Journal
 from loyalty.ledger.lots import Lot
 from loyalty.ledger.queues import LotQueues
 from loyalty.ledger.state import (
@@ -72,6 +72,7 @@ __all__ = [
     "RedemptionRecord",
     "Snapshot",
     "replay",
+    "restore",
 ]
 
 
@@ -105,7 +106,7 @@ class Account:
         self.tiers = TierTracker(program, program.tiers) if program.tiers else None
         if self.tiers is not None and enrolled_at is not None:
             self.tiers.enrol(enrolled_at, _no_undo)
-        self._journal: list[Entry] = []
+        self._journal = Journal()
         self._lots: dict[str, Lot] = {}
         self._balance = Balance()
         self._keys: dict[str, KeyRecord] = {}
@@ -128,7 +129,8 @@ class Account:
     @property
     def last_at(self) -> datetime | None:
         """The time of the last entry, or ``None`` for an empty journal."""
-        return self._journal[-1].at if self._journal else None
+        last = self._journal.last()
+        return last.at if last is not None else None
 
     @property
     def clock(self) -> datetime | None:
@@ -179,20 +181,19 @@ class Account:
 
     def order_points_since(self, since: datetime) -> int:
         """Points earned by orders (earns with line points) at or after ``since``."""
-        start = bisect_left(self._journal, since, key=lambda entry: entry.at)
         return sum(
             entry.points
-            for entry in self._journal[start:]
+            for entry in self._journal.since(since)
             if isinstance(entry, Earn) and (entry.lines or entry.shipping_points)
         )
 
     def request_entries(self, key: str) -> tuple[Entry, ...]:
         """Every entry the request with idempotency ``key`` wrote (none for an unknown key)."""
-        record = self._keys.get(key)
+        record = self._key(key)
         if record is None:
             return ()
         found = []
-        for entry in self._journal[record.seq - 1 :]:
+        for entry in self._journal.from_seq(record.seq):
             if entry.key == key:
                 found.append(entry)
             elif entry.key is not None:
@@ -246,8 +247,13 @@ class Account:
         prefix, _, number = entry_id.rpartition(":")
         found = number.isascii() and number.isdigit()
         if prefix == self.member_id and found and 0 < int(number) <= len(self._journal):
-            return self._journal[int(number) - 1]
+            return self._journal.entry(int(number))
         raise UnknownEntry(self.member_id, entry_id)
+
+    def entries_from(self, seq: int) -> tuple[Entry, ...]:
+        """Entries from position ``seq`` on (what an operation wrote, if ``seq`` was
+        :attr:`next_seq` before it)."""
+        return tuple(self._journal.from_seq(seq))
 
     def entries_for(self, source: str) -> tuple[Entry, ...]:
         """Entries whose ``source`` is ``source`` (e.g. everything about one order)."""
@@ -278,12 +284,16 @@ class Account:
             ]
         return tuple(sorted(found, key=lambda item: (item.expires_at, item.lot_id)))
 
-    def snapshot(self) -> Snapshot:
-        """All derived state, for comparison with a replay (see :func:`~loyalty.verify`)."""
+    def snapshot(self, *, keys: bool = True) -> Snapshot:
+        """All derived state, for comparison with a replay (see :func:`~loyalty.verify`).
+
+        ``keys=False`` leaves out the idempotency keys (a store keeps them with the
+        journal, so saving state after a write does not grow with the number of keys).
+        """
         return Snapshot(
             balance=self._balance,
             lots=tuple(sorted(self._lots.values(), key=lambda lot: lot.seq)),
-            keys=tuple(sorted(self._keys.items())),
+            keys=self._all_keys() if keys else (),
             clock=self._clock,
             last_activity_at=self._last_activity_at,
             inactivity_deadline=self._inactivity_deadline,
@@ -293,7 +303,13 @@ class Account:
             tier_days=self.tiers.aggregate.days() if self.tiers and self.tiers.aggregate else (),
             redemptions=tuple(self._redemptions.values()),
             actions=tuple(sorted(self._actions.items())),
+            tier_cursor=(
+                self.tiers.aggregate.cursor if self.tiers and self.tiers.aggregate else None
+            ),
         )
+
+    def _all_keys(self) -> tuple[tuple[str, KeyRecord], ...]:
+        return tuple(sorted((dict(self._journal.stored_keys()) | self._keys).items()))
 
     # ---------------------------------------------------------- time and views
 
@@ -648,12 +664,16 @@ class Account:
 
         Raises :class:`IdempotencyConflict` if the key was used for different content.
         """
-        record = self._keys.get(key)
+        record = self._key(key)
         if record is None:
             return None
         if record.fingerprint != fingerprint:
             raise IdempotencyConflict(self.member_id, key, operation)
-        return self._journal[record.seq - 1]
+        return self._journal.entry(record.seq)
+
+    def _key(self, key: str) -> KeyRecord | None:
+        record = self._keys.get(key)
+        return record if record is not None else self._journal.stored_key(key)
 
     def _log(self, restore: Callable[[], None]) -> None:
         """Record how to undo a change, when inside a transaction."""
@@ -708,7 +728,7 @@ class Account:
 
     def _rollback(self, undo: _Undo) -> None:
         self._balance = undo.balance
-        del self._journal[undo.journal_length :]
+        self._journal.truncate(undo.journal_length)
         for restore in reversed(undo.restores):
             restore()
         (self._clock, self._last_activity_at, self._inactivity_deadline, self._enrolled_at) = (
@@ -743,6 +763,31 @@ def _lot_reason(account: Account, lot: Lot) -> str:
 def _inactive_reason(account: Account) -> str:
     since = account._last_activity_at
     return f"expired: no activity since {_local_date(account, since)}" if since else "expired"
+
+
+def restore(program: Program, member_id: str, state: Snapshot, history: History) -> Account:
+    """An account loaded from a store: its derived ``state`` (as :meth:`Account.snapshot`
+    gave it after the last stored entry) over the stored ``history``.
+
+    Nothing of the journal is read here; entries and idempotency keys are read from
+    ``history`` only when a query or an operation asks for them. ``state.keys`` may be
+    empty (the store keeps keys with the history).
+    """
+    account = Account(program, member_id, state.enrolled_at)
+    account._journal = Journal(history)
+    account._balance = state.balance
+    account._lots.update((lot.id, lot) for lot in state.lots)
+    account._keys.update(state.keys)
+    account._clock = state.clock
+    account._last_activity_at = state.last_activity_at
+    account._inactivity_deadline = state.inactivity_deadline
+    account._orders.update(state.orders)
+    account._redemptions.update((record.id, record) for record in state.redemptions)
+    account._actions.update(state.actions)
+    if account.tiers is not None and state.tier is not None:
+        account.tiers.restore(state.tier, state.tier_days, state.tier_cursor)
+    account._queues.rebuild()
+    return account
 
 
 def replay(

@@ -107,3 +107,5 @@ class Snapshot:
     tier_days: tuple[tuple[date, Metrics], ...]
     redemptions: tuple[RedemptionRecord, ...] = ()
     actions: tuple[tuple[str, tuple[datetime, ...]], ...] = ()
+    tier_cursor: date | None = None
+    """The local day the running tier window closes on (the latest day it was moved to)."""

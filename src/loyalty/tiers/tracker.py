@@ -108,6 +108,14 @@ class TierTracker:
     def aggregate(self) -> Aggregate | None:
         return self._aggregate
 
+    def restore(
+        self, status: TierStatus, days: tuple[tuple[date, Metrics], ...], cursor: date | None
+    ) -> None:
+        """Take the state a snapshot recorded (the member is enrolled already)."""
+        self.status = status
+        if self._aggregate is not None:
+            self._aggregate.restore(days, cursor)
+
     @property
     def counts_pending(self) -> bool:
         """Do points count toward tiers while still pending (else once released)?"""

@@ -187,6 +187,19 @@ class Aggregate:
             first += 1
         self._cursor, self._first, self._running = day, first, running
 
+    def restore(self, days: tuple[tuple[date, Metrics], ...], cursor: date | None) -> None:
+        """Take the buckets and cursor a snapshot recorded (see :meth:`days`)."""
+        self._days = dict(days)
+        self._dates = [day for day, _ in days]
+        self._first, self._running, self._cursor = 0, ZERO, None
+        if cursor is not None:
+            start = self.periods.start(cursor)
+            self._first = bisect.bisect_left(self._dates, start)
+            for day in self._dates[self._first :]:
+                if day <= cursor:
+                    self._running = self._running + self._days[day]
+            self._cursor = cursor
+
     def _restore(self, state: tuple[date | None, int, Metrics]) -> None:
         self._cursor, self._first, self._running = state
 

@@ -1,0 +1,274 @@
+"""The in-memory store: everything in this process, for tests, simulations and
+single-process shops that keep their books elsewhere.
+
+Transactions are serialised by one lock (reads included) and undone on rollback,
+so it behaves like the SQL stores under threads. Nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from loyalty.ledger.entries import Entry
+from loyalty.ledger.state import KeyRecord, Snapshot
+from loyalty.notifications import Notification
+from loyalty.store.codec import decode_entry, decode_snapshot, encode_entry, encode_snapshot
+from loyalty.store.port import MemberProfile, OutboxMessage, StoreConflict, StoredMember
+
+__all__ = ["MemoryStore"]
+
+
+@dataclass(slots=True)
+class _Program:
+    members: dict[str, StoredMember] = field(default_factory=dict)
+    journals: dict[str, list[Entry]] = field(default_factory=dict)
+    keys: dict[str, dict[str, KeyRecord]] = field(default_factory=dict)
+    claims: dict[str, set[str]] = field(default_factory=dict)
+    outbox: dict[int, Notification] = field(default_factory=dict)
+    dedupes: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class _History:
+    entries_: list[Entry]
+    keys_: dict[str, KeyRecord]
+    length: int
+
+    def entries(self, start: int = 1) -> Iterator[Entry]:
+        yield from self.entries_[start - 1 : self.length]
+
+    def since(self, at: datetime) -> Iterator[Entry]:
+        start = bisect_left(self.entries_, at, 0, self.length, key=lambda entry: entry.at)
+        yield from self.entries_[start : self.length]
+
+    def key(self, key: str) -> KeyRecord | None:
+        record = self.keys_.get(key)
+        return record if record is not None and record.seq <= self.length else None
+
+    def keys(self) -> Iterator[tuple[str, KeyRecord]]:
+        return ((key, record) for key, record in self.keys_.items() if record.seq <= self.length)
+
+
+class _Stock:
+    def __init__(self, transaction: _Transaction, limits: Mapping[str, int]) -> None:
+        self._transaction = transaction
+        self._limits = dict(limits)
+
+    def left(self, reward_id: str) -> int | None:
+        limit = self._limits.get(reward_id)
+        if limit is None:
+            return None
+        return limit - len(self._transaction.data.claims.get(reward_id, ()))
+
+    def claim(self, reward_id: str, claim: str) -> bool:
+        limit = self._limits.get(reward_id)
+        if limit is None:
+            return True
+        claims = self._transaction.data.claims.setdefault(reward_id, set())
+        if claim in claims:
+            return True
+        if len(claims) >= limit:
+            return False
+        claims.add(claim)
+        self._transaction.undo(lambda: claims.discard(claim))
+        return True
+
+    def release(self, reward_id: str, claim: str) -> None:
+        claims = self._transaction.data.claims.get(reward_id, set())
+        if claim in claims:
+            claims.discard(claim)
+            self._transaction.undo(lambda: claims.add(claim))
+
+
+class _Transaction:
+    def __init__(self, store: MemoryStore, data: _Program, write: bool) -> None:
+        self._store = store
+        self.data = data
+        self._write = write
+        self._undo: list[Callable[[], None]] = []
+        self.committed = False
+
+    def undo(self, restore: Callable[[], None]) -> None:
+        self._undo.append(restore)
+
+    def rollback(self) -> None:
+        for restore in reversed(self._undo):
+            restore()
+        self._undo.clear()
+
+    def commit(self) -> None:
+        self.committed = True
+
+    def _writing(self) -> None:
+        if not self._write:
+            raise RuntimeError("a read-only transaction cannot write")
+
+    def member(self, member_id: str, *, lock: bool = False) -> StoredMember | None:
+        return self.data.members.get(member_id)
+
+    def history(self, member_id: str, length: int) -> _History:
+        return _History(
+            self.data.journals.get(member_id, []), self.data.keys.get(member_id, {}), length
+        )
+
+    def add_member(self, member: StoredMember) -> None:
+        self._writing()
+        member_id = member.profile.member_id
+        if member_id in self.data.members:
+            raise StoreConflict(f"member {member_id!r} exists")
+        self.data.members[member_id] = member
+        self.data.journals[member_id] = []
+        self.data.keys[member_id] = {}
+        self.undo(lambda: self._forget(member_id))
+
+    def _forget(self, member_id: str) -> None:
+        del self.data.members[member_id]
+        del self.data.journals[member_id]
+        del self.data.keys[member_id]
+
+    def save(
+        self,
+        member_id: str,
+        version: int,
+        entries: Sequence[Entry],
+        state: Snapshot,
+        profile: MemberProfile | None = None,
+    ) -> None:
+        self._writing()
+        stored = self.data.members.get(member_id)
+        if stored is None or stored.version != version:
+            raise StoreConflict(f"member {member_id!r} is not at version {version}")
+        journal = self.data.journals[member_id]
+        keys = self.data.keys[member_id]
+        added = []
+        for entry in entries:
+            if entry.key is not None and entry.fingerprint is not None and entry.key not in keys:
+                keys[entry.key] = KeyRecord(entry.fingerprint, entry.seq)
+                added.append(entry.key)
+        journal.extend(entries)
+        self.data.members[member_id] = StoredMember(
+            profile if profile is not None else stored.profile,
+            version + len(entries),
+            replace(state, keys=()),
+        )
+
+        def restore() -> None:
+            del journal[version:]
+            for key in added:
+                del keys[key]
+            self.data.members[member_id] = stored
+
+        self.undo(restore)
+
+    def member_ids(self, after: str | None = None, limit: int = 1000) -> list[str]:
+        ids = sorted(self.data.members)
+        start = 0 if after is None else bisect_left(ids, after)
+        if after is not None and start < len(ids) and ids[start] == after:
+            start += 1
+        return ids[start : start + limit]
+
+    def stock(self, limits: Mapping[str, int]) -> _Stock:
+        return _Stock(self, limits)
+
+    def emit(self, notifications: Sequence[Notification]) -> None:
+        self._writing()
+        for notification in notifications:
+            if notification.dedupe in self.data.dedupes:
+                continue
+            number = next(self._store.ids)
+            self.data.outbox[number] = notification
+            self.data.dedupes.add(notification.dedupe)
+            self.undo(self._unemit(number, notification.dedupe))
+
+    def _unemit(self, number: int, dedupe: str) -> Callable[[], None]:
+        def restore() -> None:
+            del self.data.outbox[number]
+            self.data.dedupes.discard(dedupe)
+
+        return restore
+
+    def erase(self, member_id: str, pseudonym: str) -> None:
+        self._writing()
+        stored = self.data.members.get(member_id)
+        if stored is None:
+            return
+        data = self.data
+        before = (
+            stored,
+            data.journals[member_id],
+            data.keys[member_id],
+            {reward: set(claims) for reward, claims in data.claims.items()},
+            dict(data.outbox),
+        )
+        data.members[pseudonym] = StoredMember(
+            replace(stored.profile, member_id=pseudonym, birthday=None, segments=(), erased=True),
+            stored.version,
+            decode_snapshot(encode_snapshot(stored.state, member_id), pseudonym),
+        )
+        data.journals[pseudonym] = [
+            decode_entry(encode_entry(entry), pseudonym) for entry in data.journals[member_id]
+        ]
+        data.keys[pseudonym] = data.keys[member_id]
+        self._forget(member_id)
+        prefix = f"{member_id}:"
+        for claims in data.claims.values():
+            for claim in [claim for claim in claims if claim.startswith(prefix)]:
+                claims.discard(claim)
+                claims.add(f"{pseudonym}:{claim[len(prefix):]}")
+        for number in [n for n, note in data.outbox.items() if note.member_id == member_id]:
+            del data.outbox[number]
+
+        def restore() -> None:
+            self._forget(pseudonym)
+            data.members[member_id], data.journals[member_id], data.keys[member_id] = before[:3]
+            data.claims.clear()
+            data.claims.update(before[3])
+            data.outbox.clear()
+            data.outbox.update(before[4])
+
+        self.undo(restore)
+
+
+class MemoryStore:
+    """A store in this process's memory, safe across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._programs: dict[str, _Program] = {}
+        self.ids = itertools.count(1)
+
+    @contextmanager
+    def transaction(self, program_id: str, *, write: bool = True) -> Iterator[_Transaction]:
+        with self._lock:
+            transaction = _Transaction(
+                self, self._programs.setdefault(program_id, _Program()), write
+            )
+            try:
+                yield transaction
+            finally:
+                if not transaction.committed:
+                    transaction.rollback()
+
+    def outbox(self, program_id: str, limit: int = 100) -> list[OutboxMessage]:
+        with self._lock:
+            data = self._programs.get(program_id)
+            if data is None:
+                return []
+            numbers = sorted(data.outbox)[:limit]
+            return [OutboxMessage(number, data.outbox[number]) for number in numbers]
+
+    def acknowledge(self, program_id: str, ids: Sequence[int]) -> None:
+        with self._lock:
+            data = self._programs.get(program_id)
+            for number in ids:
+                if data is not None:
+                    data.outbox.pop(number, None)
+
+    def close(self) -> None:
+        """Nothing to release."""

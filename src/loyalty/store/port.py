@@ -1,0 +1,158 @@
+"""The store port: what the service needs from a place that keeps programs' members.
+
+A store keeps, per program and member: a profile (the only personal data: the
+member id, a birthday, segments), the append-only journal, its idempotency keys,
+and a snapshot of the derived state after the last stored entry, so loading a
+member never reads the journal. Shared across members: reward stock claims and
+the outbox of notifications.
+
+Every read and write goes through a :class:`Transaction` opened by
+:meth:`Store.transaction` for one program; it rolls back unless
+:meth:`Transaction.commit` is called. Nothing of one program is visible through a
+transaction opened for another.
+
+A store raises :class:`StoreConflict` when a transaction lost a race (a
+serialization failure, a deadlock, a row another transaction created first); the
+service retries the whole transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from loyalty.checkout.stock import RewardStock
+from loyalty.ledger.entries import Entry
+from loyalty.ledger.journal import History
+from loyalty.ledger.state import Snapshot
+from loyalty.notifications import Notification
+
+__all__ = [
+    "MemberProfile",
+    "OutboxMessage",
+    "Store",
+    "StoreConflict",
+    "StoredMember",
+    "Transaction",
+]
+
+
+class StoreConflict(Exception):
+    """A transaction lost a race with another; running it again may succeed."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberProfile:
+    """What a program keeps about a member besides their points: the personal data
+    erasure removes (``birthday``, ``segments``) and when they joined."""
+
+    member_id: str
+    enrolled_at: datetime
+    birthday: date | None = None
+    segments: tuple[str, ...] = ()
+    erased: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMember:
+    """A member as loaded: the profile, how many entries are stored, and the
+    derived state after them (its ``keys`` may be empty: keys stay in the store)."""
+
+    profile: MemberProfile
+    version: int
+    state: Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A notification waiting in the outbox; acknowledge it by ``id`` once forwarded."""
+
+    id: int
+    notification: Notification
+
+
+class Transaction(Protocol):
+    """One unit of work in one program; rolled back unless committed."""
+
+    def member(self, member_id: str, *, lock: bool = False) -> StoredMember | None:
+        """The member, or None. ``lock`` holds the member against concurrent writers
+        until the transaction ends."""
+        ...
+
+    def history(self, member_id: str, length: int) -> History:
+        """The member's first ``length`` stored entries and their keys, read on demand
+        (only while the transaction is open)."""
+        ...
+
+    def add_member(self, member: StoredMember) -> None:
+        """Store a new member (:class:`StoreConflict` if one with that id exists)."""
+        ...
+
+    def save(
+        self,
+        member_id: str,
+        version: int,
+        entries: Sequence[Entry],
+        state: Snapshot,
+        profile: MemberProfile | None = None,
+    ) -> None:
+        """Append ``entries`` (with their idempotency keys) after entry ``version``, and
+        store the derived ``state`` after them (and a new ``profile``, if given).
+        :class:`StoreConflict` if the member no longer has ``version`` entries."""
+        ...
+
+    def member_ids(self, after: str | None = None, limit: int = 1000) -> list[str]:
+        """Member ids in order, those after ``after`` (for batch jobs)."""
+        ...
+
+    def stock(self, limits: Mapping[str, int]) -> RewardStock:
+        """The program's shared reward stock (``limits``: units per reward id), claimed
+        inside this transaction: a rollback gives the claims back."""
+        ...
+
+    def emit(self, notifications: Sequence[Notification]) -> None:
+        """Add to the outbox; a notification whose ``dedupe`` was emitted before is dropped."""
+        ...
+
+    def erase(self, member_id: str, pseudonym: str) -> None:
+        """Move the member's journal, keys and claims to ``pseudonym``, drop their
+        personal data and their notifications not yet acknowledged."""
+        ...
+
+    def commit(self) -> None: ...
+
+
+class Store(Protocol):
+    """Where members are kept. Implementations: memory, SQLite, PostgreSQL."""
+
+    def transaction(
+        self, program_id: str, *, write: bool = True
+    ) -> AbstractContextManager[Transaction]:
+        """A unit of work on ``program_id``. Writers are serialised per member (or per
+        store); a read-only one (``write=False``) takes no locks and must not write."""
+        ...
+
+    def outbox(self, program_id: str, limit: int = 100) -> list[OutboxMessage]:
+        """Notifications not yet acknowledged, oldest first."""
+        ...
+
+    def acknowledge(self, program_id: str, ids: Sequence[int]) -> None:
+        """Mark notifications forwarded; they are not read again."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def iter_members(store: Store, program_id: str, batch: int = 1000) -> Iterator[str]:
+    """Every member id of a program, read in batches."""
+    after: str | None = None
+    while True:
+        with store.transaction(program_id, write=False) as transaction:
+            ids = transaction.member_ids(after, batch)
+        yield from ids
+        if len(ids) < batch:
+            return
+        after = ids[-1]

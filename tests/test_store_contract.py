@@ -1,0 +1,292 @@
+"""The store contract: one suite, run against every store (memory, SQLite, PostgreSQL).
+
+Each test drives the port directly with real journal entries written by the
+ledger, so a store that loses, reorders or misreads anything fails here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from loyalty import (
+    Account,
+    adjust,
+    complete_order,
+    earn,
+    open_account,
+    redeem,
+    restore,
+    verify,
+)
+from loyalty.notifications import PointsEarned
+from loyalty.store import MemberProfile, Store, StoreConflict, StoredMember
+from tests.builders import T0, days, program
+
+PROGRAM = program(pending={"period": "14 days"}, expiry={"policy": "fixed", "after": "1 year"})
+OTHER = program(id="other-club")
+
+
+def _profile(member_id: str = "m-1", **fields: Any) -> MemberProfile:
+    return MemberProfile(member_id, T0, **fields)
+
+
+def _enrol(store: Store, member_id: str = "m-1", program_id: str = "club") -> None:
+    with store.transaction(program_id) as transaction:
+        state = open_account(PROGRAM, member_id, enrolled_at=T0).snapshot(keys=False)
+        transaction.add_member(StoredMember(_profile(member_id), 0, state))
+        transaction.commit()
+
+
+def _history_account(member_id: str = "m-1") -> Account:
+    """An account with earns (pending and available), a redeem, an adjustment and
+    a request that wrote an expiry before its own entry."""
+    account = open_account(PROGRAM, member_id, enrolled_at=T0)
+    earn(account, points=100, at=T0, key="order:1", source="1")
+    earn(account, points=50, at=T0 + days(1), key="order:2", source="2")
+    redeem(account, 30, at=T0 + days(20), key="redeem:1")
+    adjust(account, -5, at=T0 + days(21), key="fix:1", actor="ops", reason="typo")
+    return account
+
+
+def _save(store: Store, account: Account, version: int = 0, program_id: str = "club") -> None:
+    with store.transaction(program_id) as transaction:
+        transaction.save(
+            account.member_id,
+            version,
+            account.entries_from(version + 1),
+            account.snapshot(keys=False),
+        )
+        transaction.commit()
+
+
+def test_a_member_is_stored_and_loaded(store: Store) -> None:
+    _enrol(store)
+    with store.transaction("club", write=False) as transaction:
+        found = transaction.member("m-1")
+        assert found is not None
+        assert found.profile == _profile()
+        assert found.version == 0
+        assert found.state == open_account(PROGRAM, "m-1", enrolled_at=T0).snapshot(keys=False)
+        assert transaction.member("m-2") is None
+
+
+def test_enrolling_a_member_twice_is_a_conflict(store: Store) -> None:
+    _enrol(store)
+    with pytest.raises(StoreConflict):
+        _enrol(store)
+
+
+def test_nothing_is_kept_unless_committed(store: Store) -> None:
+    with store.transaction("club") as transaction:
+        state = open_account(PROGRAM, "m-1").snapshot(keys=False)
+        transaction.add_member(StoredMember(_profile(), 0, state))
+    with pytest.raises(RuntimeError), store.transaction("club") as transaction:
+        transaction.add_member(StoredMember(_profile("m-2"), 0, state))
+        raise RuntimeError("the request failed")
+    with store.transaction("club", write=False) as transaction:
+        assert transaction.member("m-1") is None
+        assert transaction.member("m-2") is None
+
+
+def test_saved_entries_are_read_back_in_order_and_restore_the_account(store: Store) -> None:
+    _enrol(store)
+    account = _history_account()
+    _save(store, account)
+    with store.transaction("club", write=False) as transaction:
+        stored = transaction.member("m-1")
+        assert stored is not None
+        assert stored.version == len(account.journal)
+        history = transaction.history("m-1", stored.version)
+        assert tuple(history.entries()) == account.journal
+        assert tuple(history.entries(3)) == account.journal[2:]
+        later = T0 + days(1)
+        assert tuple(history.since(later)) == tuple(e for e in account.journal if e.at >= later)
+        loaded = restore(PROGRAM, "m-1", stored.state, history)
+        assert loaded.snapshot() == account.snapshot()
+        assert loaded.balance() == account.balance()
+        assert verify(loaded) == []
+
+
+def test_keys_map_to_the_first_entry_of_their_request(store: Store) -> None:
+    _enrol(store)
+    account = open_account(PROGRAM, "m-1", enrolled_at=T0)
+    earn(account, points=100, at=T0, key="order:1")
+    line = {"sku": "A", "unit_price": "20.00", "quantity": 1}
+    cart = {"id": "B-1", "member_id": "m-1", "currency": "USD", "lines": [line]}
+    complete_order(account, cart, at=T0 + days(2), key="order:B-1")  # writes an order and an earn
+    _save(store, account)
+    with store.transaction("club", write=False) as transaction:
+        history = transaction.history("m-1", len(account.journal))
+        assert dict(history.keys()) == dict(account.snapshot().keys)
+        written = account.request_entries("order:B-1")
+        assert len(written) == 2
+        record = history.key("order:B-1")
+        assert record is not None
+        assert record.seq == written[0].seq
+        assert history.key("missing") is None
+
+
+def test_appending_continues_after_the_stored_entries(store: Store) -> None:
+    _enrol(store)
+    account = _history_account()
+    _save(store, account)
+    with store.transaction("club") as transaction:
+        stored = transaction.member("m-1", lock=True)
+        assert stored is not None
+        loaded = restore(PROGRAM, "m-1", stored.state, transaction.history("m-1", stored.version))
+        start = loaded.next_seq
+        earn(loaded, points=7, at=T0 + days(30), key="order:3")
+        assert earn(loaded, points=7, at=T0 + days(30), key="order:3").seq == start  # replayed
+        transaction.save("m-1", stored.version, loaded.entries_from(start), loaded.snapshot(keys=False))
+        transaction.commit()
+    with store.transaction("club", write=False) as transaction:
+        stored = transaction.member("m-1")
+        assert stored is not None
+        assert stored.version == start
+        reloaded = restore(PROGRAM, "m-1", stored.state, transaction.history("m-1", stored.version))
+        assert reloaded.balance().net == account.balance().net + 7
+        assert verify(reloaded) == []
+
+
+def test_saving_over_a_version_that_moved_on_is_a_conflict(store: Store) -> None:
+    _enrol(store)
+    account = _history_account()
+    _save(store, account)
+    with pytest.raises(StoreConflict):
+        _save(store, account, version=0)
+    with store.transaction("club", write=False) as transaction:
+        stored = transaction.member("m-1")
+        assert stored is not None
+        assert stored.version == len(account.journal)
+
+
+def test_member_ids_are_listed_in_pages(store: Store) -> None:
+    for member_id in ("c", "a", "d", "b"):
+        _enrol(store, member_id)
+    with store.transaction("club", write=False) as transaction:
+        assert transaction.member_ids() == ["a", "b", "c", "d"]
+        assert transaction.member_ids(limit=2) == ["a", "b"]
+        assert transaction.member_ids("b", limit=5) == ["c", "d"]
+        assert transaction.member_ids("d") == []
+
+
+def test_programs_sharing_a_store_see_nothing_of_each_other(store: Store) -> None:
+    _enrol(store, "m-1", "club")
+    _save(store, _history_account())
+    with store.transaction("other-club") as transaction:
+        assert transaction.member("m-1") is None
+        assert transaction.member_ids() == []
+        state = open_account(OTHER, "m-1").snapshot(keys=False)
+        transaction.add_member(StoredMember(_profile(), 0, state))
+        transaction.commit()
+    with store.transaction("other-club", write=False) as transaction:
+        stored = transaction.member("m-1")
+        assert stored is not None
+        assert stored.version == 0
+        assert tuple(transaction.history("m-1", 0).entries()) == ()
+        assert transaction.history("m-1", 0).key("order:1") is None
+
+
+def test_stock_is_never_claimed_beyond_its_limit(store: Store) -> None:
+    with store.transaction("club") as transaction:
+        stock = transaction.stock({"gift": 2})
+        assert stock.left("gift") == 2
+        assert stock.left("unlimited") is None
+        assert stock.claim("gift", "m-1:a")
+        assert stock.claim("gift", "m-1:a")  # the same claim again takes nothing more
+        assert stock.claim("gift", "m-2:b")
+        assert not stock.claim("gift", "m-3:c")
+        assert stock.claim("unlimited", "m-3:c")
+        assert stock.left("gift") == 0
+        transaction.commit()
+    with store.transaction("club") as transaction:
+        stock = transaction.stock({"gift": 2})
+        stock.release("gift", "m-1:a")
+        assert stock.left("gift") == 1
+        # not committed: the release is undone
+    with store.transaction("club") as transaction:
+        stock = transaction.stock({"gift": 2})
+        assert stock.left("gift") == 0
+        stock.release("gift", "m-1:a")
+        stock.release("gift", "nobody")
+        assert stock.claim("gift", "m-3:c")
+        transaction.commit()
+    with store.transaction("other-club", write=False) as transaction:
+        assert transaction.stock({"gift": 2}).left("gift") == 2
+
+
+def _earned(member_id: str, seq: int) -> PointsEarned:
+    return PointsEarned(
+        member_id=member_id,
+        at=T0,
+        dedupe=f"earned:{member_id}:{seq}",
+        points=10 * seq,
+        balance=10 * seq,
+        source=f"order-{seq}",
+        available_at=T0 + days(14),
+        expires_at=None,
+    )
+
+
+def test_the_outbox_keeps_committed_notifications_once_until_acknowledged(store: Store) -> None:
+    with store.transaction("club") as transaction:
+        transaction.emit([_earned("m-1", 1), _earned("m-2", 2)])
+        transaction.commit()
+    with store.transaction("club") as transaction:
+        transaction.emit([_earned("m-1", 3)])  # rolled back: never seen
+    with store.transaction("club") as transaction:
+        transaction.emit([_earned("m-1", 1), _earned("m-1", 4)])  # 1 again: dropped
+        transaction.commit()
+    messages = store.outbox("club")
+    assert [message.notification for message in messages] == [
+        _earned("m-1", 1),
+        _earned("m-2", 2),
+        _earned("m-1", 4),
+    ]
+    assert store.outbox("other-club") == []
+    assert store.outbox("club", limit=1) == messages[:1]
+    store.acknowledge("club", [messages[0].id, messages[2].id])
+    assert store.outbox("club") == [messages[1]]
+    with store.transaction("club") as transaction:
+        transaction.emit([_earned("m-1", 1)])  # acknowledged facts are not announced again
+        transaction.commit()
+    assert store.outbox("club") == [messages[1]]
+
+
+def test_erasure_keeps_the_numbers_under_a_pseudonym(store: Store) -> None:
+    with store.transaction("club") as transaction:
+        state = open_account(PROGRAM, "m-1", enrolled_at=T0).snapshot(keys=False)
+        profile = _profile(birthday=T0.date(), segments=("vip",))
+        transaction.add_member(StoredMember(profile, 0, state))
+        transaction.commit()
+    account = _history_account()
+    _save(store, account)
+    with store.transaction("club") as transaction:
+        transaction.stock({"gift": 5}).claim("gift", "m-1:redeem:9")
+        transaction.emit([_earned("m-1", 1), _earned("m-2", 1)])
+        transaction.commit()
+    with store.transaction("club") as transaction:
+        transaction.erase("m-1", "anon-1")
+        transaction.commit()
+    with store.transaction("club", write=False) as transaction:
+        assert transaction.member("m-1") is None
+        assert transaction.member_ids() == ["anon-1"]
+        stored = transaction.member("anon-1")
+        assert stored is not None
+        assert stored.profile == MemberProfile("anon-1", T0, None, (), erased=True)
+        history = transaction.history("anon-1", stored.version)
+        entries = tuple(history.entries())
+        assert [entry.id for entry in entries] == [f"anon-1:{n}" for n in range(1, len(entries) + 1)]
+        assert [entry.points for entry in entries] == [entry.points for entry in account.journal]
+        loaded = restore(PROGRAM, "anon-1", stored.state, history)
+        assert loaded.balance() == account.balance()
+        assert verify(loaded) == []
+        stock = transaction.stock({"gift": 5})
+        assert stock.left("gift") == 4
+    assert [message.notification.member_id for message in store.outbox("club")] == ["m-2"]
+    with store.transaction("club") as transaction:
+        stock = transaction.stock({"gift": 5})
+        stock.release("gift", "anon-1:redeem:9")
+        assert stock.left("gift") == 5
