@@ -82,9 +82,14 @@ def test_nothing_is_kept_unless_committed(store: Store) -> None:
     with store.transaction("club") as transaction:
         state = open_account(PROGRAM, "m-1").snapshot(keys=False)
         transaction.add_member(StoredMember(_profile(), 0, state))
-    with pytest.raises(RuntimeError), store.transaction("club") as transaction:
-        transaction.add_member(StoredMember(_profile("m-2"), 0, state))
-        raise RuntimeError("the request failed")
+
+    def failing_request() -> None:
+        with store.transaction("club") as transaction:
+            transaction.add_member(StoredMember(_profile("m-2"), 0, state))
+            raise RuntimeError("the request failed")
+
+    with pytest.raises(RuntimeError, match="the request failed"):
+        failing_request()
     with store.transaction("club", write=False) as transaction:
         assert transaction.member("m-1") is None
         assert transaction.member("m-2") is None
@@ -139,7 +144,9 @@ def test_appending_continues_after_the_stored_entries(store: Store) -> None:
         start = loaded.next_seq
         earn(loaded, points=7, at=T0 + days(30), key="order:3")
         assert earn(loaded, points=7, at=T0 + days(30), key="order:3").seq == start  # replayed
-        transaction.save("m-1", stored.version, loaded.entries_from(start), loaded.snapshot(keys=False))
+        transaction.save(
+            "m-1", stored.version, loaded.entries_from(start), loaded.snapshot(keys=False)
+        )
         transaction.commit()
     with store.transaction("club", write=False) as transaction:
         stored = transaction.member("m-1")
@@ -278,7 +285,9 @@ def test_erasure_keeps_the_numbers_under_a_pseudonym(store: Store) -> None:
         assert stored.profile == MemberProfile("anon-1", T0, None, (), erased=True)
         history = transaction.history("anon-1", stored.version)
         entries = tuple(history.entries())
-        assert [entry.id for entry in entries] == [f"anon-1:{n}" for n in range(1, len(entries) + 1)]
+        assert [entry.id for entry in entries] == [
+            f"anon-1:{n}" for n in range(1, len(entries) + 1)
+        ]
         assert [entry.points for entry in entries] == [entry.points for entry in account.journal]
         loaded = restore(PROGRAM, "anon-1", stored.state, history)
         assert loaded.balance() == account.balance()

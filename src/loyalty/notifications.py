@@ -121,8 +121,11 @@ def notification_from(data: Mapping[str, Data]) -> Notification:
     return _KINDS[str(data["kind"])](**values)  # type: ignore[arg-type]
 
 
-def decided(account: Account, written: Sequence[Entry], available_before: int) -> list[Notification]:
-    """What the entries an operation just wrote tell the member."""
+def decided(
+    account: Account, written: Sequence[Entry], available_before: int
+) -> list[Notification]:
+    """What an operation tells the member: the entries it wrote, and rewards its
+    points now cover (``available_before`` is what was available before it)."""
     found: list[Notification] = []
     balance = account.balance()
     for entry in written:
@@ -151,8 +154,8 @@ def decided(account: Account, written: Sequence[Entry], available_before: int) -
                     reason=entry.reason,
                 )
             )
-    if written and balance.available > available_before:
-        found.extend(_unlocked(account, written[-1], available_before, balance.available))
+    if account.clock is not None and balance.available > available_before:
+        found.extend(_unlocked(account, account.clock, available_before, balance.available))
     return found
 
 
@@ -160,15 +163,15 @@ def _changes_tier(entry: TierChange) -> bool:
     return entry.cause is not TierCause.GRACE and entry.tier_from != entry.tier_to
 
 
-def _unlocked(account: Account, last: Entry, before: int, after: int) -> list[Notification]:
+def _unlocked(account: Account, at: datetime, before: int, after: int) -> list[Notification]:
     program = account.program
     status = account.tier()
     tier = status.tier if status is not None else None
     return [
         RewardUnlocked(
             member_id=account.member_id,
-            at=last.at,
-            dedupe=f"unlocked:{reward.id}:{last.id}",
+            at=at,
+            dedupe=f"unlocked:{account.member_id}:{reward.id}:{at.isoformat()}",
             reward=reward.id,
             title=reward.label,
             cost=cost,

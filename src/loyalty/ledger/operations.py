@@ -262,7 +262,8 @@ def take_back(
         **request.fields(
             account,
             -(own + spent - missing + owed),
-            reason or _reversal_reason(lot.source or lot.id, requested, refund, missing, owed),
+            reason
+            or _reversal_reason(lot.source or f"#{lot.seq}", requested, refund, missing, owed),
             source,
         ),
         earn_id=earn_id,

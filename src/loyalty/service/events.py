@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from loyalty.boundary import problems_from
 from loyalty.errors import InvalidEvent, Problem
@@ -106,25 +106,18 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 
-_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
-
-
-class _Envelope(BaseModel):
-    """For the field names an unknown key is compared with."""
-
-    model_config = ConfigDict(extra="forbid")
-    type: str
-    program: str | None = None
-    member_id: str
-    key: str
-    at: AwareDatetime
-    cart: dict[str, Any] | None = None
-    order_id: str | None = None
-    lines: dict[str, int] | None = None
-    shipping: bool = False
-    referred: str | None = None
-    action: str | None = None
-    source: str | None = None
+_TYPES: dict[str, type[_Event]] = {
+    kind.model_fields["type"].default: kind
+    for kind in (
+        OrderCompleted,
+        OrderRefunded,
+        OrderCancelled,
+        ShipmentDelayed,
+        Referral,
+        Birthday,
+        ActionCompleted,
+    )
+}
 
 
 def load_event(data: Mapping[str, Any] | _Event) -> Event:
@@ -133,7 +126,11 @@ def load_event(data: Mapping[str, Any] | _Event) -> Event:
         return data  # type: ignore[return-value]
     if not isinstance(data, Mapping):
         raise InvalidEvent([Problem("", "an event is a mapping of keys", data)])
+    kind = _TYPES.get(data.get("type"))  # type: ignore[arg-type]
+    if kind is None:
+        known = ", ".join(_TYPES)
+        raise InvalidEvent([Problem("type", f"must be one of {known}", data.get("type"))])
     try:
-        return _ADAPTER.validate_python(dict(data))
+        return kind.model_validate(dict(data))  # type: ignore[return-value]
     except ValidationError as error:
-        raise InvalidEvent(problems_from(error, data, _Envelope)) from None
+        raise InvalidEvent(problems_from(error, data, kind)) from None

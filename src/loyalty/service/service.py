@@ -119,6 +119,7 @@ class _Session:
 
     program: Program
     transaction: Transaction
+    writing: bool = True
     loaded: dict[str, _Loaded] = field(default_factory=dict)
     written: int = 0
     notified: int = 0
@@ -127,7 +128,7 @@ class _Session:
         text(member_id, "member_id", required=True)
         found = self.loaded.get(member_id)
         if found is None:
-            stored = self.transaction.member(member_id, lock=True)
+            stored = self.transaction.member(member_id, lock=self.writing)
             if stored is None:
                 raise UnknownMember(
                     "member_id", member_id, f"is not enrolled in program {self.program.id!r}"
@@ -143,10 +144,11 @@ class _Session:
         return self.loaded[member_id].stored.profile
 
     def save(self) -> None:
-        """Append what each loaded account wrote, with its notifications."""
+        """Append what each loaded account wrote, with its notifications. An account
+        brought forward in time without entries (pending points released) is saved too."""
         for member_id, loaded in self.loaded.items():
             entries = loaded.account.entries_from(loaded.start)
-            if not entries:
+            if not entries and loaded.account.clock == loaded.stored.state.clock:
                 continue
             self.transaction.save(
                 member_id, loaded.stored.version, entries, loaded.account.snapshot(keys=False)
@@ -179,7 +181,9 @@ class LoyaltyService:
         self.expiring_within = Duration.parse(expiring_within, "expiring_within")
         self.attempts = attempts
         self._limits = {
-            reward.id: reward.stock for reward in program.rewards.catalog if reward.stock is not None
+            reward.id: reward.stock
+            for reward in program.rewards.catalog
+            if reward.stock is not None
         }
 
     # ------------------------------------------------------------------ writes
@@ -199,7 +203,9 @@ class LoyaltyService:
         """
         text(member_id, "member_id", required=True)
         instant = require_aware(at, "at")
-        if birthday is not None and (isinstance(birthday, datetime) or not isinstance(birthday, date)):
+        if birthday is not None and (
+            isinstance(birthday, datetime) or not isinstance(birthday, date)
+        ):
             raise InvalidInput("birthday", birthday, "must be a date")
         tags = tuple(sorted(set(segments)))
         for tag in tags:
@@ -455,9 +461,9 @@ class LoyaltyService:
             except StoreConflict:
                 if attempt == self.attempts:
                     raise Busy(member_id, attempt) from None
-                time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.1)))  # noqa: S311
+                time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.1)))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _read(self, member_id: str, run: Callable[[_Session], _R]) -> _R:
         with self.store.transaction(self.program.id, write=False) as transaction:
-            return run(_Session(self.program, transaction))
+            return run(_Session(self.program, transaction, writing=False))

@@ -220,7 +220,7 @@ class _Transaction:
         for claims in data.claims.values():
             for claim in [claim for claim in claims if claim.startswith(prefix)]:
                 claims.discard(claim)
-                claims.add(f"{pseudonym}:{claim[len(prefix):]}")
+                claims.add(f"{pseudonym}:{claim[len(prefix) :]}")
         for number in [n for n, note in data.outbox.items() if note.member_id == member_id]:
             del data.outbox[number]
 
