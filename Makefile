@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## The ledger quickstart, then a checkout: quote, redeem a reward, order, refund
+demo: $(STAMP)  ## The ledger quickstart, a checkout, then the service on a SQLite file
 	$(PY) examples/quickstart.py
 	$(PY) examples/checkout.py
+	$(PY) examples/service.py
 
 test: $(STAMP)  ## The test suite with the coverage gate (90% of src/loyalty)
 	$(PY) -m pytest --cov=loyalty --cov-report=term --cov-fail-under=90
@@ -23,7 +24,23 @@ lint: $(STAMP)  ## ruff and mypy --strict
 	$(PY) -m ruff check src tests benchmarks examples
 	$(PY) -m mypy --strict src
 
+# bench measures PostgreSQL too: on a throwaway server (.ci/postgres.sh, docs/postgres.md) unless
+# LOYALTY_POSTGRES_URL is set. A server that cannot be started is a failure only under CI=true.
 bench: $(STAMP)  ## Benchmarks: prints a table and writes benchmarks/results.json
+	@if [ -n "$${LOYALTY_POSTGRES_URL:-}" ]; then \
+	  exec $(PY) -m benchmarks; \
+	fi; \
+	pg_tmp=$$(mktemp -d -t loyalty-pg.XXXXXX) || exit 1; \
+	trap 'bash .ci/postgres.sh stop "$$pg_tmp/cluster"; rm -rf -- "$$pg_tmp"' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
+	chmod 755 "$$pg_tmp"; \
+	if pg_export=$$(bash .ci/postgres.sh start "$$pg_tmp/cluster"); then \
+	  eval "$$pg_export"; export LOYALTY_POSTGRES_URL; \
+	elif [ "$${CI:-}" = true ]; then \
+	  echo "bench: could not start PostgreSQL; with CI=true that is a failure" >&2; exit 1; \
+	else \
+	  echo "bench: could not start PostgreSQL; measuring without it" >&2; \
+	fi; \
 	$(PY) -m benchmarks
 
 schema: $(STAMP)  ## Regenerate docs/program.schema.json from the configuration models

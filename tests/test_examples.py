@@ -71,3 +71,21 @@ def test_the_checkout_example_refuses_then_redeems_and_gives_points_back() -> No
     assert (balance.reversed, balance.returned) == (7, 29)
     assert balance.flows == balance.net == 120 + 22 - 100 - 7 + 29
     assert verify(member) == []
+
+
+def test_the_service_example_credits_a_redelivered_webhook_once(tmp_path: Path) -> None:
+    service = runpy.run_path(str(EXAMPLES / "service.py"))["main"](tmp_path / "loyalty.db")
+    try:
+        balance = service.balance("member-7")
+        assert (balance.earned, balance.redeemed, balance.net) == (142, 100, 42)
+        assert [entry.points for entry in service.statement("member-7").lines] == [
+            0,
+            120,
+            -100,
+            0,
+            22,
+        ]
+        assert service.verify("member-7") == []
+        assert service.outbox() == []  # the example acknowledged what it forwarded
+    finally:
+        service.store.close()
