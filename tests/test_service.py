@@ -390,3 +390,31 @@ def test_a_write_that_loses_races_is_retried_then_gives_up() -> None:
     with pytest.raises(Busy):
         service.handle(order("A", "10.00", T0))
     assert service.balance("m-1").earned == 50
+
+
+def test_a_kept_account_is_not_used_once_another_writer_moved_the_member_on(store: Store) -> None:
+    """Two services over one store (two processes of a shop): each keeps accounts
+    between requests, and neither acts on a stale one."""
+    first = LoyaltyService(PROGRAM, store)
+    second = LoyaltyService(PROGRAM, store)
+    first.enrol("m-1", at=T0)
+    first.handle(order("A", "10.00", T0 + days(1)))
+    assert first.balance("m-1").earned == 60  # kept by the first service
+    second.handle(order("B", "20.00", T0 + days(2)))
+    assert first.balance("m-1").earned == 80
+    first.handle(order("C", "30.00", T0 + days(3)))
+    assert second.balance("m-1").earned == 110
+    assert [line.points for line in second.statement("m-1").lines] == [50, 0, 10, 0, 20, 0, 30]
+    assert first.verify("m-1") == []
+    # The same key sent to the other service is a replay, not a second credit.
+    second.handle(order("C", "30.00", T0 + days(3)))
+    assert first.balance("m-1").earned == 110
+
+
+def test_without_kept_accounts_every_request_loads_from_the_store(store: Store) -> None:
+    service = LoyaltyService(PROGRAM, store, cache_size=0)
+    service.enrol("m-1", at=T0)
+    for number in range(3):
+        service.handle(order(f"O-{number}", "10.00", T0 + days(number)))
+    assert service.balance("m-1").earned == 80
+    assert service.verify("m-1") == []

@@ -171,7 +171,7 @@ def _unlocked(account: Account, at: datetime, before: int, after: int) -> list[N
         RewardUnlocked(
             member_id=account.member_id,
             at=at,
-            dedupe=f"unlocked:{account.member_id}:{reward.id}:{at.isoformat()}",
+            dedupe=f"unlocked:{account.member_id}:{reward.id}:{account.next_seq - 1}",
             reward=reward.id,
             title=reward.label,
             cost=cost,

@@ -790,6 +790,18 @@ def restore(program: Program, member_id: str, state: Snapshot, history: History)
     return account
 
 
+def rebase(account: Account, history: History) -> None:
+    """Read ``account``'s journal from ``history`` from now on: the store now holds
+    every entry the account has (a service keeping accounts between requests calls
+    this when it takes one up again, in a new transaction)."""
+    if history.length != len(account._journal):
+        raise ValueError(
+            f"the stored journal has {history.length} entries, the account {len(account._journal)}"
+        )
+    account._journal = Journal(history)
+    account._keys.clear()
+
+
 def replay(
     program: Program,
     member_id: str,

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import random
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,7 +37,7 @@ from loyalty.errors import (
     UnknownMember,
     WrongProgram,
 )
-from loyalty.ledger.account import Account, restore
+from loyalty.ledger.account import Account, rebase, restore
 from loyalty.ledger.entries import Earn, Entry
 from loyalty.ledger.operations import adjust, open_account
 from loyalty.ledger.operations import advance as advance_account
@@ -111,6 +113,32 @@ class _Loaded:
     stored: StoredMember
     start: int
     available: int
+    clock: datetime | None
+
+
+class _Accounts:
+    """Accounts kept between requests, so a member the store still holds at the same
+    version is not decoded and rebuilt again. An account is taken out while a request
+    uses it (no two requests share one) and kept again only if it matches the store."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, tuple[int, Account]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, member_id: str, version: int) -> Account | None:
+        with self._lock:
+            item = self._items.pop(member_id, None)
+        return item[1] if item is not None and item[0] == version else None
+
+    def keep(self, member_id: str, version: int, account: Account) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[member_id] = (version, account)
+            self._items.move_to_end(member_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 @dataclass(slots=True)
@@ -119,6 +147,7 @@ class _Session:
 
     program: Program
     transaction: Transaction
+    accounts: _Accounts
     writing: bool = True
     loaded: dict[str, _Loaded] = field(default_factory=dict)
     written: int = 0
@@ -134,8 +163,13 @@ class _Session:
                     "member_id", member_id, f"is not enrolled in program {self.program.id!r}"
                 )
             history = self.transaction.history(member_id, stored.version)
-            account = restore(self.program, member_id, stored.state, history)
-            found = _Loaded(account, stored, account.next_seq, account.balance().available)
+            account = self.accounts.take(member_id, stored.version)
+            if account is None:
+                account = restore(self.program, member_id, stored.state, history)
+            else:
+                rebase(account, history)
+            balance = account.balance()
+            found = _Loaded(account, stored, account.next_seq, balance.available, account.clock)
             self.loaded[member_id] = found
         return found.account
 
@@ -144,19 +178,26 @@ class _Session:
         return self.loaded[member_id].stored.profile
 
     def save(self) -> None:
-        """Append what each loaded account wrote, with its notifications. An account
-        brought forward in time without entries (pending points released) is saved too."""
+        """Append what each loaded account wrote, with its notifications (an account
+        brought forward without entries is not saved: that is derived again on load)."""
         for member_id, loaded in self.loaded.items():
             entries = loaded.account.entries_from(loaded.start)
-            if not entries and loaded.account.clock == loaded.stored.state.clock:
+            notifications = decided(loaded.account, entries, loaded.available)
+            self.transaction.emit(notifications)
+            self.notified += len(notifications)
+            if not entries:
                 continue
             self.transaction.save(
                 member_id, loaded.stored.version, entries, loaded.account.snapshot(keys=False)
             )
-            notifications = decided(loaded.account, entries, loaded.available)
-            self.transaction.emit(notifications)
-            self.notified += len(notifications)
             self.written += len(entries)
+
+    def keep(self) -> None:
+        """After commit: keep each account that is what the store now holds."""
+        for member_id, loaded in self.loaded.items():
+            written = loaded.account.next_seq - loaded.start
+            if written or loaded.account.clock == loaded.clock:
+                self.accounts.keep(member_id, loaded.stored.version + written, loaded.account)
 
 
 class LoyaltyService:
@@ -164,6 +205,8 @@ class LoyaltyService:
     scheduled runs. Safe to share between threads; each call is one transaction.
 
     ``expiring_within`` is how far ahead :meth:`advance` announces expiring points.
+    ``cache_size`` members are kept in memory between requests; one is reused only
+    while the store still holds it at the same version (0 turns this off).
     """
 
     def __init__(
@@ -173,6 +216,7 @@ class LoyaltyService:
         *,
         expiring_within: Duration | str = "30 days",
         attempts: int = 10,
+        cache_size: int = 10_000,
     ) -> None:
         if not isinstance(program, Program):
             raise InvalidInput("program", program, "is not a Program; load one with load_program()")
@@ -180,6 +224,7 @@ class LoyaltyService:
         self.store = store
         self.expiring_within = Duration.parse(expiring_within, "expiring_within")
         self.attempts = attempts
+        self._accounts = _Accounts(cache_size)
         self._limits = {
             reward.id: reward.stock
             for reward in program.rewards.catalog
@@ -453,10 +498,11 @@ class LoyaltyService:
         for attempt in range(1, self.attempts + 1):
             try:
                 with self.store.transaction(self.program.id) as transaction:
-                    session = _Session(self.program, transaction)
+                    session = _Session(self.program, transaction, self._accounts)
                     result = run(session)
                     session.save()
                     transaction.commit()
+                session.keep()
                 return result
             except StoreConflict:
                 if attempt == self.attempts:
@@ -466,4 +512,7 @@ class LoyaltyService:
 
     def _read(self, member_id: str, run: Callable[[_Session], _R]) -> _R:
         with self.store.transaction(self.program.id, write=False) as transaction:
-            return run(_Session(self.program, transaction, writing=False))
+            session = _Session(self.program, transaction, self._accounts, writing=False)
+            result = run(session)
+        session.keep()
+        return result

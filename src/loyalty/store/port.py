@@ -18,7 +18,7 @@ service retries the whole transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -59,11 +59,20 @@ class MemberProfile:
 @dataclass(frozen=True, slots=True)
 class StoredMember:
     """A member as loaded: the profile, how many entries are stored, and the
-    derived state after them (its ``keys`` may be empty: keys stay in the store)."""
+    derived state after them (its ``keys`` may be empty: keys stay in the store).
+
+    A store may give the state as a function that decodes it, so a caller that
+    already holds the member at this ``version`` does not pay for decoding.
+    """
 
     profile: MemberProfile
     version: int
-    state: Snapshot
+    stored_state: Snapshot | Callable[[], Snapshot]
+
+    @property
+    def state(self) -> Snapshot:
+        stored = self.stored_state
+        return stored if isinstance(stored, Snapshot) else stored()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,478 @@
+"""The service over the SQL stores under concurrency and crashes.
+
+Many writers at once (threads sharing one service, and "spawn" processes each with
+its own store and service) spend one member's points, deliver one webhook, and
+claim a reward's shared stock: nothing is overspent or credited twice. A writer
+killed with SIGKILL mid-import leaves every member sound and every event either
+fully applied or absent, in whole batches. Each test runs on a SQLite file and on
+PostgreSQL, in a program of its own (the PostgreSQL database is shared).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loyalty import (
+    InsufficientPoints,
+    LoyaltyService,
+    OrderResult,
+    Program,
+    Redemption,
+    RedemptionRefused,
+    load_program,
+)
+from loyalty.ledger.entries import Adjust, Earn, Entry, Order, Redeem
+from loyalty.store.sql import SQLStore
+from tests import crash_worker
+from tests.builders import T0, days
+from tests.conftest import postgres_url
+
+N = 8
+TIMEOUT = 60.0
+
+
+def config(program_id: str) -> dict[str, Any]:
+    """A point per dollar, available at once; a $5-off reward for 100 points and a
+    free gift for the first five."""
+    return {
+        "id": program_id,
+        "name": "Concurrency Club",
+        "currency": "USD",
+        "timezone": "UTC",
+        "earning": {"rate": 1, "actions": {"signup": {"points": 50, "times": 1}}},
+        "rewards": {
+            "catalog": [
+                {"id": "five-off", "kind": "amount_off", "amount": "5.00", "cost": 100},
+                {"id": "gift", "kind": "amount_off", "amount": "1.00", "cost": 0, "stock": 5},
+            ]
+        },
+    }
+
+
+SIGNUP = 50
+COST = 100
+STOCK = 5
+
+
+def cart(cart_id: str, member: str, price: str = "20.00") -> dict[str, Any]:
+    return {
+        "id": cart_id,
+        "member_id": member,
+        "currency": "USD",
+        "lines": [{"sku": "SKU", "unit_price": price, "quantity": 1}],
+    }
+
+
+def order_event(order_id: str, member: str, price: str) -> dict[str, Any]:
+    return {
+        "type": "order_completed",
+        "member_id": member,
+        "key": f"order:{order_id}",
+        "at": (T0 + days(1)).isoformat(),
+        "cart": cart(order_id, member, price),
+    }
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database: a fresh SQLite file, or the shared PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'loyalty.db'}"
+    return postgres_url()
+
+
+@pytest.fixture
+def program_id() -> str:
+    return f"conc-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def service(url: str, program_id: str) -> Iterator[LoyaltyService]:
+    store = SQLStore(url)
+    yield LoyaltyService(load_program(config(program_id)), store)
+    store.close()
+
+
+def journal(service: LoyaltyService, member_id: str) -> list[Entry]:
+    with service.store.transaction(service.program.id, write=False) as transaction:
+        stored = transaction.member(member_id)
+        assert stored is not None, member_id
+        return list(transaction.history(member_id, stored.version).entries())
+
+
+def assert_sound(service: LoyaltyService, member_id: str) -> None:
+    """The stored state is what the stored journal derives, and no lot is overdrawn."""
+    assert service.verify(member_id) == []
+    with service.store.transaction(service.program.id, write=False) as transaction:
+        stored = transaction.member(member_id)
+        assert stored is not None
+        assert stored.version == len(journal(service, member_id))
+        assert all(0 <= lot.remaining <= lot.points for lot in stored.state.lots)
+        assert stored.state.balance.available >= 0
+
+
+def together(n: int, call: Callable[[int], Any]) -> list[tuple[str, Any]]:
+    """Run ``call(0..n-1)`` in n threads released at once by a barrier: each
+    ``("ok", result)`` or ``("error", exception)``."""
+    barrier = threading.Barrier(n)
+    results: list[tuple[str, Any]] = [("missing", None)] * n
+
+    def run(number: int) -> None:
+        barrier.wait(timeout=TIMEOUT)
+        try:
+            results[number] = ("ok", call(number))
+        except Exception as error:  # each outcome is asserted by the test
+            results[number] = ("error", error)
+
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a writer hung"
+    return results
+
+
+# -------------------------------------------------------- processes ("spawn")
+# One pool of N processes for the module (spawning is slow): each process keeps its
+# stores and services, and waits on a shared barrier so the N calls start together.
+
+_barrier: Any = None
+_services: dict[tuple[str, str], LoyaltyService] = {}
+
+
+def _start_worker(barrier: Any) -> None:
+    global _barrier
+    _barrier = barrier
+
+
+def _service_in_worker(url: str, program_id: str) -> LoyaltyService:
+    found = _services.get((url, program_id))
+    if found is None:
+        program: Program = load_program(config(program_id))
+        found = LoyaltyService(program, SQLStore(url, migrate=False))  # the test migrated
+        _services[(url, program_id)] = found
+    return found
+
+
+def _redeem_in_worker(url: str, program_id: str, number: int) -> tuple[Any, ...]:
+    service = _service_in_worker(url, program_id)
+    key = f"redeem:{number}"
+    _barrier.wait(timeout=TIMEOUT)
+    try:
+        redemption = service.redeem(
+            "m-1", "five-off", cart(f"C-{number}", "m-1"), at=T0 + days(1), key=key
+        )
+    except RedemptionRefused as error:
+        return ("refused", type(error).__name__, [check.condition for check in error.unmet])
+    return ("ok", key, redemption.entry.id)
+
+
+def _deliver_in_worker(url: str, program_id: str, event: dict[str, Any]) -> tuple[Any, ...]:
+    service = _service_in_worker(url, program_id)
+    _barrier.wait(timeout=TIMEOUT)
+    result = service.handle(event)
+    assert isinstance(result, OrderResult)
+    assert result.earn is not None
+    return (result.order.id, result.earn.id, result.earn.points)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[Any]:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(N)
+    with context.Pool(N, initializer=_start_worker, initargs=(barrier,)) as made:
+        yield made, barrier
+
+
+def in_processes(
+    pool: Any, function: Callable[..., Any], calls: list[tuple[Any, ...]]
+) -> list[Any]:
+    made, barrier = pool
+    assert len(calls) == N
+    barrier.reset()
+    return list(made.starmap_async(function, calls, chunksize=1).get(TIMEOUT))
+
+
+# ---------------------------------------------------- 1, 2: one account, N spenders
+
+
+def _funded(service: LoyaltyService) -> None:
+    """m-1 with 500 points available: the signup and an adjustment."""
+    service.enrol("m-1", at=T0)
+    service.adjust("m-1", 5 * COST - SIGNUP, at=T0, key="fund", actor="test", reason="funding")
+    assert service.balance("m-1").available == 5 * COST
+
+
+def _assert_spent_five(service: LoyaltyService, keys: set[str]) -> None:
+    balance = service.balance("m-1")
+    assert balance.available == 0
+    assert balance.earned + balance.adjusted - balance.redeemed == 0
+    assert_sound(service, "m-1")
+    spent = [entry for entry in journal(service, "m-1") if entry.points < 0]
+    assert len(spent) == 5
+    assert {entry.key for entry in spent} == keys
+    assert sum(entry.points for entry in spent) == -5 * COST
+
+
+def test_threads_redeeming_from_one_account_never_overspend(service: LoyaltyService) -> None:
+    _funded(service)
+
+    def redeem(number: int) -> Redemption:
+        return service.redeem(
+            "m-1", "five-off", cart(f"C-{number}", "m-1"), at=T0 + days(1), key=f"redeem:{number}"
+        )
+
+    results = together(N, redeem)
+    done = [result for kind, result in results if kind == "ok"]
+    refused = [result for kind, result in results if kind == "error"]
+    assert len(done) == 5
+    assert len(refused) == N - 5
+    for error in refused:
+        assert type(error) is RedemptionRefused, repr(error)
+        assert [check.condition for check in error.unmet] == ["cost"]
+    assert all(isinstance(entry, Redeem) for entry in journal(service, "m-1")[2:])
+    _assert_spent_five(service, {redemption.entry.key for redemption in done})
+    assert service.balance("m-1").redeemed == 5 * COST
+
+
+def test_threads_debiting_one_account_never_overspend(service: LoyaltyService) -> None:
+    _funded(service)
+
+    def debit(number: int) -> Entry:
+        return service.adjust(
+            "m-1", -COST, at=T0 + days(1), key=f"debit:{number}", actor="test", reason="debit"
+        )
+
+    results = together(N, debit)
+    done = [result for kind, result in results if kind == "ok"]
+    refused = [result for kind, result in results if kind == "error"]
+    assert len(done) == 5
+    assert all(isinstance(entry, Adjust) for entry in done)
+    assert len(refused) == N - 5
+    for error in refused:
+        assert type(error) is InsufficientPoints, repr(error)
+        assert (error.requested, error.available) == (COST, 0)
+    _assert_spent_five(service, {entry.key for entry in done})
+
+
+def test_processes_redeeming_from_one_account_never_overspend(
+    service: LoyaltyService, url: str, program_id: str, pool: Any
+) -> None:
+    _funded(service)
+    results = in_processes(
+        pool, _redeem_in_worker, [(url, program_id, number) for number in range(N)]
+    )
+    done = [result for result in results if result[0] == "ok"]
+    refused = [result for result in results if result[0] == "refused"]
+    assert len(done) == 5
+    assert refused == [("refused", "RedemptionRefused", ["cost"])] * (N - 5)
+    assert len({entry_id for _, _, entry_id in done}) == 5
+    _assert_spent_five(service, {key for _, key, _ in done})
+    redeemed = {entry.id for entry in journal(service, "m-1") if isinstance(entry, Redeem)}
+    assert redeemed == {entry_id for _, _, entry_id in done}
+
+
+# ------------------------------------------------- 3: one webhook, N deliveries
+
+
+def _assert_credited_once(service: LoyaltyService, order_id: str, points: int) -> None:
+    assert service.balance("m-1").earned == SIGNUP + points
+    assert_sound(service, "m-1")
+    entries = journal(service, "m-1")
+    assert [type(entry) for entry in entries] == [Earn, Order, Earn]
+    assert [entry.source for entry in entries[1:]] == [order_id, order_id]
+
+
+def test_a_webhook_delivered_by_many_threads_credits_once(service: LoyaltyService) -> None:
+    service.enrol("m-1", at=T0)
+    event = order_event("A", "m-1", "80.00")
+    results = together(N, lambda _: service.handle(event))
+    assert [kind for kind, _ in results] == ["ok"] * N, results
+    first = results[0][1]
+    assert isinstance(first, OrderResult)
+    assert first.earn is not None
+    assert first.earn.points == 80
+    assert all(result == first for _, result in results)
+    _assert_credited_once(service, "A", first.earn.points)
+
+
+def test_a_webhook_delivered_by_many_processes_credits_once(
+    service: LoyaltyService, url: str, program_id: str, pool: Any
+) -> None:
+    service.enrol("m-1", at=T0)
+    event = order_event("A", "m-1", "80.00")
+    results = in_processes(pool, _deliver_in_worker, [(url, program_id, event)] * N)
+    assert len(set(results)) == 1, results
+    order_id, earn_id, points = results[0]
+    assert points == 80
+    _assert_credited_once(service, "A", points)
+    entries = journal(service, "m-1")
+    assert (entries[1].id, entries[2].id) == (order_id, earn_id)
+
+
+# --------------------------------------------------- 4: a stock shared by members
+
+
+def test_the_first_five_of_many_members_get_the_gift(service: LoyaltyService) -> None:
+    members = [f"m-{number:02d}" for number in range(12)]
+    for member in members:
+        service.enrol(member, at=T0)
+
+    def redeem(number: int) -> Redemption:
+        member = members[number]
+        return service.redeem(member, "gift", cart(f"C-{member}", member), at=T0, key="gift")
+
+    results = together(len(members), redeem)
+    done = [result for kind, result in results if kind == "ok"]
+    refused = [result for kind, result in results if kind == "error"]
+    assert len(done) == STOCK
+    assert len(refused) == len(members) - STOCK
+    for error in refused:
+        assert type(error) is RedemptionRefused, repr(error)
+        assert [check.condition for check in error.unmet] == ["stock"]
+    winners = {redemption.entry.member_id for redemption in done}
+    for member in members:
+        redeems = [e for e in journal(service, member) if isinstance(e, Redeem)]
+        assert len(redeems) == (1 if member in winners else 0)
+        assert_sound(service, member)
+    with service.store.transaction(service.program.id, write=False) as transaction:
+        assert transaction.stock({"gift": STOCK}).left("gift") == 0
+    # a winner retrying gets their gift again; a loser still gets nothing
+    winner = sorted(winners)[0]
+    again = service.redeem(winner, "gift", cart(f"C-{winner}", winner), at=T0, key="gift")
+    assert again.entry in {redemption.entry for redemption in done}
+    loser = sorted(set(members) - winners)[0]
+    with pytest.raises(RedemptionRefused):
+        service.redeem(loser, "gift", cart(f"C-{loser}", loser), at=T0, key="gift")
+
+
+# ------------------------------------------------------- 5: SIGKILL mid-write
+
+WORKER = Path(crash_worker.__file__)
+
+
+def _run_and_kill(url: str, program_id: str, mode: str, after: int, log: Path) -> int:
+    """Start the worker, wait until it reports ``after`` (batches committed, or events
+    applied), let it run a little further, SIGKILL it; what it last reported."""
+    env = {**os.environ, "PYTHONPATH": str(WORKER.parent.parent)}
+    with log.open("w") as errors:
+        process = subprocess.Popen(
+            [sys.executable, str(WORKER), url, program_id, mode],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env=env,
+        )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.strip())
+        lines.put(None)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reported = 0
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while reported < after:
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0.1))
+            assert line is not None, f"the worker stopped early: {log.read_text()}"
+            word, _, count = line.partition(" ")
+            if word in ("committed", "applied"):
+                reported = int(count)
+        time.sleep(random.Random(f"{mode}{after}").uniform(0.0, 0.03))
+        assert process.poll() is None, f"the worker finished before the kill: {log.read_text()}"
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(TIMEOUT) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        reader.join(TIMEOUT)
+        assert process.stdout is not None
+        process.stdout.close()
+    while (line := lines.get()) is not None:
+        word, _, count = line.partition(" ")
+        if word in ("committed", "applied"):
+            reported = int(count)
+    return reported
+
+
+def _applied(service: LoyaltyService) -> list[str]:
+    """Every member sound, every order either fully applied (its Order entry and its
+    Earn) or absent: the applied order ids, sorted."""
+    applied: list[str] = []
+    for number in range(crash_worker.MEMBERS):
+        member = crash_worker.member(number)
+        assert_sound(service, member)
+        entries = journal(service, member)
+        orders = [entry.source for entry in entries if isinstance(entry, Order)]
+        earns = [entry.source for entry in entries if isinstance(entry, Earn) and entry.source]
+        assert orders == earns, member
+        assert len(set(orders)) == len(orders), member
+        assert service.balance(member).earned == SIGNUP + sum(
+            e.points for e in entries if isinstance(e, Earn) and e.source
+        )
+        applied.extend(str(order) for order in orders)
+    return sorted(applied)
+
+
+def _resumed(service: LoyaltyService) -> None:
+    """The import run again to the end credits what was missing, once."""
+    report = service.import_events(crash_worker.events(), batch_size=crash_worker.BATCH)
+    assert (report.applied, report.rejected) == (crash_worker.EVENTS, ())
+    every = [crash_worker.order_id(number) for number in range(crash_worker.EVENTS)]
+    assert _applied(service) == every
+
+
+@pytest.mark.parametrize("after", [1, 8, 21])
+def test_a_writer_killed_mid_import_leaves_whole_batches(
+    url: str, program_id: str, after: int, tmp_path: Path
+) -> None:
+    reported = _run_and_kill(url, program_id, "batch", after, tmp_path / "worker.log")
+    store = SQLStore(url)
+    try:
+        service = LoyaltyService(load_program(crash_worker.config(program_id)), store)
+        applied = _applied(service)
+        batches, rest = divmod(len(applied), crash_worker.BATCH)
+        assert rest == 0, f"{len(applied)} events applied: not whole batches"
+        assert reported <= batches < crash_worker.EVENTS // crash_worker.BATCH
+        assert applied == [crash_worker.order_id(number) for number in range(len(applied))]
+        if after == 8:
+            _resumed(service)
+    finally:
+        store.close()
+
+
+def test_a_writer_killed_between_single_events_leaves_whole_events(
+    url: str, program_id: str, tmp_path: Path
+) -> None:
+    reported = _run_and_kill(url, program_id, "single", 40, tmp_path / "worker.log")
+    store = SQLStore(url)
+    try:
+        service = LoyaltyService(load_program(crash_worker.config(program_id)), store)
+        applied = _applied(service)
+        assert reported <= len(applied) <= reported + 1
+        assert applied == [crash_worker.order_id(number) for number in range(len(applied))]
+    finally:
+        store.close()
