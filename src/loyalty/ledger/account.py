@@ -20,7 +20,7 @@ An account is not thread-safe; the service layer serialises writes per member.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -101,6 +101,7 @@ class Account:
         self.member_id = member_id
         self._enrolled_at = enrolled_at
         self._orders: dict[str, OrderRecord] = {}
+        self._completed = 0  # orders not refunded in full
         self._redemptions: dict[str, RedemptionRecord] = {}
         self._actions: dict[str, tuple[datetime, ...]] = {}
         self.tiers = TierTracker(program, program.tiers) if program.tiers else None
@@ -115,6 +116,7 @@ class Account:
         self._inactivity_deadline: datetime | None = None
         self._queues = LotQueues(self._lots)
         self._undo: _Undo | None = None
+        self._changed: dict[str, set[str]] = {part: set() for part in _PARTS}
         self._inactivity: Duration | None = (
             program.expiry.after if isinstance(program.expiry, InactivityExpiry) else None
         )
@@ -156,11 +158,8 @@ class Account:
 
     def completed_orders(self, excluding: str | None = None) -> int:
         """Recorded orders not refunded in full, ``excluding`` one order id."""
-        return sum(
-            1
-            for order_id, record in self._orders.items()
-            if order_id != excluding and not record.fully_refunded
-        )
+        record = self._orders.get(excluding) if excluding is not None else None
+        return self._completed - (record is not None and not record.fully_refunded)
 
     def redemptions(self, source: str | None = None) -> tuple[RedemptionRecord, ...]:
         """Every redemption, or those made on order (cart) ``source``, oldest first."""
@@ -290,22 +289,48 @@ class Account:
         ``keys=False`` leaves out the idempotency keys (a store keeps them with the
         journal, so saving state after a write does not grow with the number of keys).
         """
+        return self._state(keys=keys)
+
+    def changes(self) -> Snapshot:
+        """The state to save after a write: the scalars, and of the lots, orders,
+        redemptions, bonus-action times and tier days only those that changed since
+        the account was loaded or last :meth:`saved` — so saving a write costs the
+        same whatever the member's history. (Idempotency keys are left out.)"""
+        return self._state(keys=False, changed=self._changed)
+
+    def saved(self) -> None:
+        """The changes so far are stored: :meth:`changes` starts afresh."""
+        for keys in self._changed.values():
+            keys.clear()
+        if self.tiers is not None and self.tiers.aggregate is not None:
+            self.tiers.aggregate.touched.clear()
+
+    def _state(self, *, keys: bool, changed: Mapping[str, set[str]] | None = None) -> Snapshot:
+        def part(name: str, mapping: Mapping[str, Any]) -> list[tuple[str, Any]]:
+            if changed is None:
+                return list(mapping.items())
+            return [(key, mapping[key]) for key in changed[name] if key in mapping]
+
+        aggregate = self.tiers.aggregate if self.tiers else None
+        days = () if aggregate is None else aggregate.days(
+            None if changed is None else aggregate.touched
+        )
         return Snapshot(
             balance=self._balance,
-            lots=tuple(sorted(self._lots.values(), key=lambda lot: lot.seq)),
+            lots=tuple(sorted((lot for _, lot in part("lots", self._lots)), key=_seq)),
             keys=self._all_keys() if keys else (),
             clock=self._clock,
             last_activity_at=self._last_activity_at,
             inactivity_deadline=self._inactivity_deadline,
             enrolled_at=self._enrolled_at,
-            orders=tuple(sorted(self._orders.items())),
+            orders=tuple(sorted(part("orders", self._orders))),
             tier=self.tiers.status if self.tiers else None,
-            tier_days=self.tiers.aggregate.days() if self.tiers and self.tiers.aggregate else (),
-            redemptions=tuple(self._redemptions.values()),
-            actions=tuple(sorted(self._actions.items())),
-            tier_cursor=(
-                self.tiers.aggregate.cursor if self.tiers and self.tiers.aggregate else None
+            tier_days=days,
+            redemptions=tuple(
+                sorted((record for _, record in part("redemptions", self._redemptions)), key=_seq)
             ),
+            actions=tuple(sorted(part("actions", self._actions))),
+            tier_cursor=aggregate.cursor if aggregate is not None else None,
         )
 
     def _all_keys(self) -> tuple[tuple[str, KeyRecord], ...]:
@@ -443,7 +468,7 @@ class Account:
             self._balance = replace(self._balance, redeemed=self._balance.redeemed - entry.points)
             self._active(entry.at)
             self._put(
-                self._redemptions,
+                "redemptions",
                 entry.id,
                 RedemptionRecord(
                     entry.id,
@@ -462,7 +487,7 @@ class Account:
                     self.member_id, entry.seq, f"returns more than redemption {entry.redeem_id}"
                 )
             self._put(
-                self._redemptions,
+                "redemptions",
                 entry.redeem_id,
                 replace(record, returned=record.returned + entry.points),
             )
@@ -508,14 +533,14 @@ class Account:
         """An earn for an order's lines belongs to the order; an action's earn is counted."""
         if entry.action is not None:
             times = self._actions.get(entry.action, ())
-            self._put(self._actions, entry.action, (*times, entry.at))
+            self._put("actions", entry.action, (*times, entry.at))
         if entry.lines or entry.shipping_points:
             record = self._orders.get(entry.source or "")
             if record is None or record.earn_id is not None:
                 raise CorruptJournal(
                     self.member_id, entry.seq, f"line points for order {entry.source!r}"
                 )
-            self._put(self._orders, entry.source or "", replace(record, earn_id=entry.id))
+            self._put("orders", entry.source or "", replace(record, earn_id=entry.id))
 
     def _order_fact(self, entry: Order | Refund) -> None:
         """Record an order or a refund, and what it does to the tier figures."""
@@ -542,7 +567,7 @@ class Account:
             )
             cancelled = record.refunded == record.amount and bool(record.amount)
             delta = Metrics(spend=-entry.amount.amount, orders=-1 if cancelled else 0)
-        self._put(self._orders, order_id, record)
+        self._put("orders", order_id, record)
         if self.tiers is not None:
             self.tiers.move_to(entry.at, self._log)
             self.tiers.add(record.at, delta, self._log)
@@ -688,8 +713,13 @@ class Account:
             self._undo.keys.append(key)
         self._keys[key] = record
 
-    def _put(self, mapping: MutableMapping[str, Any], key: str, value: Any) -> None:
-        """Set ``mapping[key]``, recording how to undo it."""
+    def _put(self, part: str, key: str, value: Any) -> None:
+        """Set ``key`` of the state ``part`` (orders, redemptions, actions), recording
+        how to undo it and that it changed."""
+        mapping: MutableMapping[str, Any] = getattr(self, f"_{part}")
+        self._changed[part].add(key)
+        if part == "orders":
+            self._count_completed(mapping.get(key), value)
         if key in mapping:
             previous = mapping[key]
             self._log(lambda: mapping.__setitem__(key, previous))
@@ -697,7 +727,16 @@ class Account:
             self._log(lambda: mapping.__delitem__(key))
         mapping[key] = value
 
+    def _count_completed(self, before: OrderRecord | None, after: OrderRecord) -> None:
+        """Keep the number of orders not refunded in full (so counting them is O(1))."""
+        change = (not after.fully_refunded) - (before is not None and not before.fully_refunded)
+        if change:
+            count = self._completed
+            self._log(lambda: setattr(self, "_completed", count))
+            self._completed = count + change
+
     def _set_lot(self, lot: Lot) -> None:
+        self._changed["lots"].add(lot.id)
         if self._undo is not None:
             self._undo.lots.append((lot.id, self._lots.get(lot.id)))
         self._lots[lot.id] = lot
@@ -747,6 +786,14 @@ class Account:
         self._queues.restore(undo.popped)
 
 
+_PARTS = ("lots", "orders", "redemptions", "actions")
+
+
+def _seq(item: Lot | RedemptionRecord) -> int:
+    """The journal position of the entry a lot or a redemption record comes from."""
+    return int(item.id.rpartition(":")[2])
+
+
 def _no_undo(restore: Callable[[], None]) -> None:
     """Outside a transaction nothing needs undoing."""
 
@@ -782,6 +829,7 @@ def restore(program: Program, member_id: str, state: Snapshot, history: History)
     account._last_activity_at = state.last_activity_at
     account._inactivity_deadline = state.inactivity_deadline
     account._orders.update(state.orders)
+    account._completed = sum(1 for _, order in state.orders if not order.fully_refunded)
     account._redemptions.update((record.id, record) for record in state.redemptions)
     account._actions.update(state.actions)
     if account.tiers is not None and state.tier is not None:

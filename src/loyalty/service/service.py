@@ -188,8 +188,9 @@ class _Session:
             if not entries:
                 continue
             self.transaction.save(
-                member_id, loaded.stored.version, entries, loaded.account.snapshot(keys=False)
+                member_id, loaded.stored.version, entries, loaded.account.changes()
             )
+            loaded.account.saved()
             self.written += len(entries)
 
     def keep(self) -> None:

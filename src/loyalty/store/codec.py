@@ -21,7 +21,7 @@ an encoder and a decoder that handle its fields one by one.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -43,11 +43,24 @@ from loyalty.ledger.entries import (
 )
 from loyalty.ledger.state import Snapshot
 from loyalty.money import Money
+from loyalty.store.parts import PARTS, Items
 
-__all__ = ["JSON", "decode_entry", "decode_snapshot", "encode_entry", "encode_snapshot"]
+__all__ = [
+    "JSON",
+    "Item",
+    "decode_entry",
+    "decode_items",
+    "decode_snapshot",
+    "encode_entry",
+    "encode_items",
+    "encode_snapshot",
+]
 
 JSON: TypeAlias = "str | int | bool | list[JSON] | dict[str, JSON] | None"
 """A JSON-safe value: what ``json.loads(json.dumps(value))`` gives back unchanged."""
+
+Item: TypeAlias = "tuple[str, str, JSON]"
+"""A stored state item: its part, its key and its stored form."""
 
 Codec = Callable[[Any, str], Any]
 """Turns a value into its stored form, or back, given the member id; ``None``: as is."""
@@ -233,3 +246,32 @@ def decode_snapshot(data: Mapping[str, JSON], member_id: str) -> Snapshot:
     except _MALFORMED as error:
         raise ValueError(f"not a stored snapshot: {error!r}") from error
     return snapshot
+
+
+def _element(part: str) -> tuple[Codec, Codec]:
+    """The codecs of one item of the snapshot's tuple ``part`` (see :mod:`loyalty.store.parts`)."""
+    encode, decode = _codecs(get_args(get_type_hints(Snapshot)[part])[0], part)
+    return encode or _same, decode or _same
+
+
+_ELEMENTS: Final = {part: _element(part) for part in PARTS}
+
+
+def encode_items(items: Mapping[str, Mapping[str, Any]], member_id: str) -> list[Item]:
+    """State items (by part, then key) as ``(part, key, stored item)`` rows."""
+    return [
+        (part, key, _ELEMENTS[part][0](item, member_id))
+        for part, found in items.items()
+        for key, item in found.items()
+    ]
+
+
+def decode_items(rows: Iterable[Item], member_id: str) -> Items:
+    """The items :func:`encode_items` stored as ``rows``, for ``member_id``."""
+    items: Items = {part: {} for part in PARTS}
+    try:
+        for part, key, stored in rows:
+            items[part][key] = _ELEMENTS[part][1](stored, member_id)
+    except _MALFORMED as error:
+        raise ValueError(f"not a stored state item: {error!r}") from error
+    return items

@@ -18,15 +18,36 @@ from datetime import datetime
 from loyalty.ledger.entries import Entry
 from loyalty.ledger.state import KeyRecord, Snapshot
 from loyalty.notifications import Notification
-from loyalty.store.codec import decode_entry, decode_snapshot, encode_entry, encode_snapshot
+from loyalty.store.codec import (
+    decode_entry,
+    decode_items,
+    decode_snapshot,
+    encode_entry,
+    encode_items,
+    encode_snapshot,
+)
+from loyalty.store.parts import Items, join, merge, split
 from loyalty.store.port import MemberProfile, OutboxMessage, StoreConflict, StoredMember
 
 __all__ = ["MemoryStore"]
 
 
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """A stored member: the profile, the version, the state's head and its items."""
+
+    profile: MemberProfile
+    version: int
+    head: Snapshot
+    items: Items
+
+    def stored(self) -> StoredMember:
+        return StoredMember(self.profile, self.version, lambda: join(self.head, self.items))
+
+
 @dataclass(slots=True)
 class _Program:
-    members: dict[str, StoredMember] = field(default_factory=dict)
+    members: dict[str, _Member] = field(default_factory=dict)
     journals: dict[str, list[Entry]] = field(default_factory=dict)
     keys: dict[str, dict[str, KeyRecord]] = field(default_factory=dict)
     claims: dict[str, set[str]] = field(default_factory=dict)
@@ -110,7 +131,8 @@ class _Transaction:
             raise RuntimeError("a read-only transaction cannot write")
 
     def member(self, member_id: str, *, lock: bool = False) -> StoredMember | None:
-        return self.data.members.get(member_id)
+        found = self.data.members.get(member_id)
+        return found.stored() if found is not None else None
 
     def history(self, member_id: str, length: int) -> _History:
         return _History(
@@ -122,9 +144,11 @@ class _Transaction:
         member_id = member.profile.member_id
         if member_id in self.data.members:
             raise StoreConflict(f"member {member_id!r} exists")
-        self.data.members[member_id] = member
+        state = member.state
+        head, items = split(state)
+        self.data.members[member_id] = _Member(member.profile, member.version, head, items)
         self.data.journals[member_id] = []
-        self.data.keys[member_id] = {}
+        self.data.keys[member_id] = dict(state.keys)
         self.undo(lambda: self._forget(member_id))
 
     def _forget(self, member_id: str) -> None:
@@ -152,10 +176,14 @@ class _Transaction:
                 keys[entry.key] = KeyRecord(entry.fingerprint, entry.seq)
                 added.append(entry.key)
         journal.extend(entries)
-        self.data.members[member_id] = StoredMember(
+        head, changed = split(state)
+        items = {part: dict(found) for part, found in stored.items.items()}
+        merge(items, changed)
+        self.data.members[member_id] = _Member(
             profile if profile is not None else stored.profile,
             version + len(entries),
-            replace(state, keys=()),
+            head,
+            items,
         )
 
         def restore() -> None:
@@ -206,10 +234,11 @@ class _Transaction:
             {reward: set(claims) for reward, claims in data.claims.items()},
             dict(data.outbox),
         )
-        data.members[pseudonym] = StoredMember(
+        data.members[pseudonym] = _Member(
             replace(stored.profile, member_id=pseudonym, birthday=None, segments=(), erased=True),
             stored.version,
-            decode_snapshot(encode_snapshot(stored.state, member_id), pseudonym),
+            decode_snapshot(encode_snapshot(stored.head, member_id), pseudonym),
+            decode_items(encode_items(stored.items, member_id), pseudonym),
         )
         data.journals[pseudonym] = [
             decode_entry(encode_entry(entry), pseudonym) for entry in data.journals[member_id]

@@ -110,6 +110,10 @@ class Transaction(Protocol):
     ) -> None:
         """Append ``entries`` (with their idempotency keys) after entry ``version``, and
         store the derived ``state`` after them (and a new ``profile``, if given).
+
+        ``state`` is what :meth:`Account.changes <loyalty.Account.changes>` gives: its
+        parts (lots, orders, redemptions, actions, tier days) hold only the items that
+        changed; the store keeps the others (see :mod:`loyalty.store.parts`).
         :class:`StoreConflict` if the member no longer has ``version`` entries."""
         ...
 

@@ -141,6 +141,8 @@ class Aggregate:
         self._first = 0  # index in _dates of the first day inside the running window
         self._running = ZERO
         self._cursor: date | None = None
+        self.touched: set[date] = set()
+        """Days changed since a store last saved them (see ``Account.changes``)."""
 
     @property
     def cursor(self) -> date | None:
@@ -161,6 +163,7 @@ class Aggregate:
         else:
             undo(lambda: self._days.__setitem__(day, previous))
         self._days[day] = previous + delta
+        self.touched.add(day)
         cursor = self._cursor or day  # move_to set it
         if self.periods.start(cursor) <= day <= cursor:
             running = self._running
@@ -225,6 +228,8 @@ class Aggregate:
             total = total + self._days[self._dates[index]]
         return total
 
-    def days(self) -> tuple[tuple[date, Metrics], ...]:
-        """Every bucket, in date order (for snapshots and verification)."""
-        return tuple((day, self._days[day]) for day in self._dates)
+    def days(self, only: set[date] | None = None) -> tuple[tuple[date, Metrics], ...]:
+        """Every bucket (or those of the days ``only``), in date order (for snapshots)."""
+        if only is None:
+            return tuple((day, self._days[day]) for day in self._dates)
+        return tuple((day, self._days[day]) for day in sorted(only) if day in self._days)

@@ -1,0 +1,63 @@
+"""A member's stored state in parts, so a write saves only what it changed.
+
+The state (:class:`~loyalty.ledger.state.Snapshot`) splits into a *head* (the
+balance, the clock, the tier status: small, saved whole on every write) and
+*items*: each lot, order, redemption, bonus action and tier day, saved one by
+one under a key, and only when it changed (:meth:`Account.changes
+<loyalty.ledger.account.Account.changes>`). The keys are member-relative (a
+lot's key is its entry's number), so erasure moves rows without rewriting them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any, Final
+
+from loyalty.ledger.state import Snapshot
+
+__all__ = ["PARTS", "Items", "join", "merge", "split"]
+
+PARTS: Final = ("lots", "orders", "redemptions", "actions", "tier_days")
+
+Items = dict[str, dict[str, Any]]
+"""Items by part, then by key. An item is what the snapshot's tuple holds."""
+
+
+def _number(entry_id: str) -> str:
+    return entry_id.rpartition(":")[2]
+
+
+def split(state: Snapshot) -> tuple[Snapshot, Items]:
+    """The head (the parts and the keys emptied) and the items of each part by key."""
+    head = replace(state, lots=(), orders=(), redemptions=(), actions=(), tier_days=(), keys=())
+    items: Items = {
+        "lots": {_number(lot.id): lot for lot in state.lots},
+        "orders": {order_id: (order_id, order) for order_id, order in state.orders},
+        "redemptions": {_number(record.id): record for record in state.redemptions},
+        "actions": {name: (name, times) for name, times in state.actions},
+        "tier_days": {day.isoformat(): (day, metrics) for day, metrics in state.tier_days},
+    }
+    return head, items
+
+
+def merge(items: Items, changed: Mapping[str, Mapping[str, Any]]) -> None:
+    """Put the ``changed`` items into ``items``, replacing those with the same key."""
+    for part, found in changed.items():
+        items.setdefault(part, {}).update(found)
+
+
+def join(head: Snapshot, items: Mapping[str, Mapping[str, Any]]) -> Snapshot:
+    """The whole state from its head and items, each part in snapshot order."""
+
+    def part(name: str) -> Iterable[Any]:
+        return items.get(name, {}).values()
+
+    return replace(
+        head,
+        lots=tuple(sorted(part("lots"), key=lambda lot: lot.seq)),
+        orders=tuple(sorted(part("orders"))),
+        redemptions=tuple(sorted(part("redemptions"), key=lambda record: int(_number(record.id)))),
+        actions=tuple(sorted(part("actions"))),
+        tier_days=tuple(sorted(part("tier_days"))),
+    )

@@ -1,0 +1,78 @@
+"""Running the store's prepared statements inside one transaction, on one pooled
+connection: the plumbing under :class:`~loyalty.store.sql.transaction.SQLTransaction`.
+
+Statements are logged at DEBUG level on the ``loyalty.store.sql`` logger.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql.elements import ClauseElement
+
+from loyalty.store.sql.statements import _UPSERTS
+
+if TYPE_CHECKING:
+    from loyalty.store.sql.store import SQLStore
+
+_log = logging.getLogger("loyalty.store.sql")
+
+
+class _Runner:
+    """Runs statements on one pooled connection, inside one transaction; lost races are
+    raised as :class:`~loyalty.store.port.StoreConflict` (see ``SQLStore._lost``)."""
+
+    def __init__(
+        self, store: SQLStore, pooled: PoolProxiedConnection, program_id: str, write: bool
+    ) -> None:
+        self._store = store
+        self._pooled = pooled
+        self._connection: Any = pooled.driver_connection
+        self._upserts = _UPSERTS[store.dialect]
+        self.program_id = program_id
+        self.write = write
+        self.committed = False
+        self.open = True
+
+    def _execute(
+        self, statement: ClauseElement, params: Any, *, many: bool = False, fetch: bool = False
+    ) -> Any:
+        """Run ``statement``: its rows if ``fetch``, else how many rows it changed."""
+        if not self.open:
+            raise RuntimeError("the transaction is over")
+        prepared = self._store._prepared(statement)
+        values = [prepared.values(row) for row in params] if many else prepared.values(params)
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("%s %r", prepared.sql, values)
+        cursor = self._connection.cursor()
+        try:
+            if many:
+                cursor.executemany(prepared.sql, values)
+            else:
+                cursor.execute(prepared.sql, values)
+            found = prepared.rows(cursor.fetchall()) if fetch else cursor.rowcount
+        except self._store._errors as error:
+            self._store._lost(self._pooled, error)
+            raise
+        finally:
+            cursor.close()
+        return found
+
+    def _run(self, statement: ClauseElement, params: Mapping[str, Any]) -> int:
+        """Run a write; how many rows it changed."""
+        count: int = self._execute(statement, params)
+        return count
+
+    def _run_many(self, statement: ClauseElement, params: Sequence[Mapping[str, Any]]) -> None:
+        self._execute(statement, params, many=True)
+
+    def _rows(self, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self._execute(statement, params, fetch=True)
+        return rows
+
+    def _writing(self) -> None:
+        if not self.write:
+            raise RuntimeError("a read-only transaction cannot write")

@@ -1,0 +1,217 @@
+"""The store's statements: SQLAlchemy constructs, compiled once per store (see
+:mod:`loyalty.store.sql.prepared`).
+
+``save`` is one ``UPDATE`` of the member row (the optimistic version check, which also
+takes the row lock), one multi-row ``INSERT`` of the entries and one of their
+idempotency keys. On PostgreSQL ``member(lock=True)`` is ``SELECT ... FOR UPDATE``.
+The upserts (``INSERT ... ON CONFLICT``) are spelled per database: :class:`_Upserts`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import BindParameter
+
+from loyalty.store.sql.schema import entries, keys, members, outbox, state_items
+from loyalty.store.sql.schema import stock as stock_table
+from loyalty.store.sql.schema import stock_claims as claims_table
+
+_P: BindParameter[Any] = bindparam("p_program")
+_M: BindParameter[Any] = bindparam("p_member")
+_R: BindParameter[Any] = bindparam("p_reward")
+
+
+def _member_is(table: Any) -> Any:
+    return and_(table.c.program_id == _P, table.c.member_id == _M)
+
+
+def _insert(table: Any, *names: str) -> Any:
+    """An INSERT of the named columns, bound by the same names."""
+    return table.insert().values(
+        {name: bindparam(name, type_=table.c[name].type) for name in names}
+    )
+
+
+_SELECT_MEMBER: Final = select(
+    members.c.enrolled_at,
+    members.c.birthday,
+    members.c.segments,
+    members.c.erased,
+    members.c.version,
+    members.c.state,
+).where(_member_is(members))
+_LOCK_MEMBER: Final = _SELECT_MEMBER.with_for_update()
+_PROFILE: Final = ("enrolled_at", "birthday", "segments", "erased")
+_SAVE: Final = (
+    update(members)
+    .where(_member_is(members), members.c.version == bindparam("p_version"))
+    .values(version=bindparam("p_new"), state=bindparam("state"))
+)
+_SAVE_PROFILE: Final = _SAVE.values({name: bindparam(name) for name in _PROFILE})
+_INSERT_MEMBER: Final = _insert(members, "program_id", "member_id", *_PROFILE, "version", "state")
+_INSERT_ENTRIES: Final = _insert(
+    entries, "program_id", "member_id", "seq", "at", "kind", "source", "key", "payload"
+)
+_KEY_COLUMNS: Final = ("program_id", "member_id", "key", "fingerprint", "seq")
+_ITEM_COLUMNS: Final = ("program_id", "member_id", "part", "key", "payload")
+_ITEMS: Final = select(state_items.c.part, state_items.c.key, state_items.c.payload).where(
+    _member_is(state_items)
+)
+_MEMBER_IDS: Final = (
+    select(members.c.member_id)
+    .where(members.c.program_id == _P, members.c.member_id > bindparam("p_after"))
+    .order_by(members.c.member_id)
+    .limit(bindparam("p_limit"))
+)
+_FIRST_MEMBER_IDS: Final = (
+    select(members.c.member_id)
+    .where(members.c.program_id == _P)
+    .order_by(members.c.member_id)
+    .limit(bindparam("p_limit"))
+)
+
+_ENTRIES_FROM: Final = (
+    select(entries.c.seq, entries.c.payload)
+    .where(
+        _member_is(entries),
+        entries.c.seq >= bindparam("p_start"),
+        entries.c.seq <= bindparam("p_length"),
+    )
+    .order_by(entries.c.seq)
+    .limit(bindparam("p_limit"))
+)
+_ENTRIES_SINCE: Final = _ENTRIES_FROM.where(entries.c.at >= bindparam("p_at"))
+_KEY: Final = select(keys.c.fingerprint, keys.c.seq).where(
+    _member_is(keys), keys.c.key == bindparam("p_key"), keys.c.seq <= bindparam("p_length")
+)
+_FIRST_KEYS: Final = (
+    select(keys.c.key, keys.c.fingerprint, keys.c.seq)
+    .where(_member_is(keys), keys.c.seq <= bindparam("p_length"))
+    .order_by(keys.c.key)
+    .limit(bindparam("p_limit"))
+)
+_KEYS_AFTER: Final = _FIRST_KEYS.where(keys.c.key > bindparam("p_after"))
+
+_STOCK_CLAIMED: Final = select(stock_table.c.claimed).where(
+    stock_table.c.program_id == _P, stock_table.c.reward_id == _R
+)
+_DELETE_CLAIM: Final = delete(claims_table).where(
+    claims_table.c.program_id == _P,
+    claims_table.c.reward_id == _R,
+    claims_table.c.claim == bindparam("p_claim"),
+)
+_GIVE_BACK: Final = (
+    update(stock_table)
+    .where(stock_table.c.program_id == _P, stock_table.c.reward_id == _R)
+    .values(claimed=stock_table.c.claimed - 1)
+)
+
+_OUTBOX: Final = (
+    select(outbox.c.id, outbox.c.payload)
+    .where(outbox.c.program_id == _P, outbox.c.acknowledged == false())
+    .order_by(outbox.c.id)
+    .limit(bindparam("p_limit"))
+)
+_OUTBOX_COLUMNS: Final = ("program_id", "member_id", "dedupe", "kind", "at", "payload")
+_ACKNOWLEDGE: Final = (
+    update(outbox)
+    .where(outbox.c.program_id == _P, outbox.c.id == bindparam("p_id"))
+    .values(acknowledged=true())
+)
+
+_PSEUDONYM: BindParameter[Any] = bindparam("p_pseudonym")
+_ERASE_MEMBER: Final = (
+    update(members)
+    .where(_member_is(members))
+    .values(member_id=_PSEUDONYM, birthday=None, segments=bindparam("p_segments"), erased=true())
+)
+_MOVE_ENTRIES: Final = update(entries).where(_member_is(entries)).values(member_id=_PSEUDONYM)
+_MOVE_KEYS: Final = update(keys).where(_member_is(keys)).values(member_id=_PSEUDONYM)
+_MOVE_ITEMS: Final = (
+    update(state_items).where(_member_is(state_items)).values(member_id=_PSEUDONYM)
+)
+# Claims are named f"{member_id}:{key}": those starting with the member's prefix move.
+_MOVE_CLAIMS: Final = (
+    update(claims_table)
+    .where(
+        claims_table.c.program_id == _P,
+        func.substr(claims_table.c.claim, 1, bindparam("p_prefix_length", type_=Integer()))
+        == bindparam("p_prefix", type_=String()),
+    )
+    .values(
+        claim=bindparam("p_new_prefix", type_=String())
+        + func.substr(claims_table.c.claim, bindparam("p_rest", type_=Integer()), type_=String())
+    )
+)
+_DROP_NOTIFICATIONS: Final = delete(outbox).where(_member_is(outbox))
+
+
+class _Upserts:
+    """The statements spelled differently per database."""
+
+    def __init__(self, name: str) -> None:
+        insert = postgresql.insert if name == "postgresql" else sqlite.insert
+        self.insert_keys = (
+            insert(keys)
+            .values({name: bindparam(name, type_=keys.c[name].type) for name in _KEY_COLUMNS})
+            .on_conflict_do_nothing(
+                index_elements=[keys.c.program_id, keys.c.member_id, keys.c.key]
+            )
+        )
+        # A state item is written whole: a newer one replaces the stored one.
+        put_items = insert(state_items).values(
+            {name: bindparam(name, type_=state_items.c[name].type) for name in _ITEM_COLUMNS}
+        )
+        self.put_items = put_items.on_conflict_do_update(
+            index_elements=[
+                state_items.c.program_id,
+                state_items.c.member_id,
+                state_items.c.part,
+                state_items.c.key,
+            ],
+            set_={"payload": put_items.excluded.payload},
+        )
+        self.emit = (
+            insert(outbox)
+            .values({name: bindparam(name, type_=outbox.c[name].type) for name in _OUTBOX_COLUMNS})
+            .on_conflict_do_nothing(index_elements=[outbox.c.program_id, outbox.c.dedupe])
+        )
+        self.insert_claim = (
+            insert(claims_table)
+            .values(program_id=_P, reward_id=_R, claim=bindparam("p_claim"))
+            .on_conflict_do_nothing(
+                index_elements=[
+                    claims_table.c.program_id,
+                    claims_table.c.reward_id,
+                    claims_table.c.claim,
+                ]
+            )
+        )
+        # Take one unit: create the counter at 1, or add 1 while under the limit. The row
+        # lock (PostgreSQL) or the write lock (SQLite) serialises concurrent claims.
+        self.take = (
+            insert(stock_table)
+            .values(program_id=_P, reward_id=_R, claimed=1)
+            .on_conflict_do_update(
+                index_elements=[stock_table.c.program_id, stock_table.c.reward_id],
+                set_={"claimed": stock_table.c.claimed + 1},
+                where=stock_table.c.claimed < bindparam("p_limit"),
+            )
+        )
+
+
+_UPSERTS: Final = {name: _Upserts(name) for name in ("sqlite", "postgresql")}

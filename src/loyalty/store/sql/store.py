@@ -1,0 +1,149 @@
+"""The SQL store: a SQLite file (the embedded default) or PostgreSQL (production).
+
+The store holds the engine and the statements compiled for its database
+(:mod:`~loyalty.store.sql.prepared`); its transactions
+(:mod:`~loyalty.store.sql.transaction`) run them on the driver's connection.
+
+SQLite: write transactions begin with ``BEGIN IMMEDIATE`` (writers queue for the one
+write lock up front instead of failing half-way), read-only ones with a deferred
+``BEGIN`` (WAL, the busy timeout and the hooks: :mod:`~loyalty.store.sql.engine`).
+PostgreSQL (psycopg 3): READ COMMITTED; ``member(lock=True)`` is
+``SELECT ... FOR UPDATE``; read-only transactions are ``READ ONLY``.
+
+Lost races, a dropped connection among them, are raised as
+:class:`~loyalty.store.port.StoreConflict` (:mod:`~loyalty.store.sql.conflicts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql.elements import ClauseElement
+
+from loyalty.notifications import notification_from
+from loyalty.store.port import OutboxMessage, StoreConflict
+from loyalty.store.sql.conflicts import _conflict, _translated
+from loyalty.store.sql.engine import _create_engine, _prepare
+from loyalty.store.sql.prepared import _Prepared
+from loyalty.store.sql.statements import _ACKNOWLEDGE, _OUTBOX
+from loyalty.store.sql.transaction import SQLTransaction
+from loyalty.store.sql.upgrade import _upgrade
+
+__all__ = ["SQLStore"]
+
+
+class SQLStore:
+    """A store in a SQL database: a SQLite file, or PostgreSQL (``postgresql+psycopg://``).
+
+    ``url_or_engine``: a database URL, or an engine to share (for SQLite, the store
+    adds its connection hooks to it: see :func:`migrate`). ``migrate``: bring the
+    tables to the current revision first. ``busy_timeout``: how long, in seconds, a
+    SQLite writer waits for the write lock before :class:`StoreConflict`.
+    """
+
+    def __init__(
+        self,
+        url_or_engine: str | Engine,
+        *,
+        migrate: bool = True,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        if isinstance(url_or_engine, Engine):
+            engine, self._owned = url_or_engine, False
+            _prepare(engine, busy_timeout)
+        else:
+            engine, self._owned = _create_engine(url_or_engine, busy_timeout), True
+        self._engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._errors: type[Exception] = engine.dialect.loaded_dbapi.Error
+        self._statements: dict[ClauseElement, _Prepared] = {}
+        if migrate:
+            _upgrade(engine, "head")
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._engine.dialect.name
+
+    @contextmanager
+    def transaction(self, program_id: str, *, write: bool = True) -> Iterator[SQLTransaction]:
+        """A unit of work on ``program_id``, rolled back unless committed. A writer on
+        SQLite holds the database's write lock from the start."""
+        with _translated():
+            pooled = self._engine.raw_connection()
+        connection: Any = pooled.driver_connection
+        try:
+            try:
+                if self._sqlite:
+                    connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                elif not write:
+                    connection.read_only = True  # psycopg begins with BEGIN READ ONLY
+            except self._errors as error:
+                self._lost(pooled, error)
+                raise
+            transaction = SQLTransaction(self, pooled, program_id, write)
+            try:
+                yield transaction
+            finally:
+                transaction.open = False
+                self._end(pooled, rollback=not transaction.committed, read_only=not write)
+        finally:
+            pooled.close()  # back to the pool
+
+    def outbox(self, program_id: str, limit: int = 100) -> list[OutboxMessage]:
+        """Notifications not yet acknowledged, oldest first."""
+        with self.transaction(program_id, write=False) as transaction:
+            rows = transaction._rows(_OUTBOX, {"p_program": program_id, "p_limit": limit})
+        return [OutboxMessage(number, notification_from(payload)) for number, payload in rows]
+
+    def acknowledge(self, program_id: str, ids: Sequence[int]) -> None:
+        """Mark notifications forwarded; they are not read again."""
+        if not ids:
+            return
+        with self.transaction(program_id) as transaction:
+            transaction._run_many(
+                _ACKNOWLEDGE, [{"p_program": program_id, "p_id": number} for number in ids]
+            )
+            transaction.commit()
+
+    def close(self) -> None:
+        """Close the pooled connections (of an engine the store created; a shared one is
+        left to its owner)."""
+        if self._owned:
+            self._engine.dispose()
+
+    def _prepared(self, statement: ClauseElement) -> _Prepared:
+        prepared = self._statements.get(statement)
+        if prepared is None:
+            prepared = self._statements[statement] = _Prepared(statement, self._engine.dialect)
+        return prepared
+
+    def _end(self, pooled: PoolProxiedConnection, *, rollback: bool, read_only: bool) -> None:
+        connection: Any = pooled.driver_connection
+        try:
+            if rollback:
+                connection.rollback()
+            if read_only and not self._sqlite:
+                connection.read_only = False
+        except self._errors as error:  # a broken connection: not to be used again
+            pooled.invalidate(error)
+
+    def _lost(self, pooled: PoolProxiedConnection, error: Exception) -> None:
+        """Raise the driver's ``error`` as :class:`StoreConflict` if it means a lost race.
+        A lost connection is one too: it is dropped, the pool is renewed (its other
+        connections were most likely lost with it) and the transaction may run again."""
+        if _conflict(error):
+            raise StoreConflict(str(error)) from error
+        driver: Any = pooled.driver_connection
+        if self._engine.dialect.is_disconnect(error, driver, None):  # type: ignore[arg-type]
+            pooled.invalidate(error)
+            self._engine.dispose(close=False)
+            raise StoreConflict(f"connection lost: {error}") from error

@@ -1,0 +1,239 @@
+"""A store transaction: one unit of work on one program (the store port's transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from loyalty.ledger.entries import Entry
+from loyalty.ledger.state import Snapshot
+from loyalty.notifications import Notification
+from loyalty.store.codec import (
+    decode_items,
+    decode_snapshot,
+    encode_entry,
+    encode_items,
+    encode_snapshot,
+)
+from loyalty.store.parts import Items, join, split
+from loyalty.store.port import MemberProfile, StoreConflict, StoredMember
+from loyalty.store.sql.history import _History
+from loyalty.store.sql.runner import _Runner
+from loyalty.store.sql.statements import (
+    _DROP_NOTIFICATIONS,
+    _ERASE_MEMBER,
+    _FIRST_MEMBER_IDS,
+    _INSERT_ENTRIES,
+    _INSERT_MEMBER,
+    _ITEMS,
+    _LOCK_MEMBER,
+    _MEMBER_IDS,
+    _MOVE_CLAIMS,
+    _MOVE_ENTRIES,
+    _MOVE_ITEMS,
+    _MOVE_KEYS,
+    _SAVE,
+    _SAVE_PROFILE,
+    _SELECT_MEMBER,
+)
+from loyalty.store.sql.stock import SQLStock
+
+__all__ = ["SQLTransaction"]
+
+
+
+
+class SQLTransaction(_Runner):
+    """One unit of work on one program, on one pooled connection; rolled back unless
+    committed. Made by :meth:`SQLStore.transaction`."""
+
+    def _ids(self, member_id: str) -> dict[str, Any]:
+        return {"p_program": self.program_id, "p_member": member_id}
+
+    # -- the port
+
+    def member(self, member_id: str, *, lock: bool = False) -> StoredMember | None:
+        if lock:
+            self._writing()
+        rows = self._rows(_LOCK_MEMBER if lock else _SELECT_MEMBER, self._ids(member_id))
+        if not rows:
+            return None
+        enrolled_at, birthday, segments, erased, version, head = rows[0]
+        profile = MemberProfile(member_id, enrolled_at, birthday, tuple(segments), bool(erased))
+
+        def state() -> Snapshot:
+            items = decode_items(self._rows(_ITEMS, self._ids(member_id)), member_id)
+            return join(decode_snapshot(head, member_id), items)
+
+        return StoredMember(profile, version, state)
+
+    def history(self, member_id: str, length: int) -> _History:
+        return _History(self, member_id, length)
+
+    def add_member(self, member: StoredMember) -> None:
+        self._writing()
+        profile, state = member.profile, member.state
+        member_id = profile.member_id
+        head, items = split(state)
+        self._run(
+            _INSERT_MEMBER,
+            {
+                "program_id": self.program_id,
+                "member_id": member_id,
+                "enrolled_at": profile.enrolled_at,
+                "birthday": profile.birthday,
+                "segments": list(profile.segments),
+                "erased": profile.erased,
+                "version": member.version,
+                "state": encode_snapshot(head, member_id),
+            },
+        )
+        self._put_items(member_id, items)
+        if state.keys:  # keys are kept in their rows, not in the snapshot
+            self._run_many(
+                self._upserts.insert_keys,
+                [
+                    {
+                        "program_id": self.program_id,
+                        "member_id": member_id,
+                        "key": key,
+                        "fingerprint": record.fingerprint,
+                        "seq": record.seq,
+                    }
+                    for key, record in state.keys
+                ],
+            )
+
+    def save(
+        self,
+        member_id: str,
+        version: int,
+        entries: Sequence[Entry],
+        state: Snapshot,
+        profile: MemberProfile | None = None,
+    ) -> None:
+        self._writing()
+        program_id = self.program_id
+        head, changed = split(state)
+        rows: list[dict[str, Any]] = []
+        key_rows: dict[str, dict[str, Any]] = {}
+        for seq, entry in enumerate(entries, version + 1):
+            if entry.seq != seq or entry.member_id != member_id:
+                raise ValueError(f"entry {entry.id!r} is not entry {seq} of {member_id!r}")
+            key = entry.key
+            rows.append(
+                {
+                    "program_id": program_id,
+                    "member_id": member_id,
+                    "seq": seq,
+                    "at": entry.at,
+                    "kind": entry.kind.value,
+                    "source": entry.source,
+                    "key": key,
+                    "payload": encode_entry(entry),
+                }
+            )
+            if key is not None and entry.fingerprint is not None and key not in key_rows:
+                key_rows[key] = {
+                    "program_id": program_id,
+                    "member_id": member_id,
+                    "key": key,
+                    "fingerprint": entry.fingerprint,
+                    "seq": seq,
+                }
+        params: dict[str, Any] = {
+            "p_program": program_id,
+            "p_member": member_id,
+            "p_version": version,
+            "p_new": version + len(rows),
+            "state": encode_snapshot(head, member_id),
+        }
+        statement = _SAVE
+        if profile is not None:
+            if profile.member_id != member_id:
+                raise ValueError(f"profile of {profile.member_id!r} saved for {member_id!r}")
+            statement = _SAVE_PROFILE
+            params.update(
+                enrolled_at=profile.enrolled_at,
+                birthday=profile.birthday,
+                segments=list(profile.segments),
+                erased=profile.erased,
+            )
+        # The version check first: it takes the member's row lock before anything is written.
+        if self._run(statement, params) != 1:
+            raise StoreConflict(f"member {member_id!r} is no longer at version {version}")
+        if rows:
+            self._run_many(_INSERT_ENTRIES, rows)
+        if key_rows:
+            # A key stored before (a retried request) keeps its first entry.
+            self._run_many(self._upserts.insert_keys, list(key_rows.values()))
+        self._put_items(member_id, changed)
+
+    def _put_items(self, member_id: str, items: Items) -> None:
+        rows = [
+            {
+                "program_id": self.program_id,
+                "member_id": member_id,
+                "part": part,
+                "key": key,
+                "payload": stored,
+            }
+            for part, key, stored in encode_items(items, member_id)
+        ]
+        if rows:
+            self._run_many(self._upserts.put_items, rows)
+
+    def member_ids(self, after: str | None = None, limit: int = 1000) -> list[str]:
+        params = {"p_program": self.program_id, "p_after": after, "p_limit": limit}
+        rows = self._rows(_FIRST_MEMBER_IDS if after is None else _MEMBER_IDS, params)
+        return [row[0] for row in rows]
+
+    def stock(self, limits: Mapping[str, int]) -> SQLStock:
+        return SQLStock(self, limits)
+
+    def emit(self, notifications: Sequence[Notification]) -> None:
+        self._writing()
+        if not notifications:
+            return
+        self._run_many(
+            self._upserts.emit,
+            [
+                {
+                    "program_id": self.program_id,
+                    "member_id": notification.member_id,
+                    "dedupe": notification.dedupe,
+                    "kind": str(notification.kind),
+                    "at": notification.at,
+                    "payload": notification.data(),
+                }
+                for notification in notifications
+            ],
+        )
+
+    def erase(self, member_id: str, pseudonym: str) -> None:
+        self._writing()
+        params = {
+            **self._ids(member_id),
+            "p_pseudonym": pseudonym,
+            "p_segments": [],
+            "p_prefix": f"{member_id}:",
+            "p_prefix_length": len(member_id) + 1,
+            "p_rest": len(member_id) + 2,
+            "p_new_prefix": f"{pseudonym}:",
+        }
+        if not self._run(_ERASE_MEMBER, params):
+            return  # no such member: nothing to erase
+        moves = (_MOVE_ENTRIES, _MOVE_KEYS, _MOVE_ITEMS, _MOVE_CLAIMS, _DROP_NOTIFICATIONS)
+        for statement in moves:
+            self._run(statement, params)
+
+    def commit(self) -> None:
+        if not self.open:
+            raise RuntimeError("the transaction is over")
+        try:
+            self._connection.commit()
+        except self._store._errors as error:
+            self._store._lost(self._pooled, error)
+            raise
+        self.committed = True
+        self.open = False
