@@ -81,7 +81,7 @@ def main(database: Path) -> loyalty.LoyaltyService:
     print()
     print(service.statement("member-7").render())
     problems = service.verify("member-7")
-    print(f"\nverify: {'sound' if not problems else problems}")
+    print(f"\nverify: {problems or 'sound'}")
     return service
 
 

@@ -205,7 +205,8 @@ def test_verify_reports_a_journal_that_cannot_be_replayed() -> None:
     earn(member, points=10, at=T0, key="A-1")
     redeem(member, 4, at=T0, key="R-1")
     redeem_entry = member._journal._new[1]
-    member._journal._new[1] = replace(redeem_entry, points=-40, allocation=(Allocation("m-1:1", 40),))
+    tampered = replace(redeem_entry, points=-40, allocation=(Allocation("m-1:1", 40),))
+    member._journal._new[1] = tampered
     (problem,) = [p for p in verify(member) if p.where.startswith("journal")]
     assert problem.where == "journal entry 2"
     assert "has 10 points left" in str(problem.found)
