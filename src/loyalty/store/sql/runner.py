@@ -7,7 +7,8 @@ Statements are logged at DEBUG level on the ``loyalty.store.sql`` logger.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.pool import PoolProxiedConnection
@@ -36,6 +37,7 @@ class _Runner:
         self.write = write
         self.committed = False
         self.open = True
+        self._pending: list[Any] | None = None
 
     def _execute(
         self, statement: ClauseElement, params: Any, *, many: bool = False, fetch: bool = False
@@ -48,6 +50,10 @@ class _Runner:
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug("%s %r", prepared.sql, values)
         cursor = self._connection.cursor()
+        if self._pending is not None and not fetch:  # in a pipeline: counted after it
+            self._pending.append(cursor)
+            (cursor.executemany if many else cursor.execute)(prepared.sql, values)
+            return -1
         try:
             if many:
                 cursor.executemany(prepared.sql, values)
@@ -60,6 +66,29 @@ class _Runner:
         finally:
             cursor.close()
         return found
+
+    @contextmanager
+    def _batch(self) -> Iterator[list[int]]:
+        """Run the writes inside in one round trip (a psycopg pipeline on PostgreSQL;
+        SQLite runs in-process anyway). The list it gives holds, after the block, how
+        many rows each write changed, in order."""
+        counts: list[int] = []
+        if self._store.dialect != "postgresql":
+            self._pending = None
+            yield counts
+            return
+        self._pending = []
+        try:
+            with self._connection.pipeline():
+                yield counts
+        except self._store._errors as error:
+            self._store._lost(self._pooled, error)
+            raise
+        finally:
+            pending, self._pending = self._pending, None
+            for cursor in pending:
+                counts.append(cursor.rowcount)
+                cursor.close()
 
     def _run(self, statement: ClauseElement, params: Mapping[str, Any]) -> int:
         """Run a write; how many rows it changed."""

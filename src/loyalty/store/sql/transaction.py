@@ -159,15 +159,18 @@ class SQLTransaction(_Runner):
                 segments=list(profile.segments),
                 erased=profile.erased,
             )
-        # The version check first: it takes the member's row lock before anything is written.
-        if self._run(statement, params) != 1:
+        # One round trip on PostgreSQL. The version check comes first: it takes the
+        # member's row lock before anything is written.
+        with self._batch() as counts:
+            updated = self._run(statement, params)
+            if rows:
+                self._run_many(_INSERT_ENTRIES, rows)
+            if key_rows:
+                # A key stored before (a retried request) keeps its first entry.
+                self._run_many(self._upserts.insert_keys, list(key_rows.values()))
+            self._put_items(member_id, changed)
+        if (counts[0] if counts else updated) != 1:
             raise StoreConflict(f"member {member_id!r} is no longer at version {version}")
-        if rows:
-            self._run_many(_INSERT_ENTRIES, rows)
-        if key_rows:
-            # A key stored before (a retried request) keeps its first entry.
-            self._run_many(self._upserts.insert_keys, list(key_rows.values()))
-        self._put_items(member_id, changed)
 
     def _put_items(self, member_id: str, items: Items) -> None:
         rows = [
