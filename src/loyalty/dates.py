@@ -127,7 +127,12 @@ class Duration:
         if not (self.months or self.days):
             return instant + timedelta(hours=self.hours)
         local = instant.astimezone(tz).replace(tzinfo=None)
-        shifted = local + relativedelta(months=self.months, days=self.days)
+        step = (
+            relativedelta(months=self.months, days=self.days)
+            if self.months
+            else timedelta(days=self.days)  # the same on a naive local time, and cheaper
+        )
+        shifted = local + step
         return shifted.replace(tzinfo=tz).astimezone(UTC) + timedelta(hours=self.hours)
 
     def __str__(self) -> str:
