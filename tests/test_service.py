@@ -15,6 +15,7 @@ from loyalty import (
     InsufficientPoints,
     InvalidCart,
     InvalidEvent,
+    InvalidInput,
     LoyaltyService,
     MemberExists,
     MemoryStore,
@@ -418,3 +419,143 @@ def test_without_kept_accounts_every_request_loads_from_the_store(store: Store) 
         service.handle(order(f"O-{number}", "10.00", T0 + days(number)))
     assert service.balance("m-1").earned == 80
     assert service.verify("m-1") == []
+
+
+def test_claims_of_members_whose_ids_and_keys_contain_colons_never_collide(
+    service: LoyaltyService,
+) -> None:
+    for member in ("a", "a:b", "c"):
+        service.enrol(member, at=T0)
+    service.redeem("a", "gift", cart("G-1", "10.00", member="a"), at=T0, key="b:k")
+    service.redeem("a:b", "gift", cart("G-2", "10.00", member="a:b"), at=T0, key="k")
+    with pytest.raises(RedemptionRefused):  # stock 2: the third is refused
+        service.redeem("c", "gift", cart("G-3", "10.00", member="c"), at=T0, key="k")
+
+
+def test_a_member_erased_and_enrolled_again_is_not_served_from_a_kept_account(
+    store: Store,
+) -> None:
+    first = LoyaltyService(PROGRAM, store)
+    second = LoyaltyService(PROGRAM, store)
+    first.enrol("y", at=T0)
+    assert first.balance("y").earned == 50  # kept by the first service, at version 1
+    second.erase("y")
+    second.enrol("y", at=T0 + days(200))  # version 1 again, a new member
+    report = first.advance(T0 + days(370))
+    assert report.skipped == 0
+    # The new member's signup (earned on day 200) has not expired; the old one's did.
+    assert first.balance("y").expired == 0
+    assert first.verify("y") == []
+    assert second.member("y").enrolled_at == T0 + days(200)
+
+
+def test_the_scheduled_run_skips_ids_no_longer_stored_and_tells_pseudonyms_nothing(
+    service: LoyaltyService,
+) -> None:
+    service.enrol("m-1", at=T0)
+    service.enrol("m-2", at=T0)
+    service.handle(order("A", "40.00", T0, member="m-2"))
+    pseudonym = service.erase("m-2")
+    service.acknowledge([message.id for message in service.outbox()])
+    report = service.advance(T0 + days(345), ["m-1", "ghost", pseudonym])
+    assert (report.members, report.skipped) == (2, 1)
+    members = {message.notification.member_id for message in service.outbox()}
+    assert members == {"m-1"}  # the pseudonym's expiring points are announced to no one
+    with pytest.raises(InvalidInput):
+        service.advance(T0 + days(345), "m-1")  # type: ignore[arg-type]
+
+
+def test_a_referral_does_not_store_the_referred_members_id(service: LoyaltyService) -> None:
+    service.enrol("alice", at=T0)
+    referral = {"type": "referral", "member_id": "alice", "key": "ref:1", "at": T0.isoformat()}
+    service.handle({**referral, "referred": "bob@example.com"})
+    assert service.balance("alice").earned == 50 + 30
+    texts = [str(line) for line in service.statement("alice").lines]
+    texts += [str(message.notification.data()) for message in service.outbox()]
+    assert not any("bob@example.com" in text for text in texts)
+
+
+def test_a_member_enrolled_again_after_erasure_is_announced_again(
+    service: LoyaltyService,
+) -> None:
+    service.enrol("x", at=T0)
+    service.erase("x")
+    service.enrol("x", at=T0 + days(1))
+    earned = [m.notification for m in service.outbox() if isinstance(m.notification, PointsEarned)]
+    assert [(n.member_id, n.at) for n in earned] == [("x", T0 + days(1))]
+
+
+def test_the_profile_can_be_updated_without_touching_the_points(service: LoyaltyService) -> None:
+    service.enrol("m-1", at=T0, segments=["new"])
+    service.handle(order("A", "10.00", T0))
+    updated = service.update_member("m-1", birthday=date(1990, 5, 17), segments=["vip", "vip"])
+    assert (updated.birthday, updated.segments) == (date(1990, 5, 17), ("vip",))
+    assert service.member("m-1") == updated
+    assert updated.balance.earned == 60
+    assert service.verify("m-1") == []
+    assert service.enrol("m-1", at=T0, birthday=date(1990, 5, 17), segments=["vip"]) == updated
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda s: s.enrol("m-9", at=T0, segments="vip"), "segments"),
+        (lambda s: s.enrol("m-9", at=T0, segments=None), "segments"),
+        (lambda s: s.enrol("m-9", at=T0, segments=[["x"]]), "segments"),
+        (lambda s: s.enrol("m-9", at=T0, birthday=T0), "birthday"),
+        (lambda s: LoyaltyService(PROGRAM, s.store, attempts=0), "attempts"),
+        (lambda s: LoyaltyService(PROGRAM, s.store, cache_size="10"), "cache_size"),
+        (lambda s: s.advance(T0, batch_size=0), "batch_size"),
+        (lambda s: s.import_events([], batch_size=True), "batch_size"),
+        (lambda s: s.outbox(-1), "limit"),
+        (lambda s: s.acknowledge("12"), "ids"),
+    ],
+)
+def test_bad_arguments_name_the_field(service: LoyaltyService, call: Any, field: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        call(service)
+    assert raised.value.field == field
+    assert _version(service, "m-9") == -1
+
+
+@pytest.mark.parametrize(
+    ("changes", "path"),
+    [
+        ({"at": 1767268800}, "at"),
+        ({"lines": {"SKU": 1.0}}, "lines.SKU"),
+        ({"shipping": "yes"}, "shipping"),
+    ],
+)
+def test_an_event_takes_no_lax_values(
+    service: LoyaltyService, changes: dict[str, Any], path: str
+) -> None:
+    refund = {"type": "order_refunded", "member_id": "m-1", "key": "r", "at": T0.isoformat()}
+    with pytest.raises(InvalidEvent) as raised:
+        service.handle({**refund, "order_id": "A", **changes})
+    assert [problem.path for problem in raised.value.problems] == [path]
+
+
+def test_reads_during_concurrent_writes_see_one_consistent_state(store: Store) -> None:
+    """A read loads a member's head and its state items in two statements: both
+    come from one snapshot (REPEATABLE READ on PostgreSQL), so verify stays clean."""
+    import threading
+
+    writer = LoyaltyService(PROGRAM, store, cache_size=0)
+    reader = LoyaltyService(PROGRAM, store, cache_size=0)
+    writer.enrol("m-1", at=T0)
+    found: list[object] = []
+
+    def write() -> None:
+        for number in range(60):
+            writer.handle(order(f"O-{number}", "1.00", T0 + days(1)))
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    while thread.is_alive():
+        problems = reader.verify("m-1")
+        if problems:
+            found.append(problems)
+            break
+    thread.join()
+    assert found == []
+    assert reader.balance("m-1").earned == 50 + 60

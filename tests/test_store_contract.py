@@ -20,6 +20,7 @@ from loyalty import (
     restore,
     verify,
 )
+from loyalty.checkout.stock import claim_prefix
 from loyalty.notifications import PointsEarned
 from loyalty.store import MemberProfile, Store, StoreConflict, StoredMember
 from tests.builders import T0, days, program
@@ -273,7 +274,9 @@ def test_erasure_keeps_the_numbers_under_a_pseudonym(store: Store) -> None:
     account = _history_account()
     _save(store, account)
     with store.transaction("club") as transaction:
-        transaction.stock({"gift": 5}).claim("gift", "m-1:redeem:9")
+        transaction.stock({"gift": 5}).claim("gift", claim_prefix("m-1") + "redeem:9")
+        # a member whose id begins like m-1's: its claim is not m-1's
+        transaction.stock({"gift": 5}).claim("gift", claim_prefix("m-1:x") + "k")
         transaction.emit([_earned("m-1", 1), _earned("m-2", 1)])
         transaction.commit()
     with store.transaction("club") as transaction:
@@ -295,9 +298,10 @@ def test_erasure_keeps_the_numbers_under_a_pseudonym(store: Store) -> None:
         assert loaded.balance() == account.balance()
         assert verify(loaded) == []
         stock = transaction.stock({"gift": 5})
-        assert stock.left("gift") == 4
+        assert stock.left("gift") == 3
     assert [message.notification.member_id for message in store.outbox("club")] == ["m-2"]
     with store.transaction("club") as transaction:
         stock = transaction.stock({"gift": 5})
-        stock.release("gift", "anon-1:redeem:9")
+        stock.release("gift", claim_prefix("anon-1") + "redeem:9")
+        stock.release("gift", claim_prefix("m-1:x") + "k")  # still there, under its own id
         assert stock.left("gift") == 5

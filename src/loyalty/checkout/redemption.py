@@ -20,7 +20,7 @@ from typing import Any
 from loyalty.cart import Cart, load_cart
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import evaluate, visible
-from loyalty.checkout.stock import RewardStock
+from loyalty.checkout.stock import RewardStock, claim_prefix
 from loyalty.errors import InvalidInput, RedemptionRefused, UnknownReward
 from loyalty.hurdles import Check
 from loyalty.ledger.account import Account
@@ -102,7 +102,7 @@ def redeem_reward(
     if account.order(cart.id) is not None:  # its points were earned: too late to redeem on it
         done = Check("order", False, f"order {cart.id} is already completed")
         raise RedemptionRefused(account.member_id, reward_id, (done,))
-    claim = f"{account.member_id}:{key}"
+    claim = claim_prefix(account.member_id) + key
     with account._transaction():
         account.advance(request.at)
         member = member_context(account, cart, request.at)

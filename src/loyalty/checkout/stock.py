@@ -14,7 +14,13 @@ from typing import Protocol
 
 from loyalty.rewards.config import Reward
 
-__all__ = ["MemoryStock", "RewardStock"]
+__all__ = ["MemoryStock", "RewardStock", "claim_prefix"]
+
+
+def claim_prefix(member_id: str) -> str:
+    """How the claims of ``member_id`` begin: the id's length, then the id, so no two
+    members' claims can be equal whatever ``:`` their ids and keys contain."""
+    return f"{len(member_id)}:{member_id}:"
 
 
 class RewardStock(Protocol):

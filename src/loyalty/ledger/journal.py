@@ -93,10 +93,6 @@ class Journal:
         """Drop entries past ``length`` (appended ones only: stored entries are final)."""
         del self._new[max(length - self._base, 0) :]
 
-    def appended(self, start: int = 0) -> tuple[Entry, ...]:
-        """Entries appended since the account was loaded, from the ``start``-th on."""
-        return tuple(self._new[start:])
-
     def stored_key(self, key: str) -> KeyRecord | None:
         return self._history.key(key) if self._history is not None else None
 

@@ -10,9 +10,19 @@ with its path.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+)
 
 from loyalty.boundary import problems_from
 from loyalty.errors import InvalidEvent, Problem
@@ -32,13 +42,23 @@ __all__ = [
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 
 
+def _instant(value: object) -> object:
+    """An ISO 8601 text or a datetime; a bare number is not taken as a timestamp."""
+    if not isinstance(value, str | datetime):
+        raise ValueError(f"{value!r} is not an ISO 8601 date and time with an offset")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant)]
+
+
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     program: Text | None = None
     member_id: Text
     key: Text
-    at: AwareDatetime
+    at: Instant
 
 
 class OrderCompleted(_Event):
@@ -55,8 +75,8 @@ class OrderRefunded(_Event):
 
     type: Literal["order_refunded"] = "order_refunded"
     order_id: Text
-    lines: dict[str, Annotated[int, Field(gt=0)]] | None = None
-    shipping: bool = False
+    lines: dict[str, Annotated[StrictInt, Field(gt=0)]] | None = None
+    shipping: StrictBool = False
 
 
 class OrderCancelled(_Event):

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -92,11 +92,13 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class AdvanceReport:
-    """What a scheduled run did: members visited, entries written, notifications emitted."""
+    """What a scheduled run did: members visited, entries written, notifications
+    emitted, and ids skipped because the store no longer had them (erased)."""
 
     members: int
     entries: int
     notifications: int
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,7 @@ class _Session:
     loaded: dict[str, _Loaded] = field(default_factory=dict)
     written: int = 0
     notified: int = 0
+    skipped: int = 0
 
     def account(self, member_id: str) -> Account:
         text(member_id, "member_id", required=True)
@@ -164,6 +167,8 @@ class _Session:
                 )
             history = self.transaction.history(member_id, stored.version)
             account = self.accounts.take(member_id, stored.version)
+            if account is not None and account.enrolled_at != stored.profile.enrolled_at:
+                account = None  # erased and enrolled again since it was kept
             if account is None:
                 account = restore(self.program, member_id, stored.state, history)
             else:
@@ -182,9 +187,10 @@ class _Session:
         brought forward without entries is not saved: that is derived again on load)."""
         for member_id, loaded in self.loaded.items():
             entries = loaded.account.entries_from(loaded.start)
-            notifications = decided(loaded.account, entries, loaded.available)
-            self.transaction.emit(notifications)
-            self.notified += len(notifications)
+            if not loaded.stored.profile.erased:  # a pseudonym has no one to tell
+                notifications = decided(loaded.account, entries, loaded.available)
+                self.transaction.emit(notifications)
+                self.notified += len(notifications)
             if not entries:
                 continue
             self.transaction.save(
@@ -224,8 +230,8 @@ class LoyaltyService:
         self.program = program
         self.store = store
         self.expiring_within = Duration.parse(expiring_within, "expiring_within")
-        self.attempts = attempts
-        self._accounts = _Accounts(cache_size)
+        self.attempts = _count(attempts, "attempts", 1)
+        self._accounts = _Accounts(_count(cache_size, "cache_size", 0))
         self._limits = {
             reward.id: reward.stock
             for reward in program.rewards.catalog
@@ -249,14 +255,7 @@ class LoyaltyService:
         """
         text(member_id, "member_id", required=True)
         instant = require_aware(at, "at")
-        if birthday is not None and (
-            isinstance(birthday, datetime) or not isinstance(birthday, date)
-        ):
-            raise InvalidInput("birthday", birthday, "must be a date")
-        tags = tuple(sorted(set(segments)))
-        for tag in tags:
-            text(tag, "segments", required=True)
-        profile = MemberProfile(member_id, instant, birthday, tags)
+        profile = MemberProfile(member_id, instant, _birthday(birthday), _segments(segments))
 
         def run(session: _Session) -> Member:
             stored = session.transaction.member(member_id, lock=True)
@@ -269,6 +268,27 @@ class LoyaltyService:
             session.transaction.add_member(StoredMember(profile, 0, state))
             if "signup" in self.program.earning.actions:
                 award_action(session.account(member_id), "signup", at=instant, key="signup")
+            return self._member(session, member_id)
+
+        return self._write(member_id, run)
+
+    def update_member(
+        self, member_id: str, *, birthday: date | None, segments: Iterable[str]
+    ) -> Member:
+        """Replace the member's birthday and segments (the shop's customer record changed)."""
+        profile_birthday, profile_segments = _birthday(birthday), _segments(segments)
+
+        def run(session: _Session) -> Member:
+            account = session.account(member_id)
+            loaded = session.loaded[member_id]
+            stored = loaded.stored
+            profile = replace(stored.profile, birthday=profile_birthday, segments=profile_segments)
+            if profile != stored.profile:
+                session.transaction.save(
+                    member_id, stored.version, (), account.changes(), profile=profile
+                )
+                account.saved()
+                loaded.stored = replace(stored, profile=profile)
             return self._member(session, member_id)
 
         return self._write(member_id, run)
@@ -363,19 +383,27 @@ class LoyaltyService:
         pending points, expire due lots, review tiers — and announce points that
         expire within ``expiring_within``."""
         instant = require_aware(at, "at")
+        _count(batch_size, "batch_size", 1)
+        if isinstance(member_ids, str):
+            raise InvalidInput("member_ids", member_ids, "must be a collection of member ids")
         ids = iter_members(self.store, self.program.id) if member_ids is None else member_ids
-        members = entries = notes = 0
+        members = entries = notes = skipped = 0
         batch: list[str] = []
 
         def run(session: _Session) -> _Session:
             for member_id in batch:
-                account = session.account(member_id)
+                try:
+                    account = session.account(member_id)
+                except UnknownMember:  # erased (or never enrolled) since the list was read
+                    session.skipped += 1
+                    continue
                 advance_account(account, instant)
                 if account.tiers is not None:
                     review_member(account, instant)
-                found = expiring(account, instant, self.expiring_within)
-                session.transaction.emit(found)
-                session.notified += len(found)
+                if not session.profile(member_id).erased:
+                    found = expiring(account, instant, self.expiring_within)
+                    session.transaction.emit(found)
+                    session.notified += len(found)
             return session
 
         for member_id in [*ids, None]:
@@ -383,13 +411,12 @@ class LoyaltyService:
                 batch.append(member_id)
             if batch and (member_id is None or len(batch) == batch_size):
                 done = self._write("(scheduled run)", run)
-                members, entries, notes = (
-                    members + len(batch),
-                    entries + done.written,
-                    notes + done.notified,
-                )
+                members += len(batch) - done.skipped
+                entries += done.written
+                notes += done.notified
+                skipped += done.skipped
                 batch = []
-        return AdvanceReport(members, entries, notes)
+        return AdvanceReport(members, entries, notes, skipped)
 
     def erase(self, member_id: str) -> str:
         """Remove the member's personal data; their journal stays, under the returned
@@ -430,13 +457,25 @@ class LoyaltyService:
     def verify(self, member_id: str) -> list[Discrepancy]:
         """Re-derive the member's state from the stored journal and compare it with the
         stored state: every discrepancy (empty when sound)."""
-        return self._read(member_id, lambda session: verify(session.account(member_id)))
+        def run(session: _Session) -> list[Discrepancy]:
+            account = session.account(member_id)
+            found = verify(account)
+            enrolled = session.profile(member_id).enrolled_at
+            if account.enrolled_at != enrolled:
+                found.append(Discrepancy("enrolled_at (profile)", enrolled, account.enrolled_at))
+            return found
+
+        return self._read(member_id, run)
 
     def outbox(self, limit: int = 100) -> list[OutboxMessage]:
         """Notifications to forward, oldest first; :meth:`acknowledge` them once sent."""
-        return self.store.outbox(self.program.id, limit)
+        return self.store.outbox(self.program.id, _count(limit, "limit", 1))
 
     def acknowledge(self, ids: Sequence[int]) -> None:
+        if isinstance(ids, str | bytes) or not all(
+            isinstance(number, int) and not isinstance(number, bool) for number in ids
+        ):
+            raise InvalidInput("ids", ids, "must be a collection of outbox message ids")
         self.store.acknowledge(self.program.id, ids)
 
     # --------------------------------------------------------------- internals
@@ -467,7 +506,9 @@ class LoyaltyService:
                 return None
             return award_action(account, "shipment_delayed", at=at, key=key, source=event.order_id)
         if isinstance(event, Referral):
-            return award_action(account, "referral", at=at, key=key, source=event.referred)
+            # The referred member's id is not stored in the referrer's journal: erasing
+            # them must not leave it behind (the key names the referral for the shop).
+            return award_action(account, "referral", at=at, key=key)
         if isinstance(event, Birthday):
             return award_action(account, "birthday", at=at, key=key)
         assert isinstance(event, ActionCompleted)
@@ -517,3 +558,25 @@ class LoyaltyService:
             result = run(session)
         session.keep()
         return result
+
+
+def _count(value: object, field: str, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise InvalidInput(field, value, f"must be a whole number of at least {least}")
+    return value
+
+
+def _birthday(value: object) -> date | None:
+    if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
+        raise InvalidInput("birthday", value, "must be a date")
+    return value
+
+
+def _segments(value: object) -> tuple[str, ...]:
+    """Segment names, sorted, each once."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidInput("segments", value, "must be a collection of segment names")
+    tags = list(value)
+    for tag in tags:
+        text(tag, "segments", required=True)
+    return tuple(sorted(set(tags)))

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from loyalty.checkout.stock import claim_prefix
 from loyalty.ledger.entries import Entry
 from loyalty.ledger.state import KeyRecord, Snapshot
 from loyalty.notifications import Notification
@@ -52,7 +53,8 @@ class _Program:
     keys: dict[str, dict[str, KeyRecord]] = field(default_factory=dict)
     claims: dict[str, set[str]] = field(default_factory=dict)
     outbox: dict[int, Notification] = field(default_factory=dict)
-    dedupes: set[str] = field(default_factory=set)
+    dedupes: dict[str, str] = field(default_factory=dict)
+    """Every fact announced (acknowledged or not), with the member it was about."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,13 +213,13 @@ class _Transaction:
                 continue
             number = next(self._store.ids)
             self.data.outbox[number] = notification
-            self.data.dedupes.add(notification.dedupe)
+            self.data.dedupes[notification.dedupe] = notification.member_id
             self.undo(self._unemit(number, notification.dedupe))
 
     def _unemit(self, number: int, dedupe: str) -> Callable[[], None]:
         def restore() -> None:
             del self.data.outbox[number]
-            self.data.dedupes.discard(dedupe)
+            self.data.dedupes.pop(dedupe, None)
 
         return restore
 
@@ -245,13 +247,16 @@ class _Transaction:
         ]
         data.keys[pseudonym] = data.keys[member_id]
         self._forget(member_id)
-        prefix = f"{member_id}:"
+        prefix, moved = claim_prefix(member_id), claim_prefix(pseudonym)
         for claims in data.claims.values():
             for claim in [claim for claim in claims if claim.startswith(prefix)]:
                 claims.discard(claim)
-                claims.add(f"{pseudonym}:{claim[len(prefix) :]}")
+                claims.add(moved + claim[len(prefix) :])
         for number in [n for n, note in data.outbox.items() if note.member_id == member_id]:
             del data.outbox[number]
+        dedupes = dict(data.dedupes)
+        for dedupe in [d for d, member in dedupes.items() if member == member_id]:
+            del data.dedupes[dedupe]
 
         def restore() -> None:
             self._forget(pseudonym)
@@ -260,6 +265,8 @@ class _Transaction:
             data.claims.update(before[3])
             data.outbox.clear()
             data.outbox.update(before[4])
+            data.dedupes.clear()
+            data.dedupes.update(dedupes)
 
         self.undo(restore)
 

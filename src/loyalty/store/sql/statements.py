@@ -144,7 +144,7 @@ _MOVE_KEYS: Final = update(keys).where(_member_is(keys)).values(member_id=_PSEUD
 _MOVE_ITEMS: Final = (
     update(state_items).where(_member_is(state_items)).values(member_id=_PSEUDONYM)
 )
-# Claims are named f"{member_id}:{key}": those starting with the member's prefix move.
+# Claims begin with claim_prefix(member_id) (checkout/stock.py): those of the member move.
 _MOVE_CLAIMS: Final = (
     update(claims_table)
     .where(

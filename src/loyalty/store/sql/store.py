@@ -8,7 +8,8 @@ SQLite: write transactions begin with ``BEGIN IMMEDIATE`` (writers queue for the
 write lock up front instead of failing half-way), read-only ones with a deferred
 ``BEGIN`` (WAL, the busy timeout and the hooks: :mod:`~loyalty.store.sql.engine`).
 PostgreSQL (psycopg 3): READ COMMITTED; ``member(lock=True)`` is
-``SELECT ... FOR UPDATE``; read-only transactions are ``READ ONLY``.
+``SELECT ... FOR UPDATE``; read-only transactions are ``REPEATABLE READ READ ONLY``
+(one snapshot: a member's head and state items are read by two statements).
 
 Lost races, a dropped connection among them, are raised as
 :class:`~loyalty.store.port.StoreConflict` (:mod:`~loyalty.store.sql.conflicts`).
@@ -85,7 +86,12 @@ class SQLStore:
                 if self._sqlite:
                     connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 elif not write:
-                    connection.read_only = True  # psycopg begins with BEGIN READ ONLY
+                    # One snapshot for the whole read (a member's head and its state items are
+                    # read by two statements): BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY.
+                    from psycopg import IsolationLevel
+
+                    connection.isolation_level = IsolationLevel.REPEATABLE_READ
+                    connection.read_only = True
             except self._errors as error:
                 self._lost(pooled, error)
                 raise
@@ -132,7 +138,10 @@ class SQLStore:
             if rollback:
                 connection.rollback()
             if read_only and not self._sqlite:
+                from psycopg import IsolationLevel
+
                 connection.read_only = False
+                connection.isolation_level = IsolationLevel.READ_COMMITTED
         except self._errors as error:  # a broken connection: not to be used again
             pooled.invalidate(error)
 

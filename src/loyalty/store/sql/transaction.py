@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from loyalty.checkout.stock import claim_prefix
 from loyalty.ledger.entries import Entry
 from loyalty.ledger.state import Snapshot
 from loyalty.notifications import Notification
@@ -219,10 +220,10 @@ class SQLTransaction(_Runner):
             **self._ids(member_id),
             "p_pseudonym": pseudonym,
             "p_segments": [],
-            "p_prefix": f"{member_id}:",
-            "p_prefix_length": len(member_id) + 1,
-            "p_rest": len(member_id) + 2,
-            "p_new_prefix": f"{pseudonym}:",
+            "p_prefix": claim_prefix(member_id),
+            "p_prefix_length": len(claim_prefix(member_id)),
+            "p_rest": len(claim_prefix(member_id)) + 1,
+            "p_new_prefix": claim_prefix(pseudonym),
         }
         if not self._run(_ERASE_MEMBER, params):
             return  # no such member: nothing to erase
