@@ -33,6 +33,14 @@ batch_size=500)`` over the same kind of events, interleaved with one transaction
 per event; ``service.<db>.import_speedup`` is per-event time of ``handle`` over
 per-event time of the import.
 
+*History length* (``service.sqlite.history.*``): ``handle`` for members with
+:data:`SHORT` prior orders against members with :data:`LONG` (the design's budget:
+a write costs the same whatever the history, within :data:`HISTORY_GOAL`), on a
+SQLite file, interleaved: ``kept`` with the service's kept accounts (the usual
+path: the write saves only the state items it changed), and ``loaded`` with
+``cache_size=0`` (every request loads the member: its state items are read, so
+this grows with the number of lots and orders; informational).
+
 *Hot member* (``service.postgresql.hot_member.*``): 8 threads (then 8 processes,
 each with its own store) each redeem 1 point at a time with
 ``service.adjust(member, -1, ...)`` from one member who has enough points, for a
@@ -68,6 +76,13 @@ from loyalty.store.memory import MemoryStore
 __all__ = ["run"]
 
 GOAL_RATIO = 2.0
+HISTORY_GOAL = 1.3
+SHORT = 10
+LONG = 1_000
+HISTORY_MEMBERS = 10
+"""Members of each history length and mode, taking the measured orders in turn (each
+mode has members of its own: a write by one service moves the member on, and the
+other service would then load it afresh)."""
 PROGRAM: dict[str, Any] = {
     "id": "bench-service",
     "name": "Benchmark Service",
@@ -113,6 +128,9 @@ def run(settings: Settings) -> list[Result]:
         url = f"sqlite:///{os.path.join(directory, 'bench.db')}"
         migrate(url)
         results += _database("sqlite", url, SQLStore, program, db_settings)
+        history_url = f"sqlite:///{os.path.join(directory, 'history.db')}"
+        migrate(history_url)
+        results += _history(history_url, SQLStore, program, db_settings)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     pg_url = os.environ.get(URL_VARIABLE)
@@ -222,6 +240,75 @@ def _memory(program: Program, settings: Settings) -> list[Result]:
                f"median of {len(timing.per_op)} rounds of {timing.ops} events"),
         Result("service.memory.us_per_event", timing.median * 1e6, "us/event"),
     ]
+
+
+# ------------------------------------------------------------------ history length
+
+
+def _history(url: str, store_class: Any, program: Program, settings: Settings) -> list[Result]:
+    long = 200 if settings.quick else LONG
+    log(f"service: building members with {SHORT} and {long} prior orders on sqlite")
+    store = store_class(url, migrate=False)
+    try:
+        kept = LoyaltyService(program, store)
+        loaded = LoyaltyService(program, store, cache_size=0)
+        groups = {
+            (mode, length): [f"{mode}{length}-{n:02d}" for n in range(HISTORY_MEMBERS)]
+            for mode in ("kept", "loaded")
+            for length in (SHORT, long)
+        }
+        serial = 0
+        for (_, length), members in groups.items():
+            events = []
+            for member_id in members:
+                kept.enrol(member_id, at=START)
+                for _ in range(length):
+                    serial += 1
+                    events.append(_order(serial, member_id, START + STEP * serial, "history"))
+            report = kept.import_events(events, batch_size=BATCH)
+            if report.rejected:
+                raise AssertionError(f"service: history import rejected {report.rejected[:3]}")
+        counter = [serial]
+
+        def sample(service: LoyaltyService, members: list[str]) -> Callable[[int], float]:
+            def run(ops: int) -> float:
+                events = []
+                for number in range(ops):
+                    counter[0] += 1
+                    member_id = members[number % len(members)]
+                    events.append(_order(counter[0], member_id, START + STEP * counter[0], "h"))
+
+                def go() -> None:
+                    for event in events:
+                        service.handle(event)
+
+                return timed(go)
+
+            return run
+
+        log("service: timing handle(order) by history length on sqlite")
+        timings = interleave({
+            "kept_short": sample(kept, groups["kept", SHORT]),
+            "kept_long": sample(kept, groups["kept", long]),
+            "loaded_short": sample(loaded, groups["loaded", SHORT]),
+            "loaded_long": sample(loaded, groups["loaded", long]),
+        }, settings)
+    finally:
+        store.close()
+    prefix = "service.sqlite.history"
+    results: list[Result] = []
+    for mode, about in (("kept", "kept accounts (the usual path)"),
+                        ("loaded", "cache_size=0: every request loads the member")):
+        for length, case in ((SHORT, "short"), (long, "long")):
+            results.append(Result(f"{prefix}.{mode}.orders_{length}.us_per_event",
+                                  timings[f"{mode}_{case}"].median * 1e6, "us/event",
+                                  f"handle(order) for members with {length} prior orders, "
+                                  f"{about}"))
+        ratio = paired_ratio(timings[f"{mode}_long"], timings[f"{mode}_short"])
+        goal = HISTORY_GOAL if mode == "kept" else None
+        results.append(Result(f"{prefix}.{mode}.ratio_{long}_to_{SHORT}", ratio, "x",
+                              f"{long} prior orders over {SHORT} (same run, interleaved)", goal))
+    return results
 
 
 # ------------------------------------------------------------------ raw driver
