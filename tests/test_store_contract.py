@@ -305,3 +305,28 @@ def test_erasure_keeps_the_numbers_under_a_pseudonym(store: Store) -> None:
         stock.release("gift", claim_prefix("anon-1") + "redeem:9")
         stock.release("gift", claim_prefix("m-1:x") + "k")  # still there, under its own id
         assert stock.left("gift") == 5
+
+
+def test_a_save_that_is_not_committed_leaves_the_member_as_it_was(store: Store) -> None:
+    _enrol(store)
+    account = _history_account()
+    _save(store, account)
+    with store.transaction("club", write=False) as transaction:
+        before = transaction.member("m-1")
+        assert before is not None
+        state = before.state
+    with store.transaction("club") as transaction:
+        stored = transaction.member("m-1", lock=True)
+        assert stored is not None
+        loaded = restore(PROGRAM, "m-1", stored.state, transaction.history("m-1", stored.version))
+        start = loaded.next_seq
+        earn(loaded, points=9, at=T0 + days(40), key="order:9")  # releases and adds lots
+        transaction.save("m-1", stored.version, loaded.entries_from(start), loaded.changes())
+        # no commit: the request failed after saving
+    with store.transaction("club", write=False) as transaction:
+        after = transaction.member("m-1")
+        assert after is not None
+        assert after.version == before.version
+        assert after.state == state
+        assert tuple(transaction.history("m-1", after.version + 5).entries()) == account.journal
+        assert transaction.history("m-1", after.version + 5).key("order:9") is None

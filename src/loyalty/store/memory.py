@@ -32,6 +32,8 @@ from loyalty.store.port import MemberProfile, OutboxMessage, StoreConflict, Stor
 
 __all__ = ["MemoryStore"]
 
+_ABSENT = object()
+
 
 @dataclass(frozen=True, slots=True)
 class _Member:
@@ -179,7 +181,12 @@ class _Transaction:
                 added.append(entry.key)
         journal.extend(entries)
         head, changed = split(state)
-        items = {part: dict(found) for part, found in stored.items.items()}
+        items = stored.items  # updated in place: only the changed items are touched
+        replaced = [
+            (part, key, items.get(part, {}).get(key, _ABSENT))
+            for part, found in changed.items()
+            for key in found
+        ]
         merge(items, changed)
         self.data.members[member_id] = _Member(
             profile if profile is not None else stored.profile,
@@ -192,6 +199,11 @@ class _Transaction:
             del journal[version:]
             for key in added:
                 del keys[key]
+            for part, key, previous in reversed(replaced):
+                if previous is _ABSENT:
+                    del items[part][key]
+                else:
+                    items[part][key] = previous
             self.data.members[member_id] = stored
 
         self.undo(restore)

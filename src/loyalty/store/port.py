@@ -2,8 +2,9 @@
 
 A store keeps, per program and member: a profile (the only personal data: the
 member id, a birthday, segments), the append-only journal, its idempotency keys,
-and a snapshot of the derived state after the last stored entry, so loading a
-member never reads the journal. Shared across members: reward stock claims and
+and the derived state after the last stored entry (a small head, and one item per
+lot, order, redemption, bonus action and tier day: see :mod:`loyalty.store.parts`),
+so loading a member never reads the journal. Shared across members: reward stock claims and
 the outbox of notifications.
 
 Every read and write goes through a :class:`Transaction` opened by
@@ -61,8 +62,9 @@ class StoredMember:
     """A member as loaded: the profile, how many entries are stored, and the
     derived state after them (its ``keys`` may be empty: keys stay in the store).
 
-    A store may give the state as a function that decodes it, so a caller that
-    already holds the member at this ``version`` does not pay for decoding.
+    A store may give the state as a function that reads and decodes it, so a caller
+    that already holds the member at this ``version`` does not pay for that; read
+    :attr:`state` while the transaction that loaded the member is open.
     """
 
     profile: MemberProfile
