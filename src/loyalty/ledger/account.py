@@ -47,6 +47,7 @@ from loyalty.ledger.entries import (
     Return,
     Reverse,
     TierChange,
+    entry_seq,
 )
 from loyalty.ledger.journal import History, Journal
 from loyalty.ledger.lots import Lot
@@ -317,7 +318,7 @@ class Account:
         )
         return Snapshot(
             balance=self._balance,
-            lots=tuple(sorted((lot for _, lot in part("lots", self._lots)), key=_seq)),
+            lots=tuple(sorted((lot for _, lot in part("lots", self._lots)), key=_by_seq)),
             keys=self._all_keys() if keys else (),
             clock=self._clock,
             last_activity_at=self._last_activity_at,
@@ -327,7 +328,10 @@ class Account:
             tier=self.tiers.status if self.tiers else None,
             tier_days=days,
             redemptions=tuple(
-                sorted((record for _, record in part("redemptions", self._redemptions)), key=_seq)
+                sorted(
+                    (record for _, record in part("redemptions", self._redemptions)),
+                    key=_by_seq,
+                )
             ),
             actions=tuple(sorted(part("actions", self._actions))),
             tier_cursor=aggregate.cursor if aggregate is not None else None,
@@ -789,9 +793,8 @@ class Account:
 _PARTS = ("lots", "orders", "redemptions", "actions")
 
 
-def _seq(item: Lot | RedemptionRecord) -> int:
-    """The journal position of the entry a lot or a redemption record comes from."""
-    return int(item.id.rpartition(":")[2])
+def _by_seq(item: Lot | RedemptionRecord) -> int:
+    return entry_seq(item.id)
 
 
 def _no_undo(restore: Callable[[], None]) -> None:

@@ -38,7 +38,14 @@ __all__ = [
     "Reverse",
     "TierCause",
     "TierChange",
+    "entry_seq",
 ]
+
+
+def entry_seq(entry_id: str) -> int:
+    """The journal position in an entry id ``f"{member_id}:{seq}"`` (lots, redemption
+    records and allocations are named by the id of the entry that made them)."""
+    return int(entry_id.rpartition(":")[2])
 
 
 class EntryKind(StrEnum):

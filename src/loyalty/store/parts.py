@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any, Final
 
+from loyalty.ledger.entries import entry_seq
 from loyalty.ledger.state import Snapshot
 
 __all__ = ["PARTS", "Items", "join", "merge", "split"]
@@ -24,17 +25,13 @@ Items = dict[str, dict[str, Any]]
 """Items by part, then by key. An item is what the snapshot's tuple holds."""
 
 
-def _number(entry_id: str) -> str:
-    return entry_id.rpartition(":")[2]
-
-
 def split(state: Snapshot) -> tuple[Snapshot, Items]:
     """The head (the parts and the keys emptied) and the items of each part by key."""
     head = replace(state, lots=(), orders=(), redemptions=(), actions=(), tier_days=(), keys=())
     items: Items = {
-        "lots": {_number(lot.id): lot for lot in state.lots},
+        "lots": {str(lot.seq): lot for lot in state.lots},
         "orders": {order_id: (order_id, order) for order_id, order in state.orders},
-        "redemptions": {_number(record.id): record for record in state.redemptions},
+        "redemptions": {str(entry_seq(record.id)): record for record in state.redemptions},
         "actions": {name: (name, times) for name, times in state.actions},
         "tier_days": {day.isoformat(): (day, metrics) for day, metrics in state.tier_days},
     }
@@ -57,7 +54,7 @@ def join(head: Snapshot, items: Mapping[str, Mapping[str, Any]]) -> Snapshot:
         head,
         lots=tuple(sorted(part("lots"), key=lambda lot: lot.seq)),
         orders=tuple(sorted(part("orders"))),
-        redemptions=tuple(sorted(part("redemptions"), key=lambda record: int(_number(record.id)))),
+        redemptions=tuple(sorted(part("redemptions"), key=lambda record: entry_seq(record.id))),
         actions=tuple(sorted(part("actions"))),
         tier_days=tuple(sorted(part("tier_days"))),
     )

@@ -22,7 +22,7 @@ _BEGIN: Final = "loyalty_sqlite_begin"  # connection option: the BEGIN the SQLit
 _POOL_SIZE: Final = 10
 
 
-def _create_engine(url: str, busy_timeout: float = 30.0) -> Engine:
+def _create_engine(url: str, busy_timeout: float = 30.0) -> Engine:  # float-ok: seconds
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://"):
             # Else each connection has its own empty database: share one (single-threaded use).
@@ -39,7 +39,7 @@ def _create_engine(url: str, busy_timeout: float = 30.0) -> Engine:
     return engine
 
 
-def _prepare(engine: Engine, busy_timeout: float = 30.0) -> None:
+def _prepare(engine: Engine, busy_timeout: float = 30.0) -> None:  # float-ok: seconds
     """Check the database, and on SQLite: WAL, a busy timeout, and ``BEGIN`` left to the
     store rather than to sqlite3 (hooks added once per engine)."""
     if engine.dialect.name not in _UPSERTS:

@@ -51,7 +51,7 @@ class SQLStore:
         url_or_engine: str | Engine,
         *,
         migrate: bool = True,
-        busy_timeout: float = 30.0,
+        busy_timeout: float = 30.0,  # float-ok: seconds to wait for SQLite's lock
     ) -> None:
         if isinstance(url_or_engine, Engine):
             engine, self._owned = url_or_engine, False
