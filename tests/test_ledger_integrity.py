@@ -10,7 +10,6 @@ from loyalty import (
     InsufficientPoints,
     InvalidInput,
     InvalidPoints,
-    OutOfOrder,
     UnknownEntry,
     adjust,
     advance,
@@ -79,13 +78,34 @@ def test_a_rejected_operation_does_not_use_up_its_key() -> None:
     assert redeem(member, 5, at=T0, key="r").points == -5
 
 
-def test_operations_dated_before_the_last_entry_are_refused() -> None:
-    member = account()
+def test_a_late_operation_is_written_at_the_clock_with_its_own_time() -> None:
+    member = account(pending={"period": "10 days"}, expiry={"policy": "fixed", "after": "30 days"})
     earn(member, points=10, at=T0, key="e-1")
-    with pytest.raises(OutOfOrder) as caught:
-        earn(member, points=10, at=T0 - days(1), key="e-2")
-    assert caught.value.clock == T0
-    assert len(member.journal) == 1
+    late = earn(member, points=7, at=T0 - days(1), key="e-2")
+    assert (late.at, late.occurred_at, late.when) == (T0, T0 - days(1), T0 - days(1))
+    # The return window and the expiry count from when it happened, not when it arrived.
+    assert late.available_at == T0 + days(9)
+    assert late.expires_at == T0 + days(29)
+    assert member.lot(late.id).earned_at == T0 - days(1)
+    assert len(member.journal) == 2
+    assert member.balance(at=T0 + days(9)).available == 7
+    assert verify(member) == []
+
+
+def test_a_late_earn_already_past_its_expiry_is_credited_and_expires_at_once() -> None:
+    member = account(expiry={"policy": "fixed", "after": "30 days"})
+    earn(member, points=10, at=T0 + days(60), key="e-1")
+    late = earn(member, points=7, at=T0, key="e-2")
+    expired = member.journal[-1]
+    assert (late.at, late.expires_at, expired.kind, expired.points) == (
+        T0 + days(60),
+        T0 + days(60),
+        "expire",
+        -7,
+    )
+    assert member.balance().available == 10
+    assert member.balance().expired == 7
+    assert verify(member) == []
 
 
 def test_a_manual_credit_is_available_at_once_and_names_its_actor() -> None:
@@ -168,8 +188,9 @@ def test_an_account_advanced_past_its_last_entry_verifies_and_answers_about_the_
     assert member.balance().available == 10
     assert member.balance(at=T0 + days(5)).pending == 10
     assert verify(member) == []
-    with pytest.raises(OutOfOrder):
-        redeem(member, 5, at=T0 + days(6), key="R-1")
+    late = redeem(member, 5, at=T0 + days(6), key="R-1")  # before the clock: applied at it
+    assert (late.at, late.occurred_at) == (T0 + days(11), T0 + days(6))
+    assert member.balance().available == 5
 
 
 def test_a_manual_credit_counts_as_activity_for_inactivity_expiry() -> None:

@@ -62,7 +62,6 @@ from loyalty import (
     LotStatus,
     LoyaltyError,
     Money,
-    OutOfOrder,
     Program,
     Redeem,
     ReversalExceedsEarn,
@@ -357,16 +356,20 @@ class Ledger:
         *,
         from_earn: bool,
         basis_cents: int | None = None,
+        occurred: datetime | None = None,
     ) -> ModelLot:
+        """A lot written at ``at`` for a fact of ``occurred`` (a late one) or ``at``: it
+        expires from when it happened, but not before it is written."""
         seq = len(self.entries) + 1
+        expires = self.expiry_of(occurred or at)
         lot = ModelLot(
             id=f"{MEMBER}:{seq}",
             seq=seq,
             from_earn=from_earn,
             points=points,
-            earned_at=at,
+            earned_at=occurred or at,
             available_at=available_at,
-            expires_at=self.expiry_of(at),
+            expires_at=expires if expires is None else max(expires, at),
             basis_cents=basis_cents,
         )
         self.lots[lot.id] = lot
@@ -376,15 +379,26 @@ class Ledger:
 
     # operations
 
+    def written_at(self, at: datetime) -> tuple[datetime, datetime | None]:
+        """Where a request of ``at`` is written, and its own time if it is late."""
+        if self.clock is not None and at < self.clock:
+            return self.clock, at
+        return at, None
+
     def earn(self, at: datetime, points: int, basis_cents: int | None = None) -> None:
+        at, occurred = self.written_at(at)
         self.advance(at)
-        available_at = later(at, self.tz, day_count=self.rules.pending_days)
-        lot = self._credit(at, points, available_at, from_earn=True, basis_cents=basis_cents)
+        available_at = later(occurred or at, self.tz, day_count=self.rules.pending_days)
+        lot = self._credit(
+            at, points, available_at, from_earn=True, basis_cents=basis_cents, occurred=occurred
+        )
         self.earned += points
         self.last_activity = at
-        self._write(("earn", at, points, available_at, lot.expires_at, basis_cents))
+        self._write(("earn", at, points, available_at, lot.expires_at, basis_cents, occurred))
+        self.advance(at)  # a late lot already due to expire expires at once
 
     def redeem(self, at: datetime, points: int) -> None:
+        at, _ = self.written_at(at)
         self.advance(at)
         if points > self.available:
             raise Rejected(InsufficientPoints)
@@ -394,12 +408,14 @@ class Ledger:
         self._write(("redeem", at, -points, parts))
 
     def adjust(self, at: datetime, points: int) -> None:
+        at, occurred = self.written_at(at)
         self.advance(at)
         if points > 0:
-            lot = self._credit(at, points, at, from_earn=False)
+            lot = self._credit(at, points, at, from_earn=False, occurred=occurred)
             self.adjusted += points
             self.last_activity = at
             self._write(("adjust", at, points, (), at, lot.expires_at))
+            self.advance(at)
             return
         if -points > self.available:
             raise Rejected(InsufficientPoints)
@@ -488,6 +504,7 @@ def facts(entry: Entry) -> Facts:
             entry.available_at,
             entry.expires_at,
             _cents(entry.basis),
+            entry.occurred_at,
         )
     if isinstance(entry, Redeem):
         return ("redeem", entry.at, entry.points, _parts(entry.allocation))
@@ -566,7 +583,7 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.time = T0
         self.requests: list[Request] = []
-        self.refused: list[tuple[Callable[[Ledger], None], Request]] = []
+        self.refused: list[tuple[Callable[[Ledger], None], Request, datetime | None]] = []
         self.history: list[tuple[datetime, Ledger]] = []
         self.keys = itertools.count(1)
 
@@ -609,9 +626,13 @@ class LedgerMachine(RuleBasedStateMachine):
         operation: Callable[..., Entry],
         *args: Any,
         key: str | None = None,
+        at: datetime | None = None,
         **kwargs: Any,
     ) -> None:
-        """Send ``operation`` at ``self.time``; the model's ``change`` says what it must write."""
+        """Send ``operation`` at ``at`` (``self.time`` by default); the model's ``change``
+        says what it must write."""
+        late = at
+        at = at or self.time
         request = Request(operation, args, {**kwargs, "key": key or self._key()}, entry_id="")
         written_before = len(self.model.entries)
         trial = self.model.clone()
@@ -621,18 +642,18 @@ class LedgerMachine(RuleBasedStateMachine):
             event(f"refused: {rejection.error.__name__}")
             before = self._state()
             with pytest.raises(rejection.error):
-                request.send(self.account, self.time)
+                request.send(self.account, at)
             assert self._state() == before, "a refused operation wrote something"
-            self.refused.append((change, request))
+            self.refused.append((change, request, late))
             return
-        entry = request.send(self.account, self.time)
+        entry = request.send(self.account, at)
         written = self.account.journal[written_before:]
         assert [facts(item) for item in written] == trial.entries[written_before:]
-        assert entry == written[-1]
+        assert entry == [item for item in written if item.key is not None][-1]
         _observe(trial.entries[written_before:])
         self.model = trial
         self.requests.append(Request(operation, args, request.kwargs, entry.id))
-        self.history.append((self.time, trial.clone()))
+        self.history.append((trial.clock or at, trial.clone()))  # a late write: at the clock
 
     # operations
 
@@ -751,9 +772,10 @@ class LedgerMachine(RuleBasedStateMachine):
         self, step: timedelta, data: st.DataObject
     ) -> None:
         self.time += step
-        change, request = data.draw(st.sampled_from(self.refused), label="refused request")
-        self.refused.remove((change, request))
-        self._write(change, request.operation, *request.args, **request.kwargs)
+        change, request, late = data.draw(st.sampled_from(self.refused), label="refused request")
+        self.refused.remove((change, request, late))
+        # A late request is sent again with its own time (its change names that time).
+        self._write(change, request.operation, *request.args, at=late, **request.kwargs)
 
     @precondition(lambda self: self.requests)
     @rule(data=st.data(), at_the_start=st.booleans())
@@ -788,21 +810,31 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self._state() == before
 
     @precondition(lambda self: self.model.clock is not None)
-    @rule(back=st.integers(1, 10 * 24 * 3600), redeeming=st.booleans())
-    def an_operation_dated_before_the_accounts_clock_is_refused(
-        self, back: int, redeeming: bool
+    @rule(
+        back=st.integers(1, 400 * 24 * 3600),
+        operation=st.sampled_from(["earn", "redeem", "adjust"]),
+    )
+    def an_operation_dated_before_the_accounts_clock_is_written_at_the_clock(
+        self, back: int, operation: str
     ) -> None:
+        """A late webhook: written at the clock, keeping its own time for the return
+        window and expiry (points already due to expire expire at once)."""
         assert self.model.clock is not None
-        at = self.model.clock - timedelta(seconds=back)
-        send = (
-            partial(redeem, self.account, 1, at=at, key=self._key())
-            if redeeming
-            else partial(earn, self.account, points=5, at=at, key=self._key())
-        )
-        before = self._state()
-        with pytest.raises(OutOfOrder):
-            send()
-        assert self._state() == before
+        late = self.model.clock - timedelta(seconds=back)
+        if operation == "earn":
+            self._write(lambda model: model.earn(late, 5), earn, points=5, at=late)
+        elif operation == "redeem":
+            self._write(lambda model: model.redeem(late, 1), redeem, 1, at=late)
+        else:
+            self._write(
+                lambda model: model.adjust(late, 3),
+                adjust,
+                3,
+                reason="goodwill",
+                actor="support",
+                at=late,
+            )
+        event(f"late {operation}")
 
     # queries
 

@@ -17,7 +17,6 @@ and values it is about, so a caller can act on it without parsing a message::
     │   ├── WrongProgram           an event addressed to another program
     │   └── InvalidDuration        not a duration such as '30 days' or '6 months'
     ├── CurrencyMismatch           arithmetic or an operation across two currencies
-    ├── OutOfOrder                 an operation dated before the account's clock
     ├── InsufficientPoints         a redemption or debit beyond the available balance
     ├── IdempotencyConflict        a key reused with different content
     ├── UnknownEntry               an entry id that is not an earn of this account
@@ -143,19 +142,6 @@ class CurrencyMismatch(LoyaltyError):
         self.context = context
         where = f" in {context}" if context else ""
         super().__init__(f"currency mismatch{where}: expected {expected}, got {got}")
-
-
-class OutOfOrder(LoyaltyError):
-    """An operation is dated before the account's clock (its last entry or a later advance)."""
-
-    def __init__(self, member_id: str, at: datetime, clock: datetime) -> None:
-        self.member_id = member_id
-        self.at = at
-        self.clock = clock
-        super().__init__(
-            f"member {member_id!r}: operation at {at.isoformat()} is before the account's "
-            f"clock at {clock.isoformat()}; the journal only moves forward in time"
-        )
 
 
 class InsufficientPoints(LoyaltyError):

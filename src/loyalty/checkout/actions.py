@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from loyalty.dates import Period, start_of
+from loyalty.dates import Period, end_of, start_of
 from loyalty.errors import ActionLimitReached, UnknownAction
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Earn
-from loyalty.ledger.operations import expiry_for
 from loyalty.ledger.requests import Request, same, text
 
 __all__ = ["award_action"]
@@ -37,12 +36,13 @@ def award_action(
     request = Request.begin(account, "action", at, key, action=action, source=source)
     if request.original is not None:
         return same(request.original, Earn)
-    since = (
-        None
-        if config.per == "lifetime"
-        else start_of(Period(config.per), request.at, program.tz)
-    )
-    done = [t for t in account.action_times(action) if since is None or t >= since]
+    # Counted in the period the action happened in (a late event keeps its own time).
+    if config.per == "lifetime":
+        done = list(account.action_times(action))
+    else:
+        since = start_of(Period(config.per), request.occurred, program.tz)
+        until = end_of(Period(config.per), request.occurred, program.tz)
+        done = [t for t in account.action_times(action) if since <= t < until]
     if len(done) >= config.times:
         raise ActionLimitReached(account.member_id, action, config.times, config.per)
     with account._transaction():
@@ -57,9 +57,10 @@ def award_action(
         entry = Earn(
             **request.fields(account, points, reason, source),
             available_at=request.at,
-            expires_at=expiry_for(program, request.at),
+            expires_at=request.expires(program),
             action=action,
         )
         account._apply(entry)
+        request.settle(account)
         account.upgrade_tier(request.at)
     return entry

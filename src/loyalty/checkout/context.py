@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from loyalty.cart import Cart
-from loyalty.dates import Period, start_of
+from loyalty.dates import Period, end_of, start_of
 from loyalty.earning.calculate import EarnContext, exchange_rate
 from loyalty.errors import InvalidInput
 from loyalty.ledger.account import Account
@@ -37,19 +37,24 @@ class MemberContext:
 
 
 def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
-    """``account``'s standing at its clock (bring it to ``at`` first), for ``cart``."""
+    """``account``'s standing at its clock (bring it to ``at`` first), for ``cart``.
+
+    For a cart of a late event (``at`` before the account's clock), the standing as
+    it was at ``at``: the tier then, the orders before it, and what was earned in
+    ``at``'s day and cap period."""
     if cart.member_id != account.member_id:
         raise InvalidInput(
             "cart.member_id", cart.member_id, f"is not the account's member {account.member_id!r}"
         )
     program = account.program
-    status = account.tier()
+    late = account.clock is not None and at < account.clock
+    status = account.tier(at if late else None)
     tier = cart.customer.tier if cart.customer.tier is not None else (
         status.tier if status is not None else None
     )
     orders = cart.customer.completed_orders
     if orders is None:
-        orders = account.completed_orders(excluding=cart.id)
+        orders = account.completed_orders(excluding=cart.id, before=at if late else None)
     reductions: dict[str, Decimal] = {}
     shipping = Decimal(0)
     for record in account.redemptions(cart.id):
@@ -60,13 +65,9 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
         if record.shipping_discount is not None:
             shipping += record.shipping_discount.amount
     caps = program.earning.caps
-    today = (
-        account.order_points_since(start_of(Period.DAY, at, program.tz))
-        if caps.per_day is not None
-        else 0
-    )
+    today = _earned_in(account, Period.DAY, at, late) if caps.per_day is not None else 0
     period = (
-        account.order_points_since(start_of(caps.per_period.period, at, program.tz))
+        _earned_in(account, caps.per_period.period, at, late)
         if caps.per_period is not None
         else 0
     )
@@ -84,3 +85,10 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
         ),
         room=discountable(cart, reductions),
     )
+
+
+def _earned_in(account: Account, period: Period, at: datetime, late: bool) -> int:
+    """Points orders earned in the ``period`` (a local day, month...) that holds ``at``."""
+    tz = account.program.tz
+    end = end_of(period, at, tz) if late else None
+    return account.order_points_between(start_of(period, at, tz), end)

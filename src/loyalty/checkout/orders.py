@@ -84,8 +84,8 @@ def complete_order(
     program = account.program
     with account._transaction():
         account.advance(request.at)
-        member = member_context(account, cart, request.at)
-        earned = order_earn(program, cart, request.at, member.earn)
+        member = member_context(account, cart, request.occurred)
+        earned = order_earn(program, cart, request.occurred, member.earn)
         lines = tuple(
             OrderLine(line.line, line.quantity, Money(0, program.currency) if gift else line.basis)
             for line, gift in zip(earned.lines, (ln.gift_card for ln in cart.lines), strict=True)
@@ -102,13 +102,14 @@ def complete_order(
             account._apply(
                 Earn(
                     **request.fields(account, earned.points, _earn_reason(cart, earned), cart.id),
-                    available_at=program.pending.period.after(request.at, program.tz),
-                    expires_at=expiry_for(program, request.at),
+                    available_at=request.available(program),
+                    expires_at=request.expires(program),
                     basis=earned.basis,
                     lines=earned.line_points(),
                     shipping_points=earned.shipping_points,
                 )
             )
+            request.settle(account)
         account.upgrade_tier(request.at)
     return _order_result(account, key)
 

@@ -139,8 +139,8 @@ class Account:
     def clock(self) -> datetime | None:
         """The time the account has been brought to: its last entry, or a later advance.
 
-        Pending lots due by then are available, and operations dated before it are
-        refused (:class:`~loyalty.errors.OutOfOrder`).
+        Pending lots due by then are available. An operation dated before it (a late
+        event) is written at the clock and keeps its own time as ``occurred_at``.
         """
         return self._clock
 
@@ -157,8 +157,17 @@ class Account:
         """The recorded order ``order_id`` (when it completed, its amount and refunds), if any."""
         return self._orders.get(order_id)
 
-    def completed_orders(self, excluding: str | None = None) -> int:
-        """Recorded orders not refunded in full, ``excluding`` one order id."""
+    def completed_orders(
+        self, excluding: str | None = None, before: datetime | None = None
+    ) -> int:
+        """Recorded orders not refunded in full, ``excluding`` one order id; with
+        ``before``, only those that happened before it (for a late order)."""
+        if before is not None:
+            return sum(
+                1
+                for order_id, record in self._orders.items()
+                if order_id != excluding and record.at < before and not record.fully_refunded
+            )
         record = self._orders.get(excluding) if excluding is not None else None
         return self._completed - (record is not None and not record.fully_refunded)
 
@@ -179,12 +188,16 @@ class Account:
         """When the member was awarded bonus action ``action`` (signup, birthday...)."""
         return self._actions.get(action, ())
 
-    def order_points_since(self, since: datetime) -> int:
-        """Points earned by orders (earns with line points) at or after ``since``."""
+    def order_points_between(self, start: datetime, end: datetime | None = None) -> int:
+        """Points earned by orders (earns with line points) that happened at or after
+        ``start`` and before ``end`` (their own time: a late order counts when it happened)."""
         return sum(
             entry.points
-            for entry in self._journal.since(since)
-            if isinstance(entry, Earn) and (entry.lines or entry.shipping_points)
+            for entry in self._journal.since(start)  # written at or after they happened
+            if isinstance(entry, Earn)
+            and (entry.lines or entry.shipping_points)
+            and start <= entry.when
+            and (end is None or entry.when < end)
         )
 
     def request_entries(self, key: str) -> tuple[Entry, ...]:
@@ -462,7 +475,7 @@ class Account:
             self.tiers.enrol(self._enrolled_at, self._log)
         if isinstance(entry, Earn):
             if self.tiers is not None and self.tiers.counts_pending:
-                self.tiers.points(entry.at, entry.points, self._log)
+                self.tiers.points(entry.when, entry.points, self._log)
             self._credit(entry, entry.available_at, entry.expires_at, entry.basis)
             self._balance = replace(self._balance, earned=self._balance.earned + entry.points)
             self._active(entry.at)
@@ -537,7 +550,7 @@ class Account:
         """An earn for an order's lines belongs to the order; an action's earn is counted."""
         if entry.action is not None:
             times = self._actions.get(entry.action, ())
-            self._put("actions", entry.action, (*times, entry.at))
+            self._put("actions", entry.action, (*times, entry.when))
         if entry.lines or entry.shipping_points:
             record = self._orders.get(entry.source or "")
             if record is None or record.earn_id is not None:
@@ -553,7 +566,7 @@ class Account:
             if not order_id or order_id in self._orders:
                 raise CorruptJournal(self.member_id, entry.seq, f"order {order_id!r} again")
             zero = Money.zero(entry.amount.currency)
-            record = OrderRecord(entry.at, entry.amount, zero, lines=entry.lines)
+            record = OrderRecord(entry.when, entry.amount, zero, lines=entry.lines)
             delta = Metrics(spend=entry.amount.amount, orders=1)
         else:
             order_id = entry.order_id
@@ -615,7 +628,7 @@ class Account:
             origin=entry.kind,
             points=entry.points,
             remaining=entry.points,
-            earned_at=entry.at,
+            earned_at=entry.when,
             available_at=available_at,
             expires_at=expires_at,
             activated=False,

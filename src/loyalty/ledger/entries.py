@@ -1,10 +1,16 @@
 """Journal entries: immutable facts about one member's points.
 
 Every entry has an id, its position ``seq`` in the member's journal, the instant
-``at`` (UTC), its signed effect on the member's net balance ``points``, a human
-``reason``, the ``source`` it came from (an order or event id) and the
-idempotency ``key`` and request ``fingerprint`` of the operation that wrote it
-(``None`` for entries the ledger writes by itself, such as expiries).
+``at`` (UTC) it was written at in the member's time line, its signed effect on
+the member's net balance ``points``, a human ``reason``, the ``source`` it came
+from (an order or event id) and the idempotency ``key`` and request
+``fingerprint`` of the operation that wrote it (``None`` for entries the ledger
+writes by itself, such as expiries).
+
+``at`` never goes back: a late event (a webhook that arrives after the member's
+clock moved on) is written at the clock, and ``occurred_at`` keeps its own time
+for what depends on it (the return window, expiry, campaign and tier windows,
+action periods, which orders came before). :attr:`Entry.when` is that time.
 
 Entries that take points from lots carry their :class:`Allocation` per lot, so
 the journal alone says which points were used, and replaying it rebuilds the
@@ -119,6 +125,13 @@ class Entry:
     source: str | None = None
     key: str | None = None
     fingerprint: str | None = None
+    occurred_at: datetime | None = None
+    """For a late event: when it happened (before ``at``, the clock it was applied at)."""
+
+    @property
+    def when(self) -> datetime:
+        """When the fact happened: ``occurred_at`` for a late event, else ``at``."""
+        return self.occurred_at or self.at
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,8 +7,9 @@ Each operation, in this order:
    the entry written the first time and writes nothing; the same key with other
    content raises :class:`~loyalty.errors.IdempotencyConflict`. ``at`` is not
    part of the content, so a webhook retried later is still the same request;
-3. refuses an ``at`` earlier than the account's clock, its last entry or a
-   later advance (:class:`~loyalty.errors.OutOfOrder`);
+3. places the request in time: an ``at`` earlier than the account's clock (a
+   late webhook) is written at the clock and keeps its own time as the entry's
+   ``occurred_at`` (see :mod:`loyalty.ledger.requests`);
 4. in one transaction, advances the account to ``at`` (activating and expiring
    what is due), checks what depends on the state, and appends its entry. Any
    error rolls the whole transaction back: a rejected operation writes nothing.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from loyalty.dates import end_of, require_aware
+from loyalty.dates import require_aware
 from loyalty.errors import (
     CurrencyMismatch,
     InsufficientPoints,
@@ -39,10 +40,17 @@ from loyalty.ledger.entries import (
     Redeem,
     Reverse,
 )
-from loyalty.ledger.requests import Request, money_amount, positive_points, same, text
+from loyalty.ledger.requests import (
+    Request,
+    expiry_for,
+    money_amount,
+    positive_points,
+    same,
+    text,
+)
 from loyalty.money import Money, prorate, to_points
 from loyalty.program.model import Program
-from loyalty.program.policies import Clawback, FixedExpiry
+from loyalty.program.policies import Clawback
 
 __all__ = [
     "adjust",
@@ -111,11 +119,12 @@ def earn(
             reason = f"earned on order {source}" if amount is not None and source else "earned"
         entry = Earn(
             **request.fields(account, earned, reason, source),
-            available_at=program.pending.period.after(request.at, program.tz),
-            expires_at=expiry_for(program, request.at),
+            available_at=request.available(program),
+            expires_at=request.expires(program),
             basis=amount,
         )
         account._apply(entry)
+        request.settle(account)
         account.upgrade_tier(request.at)
     return entry
 
@@ -306,7 +315,7 @@ def adjust(
                 **request.fields(account, points, reason, source),
                 actor=actor,
                 available_at=request.at,
-                expires_at=expiry_for(account.program, request.at),
+                expires_at=request.expires(account.program),
             )
         else:
             allocation = spend(account, -points, request.at)
@@ -316,6 +325,7 @@ def adjust(
                 allocation=allocation,
             )
         account._apply(entry)
+        request.settle(account)
     return entry
 
 
@@ -327,15 +337,6 @@ def advance(account: Account, at: datetime) -> tuple[Expire, ...]:
     instant = require_aware(at, "at")
     with account._transaction():
         return account.advance(instant)
-
-
-def expiry_for(program: Program, earned_at: datetime) -> datetime | None:
-    """When a lot earned at ``earned_at`` expires under the program's fixed expiry, if any."""
-    policy = program.expiry
-    if not isinstance(policy, FixedExpiry):
-        return None
-    expires = policy.after.after(earned_at, program.tz)
-    return end_of(policy.round_up_to, expires, program.tz) if policy.round_up_to else expires
 
 
 # ------------------------------------------------------------------- helpers

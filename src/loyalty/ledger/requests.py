@@ -1,9 +1,14 @@
-"""What every write operation does first: validate, check idempotency and time order.
+"""What every write operation does first: validate, check idempotency, place in time.
 
 ``Request.begin`` validates the common fields, fingerprints the request content
 (``at`` excluded, so a retried webhook is the same request) and returns the
 entry an earlier request with the same key wrote, if any; ``Request.fields``
 gives a new entry its id, place, time, key and fingerprint.
+
+A request dated before the account's clock (a late webhook) is not refused: it
+is written at the clock (:attr:`Request.at`, so the journal never goes back) and
+keeps its own time as :attr:`Request.occurred`, which the operations use for
+what depends on when the fact happened. Its entries carry it as ``occurred_at``.
 """
 
 from __future__ import annotations
@@ -14,19 +19,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from loyalty.dates import require_aware
+from loyalty.dates import end_of, require_aware
 from loyalty.errors import (
     CurrencyMismatch,
     InvalidInput,
     InvalidMoney,
     InvalidPoints,
-    OutOfOrder,
 )
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Entry
 from loyalty.money import Money
+from loyalty.program.model import Program
+from loyalty.program.policies import FixedExpiry
 
-__all__ = ["Request", "money_amount", "positive_points", "same", "text"]
+__all__ = ["Request", "expiry_for", "money_amount", "positive_points", "same", "text"]
 
 _E = TypeVar("_E", bound=Entry)
 
@@ -34,9 +40,16 @@ _E = TypeVar("_E", bound=Entry)
 @dataclass(frozen=True, slots=True)
 class Request:
     at: datetime
+    """When the request is written: its own time, or the account's clock if that is later."""
     key: str
     fingerprint: str
     original: Entry | None
+    occurred: datetime
+    """The request's own time (before :attr:`at` only for a late request)."""
+
+    @property
+    def late(self) -> bool:
+        return self.occurred < self.at
 
     @classmethod
     def begin(
@@ -48,9 +61,25 @@ class Request:
             text(content.get(name), name, required=False)
         fingerprint = _fingerprint(operation, content)
         original = account.replayed(key, fingerprint, operation)
-        if original is None and account.clock is not None and instant < account.clock:
-            raise OutOfOrder(account.member_id, instant, account.clock)
-        return cls(instant, key, fingerprint, original)
+        clock = account.clock
+        written = clock if clock is not None and instant < clock else instant
+        return cls(written, key, fingerprint, original, instant)
+
+    def expires(self, program: Program) -> datetime | None:
+        """When points this request credits expire: per the program's policy from its own
+        time, but never before it is written (late points already due expire at once)."""
+        expires = expiry_for(program, self.occurred)
+        return expires if expires is None or expires >= self.at else self.at
+
+    def settle(self, account: Account) -> None:
+        """After a late request credited points: expire at once what was already due."""
+        if self.late:
+            account.advance(self.at)
+
+    def available(self, program: Program) -> datetime:
+        """When points this request earns leave pending: the return window counts from
+        its own time (for a late request it may already have passed)."""
+        return program.pending.period.after(self.occurred, program.tz)
 
     def fields(
         self, account: Account, points: int, reason: str, source: str | None
@@ -60,6 +89,7 @@ class Request:
             "source": source,
             "key": self.key,
             "fingerprint": self.fingerprint,
+            "occurred_at": self.occurred if self.late else None,
         }
 
 
@@ -100,3 +130,12 @@ def text(value: object, field: str, *, required: bool) -> None:
         return
     if not isinstance(value, str) or not value.strip() or len(value) > 500:
         raise InvalidInput(field, value, "must be a non-empty string of at most 500 characters")
+
+
+def expiry_for(program: Program, earned_at: datetime) -> datetime | None:
+    """When a lot earned at ``earned_at`` expires under the program's fixed expiry, if any."""
+    policy = program.expiry
+    if not isinstance(policy, FixedExpiry):
+        return None
+    expires = policy.after.after(earned_at, program.tz)
+    return end_of(policy.round_up_to, expires, program.tz) if policy.round_up_to else expires
