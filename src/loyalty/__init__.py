@@ -18,6 +18,7 @@ from loyalty.checkout import (
     quote,
     redeem_reward,
     refund_order,
+    void_redemption,
 )
 from loyalty.dates import Duration, Period, end_of, start_of
 from loyalty.earning.calculate import EarnQuote, LineEarn, RulePoints
@@ -90,6 +91,7 @@ from loyalty.ledger import (
     StatementLine,
     TierCause,
     TierChange,
+    Void,
     adjust,
     advance,
     earn,
@@ -323,6 +325,7 @@ __all__ = [
     "UnknownOrder",
     "UnknownReward",
     "UnsupportedCurrency",
+    "Void",
     "Window",
     "WindowKind",
     "WrongProgram",
@@ -358,4 +361,5 @@ __all__ = [
     "tier_progress",
     "to_points",
     "verify",
+    "void_redemption",
 ]

@@ -8,7 +8,7 @@ from loyalty.checkout.actions import award_action
 from loyalty.checkout.options import RewardOption
 from loyalty.checkout.orders import OrderResult, RefundResult, complete_order, refund_order
 from loyalty.checkout.quote import Quote, quote
-from loyalty.checkout.redemption import Redemption, redeem_reward
+from loyalty.checkout.redemption import Redemption, redeem_reward, void_redemption
 from loyalty.checkout.stock import MemoryStock, RewardStock
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "quote",
     "redeem_reward",
     "refund_order",
+    "void_redemption",
 ]

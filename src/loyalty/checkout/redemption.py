@@ -8,6 +8,11 @@ shop applies to the order. The earn of that order is then computed on what the
 customer actually pays, and refunding it gives the points back pro rata.
 
 The same ``key`` with the same request returns the original redemption.
+
+``void_redemption`` undoes a redemption whose order has not completed (the
+customer abandoned the checkout): a :class:`~loyalty.ledger.entries.Void` entry
+gives its points back to the lots they came from, with their expiry, and the
+reward's stock unit is released. Voiding again returns the same entry.
 """
 
 from __future__ import annotations
@@ -21,17 +26,17 @@ from loyalty.cart import Cart, load_cart
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import evaluate, visible
 from loyalty.checkout.stock import RewardStock, claim_prefix
-from loyalty.errors import InvalidInput, RedemptionRefused, UnknownReward
+from loyalty.errors import InvalidInput, RedemptionRefused, UnknownEntry, UnknownReward
 from loyalty.hurdles import Check
 from loyalty.ledger.account import Account
-from loyalty.ledger.entries import DiscountLine, Redeem
+from loyalty.ledger.entries import DiscountLine, Redeem, Void
 from loyalty.ledger.operations import spend
 from loyalty.ledger.requests import Request, same, text
 from loyalty.money import Money
 from loyalty.rewards.config import PayWithPoints, Reward
 from loyalty.rewards.discount import Discount, total_of
 
-__all__ = ["Redemption", "redeem_reward"]
+__all__ = ["Redemption", "redeem_reward", "void_redemption"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,3 +158,62 @@ def _write(
 
 def _redemption(entry: Redeem) -> Redemption:
     return Redemption(entry.reward or "", entry, entry.discounts, entry.shipping_discount)
+
+
+def void_redemption(
+    account: Account,
+    redemption_id: str,
+    *,
+    at: datetime,
+    key: str,
+    stock: RewardStock | None = None,
+) -> Void:
+    """Undo the redemption ``redemption_id`` (``Redemption.entry.id``) before its order
+    completes: its points go back to the lots they came from, each with its own
+    expiry (points whose lot expired meanwhile expire at once), and the reward no
+    longer counts toward its usage limit. The stock unit it claimed goes back to
+    ``stock``.
+
+    Voiding a redemption already voided returns the first :class:`Void`, whatever
+    the ``key``. Raises :class:`UnknownEntry` for an id that is not a redemption of
+    this member, and :class:`InvalidInput` once its order has completed (refund the
+    order instead: its points come back pro rata).
+    """
+    text(redemption_id, "redemption_id", required=True)
+    request = Request.begin(account, "void_redemption", at, key, redemption=redemption_id)
+    if request.original is not None:
+        return same(request.original, Void)
+    record = next(
+        (found for found in account.redemptions() if found.id == redemption_id), None
+    )
+    if record is None:
+        raise UnknownEntry(account.member_id, redemption_id)
+    if record.voided_by is not None:
+        return same(account.entry(record.voided_by), Void)
+    if record.returned:
+        raise InvalidInput(
+            "redemption_id", redemption_id, "has had points given back by a refund already"
+        )
+    if record.source is not None and account.order(record.source) is not None:
+        raise InvalidInput(
+            "redemption_id",
+            redemption_id,
+            f"is on order {record.source}, which is completed; refund the order instead",
+        )
+    redeemed = account.entry(redemption_id)
+    assert isinstance(redeemed, Redeem)  # a redemption record is made by a Redeem entry
+    with account._transaction():
+        account.advance(request.at)
+        entry = Void(
+            **request.fields(
+                account, record.points, f"voided: {redeemed.reason}", record.source
+            ),
+            redeem_id=redemption_id,
+            allocation=redeemed.allocation,
+        )
+        account._apply(entry)
+        account.advance(request.at)  # points back in a lot past its expiry expire now
+    if stock is not None and record.reward is not None and redeemed.key is not None:
+        stock.release(record.reward, claim_prefix(account.member_id) + redeemed.key)
+    return entry
+

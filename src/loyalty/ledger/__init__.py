@@ -27,6 +27,7 @@ from loyalty.ledger.entries import (
     Reverse,
     TierCause,
     TierChange,
+    Void,
 )
 from loyalty.ledger.lots import Lot, LotStatus
 from loyalty.ledger.operations import (
@@ -69,6 +70,7 @@ __all__ = [
     "StatementLine",
     "TierCause",
     "TierChange",
+    "Void",
     "adjust",
     "advance",
     "earn",

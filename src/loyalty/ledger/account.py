@@ -47,6 +47,7 @@ from loyalty.ledger.entries import (
     Return,
     Reverse,
     TierChange,
+    Void,
     entry_seq,
 )
 from loyalty.ledger.journal import History, Journal
@@ -403,11 +404,14 @@ class Account:
                 self._activate(self._queues.pop_release())
                 if self.tiers is not None and not self.tiers.counts_pending:
                     self.upgrade_tier(due)
-            elif deadline == due:
-                written.append(self._expire(due, self._open_lots(), _inactive_reason(self)))
+                continue
+            # Points given back after their expiry had passed (a void) expire at once.
+            when = due if self._clock is None else max(due, self._clock)
+            if deadline == due:
+                written.append(self._expire(when, self._open_lots(), _inactive_reason(self)))
             else:
                 lot = self._queues.pop_expiry()
-                written.append(self._expire(due, [lot], _lot_reason(self, lot)))
+                written.append(self._expire(when, [lot], _lot_reason(self, lot)))
 
     def header(self, at: datetime, points: int, reason: str) -> dict[str, Any]:
         """The fields every new entry starts with: its id, place, member, time, points, reason."""
@@ -511,6 +515,8 @@ class Account:
             self._credit(entry, entry.available_at, entry.expires_at, None)
             self._balance = replace(self._balance, returned=self._balance.returned + entry.points)
             self._active(entry.at)
+        elif isinstance(entry, Void):
+            self._void(entry)
         elif isinstance(entry, Expire):
             self._consume(entry, entry.allocation, expired=True)
             self._balance = replace(self._balance, expired=self._balance.expired - entry.points)
@@ -618,6 +624,47 @@ class Account:
             reversed=balance.reversed - entry.points,
             written_off=balance.written_off + entry.written_off,
         )
+
+    def _void(self, entry: Void) -> None:
+        """Give a redemption's points back to the lots they came from (settling any debt
+        first, as a release does)."""
+        record = self._redemptions.get(entry.redeem_id)
+        spent = {part.lot_id: part.points for part in self._spent(entry.redeem_id)}
+        if (
+            record is None
+            or record.returned
+            or entry.points != record.points
+            or {part.lot_id: part.points for part in entry.allocation} != spent
+        ):
+            raise CorruptJournal(
+                self.member_id, entry.seq, f"voids redemption {entry.redeem_id} wrongly"
+            )
+        self._put(
+            "redemptions",
+            entry.redeem_id,
+            replace(record, returned=record.points, voided_by=entry.id),
+        )
+        restored = 0
+        for part in entry.allocation:
+            lot = self._lots[part.lot_id]
+            settled = min(self._balance.debt - restored, part.points)
+            restored += settled
+            lot = replace(lot, remaining=lot.remaining + part.points - settled)
+            self._set_lot(lot)
+            self._queues.push(lot, release=False)
+        balance = self._balance
+        self._balance = replace(
+            balance,
+            available=balance.available + entry.points - restored,
+            debt=balance.debt - restored,
+            returned=balance.returned + entry.points,
+        )
+
+    def _spent(self, redeem_id: str) -> tuple[Allocation, ...]:
+        """The lots a redemption took its points from (from its journal entry)."""
+        seq = entry_seq(redeem_id)
+        entry = self._journal.entry(seq) if 0 < seq <= len(self._journal) else None
+        return entry.allocation if isinstance(entry, Redeem) else ()
 
     def _credit(
         self, entry: Entry, available_at: datetime, expires_at: datetime | None, basis: Money | None

@@ -44,6 +44,7 @@ __all__ = [
     "Reverse",
     "TierCause",
     "TierChange",
+    "Void",
     "entry_seq",
 ]
 
@@ -63,6 +64,7 @@ class EntryKind(StrEnum):
     ORDER = "order"
     REFUND = "refund"
     RETURN = "return"
+    VOID = "void"
     TIER = "tier"
 
 
@@ -177,6 +179,17 @@ class Return(_Credit):
 
     kind: ClassVar[EntryKind] = EntryKind.RETURN
     redeem_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Void(Entry):
+    """A redemption undone before its order completed (an abandoned checkout): the
+    points it spent go back to the lots they came from, with their expiry
+    (``allocation``: the lots and points restored)."""
+
+    kind: ClassVar[EntryKind] = EntryKind.VOID
+    redeem_id: str
+    allocation: tuple[Allocation, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

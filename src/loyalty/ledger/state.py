@@ -66,6 +66,8 @@ class RedemptionRecord:
     discounts: tuple[DiscountLine, ...] = ()
     shipping_discount: Money | None = None
     returned: int = 0
+    voided_by: str | None = None
+    """The :class:`~loyalty.ledger.entries.Void` entry that undid it, if one did."""
 
     @property
     def in_use(self) -> bool:

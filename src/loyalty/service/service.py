@@ -27,7 +27,7 @@ from loyalty.cart import Cart, load_cart
 from loyalty.checkout.actions import award_action
 from loyalty.checkout.orders import OrderResult, RefundResult, complete_order, refund_order
 from loyalty.checkout.quote import Quote, quote
-from loyalty.checkout.redemption import Redemption, redeem_reward
+from loyalty.checkout.redemption import Redemption, redeem_reward, void_redemption
 from loyalty.dates import Duration, require_aware
 from loyalty.errors import (
     Busy,
@@ -38,7 +38,7 @@ from loyalty.errors import (
     WrongProgram,
 )
 from loyalty.ledger.account import Account, rebase, restore
-from loyalty.ledger.entries import Earn, Entry
+from loyalty.ledger.entries import Earn, Entry, Void
 from loyalty.ledger.operations import adjust, open_account
 from loyalty.ledger.operations import advance as advance_account
 from loyalty.ledger.requests import text
@@ -183,15 +183,16 @@ class _Session:
         return self.loaded[member_id].stored.profile
 
     def save(self) -> None:
-        """Append what each loaded account wrote, with its notifications (an account
-        brought forward without entries is not saved: that is derived again on load)."""
+        """Append what each loaded account wrote, with its notifications. An account
+        brought forward without entries (pending points released by the scheduled run)
+        is saved too, so a read without ``at`` shows what the run did."""
         for member_id, loaded in self.loaded.items():
             entries = loaded.account.entries_from(loaded.start)
             if not loaded.stored.profile.erased:  # a pseudonym has no one to tell
                 notifications = decided(loaded.account, entries, loaded.available)
                 self.transaction.emit(notifications)
                 self.notified += len(notifications)
-            if not entries:
+            if not entries and loaded.account.clock == loaded.clock:
                 continue
             self.transaction.save(
                 member_id, loaded.stored.version, entries, loaded.account.changes()
@@ -203,7 +204,7 @@ class _Session:
         """After commit: keep each account that is what the store now holds."""
         for member_id, loaded in self.loaded.items():
             written = loaded.account.next_seq - loaded.start
-            if written or loaded.account.clock == loaded.clock:
+            if self.writing or loaded.account.clock == loaded.clock:  # a write saved it
                 self.accounts.keep(member_id, loaded.stored.version + written, loaded.account)
 
 
@@ -325,6 +326,23 @@ class LoyaltyService:
             )
 
         return self._write(member_id, run)
+
+    def void_redemption(
+        self, member_id: str, redemption_id: str, *, at: datetime, key: str
+    ) -> Void:
+        """Undo a redemption whose order has not completed (an abandoned checkout): the
+        points go back to their lots, with their expiry, and the reward's stock unit is
+        released (see :func:`~loyalty.void_redemption`). Idempotent."""
+        return self._write(
+            member_id,
+            lambda session: void_redemption(
+                session.account(member_id),
+                redemption_id,
+                at=at,
+                key=key,
+                stock=session.transaction.stock(self._limits),
+            ),
+        )
 
     def adjust(
         self, member_id: str, points: int, *, at: datetime, key: str, actor: str, reason: str

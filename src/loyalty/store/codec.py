@@ -40,6 +40,7 @@ from loyalty.ledger.entries import (
     Return,
     Reverse,
     TierChange,
+    Void,
 )
 from loyalty.ledger.state import Snapshot
 from loyalty.money import Money
@@ -204,7 +205,18 @@ def _unknown(cls: type[Any], data: Mapping[str, Any], keys: frozenset[str]) -> N
     raise ValueError(f"unknown {cls.__name__} fields: {', '.join(sorted(set(data) - keys))}")
 
 
-_ENTRY_TYPES: Final = (Earn, Redeem, Return, Expire, Reverse, Adjust, Order, Refund, TierChange)
+_ENTRY_TYPES: Final = (
+    Earn,
+    Redeem,
+    Return,
+    Void,
+    Expire,
+    Reverse,
+    Adjust,
+    Order,
+    Refund,
+    TierChange,
+)
 _ENTRIES: Final[dict[type[Entry], tuple[Codec, Codec]]] = {
     cls: _record(cls, entry=True) for cls in _ENTRY_TYPES
 }

@@ -1,0 +1,278 @@
+"""Late and out-of-order webhooks, reads after the scheduled run, and voided
+redemptions: through the ledger and through the service on every store."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyalty import (
+    InvalidInput,
+    LoyaltyService,
+    OrderResult,
+    Store,
+    UnknownEntry,
+    Void,
+    complete_order,
+    redeem,
+    redeem_reward,
+    verify,
+    void_redemption,
+)
+from tests.builders import SPEND_LADDER, T0, account, days, ladder, program, utc
+
+PROGRAM = program(
+    pending={"period": "14 days"},
+    expiry={"policy": "fixed", "after": "1 year"},
+    tiers=ladder(*SPEND_LADDER),
+    earning={"rate": 1},
+    rewards={
+        "catalog": [
+            {"id": "five-off", "kind": "amount_off", "amount": "5.00", "cost": 100},
+            {"id": "gift", "kind": "amount_off", "amount": "1.00", "cost": 0, "stock": 1},
+        ]
+    },
+)
+
+
+def cart(order_id: str, price: str, member: str = "m-1") -> dict[str, Any]:
+    return {
+        "id": order_id,
+        "member_id": member,
+        "currency": "USD",
+        "lines": [{"sku": "SKU", "unit_price": price, "quantity": 1}],
+    }
+
+
+def order(order_id: str, price: str, at: datetime, member: str = "m-1") -> dict[str, Any]:
+    return {
+        "type": "order_completed",
+        "member_id": member,
+        "key": f"order:{order_id}",
+        "at": at.isoformat(),
+        "cart": cart(order_id, price, member),
+    }
+
+
+@pytest.fixture
+def service(store: Store) -> LoyaltyService:
+    return LoyaltyService(PROGRAM, store)
+
+
+# ------------------------------------------------------------------ late events
+
+
+def test_an_order_whose_webhook_arrives_after_the_nightly_run_is_applied(
+    service: LoyaltyService,
+) -> None:
+    night = utc(2026, 3, 10, 2)
+    service.enrol("m-1", at=T0)
+    service.advance(night)
+    result = service.handle(order("A", "80.00", night - timedelta(minutes=1)))
+    assert isinstance(result, OrderResult)
+    assert result.order.at == night
+    assert result.order.occurred_at == night - timedelta(minutes=1)
+    assert result.earn is not None
+    # Its return window runs from 01:59, not from when the webhook came.
+    assert result.earn.available_at == night - timedelta(minutes=1) + days(14)
+    assert service.balance("m-1").pending == 80
+    # Redelivered later still: the same result, nothing more written.
+    assert service.handle(order("A", "80.00", night - timedelta(minutes=1))) == result
+    assert service.verify("m-1") == []
+
+
+def test_orders_delivered_in_reverse_count_in_the_tier_window_they_happened_in() -> None:
+    member = account(tiers=ladder(*SPEND_LADDER, window={"kind": "calendar_year"}))
+    complete_order(member, cart("B", "150.00"), at=utc(2026, 1, 5), key="B")
+    late = complete_order(member, cart("A", "100.00"), at=utc(2025, 12, 30), key="A")
+    assert late.order.when == utc(2025, 12, 30)
+    assert member.order("A") is not None
+    assert member.order("A").at == utc(2025, 12, 30)  # type: ignore[union-attr]
+    # The late order counts in 2025's window, not in 2026's (tier_metrics(at) answers
+    # as the journal stood at ``at``, before the late order was known; the tracker
+    # holds the windows as they are now).
+    assert member.tiers is not None
+    assert member.tiers.metrics(utc(2025, 12, 31)).spend == 100
+    assert member.tier_metrics().spend == 150
+    assert member.tier_metrics(utc(2025, 12, 31)).spend == 0
+    assert verify(member) == []
+
+
+def test_a_late_order_inside_a_closed_campaign_window_earns_the_campaign_rate() -> None:
+    rules = [
+        {"name": "double", "multiplier": 2, "window": {"starts": "2026-11-11", "ends": "2026-11-12"}}
+    ]
+    member = account(earning={"rate": 1, "rules": rules})
+    complete_order(member, cart("B", "10.00"), at=utc(2026, 11, 13), key="B")
+    late = complete_order(member, cart("A", "10.00"), at=utc(2026, 11, 11, 10), key="A")
+    assert late.earn is not None
+    assert late.earn.points == 20
+    assert late.earn.at == utc(2026, 11, 13)
+
+
+def test_a_late_order_is_not_counted_as_coming_after_the_orders_it_preceded() -> None:
+    member = account()
+    complete_order(member, cart("B", "10.00"), at=T0 + days(2), key="B")
+    complete_order(member, cart("A", "10.00"), at=T0, key="A")
+    assert member.completed_orders(before=T0 + days(1)) == 1
+    assert member.completed_orders(excluding="A", before=T0 + days(1)) == 0
+    assert member.completed_orders() == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    prices=st.lists(st.integers(1, 500), min_size=1, max_size=6),
+    delivery=st.randoms(use_true_random=False),
+    night=st.integers(0, 40),
+)
+def test_orders_earn_the_same_in_whatever_order_their_webhooks_arrive(
+    prices: list[int], delivery: Any, night: int
+) -> None:
+    """The same orders, delivered in time order or shuffled with a nightly run in
+    between, earn the same points per order, record the same orders, and verify."""
+    times = [T0 + days(3 * index) for index in range(len(prices))]
+    events = [
+        (f"O-{index}", f"{price}.00", at)
+        for index, (price, at) in enumerate(zip(prices, times, strict=True))
+    ]
+
+    def deliver(order_of_events: list[tuple[str, str, datetime]], run_at: datetime | None) -> Any:
+        member = account(
+            pending={"period": "14 days"},
+            expiry={"policy": "fixed", "after": "1 year"},
+            tiers=ladder(*SPEND_LADDER),
+        )
+        from loyalty import advance
+
+        if run_at is not None:
+            advance(member, run_at)
+        points = {}
+        for order_id, price, at in order_of_events:
+            result = complete_order(member, cart(order_id, price), at=at, key=order_id)
+            points[order_id] = (
+                result.earn.points if result.earn else 0,
+                result.earn.expires_at if result.earn else None,
+            )
+        assert verify(member) == []
+        return member, points
+
+    in_order, expected = deliver(events, None)
+    shuffled = list(events)
+    delivery.shuffle(shuffled)
+    late, got = deliver(shuffled, T0 + days(night))
+    assert got == expected
+    assert {o: late.order(o).at for o, _, _ in events} == {
+        o: in_order.order(o).at for o, _, _ in events
+    }
+    end = times[-1] + days(400)
+    assert late.balance(at=end).earned == in_order.balance(at=end).earned
+    assert late.tiers is not None
+    assert in_order.tiers is not None
+    assert late.tiers.metrics(times[-1]) == in_order.tiers.metrics(times[-1])
+
+
+# --------------------------------------------------------- reads after the run
+
+
+def test_a_read_without_at_shows_points_the_nightly_run_released(service: LoyaltyService) -> None:
+    service.enrol("m-1", at=T0)
+    service.handle(order("A", "120.00", T0))
+    assert service.balance("m-1").available == 0
+    service.advance(T0 + days(15))
+    assert service.balance("m-1").available == 120
+    assert service.member("m-1").balance.available == 120
+    # Another service over the same store (another process) sees it too.
+    other = LoyaltyService(PROGRAM, service.store)
+    assert other.balance("m-1").available == 120
+    assert service.verify("m-1") == []
+
+
+# ----------------------------------------------------------------------- voids
+
+
+def _points_member() -> Any:
+    member = account(
+        expiry={"policy": "fixed", "after": "30 days"},
+        rewards={
+            "catalog": [{"id": "five-off", "kind": "amount_off", "amount": "5.00", "cost": 100}]
+        },
+    )
+    from loyalty import earn
+
+    earn(member, points=60, at=T0, key="e-1")
+    earn(member, points=60, at=T0 + days(10), key="e-2")
+    return member
+
+
+def test_a_voided_redemption_gives_its_points_back_to_their_own_lots() -> None:
+    member = _points_member()
+    redemption = redeem_reward(member, "five-off", cart("C", "20.00"), at=T0 + days(11), key="r")
+    before = {lot.id: lot.remaining for lot in member.lots()}
+    void = void_redemption(member, redemption.entry.id, at=T0 + days(12), key="v")
+    assert isinstance(void, Void)
+    assert void.points == 100
+    assert void.allocation == redemption.entry.allocation
+    after = {lot.id: lot.remaining for lot in member.lots()}
+    assert after == {"m-1:1": 60, "m-1:2": 60}
+    assert before != after
+    # Each lot keeps its own expiry.
+    assert [lot.expires_at for lot in member.lots()] == [T0 + days(30), T0 + days(40)]
+    assert member.balance().available == 120
+    assert member.balance().returned == 100
+    assert verify(member) == []
+
+
+def test_voiding_twice_returns_the_first_void_and_writes_nothing() -> None:
+    member = _points_member()
+    redemption = redeem_reward(member, "five-off", cart("C", "20.00"), at=T0 + days(11), key="r")
+    first = void_redemption(member, redemption.entry.id, at=T0 + days(12), key="v")
+    length = len(member.journal)
+    assert void_redemption(member, redemption.entry.id, at=T0 + days(12), key="v") == first
+    assert void_redemption(member, redemption.entry.id, at=T0 + days(13), key="v-2") == first
+    assert len(member.journal) == length
+    assert member.balance().available == 120
+
+
+def test_points_voided_back_into_an_expired_lot_expire_at_once() -> None:
+    member = _points_member()
+    redemption = redeem_reward(member, "five-off", cart("C", "20.00"), at=T0 + days(11), key="r")
+    void_redemption(member, redemption.entry.id, at=T0 + days(35), key="v")
+    # Lot 1 (60 points, spent entirely) expired at day 30; its points expire on return.
+    expire = member.journal[-1]
+    assert (expire.kind, expire.points, expire.at) == ("expire", -60, T0 + days(35))
+    assert member.balance().available == 60
+    assert verify(member) == []
+
+
+def test_a_redemption_on_a_completed_order_cannot_be_voided() -> None:
+    member = _points_member()
+    redemption = redeem_reward(member, "five-off", cart("C", "20.00"), at=T0 + days(11), key="r")
+    complete_order(member, cart("C", "20.00"), at=T0 + days(11), key="o")
+    with pytest.raises(InvalidInput, match="refund the order instead"):
+        void_redemption(member, redemption.entry.id, at=T0 + days(12), key="v")
+
+
+def test_voiding_what_is_not_a_redemption_is_refused() -> None:
+    member = _points_member()
+    spent = redeem(member, 10, at=T0 + days(11), key="plain")
+    with pytest.raises(UnknownEntry):
+        void_redemption(member, "m-1:1", at=T0 + days(12), key="v")
+    assert spent.points == -10
+    with pytest.raises(UnknownEntry):
+        void_redemption(member, "m-1:99", at=T0 + days(12), key="v")
+
+
+def test_a_voided_reward_frees_its_stock_through_the_service(service: LoyaltyService) -> None:
+    service.enrol("m-1", at=T0)
+    service.enrol("m-2", at=T0)
+    taken = service.redeem("m-1", "gift", cart("C-1", "10.00"), at=T0, key="g")
+    with pytest.raises(Exception, match="sold out"):
+        service.redeem("m-2", "gift", cart("C-2", "10.00", "m-2"), at=T0, key="g")
+    service.void_redemption("m-1", taken.entry.id, at=T0 + days(1), key="void-g")
+    again = service.redeem("m-2", "gift", cart("C-2", "10.00", "m-2"), at=T0 + days(1), key="g")
+    assert again.reward == "gift"
+    assert service.verify("m-1") == []
