@@ -26,7 +26,7 @@ from loyalty.hurdles import Check
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import DiscountLine, Redeem
 from loyalty.ledger.operations import spend
-from loyalty.ledger.requests import Request, same, text
+from loyalty.ledger.requests import Request, positive_points, same, text
 from loyalty.money import Money
 from loyalty.rewards.config import PayWithPoints, Reward
 from loyalty.rewards.discount import Discount, total_of
@@ -77,6 +77,8 @@ def redeem_reward(
     cart = load_cart(cart)
     text(reward_id, "reward_id", required=True)
     text(choice, "choice", required=False)
+    if points is not None:
+        positive_points(points, "points")
     program = account.program
     reward = program.rewards.get(reward_id)
     if reward is None:

@@ -25,7 +25,6 @@ from loyalty.errors import (
     CurrencyMismatch,
     InsufficientPoints,
     InvalidInput,
-    InvalidPoints,
     ReversalExceedsEarn,
     UnknownEntry,
 )
@@ -39,7 +38,14 @@ from loyalty.ledger.entries import (
     Redeem,
     Reverse,
 )
-from loyalty.ledger.requests import Request, money_amount, positive_points, same, text
+from loyalty.ledger.requests import (
+    Request,
+    money_amount,
+    nonzero_points,
+    positive_points,
+    same,
+    text,
+)
 from loyalty.money import Money, prorate, to_points
 from loyalty.program.model import Program
 from loyalty.program.policies import Clawback, FixedExpiry
@@ -290,8 +296,7 @@ def adjust(
 ) -> Adjust:
     """A manual correction. A credit creates an available lot (expiring per the program);
     a debit uses available points like a redemption. ``reason`` and ``actor`` are required."""
-    if isinstance(points, bool) or not isinstance(points, int) or points == 0:
-        raise InvalidPoints("points", points, "must be a non-zero whole number")
+    nonzero_points(points, "points")
     text(reason, "reason", required=True)
     text(actor, "actor", required=True)
     request = Request.begin(

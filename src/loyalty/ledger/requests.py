@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from loyalty.dates import require_aware
 from loyalty.errors import (
@@ -25,8 +25,20 @@ from loyalty.errors import (
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Entry
 from loyalty.money import Money
+from loyalty.text import MAX_TEXT, text_fault
 
-__all__ = ["Request", "money_amount", "positive_points", "same", "text"]
+__all__ = [
+    "MAX_POINTS",
+    "Request",
+    "money_amount",
+    "nonzero_points",
+    "positive_points",
+    "same",
+    "text",
+]
+
+MAX_POINTS: Final = 10**12
+"""The most points one request may name (earn, redeem, reverse, adjust, pay with)."""
 
 _E = TypeVar("_E", bound=Entry)
 
@@ -76,8 +88,21 @@ def same(entry: Entry, kind: type[_E]) -> _E:
 
 
 def positive_points(points: object, field: str) -> None:
+    """``points`` must be a whole number from 1 to :data:`MAX_POINTS`."""
     if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
         raise InvalidPoints(field, points, "must be a positive whole number")
+    if points > MAX_POINTS:
+        raise InvalidPoints(field, points, f"is more than the most points allowed ({MAX_POINTS:,})")
+
+
+def nonzero_points(points: object, field: str) -> None:
+    """``points`` must be a whole number, not zero, of at most :data:`MAX_POINTS` either way."""
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0:
+        raise InvalidPoints(field, points, "must be a non-zero whole number")
+    if abs(points) > MAX_POINTS:
+        raise InvalidPoints(
+            field, points, f"is beyond the most points allowed (±{MAX_POINTS:,})"
+        )
 
 
 def money_amount(
@@ -96,7 +121,15 @@ def money_amount(
 
 
 def text(value: object, field: str, *, required: bool) -> None:
+    """``value`` must be a non-blank string of at most 500 characters, without control
+    characters (but tab, line feed and carriage return) or lone surrogates; ``None`` is
+    taken when not ``required``."""
     if value is None and not required:
         return
-    if not isinstance(value, str) or not value.strip() or len(value) > 500:
-        raise InvalidInput(field, value, "must be a non-empty string of at most 500 characters")
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
+        raise InvalidInput(
+            field, value, f"must be a non-empty string of at most {MAX_TEXT} characters"
+        )
+    fault = text_fault(value)
+    if fault is not None:
+        raise InvalidInput(field, value, fault)
