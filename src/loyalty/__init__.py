@@ -150,6 +150,7 @@ from loyalty.service import (
     Referral,
     ShipmentDelayed,
     load_event,
+    load_event_json,
 )
 from loyalty.store import (
     MemberProfile,
@@ -340,6 +341,7 @@ __all__ = [
     "expiry_for",
     "load_cart",
     "load_event",
+    "load_event_json",
     "load_program",
     "open_account",
     "program_json_schema",

@@ -88,7 +88,7 @@ def _computed(instant: datetime, start: datetime, what: str) -> datetime:
     """A computed instant, refused if it leaves the range taken."""
     if not EARLIEST <= instant < LATEST:
         raise InvalidInput(
-            "at", start, f"{what} {instant.isoformat()}, which {_RANGE.removeprefix('lies ')}"
+            "at", start, f"{what} {instant.isoformat()}, which {_RANGE}"
         )
     return instant
 

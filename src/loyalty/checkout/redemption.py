@@ -26,7 +26,7 @@ from loyalty.hurdles import Check
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import DiscountLine, Redeem
 from loyalty.ledger.operations import spend
-from loyalty.ledger.requests import Request, positive_points, same, text
+from loyalty.ledger.requests import Request, positive_points, require_account, same, text
 from loyalty.money import Money
 from loyalty.rewards.config import PayWithPoints, Reward
 from loyalty.rewards.discount import Discount, total_of
@@ -74,6 +74,7 @@ def redeem_reward(
     used, :class:`UnknownReward` for a reward the member does not see, and
     :class:`InvalidInput` for a malformed request. A refusal writes nothing.
     """
+    require_account(account)
     cart = load_cart(cart)
     text(reward_id, "reward_id", required=True)
     text(choice, "choice", required=False)

@@ -33,6 +33,7 @@ __all__ = [
     "money_amount",
     "nonzero_points",
     "positive_points",
+    "require_account",
     "same",
     "text",
 ]
@@ -85,6 +86,13 @@ def same(entry: Entry, kind: type[_E]) -> _E:
     if not isinstance(entry, kind):  # pragma: no cover - the fingerprint names the operation
         raise TypeError(f"idempotency key belongs to a {entry.kind} entry")
     return entry
+
+
+def require_account(account: object) -> Account:
+    """``account`` must be an :class:`~loyalty.Account` (from ``open_account``/``restore``)."""
+    if not isinstance(account, Account):
+        raise InvalidInput("account", account, "is not an Account; open one with open_account()")
+    return account
 
 
 def positive_points(points: object, field: str) -> None:
