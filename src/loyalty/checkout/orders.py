@@ -41,7 +41,13 @@ from loyalty.ledger.entries import (
     TierChange,
 )
 from loyalty.ledger.operations import expiry_for, take_back
-from loyalty.ledger.requests import Request, require_account, text
+from loyalty.ledger.requests import (
+    Request,
+    require_account,
+    require_flag,
+    text,
+    unit_counts,
+)
 from loyalty.ledger.state import RedemptionRecord
 from loyalty.money import Money, Rounding, allocate, prorate
 from loyalty.tiers.tracker import OrderRecord
@@ -133,6 +139,8 @@ def refund_order(
     require_account(account)
     text(order_id, "order_id", required=True)
     text(reason, "reason", required=False)
+    unit_counts(lines, "lines")
+    require_flag(shipping, "shipping")
     order = account.order(order_id)
     request = Request.begin(
         account,

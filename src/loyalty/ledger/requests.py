@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypeVar
@@ -34,8 +35,10 @@ __all__ = [
     "nonzero_points",
     "positive_points",
     "require_account",
+    "require_flag",
     "same",
     "text",
+    "unit_counts",
 ]
 
 MAX_POINTS: Final = 10**12
@@ -93,6 +96,26 @@ def require_account(account: object) -> Account:
     if not isinstance(account, Account):
         raise InvalidInput("account", account, "is not an Account; open one with open_account()")
     return account
+
+
+def require_flag(value: object, field: str) -> bool:
+    """``value`` must be ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise InvalidInput(field, value, "must be true or false")
+    return value
+
+
+def unit_counts(value: object, field: str) -> None:
+    """``value`` must be ``None`` or map line ids (text) to positive whole numbers of units
+    (at most :data:`MAX_POINTS`)."""
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise InvalidInput(field, value, "must map line ids to units")
+    for ref, count in value.items():
+        text(ref, field, required=True)
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_POINTS:
+            raise InvalidInput(f"{field}.{ref}", count, "must be a positive whole number of units")
 
 
 def positive_points(points: object, field: str) -> None:
