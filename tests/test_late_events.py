@@ -103,9 +103,8 @@ def test_orders_delivered_in_reverse_count_in_the_tier_window_they_happened_in()
 
 
 def test_a_late_order_inside_a_closed_campaign_window_earns_the_campaign_rate() -> None:
-    rules = [
-        {"name": "double", "multiplier": 2, "window": {"starts": "2026-11-11", "ends": "2026-11-12"}}
-    ]
+    window = {"starts": "2026-11-11", "ends": "2026-11-12"}
+    rules = [{"name": "double", "multiplier": 2, "window": window}]
     member = account(earning={"rate": 1, "rules": rules})
     complete_order(member, cart("B", "10.00"), at=utc(2026, 11, 13), key="B")
     late = complete_order(member, cart("A", "10.00"), at=utc(2026, 11, 11, 10), key="A")

@@ -151,6 +151,7 @@ from loyalty.service import (
     Referral,
     ShipmentDelayed,
     load_event,
+    load_event_json,
 )
 from loyalty.store import (
     MemberProfile,
@@ -341,6 +342,7 @@ __all__ = [
     "expiry_for",
     "load_cart",
     "load_event",
+    "load_event_json",
     "load_program",
     "open_account",
     "program_json_schema",

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from loyalty.errors import Problem
+from loyalty.errors import Problem, shown
 
 __all__ = ["problems_from"]
 
@@ -42,7 +42,7 @@ def _problem(detail: ErrorDetails, data: Any, keys: set[str]) -> Problem:
     if kind == "value_error":
         # Our validators name the value themselves.
         return Problem(path, message.removeprefix("Value error, "), value)
-    return Problem(path, f"{value!r}: {message[0].lower()}{message[1:]}", value)
+    return Problem(path, f"{shown(value)}: {message[0].lower()}{message[1:]}", value)
 
 
 def _join(parts: Iterator[str]) -> str:

@@ -14,8 +14,9 @@ cart.merchandise_subtotal   # Money('23.00', 'USD'): after line discounts, witho
 Amounts are given in the cart's currency as strings, ints or Decimals (or
 ``Money`` in that currency); a float, a negative quantity, more decimals than the
 currency has, a line discount larger than its line or a ``Money`` in another
-currency is refused. Every problem is reported at once, each with its path, as
-one :class:`~loyalty.errors.InvalidCart`.
+currency is refused, and so is an amount beyond 10^12 currency units, or a cart
+whose lines, shipping and tax come to more. Every problem is reported at once,
+each with its path, as one :class:`~loyalty.errors.InvalidCart`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -40,15 +42,20 @@ from pydantic import (
 
 from loyalty.boundary import problems_from
 from loyalty.currencies import MINOR_UNITS
-from loyalty.errors import InvalidCart, Problem
-from loyalty.money import Money
+from loyalty.errors import InvalidCart, Problem, shown
+from loyalty.money import MAX_AMOUNT, Money, amount_fault
 from loyalty.program.types import CurrencyCode
+from loyalty.text import text_fault
 
-__all__ = ["Cart", "Customer", "Line", "load_cart"]
+__all__ = ["MAX_COUNT", "Cart", "Customer", "Line", "load_cart"]
+
+MAX_COUNT: Final = 10**9
+"""The largest quantity of a line, and the largest count of completed orders."""
 
 
 def _amount(value: Any, info: ValidationInfo) -> Any:
-    """An amount in the cart's currency: no floats, no other currency, no extra decimals."""
+    """An amount in the cart's currency: no floats, no other currency, no extra decimals,
+    nothing beyond the largest amount; ``-0`` is 0."""
     currency = (info.context or {}).get("currency")
     if isinstance(value, bool | float):
         raise ValueError(f"{value!r} is a {type(value).__name__}; give amounts as strings")
@@ -56,23 +63,39 @@ def _amount(value: Any, info: ValidationInfo) -> Any:
         if currency is not None and value.currency != currency:
             raise ValueError(f"{value} is not in the cart currency {currency}")
         return value.amount
-    if (
-        isinstance(currency, str)
-        and currency in MINOR_UNITS
-        and isinstance(value, str | int | Decimal)
-    ):
-        try:
-            decimal = Decimal(value)
-        except ArithmeticError:
-            return value  # pydantic reports it as not a number
+    if not isinstance(value, str | int | Decimal):
+        return value  # pydantic reports it as not a number
+    if isinstance(value, str) and len(value) > 100:
+        raise ValueError(f"{shown(value)} is not an amount of money (too long)")
+    if isinstance(value, int) and abs(value) > MAX_AMOUNT:
+        raise ValueError(f"{shown(value)} {amount_fault(MAX_AMOUNT + 1)}")
+    try:
+        decimal = Decimal(value)
+    except ArithmeticError:
+        return value  # pydantic reports it as not a number
+    fault = amount_fault(decimal)
+    if fault is not None:
+        raise ValueError(f"{shown(value)} {fault}")
+    if isinstance(currency, str) and currency in MINOR_UNITS:
         exponent = Decimal(1).scaleb(-MINOR_UNITS[currency])
-        if decimal.is_finite() and decimal != decimal.quantize(exponent, rounding=ROUND_DOWN):
-            raise ValueError(f"{value!r} has more decimals than {currency} allows")
+        if decimal != decimal.quantize(exponent, rounding=ROUND_DOWN):
+            raise ValueError(f"{shown(value)} has more decimals than {currency} allows")
+    return decimal if decimal else decimal.copy_abs()
+
+
+def _label(value: Any) -> Any:
+    """Text in a cart: no control characters (but tab, line feed, carriage return) and
+    no lone surrogates."""
+    if isinstance(value, str):
+        fault = text_fault(value)
+        if fault is not None:
+            raise ValueError(f"{shown(value)} {fault}")
     return value
 
 
 Amount = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, allow_inf_nan=False)]
-Label = Annotated[str, Field(min_length=1, max_length=200)]
+Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_label)]
+Count = Annotated[StrictInt, Field(le=MAX_COUNT)]
 
 
 class _Boundary(BaseModel):
@@ -90,7 +113,7 @@ class Line(_Boundary):
     id: Label | None = None
     sku: Label
     unit_price: Amount
-    quantity: Annotated[StrictInt, Field(ge=1)]
+    quantity: Annotated[Count, Field(ge=1)]
     discount: Amount = Decimal(0)
     categories: tuple[Label, ...] = ()
     tags: tuple[Label, ...] = ()
@@ -129,7 +152,7 @@ class Customer(_Boundary):
 
     tier: Label | None = None
     segments: frozenset[Label] = frozenset()
-    completed_orders: Annotated[StrictInt, Field(ge=0)] | None = Field(
+    completed_orders: Annotated[Count, Field(ge=0)] | None = Field(
         default=None, description="Completed orders before this one."
     )
 
@@ -159,6 +182,16 @@ class Cart(_Boundary):
                 )
             seen.add(line.ref)
         return lines
+
+    @model_validator(mode="after")
+    def _total_within_bound(self) -> Cart:
+        gross = sum((line.gross for line in self.lines), Decimal(0)) + self.shipping + self.tax
+        if gross > MAX_AMOUNT:
+            raise ValueError(
+                f"the cart's lines, shipping and tax come to {gross:,f}, beyond the largest "
+                f"amount of money taken ({MAX_AMOUNT:,f})"
+            )
+        return self
 
     def line(self, ref: str) -> Line | None:
         """The line named ``ref`` (its id, else its sku), if any."""

@@ -4,6 +4,11 @@ Rules the whole library follows:
 
 * Every datetime taken is timezone-aware; a naive one raises
   :class:`~loyalty.errors.NaiveDatetime`. Internally instants are kept in UTC.
+* Every instant taken lies from :data:`EARLIEST` (1970-01-01 UTC) up to, not
+  including, :data:`LATEST` (2200-01-01 UTC); one outside raises
+  :class:`~loyalty.errors.InvalidInput`, and so does an instant computed from one
+  (an expiry, the end of a pending period or of a calendar period) that would leave
+  the range: the operation is refused, nothing is written.
 * No function reads the clock: every time-dependent call takes ``at``.
 * Durations are calendar durations (:class:`Duration`). Months and days are added
   to the *local wall time* in the program's timezone with
@@ -32,18 +37,60 @@ from dateutil.relativedelta import relativedelta
 
 from loyalty.errors import InvalidDuration, InvalidInput, NaiveDatetime
 
-__all__ = ["Duration", "Period", "end_of", "require_aware", "start_of", "zone"]
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "Duration",
+    "Period",
+    "end_of",
+    "instant_fault",
+    "require_aware",
+    "start_of",
+    "zone",
+]
 
 FAR_FUTURE: Final = datetime.max.replace(tzinfo=UTC)
+EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+"""The earliest instant taken."""
+LATEST: Final = datetime(2200, 1, 1, tzinfo=UTC)
+"""The first instant no longer taken: instants lie in [EARLIEST, LATEST)."""
+_RANGE: Final = "lies outside the instants taken (from 1970-01-01 to 2200-01-01 UTC)"
+
+
+def _utc(value: datetime) -> datetime | None:
+    """``value`` (aware) in UTC if it lies in the range taken, else ``None``."""
+    try:
+        instant = value.astimezone(UTC)
+    except (OverflowError, ValueError):  # year 1 with a positive offset, year 9999...
+        return None
+    return instant if EARLIEST <= instant < LATEST else None
+
+
+def instant_fault(value: datetime) -> str | None:
+    """Why the aware ``value`` is not taken as an instant (out of range), or ``None``."""
+    return _RANGE if _utc(value) is None else None
 
 
 def require_aware(value: object, field: str = "at") -> datetime:
-    """Return ``value`` in UTC if it is an aware datetime; raise a typed error otherwise."""
+    """Return ``value`` in UTC if it is an aware datetime in the range taken; raise a
+    typed error otherwise (:class:`NaiveDatetime`, :class:`InvalidInput`)."""
     if not isinstance(value, datetime):
         raise InvalidInput(field, value, "is not a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime(field, value)
-    return value.astimezone(UTC)
+    instant = _utc(value)
+    if instant is None:
+        raise InvalidInput(field, value, _RANGE)
+    return instant
+
+
+def _computed(instant: datetime, start: datetime, what: str) -> datetime:
+    """A computed instant, refused if it leaves the range taken."""
+    if not EARLIEST <= instant < LATEST:
+        raise InvalidInput(
+            "at", start, f"{what} {instant.isoformat()}, which {_RANGE}"
+        )
+    return instant
 
 
 @cache
@@ -123,17 +170,21 @@ class Duration:
 
     def after(self, instant: datetime, tz: ZoneInfo) -> datetime:
         """The instant this duration after ``instant``, counted on ``tz``'s local calendar."""
-        instant = require_aware(instant, "instant")
+        start = require_aware(instant, "instant")
         if not (self.months or self.days):
-            return instant + timedelta(hours=self.hours)
-        local = instant.astimezone(tz).replace(tzinfo=None)
+            return _computed(start + timedelta(hours=self.hours), instant, f"{self} after it is")
+        local = start.astimezone(tz).replace(tzinfo=None)
         step = (
             relativedelta(months=self.months, days=self.days)
             if self.months
             else timedelta(days=self.days)  # the same on a naive local time, and cheaper
         )
         shifted = local + step
-        return shifted.replace(tzinfo=tz).astimezone(UTC) + timedelta(hours=self.hours)
+        return _computed(
+            shifted.replace(tzinfo=tz).astimezone(UTC) + timedelta(hours=self.hours),
+            instant,
+            f"{self} after it is",
+        )
 
     def __str__(self) -> str:
         parts = []
@@ -193,4 +244,5 @@ def end_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:
         Period.QUARTER: relativedelta(months=3),
         Period.YEAR: relativedelta(years=1),
     }
-    return (start + steps[period]).replace(tzinfo=tz).astimezone(UTC)
+    end = (start + steps[period]).replace(tzinfo=tz).astimezone(UTC)
+    return _computed(end, instant, f"the end of its {period.value} is")

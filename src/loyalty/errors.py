@@ -6,11 +6,12 @@ and values it is about, so a caller can act on it without parsing a message::
     LoyaltyError
     ├── ConfigurationError         every problem of a program configuration, each with its path
     ├── InvalidInput               bad input at a boundary; names the field and the value
-    │   ├── InvalidMoney           a float, a non-number, or more decimals than the currency has
+    │   ├── InvalidMoney           a float, a non-number, more decimals than the currency has, or
+    │   │                          beyond the largest amount (10^12 of the currency unit)
     │   ├── UnknownCurrency        not an ISO 4217 code
     │   ├── UnsupportedCurrency    a currency the program does not accept
     │   ├── NaiveDatetime          a datetime without a timezone
-    │   ├── InvalidPoints          points that are not a positive integer
+    │   ├── InvalidPoints          points that are not a positive integer, or beyond 10^12
     │   ├── UnknownReward          a reward id that is not in the catalog
     │   ├── UnknownAction          a bonus action the program does not configure
     │   ├── UnknownMember          a member the store does not have (enrol them first)
@@ -33,7 +34,9 @@ and values it is about, so a caller can act on it without parsing a message::
     └── CorruptJournal             a journal that cannot be replayed (found by verify/replay)
 
 A rejected operation writes nothing: the ledger raises before it appends, or
-rolls back what it had appended.
+rolls back what it had appended. Messages stay short whatever the input: a value
+is shown by its ``repr`` cut to 200 characters, and a listing of problems shows the
+first 20 (the ``problems`` attribute keeps them all).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from loyalty.hurdles import Check
@@ -49,6 +52,26 @@ if TYPE_CHECKING:
 
 class LoyaltyError(Exception):
     """Base of every error raised by :mod:`loyalty`."""
+
+
+_SHOWN: Final = 200
+_LISTED: Final = 20
+
+
+def shown(value: object) -> str:
+    """``repr(value)``, cut to 200 characters: an enormous input makes no enormous message."""
+    try:
+        text = repr(value)
+    except Exception:  # a hostile object whose repr fails, an int of over 4,300 digits
+        if isinstance(value, int):
+            text = f"<an int of about {int(value.bit_length() * 0.30103) + 1:,} digits>"
+        else:
+            text = f"<{type(value).__name__}>"
+    return text if len(text) <= _SHOWN else f"{text[: _SHOWN - 20]}... ({len(text):,} chars)"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text):,} chars)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +83,8 @@ class Problem:
     value: Any = None
 
     def __str__(self) -> str:
-        where = self.path or "(top level)"
-        return f"{where}: {self.message}"
+        where = _cut(self.path, _SHOWN) or "(top level)"
+        return f"{where}: {_cut(self.message, 2 * _SHOWN)}"
 
 
 class ConfigurationError(LoyaltyError):
@@ -75,9 +98,10 @@ class ConfigurationError(LoyaltyError):
 
 
 def _listing(head: str, problems: Sequence[Problem]) -> str:
-    """'<head> (2 problem(s)):' and one line per problem."""
-    lines = "\n".join(f"  - {problem}" for problem in problems)
-    return f"{head} ({len(problems)} problem(s)):\n{lines}"
+    """'<head> (2 problem(s)):' and one line per problem (the first 20)."""
+    lines = "\n".join(f"  - {problem}" for problem in problems[:_LISTED])
+    more = f"\n  - ... and {len(problems) - _LISTED} more" if len(problems) > _LISTED else ""
+    return f"{head} ({len(problems)} problem(s)):\n{lines}{more}"
 
 
 class InvalidInput(LoyaltyError, ValueError):
@@ -87,7 +111,7 @@ class InvalidInput(LoyaltyError, ValueError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}: {value!r} {reason}")
+        super().__init__(f"{field}: {shown(value)} {reason}")
 
 
 class InvalidMoney(InvalidInput):

@@ -2,8 +2,9 @@
 
 * :class:`Money` is a :class:`~decimal.Decimal` amount with an ISO 4217 currency,
   always exact in the currency's minor unit. It is built from ``str``, ``int`` or
-  ``Decimal``; a ``float`` is refused. Arithmetic across currencies raises
-  :class:`~loyalty.errors.CurrencyMismatch`.
+  ``Decimal``; a ``float``, NaN and infinities are refused, and so is an amount
+  beyond :data:`MAX_AMOUNT` (10^12 currency units) either way. ``-0`` is 0.
+  Arithmetic across currencies raises :class:`~loyalty.errors.CurrencyMismatch`.
 * Points are plain ``int``. Money becomes points only through :func:`to_points`
   with a named :class:`Rounding` policy.
 * :func:`allocate` splits a whole number over weights, giving the remainder to
@@ -28,7 +29,19 @@ from typing import Final
 from loyalty.currencies import MINOR_UNITS
 from loyalty.errors import CurrencyMismatch, InvalidInput, InvalidMoney, UnknownCurrency
 
-__all__ = ["Money", "Rounding", "allocate", "currency_code", "prorate", "to_points"]
+__all__ = [
+    "MAX_AMOUNT",
+    "Money",
+    "Rounding",
+    "allocate",
+    "amount_fault",
+    "currency_code",
+    "prorate",
+    "to_points",
+]
+
+MAX_AMOUNT: Final = Decimal(10) ** 12
+"""The largest amount of money taken, in currency units (either sign): 10^12."""
 
 
 class Rounding(StrEnum):
@@ -74,18 +87,37 @@ def _quantize(value: Decimal, currency: str, mode: str, given: object) -> Decima
         raise InvalidMoney("amount", given, "is too large to be an amount of money") from None
 
 
+def amount_fault(amount: Decimal) -> str | None:
+    """Why the parsed ``amount`` is not taken as money (not finite, beyond
+    :data:`MAX_AMOUNT`), or ``None``."""
+    if not amount.is_finite():
+        return "is not a finite number"
+    if abs(amount) > MAX_AMOUNT:
+        return f"is beyond the largest amount of money taken ({MAX_AMOUNT:,f} either way)"
+    return None
+
+
 def _as_decimal(value: object, field: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         if isinstance(value, float):
             raise InvalidMoney(field, value, "is a float; pass a str, int or Decimal")
         raise InvalidMoney(field, value, "is not a number")
+    if isinstance(value, str) and len(value) > _LONGEST:
+        raise InvalidMoney(field, value, "is not a number of money (too long)")
+    if isinstance(value, int) and abs(value) > MAX_AMOUNT:
+        raise InvalidMoney(field, value, amount_fault(MAX_AMOUNT + 1) or "")
     try:
         amount = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
         raise InvalidMoney(field, value, "is not a number") from None
-    if not amount.is_finite():
-        raise InvalidMoney(field, value, "is not a finite number")
-    return amount
+    fault = amount_fault(amount)
+    if fault is not None:
+        raise InvalidMoney(field, value, fault)
+    return amount if amount else amount.copy_abs()  # -0 is 0
+
+
+_LONGEST: Final = 100
+"""Characters in the longest text taken as an amount (a bounded amount needs far fewer)."""
 
 
 class Money:
@@ -131,11 +163,18 @@ class Money:
         mode = _DECIMAL_MODES.get(rounding)
         if mode is None:
             mode = Rounding(rounding).decimal_mode
-        if type(amount) is Decimal and amount.is_finite() and currency in _EXPONENTS:
-            return cls._exact(_quantize(amount, currency, mode, amount), currency)
+        if (
+            type(amount) is Decimal
+            and amount.is_finite()
+            and abs(amount) <= MAX_AMOUNT
+            and currency in _EXPONENTS
+        ):
+            exact = _quantize(amount, currency, mode, amount)
+            return cls._exact(exact if exact else exact.copy_abs(), currency)
         code = currency_code(currency)
         value = _as_decimal(amount, "amount")
-        return cls._exact(_quantize(value, code, mode, amount), code)
+        exact = _quantize(value, code, mode, amount)
+        return cls._exact(exact if exact else exact.copy_abs(), code)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -147,7 +186,11 @@ class Money:
         code = currency_code(currency)
         if isinstance(units, bool) or not isinstance(units, int):
             raise InvalidMoney("units", units, "must be a whole number of minor units")
-        return cls._exact(Decimal(units).scaleb(-MINOR_UNITS[code]), code)
+        amount = Decimal(units).scaleb(-MINOR_UNITS[code])
+        fault = amount_fault(amount)
+        if fault is not None:
+            raise InvalidMoney("units", units, fault)
+        return cls._exact(amount, code)
 
     @property
     def minor_units(self) -> int:

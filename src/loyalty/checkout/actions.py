@@ -14,7 +14,7 @@ from loyalty.dates import Period, end_of, start_of
 from loyalty.errors import ActionLimitReached, UnknownAction
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Earn
-from loyalty.ledger.requests import Request, same, text
+from loyalty.ledger.requests import Request, require_account, same, text
 
 __all__ = ["award_action"]
 
@@ -27,6 +27,7 @@ def award_action(
     Raises :class:`UnknownAction` if the program has no such action, and
     :class:`ActionLimitReached` if it was awarded as often as allowed.
     """
+    require_account(account)
     text(action, "action", required=True)
     program = account.program
     config = program.earning.actions.get(action)

@@ -41,7 +41,13 @@ from loyalty.ledger.entries import (
     TierChange,
 )
 from loyalty.ledger.operations import expiry_for, take_back
-from loyalty.ledger.requests import Request, text
+from loyalty.ledger.requests import (
+    Request,
+    require_account,
+    require_flag,
+    text,
+    unit_counts,
+)
 from loyalty.ledger.state import RedemptionRecord
 from loyalty.money import Money, Rounding, allocate, prorate
 from loyalty.tiers.tracker import OrderRecord
@@ -75,6 +81,7 @@ def complete_order(
     Raises :class:`~loyalty.errors.UnsupportedCurrency` for a currency the program
     does not accept, and :class:`InvalidInput` for an order already recorded.
     """
+    require_account(account)
     cart = load_cart(cart)
     request = Request.begin(account, "complete_order", at, key, cart=cart.model_dump(mode="json"))
     if request.original is not None:
@@ -130,8 +137,11 @@ def refund_order(
     :class:`UnknownOrder` for an order that was not completed, and
     :class:`InvalidInput` for a line it does not have or more units than are left.
     """
+    require_account(account)
     text(order_id, "order_id", required=True)
     text(reason, "reason", required=False)
+    unit_counts(lines, "lines")
+    require_flag(shipping, "shipping")
     order = account.order(order_id)
     request = Request.begin(
         account,

@@ -25,6 +25,7 @@ from loyalty.dates import require_aware
 from loyalty.earning.calculate import EarnQuote, order_earn
 from loyalty.errors import UnknownReward
 from loyalty.ledger.account import Account
+from loyalty.ledger.requests import require_account
 
 __all__ = ["Quote", "quote"]
 
@@ -91,6 +92,7 @@ def quote(
     Pure: the account is projected to ``at`` and rolled back; nothing is written.
     With ``stock``, rewards with a shared stock say whether any is left.
     """
+    require_account(account)
     cart = load_cart(cart)
     instant = require_aware(at, "at")
     program = account.program

@@ -31,7 +31,7 @@ from loyalty.hurdles import Check
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import DiscountLine, Redeem, Void
 from loyalty.ledger.operations import spend
-from loyalty.ledger.requests import Request, same, text
+from loyalty.ledger.requests import Request, positive_points, require_account, same, text
 from loyalty.money import Money
 from loyalty.rewards.config import PayWithPoints, Reward
 from loyalty.rewards.discount import Discount, total_of
@@ -79,9 +79,12 @@ def redeem_reward(
     used, :class:`UnknownReward` for a reward the member does not see, and
     :class:`InvalidInput` for a malformed request. A refusal writes nothing.
     """
+    require_account(account)
     cart = load_cart(cart)
     text(reward_id, "reward_id", required=True)
     text(choice, "choice", required=False)
+    if points is not None:
+        positive_points(points, "points")
     program = account.program
     reward = program.rewards.get(reward_id)
     if reward is None:
@@ -179,6 +182,7 @@ def void_redemption(
     this member, and :class:`InvalidInput` once its order has completed (refund the
     order instead: its points come back pro rata).
     """
+    require_account(account)
     text(redemption_id, "redemption_id", required=True)
     request = Request.begin(account, "void_redemption", at, key, redemption=redemption_id)
     if request.original is not None:

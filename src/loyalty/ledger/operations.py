@@ -26,7 +26,6 @@ from loyalty.errors import (
     CurrencyMismatch,
     InsufficientPoints,
     InvalidInput,
-    InvalidPoints,
     ReversalExceedsEarn,
     UnknownEntry,
 )
@@ -44,7 +43,9 @@ from loyalty.ledger.requests import (
     Request,
     expiry_for,
     money_amount,
+    nonzero_points,
     positive_points,
+    require_account,
     same,
     text,
 )
@@ -96,6 +97,7 @@ def earn(
     expires per its expiry policy. An ``amount`` is remembered as the lot's
     basis, so a partial refund reverses a proportional share.
     """
+    require_account(account)
     program = account.program
     if (points is None) == (amount is None):
         raise InvalidInput("points", points, "give exactly one of points or amount")
@@ -142,6 +144,7 @@ def redeem(
 
     Raises :class:`~loyalty.errors.InsufficientPoints` if fewer are available.
     """
+    require_account(account)
     positive_points(points, "points")
     request = Request.begin(account, "redeem", at, key, points=points, source=source, reason=reason)
     if request.original is not None:
@@ -182,6 +185,7 @@ def reverse(
     are taken from other available points, then become a debt or a write-off per
     the program's clawback policy.
     """
+    require_account(account)
     program = account.program
     text(earn_id, "earn_id", required=True)
     if points is not None and amount is not None:
@@ -299,8 +303,8 @@ def adjust(
 ) -> Adjust:
     """A manual correction. A credit creates an available lot (expiring per the program);
     a debit uses available points like a redemption. ``reason`` and ``actor`` are required."""
-    if isinstance(points, bool) or not isinstance(points, int) or points == 0:
-        raise InvalidPoints("points", points, "must be a non-zero whole number")
+    require_account(account)
+    nonzero_points(points, "points")
     text(reason, "reason", required=True)
     text(actor, "actor", required=True)
     request = Request.begin(
@@ -334,6 +338,7 @@ def advance(account: Account, at: datetime) -> tuple[Expire, ...]:
 
     Advancing to a time at or before the account's clock does nothing.
     """
+    require_account(account)
     instant = require_aware(at, "at")
     with account._transaction():
         return account.advance(instant)

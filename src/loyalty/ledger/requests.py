@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from loyalty.dates import end_of, require_aware
 from loyalty.errors import (
@@ -31,8 +32,24 @@ from loyalty.ledger.entries import Entry
 from loyalty.money import Money
 from loyalty.program.model import Program
 from loyalty.program.policies import FixedExpiry
+from loyalty.text import MAX_TEXT, text_fault
 
-__all__ = ["Request", "expiry_for", "money_amount", "positive_points", "same", "text"]
+__all__ = [
+    "MAX_POINTS",
+    "Request",
+    "expiry_for",
+    "money_amount",
+    "nonzero_points",
+    "positive_points",
+    "require_account",
+    "require_flag",
+    "same",
+    "text",
+    "unit_counts",
+]
+
+MAX_POINTS: Final = 10**12
+"""The most points one request may name (earn, redeem, reverse, adjust, pay with)."""
 
 _E = TypeVar("_E", bound=Entry)
 
@@ -105,9 +122,49 @@ def same(entry: Entry, kind: type[_E]) -> _E:
     return entry
 
 
+def require_account(account: object) -> Account:
+    """``account`` must be an :class:`~loyalty.Account` (from ``open_account``/``restore``)."""
+    if not isinstance(account, Account):
+        raise InvalidInput("account", account, "is not an Account; open one with open_account()")
+    return account
+
+
+def require_flag(value: object, field: str) -> bool:
+    """``value`` must be ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise InvalidInput(field, value, "must be true or false")
+    return value
+
+
+def unit_counts(value: object, field: str) -> None:
+    """``value`` must be ``None`` or map line ids (text) to positive whole numbers of units
+    (at most :data:`MAX_POINTS`)."""
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise InvalidInput(field, value, "must map line ids to units")
+    for ref, count in value.items():
+        text(ref, field, required=True)
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_POINTS:
+            raise InvalidInput(f"{field}.{ref}", count, "must be a positive whole number of units")
+
+
 def positive_points(points: object, field: str) -> None:
+    """``points`` must be a whole number from 1 to :data:`MAX_POINTS`."""
     if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
         raise InvalidPoints(field, points, "must be a positive whole number")
+    if points > MAX_POINTS:
+        raise InvalidPoints(field, points, f"is more than the most points allowed ({MAX_POINTS:,})")
+
+
+def nonzero_points(points: object, field: str) -> None:
+    """``points`` must be a whole number, not zero, of at most :data:`MAX_POINTS` either way."""
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0:
+        raise InvalidPoints(field, points, "must be a non-zero whole number")
+    if abs(points) > MAX_POINTS:
+        raise InvalidPoints(
+            field, points, f"is beyond the most points allowed (±{MAX_POINTS:,})"
+        )
 
 
 def money_amount(
@@ -126,10 +183,18 @@ def money_amount(
 
 
 def text(value: object, field: str, *, required: bool) -> None:
+    """``value`` must be a non-blank string of at most 500 characters, without control
+    characters (but tab, line feed and carriage return) or lone surrogates; ``None`` is
+    taken when not ``required``."""
     if value is None and not required:
         return
-    if not isinstance(value, str) or not value.strip() or len(value) > 500:
-        raise InvalidInput(field, value, "must be a non-empty string of at most 500 characters")
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
+        raise InvalidInput(
+            field, value, f"must be a non-empty string of at most {MAX_TEXT} characters"
+        )
+    fault = text_fault(value)
+    if fault is not None:
+        raise InvalidInput(field, value, fault)
 
 
 def expiry_for(program: Program, earned_at: datetime) -> datetime | None:

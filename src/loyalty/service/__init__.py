@@ -10,6 +10,7 @@ from loyalty.service.events import (
     Referral,
     ShipmentDelayed,
     load_event,
+    load_event_json,
 )
 from loyalty.service.service import AdvanceReport, ImportReport, LoyaltyService, Member, Outcome
 
@@ -28,4 +29,5 @@ __all__ = [
     "Referral",
     "ShipmentDelayed",
     "load_event",
+    "load_event_json",
 ]

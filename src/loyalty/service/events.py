@@ -3,18 +3,26 @@
 Each event names its ``type``, the ``member_id``, an idempotency ``key`` (a
 webhook delivered twice carries the same key and credits once) and the instant
 ``at``; ``program``, if given, must be the service's. :func:`load_event`
-validates a mapping (a webhook's JSON) and reports every problem at once, each
-with its path.
+validates a mapping and reports every problem at once, each with its path;
+:func:`load_event_json` takes a webhook's JSON text as it came (numbers with a
+fraction become ``Decimal``, never ``float``).
+
+Text fields take at most 500 characters, without control characters (but tab,
+line feed and carriage return) or lone surrogates. ``at`` is an aware datetime,
+or ISO 8601 text with an offset, from 1970-01-01 to 2200-01-01 UTC; a naive one
+is refused as ``InvalidEvent`` with the problem "is a naive datetime" at ``at``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
-    AwareDatetime,
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,7 +33,10 @@ from pydantic import (
 )
 
 from loyalty.boundary import problems_from
-from loyalty.errors import InvalidEvent, Problem
+from loyalty.cart import MAX_COUNT
+from loyalty.dates import instant_fault
+from loyalty.errors import InvalidEvent, Problem, shown
+from loyalty.text import MAX_TEXT, text_fault
 
 __all__ = [
     "ActionCompleted",
@@ -37,19 +48,40 @@ __all__ = [
     "Referral",
     "ShipmentDelayed",
     "load_event",
+    "load_event_json",
 ]
 
-Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+def _text(value: object) -> object:
+    if isinstance(value, str):
+        fault = text_fault(value)
+        if fault is not None:
+            raise ValueError(f"{shown(value)} {fault}")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(_text)]
 
 
 def _instant(value: object) -> object:
     """An ISO 8601 text or a datetime; a bare number is not taken as a timestamp."""
-    if not isinstance(value, str | datetime):
-        raise ValueError(f"{value!r} is not an ISO 8601 date and time with an offset")
+    if not isinstance(value, str | datetime) or (isinstance(value, str) and len(value) > 64):
+        raise ValueError(f"{shown(value)} is not an ISO 8601 date and time with an offset")
     return value
 
 
-Instant = Annotated[AwareDatetime, BeforeValidator(_instant)]
+def _aware_in_range(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            f"{shown(value)} is a naive datetime; give a UTC offset (e.g. '+00:00')"
+        )
+    fault = instant_fault(value)
+    if fault is not None:
+        raise ValueError(f"{shown(value)} {fault}")
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_instant), AfterValidator(_aware_in_range)]
 
 
 class _Event(BaseModel):
@@ -75,7 +107,7 @@ class OrderRefunded(_Event):
 
     type: Literal["order_refunded"] = "order_refunded"
     order_id: Text
-    lines: dict[str, Annotated[StrictInt, Field(gt=0)]] | None = None
+    lines: dict[Text, Annotated[StrictInt, Field(gt=0, le=MAX_COUNT)]] | None = None
     shipping: StrictBool = False
 
 
@@ -146,11 +178,94 @@ def load_event(data: Mapping[str, Any] | _Event) -> Event:
         return data  # type: ignore[return-value]
     if not isinstance(data, Mapping):
         raise InvalidEvent([Problem("", "an event is a mapping of keys", data)])
-    kind = _TYPES.get(data.get("type"))  # type: ignore[arg-type]
+    given = data.get("type")
+    kind = _TYPES.get(given) if isinstance(given, str) else None
     if kind is None:
         known = ", ".join(_TYPES)
-        raise InvalidEvent([Problem("type", f"must be one of {known}", data.get("type"))])
+        raise InvalidEvent([Problem("type", f"{shown(given)}: must be one of {known}", given)])
     try:
         return kind.model_validate(dict(data))  # type: ignore[return-value]
     except ValidationError as error:
         raise InvalidEvent(problems_from(error, data, kind)) from None
+
+
+MAX_DEPTH: Final = 32
+"""How deeply objects and arrays may nest in an event's JSON text."""
+
+
+def load_event_json(text: str | bytes) -> Event:
+    """Validate an event from JSON text (a webhook's body, ``str`` or UTF-8 ``bytes``).
+
+    Numbers with a fraction or an exponent become ``Decimal`` (a float is refused
+    in amounts); ``NaN`` and ``Infinity``, a key given twice in one object, and
+    nesting deeper than :data:`MAX_DEPTH` are refused. Every refusal is an
+    :class:`InvalidEvent`, like :func:`load_event`'s.
+    """
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidEvent(
+                [Problem("", f"is not UTF-8 (byte {error.start})", shown(text))]
+            ) from None
+    if not isinstance(text, str):
+        raise InvalidEvent([Problem("", "event JSON must be text (str or bytes)", text)])
+    _check_depth(text)
+    try:
+        data = json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=_no_constant,
+            object_pairs_hook=_unique_keys,
+        )
+    except _Refused as refused:
+        raise InvalidEvent([refused.problem]) from None
+    except (ValueError, RecursionError) as error:  # JSONDecodeError; int digit limit
+        raise InvalidEvent([Problem("", f"is not JSON: {str(error)[:200]}")]) from None
+    if not isinstance(data, dict):
+        raise InvalidEvent([Problem("", "an event is a JSON object", shown(data))])
+    return load_event(data)
+
+
+class _Refused(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+def _no_constant(name: str) -> object:
+    raise _Refused(Problem("", f"{name} is not a number an event may hold", name))
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _Refused(Problem(key, "is given twice in one object", shown(key)))
+        data[key] = value
+    return data
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before parsing (brackets in strings aside)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InvalidEvent(
+                    [Problem("", f"nests objects and arrays deeper than {MAX_DEPTH} levels")]
+                )
+        elif char in "]}":
+            depth -= 1

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from loyalty.cart import Cart, load_cart
 from loyalty.checkout.actions import award_action
@@ -41,7 +41,7 @@ from loyalty.ledger.account import Account, rebase, restore
 from loyalty.ledger.entries import Earn, Entry, Void
 from loyalty.ledger.operations import adjust, open_account
 from loyalty.ledger.operations import advance as advance_account
-from loyalty.ledger.requests import text
+from loyalty.ledger.requests import nonzero_points, positive_points, text
 from loyalty.ledger.state import Balance
 from loyalty.ledger.statement import Statement, statement
 from loyalty.ledger.verify import Discrepancy, verify
@@ -311,6 +311,7 @@ class LoyaltyService:
         choice: str | None = None,
     ) -> Redemption:
         """Redeem a reward on a cart (see :func:`~loyalty.redeem_reward`)."""
+        _redeem_arguments(member_id, reward_id, at, key, points, choice)
 
         def run(session: _Session) -> Redemption:
             account = session.account(member_id)
@@ -348,6 +349,8 @@ class LoyaltyService:
         self, member_id: str, points: int, *, at: datetime, key: str, actor: str, reason: str
     ) -> Entry:
         """A manual correction by ``actor`` (see :func:`~loyalty.adjust`)."""
+        text(member_id, "member_id", required=True)
+        nonzero_points(points, "points")
         return self._write(
             member_id,
             lambda session: adjust(
@@ -363,6 +366,7 @@ class LoyaltyService:
         engine) writes nothing and is reported; the others in its batch apply."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInput("batch_size", batch_size, "must be a positive whole number")
+        _collection(events, "events", "a collection of events")
         applied = 0
         rejected: list[tuple[int, LoyaltyError]] = []
         batch: list[tuple[int, Mapping[str, Any] | Event]] = []
@@ -402,9 +406,11 @@ class LoyaltyService:
         expire within ``expiring_within``."""
         instant = require_aware(at, "at")
         _count(batch_size, "batch_size", 1)
-        if isinstance(member_ids, str):
-            raise InvalidInput("member_ids", member_ids, "must be a collection of member ids")
-        ids = iter_members(self.store, self.program.id) if member_ids is None else member_ids
+        ids = (
+            iter_members(self.store, self.program.id)
+            if member_ids is None
+            else _member_ids(member_ids)
+        )
         members = entries = notes = skipped = 0
         batch: list[str] = []
 
@@ -452,9 +458,13 @@ class LoyaltyService:
     # ------------------------------------------------------------------- reads
 
     def member(self, member_id: str, at: datetime | None = None) -> Member:
+        """The member's profile, balance and tier (as at ``at``, if given)."""
+        _read_arguments(member_id, at)
         return self._read(member_id, lambda session: self._member(session, member_id, at))
 
     def balance(self, member_id: str, at: datetime | None = None) -> Balance:
+        """The member's points: available, pending and owed (as at ``at``, if given)."""
+        _read_arguments(member_id, at)
         return self._read(member_id, lambda session: session.account(member_id).balance(at))
 
     def quote(self, member_id: str, cart: Cart | Mapping[str, Any], *, at: datetime) -> Quote:
@@ -470,6 +480,7 @@ class LoyaltyService:
         )
 
     def statement(self, member_id: str) -> Statement:
+        """Every entry of the member's journal, with its reason and the running balance."""
         return self._read(member_id, lambda session: statement(session.account(member_id)))
 
     def verify(self, member_id: str) -> list[Discrepancy]:
@@ -487,14 +498,11 @@ class LoyaltyService:
 
     def outbox(self, limit: int = 100) -> list[OutboxMessage]:
         """Notifications to forward, oldest first; :meth:`acknowledge` them once sent."""
-        return self.store.outbox(self.program.id, _count(limit, "limit", 1))
+        return self.store.outbox(self.program.id, _count(limit, "limit", 1, most=_MOST_MESSAGES))
 
     def acknowledge(self, ids: Sequence[int]) -> None:
-        if isinstance(ids, str | bytes) or not all(
-            isinstance(number, int) and not isinstance(number, bool) for number in ids
-        ):
-            raise InvalidInput("ids", ids, "must be a collection of outbox message ids")
-        self.store.acknowledge(self.program.id, ids)
+        """Mark outbox messages (by their ids) forwarded: they are not read again."""
+        self.store.acknowledge(self.program.id, _message_ids(ids))
 
     # --------------------------------------------------------------- internals
 
@@ -578,16 +586,76 @@ class LoyaltyService:
         return result
 
 
-def _count(value: object, field: str, least: int) -> int:
+def _count(value: object, field: str, least: int, *, most: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise InvalidInput(field, value, f"must be a whole number of at least {least}")
+    if most is not None and value > most:
+        raise InvalidInput(field, value, f"must be at most {most:,}")
     return value
 
 
 def _birthday(value: object) -> date | None:
     if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
         raise InvalidInput("birthday", value, "must be a date")
+    if value is not None and not _FIRST_BIRTHDAY <= value < _LATEST_BIRTHDAY:
+        raise InvalidInput("birthday", value, "must lie from 1900-01-01 to 2199-12-31")
     return value
+
+
+# ------------------------------------------------------- argument checks
+
+_FIRST_BIRTHDAY: Final = date(1900, 1, 1)
+_LATEST_BIRTHDAY: Final = date(2200, 1, 1)
+_MOST_MESSAGES: Final = 10_000
+_MOST_MESSAGE_ID: Final = 2**63 - 1
+
+
+def _collection(value: object, field: str, what: str) -> None:
+    """``value`` must be an iterable that is not text nor a mapping."""
+    if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        raise InvalidInput(field, value, f"must be {what}")
+
+
+def _member_ids(value: object) -> list[str]:
+    """The member ids an advance names, each checked before anything is written."""
+    _collection(value, "member_ids", "a collection of member ids")
+    assert isinstance(value, Iterable)
+    ids = list(value)
+    for member_id in ids:
+        text(member_id, "member_ids", required=True)
+    return ids
+
+
+def _message_ids(value: object) -> tuple[int, ...]:
+    _collection(value, "ids", "a collection of outbox message ids")
+    assert isinstance(value, Iterable)
+    ids = tuple(value)
+    for number in ids:
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int)
+            or not 1 <= number <= _MOST_MESSAGE_ID
+        ):
+            raise InvalidInput("ids", number, "is not an outbox message id")
+    return ids
+
+
+def _read_arguments(member_id: object, at: object) -> None:
+    text(member_id, "member_id", required=True)
+    if at is not None:
+        require_aware(at, "at")
+
+
+def _redeem_arguments(
+    member_id: object, reward_id: object, at: object, key: object, points: object, choice: object
+) -> None:
+    text(member_id, "member_id", required=True)
+    text(reward_id, "reward_id", required=True)
+    require_aware(at, "at")
+    text(key, "key", required=True)
+    if points is not None:
+        positive_points(points, "points")
+    text(choice, "choice", required=False)
 
 
 def _segments(value: object) -> tuple[str, ...]:
