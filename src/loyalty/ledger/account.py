@@ -255,6 +255,10 @@ class Account:
         :attr:`next_seq` before it)."""
         return tuple(self._journal.from_seq(seq))
 
+    def entries_since(self, at: datetime) -> tuple[Entry, ...]:
+        """Entries dated ``at`` or later (reads only that part of a stored journal)."""
+        return tuple(self._journal.since(at))
+
     def entries_for(self, source: str) -> tuple[Entry, ...]:
         """Entries whose ``source`` is ``source`` (e.g. everything about one order)."""
         return tuple(entry for entry in self._journal if entry.source == source)

@@ -24,8 +24,14 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from loyalty.cart import Cart, load_cart
-from loyalty.checkout.actions import award_action
-from loyalty.checkout.orders import OrderResult, RefundResult, complete_order, refund_order
+from loyalty.checkout.actions import award_action, award_delay
+from loyalty.checkout.orders import (
+    OrderResult,
+    RefundResult,
+    complete_order,
+    refund_order,
+    with_segments,
+)
 from loyalty.checkout.quote import Quote, quote
 from loyalty.checkout.redemption import Redemption, redeem_reward
 from loyalty.dates import Duration, require_aware
@@ -267,7 +273,8 @@ class LoyaltyService:
             state = account.snapshot(keys=False)
             session.transaction.add_member(StoredMember(profile, 0, state))
             if "signup" in self.program.earning.actions:
-                award_action(session.account(member_id), "signup", at=instant, key="signup")
+                account = session.account(member_id)
+                award_action(account, "signup", at=instant, key=_internal_key("signup"))
             return self._member(session, member_id)
 
         return self._write(member_id, run)
@@ -316,12 +323,13 @@ class LoyaltyService:
             return redeem_reward(
                 account,
                 reward_id,
-                self._cart(session, member_id, cart),
+                cart,
                 at=at,
-                key=key,
+                key=_caller_key(key),
                 points=points,
                 choice=choice,
                 stock=session.transaction.stock(self._limits),
+                segments=session.profile(member_id).segments,
             )
 
         return self._write(member_id, run)
@@ -333,7 +341,12 @@ class LoyaltyService:
         return self._write(
             member_id,
             lambda session: adjust(
-                session.account(member_id), points, at=at, key=key, actor=actor, reason=reason
+                session.account(member_id),
+                points,
+                at=at,
+                key=_caller_key(key),
+                actor=actor,
+                reason=reason,
             ),
         )
 
@@ -486,14 +499,15 @@ class LoyaltyService:
             raise WrongProgram(
                 "program", checked.program, f"is not this service's program {self.program.id!r}"
             )
+        _caller_key(checked.key)
         return checked
 
     def _apply(self, session: _Session, event: Event) -> Outcome:
         account = session.account(event.member_id)
         at, key = event.at, event.key
         if isinstance(event, OrderCompleted):
-            cart = self._cart(session, event.member_id, event.cart)
-            return complete_order(account, cart, at=at, key=key)
+            segments = session.profile(event.member_id).segments
+            return complete_order(account, event.cart, at=at, key=key, segments=segments)
         if isinstance(event, OrderRefunded | OrderCancelled):
             cancelled = isinstance(event, OrderCancelled)
             lines = None if isinstance(event, OrderCancelled) else event.lines
@@ -504,11 +518,13 @@ class LoyaltyService:
         if isinstance(event, ShipmentDelayed):
             if "shipment_delayed" not in self.program.earning.actions:
                 return None
-            return award_action(account, "shipment_delayed", at=at, key=key, source=event.order_id)
+            return award_delay(account, event.order_id, at=at, key=key)
         if isinstance(event, Referral):
             # The referred member's id is not stored in the referrer's journal: erasing
             # them must not leave it behind (the key names the referral for the shop).
-            return award_action(account, "referral", at=at, key=key)
+            # It is part of the key's fingerprint, a hash, so the same key with another
+            # referred member is a conflict, not a retry.
+            return award_action(account, "referral", at=at, key=key, detail=event.referred)
         if isinstance(event, Birthday):
             return award_action(account, "birthday", at=at, key=key)
         assert isinstance(event, ActionCompleted)
@@ -516,12 +532,7 @@ class LoyaltyService:
 
     def _cart(self, session: _Session, member_id: str, cart: Cart | Mapping[str, Any]) -> Cart:
         """The cart, with the member's stored segments when it names none."""
-        loaded = load_cart(cart)
-        segments = session.profile(member_id).segments
-        if loaded.customer.segments or not segments:
-            return loaded
-        customer = loaded.customer.model_copy(update={"segments": frozenset(segments)})
-        return loaded.model_copy(update={"customer": customer})
+        return with_segments(load_cart(cart), session.profile(member_id).segments)
 
     def _member(self, session: _Session, member_id: str, at: datetime | None = None) -> Member:
         account = session.account(member_id)
@@ -558,6 +569,26 @@ class LoyaltyService:
             result = run(session)
         session.keep()
         return result
+
+
+INTERNAL_KEY_PREFIX = "::"
+"""Idempotency keys the service writes for itself (the signup award) start with this;
+a caller's key may not, so no key a shop sends can collide with one of them."""
+
+
+def _internal_key(name: str) -> str:
+    return INTERNAL_KEY_PREFIX + name
+
+
+def _caller_key(key: object) -> str:
+    """A caller's idempotency key: any text but the service's own namespace."""
+    text(key, "key", required=True)
+    assert isinstance(key, str)
+    if key.startswith(INTERNAL_KEY_PREFIX):
+        raise InvalidInput(
+            "key", key, f"keys starting with {INTERNAL_KEY_PREFIX!r} are reserved for the service"
+        )
+    return key
 
 
 def _count(value: object, field: str, least: int) -> int:
