@@ -59,6 +59,7 @@ from loyalty.errors import (
     UnknownMember,
     UnknownOrder,
     UnknownReward,
+    Unprocessed,
     UnsupportedCurrency,
     WrongProgram,
 )
@@ -324,6 +325,7 @@ __all__ = [
     "UnknownMember",
     "UnknownOrder",
     "UnknownReward",
+    "Unprocessed",
     "UnsupportedCurrency",
     "Window",
     "WindowKind",

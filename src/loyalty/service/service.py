@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from loyalty.cart import Cart, load_cart
 from loyalty.checkout.actions import award_action, award_delay
@@ -41,6 +41,7 @@ from loyalty.errors import (
     LoyaltyError,
     MemberExists,
     UnknownMember,
+    Unprocessed,
     WrongProgram,
 )
 from loyalty.ledger.account import Account, rebase, restore
@@ -75,7 +76,7 @@ from loyalty.store.port import (
 )
 from loyalty.tiers.operations import review_member
 
-__all__ = ["AdvanceReport", "ImportReport", "LoyaltyService", "Member", "Outcome"]
+__all__ = ["AdvanceReport", "ImportReport", "LoyaltyService", "Member", "Outcome", "Rejected"]
 
 _R = TypeVar("_R")
 
@@ -98,21 +99,36 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class AdvanceReport:
-    """What a scheduled run did: members visited, entries written, notifications
-    emitted, and ids skipped because the store no longer had them (erased)."""
+    """What a scheduled run did: members brought forward, entries written,
+    notifications emitted, ids skipped because the store no longer had them
+    (erased), and members whose run failed, each with its error (they wrote
+    nothing; the run went on with the others)."""
 
     members: int
     entries: int
     notifications: int
     skipped: int = 0
+    failed: tuple[tuple[str, LoyaltyError], ...] = ()
+
+
+class Rejected(NamedTuple):
+    """An imported event that wrote nothing: its number in the input (from 0) and why."""
+
+    number: int
+    error: LoyaltyError
+
+    @property
+    def reason(self) -> str:
+        return str(self.error)
 
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """A batch import: how many events applied, and each rejected one with its error."""
+    """A batch import: how many events applied, and each rejected one with its number
+    in the input and its error, in input order."""
 
     applied: int
-    rejected: tuple[tuple[int, LoyaltyError], ...] = ()
+    rejected: tuple[Rejected, ...] = ()
 
 
 @dataclass(slots=True)
@@ -355,11 +371,13 @@ class LoyaltyService:
     ) -> ImportReport:
         """Apply many events, ``batch_size`` per transaction (a batch is all or nothing
         against crashes). An event that is rejected (bad payload, refused by the
-        engine) writes nothing and is reported; the others in its batch apply."""
+        engine, or failing with any other error, wrapped in
+        :class:`~loyalty.errors.Unprocessed`) writes nothing and is reported with its
+        number in the input (from 0); the others in its batch apply."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInput("batch_size", batch_size, "must be a positive whole number")
         applied = 0
-        rejected: list[tuple[int, LoyaltyError]] = []
+        rejected: list[Rejected] = []
         batch: list[tuple[int, Mapping[str, Any] | Event]] = []
         for number, event in enumerate(events):
             batch.append((number, event))
@@ -368,24 +386,40 @@ class LoyaltyService:
                 batch = []
         if batch:
             applied += self._import(batch, rejected)
-        return ImportReport(applied, tuple(rejected))
+        return ImportReport(applied, tuple(sorted(rejected)))
 
     def _import(
-        self,
-        batch: Sequence[tuple[int, Mapping[str, Any] | Event]],
-        rejected: list[tuple[int, LoyaltyError]],
+        self, batch: Sequence[tuple[int, Mapping[str, Any] | Event]], rejected: list[Rejected]
     ) -> int:
-        def run(session: _Session) -> list[tuple[int, LoyaltyError]]:
-            refused: list[tuple[int, LoyaltyError]] = []
+        """One batch. An event the engine refuses rolls back only itself (every ledger
+        operation undoes its own changes). An unexpected error may leave the store's
+        transaction unusable, so the whole batch is rolled back and run again without
+        that event."""
+        failed: dict[int, LoyaltyError] = {}
+
+        def run(session: _Session) -> list[Rejected]:
+            refused: list[Rejected] = []
             for number, event in batch:
+                if number in failed:
+                    continue
                 try:
-                    checked = self._check(event)
-                    self._apply(session, checked)
+                    self._apply(session, self._check(event))
                 except LoyaltyError as error:
-                    refused.append((number, error))
+                    refused.append(Rejected(number, error))
+                except StoreConflict:
+                    raise
+                except Exception as error:
+                    raise _ItemFailed(number, error) from error
             return refused
 
-        refused = self._write("(batch)", run)
+        while True:
+            try:
+                refused = self._write("(batch)", run)
+            except _ItemFailed as item:
+                failed[int(str(item.item))] = _wrapped("event", item)
+                continue
+            break
+        refused.extend(Rejected(number, error) for number, error in failed.items())
         rejected.extend(refused)
         return len(batch) - len(refused)
 
@@ -393,43 +427,65 @@ class LoyaltyService:
         self, at: datetime, member_ids: Iterable[str] | None = None, *, batch_size: int = 200
     ) -> AdvanceReport:
         """The scheduled run: bring members (all, by default) to ``at`` — activate
-        pending points, expire due lots, review tiers — and announce points that
-        expire within ``expiring_within``."""
+        pending points, expire due lots, reconcile a tier the program no longer has,
+        review tiers — and announce points that expire within ``expiring_within``.
+
+        A member whose run fails writes nothing and is listed in
+        :attr:`AdvanceReport.failed` with the error (an unexpected one wrapped in
+        :class:`~loyalty.errors.Unprocessed`); the run goes on with the others."""
         instant = require_aware(at, "at")
         _count(batch_size, "batch_size", 1)
         if isinstance(member_ids, str):
             raise InvalidInput("member_ids", member_ids, "must be a collection of member ids")
         ids = iter_members(self.store, self.program.id) if member_ids is None else member_ids
         members = entries = notes = skipped = 0
+        failures: list[tuple[str, LoyaltyError]] = []
         batch: list[str] = []
+        failed: dict[str, LoyaltyError] = {}
 
         def run(session: _Session) -> _Session:
             for member_id in batch:
+                if member_id in failed:
+                    continue
                 try:
-                    account = session.account(member_id)
+                    self._advance_member(session, member_id, instant)
                 except UnknownMember:  # erased (or never enrolled) since the list was read
                     session.skipped += 1
-                    continue
-                advance_account(account, instant)
-                if account.tiers is not None:
-                    review_member(account, instant)
-                if not session.profile(member_id).erased:
-                    found = expiring(account, instant, self.expiring_within)
-                    session.transaction.emit(found)
-                    session.notified += len(found)
+                except StoreConflict:
+                    raise
+                except Exception as error:
+                    raise _ItemFailed(member_id, error) from error
             return session
 
         for member_id in [*ids, None]:
             if member_id is not None:
                 batch.append(member_id)
             if batch and (member_id is None or len(batch) == batch_size):
-                done = self._write("(scheduled run)", run)
-                members += len(batch) - done.skipped
+                failed = {}
+                while True:
+                    try:
+                        done = self._write("(scheduled run)", run)
+                    except _ItemFailed as item:
+                        failed[str(item.item)] = _wrapped("member_id", item)
+                        continue
+                    break
+                members += len(batch) - done.skipped - len(failed)
                 entries += done.written
                 notes += done.notified
                 skipped += done.skipped
+                failures.extend(failed.items())
                 batch = []
-        return AdvanceReport(members, entries, notes, skipped)
+        return AdvanceReport(members, entries, notes, skipped, tuple(failures))
+
+    def _advance_member(self, session: _Session, member_id: str, instant: datetime) -> None:
+        account = session.account(member_id)
+        advance_account(account, instant)
+        if account.tiers is not None:
+            review_member(account, instant)  # a retired tier is reconciled first
+        if not session.profile(member_id).erased:
+            found = expiring(account, instant, self.expiring_within)
+            session.transaction.emit(found)
+            session.notified += len(found)
 
     def erase(self, member_id: str) -> str:
         """Remove the member's personal data; their journal stays, under the returned
@@ -589,6 +645,25 @@ def _caller_key(key: object) -> str:
             "key", key, f"keys starting with {INTERNAL_KEY_PREFIX!r} are reserved for the service"
         )
     return key
+
+
+class _ItemFailed(Exception):
+    """One item of a batch failed unexpectedly: the batch's transaction is abandoned
+    (it may be unusable) and the batch run again without the item."""
+
+    def __init__(self, item: object, error: Exception) -> None:
+        super().__init__(item, error)
+        self.item = item
+        self.error = error
+
+
+def _wrapped(field: str, failure: _ItemFailed) -> LoyaltyError:
+    """The error to report for a failed item: a LoyaltyError as it is, any other wrapped."""
+    if isinstance(failure.error, LoyaltyError):
+        return failure.error
+    wrapped = Unprocessed(field, failure.item, failure.error)
+    wrapped.__cause__ = failure.error
+    return wrapped
 
 
 def _count(value: object, field: str, least: int) -> int:
