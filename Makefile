@@ -22,7 +22,7 @@ test: $(STAMP)  ## The test suite with the coverage gate (90% of src/loyalty)
 
 lint: $(STAMP)  ## ruff and mypy --strict
 	$(PY) -m ruff check src tests benchmarks examples
-	$(PY) -m mypy --strict src
+	$(PY) -m mypy --strict src examples
 
 # bench measures PostgreSQL too: on a throwaway server (.ci/postgres.sh, docs/postgres.md) unless
 # LOYALTY_POSTGRES_URL is set. A server that cannot be started is a failure only under CI=true.

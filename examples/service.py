@@ -14,7 +14,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_type
 
 import loyalty
 from loyalty.store.sql import SQLStore
@@ -69,7 +69,17 @@ def main(database: Path) -> loyalty.LoyaltyService:
         "member-7", "five-off", basket["cart"], at=at("2026-04-10T09:10"), key="checkout:B-3"
     )
     print(f"redeemed: {redemption.total} off, {redemption.points} points")
-    service.handle(basket)
+    # A typed event gives a typed result: mypy knows this is an OrderResult.
+    completed = service.handle(loyalty.OrderCompleted.model_validate(basket))
+    assert_type(completed, loyalty.OrderResult)
+    print(f"B-3 earned {completed.earn.points if completed.earn else 0} points")
+
+    # A webhook that arrives late (after the 02:00 nightly run of 12 April) is applied,
+    # written at the member's clock and keeping its own time for its return window.
+    service.advance(at("2026-04-12T02:00"))
+    late = service.handle(order_event("B-4", "2026-04-12T01:59", ("LIPSTICK", "12.00", 1)))
+    assert isinstance(late, loyalty.OrderResult)
+    print(f"late B-4: written {late.order.at:%d %b %H:%M}, happened {late.order.when:%H:%M}")
 
     print("\noutbox (what the shop forwards to email or push):")
     messages = service.outbox()

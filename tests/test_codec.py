@@ -47,6 +47,7 @@ from loyalty import (
     reverse,
     review_member,
     verify,
+    void_redemption,
 )
 from loyalty.store.codec import decode_entry, decode_snapshot, encode_entry, encode_snapshot
 from loyalty.tiers.window import Metrics
@@ -138,6 +139,9 @@ def every_kind(member: str = MEMBER) -> Account:
     earned = earn(account, points=40, at=T0 + days(4), key="earn", source="o-7")
     reverse(account, earned.id, points=15, at=T0 + days(4), key="reverse")
     redeem(account, 30, at=T0 + days(6), key="redeem", source="o-8")
+    abandoned = redeem_reward(account, "five-off", cart("c-2", "30.00", "12.50", member=member),
+                              at=T0 + days(6), key="abandoned")
+    void_redemption(account, abandoned.entry.id, at=T0 + days(6), key="void")
     adjust(account, 25, at=T0 + days(6), key="credit", reason="goodwill", actor="agent-1")
     adjust(account, -5, at=T0 + days(6), key="debit", reason="correction", actor="agent-1")
     record_order(account, "o-9", usd("600.00"), at=T0 + days(7), key="o-9")
@@ -151,6 +155,7 @@ def every_kind(member: str = MEMBER) -> Account:
         actor="agent-2",
         until=T0 + days(100),
     )
+    earn(account, points=5, at=T0 + days(5), key="late")  # a late webhook: occurred_at
     advance(account, T0 + days(120))
     review_member(account, datetime(2027, 1, 1, tzinfo=UTC))
     assert verify(account) == []

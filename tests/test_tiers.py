@@ -498,10 +498,42 @@ def test_a_rolling_window_in_hours_is_refused() -> None:
         program(tiers=ladder(*SPEND_LADDER, window={"rolling": "48 hours"}))
 
 
-def test_a_journal_naming_a_tier_the_ladder_no_longer_has_does_not_verify() -> None:
+def test_a_journal_naming_a_retired_tier_replays_it_as_the_entry_tier_until_reconciled() -> None:
     member = spend_club()
     order(member, "A-1", "600.00", utc(2026, 3, 1))
     renamed = ladder(("Member", {}), ("Silver", {"net_spend": 200}), ("Or", {"net_spend": 500}))
     other = program(timezone="America/New_York", tiers=renamed)
-    with pytest.raises(CorruptJournal, match="unknown tier 'Gold'"):
-        replay(other, "m-1", member.journal)
+    replayed = replay(other, "m-1", member.journal)
+    status = replayed.tier()
+    assert status is not None
+    assert (status.tier, status.index) == ("Gold", 0)
+    (change,) = review_member(replayed, utc(2026, 3, 2))
+    assert (change.cause, change.tier_from, change.tier_to) == (TierCause.PROGRAM, "Gold", "Or")
+    assert "program changed: 'Gold' no longer on the ladder" in change.reason
+    assert verify(replayed) == []
+    assert review_member(replayed, utc(2026, 3, 3)) == ()
+
+
+def test_a_program_entry_naming_a_tier_the_ladder_does_not_have_is_corrupt() -> None:
+    member = spend_club()
+    order(member, "A-1", "600.00", utc(2026, 3, 1))
+    smaller = program(timezone="America/New_York", tiers=ladder(*SPEND_LADDER[:2]))
+    replayed = replay(smaller, "m-1", member.journal)
+    review_member(replayed, utc(2026, 3, 2))
+    other = program(timezone="America/New_York", tiers=ladder(("Member", {}), ("X", {"orders": 9})))
+    with pytest.raises(CorruptJournal, match="unknown tier 'Silver'"):
+        replay(other, "m-1", replayed.journal)
+
+
+def test_a_retired_manual_floor_is_dropped_and_the_member_placed_by_their_figures() -> None:
+    member = spend_club()
+    order(member, "A-1", "250.00", utc(2026, 3, 1))
+    assign_tier(member, "Platinum", at=utc(2026, 3, 2), key="vip", reason="VIP", actor="ops")
+    smaller = program(timezone="America/New_York", tiers=ladder(*SPEND_LADDER[:3]))
+    replayed = replay(smaller, "m-1", member.journal)
+    (change,) = review_member(replayed, utc(2026, 3, 3))
+    assert (change.tier_from, change.tier_to) == ("Platinum", "Silver")
+    status = replayed.tier()
+    assert status is not None
+    assert (status.tier, status.floor) == ("Silver", None)
+    assert verify(replayed) == []

@@ -59,6 +59,7 @@ from loyalty.errors import (
     UnknownMember,
     UnknownOrder,
     UnknownReward,
+    Unprocessed,
     UnsupportedCurrency,
     WrongProgram,
 )
@@ -325,6 +326,7 @@ __all__ = [
     "UnknownMember",
     "UnknownOrder",
     "UnknownReward",
+    "Unprocessed",
     "UnsupportedCurrency",
     "Void",
     "Window",

@@ -31,6 +31,8 @@ and values it is about, so a caller can act on it without parsing a message::
     ├── InvalidEvent               every problem of an event payload, each with its path
     ├── MemberExists               an enrolment of a member already enrolled, with other details
     ├── Busy                       a write kept losing races with others and gave up
+    ├── Unprocessed                one event of an import or one member of a scheduled run
+    │                              failed unexpectedly; wraps the error (the batch went on)
     └── CorruptJournal             a journal that cannot be replayed (found by verify/replay)
 
 A rejected operation writes nothing: the ledger raises before it appends, or
@@ -318,3 +320,15 @@ class Busy(LoyaltyError):
         super().__init__(
             f"member {member_id!r}: gave up after {attempts} attempts lost to concurrent writes"
         )
+
+
+class Unprocessed(LoyaltyError):
+    """One item of a batch (an imported event, a member in the scheduled run) failed
+    with an unexpected error, which :attr:`__cause__` and :attr:`error` hold. That item
+    wrote nothing; the rest of the batch went on."""
+
+    def __init__(self, field: str, value: object, error: BaseException) -> None:
+        self.field = field
+        self.value = value
+        self.error = error
+        super().__init__(f"{field} {value!r}: failed with {type(error).__name__}: {error}")

@@ -18,7 +18,7 @@ back, and gives back, exactly everything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -38,6 +38,7 @@ from loyalty.ledger.entries import (
     RefundLine,
     Return,
     Reverse,
+    TierCause,
     TierChange,
 )
 from loyalty.ledger.operations import expiry_for, take_back
@@ -52,7 +53,7 @@ from loyalty.ledger.state import RedemptionRecord
 from loyalty.money import Money, Rounding, allocate, prorate
 from loyalty.tiers.tracker import OrderRecord
 
-__all__ = ["OrderResult", "RefundResult", "complete_order", "refund_order"]
+__all__ = ["OrderResult", "RefundResult", "complete_order", "refund_order", "with_segments"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +75,19 @@ class RefundResult:
 
 
 def complete_order(
-    account: Account, cart: Cart | Mapping[str, Any], *, at: datetime, key: str
+    account: Account,
+    cart: Cart | Mapping[str, Any],
+    *,
+    at: datetime,
+    key: str,
+    segments: Iterable[str] = (),
 ) -> OrderResult:
     """Record ``cart`` as a completed order and credit the points it earns.
+
+    ``segments`` are the member's known segments, used when the cart's customer
+    names none (the service passes the ones stored with the member). They are not
+    part of the request's idempotency fingerprint: a redelivered order is the same
+    request after the member's segments changed, and returns the original result.
 
     Raises :class:`~loyalty.errors.UnsupportedCurrency` for a currency the program
     does not accept, and :class:`InvalidInput` for an order already recorded.
@@ -86,6 +97,7 @@ def complete_order(
     request = Request.begin(account, "complete_order", at, key, cart=cart.model_dump(mode="json"))
     if request.original is not None:
         return _order_result(account, key)
+    cart = with_segments(cart, segments)
     if account.order(cart.id) is not None:
         raise InvalidInput("cart.id", cart.id, "is already recorded as an order of this member")
     program = account.program
@@ -117,7 +129,7 @@ def complete_order(
                 )
             )
             request.settle(account)
-        account.upgrade_tier(request.at)
+        tier_upgrade(account, request)
     return _order_result(account, key)
 
 
@@ -202,6 +214,25 @@ def refund_order(
 
 
 # ------------------------------------------------------------------- helpers
+
+
+def with_segments(cart: Cart, segments: Iterable[str]) -> Cart:
+    """``cart`` with the member's ``segments`` when its customer names none."""
+    tags = frozenset(segments)
+    if cart.customer.segments or not tags:
+        return cart
+    customer = cart.customer.model_copy(update={"segments": tags})
+    return cart.model_copy(update={"customer": customer})
+
+
+def tier_upgrade(account: Account, request: Request) -> TierChange | None:
+    """The upgrade a request's facts call for, written under the request's key, so
+    that a replay of the request returns it and never a later, keyless change."""
+    if account.tiers is None or (decision := account.tiers.upgrade(request.at)) is None:
+        return None
+    return account.tier_entry(
+        request.at, decision, key=request.key, fingerprint=request.fingerprint
+    )
 
 
 def _earn_reason(cart: Cart, earned: EarnQuote) -> str:
@@ -298,15 +329,22 @@ def _give_back(
 
 
 def _order_result(account: Account, key: str) -> OrderResult:
+    """What the request with ``key`` wrote: its order, earn and upgrade (the upgrade
+    carries the request's key). Journals written before upgrades carried it: the
+    keyless upgrade right after the order, at the order's own instant."""
     entries = account.request_entries(key)
     order = next(entry for entry in entries if isinstance(entry, Order))
     earn = next((entry for entry in entries if isinstance(entry, Earn)), None)
-    following = (
-        account.entry(f"{account.member_id}:{entries[-1].seq + 1}")
-        if entries[-1].seq < account.next_seq - 1
-        else None
-    )
-    upgrade = following if isinstance(following, TierChange) and following.key is None else None
+    upgrade = next((entry for entry in entries if isinstance(entry, TierChange)), None)
+    if upgrade is None and entries[-1].seq < account.next_seq - 1:
+        following = account.entry(f"{account.member_id}:{entries[-1].seq + 1}")
+        if (
+            isinstance(following, TierChange)
+            and following.key is None
+            and following.cause is TierCause.UPGRADE
+            and following.at == order.at
+        ):
+            upgrade = following
     return OrderResult(order, earn, upgrade)
 
 

@@ -17,7 +17,7 @@ reward's stock unit is released. Voiding again returns the same entry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 from loyalty.cart import Cart, load_cart
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import evaluate, visible
+from loyalty.checkout.orders import with_segments
 from loyalty.checkout.stock import RewardStock, claim_prefix
 from loyalty.errors import InvalidInput, RedemptionRefused, UnknownEntry, UnknownReward
 from loyalty.hurdles import Check
@@ -68,12 +69,15 @@ def redeem_reward(
     points: int | None = None,
     choice: str | None = None,
     stock: RewardStock | None = None,
+    segments: Iterable[str] = (),
 ) -> Redemption:
     """Redeem ``reward_id`` on ``cart`` for ``account``'s member.
 
     ``points`` is how many points to pay with (pay-with-points rewards); ``choice``
     the sku of a free product. A reward with a shared ``stock`` needs a
-    :class:`~loyalty.checkout.stock.RewardStock` to claim from.
+    :class:`~loyalty.checkout.stock.RewardStock` to claim from. ``segments`` are
+    the member's known segments, for a cart whose customer names none; like the
+    stock, they are not part of the request's idempotency fingerprint.
 
     Raises :class:`RedemptionRefused` (with every unmet hurdle) when it cannot be
     used, :class:`UnknownReward` for a reward the member does not see, and
@@ -107,6 +111,7 @@ def redeem_reward(
     )
     if request.original is not None:
         return _redemption(same(request.original, Redeem))
+    cart = with_segments(cart, segments)
     if account.order(cart.id) is not None:  # its points were earned: too late to redeem on it
         done = Check("order", False, f"order {cart.id} is already completed")
         raise RedemptionRefused(account.member_id, reward_id, (done,))

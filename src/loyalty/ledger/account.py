@@ -123,6 +123,16 @@ class Account:
             program.expiry.after if isinstance(program.expiry, InactivityExpiry) else None
         )
 
+    def __repr__(self) -> str:
+        balance = self._balance
+        status = self.tiers.status.tier if self.tiers is not None else None
+        parts = [f"{balance.available} available", f"{balance.pending} pending"]
+        if balance.debt:
+            parts.append(f"{balance.debt} owed")
+        if status is not None:
+            parts.append(status)
+        return f"<Account {self.member_id}: {', '.join(parts)}>"
+
     # ------------------------------------------------------------------ queries
 
     @property
@@ -268,6 +278,10 @@ class Account:
         """Entries from position ``seq`` on (what an operation wrote, if ``seq`` was
         :attr:`next_seq` before it)."""
         return tuple(self._journal.from_seq(seq))
+
+    def entries_since(self, at: datetime) -> tuple[Entry, ...]:
+        """Entries dated ``at`` or later (reads only that part of a stored journal)."""
+        return tuple(self._journal.since(at))
 
     def entries_for(self, source: str) -> tuple[Entry, ...]:
         """Entries whose ``source`` is ``source`` (e.g. everything about one order)."""

@@ -267,6 +267,9 @@ class TierCause(StrEnum):
     """A downgrade took effect at the end of its grace period."""
     MANUAL = "manual"
     """A tier assigned by hand; it is a floor until ``floor_until`` (forever if None)."""
+    PROGRAM = "program"
+    """The program changed: a tier the member held (or their floor, or a scheduled
+    downgrade) is no longer on the ladder, and the member was placed on the new one."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,6 +22,8 @@ class StatementLine:
     balance: int
     reason: str
     source: str | None
+    occurred_at: datetime | None = None
+    """For a late event: when it happened (``at`` is when it was written)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +45,12 @@ class Statement:
         title = f"Statement for member {self.member_id} (times in {self.timezone})"
         rows = [title, header, "-" * len(header)]
         for line in self.lines:
+            late = ""
+            if line.occurred_at is not None:
+                late = f" (late: happened {line.occurred_at:%Y-%m-%d %H:%M})"
             rows.append(
                 f"{line.seq:>4}  {line.at:%Y-%m-%d %H:%M}  {line.kind.value:<8}  "
-                f"{line.points:>+8}  {line.balance:>8}  {line.reason}"
+                f"{line.points:>+8}  {line.balance:>8}  {line.reason}{late}"
             )
         b = self.balance
         rows.append("-" * len(header))
@@ -77,6 +82,7 @@ def statement(account: Account) -> Statement:
                 running,
                 entry.reason,
                 entry.source,
+                entry.occurred_at.astimezone(tz) if entry.occurred_at else None,
             )
         )
     return Statement(account.member_id, account.program.timezone, tuple(lines), account.balance())

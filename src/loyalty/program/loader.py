@@ -82,9 +82,42 @@ def _validate(data: Any, origin: str | None) -> Program:
     return program
 
 
-def program_warnings(program: Program) -> list[Problem]:
-    """Advice about a valid program (e.g. a tier nobody can hold), each with its path."""
-    return section_checks(program, "warnings")
+def program_warnings(program: Program, previous: Program | None = None) -> list[Problem]:
+    """Advice about a valid program (e.g. a tier nobody can hold), each with its path.
+
+    With ``previous``, the version it replaces: also each tier of the previous
+    ladder that this one drops or renames. Members who hold one are placed on the
+    new ladder by their figures at their next scheduled run (see ``docs/tiers.md``).
+    """
+    found = section_checks(program, "warnings")
+    if previous is not None:
+        found.extend(_ladder_changes(program, previous))
+    return found
+
+
+def _ladder_changes(program: Program, previous: Program) -> list[Problem]:
+    old = [tier.name for tier in previous.tiers.ladder] if previous.tiers else []
+    new = [tier.name for tier in program.tiers.ladder] if program.tiers else []
+    found = []
+    for position, name in enumerate(old):
+        if name in new:
+            continue
+        added = [tier for tier in new if tier not in old]
+        renamed = new[position] if position < len(new) and new[position] in added else None
+        what = (
+            f"looks renamed to {renamed!r}, which members holding it do not become"
+            if renamed
+            else "is dropped"
+        )
+        rule = (
+            "members who hold it (or have it as a floor or a scheduled downgrade) are "
+            "placed on the new ladder by their figures at their next scheduled run"
+            if new
+            else "the new program has no tiers"
+        )
+        message = f"tier {name!r} of the previous version {what}; {rule}"
+        found.append(Problem("tiers.ladder", message, name))
+    return found
 
 
 def section_checks(program: Program, check: str) -> list[Problem]:

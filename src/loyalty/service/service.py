@@ -21,11 +21,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar, overload
 
 from loyalty.cart import Cart, load_cart
-from loyalty.checkout.actions import award_action
-from loyalty.checkout.orders import OrderResult, RefundResult, complete_order, refund_order
+from loyalty.checkout.actions import award_action, award_delay
+from loyalty.checkout.orders import (
+    OrderResult,
+    RefundResult,
+    complete_order,
+    refund_order,
+    with_segments,
+)
 from loyalty.checkout.quote import Quote, quote
 from loyalty.checkout.redemption import Redemption, redeem_reward, void_redemption
 from loyalty.dates import Duration, require_aware
@@ -35,6 +41,7 @@ from loyalty.errors import (
     LoyaltyError,
     MemberExists,
     UnknownMember,
+    Unprocessed,
     WrongProgram,
 )
 from loyalty.ledger.account import Account, rebase, restore
@@ -69,7 +76,7 @@ from loyalty.store.port import (
 )
 from loyalty.tiers.operations import review_member
 
-__all__ = ["AdvanceReport", "ImportReport", "LoyaltyService", "Member", "Outcome"]
+__all__ = ["AdvanceReport", "ImportReport", "LoyaltyService", "Member", "Outcome", "Rejected"]
 
 _R = TypeVar("_R")
 
@@ -92,21 +99,36 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class AdvanceReport:
-    """What a scheduled run did: members visited, entries written, notifications
-    emitted, and ids skipped because the store no longer had them (erased)."""
+    """What a scheduled run did: members brought forward, entries written,
+    notifications emitted, ids skipped because the store no longer had them
+    (erased), and members whose run failed, each with its error (they wrote
+    nothing; the run went on with the others)."""
 
     members: int
     entries: int
     notifications: int
     skipped: int = 0
+    failed: tuple[tuple[str, LoyaltyError], ...] = ()
+
+
+class Rejected(NamedTuple):
+    """An imported event that wrote nothing: its number in the input (from 0) and why."""
+
+    number: int
+    error: LoyaltyError
+
+    @property
+    def reason(self) -> str:
+        return str(self.error)
 
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """A batch import: how many events applied, and each rejected one with its error."""
+    """A batch import: how many events applied, and each rejected one with its number
+    in the input and its error, in input order."""
 
     applied: int
-    rejected: tuple[tuple[int, LoyaltyError], ...] = ()
+    rejected: tuple[Rejected, ...] = ()
 
 
 @dataclass(slots=True)
@@ -217,6 +239,9 @@ class LoyaltyService:
     while the store still holds it at the same version (0 turns this off).
     """
 
+    def __repr__(self) -> str:
+        return f"<LoyaltyService {self.program.id!r} over {self.store!r}>"
+
     def __init__(
         self,
         program: Program,
@@ -268,7 +293,8 @@ class LoyaltyService:
             state = account.snapshot(keys=False)
             session.transaction.add_member(StoredMember(profile, 0, state))
             if "signup" in self.program.earning.actions:
-                award_action(session.account(member_id), "signup", at=instant, key="signup")
+                account = session.account(member_id)
+                award_action(account, "signup", at=instant, key=_internal_key("signup"))
             return self._member(session, member_id)
 
         return self._write(member_id, run)
@@ -294,8 +320,25 @@ class LoyaltyService:
 
         return self._write(member_id, run)
 
+    @overload
+    def handle(self, event: OrderCompleted) -> OrderResult: ...
+    @overload
+    def handle(self, event: OrderRefunded | OrderCancelled) -> RefundResult: ...
+    @overload
+    def handle(self, event: Referral | Birthday | ActionCompleted) -> Earn: ...
+    @overload
+    def handle(self, event: ShipmentDelayed) -> Earn | None: ...
+    @overload
+    def handle(self, event: Mapping[str, Any] | Event) -> Outcome: ...
+
     def handle(self, event: Mapping[str, Any] | Event) -> Outcome:
-        """Apply an event (see :mod:`loyalty.service.events`); idempotent by its key."""
+        """Apply an event (see :mod:`loyalty.service.events`); idempotent by its key.
+
+        Typed per event class: an :class:`OrderCompleted` gives an
+        :class:`~loyalty.OrderResult`, a refund or cancellation a
+        :class:`~loyalty.RefundResult`, a bonus action its ``Earn`` (a shipment delay
+        ``None`` when the program pays no apology). A mapping (webhook JSON) gives the
+        :data:`Outcome` union."""
         checked = self._check(event)
         return self._write(checked.member_id, lambda session: self._apply(session, checked))
 
@@ -318,12 +361,13 @@ class LoyaltyService:
             return redeem_reward(
                 account,
                 reward_id,
-                self._cart(session, member_id, cart),
+                cart,
                 at=at,
-                key=key,
+                key=_caller_key(key),
                 points=points,
                 choice=choice,
                 stock=session.transaction.stock(self._limits),
+                segments=session.profile(member_id).segments,
             )
 
         return self._write(member_id, run)
@@ -340,7 +384,7 @@ class LoyaltyService:
                 session.account(member_id),
                 redemption_id,
                 at=at,
-                key=key,
+                key=_caller_key(key),
                 stock=session.transaction.stock(self._limits),
             ),
         )
@@ -354,7 +398,12 @@ class LoyaltyService:
         return self._write(
             member_id,
             lambda session: adjust(
-                session.account(member_id), points, at=at, key=key, actor=actor, reason=reason
+                session.account(member_id),
+                points,
+                at=at,
+                key=_caller_key(key),
+                actor=actor,
+                reason=reason,
             ),
         )
 
@@ -363,12 +412,14 @@ class LoyaltyService:
     ) -> ImportReport:
         """Apply many events, ``batch_size`` per transaction (a batch is all or nothing
         against crashes). An event that is rejected (bad payload, refused by the
-        engine) writes nothing and is reported; the others in its batch apply."""
+        engine, or failing with any other error, wrapped in
+        :class:`~loyalty.errors.Unprocessed`) writes nothing and is reported with its
+        number in the input (from 0); the others in its batch apply."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInput("batch_size", batch_size, "must be a positive whole number")
         _collection(events, "events", "a collection of events")
         applied = 0
-        rejected: list[tuple[int, LoyaltyError]] = []
+        rejected: list[Rejected] = []
         batch: list[tuple[int, Mapping[str, Any] | Event]] = []
         for number, event in enumerate(events):
             batch.append((number, event))
@@ -377,24 +428,40 @@ class LoyaltyService:
                 batch = []
         if batch:
             applied += self._import(batch, rejected)
-        return ImportReport(applied, tuple(rejected))
+        return ImportReport(applied, tuple(sorted(rejected)))
 
     def _import(
-        self,
-        batch: Sequence[tuple[int, Mapping[str, Any] | Event]],
-        rejected: list[tuple[int, LoyaltyError]],
+        self, batch: Sequence[tuple[int, Mapping[str, Any] | Event]], rejected: list[Rejected]
     ) -> int:
-        def run(session: _Session) -> list[tuple[int, LoyaltyError]]:
-            refused: list[tuple[int, LoyaltyError]] = []
+        """One batch. An event the engine refuses rolls back only itself (every ledger
+        operation undoes its own changes). An unexpected error may leave the store's
+        transaction unusable, so the whole batch is rolled back and run again without
+        that event."""
+        failed: dict[int, LoyaltyError] = {}
+
+        def run(session: _Session) -> list[Rejected]:
+            refused: list[Rejected] = []
             for number, event in batch:
+                if number in failed:
+                    continue
                 try:
-                    checked = self._check(event)
-                    self._apply(session, checked)
+                    self._apply(session, self._check(event))
                 except LoyaltyError as error:
-                    refused.append((number, error))
+                    refused.append(Rejected(number, error))
+                except StoreConflict:
+                    raise
+                except Exception as error:
+                    raise _ItemFailed(number, error) from error
             return refused
 
-        refused = self._write("(batch)", run)
+        while True:
+            try:
+                refused = self._write("(batch)", run)
+            except _ItemFailed as item:
+                failed[int(str(item.item))] = _wrapped("event", item)
+                continue
+            break
+        refused.extend(Rejected(number, error) for number, error in failed.items())
         rejected.extend(refused)
         return len(batch) - len(refused)
 
@@ -402,8 +469,12 @@ class LoyaltyService:
         self, at: datetime, member_ids: Iterable[str] | None = None, *, batch_size: int = 200
     ) -> AdvanceReport:
         """The scheduled run: bring members (all, by default) to ``at`` — activate
-        pending points, expire due lots, review tiers — and announce points that
-        expire within ``expiring_within``."""
+        pending points, expire due lots, reconcile a tier the program no longer has,
+        review tiers — and announce points that expire within ``expiring_within``.
+
+        A member whose run fails writes nothing and is listed in
+        :attr:`AdvanceReport.failed` with the error (an unexpected one wrapped in
+        :class:`~loyalty.errors.Unprocessed`); the run goes on with the others."""
         instant = require_aware(at, "at")
         _count(batch_size, "batch_size", 1)
         ids = (
@@ -412,35 +483,53 @@ class LoyaltyService:
             else _member_ids(member_ids)
         )
         members = entries = notes = skipped = 0
+        failures: list[tuple[str, LoyaltyError]] = []
         batch: list[str] = []
+        failed: dict[str, LoyaltyError] = {}
 
         def run(session: _Session) -> _Session:
             for member_id in batch:
+                if member_id in failed:
+                    continue
                 try:
-                    account = session.account(member_id)
+                    self._advance_member(session, member_id, instant)
                 except UnknownMember:  # erased (or never enrolled) since the list was read
                     session.skipped += 1
-                    continue
-                advance_account(account, instant)
-                if account.tiers is not None:
-                    review_member(account, instant)
-                if not session.profile(member_id).erased:
-                    found = expiring(account, instant, self.expiring_within)
-                    session.transaction.emit(found)
-                    session.notified += len(found)
+                except StoreConflict:
+                    raise
+                except Exception as error:
+                    raise _ItemFailed(member_id, error) from error
             return session
 
         for member_id in [*ids, None]:
             if member_id is not None:
                 batch.append(member_id)
             if batch and (member_id is None or len(batch) == batch_size):
-                done = self._write("(scheduled run)", run)
-                members += len(batch) - done.skipped
+                failed = {}
+                while True:
+                    try:
+                        done = self._write("(scheduled run)", run)
+                    except _ItemFailed as item:
+                        failed[str(item.item)] = _wrapped("member_id", item)
+                        continue
+                    break
+                members += len(batch) - done.skipped - len(failed)
                 entries += done.written
                 notes += done.notified
                 skipped += done.skipped
+                failures.extend(failed.items())
                 batch = []
-        return AdvanceReport(members, entries, notes, skipped)
+        return AdvanceReport(members, entries, notes, skipped, tuple(failures))
+
+    def _advance_member(self, session: _Session, member_id: str, instant: datetime) -> None:
+        account = session.account(member_id)
+        advance_account(account, instant)
+        if account.tiers is not None:
+            review_member(account, instant)  # a retired tier is reconciled first
+        if not session.profile(member_id).erased:
+            found = expiring(account, instant, self.expiring_within)
+            session.transaction.emit(found)
+            session.notified += len(found)
 
     def erase(self, member_id: str) -> str:
         """Remove the member's personal data; their journal stays, under the returned
@@ -512,14 +601,15 @@ class LoyaltyService:
             raise WrongProgram(
                 "program", checked.program, f"is not this service's program {self.program.id!r}"
             )
+        _caller_key(checked.key)
         return checked
 
     def _apply(self, session: _Session, event: Event) -> Outcome:
         account = session.account(event.member_id)
         at, key = event.at, event.key
         if isinstance(event, OrderCompleted):
-            cart = self._cart(session, event.member_id, event.cart)
-            return complete_order(account, cart, at=at, key=key)
+            segments = session.profile(event.member_id).segments
+            return complete_order(account, event.cart, at=at, key=key, segments=segments)
         if isinstance(event, OrderRefunded | OrderCancelled):
             cancelled = isinstance(event, OrderCancelled)
             lines = None if isinstance(event, OrderCancelled) else event.lines
@@ -530,11 +620,13 @@ class LoyaltyService:
         if isinstance(event, ShipmentDelayed):
             if "shipment_delayed" not in self.program.earning.actions:
                 return None
-            return award_action(account, "shipment_delayed", at=at, key=key, source=event.order_id)
+            return award_delay(account, event.order_id, at=at, key=key)
         if isinstance(event, Referral):
             # The referred member's id is not stored in the referrer's journal: erasing
             # them must not leave it behind (the key names the referral for the shop).
-            return award_action(account, "referral", at=at, key=key)
+            # It is part of the key's fingerprint, a hash, so the same key with another
+            # referred member is a conflict, not a retry.
+            return award_action(account, "referral", at=at, key=key, detail=event.referred)
         if isinstance(event, Birthday):
             return award_action(account, "birthday", at=at, key=key)
         assert isinstance(event, ActionCompleted)
@@ -542,12 +634,7 @@ class LoyaltyService:
 
     def _cart(self, session: _Session, member_id: str, cart: Cart | Mapping[str, Any]) -> Cart:
         """The cart, with the member's stored segments when it names none."""
-        loaded = load_cart(cart)
-        segments = session.profile(member_id).segments
-        if loaded.customer.segments or not segments:
-            return loaded
-        customer = loaded.customer.model_copy(update={"segments": frozenset(segments)})
-        return loaded.model_copy(update={"customer": customer})
+        return with_segments(load_cart(cart), session.profile(member_id).segments)
 
     def _member(self, session: _Session, member_id: str, at: datetime | None = None) -> Member:
         account = session.account(member_id)
@@ -584,6 +671,45 @@ class LoyaltyService:
             result = run(session)
         session.keep()
         return result
+
+
+INTERNAL_KEY_PREFIX = "::"
+"""Idempotency keys the service writes for itself (the signup award) start with this;
+a caller's key may not, so no key a shop sends can collide with one of them."""
+
+
+def _internal_key(name: str) -> str:
+    return INTERNAL_KEY_PREFIX + name
+
+
+def _caller_key(key: object) -> str:
+    """A caller's idempotency key: any text but the service's own namespace."""
+    text(key, "key", required=True)
+    assert isinstance(key, str)
+    if key.startswith(INTERNAL_KEY_PREFIX):
+        raise InvalidInput(
+            "key", key, f"keys starting with {INTERNAL_KEY_PREFIX!r} are reserved for the service"
+        )
+    return key
+
+
+class _ItemFailed(Exception):
+    """One item of a batch failed unexpectedly: the batch's transaction is abandoned
+    (it may be unusable) and the batch run again without the item."""
+
+    def __init__(self, item: object, error: Exception) -> None:
+        super().__init__(item, error)
+        self.item = item
+        self.error = error
+
+
+def _wrapped(field: str, failure: _ItemFailed) -> LoyaltyError:
+    """The error to report for a failed item: a LoyaltyError as it is, any other wrapped."""
+    if isinstance(failure.error, LoyaltyError):
+        return failure.error
+    wrapped = Unprocessed(field, failure.item, failure.error)
+    wrapped.__cause__ = failure.error
+    return wrapped
 
 
 def _count(value: object, field: str, least: int, *, most: int | None = None) -> int:

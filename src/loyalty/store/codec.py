@@ -66,7 +66,7 @@ Item: TypeAlias = "tuple[str, str, JSON]"
 Codec = Callable[[Any, str], Any]
 """Turns a value into its stored form, or back, given the member id; ``None``: as is."""
 
-_IDS: Final = frozenset({"id", "lot_id", "earn_id", "redeem_id"})
+_IDS: Final = frozenset({"id", "lot_id", "earn_id", "redeem_id", "voided_by"})
 _PLAIN: Final = (str, int, bool, type(None))
 _OMITTED: Final = (*_PLAIN, tuple)  # a field at a default of these types is not stored
 _QUANTA: Final = {code: Decimal(1).scaleb(-units) for code, units in MINOR_UNITS.items()}

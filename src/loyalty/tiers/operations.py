@@ -21,6 +21,7 @@ from loyalty.tiers.tracker import TierTracker
 __all__ = [
     "ReviewReport",
     "assign_tier",
+    "reconcile_tier",
     "record_order",
     "record_refund",
     "review",
@@ -144,6 +145,28 @@ def assign_tier(
     return entry
 
 
+def reconcile_tier(account: Account, at: datetime) -> TierChange | None:
+    """After a program change that dropped a tier the member holds (or their floor,
+    or the target of a scheduled downgrade): place them on the new ladder with a
+    ``program`` tier entry (see :meth:`~loyalty.tiers.tracker.TierTracker.reconcile`
+    for the rule), dated ``at`` or the account's clock if later. ``None`` when the
+    member's tier status names no retired tier. :func:`review_member` does this first.
+    """
+    tracker = _tracker(account)
+    instant = require_aware(at, "at")
+    if not tracker.stale:
+        return None
+    with account._transaction():
+        return _reconcile(account, tracker, instant)
+
+
+def _reconcile(account: Account, tracker: TierTracker, instant: datetime) -> TierChange | None:
+    when = max(instant, account.clock or instant)
+    account.advance(when)
+    decision = tracker.reconcile(when)
+    return account.tier_entry(when, decision) if decision is not None else None
+
+
 def review_member(account: Account, at: datetime) -> tuple[TierChange, ...]:
     """Review one member at every period end up to ``at``; return the entries written.
 
@@ -151,15 +174,18 @@ def review_member(account: Account, at: datetime) -> tuple[TierChange, ...]:
     nothing. Entries are dated ``at`` (or the account's clock, if later) and name
     the period end they are for. Grace periods that ended by ``at`` are applied.
     A member left below what their current window earns (a late review, after
-    new orders) is upgraded back at once.
+    new orders) is upgraded back at once. A tier status naming a tier the program
+    no longer has is reconciled first (:func:`reconcile_tier`).
     """
     tracker = _tracker(account)
     instant = require_aware(at, "at")
     written: list[TierChange] = []
-    if tracker.status.index == 0:
+    if tracker.status.index == 0 and not tracker.stale:
         return ()  # nothing to review at the entry tier (and no downgrade can be pending)
     with account._transaction():
         when = max(instant, account.clock or instant)
+        if tracker.stale and (change := _reconcile(account, tracker, instant)) is not None:
+            written.append(change)
         account.advance(when)
         while (decision := tracker.next_review(instant)) is not None:
             written.append(account.tier_entry(when, decision))

@@ -14,6 +14,11 @@ The rules (see ``docs/tiers.md``):
   ``retention: 0``), never below an active manual floor. Below the current tier,
   the member steps down one tier or straight to the target; with a grace period
   the step is only scheduled, and cancelled if they requalify in the meantime.
+* **A program change** that drops a tier a member holds: until it is reconciled,
+  the retired tier counts as the entry tier (so nothing indexes past the
+  ladder); :meth:`TierTracker.reconcile` then places the member on the best tier
+  of the new ladder their figures reach (the current window, or any of the last
+  ``retention`` completed periods), never below a manual floor still on it.
 """
 
 from __future__ import annotations
@@ -111,8 +116,11 @@ class TierTracker:
     def restore(
         self, status: TierStatus, days: tuple[tuple[date, Metrics], ...], cursor: date | None
     ) -> None:
-        """Take the state a snapshot recorded (the member is enrolled already)."""
-        self.status = status
+        """Take the state a snapshot recorded (the member is enrolled already). The
+        tier's position is taken from the current ladder, by name: a program version
+        may have added or dropped tiers since (a dropped one counts as the entry tier
+        until :meth:`reconcile`)."""
+        self.status = replace(status, index=self._position(status.tier))
         if self._aggregate is not None:
             self._aggregate.restore(days, cursor)
 
@@ -147,14 +155,35 @@ class TierTracker:
             raise RuntimeError("the tier tracker is used before the member was enrolled")
         return self._aggregate
 
-    def apply(self, entry: TierChange, undo: Undo) -> None:
-        """Apply a tier entry from the journal to the status."""
+    def _position(self, name: str | None) -> int:
+        """The position of tier ``name`` on the ladder; 0 for a tier it no longer has."""
+        return next((i for i, tier in enumerate(self.config.ladder) if tier.name == name), 0)
+
+    def _on_ladder(self, name: str | None) -> bool:
+        return any(tier.name == name for tier in self.config.ladder)
+
+    @property
+    def stale(self) -> bool:
+        """Does the status name a tier the ladder no longer has (its tier, its manual
+        floor or a scheduled downgrade)? :meth:`reconcile` decides what replaces it."""
         status = self.status
-        names = [tier.name for tier in self.config.ladder]
-        if entry.tier_to not in names:
+        return (
+            not self._on_ladder(status.tier)
+            or (status.floor is not None and not self._on_ladder(status.floor))
+            or (status.downgrade_to is not None and not self._on_ladder(status.downgrade_to))
+        )
+
+    def apply(self, entry: TierChange, undo: Undo) -> None:
+        """Apply a tier entry from the journal to the status.
+
+        An entry may name a tier of an earlier program version that this ladder no
+        longer has: it counts as the entry tier until a ``program`` entry places the
+        member on this ladder."""
+        status = self.status
+        if entry.cause is TierCause.PROGRAM and not self._on_ladder(entry.tier_to):
             raise CorruptJournal(entry.member_id, entry.seq, f"unknown tier {entry.tier_to!r}")
         undo(lambda: setattr(self, "status", status))
-        index = names.index(entry.tier_to)
+        index = self._position(entry.tier_to)
         # Reviews and grace ends take effect at the period end or grace end they are
         # for, so a late review still counts each period from the right time.
         effective = entry.reviewed or entry.downgrade_at or entry.at
@@ -166,15 +195,29 @@ class TierTracker:
                 downgrade_at=entry.downgrade_at,
                 reviewed=entry.reviewed,
             )
+        elif cause is TierCause.PROGRAM:
+            kept_floor = self._on_ladder(status.floor)
+            kept_downgrade = self._on_ladder(status.downgrade_to)
+            new = replace(
+                status,
+                tier=entry.tier_to,
+                index=index,
+                since=effective,
+                floor=status.floor if kept_floor else None,
+                floor_until=status.floor_until if kept_floor else None,
+                downgrade_to=status.downgrade_to if kept_downgrade else None,
+                downgrade_at=status.downgrade_at if kept_downgrade else None,
+            )
         elif cause is TierCause.MANUAL:
             new = replace(status, floor=entry.tier_to, floor_until=entry.floor_until)
-            if index > status.index:
+            if index > status.index or not self._on_ladder(entry.tier_to):
                 new = replace(new, tier=entry.tier_to, index=index, since=effective)
         else:
             new = replace(status, downgrade_to=None, downgrade_at=None)
             if cause is TierCause.REVIEW:
                 new = replace(new, reviewed=entry.reviewed)
-            if cause is not TierCause.REQUALIFIED and index != status.index:
+            moved = index != status.index or entry.tier_to != status.tier
+            if cause is not TierCause.REQUALIFIED and moved:
                 new = replace(new, tier=entry.tier_to, index=index, since=effective)
         self.status = new
 
@@ -258,6 +301,47 @@ class TierTracker:
             return Decision(TierCause.REQUALIFIED, tier.name, reason)
         return None
 
+    def reconcile(self, at: datetime) -> Decision | None:
+        """After a program change: where a member whose status names a retired tier
+        stands on the new ladder (``None`` if nothing is stale).
+
+        The rule: the best tier of the new ladder their figures reach — the current
+        window as of ``at``, or any of the last ``retention`` completed periods, as a
+        review would count them — and never below a manual floor still on the ladder.
+        A retired floor or a downgrade scheduled to a retired tier is dropped.
+        """
+        if self._aggregate is None or not self.stale:
+            return None
+        aggregate = self._aggregate
+        periods = aggregate.periods
+        metrics = self.metrics(at)
+        target = self.qualified(metrics)
+        basis = f"figures of {periods.describe(periods.local(at))}"
+        period_end = periods.next_review(periods.local(at))
+        for _ in range(self.config.retention):
+            period_end = periods.previous_review(period_end)
+            if period_end <= periods.enrolled:
+                break
+            closing = period_end - timedelta(days=1)
+            reached = self.qualified(aggregate.as_of(closing))
+            if reached > target:
+                target, basis = reached, f"figures of {periods.describe(closing)}"
+        floor = self.floor_index(at)
+        if floor > target:
+            target, basis = floor, f"manual floor {self.config.ladder[floor].name}"
+        status, new = self.status, self.config.ladder[target].name
+        retired = [
+            name
+            for name in (status.tier, status.floor, status.downgrade_to)
+            if name is not None and not self._on_ladder(name)
+        ]
+        listed = ", ".join(dict.fromkeys(repr(name) for name in retired))
+        reason = (
+            f"program changed: {listed} no longer on the ladder; "
+            f"placed at {new} by the {basis}"
+        )
+        return Decision(TierCause.PROGRAM, new, reason)
+
     def next_review(self, at: datetime) -> Decision | None:
         """The first review or grace expiry due by ``at`` that has not been applied, if any."""
         status = self.status
@@ -282,7 +366,7 @@ class TierTracker:
         if floor >= status.index:
             reason = f"stays {status.tier}: a manual floor holds it when the grace period ends"
             return Decision(TierCause.REQUALIFIED, status.tier, reason)
-        new = self.config.ladder[max(self.config.index_of(target), floor)].name
+        new = self.config.ladder[max(self._position(target), floor)].name
         reason = (
             f"moved down to {new}: the grace period ended on {local} "
             f"without requalifying for {status.tier}"
@@ -336,4 +420,4 @@ class TierTracker:
         status = self.status
         if status.floor is None or (status.floor_until is not None and status.floor_until <= at):
             return 0
-        return self.config.index_of(status.floor)
+        return self._position(status.floor)
