@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import loyalty.checkout.orders
+import loyalty.ledger.requests
 import loyalty.service.service
 from loyalty import (
     LoyaltyService,
@@ -77,14 +77,14 @@ def test_an_imported_event_failing_midway_writes_nothing(
     service = LoyaltyService(V1, store)
     service.enrol("m-1", at=T0)
     poisoned = T0 + days(2)
-    real = loyalty.checkout.orders.expiry_for
+    real = loyalty.ledger.requests.expiry_for
 
     def expiry(program: Any, at: datetime) -> Any:
         if at == poisoned:  # after the order entry is appended, before its earn
             raise ZeroDivisionError("a bug deep in the engine")
         return real(program, at)
 
-    monkeypatch.setattr(loyalty.checkout.orders, "expiry_for", expiry)
+    monkeypatch.setattr(loyalty.ledger.requests, "expiry_for", expiry)
     events = [
         order("A", "10.00", T0 + days(1)),
         order("B", "20.00", poisoned),
