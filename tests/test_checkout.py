@@ -140,13 +140,14 @@ def test_cosmetics_club_story_end_to_end() -> None:
     assert parts["MAS"] <= usd("16.00")
     assert member.balance().available == 20
 
-    # The order earns on what is paid after the discount: floor(9.86) + floor(13.14).
+    # The order earns on what is paid after the discount, rounded once: floor(9.86 + 13.14);
+    # the point left after flooring each line goes to the larger fraction (LIP's .86).
     after = quote(member, second, at=t1)
-    assert after.earn.points == 22
+    assert after.earn.points == 23
     result = complete_order(member, second, at=t1, key="o-2")
     assert result.earn is not None
     assert {lp.line: (lp.basis, lp.points) for lp in result.earn.lines} == {
-        "LIP": (usd("9.86"), 9),
+        "LIP": (usd("9.86"), 10),
         "MAS": (usd("13.14"), 13),
     }
     assert result.earn.points == after.earn.points
@@ -162,9 +163,9 @@ def test_cosmetics_club_story_end_to_end() -> None:
     assert [entry.points for entry in refund.returns] == [29]
     assert refund.returns[0].expires_at == utc(2026, 10, 11, 15)  # 6 months, New York time
     balance = member.balance()
-    assert (balance.pending, balance.available) == (22 - 7, 20 + 29)
+    assert (balance.pending, balance.available) == (23 - 7, 20 + 29)
     assert (balance.earned, balance.redeemed, balance.reversed, balance.returned) == (
-        142,
+        143,
         100,
         7,
         29,
@@ -174,7 +175,7 @@ def test_cosmetics_club_story_end_to_end() -> None:
     second_lot = lots[result.earn.id]
     returned_lot = lots[refund.returns[0].id]
     assert (first_lot.remaining, first_lot.activated) == (20, True)
-    assert (second_lot.remaining, second_lot.activated, second_lot.reversed) == (15, False, 7)
+    assert (second_lot.remaining, second_lot.activated, second_lot.reversed) == (16, False, 7)
     assert (returned_lot.remaining, returned_lot.activated) == (29, True)
     assert len(lots) == 3
     assert verify(member) == []
@@ -667,8 +668,8 @@ def test_full_refund_takes_back_all_earned_and_gives_back_all_spent() -> None:
     order = member.order("O-1")
     assert order is not None
     earned = member.balance().earned - 1000
-    # 3.00 spread as 2.40 / 0.60; 2 points per USD on 17.60 and 4.40: 35 + 8.
-    assert earned == 35 + 8
+    # 3.00 spread as 2.40 / 0.60; 2 points per USD on 17.60 and 4.40: 35.2 + 8.8 = 44.
+    assert earned == 44
     when = T0 + days(3)
     result = refund_order(member, "O-1", at=when, key="rf")
     assert result.reversal is not None

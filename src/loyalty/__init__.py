@@ -28,6 +28,7 @@ from loyalty.earning.config import (
     EarnBasis,
     EarningRule,
     PeriodCap,
+    RoundingScope,
     TaxBasis,
 )
 from loyalty.errors import (
@@ -297,6 +298,7 @@ __all__ = [
     "RewardUnlocked",
     "RewardsConfig",
     "Rounding",
+    "RoundingScope",
     "RulePoints",
     "Selector",
     "ShipmentDelayed",
