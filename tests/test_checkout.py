@@ -913,3 +913,65 @@ def test_refunding_an_order_with_three_rewards_unit_by_unit_undoes_everything() 
     assert member.balance().available == 1000
     assert [member.reward_uses(r) for r in ("five-off", "pay", "ship")] == [0, 0, 0]
     assert verify(member) == []
+
+
+# ------------------------------------------- hurdles see the discounts already applied
+
+HUNDRED_OFF = {
+    "id": "hundred-off",
+    "kind": "amount_off",
+    "amount": "100.00",
+    "cost": 0,
+    "hurdles": {"min_basket": "100.00"},
+}
+
+
+def test_a_minimum_basket_counts_the_rewards_already_redeemed_on_the_cart() -> None:
+    member = funded(10, rewards=rewards(HUNDRED_OFF, {**HUNDRED_OFF, "id": "another"}))
+    basket = cart("C-1", line("LIP", "165.00"))
+    first = redeem_reward(member, "hundred-off", basket, at=T0, key="r-1")
+    assert first.total == usd("100.00")
+    # 65.00 is left to pay: a second "minimum 100.00" reward no longer fits.
+    option = quote(member, basket, at=T0).option("another")
+    assert not option.eligible
+    assert reasons(option) == ["add 35.00 USD to your basket"]
+    with pytest.raises(RedemptionRefused) as refused:
+        redeem_reward(member, "another", basket, at=T0, key="r-2")
+    assert reasons(refused.value) == ["add 35.00 USD to your basket"]
+    with pytest.raises(RedemptionRefused):
+        redeem_reward(member, "hundred-off", basket, at=T0, key="r-3")
+    assert len(member.redemptions("C-1")) == 1
+    assert verify(member) == []
+
+
+@pytest.mark.parametrize(
+    ("basis", "have"),
+    [("merchandise", "65.00"), ("subtotal", "65.00"), ("total", "65.00")],
+)
+def test_every_basket_basis_is_measured_after_the_loyalty_discounts(basis: str, have: str) -> None:
+    ship = {"id": "ship", "kind": "free_shipping", "cost": 0}
+    hurdle = {"min_basket": {"amount": "1000.00", "basis": basis}}
+    gate = {**HUNDRED_OFF, "id": "gate", "hurdles": hurdle}
+    member = funded(10, rewards=rewards(HUNDRED_OFF, ship, gate))
+    basket = cart("C-1", line("LIP", "165.00"), shipping="5.00")
+    redeem_reward(member, "hundred-off", basket, at=T0, key="r-1")
+    redeem_reward(member, "ship", basket, at=T0, key="r-2")
+    option = quote(member, basket, at=T0).option("gate")
+    # 165.00 less 100.00 on the line, and (for total) 5.00 shipping less the free shipping.
+    assert option.unmet[0].shortfall == usd("1000.00") - usd(have)
+
+
+def test_the_points_share_cap_is_measured_after_the_discounts_already_on_the_cart() -> None:
+    pay = {
+        "id": "pay",
+        "kind": "pay_with_points",
+        "points": 100,
+        "value": "1.00",
+        "hurdles": {"max_points_share": {"percent": 50}},
+    }
+    member = funded(100_000, rewards=rewards(HUNDRED_OFF, pay))
+    basket = cart("C-1", line("LIP", "165.00"))
+    redeem_reward(member, "hundred-off", basket, at=T0, key="r-1")
+    # Half of the 65.00 left, not half of 165.00.
+    option = quote(member, basket, at=T0).option("pay")
+    assert option.value == usd("32.50")

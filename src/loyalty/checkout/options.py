@@ -185,6 +185,8 @@ def _situation(
         tier=member.tier,
         orders_before=member.orders_before,
         rate=member.rate,
+        reductions=member.earn.reductions,
+        shipping_reduction=member.earn.shipping_reduction,
     )
 
 
