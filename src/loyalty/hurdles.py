@@ -119,12 +119,18 @@ class Check:
         return tuple(dict.fromkeys(check.reason for check in self.unmet()))
 
     def unmet(self) -> tuple[Check, ...]:
-        """The leaf conditions that fail (empty when met)."""
+        """The leaf conditions that fail (empty when met), each reason once: a
+        ``min_points`` hurdle that repeats the reward's cost says "earn 50 more
+        points" once, not twice (the first such condition stands for both)."""
         if self.met:
             return ()
         if not self.children or self.condition == "not":
             return (self,)
-        return tuple(leaf for child in self.children for leaf in child.unmet())
+        leaves: dict[str, Check] = {}
+        for child in self.children:
+            for leaf in child.unmet():
+                leaves.setdefault(leaf.reason, leaf)
+        return tuple(leaves.values())
 
 
 def _ordinal(n: int) -> str:
