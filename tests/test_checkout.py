@@ -33,7 +33,7 @@ from loyalty import (
     verify,
 )
 from loyalty.ledger.entries import Return
-from tests.builders import T0, days, program, usd, utc
+from tests.builders import T0, days, ladder, program, usd, utc
 
 COSMETICS = Path(__file__).resolve().parent.parent / "examples" / "programs" / "cosmetics-club.yaml"
 
@@ -987,3 +987,69 @@ def test_a_points_hurdle_that_repeats_the_cost_says_the_shortfall_once() -> None
         redeem_reward(member, "costly", cart("C-1", line("LIP", "30.00")), at=T0, key="r")
     assert reasons(refused.value) == ["earn 50 more points"]
     assert str(refused.value).count("earn 50 more points") == 1
+
+
+# ----------------------------------------------------------- tier shipping benefits
+
+
+def shipping_club(benefits: dict[str, Any], **earning: Any) -> Account:
+    tiers = ladder(("Member", {}), ("Gold", {"net_spend": 500}))
+    tiers["ladder"][1]["benefits"] = benefits
+    ship = {"id": "ship", "kind": "free_shipping", "cost": 0}
+    hurdle = {"min_basket": {"amount": "30.00", "basis": "total"}}
+    gate = {**FIVE_OFF, "id": "gate", "cost": 0, "hurdles": hurdle}
+    return funded(
+        10,
+        tiers=tiers,
+        rewards=rewards(ship, gate),
+        earning={"basis": {"shipping": True}, **earning},
+    )
+
+
+def gold_cart(cart_id: str, price: str, shipping: str = "4.90") -> dict[str, Any]:
+    return cart(cart_id, line("LIP", price), shipping=shipping, customer={"tier": "Gold"})
+
+
+def test_tier_free_shipping_is_taken_off_in_the_quote_and_not_earned_on() -> None:
+    member = shipping_club({"free_shipping": True})
+    basket = gold_cart("C-1", "28.00")
+    found = quote(member, basket, at=T0)
+    assert found.shipping_benefit == usd("4.90")
+    assert "free shipping (4.90 USD off)" in found.explain()
+    # Shipping earns with basis.shipping, but the member does not pay it: 28 points.
+    assert (found.earn.points, found.earn.shipping_points) == (28, 0)
+    # A free-shipping reward has nothing left to take off.
+    assert not found.option("ship").eligible
+    # The basket total the hurdles see is 28.00, not 32.90.
+    assert reasons(found.option("gate")) == ["add 2.00 USD to your basket"]
+    done = complete_order(member, basket, at=T0, key="o")
+    assert done.earn is not None
+    assert (done.earn.points, done.earn.shipping_points) == (28, 0)
+
+
+def test_a_member_below_the_tier_pays_and_earns_on_shipping() -> None:
+    member = shipping_club({"free_shipping": True})
+    basket = cart("C-1", line("LIP", "28.00"), shipping="4.90")
+    found = quote(member, basket, at=T0)
+    assert found.shipping_benefit is None
+    assert (found.earn.points, found.earn.shipping_points) == (32, 4)
+    assert found.option("ship").eligible
+
+
+@pytest.mark.parametrize(("price", "free"), [("49.99", False), ("50.00", True)])
+def test_free_shipping_above_applies_from_the_amount_on(price: str, free: bool) -> None:
+    member = shipping_club({"free_shipping_above": "50.00"})
+    found = quote(member, gold_cart("C-1", price), at=T0)
+    assert found.shipping_benefit == (usd("4.90") if free else None)
+    assert found.earn.shipping_points == (0 if free else 4)
+
+
+def test_free_shipping_above_counts_the_rewards_already_on_the_cart() -> None:
+    tiers = ladder(("Member", {}), ("Gold", {"net_spend": 500}))
+    tiers["ladder"][1]["benefits"] = {"free_shipping": True, "free_shipping_above": "50.00"}
+    member = funded(10, tiers=tiers, rewards=rewards({**FIVE_OFF, "cost": 0}))
+    basket = gold_cart("C-1", "52.00")
+    assert quote(member, basket, at=T0).shipping_benefit == usd("4.90")
+    redeem_reward(member, "five-off", basket, at=T0, key="r")
+    # 52.00 less 5.00 is 47.00: below 50.00, so the shipping is paid again.
+    assert quote(member, basket, at=T0).shipping_benefit is None

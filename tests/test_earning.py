@@ -653,3 +653,32 @@ def test_splitting_a_basket_into_lines_never_changes_its_points(rounding: str) -
     whole = earn(club, cart(line("A", "7.77", 3)))
     split = earn(club, cart(*(line(f"A{i}", "7.77") for i in range(3))))
     assert whole.points == split.points
+
+
+# --------------------------------------------------- the order that lifts a tier
+
+
+def test_the_order_that_lifts_a_member_into_a_tier_earns_at_the_tier_they_held() -> None:
+    tiers = gold_ladder("2")
+    tiers["ladder"][1]["benefits"] = {"earn_multiplier": "1.25"}
+    club = program(tiers=tiers)
+    member = open_account(club, "m-1")
+    first = complete_order(member, {**cart(line("LIP", "450.00")), "id": "O-1"}, at=T0, key="1")
+    assert first.tier_change is not None
+    assert first.tier_change.tier_to == "Silver"
+    # Member -> Silver on this order: it earns at the Member rate, 450.
+    assert first.earn is not None
+    assert first.earn.points == 450
+
+    lifting = {**cart(line("LIP", "100.00")), "id": "O-2"}
+    assert quote(member, lifting, at=T0).earn.points == 125  # Silver's 1.25, not Gold's 2
+    second = complete_order(member, lifting, at=T0, key="2")
+    assert second.tier_change is not None
+    assert second.tier_change.tier_to == "Gold"
+    assert second.earn is not None
+    assert second.earn.points == 125
+
+    # Gold's rate applies from the next order on.
+    third = complete_order(member, {**cart(line("LIP", "100.00")), "id": "O-3"}, at=T0, key="3")
+    assert third.earn is not None
+    assert third.earn.points == 200
