@@ -1053,3 +1053,17 @@ def test_free_shipping_above_counts_the_rewards_already_on_the_cart() -> None:
     redeem_reward(member, "five-off", basket, at=T0, key="r")
     # 52.00 less 5.00 is 47.00: below 50.00, so the shipping is paid again.
     assert quote(member, basket, at=T0).shipping_benefit is None
+
+
+# ------------------------------------------------------------------------ reprs
+
+
+def test_a_quote_and_its_parts_print_as_one_short_line() -> None:
+    catalog = [{**FIVE_OFF, "id": f"r-{n}", "cost": 100 * n} for n in range(1, 21)]
+    member = funded(300, rewards=rewards(*catalog))
+    found = quote(member, cart("c-1", *(line(f"S{n}", "6.00") for n in range(20))), at=T0)
+    assert repr(found) == "<Quote cart c-1: earns 120 points, 3 of 20 rewards usable>"
+    assert repr(found.earn) == "<EarnQuote 120 points on 120.00 USD, 20 lines, 1 rule part(s)>"
+    assert repr(found.option("r-1")) == "<RewardOption r-1: 5.00 USD off for 100 points>"
+    assert repr(found.option("r-4")) == "<RewardOption r-4: not eligible: earn 100 more points>"
+    assert len(repr(found)) < 100

@@ -31,7 +31,7 @@ from loyalty.money import Money
 __all__ = ["Quote", "quote"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Quote:
     """What a cart earns, every reward the member sees with eligible or not and why,
     and the best eligible one."""
@@ -45,6 +45,13 @@ class Quote:
     shipping_benefit: Money | None = None
     """The shipping the member's tier makes free on this cart (``free_shipping``,
     ``free_shipping_above``); the shop takes it off, and it earns no points."""
+
+    def __repr__(self) -> str:
+        usable = sum(1 for option in self.rewards if option.eligible)
+        return (
+            f"<Quote cart {self.cart_id}: earns {self.earn.points} points, "
+            f"{usable} of {len(self.rewards)} rewards usable>"
+        )
 
     @property
     def best(self) -> RewardOption | None:

@@ -95,7 +95,7 @@ class RulePoints:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class EarnQuote:
     """What an order earns: the total, per line and per rule."""
 
@@ -105,6 +105,13 @@ class EarnQuote:
     rules: tuple[RulePoints, ...]
     shipping_points: int = 0
     notes: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        lines = len(self.lines)
+        return (
+            f"<EarnQuote {self.points} points on {self.basis}, "
+            f"{lines} line{'s' * (lines != 1)}, {len(self.rules)} rule part(s)>"
+        )
 
     def line_points(self) -> tuple[LinePoints, ...]:
         """The attribution an earn entry keeps, so a refund reverses exactly a line's share."""
