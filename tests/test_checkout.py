@@ -33,7 +33,7 @@ from loyalty import (
     verify,
 )
 from loyalty.ledger.entries import Return
-from tests.builders import T0, days, program, usd, utc
+from tests.builders import T0, days, ladder, program, usd, utc
 
 COSMETICS = Path(__file__).resolve().parent.parent / "examples" / "programs" / "cosmetics-club.yaml"
 
@@ -84,10 +84,10 @@ def test_cosmetics_club_story_end_to_end() -> None:
     with pytest.raises(RedemptionRefused) as refused:
         redeem_reward(member, "five-off", first, at=t0, key="r-0")
     by_name = {check.condition: check for check in refused.value.unmet}
-    assert set(by_name) == {"cost", "min_points", "repeat_order"}
+    # The min_points hurdle repeats the cost: its shortfall is said once.
+    assert set(by_name) == {"cost", "repeat_order"}
     assert by_name["cost"].reason == "earn 100 more points"
     assert by_name["cost"].shortfall == 100
-    assert by_name["min_points"].reason == "earn 100 more points"
     assert by_name["repeat_order"].reason == "available from your second order"
     assert by_name["repeat_order"].shortfall == 1
     assert member.journal == ()
@@ -105,7 +105,7 @@ def test_cosmetics_club_story_end_to_end() -> None:
     # Still refused right after the first order: the points are pending.
     with pytest.raises(RedemptionRefused) as refused:
         redeem_reward(member, "five-off", cart("A-1b", line("LIP", "20.00")), at=t0, key="r-1")
-    assert conditions(refused.value) == ["cost", "min_points"]
+    assert conditions(refused.value) == ["cost"]  # min_points repeats it: said once
 
     # 40 days later the points are available; a 9.50 basket is 0.50 short.
     t1 = t0 + days(40)
@@ -140,13 +140,14 @@ def test_cosmetics_club_story_end_to_end() -> None:
     assert parts["MAS"] <= usd("16.00")
     assert member.balance().available == 20
 
-    # The order earns on what is paid after the discount: floor(9.86) + floor(13.14).
+    # The order earns on what is paid after the discount, rounded once: floor(9.86 + 13.14);
+    # the point left after flooring each line goes to the larger fraction (LIP's .86).
     after = quote(member, second, at=t1)
-    assert after.earn.points == 22
+    assert after.earn.points == 23
     result = complete_order(member, second, at=t1, key="o-2")
     assert result.earn is not None
     assert {lp.line: (lp.basis, lp.points) for lp in result.earn.lines} == {
-        "LIP": (usd("9.86"), 9),
+        "LIP": (usd("9.86"), 10),
         "MAS": (usd("13.14"), 13),
     }
     assert result.earn.points == after.earn.points
@@ -162,9 +163,9 @@ def test_cosmetics_club_story_end_to_end() -> None:
     assert [entry.points for entry in refund.returns] == [29]
     assert refund.returns[0].expires_at == utc(2026, 10, 11, 15)  # 6 months, New York time
     balance = member.balance()
-    assert (balance.pending, balance.available) == (22 - 7, 20 + 29)
+    assert (balance.pending, balance.available) == (23 - 7, 20 + 29)
     assert (balance.earned, balance.redeemed, balance.reversed, balance.returned) == (
-        142,
+        143,
         100,
         7,
         29,
@@ -174,7 +175,7 @@ def test_cosmetics_club_story_end_to_end() -> None:
     second_lot = lots[result.earn.id]
     returned_lot = lots[refund.returns[0].id]
     assert (first_lot.remaining, first_lot.activated) == (20, True)
-    assert (second_lot.remaining, second_lot.activated, second_lot.reversed) == (15, False, 7)
+    assert (second_lot.remaining, second_lot.activated, second_lot.reversed) == (16, False, 7)
     assert (returned_lot.remaining, returned_lot.activated) == (29, True)
     assert len(lots) == 3
     assert verify(member) == []
@@ -667,8 +668,8 @@ def test_full_refund_takes_back_all_earned_and_gives_back_all_spent() -> None:
     order = member.order("O-1")
     assert order is not None
     earned = member.balance().earned - 1000
-    # 3.00 spread as 2.40 / 0.60; 2 points per USD on 17.60 and 4.40: 35 + 8.
-    assert earned == 35 + 8
+    # 3.00 spread as 2.40 / 0.60; 2 points per USD on 17.60 and 4.40: 35.2 + 8.8 = 44.
+    assert earned == 44
     when = T0 + days(3)
     result = refund_order(member, "O-1", at=when, key="rf")
     assert result.reversal is not None
@@ -912,3 +913,157 @@ def test_refunding_an_order_with_three_rewards_unit_by_unit_undoes_everything() 
     assert member.balance().available == 1000
     assert [member.reward_uses(r) for r in ("five-off", "pay", "ship")] == [0, 0, 0]
     assert verify(member) == []
+
+
+# ------------------------------------------- hurdles see the discounts already applied
+
+HUNDRED_OFF = {
+    "id": "hundred-off",
+    "kind": "amount_off",
+    "amount": "100.00",
+    "cost": 0,
+    "hurdles": {"min_basket": "100.00"},
+}
+
+
+def test_a_minimum_basket_counts_the_rewards_already_redeemed_on_the_cart() -> None:
+    member = funded(10, rewards=rewards(HUNDRED_OFF, {**HUNDRED_OFF, "id": "another"}))
+    basket = cart("C-1", line("LIP", "165.00"))
+    first = redeem_reward(member, "hundred-off", basket, at=T0, key="r-1")
+    assert first.total == usd("100.00")
+    # 65.00 is left to pay: a second "minimum 100.00" reward no longer fits.
+    option = quote(member, basket, at=T0).option("another")
+    assert not option.eligible
+    assert reasons(option) == ["add 35.00 USD to your basket"]
+    with pytest.raises(RedemptionRefused) as refused:
+        redeem_reward(member, "another", basket, at=T0, key="r-2")
+    assert reasons(refused.value) == ["add 35.00 USD to your basket"]
+    with pytest.raises(RedemptionRefused):
+        redeem_reward(member, "hundred-off", basket, at=T0, key="r-3")
+    assert len(member.redemptions("C-1")) == 1
+    assert verify(member) == []
+
+
+@pytest.mark.parametrize(
+    ("basis", "have"),
+    [("merchandise", "65.00"), ("subtotal", "65.00"), ("total", "65.00")],
+)
+def test_every_basket_basis_is_measured_after_the_loyalty_discounts(basis: str, have: str) -> None:
+    ship = {"id": "ship", "kind": "free_shipping", "cost": 0}
+    hurdle = {"min_basket": {"amount": "1000.00", "basis": basis}}
+    gate = {**HUNDRED_OFF, "id": "gate", "hurdles": hurdle}
+    member = funded(10, rewards=rewards(HUNDRED_OFF, ship, gate))
+    basket = cart("C-1", line("LIP", "165.00"), shipping="5.00")
+    redeem_reward(member, "hundred-off", basket, at=T0, key="r-1")
+    redeem_reward(member, "ship", basket, at=T0, key="r-2")
+    option = quote(member, basket, at=T0).option("gate")
+    # 165.00 less 100.00 on the line, and (for total) 5.00 shipping less the free shipping.
+    assert option.unmet[0].shortfall == usd("1000.00") - usd(have)
+
+
+def test_the_points_share_cap_is_measured_after_the_discounts_already_on_the_cart() -> None:
+    pay = {
+        "id": "pay",
+        "kind": "pay_with_points",
+        "points": 100,
+        "value": "1.00",
+        "hurdles": {"max_points_share": {"percent": 50}},
+    }
+    member = funded(100_000, rewards=rewards(HUNDRED_OFF, pay))
+    basket = cart("C-1", line("LIP", "165.00"))
+    redeem_reward(member, "hundred-off", basket, at=T0, key="r-1")
+    # Half of the 65.00 left, not half of 165.00.
+    option = quote(member, basket, at=T0).option("pay")
+    assert option.value == usd("32.50")
+
+
+def test_a_points_hurdle_that_repeats_the_cost_says_the_shortfall_once() -> None:
+    costly = {**FIVE_OFF, "id": "costly", "cost": 150, "hurdles": {"min_points": 150}}
+    member = funded(100, rewards=rewards(costly))
+    option = quote(member, cart("C-1", line("LIP", "30.00")), at=T0).option("costly")
+    assert reasons(option) == ["earn 50 more points"]
+    assert option.check.reason == "earn 50 more points"
+    with pytest.raises(RedemptionRefused) as refused:
+        redeem_reward(member, "costly", cart("C-1", line("LIP", "30.00")), at=T0, key="r")
+    assert reasons(refused.value) == ["earn 50 more points"]
+    assert str(refused.value).count("earn 50 more points") == 1
+
+
+# ----------------------------------------------------------- tier shipping benefits
+
+
+def shipping_club(benefits: dict[str, Any], **earning: Any) -> Account:
+    tiers = ladder(("Member", {}), ("Gold", {"net_spend": 500}))
+    tiers["ladder"][1]["benefits"] = benefits
+    ship = {"id": "ship", "kind": "free_shipping", "cost": 0}
+    hurdle = {"min_basket": {"amount": "30.00", "basis": "total"}}
+    gate = {**FIVE_OFF, "id": "gate", "cost": 0, "hurdles": hurdle}
+    return funded(
+        10,
+        tiers=tiers,
+        rewards=rewards(ship, gate),
+        earning={"basis": {"shipping": True}, **earning},
+    )
+
+
+def gold_cart(cart_id: str, price: str, shipping: str = "4.90") -> dict[str, Any]:
+    return cart(cart_id, line("LIP", price), shipping=shipping, customer={"tier": "Gold"})
+
+
+def test_tier_free_shipping_is_taken_off_in_the_quote_and_not_earned_on() -> None:
+    member = shipping_club({"free_shipping": True})
+    basket = gold_cart("C-1", "28.00")
+    found = quote(member, basket, at=T0)
+    assert found.shipping_benefit == usd("4.90")
+    assert "free shipping (4.90 USD off)" in found.explain()
+    # Shipping earns with basis.shipping, but the member does not pay it: 28 points.
+    assert (found.earn.points, found.earn.shipping_points) == (28, 0)
+    # A free-shipping reward has nothing left to take off.
+    assert not found.option("ship").eligible
+    # The basket total the hurdles see is 28.00, not 32.90.
+    assert reasons(found.option("gate")) == ["add 2.00 USD to your basket"]
+    done = complete_order(member, basket, at=T0, key="o")
+    assert done.earn is not None
+    assert (done.earn.points, done.earn.shipping_points) == (28, 0)
+
+
+def test_a_member_below_the_tier_pays_and_earns_on_shipping() -> None:
+    member = shipping_club({"free_shipping": True})
+    basket = cart("C-1", line("LIP", "28.00"), shipping="4.90")
+    found = quote(member, basket, at=T0)
+    assert found.shipping_benefit is None
+    assert (found.earn.points, found.earn.shipping_points) == (32, 4)
+    assert found.option("ship").eligible
+
+
+@pytest.mark.parametrize(("price", "free"), [("49.99", False), ("50.00", True)])
+def test_free_shipping_above_applies_from_the_amount_on(price: str, free: bool) -> None:
+    member = shipping_club({"free_shipping_above": "50.00"})
+    found = quote(member, gold_cart("C-1", price), at=T0)
+    assert found.shipping_benefit == (usd("4.90") if free else None)
+    assert found.earn.shipping_points == (0 if free else 4)
+
+
+def test_free_shipping_above_counts_the_rewards_already_on_the_cart() -> None:
+    tiers = ladder(("Member", {}), ("Gold", {"net_spend": 500}))
+    tiers["ladder"][1]["benefits"] = {"free_shipping": True, "free_shipping_above": "50.00"}
+    member = funded(10, tiers=tiers, rewards=rewards({**FIVE_OFF, "cost": 0}))
+    basket = gold_cart("C-1", "52.00")
+    assert quote(member, basket, at=T0).shipping_benefit == usd("4.90")
+    redeem_reward(member, "five-off", basket, at=T0, key="r")
+    # 52.00 less 5.00 is 47.00: below 50.00, so the shipping is paid again.
+    assert quote(member, basket, at=T0).shipping_benefit is None
+
+
+# ------------------------------------------------------------------------ reprs
+
+
+def test_a_quote_and_its_parts_print_as_one_short_line() -> None:
+    catalog = [{**FIVE_OFF, "id": f"r-{n}", "cost": 100 * n} for n in range(1, 21)]
+    member = funded(300, rewards=rewards(*catalog))
+    found = quote(member, cart("c-1", *(line(f"S{n}", "6.00") for n in range(20))), at=T0)
+    assert repr(found) == "<Quote cart c-1: earns 120 points, 3 of 20 rewards usable>"
+    assert repr(found.earn) == "<EarnQuote 120 points on 120.00 USD, 20 lines, 1 rule part(s)>"
+    assert repr(found.option("r-1")) == "<RewardOption r-1: 5.00 USD off for 100 points>"
+    assert repr(found.option("r-4")) == "<RewardOption r-4: not eligible: earn 100 more points>"
+    assert len(repr(found)) < 100

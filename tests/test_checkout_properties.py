@@ -15,9 +15,12 @@ behind random hurdle trees. The properties:
    (non-gift-card) subtotal; gift-card lines never get a discount line; and
    redeeming agrees with the quote (eligible, value, points);
 3. an earn adds up: its lines and shipping points make its points, so does its
-   rules breakdown, and the earn entry ``complete_order`` writes matches;
+   rules breakdown, and the earn entry ``complete_order`` writes matches; and
+   an order earns its exact points (lines and shipping) rounded once, each line
+   getting its own exact points rounded down or up;
 4. a reward's unmet hurdles are exactly the leaves of its ``all_of`` tree that
-   fail when checked alone with the member's situation;
+   fail when checked alone with the member's situation (the cart after the
+   rewards already redeemed on it), each reason once;
 5. refunds never create points: through random partial refunds ending in a full
    one, the member never has more than before the order plus what the order
    still earns, nothing reversed exceeds the earn nor anything given back the
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hypothesis import event, given
@@ -39,10 +42,12 @@ from hypothesis import strategies as st
 from loyalty import (
     Account,
     LoyaltyError,
+    Money,
     Program,
     Redemption,
     Return,
     Reverse,
+    Rounding,
     Situation,
     award_action,
     complete_order,
@@ -133,6 +138,7 @@ def earnings(draw: st.DrawFn) -> dict[str, Any]:
     earning: dict[str, Any] = {
         "rate": draw(st.sampled_from(("1", "2", "0.5"))),
         "combine": draw(st.sampled_from(("multiply", "add", "best"))),
+        "rounding_scope": draw(st.sampled_from(("order", "order", "line"))),
         "basis": {"shipping": draw(st.booleans()), "gift_cards": draw(st.booleans())},
         "rules": rules,
         "currencies": {"EUR": "1.08", "JPY": "0.0067"},
@@ -417,6 +423,60 @@ def test_earn_adds_up(data: st.DataObject) -> None:
     assert verify(account) == []
 
 
+ROUNDINGS = {
+    "floor": ROUND_FLOOR,
+    "half_up": ROUND_HALF_UP,
+    "half_even": ROUND_HALF_EVEN,
+    "ceiling": ROUND_CEILING,
+}
+RATES = {"USD": Decimal(1), "EUR": Decimal("1.08"), "JPY": Decimal("0.0067")}
+
+
+@given(st.data())
+def test_an_order_earns_its_exact_points_rounded_once_and_its_lines_add_up_to_them(
+    data: st.DataObject,
+) -> None:
+    rounding = data.draw(st.sampled_from(sorted(ROUNDINGS)), label="rounding")
+    multipliers = {
+        category: Decimal(data.draw(st.sampled_from(("1", "1.25", "1.5", "2", "3"))))
+        for category in CATEGORIES
+    }
+    rate = Decimal(data.draw(st.sampled_from(("1", "2", "0.5", "1.5"))))
+    shipping_earns, gift_cards_earn = data.draw(st.booleans()), data.draw(st.booleans())
+    prog = program(
+        rounding=rounding,
+        earning={
+            "rate": str(rate),
+            "basis": {"shipping": shipping_earns, "gift_cards": gift_cards_earn},
+            "rules": [
+                {"name": f"x-{name}", "products": {"categories": [name]}, "multiplier": str(m)}
+                for name, m in multipliers.items()
+            ],
+            "currencies": {"EUR": "1.08", "JPY": "0.0067"},
+        },
+    )
+    cart = load_cart(data.draw(carts(), label="cart"))
+    earned = quote(open_account(prog, MEMBER), cart, at=T0).earn
+
+    exact = []
+    for line, given_line in zip(earned.lines, cart.lines, strict=True):
+        factor = Decimal(1)
+        for category in given_line.categories:
+            factor *= multipliers[category]
+        counts = gift_cards_earn or not given_line.gift_card
+        exact.append(line.basis.amount * rate * factor if counts else ZERO)
+    shipping = ZERO
+    if shipping_earns:
+        paid = Money.rounded(cart.shipping * RATES[cart.currency], "USD", Rounding.HALF_EVEN)
+        shipping = paid.amount * rate
+    whole = sum(exact, shipping)
+    assert earned.points == int(whole.to_integral_value(ROUNDINGS[rounding]))
+    assert sum(line.points for line in earned.lines) + earned.shipping_points == earned.points
+    for line, points in zip(earned.lines, exact, strict=True):
+        assert int(points) <= line.points <= int(points.to_integral_value(ROUND_CEILING))
+    assert sum(rule.points for rule in earned.rules) == earned.points
+
+
 @given(st.data())
 def test_unmet_hurdles_are_those_failing_alone(data: st.DataObject) -> None:
     prog = data.draw(programs(), label="program")
@@ -426,6 +486,15 @@ def test_unmet_hurdles_are_those_failing_alone(data: st.DataObject) -> None:
     q = quote(account, cart, at=at)
     loaded = load_cart(cart)
     status = account.tier(at)
+    # Hurdles see the cart after the rewards already redeemed on it.
+    reductions: dict[str, Decimal] = {}
+    shipping_off = ZERO
+    for record in account.redemptions(loaded.id):
+        if record.in_use:
+            for part in record.discounts:
+                reductions[part.line] = reductions.get(part.line, ZERO) + part.amount.amount
+            if record.shipping_discount is not None:
+                shipping_off += record.shipping_discount.amount
     for option in q.rewards:
         assert option.eligible == (not option.unmet)
         reward = prog.rewards.get(option.reward)
@@ -441,6 +510,8 @@ def test_unmet_hurdles_are_those_failing_alone(data: st.DataObject) -> None:
             tier=status.tier if status is not None else None,
             orders_before=account.completed_orders(excluding=loaded.id),
             rate=prog.earning.currencies.get(loaded.currency, Decimal(1)),
+            reductions=reductions,
+            shipping_reduction=shipping_off,
         )
         failing = [
             alone
@@ -449,10 +520,16 @@ def test_unmet_hurdles_are_those_failing_alone(data: st.DataObject) -> None:
         ]
         hurdle_check: Check = option.check.children[-1]
         assert hurdle_check.condition == reward.hurdles.kind
-        assert list(hurdle_check.unmet()) == failing, (reward.hurdles, situation)
-        event(f"{len(failing)} hurdle(s) unmet")
+        # Each reason once: the first failing leaf with it stands for the others.
+        once: dict[str, Check] = {}
         for leaf in failing:
-            assert leaf in option.unmet
+            once.setdefault(leaf.reason, leaf)
+        assert list(hurdle_check.unmet()) == list(once.values()), (reward.hurdles, situation)
+        event(f"{len(failing)} hurdle(s) unmet")
+        said = [unmet.reason for unmet in option.unmet]
+        assert len(said) == len(set(said))
+        for leaf in failing:
+            assert leaf.reason in said
 
 
 def refund_steps(cart: dict[str, Any]) -> st.SearchStrategy[list[tuple[dict[str, int], bool]]]:

@@ -560,8 +560,8 @@ def test_a_currency_the_program_does_not_accept_is_refused() -> None:
 
 
 @pytest.mark.parametrize(("rounding", "mode"), [("floor", ROUND_FLOOR), ("half_up", ROUND_HALF_UP)])
-def test_each_line_is_rounded_on_its_own(rounding: str, mode: str) -> None:
-    club = program(rounding=rounding)
+def test_rounding_scope_line_rounds_each_line_on_its_own(rounding: str, mode: str) -> None:
+    club = program(rounding=rounding, earning={"rounding_scope": "line"})
     prices = ["10.60", "10.60", "3.50"]
     result = earn(club, cart(*(line(f"S{i}", price) for i, price in enumerate(prices))))
     per_line = [int(Decimal(price).to_integral_value(mode)) for price in prices]
@@ -569,3 +569,116 @@ def test_each_line_is_rounded_on_its_own(rounding: str, mode: str) -> None:
     assert result.points == sum(per_line)
     # Rounded per line, not on the order total (24.70).
     assert result.points != int(sum(map(Decimal, prices)).to_integral_value(mode))
+
+
+# ------------------------------------------------------- rounding once per order
+
+
+def test_ten_lines_of_half_a_dollar_earn_what_one_line_of_five_earns_with_half_up() -> None:
+    club = program(rounding="half_up")
+    result = earn(club, cart(*(line(f"S{i}", "0.50") for i in range(10))))
+    # Rounded per line, each 0.5 would give 1 point: 10 for a 5.00 basket.
+    assert result.points == 5
+    assert sorted(by_line(result).values()) == [0] * 5 + [1] * 5
+    assert_breakdown_sums(result)
+
+
+def test_a_hundred_lines_of_one_cent_earn_one_point_with_ceiling() -> None:
+    club = program(rounding="ceiling")
+    result = earn(club, cart(*(line(f"S{i}", "0.01") for i in range(100))))
+    assert result.points == 1
+    assert sum(by_line(result).values()) == 1
+    assert_breakdown_sums(result)
+
+
+def test_a_coupon_spread_over_two_lines_costs_no_point_with_floor() -> None:
+    # 50 + 20 less a 10.00 coupon, spread 7.14 / 2.86: the lines pay 42.86 and 17.14,
+    # 60.00 in all. Floored per line that was 42 + 17 = 59.
+    club = program(rounding="floor")
+    reductions = {"A": Decimal("7.14"), "B": Decimal("2.86")}
+    result = earn(club, cart(line("A", "50.00"), line("B", "20.00")), reductions=reductions)
+    assert result.basis == usd("60.00")
+    assert result.points == 60
+    # The point left after flooring each line goes to the larger fraction (A's .86).
+    assert by_line(result) == {"A": 43, "B": 17}
+
+
+def test_a_coupon_redeemed_on_the_cart_is_earned_on_once_through_complete_order() -> None:
+    five = {"id": "ten-off", "kind": "amount_off", "amount": "10.00", "cost": 0}
+    club = program(rewards={"catalog": [five]})
+    member = open_account(club, "m-1")
+    data = cart(line("A", "50.00"), line("B", "20.00"))
+    redeem_reward(member, "ten-off", data, at=T0, key="r")
+    assert quote(member, data, at=T0).earn.points == 60
+    done = complete_order(member, data, at=T0, key="o")
+    assert done.earn is not None
+    assert done.earn.points == 60
+    assert sum(lp.points for lp in done.earn.lines) == 60
+
+
+def test_leftover_points_go_to_the_largest_fractions_and_the_later_line_on_a_tie() -> None:
+    club = program(rounding="half_up")
+    result = earn(club, cart(line("A", "0.50"), line("B", "0.70"), line("C", "0.80")))
+    assert by_line(result) == {"A": 0, "B": 1, "C": 1}  # 2.00 -> 2
+    tie = earn(club, cart(line("A", "0.50"), line("B", "0.50"), line("C", "0.50")))
+    assert by_line(tie) == {"A": 0, "B": 1, "C": 1}  # 1.50 -> 2
+
+
+def test_shipping_points_share_the_order_rounding() -> None:
+    club = program(rounding="floor", earning={"basis": {"shipping": True}})
+    result = earn(club, cart(line("A", "9.60"), shipping="0.40"))
+    # 9.60 + 0.40 = 10.00 earns 10; apart, floor(9.60) + floor(0.40) = 9.
+    assert result.points == 10
+    assert (by_line(result), result.shipping_points) == ({"A": 10}, 0)
+    assert_breakdown_sums(result)
+
+
+def test_rounding_once_keeps_multipliers_bonuses_and_caps_adding_up() -> None:
+    rules = [*TWO_MULTIPLIERS, {"name": "launch", "products": {"skus": ["S1"]}, "bonus": 7}]
+    uncapped = program(rounding="half_up", earning={"rules": rules})
+    club = program(rounding="half_up", earning={"rules": rules, "caps": {"per_order": 20}})
+    data = cart(*(line(f"S{i}", "0.50", categories=["makeup"]) for i in range(10)))
+    free = earn(uncapped, data)
+    # 10 x 0.50 x 2 x 1.5 = 15.00 -> 15, plus the bonus 7.
+    assert free.points == 22
+    assert_breakdown_sums(free)
+    capped = earn(club, data)
+    assert capped.points == 20
+    assert_breakdown_sums(capped)
+
+
+@pytest.mark.parametrize("rounding", ["floor", "half_up", "half_even", "ceiling"])
+def test_splitting_a_basket_into_lines_never_changes_its_points(rounding: str) -> None:
+    club = program(rounding=rounding, earning={"rate": "1.5"})
+    whole = earn(club, cart(line("A", "7.77", 3)))
+    split = earn(club, cart(*(line(f"A{i}", "7.77") for i in range(3))))
+    assert whole.points == split.points
+
+
+# --------------------------------------------------- the order that lifts a tier
+
+
+def test_the_order_that_lifts_a_member_into_a_tier_earns_at_the_tier_they_held() -> None:
+    tiers = gold_ladder("2")
+    tiers["ladder"][1]["benefits"] = {"earn_multiplier": "1.25"}
+    club = program(tiers=tiers)
+    member = open_account(club, "m-1")
+    first = complete_order(member, {**cart(line("LIP", "450.00")), "id": "O-1"}, at=T0, key="1")
+    assert first.tier_change is not None
+    assert first.tier_change.tier_to == "Silver"
+    # Member -> Silver on this order: it earns at the Member rate, 450.
+    assert first.earn is not None
+    assert first.earn.points == 450
+
+    lifting = {**cart(line("LIP", "100.00")), "id": "O-2"}
+    assert quote(member, lifting, at=T0).earn.points == 125  # Silver's 1.25, not Gold's 2
+    second = complete_order(member, lifting, at=T0, key="2")
+    assert second.tier_change is not None
+    assert second.tier_change.tier_to == "Gold"
+    assert second.earn is not None
+    assert second.earn.points == 125
+
+    # Gold's rate applies from the next order on.
+    third = complete_order(member, {**cart(line("LIP", "100.00")), "id": "O-3"}, at=T0, key="3")
+    assert third.earn is not None
+    assert third.earn.points == 200

@@ -66,10 +66,10 @@ def test_the_checkout_example_refuses_then_redeems_and_gives_points_back() -> No
     assert sum(part.amount.amount for part in redeem.discounts) == 5
     # The order earned on 28.00 - 5.00 = 23.00, floored per line: 9.86 -> 9, 13.14 -> 13.
     assert member.journal[4].basis.amount == 23
-    assert member.journal[4].points == 22
+    assert member.journal[4].points == 23  # 9.86 + 13.14, rounded once
     balance = member.balance()
     assert (balance.reversed, balance.returned) == (7, 29)
-    assert balance.flows == balance.net == 120 + 22 - 100 - 7 + 29
+    assert balance.flows == balance.net == 120 + 23 - 100 - 7 + 29
     assert verify(member) == []
 
 
@@ -77,13 +77,13 @@ def test_the_service_example_credits_a_redelivered_webhook_once(tmp_path: Path) 
     service = runpy.run_path(str(EXAMPLES / "service.py"))["main"](tmp_path / "loyalty.db")
     try:
         balance = service.balance("member-7")
-        assert (balance.earned, balance.redeemed, balance.net) == (142, 100, 42)
+        assert (balance.earned, balance.redeemed, balance.net) == (143, 100, 43)
         assert [entry.points for entry in service.statement("member-7").lines] == [
             0,
             120,
             -100,
             0,
-            22,
+            23,
         ]
         assert service.verify("member-7") == []
         assert service.outbox() == []  # the example acknowledged what it forwarded

@@ -2,6 +2,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from loyalty import (
     Account,
@@ -26,6 +28,7 @@ from loyalty import (
     tier_progress,
     verify,
 )
+from loyalty.tiers.tracker import OrderRecord
 from tests.builders import BASE, SPEND_LADDER, account, ladder, program, usd, utc
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -537,3 +540,45 @@ def test_a_retired_manual_floor_is_dropped_and_the_member_placed_by_their_figure
     assert status is not None
     assert (status.tier, status.floor) == ("Silver", None)
     assert verify(replayed) == []
+
+
+# ------------------------------------------------------- order records: growth
+
+T0_ORDER = utc(2026, 3, 1, 12)
+
+
+class _CountingPairs(tuple[tuple[str, int], ...]):
+    """Refunded units that count how often they are walked through."""
+
+    walks = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def test_looking_up_every_line_of_a_refunded_order_walks_its_refunds_once() -> None:
+    # A cancel looks up each line's refunded units: a scan per look-up made a
+    # 32k-line cancel quadratic (about 15 s); the look-up is a dictionary's.
+    refs = [f"L{index}" for index in range(1000)]
+    _CountingPairs.walks = 0
+    record = OrderRecord(
+        T0_ORDER, usd("1000.00"), usd("0.00"), refunded_units=_CountingPairs((r, 1) for r in refs)
+    )
+    _CountingPairs.walks = 0
+    assert [record.units_refunded(ref) for ref in refs] == [1] * 1000
+    assert record.units_refunded("missing") == 0
+    assert _CountingPairs.walks <= 1
+
+
+@given(
+    st.dictionaries(st.text("ab", min_size=1, max_size=3), st.integers(1, 5), max_size=6),
+    st.lists(st.text("abc", min_size=1, max_size=3), max_size=10),
+)
+def test_refunded_units_read_as_a_scan_of_the_refunds_would(
+    refunds: dict[str, int], asked: list[str]
+) -> None:
+    pairs = tuple(sorted(refunds.items()))
+    record = OrderRecord(T0_ORDER, usd("10.00"), usd("0.00"), refunded_units=pairs)
+    for ref in [*asked, *refunds]:
+        assert record.units_refunded(ref) == next((n for r, n in pairs if r == ref), 0)

@@ -29,6 +29,7 @@ from loyalty.earning.config import (
     EarnBasis,
     EarningRule,
     PeriodCap,
+    RoundingScope,
     TaxBasis,
 )
 from loyalty.errors import (
@@ -299,6 +300,7 @@ __all__ = [
     "RewardUnlocked",
     "RewardsConfig",
     "Rounding",
+    "RoundingScope",
     "RulePoints",
     "Selector",
     "ShipmentDelayed",

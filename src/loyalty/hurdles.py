@@ -25,8 +25,8 @@ leaf conditions that fail.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -82,6 +82,12 @@ class Situation:
     """Completed orders before this one; the cart's ``customer.completed_orders`` if not given."""
     rate: Decimal = Decimal(1)
     """What one unit of the cart's currency counts as in the program currency."""
+    reductions: Mapping[str, Decimal] = field(default_factory=dict)
+    """The loyalty discounts already on the cart, per line ref, in the cart currency
+    (the rewards redeemed on it so far): basket amounts are measured after them."""
+    shipping_reduction: Decimal = Decimal(0)
+    """The shipping the cart no longer pays: free-shipping rewards redeemed on it, and
+    the member's tier benefit."""
 
     @property
     def member_tier(self) -> str | None:
@@ -113,12 +119,18 @@ class Check:
         return tuple(dict.fromkeys(check.reason for check in self.unmet()))
 
     def unmet(self) -> tuple[Check, ...]:
-        """The leaf conditions that fail (empty when met)."""
+        """The leaf conditions that fail (empty when met), each reason once: a
+        ``min_points`` hurdle that repeats the reward's cost says "earn 50 more
+        points" once, not twice (the first such condition stands for both)."""
         if self.met:
             return ()
         if not self.children or self.condition == "not":
             return (self,)
-        return tuple(leaf for child in self.children for leaf in child.unmet())
+        leaves: dict[str, Check] = {}
+        for child in self.children:
+            for leaf in child.unmet():
+                leaves.setdefault(leaf.reason, leaf)
+        return tuple(leaves.values())
 
 
 def _ordinal(n: int) -> str:
@@ -126,10 +138,27 @@ def _ordinal(n: int) -> str:
     return words.get(n, f"{n}th")
 
 
-def _basis_amount(cart: Cart, basis: Basis) -> Money:
-    if basis is Basis.MERCHANDISE:
-        return cart.merchandise_subtotal
-    return cart.subtotal if basis is Basis.SUBTOTAL else cart.total
+def _basis_amount(situation: Situation, basis: Basis) -> Money:
+    """The cart's amount on ``basis``, after the loyalty discounts already on it."""
+    cart = situation.cart
+    reductions, shipping_off = situation.reductions, situation.shipping_reduction
+    if not reductions and not shipping_off:
+        if basis is Basis.MERCHANDISE:
+            return cart.merchandise_subtotal
+        return cart.subtotal if basis is Basis.SUBTOTAL else cart.total
+    zero = Decimal(0)
+    amount = sum(
+        (
+            max(line.net - reductions.get(line.ref, zero), zero)
+            for line in cart.lines
+            if basis is not Basis.MERCHANDISE or not line.gift_card
+        ),
+        zero,
+    )
+    if basis is Basis.TOTAL:
+        amount += max(cart.shipping - shipping_off, zero)
+        amount += zero if cart.prices_include_tax else cart.tax
+    return cart.money(amount)
 
 
 Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
@@ -169,7 +198,7 @@ class MinBasket(Section):
     basis: Basis = Basis.MERCHANDISE
 
     def check(self, situation: Situation, program: Program) -> Check:
-        have = _basis_amount(situation.cart, self.basis)
+        have = _basis_amount(situation, self.basis)
         need = situation.in_cart_currency(self.amount, Rounding.CEILING)
         if have >= need:
             return Check(self.kind, True, f"basket {have} (needs {need})")
@@ -187,11 +216,11 @@ class MaxPointsShare(Section):
         cart = situation.cart
         caps = []
         if self.percent is not None:
-            base = _basis_amount(cart, self.basis)
+            base = _basis_amount(situation, self.basis)
             caps.append(base.times(self.percent / 100, Rounding.FLOOR))
         if self.amount is not None:
             caps.append(situation.in_cart_currency(self.amount, Rounding.FLOOR))
-        cap = min(caps) if caps else _basis_amount(cart, self.basis)
+        cap = min(caps) if caps else _basis_amount(situation, self.basis)
         used = situation.points_value or Money.zero(cart.currency)
         if used <= cap:
             return Check(self.kind, True, f"{used} of at most {cap} paid with points")

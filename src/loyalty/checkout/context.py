@@ -1,5 +1,9 @@
 """What the engine knows about a member when it looks at a cart.
 
+The tier is the one the member holds *before* the cart becomes an order: the
+order that lifts a member into a tier earns at, and gets the benefits of, the
+tier they held when it was placed; the upgrade applies from the next order.
+
 The member's tier and completed orders come from the account (unless the cart
 says otherwise), the loyalty discounts already on the cart from the account's
 redemptions on it, and what their orders earned today and this period (for the
@@ -17,6 +21,8 @@ from loyalty.dates import Period, end_of, start_of
 from loyalty.earning.calculate import EarnContext, exchange_rate
 from loyalty.errors import InvalidInput
 from loyalty.ledger.account import Account
+from loyalty.money import Money, Rounding
+from loyalty.program.model import Program
 from loyalty.rewards.discount import discountable
 
 __all__ = ["MemberContext", "member_context"]
@@ -34,6 +40,9 @@ class MemberContext:
     earn: EarnContext
     room: dict[str, Decimal]
     """What is left to discount of each line, after the loyalty discounts already on it."""
+    tier_shipping: Decimal = Decimal(0)
+    """The shipping the member's tier benefit takes off (``free_shipping``,
+    ``free_shipping_above``), in the cart currency; counted in ``earn.shipping_reduction``."""
 
 
 def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
@@ -64,6 +73,8 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
             reductions[part.line] = reductions.get(part.line, Decimal(0)) + part.amount.amount
         if record.shipping_discount is not None:
             shipping += record.shipping_discount.amount
+    rate = exchange_rate(program, cart.currency)
+    tier_shipping = _tier_shipping(program, tier, cart, reductions, shipping, rate)
     caps = program.earning.caps
     today = _earned_in(account, Period.DAY, at, late) if caps.per_day is not None else 0
     period = (
@@ -75,15 +86,16 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
         tier=tier,
         orders_before=orders,
         available_points=account.balance().available,
-        rate=exchange_rate(program, cart.currency),
+        rate=rate,
         earn=EarnContext(
             tier=tier,
             earned_today=today,
             earned_this_period=period,
             reductions=reductions,
-            shipping_reduction=shipping,
+            shipping_reduction=shipping + tier_shipping,
         ),
         room=discountable(cart, reductions),
+        tier_shipping=tier_shipping,
     )
 
 
@@ -92,3 +104,39 @@ def _earned_in(account: Account, period: Period, at: datetime, late: bool) -> in
     tz = account.program.tz
     end = end_of(period, at, tz) if late else None
     return account.order_points_between(start_of(period, at, tz), end)
+
+
+def _tier_shipping(
+    program: Program,
+    tier: str | None,
+    cart: Cart,
+    reductions: dict[str, Decimal],
+    shipping_off: Decimal,
+    rate: Decimal,
+) -> Decimal:
+    """The shipping left to pay that ``tier``'s benefits make free, in the cart currency.
+
+    ``free_shipping: true`` makes it free on every order; ``free_shipping_above``
+    (with or without it) only when the merchandise, after the loyalty discounts
+    already on the cart, reaches the amount (program currency, converted).
+    """
+    left = max(cart.shipping - shipping_off, Decimal(0))
+    if not left or program.tiers is None or tier is None:
+        return Decimal(0)
+    rung = next((t for t in program.tiers.ladder if t.name == tier), None)
+    if rung is None:
+        return Decimal(0)
+    benefits = rung.benefits
+    above = benefits.free_shipping_above
+    if above is None:
+        return left if benefits.free_shipping else Decimal(0)
+    basket = sum(
+        (
+            max(line.net - reductions.get(line.ref, Decimal(0)), Decimal(0))
+            for line in cart.lines
+            if not line.gift_card
+        ),
+        Decimal(0),
+    )
+    need = Money.rounded(Decimal(above) / rate, cart.currency, Rounding.CEILING).amount
+    return left if basket >= need else Decimal(0)

@@ -47,7 +47,7 @@ from loyalty.rewards.discount import (
 __all__ = ["RewardOption", "evaluate", "visible"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class RewardOption:
     """One reward on one cart: eligible or not, why, and what it would give."""
 
@@ -64,6 +64,11 @@ class RewardOption:
     discount: Discount | None = None
     choices: tuple[str, ...] = ()
     """For a free product: the skus in the cart the member may pick."""
+
+    def __repr__(self) -> str:
+        if self.eligible:
+            return f"<RewardOption {self.reward}: {self.value} off for {self.points} points>"
+        return f"<RewardOption {self.reward}: not eligible: {self.check.reason}>"
 
     @property
     def unmet(self) -> tuple[Check, ...]:
@@ -185,6 +190,8 @@ def _situation(
         tier=member.tier,
         orders_before=member.orders_before,
         rate=member.rate,
+        reductions=member.earn.reductions,
+        shipping_reduction=member.earn.shipping_reduction,
     )
 
 

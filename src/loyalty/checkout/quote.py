@@ -6,6 +6,7 @@ q.earn.points                     # 48, with q.earn.lines and q.earn.rules
 [(o.reward, o.eligible, [c.reason for c in o.unmet]) for o in q.rewards]
 # [('five-off', False, ['available from your second order', 'add 3.50 USD to your basket'])]
 q.best                            # the eligible reward worth the most on this cart
+q.shipping_benefit                # Money('4.90', 'USD'): the tier's free shipping, or None
 print(q.explain())
 ```
 """
@@ -26,11 +27,12 @@ from loyalty.earning.calculate import EarnQuote, order_earn
 from loyalty.errors import UnknownReward
 from loyalty.ledger.account import Account
 from loyalty.ledger.requests import require_account
+from loyalty.money import Money
 
 __all__ = ["Quote", "quote"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Quote:
     """What a cart earns, every reward the member sees with eligible or not and why,
     and the best eligible one."""
@@ -41,6 +43,16 @@ class Quote:
     available_points: int
     earn: EarnQuote
     rewards: tuple[RewardOption, ...]
+    shipping_benefit: Money | None = None
+    """The shipping the member's tier makes free on this cart (``free_shipping``,
+    ``free_shipping_above``); the shop takes it off, and it earns no points."""
+
+    def __repr__(self) -> str:
+        usable = sum(1 for option in self.rewards if option.eligible)
+        return (
+            f"<Quote cart {self.cart_id}: earns {self.earn.points} points, "
+            f"{usable} of {len(self.rewards)} rewards usable>"
+        )
 
     @property
     def best(self) -> RewardOption | None:
@@ -67,6 +79,8 @@ class Quote:
             + (f" ({line.excluded})" if line.excluded else f" on {line.basis}")
             for line in earn.lines
         ]
+        if self.shipping_benefit is not None:
+            lines.append(f"  tier benefit: free shipping ({self.shipping_benefit} off)")
         lines.append(f"{self.available_points} points available; rewards:")
         for option in self.rewards:
             if option.eligible:
@@ -112,6 +126,13 @@ def quote(
             for reward in program.rewards.catalog
             if visible(program, reward, member.tier)
         )
+        benefit = cart.money(member.tier_shipping) if member.tier_shipping else None
         return Quote(
-            account.member_id, cart.id, instant, member.available_points, earn, options
+            account.member_id,
+            cart.id,
+            instant,
+            member.available_points,
+            earn,
+            options,
+            shipping_benefit=benefit,
         )

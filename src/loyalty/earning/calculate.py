@@ -10,9 +10,13 @@ For each line, in this order:
    ``exclude``-d products earn nothing.
 3. **Multipliers.** The tier's ``earn_multiplier`` and every multiplier rule
    that applies (its products, campaign window, segments and tiers), combined
-   as ``combine`` says. Line points are ``base x rate x multiplier``, rounded
-   with the program's rounding.
-4. **Bonuses.** A bonus rule's fixed points go once per order, spread over its
+   as ``combine`` says. A line's exact points are ``base x rate x multiplier``.
+4. **Whole points.** With ``rounding_scope: order`` (the default) the order's
+   exact points (its lines', and its shipping's if shipping earns) are rounded
+   once with the program's rounding and given to the lines and shipping by
+   largest remainder (:func:`apportion`), so splitting a basket never changes
+   what it earns; with ``line`` each line and the shipping round on their own.
+5. **Bonuses.** A bonus rule's fixed points go once per order, spread over its
    matching lines in proportion to their base.
 
 Then the order: nothing below ``min_subtotal``; shipping earns at the base rate
@@ -26,16 +30,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from loyalty.cart import Cart, Line
-from loyalty.earning.config import Combine, EarningPolicy, EarningRule, TaxBasis
+from loyalty.earning.config import (
+    Combine,
+    EarningPolicy,
+    EarningRule,
+    RoundingScope,
+    TaxBasis,
+)
 from loyalty.errors import UnsupportedCurrency
 from loyalty.ledger.entries import LinePoints
 from loyalty.money import Money, Rounding, allocate
 from loyalty.program.model import Program
 
-__all__ = ["EarnContext", "EarnQuote", "LineEarn", "RulePoints", "exchange_rate", "order_earn"]
+__all__ = [
+    "EarnContext",
+    "EarnQuote",
+    "LineEarn",
+    "RulePoints",
+    "apportion",
+    "exchange_rate",
+    "order_earn",
+]
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -77,7 +95,7 @@ class RulePoints:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class EarnQuote:
     """What an order earns: the total, per line and per rule."""
 
@@ -87,6 +105,13 @@ class EarnQuote:
     rules: tuple[RulePoints, ...]
     shipping_points: int = 0
     notes: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        lines = len(self.lines)
+        return (
+            f"<EarnQuote {self.points} points on {self.basis}, "
+            f"{lines} line{'s' * (lines != 1)}, {len(self.rules)} rule part(s)>"
+        )
 
     def line_points(self) -> tuple[LinePoints, ...]:
         """The attribution an earn entry keeps, so a refund reverses exactly a line's share."""
@@ -117,14 +142,15 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
     bases: list[Decimal] = []
     lines: list[LineEarn] = []
     exact: list[list[tuple[str, Decimal]]] = []
+    exact_points: list[Decimal] = []
     for line, tax in zip(cart.lines, taxes, strict=True):
         base = _line_base(program, cart, line, tax, context.reductions.get(line.ref, _ZERO), fx)
         bases.append(base)
         excluded = _excluded(policy, line)
         applied = [] if excluded else [(n, m) for n, m, rule in multipliers if _fits(rule, line)]
         combined, parts = _combine(policy.combine, base * policy.rate, applied)
-        points = int(combined.to_integral_value(rounding=rounding.decimal_mode))
         exact.append(parts)
+        exact_points.append(_ZERO if excluded else combined)
         lines.append(
             LineEarn(
                 line.ref,
@@ -132,14 +158,18 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
                 line.quantity,
                 Money(base, program.currency),
                 combined / (base * policy.rate) if base else _ONE,
-                0 if excluded else points,
+                0,
                 tuple(name for name, _ in applied),
                 excluded,
             )
         )
-    points_by_line = [line.points for line in lines]
+    points_by_line, shipping = _whole_points(
+        policy.rounding_scope,
+        rounding,
+        exact_points,
+        _shipping_exact(program, cart, context, fx),
+    )
     bonuses = _bonuses(active, cart, lines, bases, points_by_line)
-    shipping = _shipping_points(program, cart, context, fx)
     eligible = (base for base, line in zip(bases, lines, strict=True) if not line.excluded)
     basis = Money(sum(eligible, _ZERO), program.currency)
     notes: list[str] = []
@@ -283,13 +313,55 @@ def _bonuses(
     return found
 
 
-def _shipping_points(program: Program, cart: Cart, context: EarnContext, fx: Decimal) -> int:
+def _shipping_exact(program: Program, cart: Cart, context: EarnContext, fx: Decimal) -> Decimal:
+    """The exact points of the shipping paid (after loyalty discounts on it), if it earns."""
     if not program.earning.basis.shipping:
-        return 0
+        return _ZERO
     paid = max(cart.shipping - context.shipping_reduction, _ZERO)
     base = Money.rounded(paid * fx, program.currency, Rounding.HALF_EVEN).amount
-    exact = base * program.earning.rate
-    return int(exact.to_integral_value(rounding=program.rounding.decimal_mode))
+    return base * program.earning.rate
+
+
+def _whole_points(
+    scope: RoundingScope, rounding: Rounding, lines: Sequence[Decimal], shipping: Decimal
+) -> tuple[list[int], int]:
+    """Whole points per line and for shipping, from their exact points.
+
+    ``order``: the order's exact points are rounded once, then given out by largest
+    remainder, so the parts sum to that one rounding. ``line``: each part is rounded
+    on its own.
+    """
+    mode = rounding.decimal_mode
+    if scope is RoundingScope.LINE:
+        return [_whole(points, mode) for points in lines], _whole(shipping, mode)
+    total = _whole(sum(lines, shipping), mode)
+    shares = apportion(total, [*lines, shipping])
+    return shares[:-1], shares[-1]
+
+
+def apportion(total: int, exact: Sequence[Decimal]) -> list[int]:
+    """Give ``total`` whole points to parts worth ``exact`` (non-negative) points, by
+    largest remainder: each part gets its exact points rounded down, then one more
+    point goes to each of the parts with the largest fractions (the later part on a
+    tie) until ``total`` is reached. ``total`` must lie between the sum of the parts
+    rounded down and the sum rounded up, as any rounding of the exact sum does; then
+    every part is its exact points rounded down or up, and the parts sum to ``total``.
+
+    >>> apportion(5, [Decimal("0.5")] * 10)
+    [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+    """
+    shares = [_whole(points, ROUND_FLOOR) for points in exact]
+    left = total - sum(shares)
+    by_fraction = sorted(
+        range(len(exact)), key=lambda index: (exact[index] - shares[index], index), reverse=True
+    )
+    for index in by_fraction[:left]:
+        shares[index] += 1
+    return shares
+
+
+def _whole(points: Decimal, mode: str) -> int:
+    return int(points.to_integral_value(rounding=mode))
 
 
 def _breakdown(

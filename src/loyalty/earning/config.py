@@ -6,6 +6,7 @@ earning:
   basis: {tax: excluded, shipping: false, gift_cards: false}
   min_subtotal: "5.00"           # orders whose eligible amount is below this earn nothing
   combine: multiply              # multiply | add | best: how the multipliers of a line combine
+  rounding_scope: order          # order: round the order's points once | line: each line
   tier_multipliers: true         # the member's tier benefit earn_multiplier applies
   exclude: {categories: [gift-cards]}
   rules:
@@ -47,6 +48,7 @@ __all__ = [
     "EarningPolicy",
     "EarningRule",
     "PeriodCap",
+    "RoundingScope",
     "TaxBasis",
 ]
 
@@ -62,6 +64,17 @@ class Combine(StrEnum):
     """The extra parts add up: 2x and 1.5x make 1 + 1 + 0.5 = 2.5x."""
     BEST = "best"
     """Only the largest applies: 2x and 1.5x make 2x."""
+
+
+class RoundingScope(StrEnum):
+    """Where the program's ``rounding`` turns exact points into whole points."""
+
+    ORDER = "order"
+    """Once, on the order's exact points; the whole points are then given to the lines
+    by largest remainder, so splitting a basket into more lines never changes its points."""
+    LINE = "line"
+    """Each line on its own (and shipping on its own): ten lines of 0.50 earn 10 points
+    with ``half_up``, where one line of 5.00 earns 5."""
 
 
 class TaxBasis(StrEnum):
@@ -142,6 +155,11 @@ class EarningPolicy(Section):
         default=None, description="Orders whose eligible amount is below this earn no points."
     )
     combine: Combine = Combine.MULTIPLY
+    rounding_scope: RoundingScope = Field(
+        default=RoundingScope.ORDER,
+        description="order: round the order's exact points once and give them to the lines "
+        "by largest remainder; line: round each line (and shipping) on its own.",
+    )
     tier_multipliers: bool = Field(
         default=True, description="Apply the member's tier benefit earn_multiplier."
     )

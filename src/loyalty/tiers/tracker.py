@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from loyalty.errors import CorruptJournal
 from loyalty.ledger.entries import OrderLine, TierCause, TierChange
@@ -52,7 +53,7 @@ class TierStatus:
     reviewed: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class OrderRecord:
     """A recorded order: when it completed, its value and what was refunded of it so far.
 
@@ -69,7 +70,15 @@ class OrderRecord:
     earn_id: str | None = None
 
     def units_refunded(self, line: str) -> int:
-        return next((units for ref, units in self.refunded_units if ref == line), 0)
+        """Units of ``line`` refunded so far: a dictionary look-up, so that going over
+        every line of a large order (a cancel) is linear in its lines, not quadratic."""
+        return self._refunded.get(line, 0)
+
+    @cached_property
+    def _refunded(self) -> dict[str, int]:
+        # Built once per record (a refund makes a new record); not a field, so the
+        # stored form stays the tuple of pairs.
+        return dict(self.refunded_units)
 
     @property
     def fully_refunded(self) -> bool:
