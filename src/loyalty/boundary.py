@@ -33,8 +33,20 @@ def shown(value: object, limit: int = 60) -> str:
 
 
 def problems_from(error: ValidationError, data: Any, root: type[BaseModel]) -> list[Problem]:
-    """Every error of ``error`` (raised validating ``data`` as ``root``) as a Problem."""
-    return [_problem(detail, data, root) for detail in error.errors(include_url=False)]
+    """Every error of ``error`` (raised validating ``data`` as ``root``) as a Problem.
+
+    A list reported too short only because its items failed is left out: the
+    items' own problems say what is wrong.
+    """
+    details = error.errors(include_url=False)
+    problems = [_problem(detail, data, root) for detail in details]
+    below = [problem.path for problem in problems]
+    return [
+        problem
+        for problem, detail in zip(problems, details, strict=True)
+        if detail["type"] != "too_short"
+        or not any(path.startswith(f"{problem.path}[") for path in below)
+    ]
 
 
 def _problem(detail: ErrorDetails, data: Any, root: type[BaseModel]) -> Problem:

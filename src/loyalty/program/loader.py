@@ -61,7 +61,8 @@ def _validate(data: Any, origin: str | None) -> Program:
     try:
         program = Program.model_validate(dict(data), context=context)
     except ValidationError as error:
-        problems = shape + problems_from(error, data, Program)
+        shown = {problem.path for problem in shape}
+        problems = shape + [p for p in problems_from(error, data, Program) if p.path not in shown]
         broken = {problem.path.split(".")[0].split("[")[0] for problem in problems}
         problems.extend(_section_problems(data, broken, context))
         raise ConfigurationError(problems, origin) from None

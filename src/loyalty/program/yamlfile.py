@@ -75,7 +75,10 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 
 def read_yaml(text: str, origin: str) -> Any:
     """The data of a YAML document; raises :class:`ConfigurationError` naming ``origin``."""
-    loader = _Loader(text, origin)
+    try:
+        loader = _Loader(text, origin)  # checks the characters first
+    except yaml.YAMLError as error:
+        raise ConfigurationError([Problem("", _describe(error, text))], origin) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -87,19 +90,20 @@ def read_yaml(text: str, origin: str) -> Any:
     except _Refused as refused:
         raise ConfigurationError([refused.problem], origin) from None
     except yaml.YAMLError as error:
-        raise ConfigurationError([Problem("", _describe(error))], origin) from None
+        raise ConfigurationError([Problem("", _describe(error, text))], origin) from None
     finally:
         loader.dispose()
 
 
-def _describe(error: yaml.YAMLError) -> str:
+def _describe(error: yaml.YAMLError, text: str) -> str:
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
         what = error.problem or error.context or "invalid"
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         return f"not valid YAML: {what}{where}"
     if isinstance(error, yaml.reader.ReaderError):
-        return f"not valid YAML: character {error.character!r} is not allowed"
+        line = text.count("\n", 0, error.position) + 1
+        return f"not valid YAML: the character U+{error.character:04X} is not allowed (line {line})"
     return f"not valid YAML: {error}"
 
 
