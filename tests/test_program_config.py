@@ -130,8 +130,8 @@ def test_missing_keys_are_reported_as_required() -> None:
 
 def test_an_unknown_expiry_policy_names_the_choices() -> None:
     found = problems({**BASE, "expiry": {"policy": "sometimes"}})
-    assert list(found) == ["expiry"]
-    assert "'none', 'fixed', 'inactivity'" in found["expiry"]
+    assert list(found) == ["expiry.policy"]
+    assert "'none', 'fixed', 'inactivity'" in found["expiry.policy"]
 
 
 def test_a_zero_expiry_period_is_refused() -> None:

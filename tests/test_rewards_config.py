@@ -89,15 +89,15 @@ def test_a_section_check_still_runs_when_another_section_does_not_parse() -> Non
         rewards={"catalog": [{"id": "a", "kind": "cashback", "cost": 1}]},
         earning={"rules": [{"name": "x", "multiplier": 2}, {"name": "x", "bonus": 1}]},
     )
-    assert set(found) == {"rewards.catalog[0]", "earning.rules[1].name"}
+    assert set(found) == {"rewards.catalog[0].kind", "earning.rules[1].name"}
 
 
 def test_an_unknown_reward_kind_names_the_kinds() -> None:
     found = problems(
         rewards={"catalog": [amount_off(), {"id": "a", "kind": "cashback", "cost": 1}]}
     )
-    assert list(found) == ["rewards.catalog[1]"]
-    message = found["rewards.catalog[1]"]
+    assert list(found) == ["rewards.catalog[1].kind"]
+    message = found["rewards.catalog[1].kind"]
     assert "cashback" in message
     for kind in ("amount_off", "percent_off", "free_shipping", "free_product", "pay_with_points"):
         assert kind in message
@@ -105,8 +105,9 @@ def test_an_unknown_reward_kind_names_the_kinds() -> None:
 
 def test_a_reward_without_a_kind_is_refused() -> None:
     found = problems(rewards={"catalog": [{"id": "a", "cost": 1}]})
-    assert list(found) == ["rewards.catalog[0]"]
-    assert "kind" in found["rewards.catalog[0]"]
+    assert list(found) == ["rewards.catalog[0].kind"]
+    assert "is required" in found["rewards.catalog[0].kind"]
+    assert "'amount_off'" in found["rewards.catalog[0].kind"]
 
 
 # ------------------------------------------------------------------ references across sections

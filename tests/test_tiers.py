@@ -411,7 +411,7 @@ def test_a_ladder_whose_thresholds_do_not_increase_is_refused_with_paths() -> No
                 "tiers": ladder(
                     ("Member", {}),
                     ("Silver", {"net_spend": 500, "orders": 5}),
-                    ("Gold", {"net_spend": 400, "orders": 5.5}),
+                    ("Gold", {"net_spend": 400, "orders": "5.5"}),
                     ("Silver", {"net_spend": 900}),
                     metrics=["net_spend", "orders"],
                 ),

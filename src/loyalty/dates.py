@@ -98,7 +98,7 @@ def zone(name: str) -> ZoneInfo:
     """The IANA timezone ``name``; raises :class:`InvalidInput` for an unknown one."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidInput(
             "timezone", name, "is not an IANA timezone (e.g. 'Europe/Paris')"
         ) from None

@@ -60,8 +60,9 @@ _SHOWN: Final = 200
 _LISTED: Final = 20
 
 
-def shown(value: object) -> str:
-    """``repr(value)``, cut to 200 characters: an enormous input makes no enormous message."""
+def shown(value: object, limit: int = _SHOWN) -> str:
+    """``repr(value)``, cut to ``limit`` characters (200 by default): an enormous input
+    makes no enormous message."""
     try:
         text = repr(value)
     except Exception:  # a hostile object whose repr fails, an int of over 4,300 digits
@@ -69,7 +70,7 @@ def shown(value: object) -> str:
             text = f"<an int of about {int(value.bit_length() * 0.30103) + 1:,} digits>"
         else:
             text = f"<{type(value).__name__}>"
-    return text if len(text) <= _SHOWN else f"{text[: _SHOWN - 20]}... ({len(text):,} chars)"
+    return _cut(text, limit)
 
 
 def _cut(text: str, limit: int) -> str:

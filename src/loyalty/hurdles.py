@@ -33,10 +33,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator, Field, PositiveInt
+from pydantic import BeforeValidator, Field
 
 from loyalty.money import Money, Rounding
-from loyalty.program.types import DateRange, Section, Selector
+from loyalty.program.amounts import AmountOrZero, Count, Points
+from loyalty.program.types import DateRange, Percent, Section, Selector
 
 if TYPE_CHECKING:
     from loyalty.cart import Cart
@@ -161,12 +162,9 @@ def _basis_amount(situation: Situation, basis: Basis) -> Money:
     return cart.money(amount)
 
 
-Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-
-
 class MinPoints(Section):
     kind: Literal["min_points"] = "min_points"
-    points: PositiveInt
+    points: Points
 
     def check(self, situation: Situation, program: Program) -> Check:
         return points_check(self.kind, self.points, situation.available_points)
@@ -182,7 +180,7 @@ def points_check(condition: str, need: int, have: int) -> Check:
 
 class RepeatOrder(Section):
     kind: Literal["repeat_order"] = "repeat_order"
-    orders_before: PositiveInt = 1
+    orders_before: Count = 1
 
     def check(self, situation: Situation, program: Program) -> Check:
         done = situation.completed_orders
@@ -194,7 +192,7 @@ class RepeatOrder(Section):
 
 class MinBasket(Section):
     kind: Literal["min_basket"] = "min_basket"
-    amount: Amount
+    amount: AmountOrZero
     basis: Basis = Basis.MERCHANDISE
 
     def check(self, situation: Situation, program: Program) -> Check:
@@ -208,8 +206,8 @@ class MinBasket(Section):
 
 class MaxPointsShare(Section):
     kind: Literal["max_points_share"] = "max_points_share"
-    percent: Annotated[Decimal, Field(gt=0, le=100)] | None = None
-    amount: Amount | None = None
+    percent: Percent | None = None
+    amount: AmountOrZero | None = None
     basis: Basis = Basis.TOTAL
 
     def check(self, situation: Situation, program: Program) -> Check:
@@ -271,7 +269,7 @@ def window_check(condition: str, dates: DateRange, at: datetime, tz: ZoneInfo) -
 
 class UsageLimit(Section):
     kind: Literal["usage_limit"] = "usage_limit"
-    uses: PositiveInt
+    uses: Count
 
     def check(self, situation: Situation, program: Program) -> Check:
         if situation.uses < self.uses:

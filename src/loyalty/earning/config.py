@@ -34,10 +34,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
 from loyalty.dates import Period
 from loyalty.errors import Problem
+from loyalty.program.amounts import Amount, Count, Points
 from loyalty.program.types import CurrencyCode, DateRange, PositiveDecimal, Section, Selector
 
 __all__ = [
@@ -107,7 +108,7 @@ class EarningRule(Section):
     )
     tiers: tuple[str, ...] = Field(default=(), description="Only for members in these tiers.")
     multiplier: PositiveDecimal | None = None
-    bonus: PositiveInt | None = Field(
+    bonus: Points | None = Field(
         default=None,
         description="Fixed points once per order that has a matching line, "
         "spread over the matching lines.",
@@ -121,15 +122,15 @@ class EarningRule(Section):
 
 
 class PeriodCap(Section):
-    points: PositiveInt
+    points: Points
     period: Period
 
 
 class Caps(Section):
     """Most points orders can earn: per order, per local day, per calendar period."""
 
-    per_order: PositiveInt | None = None
-    per_day: PositiveInt | None = None
+    per_order: Points | None = None
+    per_day: Points | None = None
     per_period: PeriodCap | None = None
 
 
@@ -139,8 +140,8 @@ ActionPeriod = Literal["lifetime", "day", "month", "quarter", "year"]
 class BonusAction(Section):
     """Fixed points for something that is not an order, at most ``times`` per ``per``."""
 
-    points: PositiveInt
-    times: PositiveInt = 1
+    points: Points
+    times: Count = 1
     per: ActionPeriod = "lifetime"
 
 
@@ -151,7 +152,7 @@ class EarningPolicy(Section):
         default=Decimal(1), description="Base earn rate: points per unit of the program currency."
     )
     basis: EarnBasis = EarnBasis()
-    min_subtotal: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = Field(
+    min_subtotal: Amount | None = Field(
         default=None, description="Orders whose eligible amount is below this earn no points."
     )
     combine: Combine = Combine.MULTIPLY

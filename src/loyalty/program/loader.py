@@ -9,19 +9,18 @@ found, as one :class:`~loyalty.errors.ConfigurationError`::
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from loyalty.boundary import problems_from
 from loyalty.errors import ConfigurationError, Problem
 from loyalty.program.crosscheck import cross_problems
+from loyalty.program.documents import TooLarge, document_problems
+from loyalty.program.files import parse_file
 from loyalty.program.model import Program
 
 __all__ = ["load_program", "parse_file", "program_warnings"]
@@ -30,52 +29,45 @@ __all__ = ["load_program", "parse_file", "program_warnings"]
 def load_program(source: str | PathLike[str] | Mapping[str, Any]) -> Program:
     """Load and validate a program from a file path or a mapping.
 
-    Raises :class:`~loyalty.errors.ConfigurationError` listing every problem.
+    Raises :class:`~loyalty.errors.ConfigurationError` listing every problem;
+    nothing else, whatever the file holds (see ``docs/configuration.md`` for the
+    bounds on a file's size, depth and values).
     """
     if isinstance(source, Mapping):
         return _validate(source, origin=None)
     if not isinstance(source, str | PathLike):
         problem = Problem("", "give a file path or a mapping of keys", source)
         raise ConfigurationError([problem])
-    path = Path(source)
+    try:
+        path = Path(source)
+    except TypeError:
+        raise ConfigurationError([Problem("", "give a file path or a mapping of keys")]) from None
     return _validate(parse_file(path), origin=str(path))
-
-
-def parse_file(path: Path) -> Any:
-    """The raw data of a YAML, TOML or JSON file, chosen by its extension."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        problem = Problem("", f"cannot read the file: {error.strerror}")
-        raise ConfigurationError([problem], str(path)) from None
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".yaml", ".yml"):
-            return yaml.safe_load(text)
-        if suffix == ".toml":
-            return tomllib.loads(text)
-        if suffix == ".json":
-            return json.loads(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
-        problem = Problem("", f"not valid {suffix[1:].upper()}: {error}")
-        raise ConfigurationError([problem], str(path)) from None
-    raise ConfigurationError(
-        [Problem("", f"unknown file type {suffix!r}; use .yaml, .yml, .toml or .json")], str(path)
-    )
 
 
 def _validate(data: Any, origin: str | None) -> Program:
     if not isinstance(data, Mapping):
+        found = "nothing" if data is None else f"a {type(data).__name__}"
         raise ConfigurationError(
-            [Problem("", "the program must be a mapping of keys", data)], origin
+            [Problem("", f"the program must be a mapping of keys, not {found}", data)], origin
         )
     try:
-        program = Program.model_validate(dict(data))
+        shape, keys_are_text = document_problems(data)
+    except TooLarge as refused:
+        raise ConfigurationError([refused.problem], origin) from None
+    if not keys_are_text:
+        raise ConfigurationError(shape, origin)
+    context = {"currency": data.get("currency")}
+    try:
+        program = Program.model_validate(dict(data), context=context)
     except ValidationError as error:
-        problems = problems_from(error, data, Program)
+        shown = {problem.path for problem in shape}
+        problems = shape + [p for p in problems_from(error, data, Program) if p.path not in shown]
         broken = {problem.path.split(".")[0].split("[")[0] for problem in problems}
-        problems.extend(_section_problems(data, broken))
+        problems.extend(_section_problems(data, broken, context))
         raise ConfigurationError(problems, origin) from None
+    if shape:
+        raise ConfigurationError(shape, origin)
     problems = section_checks(program, "problems") + cross_problems(program)
     if problems:
         raise ConfigurationError(problems, origin)
@@ -128,14 +120,16 @@ def section_checks(program: Program, check: str) -> list[Problem]:
     return found
 
 
-def _section_problems(data: Mapping[str, Any], broken: set[str]) -> list[Problem]:
+def _section_problems(
+    data: Mapping[str, Any], broken: set[str], context: dict[str, Any]
+) -> list[Problem]:
     """The checks of the sections that parsed, when others did not: every problem at once."""
     found = []
     for name, field in Program.model_fields.items():
         if name in broken or name not in data or field.annotation is None:
             continue
         try:
-            section = TypeAdapter(field.annotation).validate_python(data[name])
+            section = TypeAdapter(field.annotation).validate_python(data[name], context=context)
         except ValidationError:
             continue
         found.extend(_prefixed(name, section, "problems"))

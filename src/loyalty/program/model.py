@@ -62,7 +62,21 @@ class Program(Section):
         default=RewardsConfig(), description="The rewards catalog: what points buy."
     )
 
+    def __repr__(self) -> str:
+        tiers = len(self.tiers.ladder) if self.tiers else 0
+        return (
+            f"<Program {self.id}: {self.currency}, {self.timezone}, "
+            f"{_count(len(self.earning.rules), 'earning rule')}, {_count(tiers, 'tier')}, "
+            f"{_count(len(self.rewards.catalog), 'reward')}>"
+        )
+
+    __str__ = __repr__
+
     @property
     def tz(self) -> ZoneInfo:
         """The program's timezone."""
         return zone(self.timezone)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' * (number != 1)}"

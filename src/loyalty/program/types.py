@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from functools import cache
+from typing import Annotated, Any, Final
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
     BaseModel,
@@ -19,9 +20,11 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
+from loyalty.boundary import shown
 from loyalty.dates import Duration, zone
 from loyalty.errors import InvalidInput
 from loyalty.money import currency_code
@@ -30,6 +33,7 @@ __all__ = [
     "CurrencyCode",
     "DateRange",
     "DurationText",
+    "Percent",
     "PositiveDecimal",
     "Section",
     "Selector",
@@ -45,10 +49,12 @@ class Section(BaseModel):
 
 def _message(error: InvalidInput) -> ValueError:
     # The loader prints the value itself; keep only the reason.
-    return ValueError(f"{error.value!r} {error.reason}")
+    return ValueError(f"{shown(error.value)} {error.reason}")
 
 
 def _duration(value: Any) -> Duration:
+    if isinstance(value, str) and len(value) > 100:
+        raise ValueError(f"{shown(value)} is not a duration (e.g. '30 days', '6 months')")
     try:
         return Duration.parse(value)
     except InvalidInput as error:
@@ -62,9 +68,22 @@ def _currency(value: Any) -> str:
         raise _message(error) from None
 
 
+_NOT_ZONES: Final = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    """The IANA zone names: no host-dependent ``localtime``, no ``posix/`` or ``right/`` copies."""
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in _NOT_ZONES and not name.startswith(("posix/", "right/"))
+    )
+
+
 def _timezone(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not an IANA timezone name (e.g. 'Europe/Paris')")
+    if not isinstance(value, str) or value not in _timezones():
+        raise ValueError(f"{shown(value)} is not an IANA timezone (e.g. 'Europe/Paris')")
     try:
         zone(value)
     except InvalidInput as error:
@@ -99,7 +118,17 @@ TimezoneName = Annotated[
         {"type": "string", "description": "An IANA timezone name, e.g. 'America/New_York'."}
     ),
 ]
-PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+PositiveDecimal = Annotated[
+    Decimal, Field(gt=0, le=10**6, decimal_places=10, allow_inf_nan=False)
+]
+"""A rate or multiplier: above zero, at most 10^6, at most 10 decimals."""
+
+Percent = Annotated[Decimal, Field(gt=0, le=100, decimal_places=4, allow_inf_nan=False)]
+"""A percentage: above zero, at most 100, at most 4 decimals."""
+
+EARLIEST_YEAR: Final = 1970
+LATEST_YEAR: Final = 2200
+"""Dates in a configuration lie within these years (inclusive)."""
 
 
 def _instant(value: datetime | date, tz: ZoneInfo) -> datetime:
@@ -116,6 +145,15 @@ class DateRange(Section):
 
     starts: datetime | date | None = None
     ends: datetime | date | None = None
+
+    @field_validator("starts", "ends")
+    @classmethod
+    def _within_years(cls, value: datetime | date | None) -> datetime | date | None:
+        if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise ValueError(
+                f"{value.isoformat()} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> DateRange:

@@ -27,14 +27,14 @@ adds to it), an optional ``stock`` shared by all members, and ``hurdles``.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt
+from pydantic import Field
 
 from loyalty.errors import Problem
 from loyalty.hurdles import Condition
-from loyalty.program.types import DateRange, DurationText, Section, Selector
+from loyalty.program.amounts import Amount, Count, Points, PointsOrZero
+from loyalty.program.types import DateRange, DurationText, Percent, Section, Selector
 
 __all__ = [
     "AmountOff",
@@ -47,7 +47,6 @@ __all__ = [
 ]
 
 RewardId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
-Amount = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
 
 
 class _Reward(Section):
@@ -57,7 +56,7 @@ class _Reward(Section):
     tiers: tuple[str, ...] = Field(
         default=(), description="Only members in these tiers see it (all if empty)."
     )
-    stock: PositiveInt | None = Field(
+    stock: Count | None = Field(
         default=None, description="How many can be redeemed in all, by all members together."
     )
     hurdles: Condition | None = None
@@ -68,7 +67,7 @@ class _Reward(Section):
 
 
 class _Fixed(_Reward):
-    cost: NonNegativeInt = Field(description="Points it costs.")
+    cost: PointsOrZero = Field(description="Points it costs.")
 
 
 class AmountOff(_Fixed):
@@ -82,7 +81,7 @@ class PercentOff(_Fixed):
     """A percentage off the merchandise, or off some products, up to ``max_amount``."""
 
     kind: Literal["percent_off"]
-    percent: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]
+    percent: Percent
     products: Selector | None = None
     max_amount: Amount | None = None
 
@@ -106,10 +105,10 @@ class PayWithPoints(_Reward):
     points to use, in multiples of ``step``."""
 
     kind: Literal["pay_with_points"]
-    points: PositiveInt
+    points: Points
     value: Amount
-    step: PositiveInt = 1
-    min_points: NonNegativeInt = 0
+    step: Count = 1
+    min_points: PointsOrZero = 0
 
 
 Reward = Annotated[

@@ -23,10 +23,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, NonNegativeInt, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from loyalty.dates import Duration
 from loyalty.errors import Problem
+from loyalty.program.amounts import AmountOrZero, PointsOrZero, Threshold
 from loyalty.program.types import DurationText, PositiveDecimal, Section
 
 __all__ = [
@@ -111,16 +112,16 @@ class Benefits(Section):
 
     earn_multiplier: PositiveDecimal = Decimal(1)
     free_shipping: bool = False
-    free_shipping_above: Annotated[Decimal, Field(ge=0)] | None = Field(
+    free_shipping_above: AmountOrZero | None = Field(
         default=None, description="Free shipping only on orders at least this large."
     )
     rewards: tuple[str, ...] = Field(default=(), description="Ids of rewards only this tier sees.")
-    birthday_bonus: NonNegativeInt = 0
+    birthday_bonus: PointsOrZero = 0
 
 
 class Tier(Section):
     name: Annotated[str, Field(min_length=1, max_length=80)]
-    threshold: dict[TierMetric, Annotated[Decimal, Field(ge=0)]] = Field(
+    threshold: dict[TierMetric, Threshold] = Field(
         default_factory=dict,
         description="What reaching this tier takes, per metric (none for the entry tier).",
     )
@@ -167,7 +168,7 @@ class TiersConfig(Section):
                 )
             below = self.ladder[index - 1].threshold
             for metric, value in tier.threshold.items():
-                if metric is TierMetric.ORDERS and value % 1:
+                if metric is not TierMetric.NET_SPEND and value % 1:
                     found.append(
                         Problem(f"{where}.{metric}", f"{value} is not a whole number", value)
                     )
