@@ -330,3 +330,23 @@ def test_a_save_that_is_not_committed_leaves_the_member_as_it_was(store: Store) 
         assert after.state == state
         assert tuple(transaction.history("m-1", after.version + 5).entries()) == account.journal
         assert transaction.history("m-1", after.version + 5).key("order:9") is None
+
+
+def test_a_store_prints_as_its_kind_and_what_it_holds_without_a_password(tmp_path: Any) -> None:
+    from loyalty.store import MemoryStore
+    from loyalty.store.sql import SQLStore
+
+    memory = MemoryStore()
+    assert repr(memory) == "<MemoryStore (0 programs, 0 members)>"
+    _enrol(memory)
+    assert repr(memory) == "<MemoryStore (1 program, 1 member)>"
+    path = tmp_path / "loyalty.db"
+    sqlite = SQLStore(f"sqlite:///{path}")
+    assert repr(sqlite) == f"<SQLStore sqlite:///{path}>"
+    sqlite.close()
+    from sqlalchemy import create_engine
+
+    engine = create_engine("postgresql+psycopg://shop:s3cret@db.example/loyalty")
+    with_password = SQLStore(engine, migrate=False)
+    assert repr(with_password) == "<SQLStore postgresql+psycopg://shop:***@db.example/loyalty>"
+    assert "s3cret" not in repr(with_password)

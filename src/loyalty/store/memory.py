@@ -320,3 +320,13 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def __repr__(self) -> str:
+        # Counted without the lock: a repr never waits for a transaction.
+        programs = list(self._programs.values())
+        members = sum(len(program.members) for program in programs)
+        return f"<MemoryStore ({_count(len(programs), 'program')}, {_count(members, 'member')})>"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

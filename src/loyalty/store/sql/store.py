@@ -65,6 +65,11 @@ class SQLStore:
         if migrate:
             _upgrade(engine, "head")
 
+    def __repr__(self) -> str:
+        """The database's URL, its password masked; it reads nothing from the database."""
+        url = self._engine.url.render_as_string(hide_password=True)
+        return f"<SQLStore {url}>"
+
     @property
     def engine(self) -> Engine:
         return self._engine
