@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sqlite3
 import threading
@@ -44,8 +43,8 @@ from loyalty.store.sql.prepared import _Prepared
 from loyalty.store.sql.schema import VERSION_TABLE
 from loyalty.store.sql.upgrade import alembic_config
 from tests.builders import T0, account, days
+from tests.conftest import postgres_url
 
-CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TABLES = {
     "loyalty_members",
     "loyalty_entries",
@@ -58,19 +57,6 @@ TABLES = {
 
 
 # --- where the tests run ------------------------------------------------------------------------
-
-
-def postgres_url() -> str:
-    url = os.environ.get("LOYALTY_POSTGRES_URL")
-    if not url:
-        reason = (
-            "LOYALTY_POSTGRES_URL is not set, PostgreSQL not tested "
-            '(start one with: eval "$(bash .ci/postgres.sh start /tmp/pg)")'
-        )
-        if CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return url
 
 
 @pytest.fixture
