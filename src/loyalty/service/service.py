@@ -553,11 +553,18 @@ class LoyaltyService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _read(self, member_id: str, run: Callable[[_Session], _R]) -> _R:
-        with self.store.transaction(self.program.id, write=False) as transaction:
-            session = _Session(self.program, transaction, self._accounts, writing=False)
-            result = run(session)
-        session.keep()
-        return result
+        for attempt in range(1, self.attempts + 1):
+            try:
+                with self.store.transaction(self.program.id, write=False) as transaction:
+                    session = _Session(self.program, transaction, self._accounts, writing=False)
+                    result = run(session)
+                session.keep()
+                return result
+            except StoreConflict:  # a lost connection (a reader loses no race)
+                if attempt == self.attempts:
+                    raise Busy(member_id, attempt) from None
+                time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.1)))
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _count(value: object, field: str, least: int) -> int:

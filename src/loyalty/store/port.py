@@ -13,8 +13,9 @@ Every read and write goes through a :class:`Transaction` opened by
 transaction opened for another.
 
 A store raises :class:`StoreConflict` when a transaction lost a race (a
-serialization failure, a deadlock, a row another transaction created first); the
-service retries the whole transaction.
+serialization failure, a deadlock, a row another transaction created first), or
+:class:`ConnectionLost` (a kind of it) when its connection was lost; the service
+retries the whole transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from loyalty.ledger.state import Snapshot
 from loyalty.notifications import Notification
 
 __all__ = [
+    "ConnectionLost",
     "MemberProfile",
     "OutboxMessage",
     "Store",
@@ -43,6 +45,13 @@ __all__ = [
 
 class StoreConflict(Exception):
     """A transaction lost a race with another; running it again may succeed."""
+
+
+class ConnectionLost(StoreConflict):
+    """The transaction's database connection was lost (the server closed it, restarted,
+    or broke the connection mid-statement). Nothing it wrote was committed, unless the
+    connection was lost while committing; either way running it again is safe, since
+    every write is idempotent by its key. The store reconnects for the next one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,10 @@ PostgreSQL (psycopg 3): READ COMMITTED; ``member(lock=True)`` is
 ``SELECT ... FOR UPDATE``; read-only transactions are ``REPEATABLE READ READ ONLY``
 (one snapshot: a member's head and state items are read by two statements).
 
-Lost races, a dropped connection among them, are raised as
-:class:`~loyalty.store.port.StoreConflict` (:mod:`~loyalty.store.sql.conflicts`).
+Lost races are raised as :class:`~loyalty.store.port.StoreConflict`, and a lost
+PostgreSQL connection as :class:`~loyalty.store.port.ConnectionLost`, a kind of it
+(:mod:`~loyalty.store.sql.conflicts`): the connection is discarded, with every pooled
+connection opened before it, and the service runs the transaction again on a new one.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.elements import ClauseElement
 
 from loyalty.notifications import notification_from
-from loyalty.store.port import OutboxMessage, StoreConflict
-from loyalty.store.sql.conflicts import _conflict, _translated
+from loyalty.store.port import ConnectionLost, OutboxMessage, StoreConflict
+from loyalty.store.sql.conflicts import _conflict, _disconnected, _translated
 from loyalty.store.sql.engine import _create_engine, _prepare
 from loyalty.store.sql.prepared import _Prepared
 from loyalty.store.sql.statements import _ACKNOWLEDGE, _OUTBOX
@@ -139,6 +141,8 @@ class SQLStore:
 
     def _end(self, pooled: PoolProxiedConnection, *, rollback: bool, read_only: bool) -> None:
         connection: Any = pooled.driver_connection
+        if connection is None or not pooled.is_valid:
+            return  # lost and discarded (see _lost): nothing to roll back
         try:
             if rollback:
                 connection.rollback()
@@ -147,17 +151,26 @@ class SQLStore:
 
                 connection.read_only = False
                 connection.isolation_level = IsolationLevel.READ_COMMITTED
-        except self._errors as error:  # a broken connection: not to be used again
-            pooled.invalidate(error)
+        except Exception as error:  # a broken connection: not to be used again
+            self._discard(pooled, error)
 
     def _lost(self, pooled: PoolProxiedConnection, error: Exception) -> None:
-        """Raise the driver's ``error`` as :class:`StoreConflict` if it means a lost race.
-        A lost connection is one too: it is dropped, the pool is renewed (its other
-        connections were most likely lost with it) and the transaction may run again."""
+        """Raise the driver's ``error`` as :class:`StoreConflict` if it means a lost race,
+        or as :class:`ConnectionLost` if the connection is lost (then it is discarded:
+        see :meth:`_discard`); the transaction may run again. Else return (the caller
+        raises ``error`` as it is)."""
+        driver: Any = pooled.driver_connection
+        if not self._sqlite and (
+            _disconnected(error, driver)
+            or self._engine.dialect.is_disconnect(error, driver, None)  # type: ignore[arg-type]
+        ):
+            self._discard(pooled, error)
+            raise ConnectionLost(f"connection lost: {error}") from error
         if _conflict(error):
             raise StoreConflict(str(error)) from error
-        driver: Any = pooled.driver_connection
-        if self._engine.dialect.is_disconnect(error, driver, None):  # type: ignore[arg-type]
-            pooled.invalidate(error)
-            self._engine.dispose(close=False)
-            raise StoreConflict(f"connection lost: {error}") from error
+
+    def _discard(self, pooled: PoolProxiedConnection, error: BaseException) -> None:
+        """Close ``pooled`` and mark every pooled connection opened before it to be
+        replaced at its next checkout (they were most likely lost with it: a server
+        restart). Connections checked out meanwhile are closed, not leaked."""
+        self._engine.pool._invalidate(pooled, error)
