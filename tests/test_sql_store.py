@@ -168,13 +168,33 @@ def test_the_migration_creates_exactly_the_tables_of_the_metadata(url: str) -> N
         assert compare_metadata(context, metadata) == []
         assert set(inspect(connection).get_table_names()) == {*TABLES, VERSION_TABLE}
         revision = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-        assert revision.scalars().all() == ["0001"]
+        assert revision.scalars().all() == ["0002"]
         if connection.dialect.name == "sqlite":  # table options compare_metadata does not see
             created = dict(connection.execute(text("SELECT name, sql FROM sqlite_master")).all())
             for table in metadata.tables.values():
                 clustered = table.dialect_options["sqlite"]["with_rowid"] is False
                 assert ("WITHOUT ROWID" in created[table.name]) == clustered, table.name
     engine.dispose()
+
+
+def test_members_stored_before_incarnations_upgrade_to_the_empty_one(url: str) -> None:
+    migrate(url, "0001")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO loyalty_members (program_id, member_id, enrolled_at, segments,"
+                " erased, version, state) VALUES ('p', 'm-1', :at, '[]', false, 0, :state)"
+            ),
+            {"at": T0, "state": json.dumps({})},
+        )
+    engine.dispose()
+    store = SQLStore(url)  # migrates to the head
+    with store.transaction("p", write=False) as transaction:
+        stored = transaction.member("m-1")
+    assert stored is not None
+    assert (stored.version, stored.incarnation) == (0, "")
+    store.close()
 
 
 def test_downgrading_to_base_drops_the_tables(url: str) -> None:

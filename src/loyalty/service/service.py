@@ -125,19 +125,23 @@ class _Accounts:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[str, tuple[int, Account]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[str, int, Account]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def take(self, member_id: str, version: int) -> Account | None:
+    def take(self, stored: StoredMember) -> Account | None:
+        """The account kept for ``stored``, if it was kept at its version and for the
+        same stored member (its incarnation: not one erased and enrolled again)."""
         with self._lock:
-            item = self._items.pop(member_id, None)
-        return item[1] if item is not None and item[0] == version else None
+            item = self._items.pop(stored.profile.member_id, None)
+        if item is None or (item[0], item[1]) != (stored.incarnation, stored.version):
+            return None
+        return item[2]
 
-    def keep(self, member_id: str, version: int, account: Account) -> None:
+    def keep(self, member_id: str, incarnation: str, version: int, account: Account) -> None:
         if self.size <= 0:
             return
         with self._lock:
-            self._items[member_id] = (version, account)
+            self._items[member_id] = (incarnation, version, account)
             self._items.move_to_end(member_id)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
@@ -166,9 +170,7 @@ class _Session:
                     "member_id", member_id, f"is not enrolled in program {self.program.id!r}"
                 )
             history = self.transaction.history(member_id, stored.version)
-            account = self.accounts.take(member_id, stored.version)
-            if account is not None and account.enrolled_at != stored.profile.enrolled_at:
-                account = None  # erased and enrolled again since it was kept
+            account = self.accounts.take(stored)
             if account is None:
                 account = restore(self.program, member_id, stored.state, history)
             else:
@@ -204,7 +206,10 @@ class _Session:
         for member_id, loaded in self.loaded.items():
             written = loaded.account.next_seq - loaded.start
             if written or loaded.account.clock == loaded.clock:
-                self.accounts.keep(member_id, loaded.stored.version + written, loaded.account)
+                stored = loaded.stored
+                self.accounts.keep(
+                    member_id, stored.incarnation, stored.version + written, loaded.account
+                )
 
 
 class LoyaltyService:

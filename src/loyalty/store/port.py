@@ -20,6 +20,7 @@ retries the whole transaction.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -74,11 +75,17 @@ class StoredMember:
     A store may give the state as a function that reads and decodes it, so a caller
     that already holds the member at this ``version`` does not pay for that; read
     :attr:`state` while the transaction that loaded the member is open.
+
+    ``incarnation`` names this stored member: a new random one is given by the store
+    at each :meth:`~Transaction.add_member` and :meth:`~Transaction.erase` (it is
+    ignored when adding), so a member erased and enrolled again under the same id is
+    told apart from the one kept before, even at the same ``version``.
     """
 
     profile: MemberProfile
     version: int
     stored_state: Snapshot | Callable[[], Snapshot]
+    incarnation: str = ""
 
     @property
     def state(self) -> Snapshot:
@@ -108,7 +115,8 @@ class Transaction(Protocol):
         ...
 
     def add_member(self, member: StoredMember) -> None:
-        """Store a new member (:class:`StoreConflict` if one with that id exists)."""
+        """Store a new member, under a new incarnation (:class:`StoreConflict` if one
+        with that id exists)."""
         ...
 
     def save(
@@ -142,8 +150,9 @@ class Transaction(Protocol):
         ...
 
     def erase(self, member_id: str, pseudonym: str) -> None:
-        """Move the member's journal, keys and claims to ``pseudonym``, drop their
-        personal data and their notifications not yet acknowledged."""
+        """Move the member's journal, keys and claims to ``pseudonym`` (under a new
+        incarnation), drop their personal data and their notifications not yet
+        acknowledged."""
         ...
 
     def commit(self) -> None: ...
@@ -168,6 +177,11 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def new_incarnation() -> str:
+    """A new random incarnation for a stored member (see :class:`StoredMember`)."""
+    return secrets.token_hex(8)
 
 
 def iter_members(store: Store, program_id: str, batch: int = 1000) -> Iterator[str]:
