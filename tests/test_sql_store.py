@@ -13,6 +13,8 @@ import json
 import logging
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -783,3 +785,56 @@ def test_prepared_literals_and_conversions_land_in_their_places() -> None:
     }
     assert values["at"] == "2024-01-02 01:04:05.000000"  # in UTC, as SQLite stores it
     assert json.loads(values["payload"]) == payload
+
+
+# --- SQLite in memory: one connection shared by threads -----------------------------------------
+
+IN_MEMORY_THREADS = """
+import sys, threading
+from loyalty import LoyaltyService, load_program
+from loyalty.store.sql import SQLStore
+from tests.test_concurrency import config, order_event
+
+store = SQLStore(sys.argv[1])
+service = LoyaltyService(load_program(config("mem")), store)
+members = [f"m-{n}" for n in range(6)]
+for member in members:
+    service.enrol(member, at=__import__("tests.builders").builders.T0)
+errors = []
+
+def send(member):
+    for number in range(25):
+        try:
+            service.handle(order_event(f"{member}-{number}", member, "10.00"))
+            service.balance(member)
+        except Exception as error:
+            errors.append(f"{type(error).__name__}: {error}")
+
+threads = [threading.Thread(target=send, args=(member,)) for member in members]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join(60)
+print(sorted(set(errors)))
+print([service.balance(member).available for member in members])
+print([service.verify(member) for member in members])
+"""
+
+
+@pytest.mark.parametrize("memory_url", ["sqlite://", "sqlite:///:memory:"])
+def test_threads_sharing_an_in_memory_sqlite_store_take_turns_and_never_crash(
+    memory_url: str,
+) -> None:
+    # Run apart: before, the shared connection raised raw OperationalErrors, then signal 11.
+    done = subprocess.run(
+        [sys.executable, "-c", IN_MEMORY_THREADS, memory_url],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    errors, balances, checks = done.stdout.splitlines()[-3:]
+    assert errors == "[]"
+    assert balances == str([50 + 25 * 10] * 6)
+    assert checks == str([[]] * 6)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
@@ -24,8 +24,9 @@ _POOL_SIZE: Final = 10
 
 def _create_engine(url: str, busy_timeout: float = 30.0) -> Engine:  # float-ok: seconds
     if url.startswith("sqlite"):
-        if url in ("sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://"):
-            # Else each connection has its own empty database: share one (single-threaded use).
+        if make_url(url).database in (None, "", ":memory:"):
+            # Else each connection has its own empty database: share one, which the store's
+            # transactions take in turns (see SQLStore).
             engine = create_engine(
                 url, poolclass=StaticPool, connect_args={"check_same_thread": False}
             )

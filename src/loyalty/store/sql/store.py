@@ -19,12 +19,13 @@ connection opened before it, and the service runs the transaction again on a new
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.pool import PoolProxiedConnection, StaticPool
 from sqlalchemy.sql.elements import ClauseElement
 
 from loyalty.notifications import notification_from
@@ -62,6 +63,11 @@ class SQLStore:
             engine, self._owned = _create_engine(url_or_engine, busy_timeout), True
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        # One connection shared by every thread (an in-memory SQLite database): sqlite3
+        # does not serialise its use, so transactions take turns on this lock.
+        self._serial: threading.RLock | None = (
+            threading.RLock() if isinstance(engine.pool, StaticPool) else None
+        )
         self._errors: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._statements: dict[ClauseElement, _Prepared] = {}
         if migrate:
@@ -84,7 +90,17 @@ class SQLStore:
     @contextmanager
     def transaction(self, program_id: str, *, write: bool = True) -> Iterator[SQLTransaction]:
         """A unit of work on ``program_id``, rolled back unless committed. A writer on
-        SQLite holds the database's write lock from the start."""
+        SQLite holds the database's write lock from the start. On an in-memory SQLite
+        database (one connection for every thread) transactions run one at a time."""
+        if self._serial is None:
+            with self._transaction(program_id, write) as transaction:
+                yield transaction
+            return
+        with self._serial, self._transaction(program_id, write) as transaction:
+            yield transaction
+
+    @contextmanager
+    def _transaction(self, program_id: str, write: bool) -> Iterator[SQLTransaction]:
         with _translated():
             pooled = self._engine.raw_connection()
         connection: Any = pooled.driver_connection
