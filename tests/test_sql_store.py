@@ -223,6 +223,8 @@ def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
     store = SQLStore(sqlite_url)
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # Whatever the build's default: erased rows are zeroed, not left in free space.
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
     store.close()
     # WAL is a property of the file: a plain sqlite3 connection sees it too.
     raw = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
@@ -838,3 +840,36 @@ def test_threads_sharing_an_in_memory_sqlite_store_take_turns_and_never_crash(
     assert errors == "[]"
     assert balances == str([50 + 25 * 10] * 6)
     assert checks == str([[]] * 6)
+
+
+# --- SQLite: erasure leaves no copy of the personal data in the files ---------------------------
+
+
+def test_after_erase_no_byte_of_the_member_id_or_segments_is_left_in_the_sqlite_files(
+    tmp_path: Path,
+) -> None:
+    from loyalty import LoyaltyService, load_program
+    from tests.test_concurrency import config, order_event
+
+    path = tmp_path / "loyalty.db"
+    store = SQLStore(f"sqlite:///{path}")
+    service = LoyaltyService(load_program(config("wal")), store)
+    member, segment = "zelda.personal@example.org", "segment-only-zelda-has"
+    service.enrol(member, at=T0, segments=[segment])
+    service.enrol("someone-else", at=T0)
+    for number in range(30):  # many versions of her rows: pages rewritten again and again
+        service.handle(order_event(f"o-{number}", member, "12.50"))
+        service.handle(order_event(f"p-{number}", "someone-else", "3.00"))
+    service.balance(member)  # a reader's connection is in the pool too
+    with sqlite3.connect(path) as connection:  # her rows in the file, as after a long run
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    assert member.encode() in path.read_bytes()
+    pseudonym = service.erase(member)
+    assert service.verify(pseudonym) == []
+    assert service.balance(pseudonym).available == 50 + 30 * 12
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-journal")):
+        found = name.read_bytes() if name.exists() else b""
+        assert member.encode() not in found, name
+        assert segment.encode() not in found, name
+    store.close()

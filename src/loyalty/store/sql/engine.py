@@ -1,6 +1,7 @@
 """The store's engine: its pool, and on SQLite the connection and ``BEGIN`` hooks.
 
-SQLite: connections run in WAL mode with a busy timeout, and sqlite3 leaves ``BEGIN``
+SQLite: connections run in WAL mode with a busy timeout and ``secure_delete`` on (see
+``SQLTransaction.erase``), and sqlite3 leaves ``BEGIN``
 to the store (``BEGIN IMMEDIATE`` for a writer, so that writers queue for the one write
 lock up front instead of failing half-way; a deferred ``BEGIN`` for a reader). The
 connections of SQLAlchemy itself (migrations, a host sharing the engine) begin through
@@ -55,6 +56,9 @@ def _prepare(engine: Engine, busy_timeout: float = 30.0) -> None:  # float-ok: s
         cursor.execute(f"PRAGMA busy_timeout = {milliseconds}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # Deleted and moved rows are overwritten with zeros, so an erased member's id and
+        # segments leave no copy in free pages (the WAL is checkpointed after an erase).
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     event.listen(engine, "connect", connect)

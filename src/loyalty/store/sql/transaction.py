@@ -19,7 +19,7 @@ from loyalty.store.codec import (
 from loyalty.store.parts import Items, join, split
 from loyalty.store.port import MemberProfile, StoreConflict, StoredMember, new_incarnation
 from loyalty.store.sql.history import _History
-from loyalty.store.sql.runner import _Runner
+from loyalty.store.sql.runner import _log, _Runner
 from loyalty.store.sql.statements import (
     _DROP_NOTIFICATIONS,
     _ERASE_MEMBER,
@@ -232,6 +232,7 @@ class SQLTransaction(_Runner):
         moves = (_MOVE_ENTRIES, _MOVE_KEYS, _MOVE_ITEMS, _MOVE_CLAIMS, _DROP_NOTIFICATIONS)
         for statement in moves:
             self._run(statement, params)
+        self._erased = True
 
     def commit(self) -> None:
         if not self.open:
@@ -243,3 +244,20 @@ class SQLTransaction(_Runner):
             raise
         self.committed = True
         self.open = False
+        if self._erased and self._store.dialect == "sqlite":
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """After an erase on SQLite: copy the WAL into the database file and empty it,
+        so the pages that held the member's personal data (zeroed by ``secure_delete``
+        in the file) leave no copy in the ``-wal`` file. It waits for readers up to
+        the busy timeout; if one still holds an old snapshot, a warning is logged and
+        the next checkpoint (SQLite's automatic one included) completes the job."""
+        try:
+            busy, _, _ = self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except self._store._errors as error:
+            busy, reason = 1, str(error)
+        else:
+            reason = "a reader holds an older snapshot"
+        if busy:
+            _log.warning("the WAL was not emptied after an erase (%s)", reason)
