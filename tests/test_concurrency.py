@@ -565,3 +565,18 @@ def test_a_dropped_postgres_connection_is_retried_or_busy_and_the_books_stay_sou
             if order_id.startswith(f"{member}-"):
                 assert credited.count(order_id) == 1, order_id
     checker.close()
+
+
+def test_a_postgres_server_that_cannot_be_reached_makes_requests_busy_not_raw_errors() -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = SQLStore(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none", migrate=False)
+    service = LoyaltyService(load_program(config("unreachable")), store, attempts=2)
+    with pytest.raises(Busy):
+        service.balance("m-1")
+    with pytest.raises(Busy):
+        service.enrol("m-1", at=T0)
+    store.close()

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection, StaticPool
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -101,8 +102,16 @@ class SQLStore:
 
     @contextmanager
     def _transaction(self, program_id: str, write: bool) -> Iterator[SQLTransaction]:
-        with _translated():
-            pooled = self._engine.raw_connection()
+        try:
+            with _translated():
+                pooled = self._engine.raw_connection()
+        except Exception as error:  # PostgreSQL unreachable: down, restarting, refusing
+            cause = error.orig if isinstance(error, DBAPIError) else error
+            if self._sqlite or not isinstance(cause, self._errors):
+                raise
+            if not _disconnected(cause, None):
+                raise
+            raise ConnectionLost(f"cannot connect: {cause}") from error
         connection: Any = pooled.driver_connection
         try:
             try:
