@@ -374,7 +374,11 @@ WORKER = Path(crash_worker.__file__)
 def _run_and_kill(url: str, program_id: str, mode: str, after: int, log: Path) -> int:
     """Start the worker, wait until it reports ``after`` (batches committed, or events
     applied), let it run a little further, SIGKILL it; what it last reported."""
-    env = {**os.environ, "PYTHONPATH": str(WORKER.parent.parent)}
+    # The worker imports the loyalty under test (and this tests package), whatever is installed.
+    import loyalty
+
+    code = Path(loyalty.__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code), str(WORKER.parent.parent)])}
     with log.open("w") as errors:
         process = subprocess.Popen(
             [sys.executable, str(WORKER), url, program_id, mode],
