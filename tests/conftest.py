@@ -23,20 +23,51 @@ settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", 
 # comes from LOYALTY_POSTGRES_URL (.ci/run starts a throwaway server); without it
 # the PostgreSQL cases skip with a reason, except under CI=true, where they fail.
 
+from collections.abc import Generator  # noqa: E402
+from typing import Any  # noqa: E402
+
 import pytest  # noqa: E402
 
 POSTGRES_URL = os.environ.get("LOYALTY_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+POSTGRES_SKIPPED = "LOYALTY_POSTGRES_URL is not set, PostgreSQL not tested"
+POSTGRES_HOW = 'eval "$(bash .ci/postgres.sh start /tmp/pg)" and run the tests again'
+
+
 def postgres_url() -> str:
     """The test server's URL, or a skip (a failure under CI=true)."""
     if POSTGRES_URL:
         return POSTGRES_URL
-    reason = "LOYALTY_POSTGRES_URL is not set (bash .ci/postgres.sh start DIR prints it)"
     if IN_CI:
-        pytest.fail(f"PostgreSQL is required under CI=true: {reason}")
-    pytest.skip(reason)
+        pytest.fail(f"PostgreSQL is required under CI=true: {POSTGRES_SKIPPED} ({POSTGRES_HOW})")
+    pytest.skip(POSTGRES_SKIPPED)
+
+
+def _skipped_for_postgres(report: pytest.TestReport) -> bool:
+    longrepr = report.longrepr
+    return isinstance(longrepr, tuple) and POSTGRES_SKIPPED in str(longrepr[2])
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: Any) -> Generator[None]:
+    """One line for the PostgreSQL tests skipped, instead of one line each in -ra's list
+    (the closing counts still include them)."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    postgres = [report for report in skipped if _skipped_for_postgres(report)]
+    if postgres:
+        terminalreporter.stats["skipped"] = [r for r in skipped if r not in postgres]
+    try:
+        return (yield)
+    finally:
+        if postgres:
+            terminalreporter.stats["skipped"] = skipped
+            terminalreporter.write_line(
+                f"{len(postgres)} PostgreSQL tests skipped: LOYALTY_POSTGRES_URL is not set. "
+                f"To run them: {POSTGRES_HOW}.",
+                yellow=True,
+            )
 
 
 @pytest.fixture(scope="session")

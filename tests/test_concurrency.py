@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import make_url
 
 from loyalty import (
+    Busy,
     InsufficientPoints,
     LoyaltyService,
     OrderResult,
@@ -372,7 +374,11 @@ WORKER = Path(crash_worker.__file__)
 def _run_and_kill(url: str, program_id: str, mode: str, after: int, log: Path) -> int:
     """Start the worker, wait until it reports ``after`` (batches committed, or events
     applied), let it run a little further, SIGKILL it; what it last reported."""
-    env = {**os.environ, "PYTHONPATH": str(WORKER.parent.parent)}
+    # The worker imports the loyalty under test (and this tests package), whatever is installed.
+    import loyalty
+
+    code = Path(loyalty.__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code), str(WORKER.parent.parent)])}
     with log.open("w") as errors:
         process = subprocess.Popen(
             [sys.executable, str(WORKER), url, program_id, mode],
@@ -476,3 +482,105 @@ def test_a_writer_killed_between_single_events_leaves_whole_events(
         assert applied == [crash_worker.order_id(number) for number in range(len(applied))]
     finally:
         store.close()
+
+
+# ------------------------------------------- 6: PostgreSQL connections dropped under load
+
+FAULT_APP = "loyalty-fault-test"
+WRITERS = 4
+ORDERS_EACH = 40
+KILL_FOR = 20.0  # seconds at most
+
+
+def _terminate(url: str, stop: threading.Event, killed: list[int]) -> None:
+    """Terminate the store's server processes (by application name) every few ms, from
+    a connection of its own, until ``stop`` or KILL_FOR seconds."""
+    import psycopg
+
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    deadline = time.monotonic() + KILL_FOR
+    with psycopg.connect(plain, autocommit=True) as admin:
+        while not stop.is_set() and time.monotonic() < deadline:
+            rows = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND application_name = %s",
+                (FAULT_APP,),
+            ).fetchall()
+            killed.append(sum(1 for (done,) in rows if done))
+            stop.wait(random.uniform(0.005, 0.03))
+
+
+def test_a_dropped_postgres_connection_is_retried_or_busy_and_the_books_stay_sound(
+    program_id: str,
+) -> None:
+    url = make_url(postgres_url()).update_query_dict({"application_name": FAULT_APP})
+    store = SQLStore(url.render_as_string(hide_password=False))
+    service = LoyaltyService(load_program(config(program_id)), store)
+    members = [f"m-{number}" for number in range(WRITERS)]
+    for member in members:
+        service.enrol(member, at=T0)
+    outcomes: dict[str, str] = {}
+    unexpected: list[BaseException] = []
+    stop, killed = threading.Event(), [0]
+    killer = threading.Thread(target=_terminate, args=(postgres_url(), stop, killed))
+
+    def send(member: str) -> None:
+        for number in range(ORDERS_EACH):
+            order_id = f"{member}-o{number}"
+            try:
+                service.handle(order_event(order_id, member, "10.00"))
+                outcomes[order_id] = "ok"
+                assert service.balance(member).available >= SIGNUP + 10
+            except Busy:
+                outcomes[order_id] = "busy"
+            except BaseException as error:
+                unexpected.append(error)
+                outcomes[order_id] = "error"
+
+    writers = [threading.Thread(target=send, args=(member,)) for member in members]
+    killer.start()
+    try:
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join(TIMEOUT)
+    finally:
+        stop.set()
+        killer.join(TIMEOUT)
+    assert not any(writer.is_alive() for writer in writers), "a writer hung"
+    assert unexpected == [], [f"{type(e).__name__}: {e}" for e in unexpected]
+    assert sum(killed) > 0, "no connection was terminated: the test tested nothing"
+    ok = sorted(order for order, outcome in outcomes.items() if outcome == "ok")
+    assert len(outcomes) == WRITERS * ORDERS_EACH
+    assert ok, "no request succeeded"
+    store.close()
+    # The books, read through a store of its own (the faulty one's idle connections were
+    # terminated too: it would find out, and retry, only on its next request).
+    checker = SQLStore(postgres_url(), migrate=False)
+    checked = LoyaltyService(service.program, checker)
+    for member in members:
+        assert_sound(checked, member)
+        credited = [
+            entry.source for entry in journal(checked, member) if isinstance(entry, Earn)
+        ]
+        assert len(credited) == len(set(credited)), member  # each order at most once
+        for order_id in ok:
+            if order_id.startswith(f"{member}-"):
+                assert credited.count(order_id) == 1, order_id
+    checker.close()
+
+
+def test_a_postgres_server_that_cannot_be_reached_makes_requests_busy_not_raw_errors() -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = SQLStore(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none", migrate=False)
+    service = LoyaltyService(load_program(config("unreachable")), store, attempts=2)
+    with pytest.raises(Busy):
+        service.balance("m-1")
+    with pytest.raises(Busy):
+        service.enrol("m-1", at=T0)
+    store.close()

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -44,8 +45,8 @@ from loyalty.store.sql.prepared import _Prepared
 from loyalty.store.sql.schema import VERSION_TABLE
 from loyalty.store.sql.upgrade import alembic_config
 from tests.builders import T0, account, days
+from tests.conftest import postgres_url
 
-CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TABLES = {
     "loyalty_members",
     "loyalty_entries",
@@ -58,19 +59,6 @@ TABLES = {
 
 
 # --- where the tests run ------------------------------------------------------------------------
-
-
-def postgres_url() -> str:
-    url = os.environ.get("LOYALTY_POSTGRES_URL")
-    if not url:
-        reason = (
-            "LOYALTY_POSTGRES_URL is not set, PostgreSQL not tested "
-            '(start one with: eval "$(bash .ci/postgres.sh start /tmp/pg)")'
-        )
-        if CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return url
 
 
 @pytest.fixture
@@ -182,13 +170,33 @@ def test_the_migration_creates_exactly_the_tables_of_the_metadata(url: str) -> N
         assert compare_metadata(context, metadata) == []
         assert set(inspect(connection).get_table_names()) == {*TABLES, VERSION_TABLE}
         revision = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-        assert revision.scalars().all() == ["0001"]
+        assert revision.scalars().all() == ["0002"]
         if connection.dialect.name == "sqlite":  # table options compare_metadata does not see
             created = dict(connection.execute(text("SELECT name, sql FROM sqlite_master")).all())
             for table in metadata.tables.values():
                 clustered = table.dialect_options["sqlite"]["with_rowid"] is False
                 assert ("WITHOUT ROWID" in created[table.name]) == clustered, table.name
     engine.dispose()
+
+
+def test_members_stored_before_incarnations_upgrade_to_the_empty_one(url: str) -> None:
+    migrate(url, "0001")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO loyalty_members (program_id, member_id, enrolled_at, segments,"
+                " erased, version, state) VALUES ('p', 'm-1', :at, '[]', false, 0, :state)"
+            ),
+            {"at": T0, "state": json.dumps({})},
+        )
+    engine.dispose()
+    store = SQLStore(url)  # migrates to the head
+    with store.transaction("p", write=False) as transaction:
+        stored = transaction.member("m-1")
+    assert stored is not None
+    assert (stored.version, stored.incarnation) == (0, "")
+    store.close()
 
 
 def test_downgrading_to_base_drops_the_tables(url: str) -> None:
@@ -215,6 +223,8 @@ def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
     store = SQLStore(sqlite_url)
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # Whatever the build's default: erased rows are zeroed, not left in free space.
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
     store.close()
     # WAL is a property of the file: a plain sqlite3 connection sees it too.
     raw = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
@@ -777,3 +787,89 @@ def test_prepared_literals_and_conversions_land_in_their_places() -> None:
     }
     assert values["at"] == "2024-01-02 01:04:05.000000"  # in UTC, as SQLite stores it
     assert json.loads(values["payload"]) == payload
+
+
+# --- SQLite in memory: one connection shared by threads -----------------------------------------
+
+IN_MEMORY_THREADS = """
+import sys, threading
+from loyalty import LoyaltyService, load_program
+from loyalty.store.sql import SQLStore
+from tests.test_concurrency import config, order_event
+
+store = SQLStore(sys.argv[1])
+service = LoyaltyService(load_program(config("mem")), store)
+members = [f"m-{n}" for n in range(6)]
+for member in members:
+    service.enrol(member, at=__import__("tests.builders").builders.T0)
+errors = []
+
+def send(member):
+    for number in range(25):
+        try:
+            service.handle(order_event(f"{member}-{number}", member, "10.00"))
+            service.balance(member)
+        except Exception as error:
+            errors.append(f"{type(error).__name__}: {error}")
+
+threads = [threading.Thread(target=send, args=(member,)) for member in members]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join(60)
+print(sorted(set(errors)))
+print([service.balance(member).available for member in members])
+print([service.verify(member) for member in members])
+"""
+
+
+@pytest.mark.parametrize("memory_url", ["sqlite://", "sqlite:///:memory:"])
+def test_threads_sharing_an_in_memory_sqlite_store_take_turns_and_never_crash(
+    memory_url: str,
+) -> None:
+    # Run apart: before, the shared connection raised raw OperationalErrors, then signal 11.
+    done = subprocess.run(
+        [sys.executable, "-c", IN_MEMORY_THREADS, memory_url],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    errors, balances, checks = done.stdout.splitlines()[-3:]
+    assert errors == "[]"
+    assert balances == str([50 + 25 * 10] * 6)
+    assert checks == str([[]] * 6)
+
+
+# --- SQLite: erasure leaves no copy of the personal data in the files ---------------------------
+
+
+def test_after_erase_no_byte_of_the_member_id_or_segments_is_left_in_the_sqlite_files(
+    tmp_path: Path,
+) -> None:
+    from loyalty import LoyaltyService, load_program
+    from tests.test_concurrency import config, order_event
+
+    path = tmp_path / "loyalty.db"
+    store = SQLStore(f"sqlite:///{path}")
+    service = LoyaltyService(load_program(config("wal")), store)
+    member, segment = "zelda.personal@example.org", "segment-only-zelda-has"
+    service.enrol(member, at=T0, segments=[segment])
+    service.enrol("someone-else", at=T0)
+    for number in range(30):  # many versions of her rows: pages rewritten again and again
+        service.handle(order_event(f"o-{number}", member, "12.50"))
+        service.handle(order_event(f"p-{number}", "someone-else", "3.00"))
+    service.balance(member)  # a reader's connection is in the pool too
+    with sqlite3.connect(path) as connection:  # her rows in the file, as after a long run
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    assert member.encode() in path.read_bytes()
+    pseudonym = service.erase(member)
+    assert service.verify(pseudonym) == []
+    assert service.balance(pseudonym).available == 50 + 30 * 12
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-journal")):
+        found = name.read_bytes() if name.exists() else b""
+        assert member.encode() not in found, name
+        assert segment.encode() not in found, name
+    store.close()

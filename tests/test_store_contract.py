@@ -330,3 +330,63 @@ def test_a_save_that_is_not_committed_leaves_the_member_as_it_was(store: Store) 
         assert after.state == state
         assert tuple(transaction.history("m-1", after.version + 5).entries()) == account.journal
         assert transaction.history("m-1", after.version + 5).key("order:9") is None
+
+
+def test_a_store_prints_as_its_kind_and_what_it_holds_without_a_password(tmp_path: Any) -> None:
+    from loyalty.store import MemoryStore
+    from loyalty.store.sql import SQLStore
+
+    memory = MemoryStore()
+    assert repr(memory) == "<MemoryStore (0 programs, 0 members)>"
+    _enrol(memory)
+    assert repr(memory) == "<MemoryStore (1 program, 1 member)>"
+    path = tmp_path / "loyalty.db"
+    sqlite = SQLStore(f"sqlite:///{path}")
+    assert repr(sqlite) == f"<SQLStore sqlite:///{path}>"
+    sqlite.close()
+    from sqlalchemy import create_engine
+
+    engine = create_engine("postgresql+psycopg://shop:s3cret@db.example/loyalty")
+    with_password = SQLStore(engine, migrate=False)
+    assert repr(with_password) == "<SQLStore postgresql+psycopg://shop:***@db.example/loyalty>"
+    assert "s3cret" not in repr(with_password)
+
+
+# ------------------------------------------------------------ kept accounts and identity
+
+
+def test_a_kept_account_is_not_reused_for_a_member_erased_and_enrolled_again(store: Store) -> None:
+    from loyalty import LoyaltyService
+
+    first, second = LoyaltyService(PROGRAM, store), LoyaltyService(PROGRAM, store)
+    first.enrol("m-1", at=T0)
+    first.adjust("m-1", 100, at=T0, key="old", actor="test", reason="before erasure")
+    assert first.balance("m-1").available == 100  # kept by the first service, at entry 1
+    second.erase("m-1")
+    second.enrol("m-1", at=T0)  # the same enrolment instant...
+    second.adjust("m-1", 5, at=T0, key="new", actor="test", reason="after")  # ...and entry 1
+    assert first.balance("m-1").available == 5
+    first.adjust("m-1", 1, at=T0 + days(1), key="next", actor="test", reason="after")
+    assert second.balance("m-1").available == 6
+    assert second.verify("m-1") == []
+    assert [line.points for line in first.statement("m-1").lines] == [5, 1]
+
+
+def test_each_enrolment_and_erasure_gives_the_stored_member_a_new_incarnation(
+    store: Store,
+) -> None:
+    seen = set()
+    for _ in range(3):
+        _enrol(store)
+        with store.transaction("club") as transaction:
+            stored = transaction.member("m-1")
+            assert stored is not None
+            seen.add(stored.incarnation)
+            transaction.erase("m-1", f"erased-{len(seen)}")
+            transaction.commit()
+        with store.transaction("club", write=False) as transaction:
+            pseudonym = transaction.member(f"erased-{len(seen)}")
+            assert pseudonym is not None
+            seen.add(pseudonym.incarnation)
+    assert len(seen) == 6
+    assert "" not in seen

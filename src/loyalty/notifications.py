@@ -31,11 +31,19 @@ __all__ = [
     "RewardUnlocked",
     "TierChanged",
     "decided",
+    "dedupe_key",
     "expiring",
     "notification_from",
 ]
 
 Data = str | int | None
+
+
+def dedupe_key(kind: str, *parts: str) -> str:
+    """The dedupe key of a fact: its ``kind``, then each part prefixed by its length
+    (``unlocked:4:shop:7:eu:gift:1:3``), so two facts share a key only if every part
+    is equal, whatever ``:`` member ids, reward ids or lot ids contain."""
+    return kind + "".join(f":{len(part)}:{part}" for part in parts)
 
 
 class NotificationKind(StrEnum):
@@ -134,7 +142,7 @@ def decided(
                 PointsEarned(
                     member_id=entry.member_id,
                     at=entry.at,
-                    dedupe=f"earned:{entry.id}",
+                    dedupe=dedupe_key("earned", entry.id),
                     points=entry.points,
                     balance=balance.net,
                     source=entry.source,
@@ -147,7 +155,7 @@ def decided(
                 TierChanged(
                     member_id=entry.member_id,
                     at=entry.at,
-                    dedupe=f"tier:{entry.id}",
+                    dedupe=dedupe_key("tier", entry.id),
                     tier_from=entry.tier_from,
                     tier_to=entry.tier_to,
                     cause=str(entry.cause),
@@ -171,7 +179,9 @@ def _unlocked(account: Account, at: datetime, before: int, after: int) -> list[N
         RewardUnlocked(
             member_id=account.member_id,
             at=at,
-            dedupe=f"unlocked:{account.member_id}:{reward.id}:{account.next_seq - 1}",
+            dedupe=dedupe_key(
+                "unlocked", account.member_id, reward.id, str(account.next_seq - 1)
+            ),
             reward=reward.id,
             title=reward.label,
             cost=cost,
@@ -196,7 +206,7 @@ def expiring(account: Account, at: datetime, within: Duration) -> list[Notificat
         PointsExpiring(
             member_id=account.member_id,
             at=at,
-            dedupe=f"expiring:{lot.lot_id}:{lot.expires_at.isoformat()}",
+            dedupe=dedupe_key("expiring", lot.lot_id, lot.expires_at.isoformat()),
             points=lot.points,
             expires_at=lot.expires_at,
             balance=balance,

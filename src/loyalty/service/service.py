@@ -147,19 +147,23 @@ class _Accounts:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[str, tuple[int, Account]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[str, int, Account]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def take(self, member_id: str, version: int) -> Account | None:
+    def take(self, stored: StoredMember) -> Account | None:
+        """The account kept for ``stored``, if it was kept at its version and for the
+        same stored member (its incarnation: not one erased and enrolled again)."""
         with self._lock:
-            item = self._items.pop(member_id, None)
-        return item[1] if item is not None and item[0] == version else None
+            item = self._items.pop(stored.profile.member_id, None)
+        if item is None or (item[0], item[1]) != (stored.incarnation, stored.version):
+            return None
+        return item[2]
 
-    def keep(self, member_id: str, version: int, account: Account) -> None:
+    def keep(self, member_id: str, incarnation: str, version: int, account: Account) -> None:
         if self.size <= 0:
             return
         with self._lock:
-            self._items[member_id] = (version, account)
+            self._items[member_id] = (incarnation, version, account)
             self._items.move_to_end(member_id)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
@@ -188,9 +192,7 @@ class _Session:
                     "member_id", member_id, f"is not enrolled in program {self.program.id!r}"
                 )
             history = self.transaction.history(member_id, stored.version)
-            account = self.accounts.take(member_id, stored.version)
-            if account is not None and account.enrolled_at != stored.profile.enrolled_at:
-                account = None  # erased and enrolled again since it was kept
+            account = self.accounts.take(stored)
             if account is None:
                 account = restore(self.program, member_id, stored.state, history)
             else:
@@ -227,7 +229,10 @@ class _Session:
         for member_id, loaded in self.loaded.items():
             written = loaded.account.next_seq - loaded.start
             if self.writing or loaded.account.clock == loaded.clock:  # a write saved it
-                self.accounts.keep(member_id, loaded.stored.version + written, loaded.account)
+                stored = loaded.stored
+                self.accounts.keep(
+                    member_id, stored.incarnation, stored.version + written, loaded.account
+                )
 
 
 class LoyaltyService:
@@ -666,11 +671,18 @@ class LoyaltyService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _read(self, member_id: str, run: Callable[[_Session], _R]) -> _R:
-        with self.store.transaction(self.program.id, write=False) as transaction:
-            session = _Session(self.program, transaction, self._accounts, writing=False)
-            result = run(session)
-        session.keep()
-        return result
+        for attempt in range(1, self.attempts + 1):
+            try:
+                with self.store.transaction(self.program.id, write=False) as transaction:
+                    session = _Session(self.program, transaction, self._accounts, writing=False)
+                    result = run(session)
+                session.keep()
+                return result
+            except StoreConflict:  # a lost connection (a reader loses no race)
+                if attempt == self.attempts:
+                    raise Busy(member_id, attempt) from None
+                time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.1)))
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 INTERNAL_KEY_PREFIX = "::"

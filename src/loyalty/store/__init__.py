@@ -6,6 +6,7 @@ needs the ``sql`` (or ``postgres``) extra.
 
 from loyalty.store.memory import MemoryStore
 from loyalty.store.port import (
+    ConnectionLost,
     MemberProfile,
     OutboxMessage,
     Store,
@@ -15,6 +16,7 @@ from loyalty.store.port import (
 )
 
 __all__ = [
+    "ConnectionLost",
     "MemberProfile",
     "MemoryStore",
     "OutboxMessage",

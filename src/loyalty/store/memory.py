@@ -28,7 +28,13 @@ from loyalty.store.codec import (
     encode_snapshot,
 )
 from loyalty.store.parts import Items, join, merge, split
-from loyalty.store.port import MemberProfile, OutboxMessage, StoreConflict, StoredMember
+from loyalty.store.port import (
+    MemberProfile,
+    OutboxMessage,
+    StoreConflict,
+    StoredMember,
+    new_incarnation,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -43,9 +49,12 @@ class _Member:
     version: int
     head: Snapshot
     items: Items
+    incarnation: str
 
     def stored(self) -> StoredMember:
-        return StoredMember(self.profile, self.version, lambda: join(self.head, self.items))
+        return StoredMember(
+            self.profile, self.version, lambda: join(self.head, self.items), self.incarnation
+        )
 
 
 @dataclass(slots=True)
@@ -150,7 +159,9 @@ class _Transaction:
             raise StoreConflict(f"member {member_id!r} exists")
         state = member.state
         head, items = split(state)
-        self.data.members[member_id] = _Member(member.profile, member.version, head, items)
+        self.data.members[member_id] = _Member(
+            member.profile, member.version, head, items, new_incarnation()
+        )
         self.data.journals[member_id] = []
         self.data.keys[member_id] = dict(state.keys)
         self.undo(lambda: self._forget(member_id))
@@ -193,6 +204,7 @@ class _Transaction:
             version + len(entries),
             head,
             items,
+            stored.incarnation,
         )
 
         def restore() -> None:
@@ -253,6 +265,7 @@ class _Transaction:
             stored.version,
             decode_snapshot(encode_snapshot(stored.head, member_id), pseudonym),
             decode_items(encode_items(stored.items, member_id), pseudonym),
+            new_incarnation(),
         )
         data.journals[pseudonym] = [
             decode_entry(encode_entry(entry), pseudonym) for entry in data.journals[member_id]
@@ -320,3 +333,13 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def __repr__(self) -> str:
+        # Counted without the lock: a repr never waits for a transaction.
+        programs = list(self._programs.values())
+        members = sum(len(program.members) for program in programs)
+        return f"<MemoryStore ({_count(len(programs), 'program')}, {_count(members, 'member')})>"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -13,12 +13,14 @@ Every read and write goes through a :class:`Transaction` opened by
 transaction opened for another.
 
 A store raises :class:`StoreConflict` when a transaction lost a race (a
-serialization failure, a deadlock, a row another transaction created first); the
-service retries the whole transaction.
+serialization failure, a deadlock, a row another transaction created first), or
+:class:`ConnectionLost` (a kind of it) when its connection was lost; the service
+retries the whole transaction.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from loyalty.ledger.state import Snapshot
 from loyalty.notifications import Notification
 
 __all__ = [
+    "ConnectionLost",
     "MemberProfile",
     "OutboxMessage",
     "Store",
@@ -43,6 +46,13 @@ __all__ = [
 
 class StoreConflict(Exception):
     """A transaction lost a race with another; running it again may succeed."""
+
+
+class ConnectionLost(StoreConflict):
+    """The transaction's database connection was lost (the server closed it, restarted,
+    or broke the connection mid-statement). Nothing it wrote was committed, unless the
+    connection was lost while committing; either way running it again is safe, since
+    every write is idempotent by its key. The store reconnects for the next one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +75,17 @@ class StoredMember:
     A store may give the state as a function that reads and decodes it, so a caller
     that already holds the member at this ``version`` does not pay for that; read
     :attr:`state` while the transaction that loaded the member is open.
+
+    ``incarnation`` names this stored member: a new random one is given by the store
+    at each :meth:`~Transaction.add_member` and :meth:`~Transaction.erase` (it is
+    ignored when adding), so a member erased and enrolled again under the same id is
+    told apart from the one kept before, even at the same ``version``.
     """
 
     profile: MemberProfile
     version: int
     stored_state: Snapshot | Callable[[], Snapshot]
+    incarnation: str = ""
 
     @property
     def state(self) -> Snapshot:
@@ -99,7 +115,8 @@ class Transaction(Protocol):
         ...
 
     def add_member(self, member: StoredMember) -> None:
-        """Store a new member (:class:`StoreConflict` if one with that id exists)."""
+        """Store a new member, under a new incarnation (:class:`StoreConflict` if one
+        with that id exists)."""
         ...
 
     def save(
@@ -133,8 +150,9 @@ class Transaction(Protocol):
         ...
 
     def erase(self, member_id: str, pseudonym: str) -> None:
-        """Move the member's journal, keys and claims to ``pseudonym``, drop their
-        personal data and their notifications not yet acknowledged."""
+        """Move the member's journal, keys and claims to ``pseudonym`` (under a new
+        incarnation), drop their personal data and their notifications not yet
+        acknowledged."""
         ...
 
     def commit(self) -> None: ...
@@ -159,6 +177,11 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def new_incarnation() -> str:
+    """A new random incarnation for a stored member (see :class:`StoredMember`)."""
+    return secrets.token_hex(8)
 
 
 def iter_members(store: Store, program_id: str, batch: int = 1000) -> Iterator[str]:

@@ -2,8 +2,9 @@
 :class:`~loyalty.store.port.StoreConflict`.
 
 Lost races are a locked SQLite database, a serialization failure or deadlock, a unique
-violation such as two transactions enrolling one member, and a dropped connection (the
-last is told apart by the dialect: see ``SQLStore._lost``).
+violation such as two transactions enrolling one member, and an aborted psycopg pipeline.
+A lost PostgreSQL connection (:func:`_disconnected`) is raised as
+:class:`~loyalty.store.port.ConnectionLost`, a kind of conflict: see ``SQLStore._lost``.
 """
 
 from __future__ import annotations
@@ -32,8 +33,32 @@ _SQLITE_CONFLICTS: Final = frozenset(
 )
 
 
+_PG_LOST: Final = frozenset({"57P01", "57P02", "57P03"})
+"""Admin shutdown (``pg_terminate_backend``), crash shutdown, cannot connect now."""
+
+
+def _disconnected(error: BaseException, connection: object) -> bool:
+    """Whether the driver's ``error`` on ``connection`` (None once discarded) means the
+    connection is lost or in an unknown state: a connection exception (SQLSTATE class
+    08), a server shutdown (57P01-57P03), a closed or broken psycopg connection, or a
+    psycopg ``OperationalError`` raised by the client itself (no SQLSTATE), such as
+    "cannot exit pipeline mode while busy" after the server went away."""
+    if isinstance(error, sqlite3.Error):
+        return False
+    if connection is None or getattr(connection, "closed", False):
+        return True
+    if getattr(connection, "broken", False):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate.startswith("08") or sqlstate in _PG_LOST
+    return any(kind.__name__ == "OperationalError" for kind in type(error).__mro__)
+
+
 def _conflict(error: BaseException) -> bool:
     """Whether the driver's ``error`` means a lost race, which a retry may win."""
+    if type(error).__name__ == "PipelineAborted":  # an earlier statement of the batch failed
+        return True
     sqlstate = getattr(error, "sqlstate", None)
     if sqlstate is not None:
         return sqlstate in _PG_CONFLICTS

@@ -1,6 +1,7 @@
 """The store's engine: its pool, and on SQLite the connection and ``BEGIN`` hooks.
 
-SQLite: connections run in WAL mode with a busy timeout, and sqlite3 leaves ``BEGIN``
+SQLite: connections run in WAL mode with a busy timeout and ``secure_delete`` on (see
+``SQLTransaction.erase``), and sqlite3 leaves ``BEGIN``
 to the store (``BEGIN IMMEDIATE`` for a writer, so that writers queue for the one write
 lock up front instead of failing half-way; a deferred ``BEGIN`` for a reader). The
 connections of SQLAlchemy itself (migrations, a host sharing the engine) begin through
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
@@ -24,8 +25,9 @@ _POOL_SIZE: Final = 10
 
 def _create_engine(url: str, busy_timeout: float = 30.0) -> Engine:  # float-ok: seconds
     if url.startswith("sqlite"):
-        if url in ("sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://"):
-            # Else each connection has its own empty database: share one (single-threaded use).
+        if make_url(url).database in (None, "", ":memory:"):
+            # Else each connection has its own empty database: share one, which the store's
+            # transactions take in turns (see SQLStore).
             engine = create_engine(
                 url, poolclass=StaticPool, connect_args={"check_same_thread": False}
             )
@@ -54,6 +56,9 @@ def _prepare(engine: Engine, busy_timeout: float = 30.0) -> None:  # float-ok: s
         cursor.execute(f"PRAGMA busy_timeout = {milliseconds}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # Deleted and moved rows are overwritten with zeros, so an erased member's id and
+        # segments leave no copy in free pages (the WAL is checkpointed after an erase).
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     event.listen(engine, "connect", connect)

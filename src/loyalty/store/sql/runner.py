@@ -38,6 +38,7 @@ class _Runner:
         self.committed = False
         self.open = True
         self._pending: list[Any] | None = None
+        self._erased = False  # an erase ran: on SQLite, the WAL is emptied after commit
 
     def _execute(
         self, statement: ClauseElement, params: Any, *, many: bool = False, fetch: bool = False

@@ -110,10 +110,13 @@ members = Table(
     Column("erased", Boolean(), nullable=False, server_default=false()),
     Column("version", Integer(), nullable=False),
     Column("state", Payload(), nullable=False),
+    Column("incarnation", String(), nullable=False, server_default=""),
 )
 """One row per member: the profile (the only personal data), how many entries are
-stored (``version``, for optimistic locking) and the head of the state after them
-(``state``: the balance, the clock, the tier status)."""
+stored (``version``, for optimistic locking), the head of the state after them
+(``state``: the balance, the clock, the tier status) and the ``incarnation``, new at
+each enrolment and erasure (so a kept account is never mistaken for the member
+enrolled again under the same id)."""
 
 state_items = Table(
     "loyalty_state_items",

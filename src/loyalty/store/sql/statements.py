@@ -53,6 +53,7 @@ _SELECT_MEMBER: Final = select(
     members.c.erased,
     members.c.version,
     members.c.state,
+    members.c.incarnation,
 ).where(_member_is(members))
 _LOCK_MEMBER: Final = _SELECT_MEMBER.with_for_update()
 _PROFILE: Final = ("enrolled_at", "birthday", "segments", "erased")
@@ -62,7 +63,9 @@ _SAVE: Final = (
     .values(version=bindparam("p_new"), state=bindparam("state"))
 )
 _SAVE_PROFILE: Final = _SAVE.values({name: bindparam(name) for name in _PROFILE})
-_INSERT_MEMBER: Final = _insert(members, "program_id", "member_id", *_PROFILE, "version", "state")
+_INSERT_MEMBER: Final = _insert(
+    members, "program_id", "member_id", *_PROFILE, "version", "state", "incarnation"
+)
 _INSERT_ENTRIES: Final = _insert(
     entries, "program_id", "member_id", "seq", "at", "kind", "source", "key", "payload"
 )
@@ -137,7 +140,13 @@ _PSEUDONYM: BindParameter[Any] = bindparam("p_pseudonym")
 _ERASE_MEMBER: Final = (
     update(members)
     .where(_member_is(members))
-    .values(member_id=_PSEUDONYM, birthday=None, segments=bindparam("p_segments"), erased=true())
+    .values(
+        member_id=_PSEUDONYM,
+        birthday=None,
+        segments=bindparam("p_segments"),
+        erased=true(),
+        incarnation=bindparam("p_incarnation", type_=String()),
+    )
 )
 _MOVE_ENTRIES: Final = update(entries).where(_member_is(entries)).values(member_id=_PSEUDONYM)
 _MOVE_KEYS: Final = update(keys).where(_member_is(keys)).values(member_id=_PSEUDONYM)

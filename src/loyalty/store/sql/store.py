@@ -11,23 +11,27 @@ PostgreSQL (psycopg 3): READ COMMITTED; ``member(lock=True)`` is
 ``SELECT ... FOR UPDATE``; read-only transactions are ``REPEATABLE READ READ ONLY``
 (one snapshot: a member's head and state items are read by two statements).
 
-Lost races, a dropped connection among them, are raised as
-:class:`~loyalty.store.port.StoreConflict` (:mod:`~loyalty.store.sql.conflicts`).
+Lost races are raised as :class:`~loyalty.store.port.StoreConflict`, and a lost
+PostgreSQL connection as :class:`~loyalty.store.port.ConnectionLost`, a kind of it
+(:mod:`~loyalty.store.sql.conflicts`): the connection is discarded, with every pooled
+connection opened before it, and the service runs the transaction again on a new one.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection, StaticPool
 from sqlalchemy.sql.elements import ClauseElement
 
 from loyalty.notifications import notification_from
-from loyalty.store.port import OutboxMessage, StoreConflict
-from loyalty.store.sql.conflicts import _conflict, _translated
+from loyalty.store.port import ConnectionLost, OutboxMessage, StoreConflict
+from loyalty.store.sql.conflicts import _conflict, _disconnected, _translated
 from loyalty.store.sql.engine import _create_engine, _prepare
 from loyalty.store.sql.prepared import _Prepared
 from loyalty.store.sql.statements import _ACKNOWLEDGE, _OUTBOX
@@ -60,10 +64,20 @@ class SQLStore:
             engine, self._owned = _create_engine(url_or_engine, busy_timeout), True
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        # One connection shared by every thread (an in-memory SQLite database): sqlite3
+        # does not serialise its use, so transactions take turns on this lock.
+        self._serial: threading.RLock | None = (
+            threading.RLock() if isinstance(engine.pool, StaticPool) else None
+        )
         self._errors: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._statements: dict[ClauseElement, _Prepared] = {}
         if migrate:
             _upgrade(engine, "head")
+
+    def __repr__(self) -> str:
+        """The database's URL, its password masked; it reads nothing from the database."""
+        url = self._engine.url.render_as_string(hide_password=True)
+        return f"<SQLStore {url}>"
 
     @property
     def engine(self) -> Engine:
@@ -77,9 +91,27 @@ class SQLStore:
     @contextmanager
     def transaction(self, program_id: str, *, write: bool = True) -> Iterator[SQLTransaction]:
         """A unit of work on ``program_id``, rolled back unless committed. A writer on
-        SQLite holds the database's write lock from the start."""
-        with _translated():
-            pooled = self._engine.raw_connection()
+        SQLite holds the database's write lock from the start. On an in-memory SQLite
+        database (one connection for every thread) transactions run one at a time."""
+        if self._serial is None:
+            with self._transaction(program_id, write) as transaction:
+                yield transaction
+            return
+        with self._serial, self._transaction(program_id, write) as transaction:
+            yield transaction
+
+    @contextmanager
+    def _transaction(self, program_id: str, write: bool) -> Iterator[SQLTransaction]:
+        try:
+            with _translated():
+                pooled = self._engine.raw_connection()
+        except Exception as error:  # PostgreSQL unreachable: down, restarting, refusing
+            cause = error.orig if isinstance(error, DBAPIError) else error
+            if self._sqlite or not isinstance(cause, self._errors):
+                raise
+            if not _disconnected(cause, None):
+                raise
+            raise ConnectionLost(f"cannot connect: {cause}") from error
         connection: Any = pooled.driver_connection
         try:
             try:
@@ -134,6 +166,8 @@ class SQLStore:
 
     def _end(self, pooled: PoolProxiedConnection, *, rollback: bool, read_only: bool) -> None:
         connection: Any = pooled.driver_connection
+        if connection is None or not pooled.is_valid:
+            return  # lost and discarded (see _lost): nothing to roll back
         try:
             if rollback:
                 connection.rollback()
@@ -142,17 +176,26 @@ class SQLStore:
 
                 connection.read_only = False
                 connection.isolation_level = IsolationLevel.READ_COMMITTED
-        except self._errors as error:  # a broken connection: not to be used again
-            pooled.invalidate(error)
+        except Exception as error:  # a broken connection: not to be used again
+            self._discard(pooled, error)
 
     def _lost(self, pooled: PoolProxiedConnection, error: Exception) -> None:
-        """Raise the driver's ``error`` as :class:`StoreConflict` if it means a lost race.
-        A lost connection is one too: it is dropped, the pool is renewed (its other
-        connections were most likely lost with it) and the transaction may run again."""
+        """Raise the driver's ``error`` as :class:`StoreConflict` if it means a lost race,
+        or as :class:`ConnectionLost` if the connection is lost (then it is discarded:
+        see :meth:`_discard`); the transaction may run again. Else return (the caller
+        raises ``error`` as it is)."""
+        driver: Any = pooled.driver_connection
+        if not self._sqlite and (
+            _disconnected(error, driver)
+            or self._engine.dialect.is_disconnect(error, driver, None)  # type: ignore[arg-type]
+        ):
+            self._discard(pooled, error)
+            raise ConnectionLost(f"connection lost: {error}") from error
         if _conflict(error):
             raise StoreConflict(str(error)) from error
-        driver: Any = pooled.driver_connection
-        if self._engine.dialect.is_disconnect(error, driver, None):  # type: ignore[arg-type]
-            pooled.invalidate(error)
-            self._engine.dispose(close=False)
-            raise StoreConflict(f"connection lost: {error}") from error
+
+    def _discard(self, pooled: PoolProxiedConnection, error: BaseException) -> None:
+        """Close ``pooled`` and mark every pooled connection opened before it to be
+        replaced at its next checkout (they were most likely lost with it: a server
+        restart). Connections checked out meanwhile are closed, not leaked."""
+        self._engine.pool._invalidate(pooled, error)

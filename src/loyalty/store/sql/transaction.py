@@ -17,9 +17,9 @@ from loyalty.store.codec import (
     encode_snapshot,
 )
 from loyalty.store.parts import Items, join, split
-from loyalty.store.port import MemberProfile, StoreConflict, StoredMember
+from loyalty.store.port import MemberProfile, StoreConflict, StoredMember, new_incarnation
 from loyalty.store.sql.history import _History
-from loyalty.store.sql.runner import _Runner
+from loyalty.store.sql.runner import _log, _Runner
 from loyalty.store.sql.statements import (
     _DROP_NOTIFICATIONS,
     _ERASE_MEMBER,
@@ -59,14 +59,14 @@ class SQLTransaction(_Runner):
         rows = self._rows(_LOCK_MEMBER if lock else _SELECT_MEMBER, self._ids(member_id))
         if not rows:
             return None
-        enrolled_at, birthday, segments, erased, version, head = rows[0]
+        enrolled_at, birthday, segments, erased, version, head, incarnation = rows[0]
         profile = MemberProfile(member_id, enrolled_at, birthday, tuple(segments), bool(erased))
 
         def state() -> Snapshot:
             items = decode_items(self._rows(_ITEMS, self._ids(member_id)), member_id)
             return join(decode_snapshot(head, member_id), items)
 
-        return StoredMember(profile, version, state)
+        return StoredMember(profile, version, state, incarnation)
 
     def history(self, member_id: str, length: int) -> _History:
         return _History(self, member_id, length)
@@ -87,6 +87,7 @@ class SQLTransaction(_Runner):
                 "erased": profile.erased,
                 "version": member.version,
                 "state": encode_snapshot(head, member_id),
+                "incarnation": new_incarnation(),
             },
         )
         self._put_items(member_id, items)
@@ -219,6 +220,7 @@ class SQLTransaction(_Runner):
         params = {
             **self._ids(member_id),
             "p_pseudonym": pseudonym,
+            "p_incarnation": new_incarnation(),
             "p_segments": [],
             "p_prefix": claim_prefix(member_id),
             "p_prefix_length": len(claim_prefix(member_id)),
@@ -230,6 +232,7 @@ class SQLTransaction(_Runner):
         moves = (_MOVE_ENTRIES, _MOVE_KEYS, _MOVE_ITEMS, _MOVE_CLAIMS, _DROP_NOTIFICATIONS)
         for statement in moves:
             self._run(statement, params)
+        self._erased = True
 
     def commit(self) -> None:
         if not self.open:
@@ -241,3 +244,20 @@ class SQLTransaction(_Runner):
             raise
         self.committed = True
         self.open = False
+        if self._erased and self._store.dialect == "sqlite":
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """After an erase on SQLite: copy the WAL into the database file and empty it,
+        so the pages that held the member's personal data (zeroed by ``secure_delete``
+        in the file) leave no copy in the ``-wal`` file. It waits for readers up to
+        the busy timeout; if one still holds an old snapshot, a warning is logged and
+        the next checkpoint (SQLite's automatic one included) completes the job."""
+        try:
+            busy, _, _ = self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except self._store._errors as error:
+            busy, reason = 1, str(error)
+        else:
+            reason = "a reader holds an older snapshot"
+        if busy:
+            _log.warning("the WAL was not emptied after an erase (%s)", reason)
