@@ -17,13 +17,16 @@ from loyalty import (
     Store,
     UnknownEntry,
     Void,
+    advance,
     complete_order,
+    earn,
     redeem,
     redeem_reward,
     verify,
     void_redemption,
 )
 from tests.builders import SPEND_LADDER, T0, account, days, ladder, program, utc
+from tests.test_service import cart, order
 
 PROGRAM = program(
     pending={"period": "14 days"},
@@ -37,25 +40,6 @@ PROGRAM = program(
         ]
     },
 )
-
-
-def cart(order_id: str, price: str, member: str = "m-1") -> dict[str, Any]:
-    return {
-        "id": order_id,
-        "member_id": member,
-        "currency": "USD",
-        "lines": [{"sku": "SKU", "unit_price": price, "quantity": 1}],
-    }
-
-
-def order(order_id: str, price: str, at: datetime, member: str = "m-1") -> dict[str, Any]:
-    return {
-        "type": "order_completed",
-        "member_id": member,
-        "key": f"order:{order_id}",
-        "at": at.isoformat(),
-        "cart": cart(order_id, price, member),
-    }
 
 
 @pytest.fixture
@@ -145,8 +129,6 @@ def test_orders_earn_the_same_in_whatever_order_their_webhooks_arrive(
             expiry={"policy": "fixed", "after": "1 year"},
             tiers=ladder(*SPEND_LADDER),
         )
-        from loyalty import advance
-
         if run_at is not None:
             advance(member, run_at)
         points = {}
@@ -200,8 +182,6 @@ def _points_member() -> Any:
             "catalog": [{"id": "five-off", "kind": "amount_off", "amount": "5.00", "cost": 100}]
         },
     )
-    from loyalty import earn
-
     earn(member, points=60, at=T0, key="e-1")
     earn(member, points=60, at=T0 + days(10), key="e-2")
     return member
@@ -270,8 +250,10 @@ def test_a_voided_reward_frees_its_stock_through_the_service(service: LoyaltySer
     service.enrol("m-2", at=T0)
     taken = service.redeem("m-1", "gift", cart("C-1", "10.00"), at=T0, key="g")
     with pytest.raises(Exception, match="sold out"):
-        service.redeem("m-2", "gift", cart("C-2", "10.00", "m-2"), at=T0, key="g")
+        service.redeem("m-2", "gift", cart("C-2", "10.00", member="m-2"), at=T0, key="g")
     service.void_redemption("m-1", taken.entry.id, at=T0 + days(1), key="void-g")
-    again = service.redeem("m-2", "gift", cart("C-2", "10.00", "m-2"), at=T0 + days(1), key="g")
+    again = service.redeem(
+        "m-2", "gift", cart("C-2", "10.00", member="m-2"), at=T0 + days(1), key="g"
+    )
     assert again.reward == "gift"
     assert service.verify("m-1") == []
