@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from loyalty import (
     InvalidInput,
     LoyaltyService,
+    MemoryStock,
     OrderResult,
     Store,
     UnknownEntry,
@@ -22,6 +23,7 @@ from loyalty import (
     earn,
     redeem,
     redeem_reward,
+    reverse,
     verify,
     void_redemption,
 )
@@ -257,3 +259,75 @@ def test_a_voided_reward_frees_its_stock_through_the_service(service: LoyaltySer
     )
     assert again.reward == "gift"
     assert service.verify("m-1") == []
+
+
+def test_an_account_kept_elsewhere_is_not_reused_after_the_run_released_points(
+    store: Store,
+) -> None:
+    """Process a keeps the member; process b's scheduled run releases points without
+    writing an entry. a must not serve (or write from) its stale account."""
+    a, b = LoyaltyService(PROGRAM, store), LoyaltyService(PROGRAM, store)
+    a.enrol("m-1", at=T0)
+    a.handle(order("A", "120.00", T0))
+    assert a.balance("m-1").available == 0  # a keeps the account
+    b.advance(T0 + days(15))
+    assert a.balance("m-1").available == 120
+    a.handle(order("B", "10.00", T0 + days(5)))  # late: written at b's clock
+    assert a.verify("m-1") == []
+    assert b.balance("m-1").available == 120
+
+
+def test_a_voided_free_reward_no_longer_counts_as_used() -> None:
+    member = account(
+        rewards={
+            "catalog": [
+                {
+                    "id": "free",
+                    "kind": "amount_off",
+                    "amount": "5.00",
+                    "cost": 0,
+                    "hurdles": {"usage_limit": 1},
+                }
+            ]
+        }
+    )
+    redemption = redeem_reward(member, "free", cart("C", "20.00"), at=T0, key="r")
+    void_redemption(member, redemption.entry.id, at=T0, key="v")
+    assert member.reward_uses("free") == 0
+    completed = complete_order(member, cart("C", "20.00"), at=T0, key="o")
+    assert completed.earn is not None
+    assert completed.earn.points == 20  # the voided discount no longer reduces the order
+    assert redeem_reward(member, "free", cart("D", "20.00"), at=T0, key="r-2").points == 0
+
+
+def test_a_redemption_of_points_whose_earn_was_reversed_is_not_voided() -> None:
+    member = account(
+        clawback="write_off",
+        rewards={
+            "catalog": [{"id": "five-off", "kind": "amount_off", "amount": "5.00", "cost": 100}]
+        },
+    )
+    earned = earn(member, points=100, at=T0, key="e")
+    redemption = redeem_reward(member, "five-off", cart("C", "20.00"), at=T0, key="r")
+    reverse(member, earned.id, at=T0 + days(1), key="rev")
+    with pytest.raises(InvalidInput, match="adjust the balance by hand"):
+        void_redemption(member, redemption.entry.id, at=T0 + days(2), key="v")
+    assert member.balance().available == 0
+    assert verify(member) == []
+
+
+def test_voiding_a_reward_with_stock_needs_the_stock() -> None:
+    member = account(
+        rewards={
+            "catalog": [
+                {"id": "gift", "kind": "amount_off", "amount": "1.00", "cost": 0, "stock": 1}
+            ]
+        }
+    )
+    stock = MemoryStock(member.program.rewards.catalog)
+    redemption = redeem_reward(member, "gift", cart("C", "10.00"), at=T0, key="g", stock=stock)
+    assert stock.left("gift") == 0
+    with pytest.raises(InvalidInput, match="shared stock"):
+        void_redemption(member, redemption.entry.id, at=T0, key="v")
+    void_redemption(member, redemption.entry.id, at=T0, key="v", stock=stock)
+    assert stock.left("gift") == 1

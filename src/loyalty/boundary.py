@@ -21,9 +21,14 @@ from pydantic_core import ErrorDetails
 
 from loyalty.errors import Problem, shown
 
-__all__ = ["problems_from", "shown"]
+__all__ = ["brief", "problems_from"]
 
 _MISSING = object()
+
+
+def brief(value: object) -> str:
+    """:func:`~loyalty.errors.shown` cut to 60 characters: a problem stays one line."""
+    return shown(value, 60)
 
 
 def problems_from(error: ValidationError, data: Any, root: type[BaseModel]) -> list[Problem]:
@@ -61,7 +66,7 @@ def _problem(detail: ErrorDetails, data: Any, root: type[BaseModel]) -> Problem:
     if kind == "value_error":
         # Our validators name the value themselves.
         return Problem(path, message.removeprefix("Value error, "), value)
-    return Problem(path, f"{shown(value)}: {message[0].lower()}{message[1:]}", value)
+    return Problem(path, f"{brief(value)}: {message[0].lower()}{message[1:]}", value)
 
 
 def _tag_problem(
@@ -83,7 +88,7 @@ def _tag_problem(
         where = f"{path}.{tag}" if path else str(tag)
         return Problem(where, f"unknown condition{_suggestion(str(tag), set(tags), choices)}", tag)
     hint = _suggestion(str(tag), set(tags), choices)
-    return Problem(at, f"unknown {field} {shown(tag)}{hint}", tag)
+    return Problem(at, f"unknown {field} {brief(tag)}{hint}", tag)
 
 
 def _suggestion(word: str, valid: set[str], otherwise: str = "") -> str:

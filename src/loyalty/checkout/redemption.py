@@ -211,6 +211,17 @@ def void_redemption(
         )
     redeemed = account.entry(redemption_id)
     assert isinstance(redeemed, Redeem)  # a redemption record is made by a Redeem entry
+    reward = account.program.rewards.get(record.reward) if record.reward else None
+    if reward is not None and reward.stock is not None and stock is None:
+        raise InvalidInput("stock", stock, f"{reward.id!r} has a shared stock; pass a RewardStock")
+    if any(account.lot(part.lot_id).reversed for part in redeemed.allocation):
+        # Its points would come back into an earn reversed since (a refunded order),
+        # whose shortfall was owed or written off: correct that by hand.
+        raise InvalidInput(
+            "redemption_id",
+            redemption_id,
+            "spent points of an earn reversed since; adjust the balance by hand instead",
+        )
     with account._transaction():
         account.advance(request.at)
         entry = Void(

@@ -73,7 +73,7 @@ class RedemptionRecord:
     def in_use(self) -> bool:
         """Not given back in full: it still counts toward the reward's usage limit.
         (A reward that cost no points has nothing to give back, so it stays used.)"""
-        return self.points == 0 or self.returned < self.points
+        return self.voided_by is None and (self.points == 0 or self.returned < self.points)
 
 
 @dataclass(frozen=True, slots=True)

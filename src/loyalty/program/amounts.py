@@ -21,7 +21,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import BeforeValidator, Field, Strict, ValidationInfo, WithJsonSchema
 
-from loyalty.boundary import shown
+from loyalty.boundary import brief
 from loyalty.currencies import MINOR_UNITS
 
 __all__ = [
@@ -55,19 +55,19 @@ def _threshold(value: Any, info: ValidationInfo) -> Decimal:
 
 def _decimal(value: Any, info: ValidationInfo, hint: str) -> Decimal:
     if isinstance(value, float):
-        raise ValueError(f"{shown(value)} is a float; {hint}")
+        raise ValueError(f"{brief(value)} is a float; {hint}")
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise ValueError(f"{shown(value)} is not a number; {hint}")
+        raise ValueError(f"{brief(value)} is not a number; {hint}")
     if isinstance(value, str):
         if not _PLAIN.fullmatch(value.strip()):
-            raise ValueError(f"{shown(value)} is not a plain decimal number; {hint}")
+            raise ValueError(f"{brief(value)} is not a plain decimal number; {hint}")
         amount = Decimal(value.strip())
     else:
         amount = Decimal(value)
     if not amount.is_finite():
-        raise ValueError(f"{shown(value)} is not a finite amount")
+        raise ValueError(f"{brief(value)} is not a finite amount")
     if abs(amount) > MAX_AMOUNT:
-        raise ValueError(f"{shown(value)} is above the largest amount, 10^12")
+        raise ValueError(f"{brief(value)} is above the largest amount, 10^12")
     context = info.context if isinstance(info.context, dict) else {}
     currency = context.get("currency")
     places = MINOR_UNITS.get(currency, _MOST_PLACES) if isinstance(currency, str) else _MOST_PLACES
@@ -75,7 +75,7 @@ def _decimal(value: Any, info: ValidationInfo, hint: str) -> Decimal:
         where = f"{currency} allows" if isinstance(currency, str) and currency in MINOR_UNITS else (
             "any currency allows"
         )
-        raise ValueError(f"{shown(value)} has more decimals than {where} ({places})")
+        raise ValueError(f"{brief(value)} has more decimals than {where} ({places})")
     return amount
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from loyalty.boundary import shown
+from loyalty.boundary import brief
 from loyalty.errors import Problem
 
 __all__ = ["MAX_DEPTH", "MAX_NODES", "Keyed", "TooLarge", "document_problems"]
@@ -76,8 +76,8 @@ def _walk(data: Any) -> Iterator[tuple[Problem, bool]]:
             children = []
             for key, item in value.items():
                 if not isinstance(key, str):
-                    message = f"the key {shown(key)} is a {type(key).__name__}, not text; quote it"
-                    yield Problem(_at(path, shown(key)), message, key), True
+                    message = f"the key {brief(key)} is a {type(key).__name__}, not text; quote it"
+                    yield Problem(_at(path, brief(key)), message, key), True
                     continue
                 yield from ((problem, True) for problem in _text(_at(path, key), key, "key"))
                 children.append((item, _at(path, key), depth + 1))
@@ -94,6 +94,6 @@ def _at(path: str, key: str) -> str:
 
 def _text(path: str, text: str, what: str = "text") -> Iterator[Problem]:
     if "\x00" in text:
-        yield Problem(path, f"the {what} {shown(text)} holds a NUL character", text)
+        yield Problem(path, f"the {what} {brief(text)} holds a NUL character", text)
     elif any("\ud800" <= character <= "\udfff" for character in text):
-        yield Problem(path, f"the {what} {shown(text)} holds a lone surrogate", text)
+        yield Problem(path, f"the {what} {brief(text)} holds a lone surrogate", text)

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from loyalty.boundary import shown
+from loyalty.boundary import brief
 from loyalty.dates import Duration, zone
 from loyalty.errors import InvalidInput
 from loyalty.money import currency_code
@@ -49,12 +49,12 @@ class Section(BaseModel):
 
 def _message(error: InvalidInput) -> ValueError:
     # The loader prints the value itself; keep only the reason.
-    return ValueError(f"{shown(error.value)} {error.reason}")
+    return ValueError(f"{brief(error.value)} {error.reason}")
 
 
 def _duration(value: Any) -> Duration:
     if isinstance(value, str) and len(value) > 100:
-        raise ValueError(f"{shown(value)} is not a duration (e.g. '30 days', '6 months')")
+        raise ValueError(f"{brief(value)} is not a duration (e.g. '30 days', '6 months')")
     try:
         return Duration.parse(value)
     except InvalidInput as error:
@@ -83,7 +83,7 @@ def _timezones() -> frozenset[str]:
 
 def _timezone(value: Any) -> str:
     if not isinstance(value, str) or value not in _timezones():
-        raise ValueError(f"{shown(value)} is not an IANA timezone (e.g. 'Europe/Paris')")
+        raise ValueError(f"{brief(value)} is not an IANA timezone (e.g. 'Europe/Paris')")
     try:
         zone(value)
     except InvalidInput as error:

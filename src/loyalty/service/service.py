@@ -73,6 +73,7 @@ from loyalty.store.port import (
     StoredMember,
     Transaction,
     iter_members,
+    new_incarnation,
 )
 from loyalty.tiers.operations import review_member
 
@@ -216,10 +217,20 @@ class _Session:
                 notifications = decided(loaded.account, entries, loaded.available)
                 self.transaction.emit(notifications)
                 self.notified += len(notifications)
-            if not entries and loaded.account.clock == loaded.clock:
-                continue
+            renewed = None
+            if not entries:
+                if loaded.account.clock == loaded.clock:
+                    continue
+                # Moved without entries: the version stays, so a new incarnation tells
+                # accounts kept by other processes that this state is newer than theirs.
+                renewed = new_incarnation()
+                loaded.stored = replace(loaded.stored, incarnation=renewed)
             self.transaction.save(
-                member_id, loaded.stored.version, entries, loaded.account.changes()
+                member_id,
+                loaded.stored.version,
+                entries,
+                loaded.account.changes(),
+                incarnation=renewed,
             )
             loaded.account.saved()
             self.written += len(entries)

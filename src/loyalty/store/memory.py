@@ -178,6 +178,7 @@ class _Transaction:
         entries: Sequence[Entry],
         state: Snapshot,
         profile: MemberProfile | None = None,
+        incarnation: str | None = None,
     ) -> None:
         self._writing()
         stored = self.data.members.get(member_id)
@@ -204,7 +205,7 @@ class _Transaction:
             version + len(entries),
             head,
             items,
-            stored.incarnation,
+            incarnation if incarnation is not None else stored.incarnation,
         )
 
         def restore() -> None:

@@ -126,9 +126,14 @@ class Transaction(Protocol):
         entries: Sequence[Entry],
         state: Snapshot,
         profile: MemberProfile | None = None,
+        incarnation: str | None = None,
     ) -> None:
         """Append ``entries`` (with their idempotency keys) after entry ``version``, and
         store the derived ``state`` after them (and a new ``profile``, if given).
+
+        A state that changed without entries (points the scheduled run released) is
+        saved with a new ``incarnation``: the version alone would not tell an account
+        kept elsewhere that it is stale.
 
         ``state`` is what :meth:`Account.changes <loyalty.Account.changes>` gives: its
         parts (lots, orders, redemptions, actions, tier days) hold only the items that

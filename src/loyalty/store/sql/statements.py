@@ -63,6 +63,7 @@ _SAVE: Final = (
     .values(version=bindparam("p_new"), state=bindparam("state"))
 )
 _SAVE_PROFILE: Final = _SAVE.values({name: bindparam(name) for name in _PROFILE})
+_SAVE_RENEWED: Final = _SAVE.values(incarnation=bindparam("p_incarnation", type_=String()))
 _INSERT_MEMBER: Final = _insert(
     members, "program_id", "member_id", *_PROFILE, "version", "state", "incarnation"
 )

@@ -35,6 +35,7 @@ from loyalty.store.sql.statements import (
     _MOVE_KEYS,
     _SAVE,
     _SAVE_PROFILE,
+    _SAVE_RENEWED,
     _SELECT_MEMBER,
 )
 from loyalty.store.sql.stock import SQLStock
@@ -113,6 +114,7 @@ class SQLTransaction(_Runner):
         entries: Sequence[Entry],
         state: Snapshot,
         profile: MemberProfile | None = None,
+        incarnation: str | None = None,
     ) -> None:
         self._writing()
         program_id = self.program_id
@@ -151,6 +153,11 @@ class SQLTransaction(_Runner):
             "state": encode_snapshot(head, member_id),
         }
         statement = _SAVE
+        if incarnation is not None:
+            if profile is not None:
+                raise ValueError("a save renews the incarnation or changes the profile, not both")
+            statement = _SAVE_RENEWED
+            params["p_incarnation"] = incarnation
         if profile is not None:
             if profile.member_id != member_id:
                 raise ValueError(f"profile of {profile.member_id!r} saved for {member_id!r}")
