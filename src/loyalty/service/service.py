@@ -13,18 +13,14 @@ Reads (quote, statement, balance) open a read-only transaction and never write.
 
 from __future__ import annotations
 
-import random
 import secrets
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Final, NamedTuple, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 from loyalty.cart import Cart, load_cart
-from loyalty.checkout.actions import award_action, award_delay
+from loyalty.checkout.actions import DELAY_ACTION, award_action, award_delay
 from loyalty.checkout.orders import (
     OrderResult,
     RefundResult,
@@ -36,7 +32,6 @@ from loyalty.checkout.quote import Quote, quote
 from loyalty.checkout.redemption import Redemption, redeem_reward, void_redemption
 from loyalty.dates import Duration, require_aware
 from loyalty.errors import (
-    Busy,
     InvalidInput,
     LoyaltyError,
     MemberExists,
@@ -44,16 +39,16 @@ from loyalty.errors import (
     Unprocessed,
     WrongProgram,
 )
-from loyalty.ledger.account import Account, rebase, restore
 from loyalty.ledger.entries import Earn, Entry, Void
 from loyalty.ledger.operations import adjust, open_account
 from loyalty.ledger.operations import advance as advance_account
-from loyalty.ledger.requests import nonzero_points, positive_points, text
+from loyalty.ledger.requests import nonzero_points, text
 from loyalty.ledger.state import Balance
 from loyalty.ledger.statement import Statement, statement
 from loyalty.ledger.verify import Discrepancy, verify
-from loyalty.notifications import decided, expiring
+from loyalty.notifications import expiring
 from loyalty.program.model import Program
+from loyalty.service import arguments
 from loyalty.service.events import (
     ActionCompleted,
     Birthday,
@@ -65,15 +60,14 @@ from loyalty.service.events import (
     ShipmentDelayed,
     load_event,
 )
+from loyalty.service.session import Accounts, Session, transact
 from loyalty.store.port import (
     MemberProfile,
     OutboxMessage,
     Store,
     StoreConflict,
     StoredMember,
-    Transaction,
     iter_members,
-    new_incarnation,
 )
 from loyalty.tiers.operations import review_member
 
@@ -132,120 +126,6 @@ class ImportReport:
     rejected: tuple[Rejected, ...] = ()
 
 
-@dataclass(slots=True)
-class _Loaded:
-    account: Account
-    stored: StoredMember
-    start: int
-    available: int
-    clock: datetime | None
-
-
-class _Accounts:
-    """Accounts kept between requests, so a member the store still holds at the same
-    version is not decoded and rebuilt again. An account is taken out while a request
-    uses it (no two requests share one) and kept again only if it matches the store."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[str, tuple[str, int, Account]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def take(self, stored: StoredMember) -> Account | None:
-        """The account kept for ``stored``, if it was kept at its version and for the
-        same stored member (its incarnation: not one erased and enrolled again)."""
-        with self._lock:
-            item = self._items.pop(stored.profile.member_id, None)
-        if item is None or (item[0], item[1]) != (stored.incarnation, stored.version):
-            return None
-        return item[2]
-
-    def keep(self, member_id: str, incarnation: str, version: int, account: Account) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._items[member_id] = (incarnation, version, account)
-            self._items.move_to_end(member_id)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
-@dataclass(slots=True)
-class _Session:
-    """The members one transaction loaded; saved together at the end."""
-
-    program: Program
-    transaction: Transaction
-    accounts: _Accounts
-    writing: bool = True
-    loaded: dict[str, _Loaded] = field(default_factory=dict)
-    written: int = 0
-    notified: int = 0
-    skipped: int = 0
-
-    def account(self, member_id: str) -> Account:
-        text(member_id, "member_id", required=True)
-        found = self.loaded.get(member_id)
-        if found is None:
-            stored = self.transaction.member(member_id, lock=self.writing)
-            if stored is None:
-                raise UnknownMember(
-                    "member_id", member_id, f"is not enrolled in program {self.program.id!r}"
-                )
-            history = self.transaction.history(member_id, stored.version)
-            account = self.accounts.take(stored)
-            if account is None:
-                account = restore(self.program, member_id, stored.state, history)
-            else:
-                rebase(account, history)
-            balance = account.balance()
-            found = _Loaded(account, stored, account.next_seq, balance.available, account.clock)
-            self.loaded[member_id] = found
-        return found.account
-
-    def profile(self, member_id: str) -> MemberProfile:
-        self.account(member_id)
-        return self.loaded[member_id].stored.profile
-
-    def save(self) -> None:
-        """Append what each loaded account wrote, with its notifications. An account
-        brought forward without entries (pending points released by the scheduled run)
-        is saved too, so a read without ``at`` shows what the run did."""
-        for member_id, loaded in self.loaded.items():
-            entries = loaded.account.entries_from(loaded.start)
-            if not loaded.stored.profile.erased:  # a pseudonym has no one to tell
-                notifications = decided(loaded.account, entries, loaded.available)
-                self.transaction.emit(notifications)
-                self.notified += len(notifications)
-            renewed = None
-            if not entries:
-                if loaded.account.clock == loaded.clock:
-                    continue
-                # Moved without entries: the version stays, so a new incarnation tells
-                # accounts kept by other processes that this state is newer than theirs.
-                renewed = new_incarnation()
-                loaded.stored = replace(loaded.stored, incarnation=renewed)
-            self.transaction.save(
-                member_id,
-                loaded.stored.version,
-                entries,
-                loaded.account.changes(),
-                incarnation=renewed,
-            )
-            loaded.account.saved()
-            self.written += len(entries)
-
-    def keep(self) -> None:
-        """After commit: keep each account that is what the store now holds."""
-        for member_id, loaded in self.loaded.items():
-            written = loaded.account.next_seq - loaded.start
-            if self.writing or loaded.account.clock == loaded.clock:  # a write saved it
-                stored = loaded.stored
-                self.accounts.keep(
-                    member_id, stored.incarnation, stored.version + written, loaded.account
-                )
-
-
 class LoyaltyService:
     """``program`` over ``store``: enrol, handle events, quote, redeem, statements and
     scheduled runs. Safe to share between threads; each call is one transaction.
@@ -272,8 +152,8 @@ class LoyaltyService:
         self.program = program
         self.store = store
         self.expiring_within = Duration.parse(expiring_within, "expiring_within")
-        self.attempts = _count(attempts, "attempts", 1)
-        self._accounts = _Accounts(_count(cache_size, "cache_size", 0))
+        self.attempts = arguments.count(attempts, "attempts", 1)
+        self._accounts = Accounts(arguments.count(cache_size, "cache_size", 0))
         self._limits = {
             reward.id: reward.stock
             for reward in program.rewards.catalog
@@ -297,9 +177,11 @@ class LoyaltyService:
         """
         text(member_id, "member_id", required=True)
         instant = require_aware(at, "at")
-        profile = MemberProfile(member_id, instant, _birthday(birthday), _segments(segments))
+        profile = MemberProfile(
+            member_id, instant, arguments.birthday(birthday), arguments.segments(segments)
+        )
 
-        def run(session: _Session) -> Member:
+        def run(session: Session) -> Member:
             stored = session.transaction.member(member_id, lock=True)
             if stored is not None:
                 if stored.profile != profile:
@@ -310,7 +192,7 @@ class LoyaltyService:
             session.transaction.add_member(StoredMember(profile, 0, state))
             if "signup" in self.program.earning.actions:
                 account = session.account(member_id)
-                award_action(account, "signup", at=instant, key=_internal_key("signup"))
+                award_action(account, "signup", at=instant, key=arguments.internal_key("signup"))
             return self._member(session, member_id)
 
         return self._write(member_id, run)
@@ -319,9 +201,10 @@ class LoyaltyService:
         self, member_id: str, *, birthday: date | None, segments: Iterable[str]
     ) -> Member:
         """Replace the member's birthday and segments (the shop's customer record changed)."""
-        profile_birthday, profile_segments = _birthday(birthday), _segments(segments)
+        profile_birthday = arguments.birthday(birthday)
+        profile_segments = arguments.segments(segments)
 
-        def run(session: _Session) -> Member:
+        def run(session: Session) -> Member:
             account = session.account(member_id)
             loaded = session.loaded[member_id]
             stored = loaded.stored
@@ -370,16 +253,16 @@ class LoyaltyService:
         choice: str | None = None,
     ) -> Redemption:
         """Redeem a reward on a cart (see :func:`~loyalty.redeem_reward`)."""
-        _redeem_arguments(member_id, reward_id, at, key, points, choice)
+        arguments.redeem_arguments(member_id, reward_id, at, key, points, choice)
 
-        def run(session: _Session) -> Redemption:
+        def run(session: Session) -> Redemption:
             account = session.account(member_id)
             return redeem_reward(
                 account,
                 reward_id,
                 cart,
                 at=at,
-                key=_caller_key(key),
+                key=key,  # a caller key: redeem_arguments checked it
                 points=points,
                 choice=choice,
                 stock=session.transaction.stock(self._limits),
@@ -400,7 +283,7 @@ class LoyaltyService:
                 session.account(member_id),
                 redemption_id,
                 at=at,
-                key=_caller_key(key),
+                key=arguments.caller_key(key),
                 stock=session.transaction.stock(self._limits),
             ),
         )
@@ -417,7 +300,7 @@ class LoyaltyService:
                 session.account(member_id),
                 points,
                 at=at,
-                key=_caller_key(key),
+                key=arguments.caller_key(key),
                 actor=actor,
                 reason=reason,
             ),
@@ -433,7 +316,7 @@ class LoyaltyService:
         number in the input (from 0); the others in its batch apply."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInput("batch_size", batch_size, "must be a positive whole number")
-        _collection(events, "events", "a collection of events")
+        arguments.collection(events, "events", "a collection of events")
         applied = 0
         rejected: list[Rejected] = []
         batch: list[tuple[int, Mapping[str, Any] | Event]] = []
@@ -455,7 +338,7 @@ class LoyaltyService:
         that event."""
         failed: dict[int, LoyaltyError] = {}
 
-        def run(session: _Session) -> list[Rejected]:
+        def run(session: Session) -> list[Rejected]:
             refused: list[Rejected] = []
             for number, event in batch:
                 if number in failed:
@@ -470,13 +353,7 @@ class LoyaltyService:
                     raise _ItemFailed(number, error) from error
             return refused
 
-        while True:
-            try:
-                refused = self._write("(batch)", run)
-            except _ItemFailed as item:
-                failed[int(str(item.item))] = _wrapped("event", item)
-                continue
-            break
+        refused = self._write_skipping("(batch)", run, failed, "event")
         refused.extend(Rejected(number, error) for number, error in failed.items())
         rejected.extend(refused)
         return len(batch) - len(refused)
@@ -492,18 +369,18 @@ class LoyaltyService:
         :attr:`AdvanceReport.failed` with the error (an unexpected one wrapped in
         :class:`~loyalty.errors.Unprocessed`); the run goes on with the others."""
         instant = require_aware(at, "at")
-        _count(batch_size, "batch_size", 1)
+        arguments.count(batch_size, "batch_size", 1)
         ids = (
             iter_members(self.store, self.program.id)
             if member_ids is None
-            else _member_ids(member_ids)
+            else arguments.member_ids(member_ids)
         )
         members = entries = notes = skipped = 0
         failures: list[tuple[str, LoyaltyError]] = []
         batch: list[str] = []
         failed: dict[str, LoyaltyError] = {}
 
-        def run(session: _Session) -> _Session:
+        def run(session: Session) -> Session:
             for member_id in batch:
                 if member_id in failed:
                     continue
@@ -522,13 +399,7 @@ class LoyaltyService:
                 batch.append(member_id)
             if batch and (member_id is None or len(batch) == batch_size):
                 failed = {}
-                while True:
-                    try:
-                        done = self._write("(scheduled run)", run)
-                    except _ItemFailed as item:
-                        failed[str(item.item)] = _wrapped("member_id", item)
-                        continue
-                    break
+                done = self._write_skipping("(scheduled run)", run, failed, "member_id")
                 members += len(batch) - done.skipped - len(failed)
                 entries += done.written
                 notes += done.notified
@@ -537,7 +408,7 @@ class LoyaltyService:
                 batch = []
         return AdvanceReport(members, entries, notes, skipped, tuple(failures))
 
-    def _advance_member(self, session: _Session, member_id: str, instant: datetime) -> None:
+    def _advance_member(self, session: Session, member_id: str, instant: datetime) -> None:
         account = session.account(member_id)
         advance_account(account, instant)
         if account.tiers is not None:
@@ -552,7 +423,7 @@ class LoyaltyService:
         pseudonym, so the program's books still balance."""
         pseudonym = f"erased-{secrets.token_hex(8)}"
 
-        def run(session: _Session) -> str:
+        def run(session: Session) -> str:
             session.account(member_id)
             session.loaded.clear()
             session.transaction.erase(member_id, pseudonym)
@@ -564,12 +435,12 @@ class LoyaltyService:
 
     def member(self, member_id: str, at: datetime | None = None) -> Member:
         """The member's profile, balance and tier (as at ``at``, if given)."""
-        _read_arguments(member_id, at)
+        arguments.read_arguments(member_id, at)
         return self._read(member_id, lambda session: self._member(session, member_id, at))
 
     def balance(self, member_id: str, at: datetime | None = None) -> Balance:
         """The member's points: available, pending and owed (as at ``at``, if given)."""
-        _read_arguments(member_id, at)
+        arguments.read_arguments(member_id, at)
         return self._read(member_id, lambda session: session.account(member_id).balance(at))
 
     def quote(self, member_id: str, cart: Cart | Mapping[str, Any], *, at: datetime) -> Quote:
@@ -591,7 +462,7 @@ class LoyaltyService:
     def verify(self, member_id: str) -> list[Discrepancy]:
         """Re-derive the member's state from the stored journal and compare it with the
         stored state: every discrepancy (empty when sound)."""
-        def run(session: _Session) -> list[Discrepancy]:
+        def run(session: Session) -> list[Discrepancy]:
             account = session.account(member_id)
             found = verify(account)
             enrolled = session.profile(member_id).enrolled_at
@@ -603,11 +474,12 @@ class LoyaltyService:
 
     def outbox(self, limit: int = 100) -> list[OutboxMessage]:
         """Notifications to forward, oldest first; :meth:`acknowledge` them once sent."""
-        return self.store.outbox(self.program.id, _count(limit, "limit", 1, most=_MOST_MESSAGES))
+        limit = arguments.count(limit, "limit", 1, most=arguments.MOST_MESSAGES)
+        return self.store.outbox(self.program.id, limit)
 
     def acknowledge(self, ids: Sequence[int]) -> None:
         """Mark outbox messages (by their ids) forwarded: they are not read again."""
-        self.store.acknowledge(self.program.id, _message_ids(ids))
+        self.store.acknowledge(self.program.id, arguments.message_ids(ids))
 
     # --------------------------------------------------------------- internals
 
@@ -617,10 +489,10 @@ class LoyaltyService:
             raise WrongProgram(
                 "program", checked.program, f"is not this service's program {self.program.id!r}"
             )
-        _caller_key(checked.key)
+        arguments.caller_key(checked.key)
         return checked
 
-    def _apply(self, session: _Session, event: Event) -> Outcome:
+    def _apply(self, session: Session, event: Event) -> Outcome:
         account = session.account(event.member_id)
         at, key = event.at, event.key
         if isinstance(event, OrderCompleted):
@@ -634,7 +506,7 @@ class LoyaltyService:
                 account, event.order_id, at=at, key=key, lines=lines, shipping=shipping
             )
         if isinstance(event, ShipmentDelayed):
-            if "shipment_delayed" not in self.program.earning.actions:
+            if DELAY_ACTION not in self.program.earning.actions:
                 return None
             return award_delay(account, event.order_id, at=at, key=key)
         if isinstance(event, Referral):
@@ -648,11 +520,11 @@ class LoyaltyService:
         assert isinstance(event, ActionCompleted)
         return award_action(account, event.action, at=at, key=key, source=event.source)
 
-    def _cart(self, session: _Session, member_id: str, cart: Cart | Mapping[str, Any]) -> Cart:
+    def _cart(self, session: Session, member_id: str, cart: Cart | Mapping[str, Any]) -> Cart:
         """The cart, with the member's stored segments when it names none."""
         return with_segments(load_cart(cart), session.profile(member_id).segments)
 
-    def _member(self, session: _Session, member_id: str, at: datetime | None = None) -> Member:
+    def _member(self, session: Session, member_id: str, at: datetime | None = None) -> Member:
         account = session.account(member_id)
         profile = session.profile(member_id)
         status = account.tier(at)
@@ -665,62 +537,34 @@ class LoyaltyService:
             status.tier if status is not None else None,
         )
 
-    def _write(self, member_id: str, run: Callable[[_Session], _R]) -> _R:
-        for attempt in range(1, self.attempts + 1):
-            try:
-                with self.store.transaction(self.program.id) as transaction:
-                    session = _Session(self.program, transaction, self._accounts)
-                    result = run(session)
-                    session.save()
-                    transaction.commit()
-                session.keep()
-                return result
-            except StoreConflict:
-                if attempt == self.attempts:
-                    raise Busy(member_id, attempt) from None
-                time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.1)))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _read(self, member_id: str, run: Callable[[_Session], _R]) -> _R:
-        for attempt in range(1, self.attempts + 1):
-            try:
-                with self.store.transaction(self.program.id, write=False) as transaction:
-                    session = _Session(self.program, transaction, self._accounts, writing=False)
-                    result = run(session)
-                session.keep()
-                return result
-            except StoreConflict:  # a lost connection (a reader loses no race)
-                if attempt == self.attempts:
-                    raise Busy(member_id, attempt) from None
-                time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.1)))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-
-INTERNAL_KEY_PREFIX = "::"
-"""Idempotency keys the service writes for itself (the signup award) start with this;
-a caller's key may not, so no key a shop sends can collide with one of them."""
-
-
-def _internal_key(name: str) -> str:
-    return INTERNAL_KEY_PREFIX + name
-
-
-def _caller_key(key: object) -> str:
-    """A caller's idempotency key: any text but the service's own namespace."""
-    text(key, "key", required=True)
-    assert isinstance(key, str)
-    if key.startswith(INTERNAL_KEY_PREFIX):
-        raise InvalidInput(
-            "key", key, f"keys starting with {INTERNAL_KEY_PREFIX!r} are reserved for the service"
+    def _write(self, member_id: str, run: Callable[[Session], _R]) -> _R:
+        return transact(
+            self.store, self.program, self._accounts, self.attempts, member_id, run, writing=True
         )
-    return key
+
+    def _read(self, member_id: str, run: Callable[[Session], _R]) -> _R:
+        return transact(
+            self.store, self.program, self._accounts, self.attempts, member_id, run, writing=False
+        )
+
+    def _write_skipping(
+        self, label: str, run: Callable[[Session], _R], failed: dict[Any, LoyaltyError], field: str
+    ) -> _R:
+        """``run`` as one write; an item that fails unexpectedly may leave the store's
+        transaction unusable, so it goes into ``failed`` (which ``run`` skips) and the
+        write is run again without it."""
+        while True:
+            try:
+                return self._write(label, run)
+            except _ItemFailed as failure:
+                failed[failure.item] = _wrapped(field, failure)
 
 
 class _ItemFailed(Exception):
     """One item of a batch failed unexpectedly: the batch's transaction is abandoned
     (it may be unusable) and the batch run again without the item."""
 
-    def __init__(self, item: object, error: Exception) -> None:
+    def __init__(self, item: Any, error: Exception) -> None:
         super().__init__(item, error)
         self.item = item
         self.error = error
@@ -733,85 +577,3 @@ def _wrapped(field: str, failure: _ItemFailed) -> LoyaltyError:
     wrapped = Unprocessed(field, failure.item, failure.error)
     wrapped.__cause__ = failure.error
     return wrapped
-
-
-def _count(value: object, field: str, least: int, *, most: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise InvalidInput(field, value, f"must be a whole number of at least {least}")
-    if most is not None and value > most:
-        raise InvalidInput(field, value, f"must be at most {most:,}")
-    return value
-
-
-def _birthday(value: object) -> date | None:
-    if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
-        raise InvalidInput("birthday", value, "must be a date")
-    if value is not None and not _FIRST_BIRTHDAY <= value < _LATEST_BIRTHDAY:
-        raise InvalidInput("birthday", value, "must lie from 1900-01-01 to 2199-12-31")
-    return value
-
-
-# ------------------------------------------------------- argument checks
-
-_FIRST_BIRTHDAY: Final = date(1900, 1, 1)
-_LATEST_BIRTHDAY: Final = date(2200, 1, 1)
-_MOST_MESSAGES: Final = 10_000
-_MOST_MESSAGE_ID: Final = 2**63 - 1
-
-
-def _collection(value: object, field: str, what: str) -> None:
-    """``value`` must be an iterable that is not text nor a mapping."""
-    if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
-        raise InvalidInput(field, value, f"must be {what}")
-
-
-def _member_ids(value: object) -> list[str]:
-    """The member ids an advance names, each checked before anything is written."""
-    _collection(value, "member_ids", "a collection of member ids")
-    assert isinstance(value, Iterable)
-    ids = list(value)
-    for member_id in ids:
-        text(member_id, "member_ids", required=True)
-    return ids
-
-
-def _message_ids(value: object) -> tuple[int, ...]:
-    _collection(value, "ids", "a collection of outbox message ids")
-    assert isinstance(value, Iterable)
-    ids = tuple(value)
-    for number in ids:
-        if (
-            isinstance(number, bool)
-            or not isinstance(number, int)
-            or not 1 <= number <= _MOST_MESSAGE_ID
-        ):
-            raise InvalidInput("ids", number, "is not an outbox message id")
-    return ids
-
-
-def _read_arguments(member_id: object, at: object) -> None:
-    text(member_id, "member_id", required=True)
-    if at is not None:
-        require_aware(at, "at")
-
-
-def _redeem_arguments(
-    member_id: object, reward_id: object, at: object, key: object, points: object, choice: object
-) -> None:
-    text(member_id, "member_id", required=True)
-    text(reward_id, "reward_id", required=True)
-    require_aware(at, "at")
-    text(key, "key", required=True)
-    if points is not None:
-        positive_points(points, "points")
-    text(choice, "choice", required=False)
-
-
-def _segments(value: object) -> tuple[str, ...]:
-    """Segment names, sorted, each once."""
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise InvalidInput("segments", value, "must be a collection of segment names")
-    tags = list(value)
-    for tag in tags:
-        text(tag, "segments", required=True)
-    return tuple(sorted(set(tags)))
