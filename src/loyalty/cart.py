@@ -21,7 +21,7 @@ each with its path, as one :class:`~loyalty.errors.InvalidCart`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_DOWN, Decimal
 from functools import cached_property
 from typing import Annotated, Any, Final
@@ -47,7 +47,7 @@ from loyalty.money import MAX_AMOUNT, Money, amount_fault
 from loyalty.program.types import CurrencyCode
 from loyalty.text import text_fault
 
-__all__ = ["MAX_COUNT", "Cart", "Customer", "Line", "load_cart"]
+__all__ = ["MAX_COUNT", "Cart", "Customer", "Line", "load_cart", "with_segments"]
 
 MAX_COUNT: Final = 10**9
 """The largest quantity of a line, and the largest count of completed orders."""
@@ -232,3 +232,12 @@ def load_cart(data: Mapping[str, Any] | Cart) -> Cart:
         return Cart.model_validate(dict(data), context={"currency": currency})
     except ValidationError as error:
         raise InvalidCart(problems_from(error, data, Cart)) from None
+
+
+def with_segments(cart: Cart, segments: Iterable[str]) -> Cart:
+    """``cart`` with the member's ``segments`` when its customer names none."""
+    tags = frozenset(segments)
+    if cart.customer.segments or not tags:
+        return cart
+    customer = cart.customer.model_copy(update={"segments": tags})
+    return cart.model_copy(update={"customer": customer})

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from loyalty.checkout.orders import tier_upgrade
 from loyalty.dates import Period, end_of, start_of
 from loyalty.earning.config import BonusAction
 from loyalty.errors import ActionLimitReached, UnknownAction, UnknownOrder
@@ -126,5 +125,5 @@ def _credit(
         )
         account._apply(entry)
         request.settle(account)
-        tier_upgrade(account, request)
+        request.upgrade_tier(account)
     return entry

@@ -121,10 +121,8 @@ def _tier_shipping(
     already on the cart, reaches the amount (program currency, converted).
     """
     left = max(cart.shipping - shipping_off, Decimal(0))
-    if not left or program.tiers is None or tier is None:
-        return Decimal(0)
-    rung = next((t for t in program.tiers.ladder if t.name == tier), None)
-    if rung is None:
+    rung = program.tiers.get(tier) if program.tiers is not None else None
+    if not left or rung is None:
         return Decimal(0)
     benefits = rung.benefits
     above = benefits.free_shipping_above

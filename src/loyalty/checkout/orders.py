@@ -24,7 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from loyalty.cart import Cart, load_cart
+from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.context import member_context
 from loyalty.earning.calculate import EarnQuote, order_earn
 from loyalty.errors import InvalidInput, UnknownOrder
@@ -41,9 +41,10 @@ from loyalty.ledger.entries import (
     TierCause,
     TierChange,
 )
-from loyalty.ledger.operations import expiry_for, take_back
+from loyalty.ledger.operations import take_back
 from loyalty.ledger.requests import (
     Request,
+    expiry_for,
     require_account,
     require_flag,
     text,
@@ -53,7 +54,7 @@ from loyalty.ledger.state import RedemptionRecord
 from loyalty.money import Money, Rounding, allocate, prorate
 from loyalty.tiers.tracker import OrderRecord
 
-__all__ = ["OrderResult", "RefundResult", "complete_order", "refund_order", "with_segments"]
+__all__ = ["OrderResult", "RefundResult", "complete_order", "refund_order"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,7 @@ def complete_order(
                 )
             )
             request.settle(account)
-        tier_upgrade(account, request)
+        request.upgrade_tier(account)
     return _order_result(account, key)
 
 
@@ -214,25 +215,6 @@ def refund_order(
 
 
 # ------------------------------------------------------------------- helpers
-
-
-def with_segments(cart: Cart, segments: Iterable[str]) -> Cart:
-    """``cart`` with the member's ``segments`` when its customer names none."""
-    tags = frozenset(segments)
-    if cart.customer.segments or not tags:
-        return cart
-    customer = cart.customer.model_copy(update={"segments": tags})
-    return cart.model_copy(update={"customer": customer})
-
-
-def tier_upgrade(account: Account, request: Request) -> TierChange | None:
-    """The upgrade a request's facts call for, written under the request's key, so
-    that a replay of the request returns it and never a later, keyless change."""
-    if account.tiers is None or (decision := account.tiers.upgrade(request.at)) is None:
-        return None
-    return account.tier_entry(
-        request.at, decision, key=request.key, fingerprint=request.fingerprint
-    )
 
 
 def _earn_reason(cart: Cart, earned: EarnQuote) -> str:

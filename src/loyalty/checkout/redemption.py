@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from loyalty.cart import Cart, load_cart
+from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import evaluate, visible
-from loyalty.checkout.orders import with_segments
 from loyalty.checkout.stock import RewardStock, claim_prefix
 from loyalty.errors import InvalidInput, RedemptionRefused, UnknownEntry, UnknownReward
 from loyalty.hurdles import Check
@@ -192,9 +191,7 @@ def void_redemption(
     request = Request.begin(account, "void_redemption", at, key, redemption=redemption_id)
     if request.original is not None:
         return same(request.original, Void)
-    record = next(
-        (found for found in account.redemptions() if found.id == redemption_id), None
-    )
+    record = account.redemption(redemption_id)
     if record is None:
         raise UnknownEntry(account.member_id, redemption_id)
     if record.voided_by is not None:

@@ -182,6 +182,10 @@ class Account:
         record = self._orders.get(excluding) if excluding is not None else None
         return self._completed - (record is not None and not record.fully_refunded)
 
+    def redemption(self, redemption_id: str) -> RedemptionRecord | None:
+        """The redemption made by entry ``redemption_id``, if it is one."""
+        return self._redemptions.get(redemption_id)
+
     def redemptions(self, source: str | None = None) -> tuple[RedemptionRecord, ...]:
         """Every redemption, or those made on order (cart) ``source``, oldest first."""
         return tuple(
@@ -446,11 +450,12 @@ class Account:
         self._apply(entry)
         return entry
 
-    def upgrade_tier(self, at: datetime) -> TierChange | None:
-        """Write the upgrade (or cancelled downgrade) the tier figures call for at ``at``."""
+    def upgrade_tier(self, at: datetime, **extra: Any) -> TierChange | None:
+        """Write the upgrade (or cancelled downgrade) the tier figures call for at ``at``
+        (``extra``: the request's ``key`` and ``fingerprint``, when a request caused it)."""
         if self.tiers is None or (decision := self.tiers.upgrade(at)) is None:
             return None
-        return self.tier_entry(at, decision)
+        return self.tier_entry(at, decision, **extra)
 
     def tier_entry(self, at: datetime, decision: Decision, **extra: Any) -> TierChange:
         """Write a tier entry for ``decision`` at ``at``."""

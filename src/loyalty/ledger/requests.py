@@ -28,7 +28,7 @@ from loyalty.errors import (
     InvalidPoints,
 )
 from loyalty.ledger.account import Account
-from loyalty.ledger.entries import Entry
+from loyalty.ledger.entries import Entry, TierChange
 from loyalty.money import Money
 from loyalty.program.model import Program
 from loyalty.program.policies import FixedExpiry
@@ -92,6 +92,11 @@ class Request:
         """After a late request credited points: expire at once what was already due."""
         if self.late:
             account.advance(self.at)
+
+    def upgrade_tier(self, account: Account) -> TierChange | None:
+        """The upgrade this request's facts call for, written under its key, so that a
+        replay of the request returns it and never a later, keyless change."""
+        return account.upgrade_tier(self.at, key=self.key, fingerprint=self.fingerprint)
 
     def available(self, program: Program) -> datetime:
         """When points this request earns leave pending: the return window counts from

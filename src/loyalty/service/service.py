@@ -19,14 +19,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar, overload
 
-from loyalty.cart import Cart, load_cart
+from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.actions import DELAY_ACTION, award_action, award_delay
 from loyalty.checkout.orders import (
     OrderResult,
     RefundResult,
     complete_order,
     refund_order,
-    with_segments,
 )
 from loyalty.checkout.quote import Quote, quote
 from loyalty.checkout.redemption import Redemption, redeem_reward, void_redemption

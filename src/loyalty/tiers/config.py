@@ -199,6 +199,11 @@ class TiersConfig(Section):
                     )
         return found
 
+    def get(self, name: str | None) -> Tier | None:
+        """Tier ``name`` of the ladder, or ``None`` (no such tier: one a program version
+        dropped, or no tier at all)."""
+        return next((tier for tier in self.ladder if tier.name == name), None)
+
     def index_of(self, name: str) -> int:
         """The position of tier ``name`` in the ladder (0 is the entry tier)."""
         for index, tier in enumerate(self.ladder):

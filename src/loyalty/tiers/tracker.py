@@ -169,7 +169,7 @@ class TierTracker:
         return next((i for i, tier in enumerate(self.config.ladder) if tier.name == name), 0)
 
     def _on_ladder(self, name: str | None) -> bool:
-        return any(tier.name == name for tier in self.config.ladder)
+        return self.config.get(name) is not None
 
     @property
     def stale(self) -> bool:
