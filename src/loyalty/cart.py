@@ -45,7 +45,7 @@ from loyalty.currencies import MINOR_UNITS
 from loyalty.errors import InvalidCart, Problem, shown
 from loyalty.money import MAX_AMOUNT, Money, amount_fault
 from loyalty.program.types import CurrencyCode
-from loyalty.text import text_fault
+from loyalty.text import printable
 
 __all__ = ["MAX_COUNT", "Cart", "Customer", "Line", "load_cart", "with_segments"]
 
@@ -83,18 +83,8 @@ def _amount(value: Any, info: ValidationInfo) -> Any:
     return decimal if decimal else decimal.copy_abs()
 
 
-def _label(value: Any) -> Any:
-    """Text in a cart: no control characters (but tab, line feed, carriage return) and
-    no lone surrogates."""
-    if isinstance(value, str):
-        fault = text_fault(value)
-        if fault is not None:
-            raise ValueError(f"{shown(value)} {fault}")
-    return value
-
-
 Amount = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, allow_inf_nan=False)]
-Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_label)]
+Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(printable)]
 Count = Annotated[StrictInt, Field(le=MAX_COUNT)]
 
 

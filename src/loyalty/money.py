@@ -31,6 +31,7 @@ from loyalty.errors import CurrencyMismatch, InvalidInput, InvalidMoney, Unknown
 
 __all__ = [
     "MAX_AMOUNT",
+    "MAX_POINTS",
     "Money",
     "Rounding",
     "allocate",
@@ -42,6 +43,8 @@ __all__ = [
 
 MAX_AMOUNT: Final = Decimal(10) ** 12
 """The largest amount of money taken, in currency units (either sign): 10^12."""
+MAX_POINTS: Final = 10**12
+"""The most points taken anywhere: in one request, or in a configuration (10^12)."""
 
 
 class Rounding(StrEnum):

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["MAX_TEXT", "text_fault"]
+from loyalty.errors import shown
+
+__all__ = ["MAX_TEXT", "printable", "text_fault"]
 
 MAX_TEXT: Final = 500
 """The longest text taken (ids, keys, reasons...), in characters."""
@@ -35,3 +37,13 @@ def text_fault(value: str) -> str | None:
     code = ord(found.group())
     kind = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "a control character"
     return f"contains {kind} (U+{code:04X}) at position {found.start()}"
+
+
+def printable(value: object) -> object:
+    """A validator for text fields of boundary models (carts, events): text with a
+    :func:`text_fault` raises ``ValueError`` naming it; anything else passes."""
+    if isinstance(value, str):
+        fault = text_fault(value)
+        if fault is not None:
+            raise ValueError(f"{shown(value)} {fault}")
+    return value

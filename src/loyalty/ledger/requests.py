@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 from loyalty.dates import end_of, require_aware
 from loyalty.errors import (
@@ -29,7 +29,7 @@ from loyalty.errors import (
 )
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Entry, TierChange
-from loyalty.money import Money
+from loyalty.money import MAX_POINTS, Money
 from loyalty.program.model import Program
 from loyalty.program.policies import FixedExpiry
 from loyalty.text import MAX_TEXT, text_fault
@@ -48,8 +48,6 @@ __all__ = [
     "unit_counts",
 ]
 
-MAX_POINTS: Final = 10**12
-"""The most points one request may name (earn, redeem, reverse, adjust, pay with)."""
 
 _E = TypeVar("_E", bound=Entry)
 

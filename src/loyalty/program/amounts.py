@@ -23,6 +23,7 @@ from pydantic import BeforeValidator, Field, Strict, ValidationInfo, WithJsonSch
 
 from loyalty.boundary import brief
 from loyalty.currencies import MINOR_UNITS
+from loyalty.money import MAX_AMOUNT, MAX_POINTS
 
 __all__ = [
     "MAX_AMOUNT",
@@ -35,10 +36,6 @@ __all__ = [
     "Threshold",
 ]
 
-MAX_AMOUNT: Final = Decimal(10) ** 12
-"""The largest amount of money a configuration may name, in units of the program currency."""
-MAX_POINTS: Final = 10**12
-"""The largest number of points (or count) a configuration may name."""
 
 _PLAIN: Final = re.compile(r"[+-]?[0-9]{1,40}(?:\.[0-9]{1,40})?")
 _MOST_PLACES: Final = max(MINOR_UNITS.values())

@@ -36,7 +36,7 @@ from loyalty.boundary import problems_from
 from loyalty.cart import MAX_COUNT
 from loyalty.dates import instant_fault
 from loyalty.errors import InvalidEvent, Problem, shown
-from loyalty.text import MAX_TEXT, text_fault
+from loyalty.text import MAX_TEXT, printable
 
 __all__ = [
     "ActionCompleted",
@@ -52,15 +52,7 @@ __all__ = [
 ]
 
 
-def _text(value: object) -> object:
-    if isinstance(value, str):
-        fault = text_fault(value)
-        if fault is not None:
-            raise ValueError(f"{shown(value)} {fault}")
-    return value
-
-
-Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(_text)]
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(printable)]
 
 
 def _instant(value: object) -> object:
