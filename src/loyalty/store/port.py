@@ -78,8 +78,10 @@ class StoredMember:
 
     ``incarnation`` names this stored member: a new random one is given by the store
     at each :meth:`~Transaction.add_member` and :meth:`~Transaction.erase` (it is
-    ignored when adding), so a member erased and enrolled again under the same id is
-    told apart from the one kept before, even at the same ``version``.
+    ignored when adding), and by a :meth:`~Transaction.save` that changed the state
+    without entries, so a member erased and enrolled again under the same id, or
+    brought forward by the scheduled run, is told apart from the one kept before,
+    even at the same ``version``.
     """
 
     profile: MemberProfile

@@ -115,8 +115,8 @@ members = Table(
 """One row per member: the profile (the only personal data), how many entries are
 stored (``version``, for optimistic locking), the head of the state after them
 (``state``: the balance, the clock, the tier status) and the ``incarnation``, new at
-each enrolment and erasure (so a kept account is never mistaken for the member
-enrolled again under the same id)."""
+each enrolment, erasure and save without entries (so a kept account is never
+mistaken for the member enrolled again under the same id, or for a newer state)."""
 
 state_items = Table(
     "loyalty_state_items",
