@@ -326,15 +326,10 @@ class TierTracker:
         metrics = self.metrics(at)
         target = self.qualified(metrics)
         basis = f"figures of {periods.describe(periods.local(at))}"
-        period_end = periods.next_review(periods.local(at))
-        for _ in range(self.config.retention):
-            period_end = periods.previous_review(period_end)
-            if period_end <= periods.enrolled:
-                break
-            closing = period_end - timedelta(days=1)
-            reached = self.qualified(aggregate.as_of(closing))
-            if reached > target:
-                target, basis = reached, f"figures of {periods.describe(closing)}"
+        last_review = periods.previous_review(periods.next_review(periods.local(at)))
+        best = self._best_completed(aggregate, last_review)
+        if best is not None and best[0] > target:
+            target, basis = best[0], f"figures of {periods.describe(best[2])}"
         floor = self.floor_index(at)
         if floor > target:
             target, basis = floor, f"manual floor {self.config.ladder[floor].name}"
@@ -388,17 +383,7 @@ class TierTracker:
         status = self.status
         current = self.config.ladder[status.index]
         on = periods.local(boundary)
-        best: tuple[int, Metrics, date] | None = None
-        period_end = on
-        for _ in range(self.config.retention):
-            if period_end <= periods.enrolled:
-                break
-            closing = period_end - timedelta(days=1)
-            metrics = aggregate.as_of(closing)
-            reached = self.qualified(metrics)
-            if best is None or reached > best[0]:
-                best = (reached, metrics, closing)
-            period_end = periods.previous_review(period_end)
+        best = self._best_completed(aggregate, on)
         if best is None:
             target, basis = 0, "no completed period counts (retention 0)"
         else:
@@ -424,6 +409,25 @@ class TierTracker:
             return Decision(TierCause.GRACE, new, reason, reviewed=boundary, downgrade_at=when)
         reason = f"moved down to {new} at the review on {on.isoformat()}: {basis}"
         return Decision(TierCause.REVIEW, new, reason, reviewed=boundary)
+
+    def _best_completed(
+        self, aggregate: Aggregate, period_end: date
+    ) -> tuple[int, Metrics, date] | None:
+        """The best tier reached in the last ``retention`` completed periods, the latest
+        ending on ``period_end`` (a review day): its position, figures and closing day
+        (the most recent period on a tie); ``None`` when no completed period counts."""
+        periods = aggregate.periods
+        best: tuple[int, Metrics, date] | None = None
+        for _ in range(self.config.retention):
+            if period_end <= periods.enrolled:
+                break
+            closing = period_end - timedelta(days=1)
+            metrics = aggregate.as_of(closing)
+            reached = self.qualified(metrics)
+            if best is None or reached > best[0]:
+                best = (reached, metrics, closing)
+            period_end = periods.previous_review(period_end)
+        return best
 
     def floor_index(self, at: datetime) -> int:
         status = self.status
