@@ -106,6 +106,8 @@ from loyalty.ledger import (
     statement,
     verify,
 )
+from loyalty.ledger.figures import Metrics
+from loyalty.ledger.figures import wire_tier_figures as _wire_tier_figures
 from loyalty.ledger.journal import History
 from loyalty.money import Money, Rounding, allocate, to_points
 from loyalty.notifications import (
@@ -184,9 +186,12 @@ from loyalty.tiers.operations import (
 )
 from loyalty.tiers.progress import Goal, Shortfall, TierProgress, tier_progress
 from loyalty.tiers.tracker import OrderRecord, TierStatus
-from loyalty.tiers.window import Metrics
+from loyalty.tiers.tracker import TierTracker as _TierTracker
 
 __version__ = "0.1.0"
+
+# The ledger learns about tiers only through this listener (see docs/architecture.md).
+_wire_tier_figures(_TierTracker.for_program)
 
 __all__ = [
     "Account",

@@ -36,6 +36,7 @@ from pydantic import (
     StrictInt,
     ValidationError,
     ValidationInfo,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -142,6 +143,12 @@ class Customer(_Boundary):
 
     tier: Label | None = None
     segments: frozenset[Label] = frozenset()
+
+    @field_serializer("segments")
+    def _sorted(self, segments: frozenset[str]) -> list[str]:
+        # A set iterates in an order that changes between processes; its dump must not
+        # (a request's fingerprint is taken from it).
+        return sorted(segments)
     completed_orders: Annotated[Count, Field(ge=0)] | None = Field(
         default=None, description="Completed orders before this one."
     )

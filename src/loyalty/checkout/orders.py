@@ -42,6 +42,7 @@ from loyalty.ledger.entries import (
     TierChange,
 )
 from loyalty.ledger.operations import take_back
+from loyalty.ledger.records import RedemptionRecord
 from loyalty.ledger.requests import (
     Request,
     expiry_for,
@@ -50,7 +51,6 @@ from loyalty.ledger.requests import (
     text,
     unit_counts,
 )
-from loyalty.ledger.state import RedemptionRecord
 from loyalty.money import Money, Rounding, allocate, prorate
 from loyalty.tiers.tracker import OrderRecord
 
@@ -95,7 +95,7 @@ def complete_order(
     """
     require_account(account)
     cart = load_cart(cart)
-    request = Request.begin(account, "complete_order", at, key, cart=cart.model_dump(mode="json"))
+    request = Request.begin(account, "complete_order", at, key, cart=cart)
     if request.original is not None:
         return _order_result(account, key)
     cart = with_segments(cart, segments)
@@ -111,27 +111,26 @@ def complete_order(
             for line, gift in zip(earned.lines, (ln.gift_card for ln in cart.lines), strict=True)
         )
         amount = sum((line.amount for line in lines), Money.zero(program.currency))
-        account._apply(
-            Order(
-                **request.fields(account, 0, f"order {cart.id}: {amount}", cart.id),
-                amount=amount,
-                lines=lines,
-            )
+        order = Order(
+            **request.fields(account, 0, f"order {cart.id}: {amount}", cart.id),
+            amount=amount,
+            lines=lines,
         )
+        account._apply(order)
+        earn = None
         if earned.points:
-            account._apply(
-                Earn(
-                    **request.fields(account, earned.points, _earn_reason(cart, earned), cart.id),
-                    available_at=request.available(program),
-                    expires_at=request.expires(program),
-                    basis=earned.basis,
-                    lines=earned.line_points(),
-                    shipping_points=earned.shipping_points,
-                )
+            earn = Earn(
+                **request.fields(account, earned.points, _earn_reason(cart, earned), cart.id),
+                available_at=request.available(program),
+                expires_at=request.expires(program),
+                basis=earned.basis,
+                lines=earned.line_points(),
+                shipping_points=earned.shipping_points,
             )
+            account._apply(earn)
             request.settle(account)
-        request.upgrade_tier(account)
-    return _order_result(account, key)
+        upgrade = request.upgrade_tier(account)
+    return OrderResult(order, earn, upgrade)
 
 
 def refund_order(

@@ -104,7 +104,7 @@ def redeem_reward(
         at,
         key,
         reward=reward_id,
-        cart=cart.model_dump(mode="json"),
+        cart=cart,
         points=points,
         choice=choice,
     )

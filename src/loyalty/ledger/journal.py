@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from loyalty.ledger.entries import Entry
-from loyalty.ledger.state import KeyRecord
+from loyalty.ledger.records import KeyRecord
 
 __all__ = ["History", "Journal"]
 

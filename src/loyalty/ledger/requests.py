@@ -18,9 +18,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import Any, Final, TypeVar
 
-from loyalty.dates import end_of, require_aware
+from pydantic import BaseModel
+
+from loyalty.dates import require_aware
 from loyalty.errors import (
     CurrencyMismatch,
     InvalidInput,
@@ -28,10 +31,10 @@ from loyalty.errors import (
     InvalidPoints,
 )
 from loyalty.ledger.account import Account
+from loyalty.ledger.calendar import calendar
 from loyalty.ledger.entries import Entry, TierChange
 from loyalty.money import MAX_POINTS, Money
 from loyalty.program.model import Program
-from loyalty.program.policies import FixedExpiry
 from loyalty.text import MAX_TEXT, text_fault
 
 __all__ = [
@@ -75,7 +78,9 @@ class Request:
         for name in ("source", "reason", "actor"):
             text(content.get(name), name, required=False)
         fingerprint = _fingerprint(operation, content)
-        original = account.replayed(key, fingerprint, operation)
+        original = account.replayed(
+            key, fingerprint, operation, legacy=lambda: _legacy_fingerprint(operation, content)
+        )
         clock = account.clock
         written = clock if clock is not None and instant < clock else instant
         return cls(written, key, fingerprint, original, instant)
@@ -83,7 +88,7 @@ class Request:
     def expires(self, program: Program) -> datetime | None:
         """When points this request credits expire: per the program's policy from its own
         time, but never before it is written (late points already due expire at once)."""
-        expires = expiry_for(program, self.occurred)
+        expires = calendar(program).expires(self.occurred)
         return expires if expires is None or expires >= self.at else self.at
 
     def settle(self, account: Account) -> None:
@@ -99,7 +104,7 @@ class Request:
     def available(self, program: Program) -> datetime:
         """When points this request earns leave pending: the return window counts from
         its own time (for a late request it may already have passed)."""
-        return program.pending.period.after(self.occurred, program.tz)
+        return calendar(program).available(self.occurred)
 
     def fields(
         self, account: Account, points: int, reason: str, source: str | None
@@ -113,9 +118,62 @@ class Request:
         }
 
 
-def _fingerprint(operation: str, content: dict[str, Any]) -> str:
-    canonical = json.dumps({"operation": operation, **content}, sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+FINGERPRINT_VERSION: Final = "c1:"
+"""Fingerprints carry their scheme; one without (32 hex digits) is of the first scheme."""
+
+
+def _fingerprint(operation: str, content: Mapping[str, Any]) -> str:
+    """A hash of the canonical form of what the caller sent (:func:`canonical`)."""
+    form = repr(
+        (operation, tuple(sorted((name, canonical(value)) for name, value in content.items())))
+    )
+    return FINGERPRINT_VERSION + hashlib.sha256(form.encode()).hexdigest()[:32]
+
+
+def _legacy_fingerprint(operation: str, content: Mapping[str, Any]) -> str:
+    """The first scheme (a JSON dump), to recognise a key stored before the current one."""
+    plain = {
+        name: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+        for name, value in content.items()
+    }
+    dumped = json.dumps({"operation": operation, **plain}, sort_keys=True, default=str)
+    return hashlib.sha256(dumped.encode()).hexdigest()[:32]
+
+
+def canonical(value: object) -> object:
+    """``value`` as nested tuples of plain values that compare, and ``repr``, the same in
+    every process: models as their class name and JSON form (every field, in order),
+    sets sorted, mappings sorted by key, amounts and times as text."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is Decimal:
+        return str(value)
+    if isinstance(value, BaseModel):
+        # The model's own JSON: every field in order, in Rust. Models that hold sets
+        # serialise them sorted (see Customer.segments), so it is the same everywhere.
+        return (type(value).__name__, value.__pydantic_serializer__.to_json(value))
+    if isinstance(value, tuple | list):
+        return tuple([_plain(item) for item in value])
+    if isinstance(value, str | int):  # enumerations
+        return str(value)
+    if isinstance(value, Decimal | datetime | Money):
+        return str(value)
+    if isinstance(value, frozenset | set):
+        if all(type(item) is str for item in value):
+            return ("set", *sorted(value))
+        return ("set", *sorted(map(canonical, value), key=repr))
+    if isinstance(value, Mapping):
+        return ("map", *sorted((str(name), canonical(item)) for name, item in value.items()))
+    raise TypeError(f"cannot fingerprint a {kind.__name__}")
+
+
+def _plain(value: object) -> object:
+    """:func:`canonical`, without a call for the values most fields hold."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    return str(value) if kind is Decimal else canonical(value)
 
 
 def same(entry: Entry, kind: type[_E]) -> _E:
@@ -165,9 +223,7 @@ def nonzero_points(points: object, field: str) -> None:
     if isinstance(points, bool) or not isinstance(points, int) or points == 0:
         raise InvalidPoints(field, points, "must be a non-zero whole number")
     if abs(points) > MAX_POINTS:
-        raise InvalidPoints(
-            field, points, f"is beyond the most points allowed (±{MAX_POINTS:,})"
-        )
+        raise InvalidPoints(field, points, f"is beyond the most points allowed (±{MAX_POINTS:,})")
 
 
 def money_amount(
@@ -202,8 +258,4 @@ def text(value: object, field: str, *, required: bool) -> None:
 
 def expiry_for(program: Program, earned_at: datetime) -> datetime | None:
     """When a lot earned at ``earned_at`` expires under the program's fixed expiry, if any."""
-    policy = program.expiry
-    if not isinstance(policy, FixedExpiry):
-        return None
-    expires = policy.after.after(earned_at, program.tz)
-    return end_of(policy.round_up_to, expires, program.tz) if policy.round_up_to else expires
+    return calendar(program).expires(require_aware(earned_at, "earned_at"))

@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from loyalty.ledger.entries import DiscountLine
+from loyalty.ledger.figures import Metrics, TierStatus
 from loyalty.ledger.lots import Lot
-from loyalty.money import Money
-from loyalty.tiers.tracker import OrderRecord, TierStatus
-from loyalty.tiers.window import Metrics
+from loyalty.ledger.records import KeyRecord, OrderRecord, RedemptionRecord
 
-__all__ = ["Balance", "ExpiringPoints", "KeyRecord", "RedemptionRecord", "Snapshot"]
+__all__ = ["Balance", "ExpiringPoints", "Snapshot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,36 +50,6 @@ class Balance:
             - self.reversed
             + self.adjusted
         )
-
-
-@dataclass(frozen=True, slots=True)
-class RedemptionRecord:
-    """A redemption: what it bought, on which order, and how many points came back."""
-
-    id: str
-    at: datetime
-    points: int
-    reward: str | None
-    source: str | None
-    discounts: tuple[DiscountLine, ...] = ()
-    shipping_discount: Money | None = None
-    returned: int = 0
-    voided_by: str | None = None
-    """The :class:`~loyalty.ledger.entries.Void` entry that undid it, if one did."""
-
-    @property
-    def in_use(self) -> bool:
-        """Not given back in full: it still counts toward the reward's usage limit.
-        (A reward that cost no points has nothing to give back, so it stays used.)"""
-        return self.voided_by is None and (self.points == 0 or self.returned < self.points)
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
-    """What an idempotency key was used for: the request's fingerprint and the entry written."""
-
-    fingerprint: str
-    seq: int
 
 
 @dataclass(frozen=True, slots=True)

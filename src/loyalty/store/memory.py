@@ -17,7 +17,8 @@ from datetime import datetime
 
 from loyalty.checkout.stock import claim_prefix
 from loyalty.ledger.entries import Entry
-from loyalty.ledger.state import KeyRecord, Snapshot
+from loyalty.ledger.records import KeyRecord
+from loyalty.ledger.state import Snapshot
 from loyalty.notifications import Notification
 from loyalty.store.codec import (
     decode_entry,

@@ -117,7 +117,7 @@ def assign_tier(
     A tier above the member's current one takes effect at once; a lower one only
     sets the floor.
     """
-    tracker = _tracker(account)
+    tracker = tier_tracker(account)
     names = [rung.name for rung in tracker.config.ladder]
     if tier not in names:
         raise InvalidInput("tier", tier, f"is not a tier of this program ({', '.join(names)})")
@@ -152,7 +152,7 @@ def reconcile_tier(account: Account, at: datetime) -> TierChange | None:
     for the rule), dated ``at`` or the account's clock if later. ``None`` when the
     member's tier status names no retired tier. :func:`review_member` does this first.
     """
-    tracker = _tracker(account)
+    tracker = tier_tracker(account)
     instant = require_aware(at, "at")
     if not tracker.stale:
         return None
@@ -177,7 +177,7 @@ def review_member(account: Account, at: datetime) -> tuple[TierChange, ...]:
     new orders) is upgraded back at once. A tier status naming a tier the program
     no longer has is reconciled first (:func:`reconcile_tier`).
     """
-    tracker = _tracker(account)
+    tracker = tier_tracker(account)
     instant = require_aware(at, "at")
     written: list[TierChange] = []
     if tracker.status.index == 0 and not tracker.stale:
@@ -230,7 +230,11 @@ def review(accounts: Iterable[Account], at: datetime) -> ReviewReport:
     return ReviewReport(instant, members, kept, down, scheduled, tuple(entries))
 
 
-def _tracker(account: Account) -> TierTracker:
-    if account.tiers is None:
+def tier_tracker(account: Account) -> TierTracker:
+    """The tier tracker of ``account`` (the tier figures the ledger feeds)."""
+    figures = account.tiers
+    if figures is None:
         raise NoTiers(account.program.id)
-    return account.tiers
+    if not isinstance(figures, TierTracker):  # pragma: no cover - loyalty wires the tracker
+        raise TypeError(f"the tier figures of {account.member_id!r} are not a TierTracker")
+    return figures

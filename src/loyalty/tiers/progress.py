@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from loyalty.dates import require_aware
-from loyalty.errors import NoTiers
 from loyalty.ledger.account import Account
 from loyalty.money import Money, Rounding
 from loyalty.tiers.config import Match, Tier, TierMetric, WindowKind
+from loyalty.tiers.operations import tier_tracker
 from loyalty.tiers.tracker import TierTracker
 from loyalty.tiers.window import Metrics
 
@@ -89,21 +89,19 @@ def tier_progress(account: Account, at: datetime) -> TierProgress:
     year); for a rolling window, the day before the next monthly review; none
     for a lifetime window. Keeping the entry tier takes nothing (``keep`` is None).
     """
-    tracker = account.tiers
-    if tracker is None:
-        raise NoTiers(account.program.id)
+    tiers = tier_tracker(account)
     instant = require_aware(at, "at")
-    status = account.tier(instant) or tracker.status
+    status = account.tier(instant) or tiers.status
     metrics = account.tier_metrics(instant)
-    by = _deadline(tracker, instant)
-    ladder = tracker.config.ladder
+    by = _deadline(tiers, instant)
+    ladder = tiers.config.ladder
     following = ladder[status.index + 1] if status.index + 1 < len(ladder) else None
     return TierProgress(
         at=instant,
         tier=status.tier,
         metrics=metrics,
-        next=_goal(tracker, following, metrics, by) if following else None,
-        keep=_goal(tracker, ladder[status.index], metrics, by) if status.index else None,
+        next=_goal(tiers, following, metrics, by) if following else None,
+        keep=_goal(tiers, ladder[status.index], metrics, by) if status.index else None,
         currency=account.program.currency,
     )
 

@@ -23,84 +23,34 @@ The rules (see ``docs/tiers.md``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
 
 from loyalty.errors import CorruptJournal
-from loyalty.ledger.entries import OrderLine, TierCause, TierChange
+from loyalty.ledger.entries import TierCause, TierChange
+from loyalty.ledger.figures import Decision, Metrics, TierStatus, Undo
 from loyalty.ledger.lots import Lot
+from loyalty.ledger.records import OrderRecord
 from loyalty.money import Money
 from loyalty.program.model import Program
 from loyalty.tiers.config import Downgrade, Match, Tier, TierMetric, TiersConfig
-from loyalty.tiers.window import Aggregate, Metrics, Periods, Undo
+from loyalty.tiers.window import Aggregate, Periods
 
 __all__ = ["Decision", "OrderRecord", "TierStatus", "TierTracker"]
-
-
-@dataclass(frozen=True, slots=True)
-class TierStatus:
-    """Where a member stands: their tier, since when, and what may change it."""
-
-    tier: str
-    index: int
-    since: datetime | None = None
-    floor: str | None = None
-    floor_until: datetime | None = None
-    downgrade_to: str | None = None
-    downgrade_at: datetime | None = None
-    reviewed: datetime | None = None
-
-
-@dataclass(frozen=True)
-class OrderRecord:
-    """A recorded order: when it completed, its value and what was refunded of it so far.
-
-    For an order completed from a cart, also its lines, the units of each line
-    refunded so far, whether its shipping was refunded, and the earn it gave.
-    """
-
-    at: datetime
-    amount: Money
-    refunded: Money
-    lines: tuple[OrderLine, ...] = ()
-    refunded_units: tuple[tuple[str, int], ...] = ()
-    shipping_refunded: bool = False
-    earn_id: str | None = None
-
-    def units_refunded(self, line: str) -> int:
-        """Units of ``line`` refunded so far: a dictionary look-up, so that going over
-        every line of a large order (a cancel) is linear in its lines, not quadratic."""
-        return self._refunded.get(line, 0)
-
-    @cached_property
-    def _refunded(self) -> dict[str, int]:
-        # Built once per record (a refund makes a new record); not a field, so the
-        # stored form stays the tuple of pairs.
-        return dict(self.refunded_units)
-
-    @property
-    def fully_refunded(self) -> bool:
-        return self.refunded == self.amount and (
-            not self.lines
-            or all(self.units_refunded(line.line) == line.quantity for line in self.lines)
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """A tier entry to write: what it does and why."""
-
-    cause: TierCause
-    tier_to: str
-    reason: str
-    reviewed: datetime | None = None
-    downgrade_at: datetime | None = None
+# Decision, OrderRecord and TierStatus are defined by the ledger, which shares them.
 
 
 class TierTracker:
-    """The tier state of one account, fed by the account as it applies entries."""
+    """The tier state of one account, fed by the account as it applies entries
+    (the :class:`~loyalty.ledger.figures.TierFigures` of a program with tiers)."""
+
+    @classmethod
+    def for_program(cls, program: Program) -> TierTracker:
+        """The tracker of a new account in ``program`` (which has tiers)."""
+        if program.tiers is None:
+            raise ValueError(f"program {program.id!r} has no tiers")
+        return cls(program, program.tiers)
 
     def __init__(self, program: Program, config: TiersConfig) -> None:
         self.program = program
@@ -121,6 +71,22 @@ class TierTracker:
     @property
     def aggregate(self) -> Aggregate | None:
         return self._aggregate
+
+    @property
+    def cursor(self) -> date | None:
+        """The local day the running window closes on (the latest day it was moved to)."""
+        return self._aggregate.cursor if self._aggregate is not None else None
+
+    def days(self, changed: bool) -> tuple[tuple[date, Metrics], ...]:
+        """The figures by local day; ``changed``: only those changed since :meth:`saved`."""
+        if self._aggregate is None:
+            return ()
+        return self._aggregate.days(self._aggregate.touched if changed else None)
+
+    def saved(self) -> None:
+        """The changed days are stored."""
+        if self._aggregate is not None:
+            self._aggregate.touched.clear()
 
     def restore(
         self, status: TierStatus, days: tuple[tuple[date, Metrics], ...], cursor: date | None

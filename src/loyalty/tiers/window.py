@@ -10,47 +10,17 @@ buckets inside that window.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
 from loyalty.dates import Duration
-from loyalty.tiers.config import TierMetric, Window, WindowKind
+from loyalty.ledger.figures import Metrics, Undo
+from loyalty.tiers.config import Window, WindowKind
 
 __all__ = ["Aggregate", "Metrics", "Periods"]
 
-Undo = Callable[[Callable[[], None]], None]
-"""Where a mutation records how to undo itself (a transaction's log), or a no-op."""
-
-
-@dataclass(frozen=True, slots=True)
-class Metrics:
-    """What counts toward a tier: qualifying points, net spend and completed orders."""
-
-    points: int = 0
-    spend: Decimal = Decimal(0)
-    orders: int = 0
-
-    def __add__(self, other: Metrics) -> Metrics:
-        return Metrics(
-            self.points + other.points, self.spend + other.spend, self.orders + other.orders
-        )
-
-    def __sub__(self, other: Metrics) -> Metrics:
-        return Metrics(
-            self.points - other.points, self.spend - other.spend, self.orders - other.orders
-        )
-
-    def value(self, metric: TierMetric) -> Decimal:
-        if metric is TierMetric.POINTS:
-            return Decimal(self.points)
-        if metric is TierMetric.NET_SPEND:
-            return self.spend
-        return Decimal(self.orders)
 
 
 ZERO = Metrics()

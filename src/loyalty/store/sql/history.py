@@ -9,7 +9,7 @@ from typing import Any, Final
 from sqlalchemy.sql.elements import ClauseElement
 
 from loyalty.ledger.entries import Entry
-from loyalty.ledger.state import KeyRecord
+from loyalty.ledger.records import KeyRecord
 from loyalty.store.codec import decode_entry
 from loyalty.store.sql.runner import _Runner
 from loyalty.store.sql.statements import (
