@@ -27,6 +27,7 @@ from loyalty.earning.config import (
     Caps,
     Combine,
     EarnBasis,
+    EarningPolicy,
     EarningRule,
     PeriodCap,
     RoundingScope,
@@ -118,18 +119,16 @@ from loyalty.notifications import (
     RewardUnlocked,
     TierChanged,
 )
-from loyalty.program import (
+from loyalty.program.loader import load_program, program_warnings
+from loyalty.program.model import Program
+from loyalty.program.policies import (
     Clawback,
-    EarningPolicy,
     FixedExpiry,
     InactivityExpiry,
     NoExpiry,
     PendingPolicy,
-    Program,
-    load_program,
-    program_json_schema,
-    program_warnings,
 )
+from loyalty.program.schema import program_json_schema
 from loyalty.program.types import DateRange, Selector
 from loyalty.rewards.config import (
     AmountOff,

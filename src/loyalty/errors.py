@@ -46,10 +46,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
-
-if TYPE_CHECKING:
-    from loyalty.hurdles import Check
+from typing import Any, Final, Protocol
 
 
 class LoyaltyError(Exception):
@@ -260,11 +257,30 @@ class NoTiers(LoyaltyError):
         super().__init__(f"program {program_id!r} has no tiers")
 
 
+class Unmet(Protocol):
+    """One condition that is not met, as an error reports it: a hurdle's
+    :class:`loyalty.hurdles.Check` is one. (This module imports nothing of the package,
+    so it names the fields it reads instead of the class.)"""
+
+    @property
+    def condition(self) -> str:
+        """Which condition: ``min_points``, ``repeat_order``, ``stock``..."""
+
+    @property
+    def reason(self) -> str:
+        """Why it is not met, for a human: "earn 20 more points"."""
+
+    @property
+    def shortfall(self) -> object:
+        """What is missing, where it can be measured (points as an ``int``, ``Money``)."""
+
+
 class RedemptionRefused(LoyaltyError):
     """A reward cannot be redeemed on this cart now; :attr:`unmet` says why, each with
-    its reason and shortfall. Nothing was written."""
+    its reason and shortfall (the :class:`loyalty.hurdles.Check` of each unmet
+    condition). Nothing was written."""
 
-    def __init__(self, member_id: str, reward_id: str, unmet: Sequence[Check]) -> None:
+    def __init__(self, member_id: str, reward_id: str, unmet: Sequence[Unmet]) -> None:
         self.member_id = member_id
         self.reward_id = reward_id
         self.unmet = tuple(unmet)

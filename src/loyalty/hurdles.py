@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field
@@ -41,12 +41,13 @@ from loyalty.program.types import DateRange, Percent, Section, Selector
 
 if TYPE_CHECKING:
     from loyalty.cart import Cart
-    from loyalty.program.model import Program
+    from loyalty.tiers.config import TiersConfig
 
 __all__ = [
     "Basis",
     "Check",
     "Condition",
+    "ProgramView",
     "Situation",
     "check",
     "points_check",
@@ -64,6 +65,18 @@ class Basis(StrEnum):
     """Every line after its discount."""
     TOTAL = "total"
     """What the customer pays, shipping and tax included."""
+
+
+class ProgramView(Protocol):
+    """What a hurdle reads of the program: its timezone and its tier ladder. A
+    :class:`loyalty.program.model.Program` is one; the hurdles do not import it,
+    because the program model imports them (through the rewards catalog)."""
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+    @property
+    def tiers(self) -> TiersConfig | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +179,7 @@ class MinPoints(Section):
     kind: Literal["min_points"] = "min_points"
     points: Points
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         return points_check(self.kind, self.points, situation.available_points)
 
 
@@ -182,7 +195,7 @@ class RepeatOrder(Section):
     kind: Literal["repeat_order"] = "repeat_order"
     orders_before: Count = 1
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         done = situation.completed_orders
         if done >= self.orders_before:
             return Check(self.kind, True, f"{done} completed order(s) before this one")
@@ -195,7 +208,7 @@ class MinBasket(Section):
     amount: AmountOrZero
     basis: Basis = Basis.MERCHANDISE
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         have = _basis_amount(situation, self.basis)
         need = situation.in_cart_currency(self.amount, Rounding.CEILING)
         if have >= need:
@@ -210,7 +223,7 @@ class MaxPointsShare(Section):
     amount: AmountOrZero | None = None
     basis: Basis = Basis.TOTAL
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         cart = situation.cart
         caps = []
         if self.percent is not None:
@@ -231,7 +244,7 @@ class MinTier(Section):
     kind: Literal["min_tier"] = "min_tier"
     tier: str
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         names = [tier.name for tier in program.tiers.ladder] if program.tiers else []
         current = situation.member_tier
         have = names.index(current) if current in names else 0
@@ -245,7 +258,7 @@ class InSegment(Section):
     kind: Literal["segment"] = "segment"
     segment: str
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         if self.segment in situation.cart.customer.segments:
             return Check(self.kind, True, f"in segment {self.segment}")
         return Check(self.kind, False, f"only for members in segment {self.segment}")
@@ -254,7 +267,7 @@ class InSegment(Section):
 class DateWindow(DateRange):
     kind: Literal["window"] = "window"
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         return window_check(self.kind, self, situation.at, program.tz)
 
 
@@ -271,7 +284,7 @@ class UsageLimit(Section):
     kind: Literal["usage_limit"] = "usage_limit"
     uses: Count
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         if situation.uses < self.uses:
             return Check(self.kind, True, f"used {situation.uses} of {self.uses} times")
         return Check(self.kind, False, f"already used {situation.uses} times (limit {self.uses})")
@@ -280,7 +293,7 @@ class UsageLimit(Section):
 class Requires(Selector):
     kind: Literal["requires"] = "requires"
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         for line in situation.cart.lines:
             if self.matches(line.sku, line.categories, line.tags):
                 return Check(self.kind, True, f"the basket has {line.sku}")
@@ -291,7 +304,7 @@ class AllOf(Section):
     kind: Literal["all_of"] = "all_of"
     conditions: tuple[Condition, ...] = Field(min_length=1)
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         results = tuple(c.check(situation, program) for c in self.conditions)
         failing = [r.reason for r in results if not r.met]
         reason = "; ".join(failing) if failing else "every condition is met"
@@ -302,7 +315,7 @@ class AnyOf(Section):
     kind: Literal["any_of"] = "any_of"
     conditions: tuple[Condition, ...] = Field(min_length=1)
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         results = tuple(c.check(situation, program) for c in self.conditions)
         met = [r for r in results if r.met]
         reason = met[0].reason if met else " or ".join(r.reason for r in results)
@@ -313,7 +326,7 @@ class Not(Section):
     kind: Literal["not"] = "not"
     condition: Condition
 
-    def check(self, situation: Situation, program: Program) -> Check:
+    def check(self, situation: Situation, program: ProgramView) -> Check:
         inner = self.condition.check(situation, program)
         reason = f"not: {inner.reason}"
         return Check(self.kind, not inner.met, reason, children=(inner,))
@@ -366,7 +379,7 @@ AnyOf.model_rebuild()
 Not.model_rebuild()
 
 
-def check(condition: Condition, situation: Situation, program: Program) -> Check:
+def check(condition: Condition, situation: Situation, program: ProgramView) -> Check:
     """Check ``condition``; "not eligible" is a result, never an exception."""
     return condition.check(situation, program)
 

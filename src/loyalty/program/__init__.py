@@ -1,26 +1,8 @@
-"""Program configuration: pydantic models, the loader and the JSON Schema."""
+"""Program configuration: the shared field types, the section policies, the program
+model, the loader and the JSON Schema.
 
-from loyalty.earning.config import EarningPolicy
-from loyalty.program.loader import load_program, program_warnings
-from loyalty.program.model import Program
-from loyalty.program.policies import (
-    Clawback,
-    FixedExpiry,
-    InactivityExpiry,
-    NoExpiry,
-    PendingPolicy,
-)
-from loyalty.program.schema import program_json_schema
-
-__all__ = [
-    "Clawback",
-    "EarningPolicy",
-    "FixedExpiry",
-    "InactivityExpiry",
-    "NoExpiry",
-    "PendingPolicy",
-    "Program",
-    "load_program",
-    "program_json_schema",
-    "program_warnings",
-]
+Import from the submodules; this package imports nothing, so that the section
+configurations (``earning.config``, ``rewards.config``, ``tiers.config``,
+``hurdles``) can import :mod:`loyalty.program.types` and
+:mod:`loyalty.program.amounts` without loading the program model that imports them.
+"""
