@@ -113,7 +113,8 @@ def format_table(results: Sequence[Result]) -> str:
             result.name,
             _number(result.value),
             result.unit,
-            "" if result.goal is None else f"<= {_number(result.goal)} "
+            "" if result.goal is None
+            else f"{'>=' if result.higher_is_better else '<='} {_number(result.goal)} "
             + ("ok" if result.met else "MISSED"),
             result.about,
         )
@@ -175,6 +176,7 @@ def report(results: Sequence[Result], settings: Settings, modules: Sequence[str]
                 "value": _rounded(result.value),
                 "unit": result.unit,
                 **({"goal": result.goal, "met": result.met} if result.goal is not None else {}),
+                **({"higher_is_better": True} if result.higher_is_better else {}),
                 **({"about": result.about} if result.about else {}),
             }
             for result in results

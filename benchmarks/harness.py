@@ -51,7 +51,8 @@ Sample = Callable[[int], float]
 class Result:
     """One figure. ``name`` is stable and dotted, starting with the module's name.
 
-    ``goal``, if set, is an upper bound the value should not exceed.
+    ``goal``, if set, is an upper bound the value should not exceed; with
+    ``higher_is_better`` it is a lower bound the value should reach (a rate).
     """
 
     name: str
@@ -59,11 +60,14 @@ class Result:
     unit: str
     about: str = ""
     goal: float | None = None
+    higher_is_better: bool = False
 
     @property
     def met(self) -> bool | None:
         """Whether the goal is met, or ``None`` without a goal."""
-        return None if self.goal is None else self.value <= self.goal
+        if self.goal is None:
+            return None
+        return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
 
 
 @dataclass(frozen=True, slots=True)
