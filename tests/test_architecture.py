@@ -248,14 +248,6 @@ def test_the_configuration_layers_import_only_downwards() -> None:
     forbid(bad)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ledger <-> tiers: loyalty.ledger.account and loyalty.ledger.state import "
-        "loyalty.tiers.tracker and loyalty.tiers.window; the account split (issue 11) "
-        "gives the ledger a listener protocol instead. Remove this mark when it lands."
-    ),
-)
 def test_the_ledger_does_not_import_the_tiers() -> None:
     """The ledger is below the tiers: tier figures follow the journal through a
     protocol the ledger defines and the tiers implement."""
@@ -378,28 +370,9 @@ def describe(found: list[tuple[list[str], list[Import]]]) -> str:
     return "\n".join(lines)
 
 
-def is_ledger_to_tiers(i: Import) -> bool:
-    return within(i.module, ["loyalty.ledger"]) and within(i.target, ["loyalty.tiers"])
-
-
-def test_no_import_cycles_besides_the_ledger_and_tiers_one() -> None:
-    """Without the ledger's imports of the tiers (see the next test), the modules
-    import each other without a cycle."""
-    found = cycles(i for i in IMPORTS if counts_for_cycles(i) and not is_ledger_to_tiers(i))
-    if found:
-        pytest.fail(describe(found), pytrace=False)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the ledger <-> tiers cycle: loyalty.ledger.account and loyalty.ledger.state "
-        "import loyalty.tiers.tracker, which imports loyalty.ledger.entries and "
-        "loyalty.ledger.lots (so the loyalty.ledger package, which imports the account). "
-        "The account split (issue 11) breaks it; remove this mark when it lands."
-    ),
-)
 def test_no_import_cycles() -> None:
+    """The modules import each other without a cycle (the ledger and the tiers
+    included: tier figures follow the journal through the ledger's listener)."""
     found = cycles(i for i in IMPORTS if counts_for_cycles(i))
     if found:
         pytest.fail(describe(found), pytrace=False)

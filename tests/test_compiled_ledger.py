@@ -22,6 +22,8 @@ from loyalty.ledger.requests import _fingerprint, _legacy_fingerprint, canonical
 from loyalty.ledger.undo import Tally
 from tests.builders import T0, account, days, program
 
+NAIVE_START = datetime(2020, 1, 1)  # noqa: DTZ001 - hypothesis bounds are naive
+NAIVE_END = datetime(2030, 12, 31)  # noqa: DTZ001
 ZONES = ["UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe", "America/Santiago"]
 
 
@@ -39,11 +41,7 @@ def expected_expiry(after: Duration, rounding: Period | None, at: datetime, zone
     hours=st.sampled_from([0, 0, 0, 5, 23]),
     rounding=st.sampled_from([None, *Period]),
     instants=st.lists(
-        st.datetimes(
-            datetime(2020, 1, 1),
-            datetime(2030, 12, 31),
-            timezones=st.just(UTC),  # noqa: DTZ001
-        ),
+        st.datetimes(NAIVE_START, NAIVE_END, timezones=st.just(UTC)),
         min_size=1,
         max_size=12,
     ),
