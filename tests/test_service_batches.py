@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-import loyalty.ledger.requests
 import loyalty.service.service
 from loyalty import (
     LoyaltyService,
@@ -19,6 +18,7 @@ from loyalty import (
     Unprocessed,
     program_warnings,
 )
+from loyalty.ledger.calendar import Calendar
 from loyalty.ledger.entries import TierChange
 from tests.builders import SPEND_LADDER, T0, days, ladder, program
 from tests.test_service import order
@@ -77,14 +77,14 @@ def test_an_imported_event_failing_midway_writes_nothing(
     service = LoyaltyService(V1, store)
     service.enrol("m-1", at=T0)
     poisoned = T0 + days(2)
-    real = loyalty.ledger.requests.expiry_for
+    real = Calendar.expires
 
-    def expiry(program: Any, at: datetime) -> Any:
+    def expiry(calendar: Calendar, at: datetime) -> Any:
         if at == poisoned:  # after the order entry is appended, before its earn
             raise ZeroDivisionError("a bug deep in the engine")
-        return real(program, at)
+        return real(calendar, at)
 
-    monkeypatch.setattr(loyalty.ledger.requests, "expiry_for", expiry)
+    monkeypatch.setattr(Calendar, "expires", expiry)
     events = [
         order("A", "10.00", T0 + days(1)),
         order("B", "20.00", poisoned),

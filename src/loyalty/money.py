@@ -119,6 +119,9 @@ def _as_decimal(value: object, field: str) -> Decimal:
     return amount if amount else amount.copy_abs()  # -0 is 0
 
 
+_ZEROS: dict[str, Money] = {}
+"""Zero in each currency asked for so far (see :meth:`Money.zero`)."""
+
 _LONGEST: Final = 100
 """Characters in the longest text taken as an amount (a bounded amount needs far fewer)."""
 
@@ -181,7 +184,13 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(0, currency)
+        """No money in ``currency`` (one shared value per currency: Money is immutable)."""
+        zero = _ZEROS.get(currency)
+        if zero is None:
+            zero = cls(0, currency)
+            if type(currency) is str and cls is Money:
+                _ZEROS[currency] = zero
+        return zero
 
     @classmethod
     def from_minor(cls, units: int, currency: str) -> Money:

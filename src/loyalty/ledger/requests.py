@@ -123,11 +123,18 @@ FINGERPRINT_VERSION: Final = "c1:"
 
 
 def _fingerprint(operation: str, content: Mapping[str, Any]) -> str:
-    """A hash of the canonical form of what the caller sent (:func:`canonical`)."""
-    form = repr(
-        (operation, tuple(sorted((name, canonical(value)) for name, value in content.items())))
-    )
-    return FINGERPRINT_VERSION + hashlib.sha256(form.encode()).hexdigest()[:32]
+    """A hash of the operation and, field by field in name order, the canonical form of
+    what the caller sent (:func:`canonical`; a model is hashed as its JSON form)."""
+    digest = hashlib.sha256(operation.encode())
+    for name in sorted(content):
+        value = content[name]
+        digest.update(b"\0" + name.encode() + b"=")
+        if isinstance(value, BaseModel):
+            digest.update(type(value).__name__.encode() + b":")
+            digest.update(value.__pydantic_serializer__.to_json(value))
+        else:
+            digest.update(repr(canonical(value)).encode())
+    return FINGERPRINT_VERSION + digest.hexdigest()[:32]
 
 
 def _legacy_fingerprint(operation: str, content: Mapping[str, Any]) -> str:

@@ -32,21 +32,18 @@ class Timeline(Projection):
         transaction.
         """
         written: list[Expire] = []
+        queues, tally = self._queues, self._tally
         while True:
-            release = self._queues.next_release()
-            expiry = self._queues.next_expiry()
-            deadline = (
-                self._inactivity_deadline
-                if self._balance.pending + self._balance.available
-                else None
-            )
+            release = queues.next_release()
+            expiry = queues.next_expiry()
+            deadline = self._inactivity_deadline if tally.pending + tally.available else None
             due = min(filter(None, (release, expiry, deadline)), default=None)
             if due is None or due > at:
                 if self._clock is None or at > self._clock:
                     self._clock = at
                 return tuple(written)
             if release == due:  # releases first: a lot due to expire as it is released expires
-                self._activate(self._queues.pop_release())
+                self._activate(queues.pop_release())
                 if self.tiers is not None and not self.tiers.counts_pending:
                     self.upgrade_tier(due)
                 continue
@@ -55,7 +52,7 @@ class Timeline(Projection):
             if deadline == due:
                 written.append(self._expire(when, self._open_lots(), _inactive_reason(self)))
             else:
-                lot = self._queues.pop_expiry()
+                lot = queues.pop_expiry()
                 written.append(self._expire(when, [lot], _lot_reason(self, lot)))
 
     def header(self, at: datetime, points: int, reason: str) -> dict[str, Any]:
