@@ -247,8 +247,8 @@ def _standing(account: Account, program: Program) -> dict[str, Any]:
             "orders_before": view.completed_orders(excluding=CART["id"]),
             "uses": {reward.id: view.reward_uses(reward.id)
                      for reward in program.rewards.catalog},
-            "earned_today": view.order_points_since(today),
-            "earned_this_period": view.order_points_since(month),
+            "earned_today": view.order_points_between(today),
+            "earned_this_period": view.order_points_between(month),
         }
 
 
