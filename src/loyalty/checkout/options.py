@@ -144,6 +144,7 @@ def evaluate(
                 shipping_reduction=member.earn.shipping_reduction,
                 points=wanted if isinstance(reward, PayWithPoints) else None,
                 choice=choice,
+                units=member.units,
             )
     except LoyaltyError as error:
         checks.append(Check("value", False, str(error)))
@@ -192,6 +193,7 @@ def _situation(
         rate=member.rate,
         reductions=member.earn.reductions,
         shipping_reduction=member.earn.shipping_reduction,
+        amounts=member.amounts,
     )
 
 
