@@ -406,9 +406,9 @@ def test_the_plan_is_compiled_once_per_program_and_dropped_with_it() -> None:
     assert earning_plan(other) is not earning_plan(program)
     from loyalty.earning import plan as module
 
-    before = len(module._PLANS)
+    before = len(module._COMPILED)
     del other
     import gc
 
     gc.collect()
-    assert len(module._PLANS) == before - 1
+    assert len(module._COMPILED) == before - 1

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import weakref
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final, TypeVar
 
 from loyalty.currencies import MINOR_UNITS
 from loyalty.earning.config import Combine, EarningRule, RoundingScope, TaxBasis
@@ -37,7 +37,7 @@ from loyalty.money import Money, Rounding
 from loyalty.program.model import Program
 from loyalty.program.types import Selector
 
-__all__ = ["EarningPlan", "RulePlan", "Selects", "earning_plan"]
+__all__ = ["EarningPlan", "RulePlan", "Selects", "earning_plan", "per_program"]
 
 _ONE: Final = Decimal(1)
 
@@ -281,22 +281,30 @@ def compile_plan(program: Program) -> EarningPlan:
     )
 
 
-_PLANS: dict[int, tuple[weakref.ref[Program], EarningPlan]] = {}
-
-
 def earning_plan(program: Program) -> EarningPlan:
     """The evaluation plan of ``program``'s earning section, compiled on first use and
     kept as long as the program object lives."""
-    key = id(program)
-    entry = _PLANS.get(key)
+    return per_program(program, compile_plan)
+
+
+_T = TypeVar("_T")
+_COMPILED: dict[tuple[int, Callable[[Program], Any]], tuple[weakref.ref[Program], Any]] = {}
+
+
+def per_program(program: Program, build: Callable[[Program], _T]) -> _T:
+    """``build(program)``, computed once per program object (a program is immutable)
+    and dropped when the program is: for what is compiled from a configuration."""
+    key = (id(program), build)
+    entry = _COMPILED.get(key)
     if entry is not None and entry[0]() is program:
-        return entry[1]
-    plan = compile_plan(program)
+        found: _T = entry[1]
+        return found
+    built = build(program)
 
     def forget(_: weakref.ref[Program]) -> None:
-        found = _PLANS.get(key)
-        if found is not None and found[0]() is None:
-            del _PLANS[key]
+        stale = _COMPILED.get(key)
+        if stale is not None and stale[0]() is None:
+            del _COMPILED[key]
 
-    _PLANS[key] = (weakref.ref(program, forget), plan)
-    return plan
+    _COMPILED[key] = (weakref.ref(program, forget), built)
+    return built
