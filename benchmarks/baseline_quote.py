@@ -74,6 +74,7 @@ def prepare(program: Mapping[str, Any]) -> dict[str, Any]:
         "gift_cards_earn": bool(basis.get("gift_cards", False)),
         "min_subtotal": Decimal(earning["min_subtotal"]) if "min_subtotal" in earning else None,
         "combine": earning.get("combine", "multiply"),
+        "rounding_scope": earning.get("rounding_scope", "order"),
         "tier_multipliers": earning.get("tier_multipliers", True),
         "exclude": _selector(earning.get("exclude")),
         "rules": rules,
@@ -217,7 +218,9 @@ def _earn(plan: dict[str, Any], member: Mapping[str, Any], lines: list[dict[str,
     multipliers += [(rule["multiplier"], rule["products"]) for rule in active
                     if rule["multiplier"] is not None]
     combine = plan["combine"]
-    points, bases, excluded = [], [], []
+    exacts: list[Decimal] = []
+    bases: list[Decimal] = []
+    excluded: list[bool] = []
     for line in lines:
         paid = max(line["net"] - reductions.get(line["ref"], _ZERO), _ZERO)
         base = paid.quantize(_CENT, ROUND_HALF_EVEN)
@@ -236,7 +239,17 @@ def _earn(plan: dict[str, Any], member: Mapping[str, Any], lines: list[dict[str,
                     exact *= m
         bases.append(base)
         excluded.append(out)
-        points.append(0 if out else int(exact.to_integral_value(rounding=rounding)))
+        exacts.append(_ZERO if out else exact)
+    ship_exact = _ZERO
+    if plan["shipping_earns"]:
+        ship_base = max(shipping - member.get("shipping_reduction", _ZERO), _ZERO)
+        ship_exact = ship_base.quantize(_CENT, ROUND_HALF_EVEN) * rate
+    if plan["rounding_scope"] == "line":
+        points = [int(e.to_integral_value(rounding=rounding)) for e in exacts]
+        ship = int(ship_exact.to_integral_value(rounding=rounding))
+    else:  # round the order once, then give the points out by largest remainder
+        whole = int(sum(exacts, ship_exact).to_integral_value(rounding=rounding))
+        *points, ship = _apportion(whole, [*exacts, ship_exact])
     for rule in active:
         if rule["bonus"] is None:
             continue
@@ -246,11 +259,6 @@ def _earn(plan: dict[str, Any], member: Mapping[str, Any], lines: list[dict[str,
             for i, share in zip(matching, _allocate(rule["bonus"], [bases[i] for i in matching]),
                                 strict=True):
                 points[i] += share
-    ship = 0
-    if plan["shipping_earns"]:
-        ship_base = max(shipping - member.get("shipping_reduction", _ZERO), _ZERO)
-        ship = int((ship_base.quantize(_CENT, ROUND_HALF_EVEN) * rate)
-                   .to_integral_value(rounding=rounding))
     basis = sum((b for b, out in zip(bases, excluded, strict=True) if not out), _ZERO)
     if plan["min_subtotal"] is not None and basis < plan["min_subtotal"]:
         points, ship = [0] * len(lines), 0
@@ -267,6 +275,16 @@ def _earn(plan: dict[str, Any], member: Mapping[str, Any], lines: list[dict[str,
         shares = _allocate(capped, [*points, ship])
         points = shares[:-1]
     return {line["ref"]: p for line, p in zip(lines, points, strict=True)}, capped
+
+
+def _apportion(total: int, exact: list[Decimal]) -> list[int]:
+    """``total`` over parts worth ``exact`` points: each its floor, then one more to each
+    of the largest fractions (the later part on a tie)."""
+    shares = [int(e.to_integral_value(rounding=ROUND_FLOOR)) for e in exact]
+    order = sorted(range(len(exact)), key=lambda i: (exact[i] - shares[i], i), reverse=True)
+    for i in order[:total - sum(shares)]:
+        shares[i] += 1
+    return shares
 
 
 def _allocate(total: int, weights: list[Any]) -> list[int]:

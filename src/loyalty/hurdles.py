@@ -102,6 +102,9 @@ class Situation:
     shipping_reduction: Decimal = Decimal(0)
     """The shipping the cart no longer pays: free-shipping rewards redeemed on it, and
     the member's tier benefit."""
+    amounts: dict[Basis, Money] = field(default_factory=dict, compare=False, repr=False)
+    """The cart's amount on each basis, once measured: a memo that situations of one
+    cart, with the same reductions, may share."""
 
     @property
     def member_tier(self) -> str | None:
@@ -154,6 +157,13 @@ def _ordinal(n: int) -> str:
 
 def _basis_amount(situation: Situation, basis: Basis) -> Money:
     """The cart's amount on ``basis``, after the loyalty discounts already on it."""
+    found = situation.amounts.get(basis)
+    if found is None:
+        found = situation.amounts[basis] = _measure(situation, basis)
+    return found
+
+
+def _measure(situation: Situation, basis: Basis) -> Money:
     cart = situation.cart
     reductions, shipping_off = situation.reductions, situation.shipping_reduction
     if not reductions and not shipping_off:

@@ -12,7 +12,7 @@ caps) from its journal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,10 +20,11 @@ from loyalty.cart import Cart
 from loyalty.dates import Period, end_of, start_of
 from loyalty.earning.calculate import EarnContext, exchange_rate
 from loyalty.errors import InvalidInput
+from loyalty.hurdles import Basis
 from loyalty.ledger.account import Account
 from loyalty.money import Money, Rounding
 from loyalty.program.model import Program
-from loyalty.rewards.discount import discountable
+from loyalty.rewards.discount import discountable, room_units
 
 __all__ = ["MemberContext", "member_context"]
 
@@ -43,6 +44,12 @@ class MemberContext:
     tier_shipping: Decimal = Decimal(0)
     """The shipping the member's tier benefit takes off (``free_shipping``,
     ``free_shipping_above``), in the cart currency; counted in ``earn.shipping_reduction``."""
+    units: dict[str, int] = field(default_factory=dict)
+    """``room`` in whole minor units, for the lines that have some (worked out once for
+    every reward a quote evaluates)."""
+    amounts: dict[Basis, Money] = field(default_factory=dict)
+    """The cart's amounts on each basis after the loyalty discounts already on it, as
+    hurdles measure them, memoised for the rewards of one quote."""
 
 
 def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
@@ -75,6 +82,7 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
             shipping += record.shipping_discount.amount
     rate = exchange_rate(program, cart.currency)
     tier_shipping = _tier_shipping(program, tier, cart, reductions, shipping, rate)
+    room = discountable(cart, reductions)
     caps = program.earning.caps
     today = _earned_in(account, Period.DAY, at, late) if caps.per_day is not None else 0
     period = (
@@ -94,8 +102,9 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
             reductions=reductions,
             shipping_reduction=shipping + tier_shipping,
         ),
-        room=discountable(cart, reductions),
+        room=room,
         tier_shipping=tier_shipping,
+        units=room_units(room, cart.currency),
     )
 
 

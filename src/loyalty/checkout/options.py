@@ -25,6 +25,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from loyalty.cart import Cart
 from loyalty.checkout.context import MemberContext
+from loyalty.earning.plan import per_program
 from loyalty.errors import LoyaltyError
 from loyalty.hurdles import (
     Check,
@@ -79,10 +80,19 @@ class RewardOption:
 def visible(program: Program, reward: Reward, tier: str | None) -> bool:
     """Does a member in ``tier`` see ``reward``? (Its ``tiers`` and the tiers whose
     benefits list it; everyone if neither restricts it.)"""
-    tiers = set(reward.tiers)
-    if program.tiers is not None:
-        tiers.update(t.name for t in program.tiers.ladder if reward.id in t.benefits.rewards)
-    return not tiers or tier in tiers
+    listed = per_program(program, _listed_by).get(reward.id, frozenset())
+    if not reward.tiers and not listed:
+        return True
+    return tier in reward.tiers or tier in listed
+
+
+def _listed_by(program: Program) -> dict[str, frozenset[str]]:
+    """The tiers whose benefits list each reward (compiled once per program)."""
+    found: dict[str, set[str]] = {}
+    for tier in program.tiers.ladder if program.tiers is not None else ():
+        for reward in tier.benefits.rewards:
+            found.setdefault(reward, set()).add(tier.name)
+    return {reward: frozenset(tiers) for reward, tiers in found.items()}
 
 
 def evaluate(
@@ -144,6 +154,7 @@ def evaluate(
                 shipping_reduction=member.earn.shipping_reduction,
                 points=wanted if isinstance(reward, PayWithPoints) else None,
                 choice=choice,
+                units=member.units,
             )
     except LoyaltyError as error:
         checks.append(Check("value", False, str(error)))
@@ -192,6 +203,7 @@ def _situation(
         rate=member.rate,
         reductions=member.earn.reductions,
         shipping_reduction=member.earn.shipping_reduction,
+        amounts=member.amounts,
     )
 
 

@@ -28,21 +28,16 @@ total: rounding is absorbed by the base line.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from loyalty.cart import Cart, Line
-from loyalty.earning.config import (
-    Combine,
-    EarningPolicy,
-    EarningRule,
-    RoundingScope,
-    TaxBasis,
-)
+from loyalty.earning.config import Combine, RoundingScope
+from loyalty.earning.plan import EarningPlan, RulePlan, earning_plan
 from loyalty.errors import UnsupportedCurrency
 from loyalty.ledger.entries import LinePoints
-from loyalty.money import Money, Rounding, allocate
+from loyalty.money import MAX_AMOUNT, Money, Rounding, allocate
 from loyalty.program.model import Program
 
 __all__ = [
@@ -132,66 +127,101 @@ def exchange_rate(program: Program, currency: str) -> Decimal:
 
 
 def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext) -> EarnQuote:
-    """The points ``cart`` earns at ``at`` for a member in ``context``."""
-    policy = program.earning
-    fx = exchange_rate(program, cart.currency)
-    rounding = program.rounding
-    taxes = _line_taxes(cart)
-    active = [rule for rule in policy.rules if _applies(rule, cart, at, context.tier, program)]
-    multipliers = _multipliers(program, active, context)
-    bases: list[Decimal] = []
-    lines: list[LineEarn] = []
+    """The points ``cart`` earns at ``at`` for a member in ``context``.
+
+    Evaluates the program's compiled :func:`~loyalty.earning.plan.earning_plan`: a
+    line visits only the rules that may select it, an order only the rules whose
+    segment, tier or window gate it passes.
+    """
+    plan = earning_plan(program)
+    fx = plan.currencies.get(cart.currency)
+    if fx is None:
+        fx = exchange_rate(program, cart.currency)  # raises UnsupportedCurrency
+    tier = context.tier
+    segments = cart.customer.segments
+    everywhere = plan.open_everywhere(at, segments, tier)
+    tier_rates = plan.tier_rates.get(tier, ()) if tier is not None else ()
+    bases = _line_bases(plan, cart, context.reductions, fx)
+    rate, combine, exclude = plan.rate, plan.combine, plan.exclude
+    opened: dict[int, bool] = {}
+    applied_by_line: list[list[RulePlan]] = []
     exact: list[list[tuple[str, Decimal]]] = []
     exact_points: list[Decimal] = []
-    for line, tax in zip(cart.lines, taxes, strict=True):
-        base = _line_base(program, cart, line, tax, context.reductions.get(line.ref, _ZERO), fx)
-        bases.append(base)
-        excluded = _excluded(policy, line)
-        applied = [] if excluded else [(n, m) for n, m, rule in multipliers if _fits(rule, line)]
-        combined, parts = _combine(policy.combine, base * policy.rate, applied)
-        exact.append(parts)
-        exact_points.append(_ZERO if excluded else combined)
-        lines.append(
-            LineEarn(
-                line.ref,
-                line.sku,
-                line.quantity,
-                Money(base, program.currency),
-                combined / (base * policy.rate) if base else _ONE,
-                0,
-                tuple(name for name, _ in applied),
-                excluded,
-            )
-        )
+    multipliers: list[Decimal] = []
+    excluded_by_line: list[str | None] = []
+    for line, base in zip(cart.lines, bases, strict=True):
+        excluded: str | None = None
+        if line.gift_card and not plan.gift_cards_earn:
+            excluded = "gift cards earn no points"
+        elif exclude is not None and exclude.matches(line.sku, line.categories, line.tags):
+            excluded = "this product earns no points"
+        excluded_by_line.append(excluded)
+        earns = base * rate
+        if excluded is not None:
+            applied_by_line.append([])
+            exact.append([])
+            exact_points.append(_ZERO)
+            multipliers.append(_ONE)
+            continue
+        rules = _line_rules(plan, line, everywhere, opened, at, segments, tier)
+        applied_by_line.append(rules)
+        parts: list[tuple[str, Decimal, Decimal]] = [
+            (rate_.label, rate_.multiplier, rate_.extra) for rate_ in tier_rates
+        ]
+        parts += [
+            (rule.name, rule.multiplier, rule.extra) for rule in rules
+            if rule.multiplier is not None
+        ]
+        combined, line_shares = _combine(combine, earns, parts)
+        exact.append(line_shares)
+        exact_points.append(combined)
+        multipliers.append(combined / earns if base and parts else _ONE)
     points_by_line, shipping = _whole_points(
-        policy.rounding_scope,
-        rounding,
+        plan.rounding_scope,
+        plan.rounding_mode,
         exact_points,
-        _shipping_exact(program, cart, context, fx),
+        _shipping_exact(plan, cart, context, fx),
     )
-    bonuses = _bonuses(active, cart, lines, bases, points_by_line)
-    eligible = (base for base, line in zip(bases, lines, strict=True) if not line.excluded)
-    basis = Money(sum(eligible, _ZERO), program.currency)
+    names: list[list[str]] = [
+        [rate_.label for rate_ in tier_rates] if excluded is None and tier_rates else []
+        for excluded in excluded_by_line
+    ]
+    for index, rules in enumerate(applied_by_line):
+        names[index] += [rule.name for rule in rules if rule.multiplier is not None]
+    bonuses = _bonuses(applied_by_line, bases, points_by_line, names)
+    basis = _basis(plan, bases, excluded_by_line)
     notes: list[str] = []
     breakdown = _breakdown(exact, bonuses, points_by_line, shipping)
-    if policy.min_subtotal is not None and basis.amount < policy.min_subtotal:
-        minimum = Money.rounded(policy.min_subtotal, program.currency, Rounding.CEILING)
-        notes.append(f"orders below {minimum} earn no points")
-        points_by_line = [0] * len(lines)
+    if plan.min_subtotal is not None and basis.amount < plan.min_subtotal:
+        notes.append(plan.min_subtotal_note)
+        points_by_line = [0] * len(bases)
         shipping, breakdown = 0, []
     total = sum(points_by_line) + shipping
-    capped, cap_notes = _cap(policy, total, context)
+    capped, cap_notes = _cap(plan, total, context)
     if capped < total:
-        shares = allocate(capped, [*points_by_line, shipping])
-        points_by_line, shipping = shares[:-1], shares[-1]
+        cut = allocate(capped, [*points_by_line, shipping])
+        points_by_line, shipping = cut[:-1], cut[-1]
         breakdown.append(RulePoints("cap", capped - total, "; ".join(cap_notes)))
         notes.extend(cap_notes)
+    currency = plan.currency
     return EarnQuote(
         points=capped,
         basis=basis,
         lines=tuple(
-            replace(line, points=points)
-            for line, points in zip(lines, points_by_line, strict=True)
+            LineEarn(
+                line.ref,
+                line.sku,
+                line.quantity,
+                Money._exact(base, currency) if base else plan.zero,
+                multiplier,
+                points,
+                tuple(rule_names),
+                excluded,
+            )
+            for line, base, multiplier, points, rule_names, excluded in zip(
+                cart.lines, bases, multipliers, points_by_line, names, excluded_by_line,
+                strict=True,
+            )
         ),
         rules=tuple(breakdown),
         shipping_points=shipping,
@@ -200,6 +230,39 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
 
 
 # ------------------------------------------------------------------ the parts
+
+
+def _line_bases(
+    plan: EarningPlan, cart: Cart, reductions: Mapping[str, Decimal], fx: Decimal
+) -> list[Decimal]:
+    """What each line earns on, in the program currency, rounded to its minor unit:
+    what is paid for it (after the loyalty discounts on it), with tax taken out or
+    added as the basis says."""
+    adjust = plan.tax_included != cart.prices_include_tax
+    taxes = _line_taxes(cart) if adjust else None
+    quantum = plan.quantum
+    found: list[Decimal] = []
+    for index, line in enumerate(cart.lines):
+        net = line.net
+        paid = max(net - reductions.get(line.ref, _ZERO), _ZERO) if reductions else net
+        if not paid:
+            found.append(_ZERO)
+            continue
+        if taxes is not None:
+            if cart.prices_include_tax:
+                paid = paid * (net - taxes[index]) / net
+            else:
+                paid = paid * (net + taxes[index]) / net
+        found.append(_to_quantum(paid * fx, quantum, plan.currency))
+    return found
+
+
+def _to_quantum(amount: Decimal, quantum: Decimal, currency: str) -> Decimal:
+    """``amount`` (not negative) rounded half-even to ``quantum``, as
+    :meth:`Money.rounded` does (which also refuses amounts beyond the largest)."""
+    if amount > MAX_AMOUNT:
+        return Money.rounded(amount, currency, Rounding.HALF_EVEN).amount
+    return amount.quantize(quantum, rounding=ROUND_HALF_EVEN)
 
 
 def _line_taxes(cart: Cart) -> list[Decimal]:
@@ -211,119 +274,121 @@ def _line_taxes(cart: Cart) -> list[Decimal]:
     return [part.amount for part in cart.money(cart.tax).split([ln.net for ln in cart.lines])]
 
 
-def _line_base(
-    program: Program, cart: Cart, line: Line, tax: Decimal, reduction: Decimal, fx: Decimal
-) -> Decimal:
-    """What the line earns on, in the program currency, rounded to its minor unit."""
-    paid = max(line.net - reduction, _ZERO)
-    if not paid:
-        return _ZERO
-    wants_tax = program.earning.basis.tax is TaxBasis.INCLUDED
-    if cart.prices_include_tax and not wants_tax:
-        paid = paid * (line.net - tax) / line.net
-    elif wants_tax and not cart.prices_include_tax:
-        paid = paid * (line.net + tax) / line.net
-    return Money.rounded(paid * fx, program.currency, Rounding.HALF_EVEN).amount
-
-
-def _excluded(policy: EarningPolicy, line: Line) -> str | None:
-    if line.gift_card and not policy.basis.gift_cards:
-        return "gift cards earn no points"
-    if policy.exclude is not None and policy.exclude.matches(line.sku, line.categories, line.tags):
-        return "this product earns no points"
-    return None
-
-
-def _applies(
-    rule: EarningRule, cart: Cart, at: datetime, tier: str | None, program: Program
-) -> bool:
-    """Does ``rule`` apply to this order at all (dates, segments, tiers)?"""
-    if rule.window is not None and not rule.window.contains(at, program.tz):
-        return False
-    if rule.segments and not cart.customer.segments.intersection(rule.segments):
-        return False
-    return not rule.tiers or tier in rule.tiers
-
-
-def _fits(rule: EarningRule | None, line: Line) -> bool:
-    return rule is None or rule.products is None or rule.products.matches(
-        line.sku, line.categories, line.tags
-    )
-
-
-def _multipliers(
-    program: Program, active: Sequence[EarningRule], context: EarnContext
-) -> list[tuple[str, Decimal, EarningRule | None]]:
-    """The multipliers that apply to this order, in order: the tier's, then the rules'."""
-    found: list[tuple[str, Decimal, EarningRule | None]] = []
-    tiers = program.tiers
-    if program.earning.tier_multipliers and tiers is not None and context.tier is not None:
-        for tier in tiers.ladder:
-            if tier.name == context.tier and tier.benefits.earn_multiplier != _ONE:
-                found.append((f"tier {tier.name}", tier.benefits.earn_multiplier, None))
-    for rule in active:
-        if rule.multiplier is not None:
-            found.append((rule.name, rule.multiplier, rule))
-    return found
+def _line_rules(
+    plan: EarningPlan,
+    line: Line,
+    everywhere: list[RulePlan],
+    opened: dict[int, bool],
+    at: datetime,
+    segments: frozenset[str],
+    tier: str | None,
+) -> list[RulePlan]:
+    """The rules that apply to ``line``, in configuration order: those for every line
+    that apply to the order, and those that select it and apply to the order
+    (``opened`` remembers the order's answer for each rule)."""
+    candidates = list(plan.by_sku.get(line.sku, ()))
+    by_category, by_tag = plan.by_category, plan.by_tag
+    for category in line.categories:
+        candidates += by_category.get(category, ())
+    for tag in line.tags:
+        candidates += by_tag.get(tag, ())
+    if not candidates:
+        return everywhere
+    found = {rule.index: rule for rule in everywhere}
+    for rule in candidates:
+        index = rule.index
+        if index in found:
+            continue
+        ok = opened.get(index)
+        if ok is None:
+            ok = opened[index] = rule.open_to(at, segments, tier)
+        if ok:
+            found[index] = rule
+    return [found[index] for index in sorted(found)]
 
 
 def _combine(
-    mode: Combine, base: Decimal, applied: Sequence[tuple[str, Decimal]]
+    mode: Combine, base: Decimal, applied: Sequence[tuple[str, Decimal, Decimal]]
 ) -> tuple[Decimal, list[tuple[str, Decimal]]]:
-    """The line's exact points and each multiplier's exact share of them."""
+    """The line's exact points and each multiplier's exact share of them, from its
+    multipliers ``(name, multiplier, multiplier - 1)`` in order."""
     if not applied:
         return base, []
+    if mode is Combine.MULTIPLY:
+        parts, running = [], base
+        for name, m, extra in applied:
+            parts.append((name, running * extra))
+            running *= m
+        return running, parts
     if mode is Combine.BEST:
-        name, best = max(applied, key=lambda item: item[1])
-        return base * best, [(name, base * (best - _ONE))]
-    if mode is Combine.ADD:
-        parts = [(name, base * (m - _ONE)) for name, m in applied]
-        return base + sum((part for _, part in parts), _ZERO), parts
-    parts, running = [], base
-    for name, m in applied:
-        parts.append((name, running * (m - _ONE)))
-        running *= m
-    return running, parts
+        name, best, extra = max(applied, key=lambda item: item[1])
+        return base * best, [(name, base * extra)]
+    shares = [(name, base * extra) for name, _, extra in applied]
+    return base + sum((share for _, share in shares), _ZERO), shares
 
 
 def _bonuses(
-    active: Sequence[EarningRule],
-    cart: Cart,
-    lines: list[LineEarn],
+    applied: Sequence[Sequence[RulePlan]],
     bases: Sequence[Decimal],
     points: list[int],
+    names: list[list[str]],
 ) -> list[RulePoints]:
-    """Add each bonus rule's points to its matching lines (in ``points``); return them."""
+    """Add each bonus rule's points to its matching lines (in ``points``, and its name
+    to theirs in ``names``), spread in proportion to their bases; return them."""
+    matching: dict[int, tuple[RulePlan, list[int]]] = {}
+    for index, rules in enumerate(applied):
+        for rule in rules:
+            if rule.bonus is not None:
+                matching.setdefault(rule.index, (rule, []))[1].append(index)
     found = []
-    for rule in active:
-        if rule.bonus is None:
-            continue
-        matching = [
-            index
-            for index, (line, earn) in enumerate(zip(cart.lines, lines, strict=True))
-            if not earn.excluded and _fits(rule, line)
-        ]
-        if not matching:
-            continue
-        shares = allocate(rule.bonus, [bases[index] for index in matching])
-        for index, share in zip(matching, shares, strict=True):
+    for _, (rule, lines) in sorted(matching.items()):
+        bonus = rule.bonus or 0
+        for index, share in zip(lines, _spread(bonus, [bases[i] for i in lines]), strict=True):
             points[index] += share
-            lines[index] = replace(lines[index], rules=(*lines[index].rules, rule.name))
-        found.append(RulePoints(rule.name, rule.bonus, f"bonus of {rule.bonus} points"))
+            names[index].append(rule.name)
+        found.append(RulePoints(rule.name, bonus, rule.bonus_reason))
     return found
 
 
-def _shipping_exact(program: Program, cart: Cart, context: EarnContext, fx: Decimal) -> Decimal:
+def _spread(total: int, weights: Sequence[Decimal]) -> list[int]:
+    """:func:`~loyalty.money.allocate` for a total that is not negative, over the line
+    bases, without its checks unless a base is negative (which it refuses: a line whose
+    tax is more than its tax-inclusive price)."""
+    if len(weights) == 1 and weights[0] >= 0:
+        return [total]
+    if min(weights) < 0:
+        return allocate(total, weights)
+    weight_sum = sum(weights, _ZERO)
+    nonzero = [index for index, weight in enumerate(weights) if weight]
+    last = nonzero[-1] if nonzero else len(weights) - 1
+    parts = [0] * len(weights)
+    for index in nonzero:
+        if index != last:
+            parts[index] = int(total * weights[index] // weight_sum)
+    parts[last] = total - sum(parts)
+    return parts
+
+
+def _basis(plan: EarningPlan, bases: Sequence[Decimal], excluded: Sequence[str | None]) -> Money:
+    """What the eligible lines earn on, together."""
+    amount = sum((base for base, out in zip(bases, excluded, strict=True) if out is None), _ZERO)
+    if not amount:
+        return plan.zero
+    if amount > MAX_AMOUNT:
+        return Money(amount, plan.currency)  # raises: beyond the largest amount
+    return Money._exact(amount, plan.currency)
+
+
+def _shipping_exact(plan: EarningPlan, cart: Cart, context: EarnContext, fx: Decimal) -> Decimal:
     """The exact points of the shipping paid (after loyalty discounts on it), if it earns."""
-    if not program.earning.basis.shipping:
+    if not plan.shipping_earns:
         return _ZERO
     paid = max(cart.shipping - context.shipping_reduction, _ZERO)
-    base = Money.rounded(paid * fx, program.currency, Rounding.HALF_EVEN).amount
-    return base * program.earning.rate
+    return _to_quantum(paid * fx, plan.quantum, plan.currency) * plan.rate
 
 
 def _whole_points(
-    scope: RoundingScope, rounding: Rounding, lines: Sequence[Decimal], shipping: Decimal
+    scope: RoundingScope, mode: str, lines: Sequence[Decimal], shipping: Decimal
 ) -> tuple[list[int], int]:
     """Whole points per line and for shipping, from their exact points.
 
@@ -331,7 +396,6 @@ def _whole_points(
     remainder, so the parts sum to that one rounding. ``line``: each part is rounded
     on its own.
     """
-    mode = rounding.decimal_mode
     if scope is RoundingScope.LINE:
         return [_whole(points, mode) for points in lines], _whole(shipping, mode)
     total = _whole(sum(lines, shipping), mode)
@@ -376,9 +440,8 @@ def _breakdown(
     for parts in exact:
         for name, share in parts:
             shares[name] = shares.get(name, _ZERO) + share
-    half_even = Rounding.HALF_EVEN.decimal_mode
     rules = [
-        RulePoints(name, int(share.to_integral_value(rounding=half_even)), f"{name} multiplier")
+        RulePoints(name, _whole(share, ROUND_HALF_EVEN), f"{name} multiplier")
         for name, share in shares.items()
     ]
     total = sum(points) + shipping
@@ -386,20 +449,23 @@ def _breakdown(
     return [RulePoints("base", base, "base rate"), *rules, *bonuses]
 
 
-def _cap(policy: EarningPolicy, total: int, context: EarnContext) -> tuple[int, list[str]]:
+def _cap(plan: EarningPlan, total: int, context: EarnContext) -> tuple[int, list[str]]:
     """The total after the caps, and a note for each cap that cut it."""
-    caps = policy.caps
-    limits = []
-    if caps.per_order is not None:
-        limits.append((caps.per_order, f"at most {caps.per_order} points per order"))
-    if caps.per_day is not None:
-        left = max(caps.per_day - context.earned_today, 0)
-        limits.append((left, f"at most {caps.per_day} points per day ({left} left today)"))
-    if caps.per_period is not None:
-        cap = caps.per_period
-        left = max(cap.points - context.earned_this_period, 0)
-        limits.append(
-            (left, f"at most {cap.points} points per {cap.period} ({left} left this {cap.period})")
-        )
-    capped = min([total, *(limit for limit, _ in limits)])
-    return capped, [note for limit, note in limits if limit < total]
+    capped, notes = total, []
+    if plan.per_order is not None and plan.per_order < total:
+        capped = min(capped, plan.per_order)
+        notes.append(f"at most {plan.per_order} points per order")
+    if plan.per_day is not None:
+        left = max(plan.per_day - context.earned_today, 0)
+        if left < total:
+            capped = min(capped, left)
+            notes.append(f"at most {plan.per_day} points per day ({left} left today)")
+    if plan.per_period is not None:
+        left = max(plan.per_period - context.earned_this_period, 0)
+        if left < total:
+            capped = min(capped, left)
+            notes.append(
+                f"at most {plan.per_period} points per {plan.period} "
+                f"({left} left this {plan.period})"
+            )
+    return capped, notes

@@ -15,7 +15,6 @@ down (a discount is never more than configured).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from loyalty.cart import Cart, Line
@@ -38,6 +37,7 @@ __all__ = [
     "discountable",
     "free_product_choices",
     "points_value",
+    "room_units",
     "spread",
     "total_of",
 ]
@@ -45,18 +45,65 @@ __all__ = [
 _ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
 class Discount:
-    """What a reward takes off a cart, line by line, and the points it costs."""
+    """What a reward takes off a cart, line by line, and the points it costs.
 
-    lines: tuple[DiscountLine, ...]
+    ``Discount(lines, shipping, points)``. A discount spread over lines (see
+    :func:`spread`) works its lines out when they are first read: a quote shows
+    only its total; a redemption writes its lines.
+    """
+
+    __slots__ = ("_lines", "_shares", "_total", "points", "shipping")
+
     shipping: Money | None
     points: int
+
+    def __init__(
+        self, lines: tuple[DiscountLine, ...], shipping: Money | None, points: int
+    ) -> None:
+        self._lines: tuple[DiscountLine, ...] | None = lines
+        self._shares: tuple[Money, dict[str, int]] | None = None
+        self._total: Money | None = None
+        self.shipping = shipping
+        self.points = points
+
+    @classmethod
+    def _spread(cls, total: Money, units: Mapping[str, int], points: int) -> Discount:
+        """``total`` (more than zero, at most the ``units`` of room) spread over the lines
+        with :func:`spread`'s shares, worked out when first read (internal)."""
+        found = cls((), None, points)
+        found._lines = None
+        found._shares = (total, dict(units))
+        found._total = total
+        return found
+
+    @property
+    def lines(self) -> tuple[DiscountLine, ...]:
+        if self._lines is None:
+            assert self._shares is not None
+            total, units = self._shares
+            self._lines = _lines(total.minor_units, units, total.currency)
+        return self._lines
 
     @property
     def total(self) -> Money | None:
         """The whole discount (``None`` for an empty one on no line)."""
+        if self._total is not None:
+            return self._total
         return total_of(self.lines, self.shipping)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Discount):
+            return NotImplemented
+        return (self.lines, self.shipping, self.points) == (
+            other.lines, other.shipping, other.points
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.lines, self.shipping, self.points))
+
+    def __repr__(self) -> str:
+        return f"Discount(lines={self.lines!r}, shipping={self.shipping!r}, points={self.points!r})"
 
 
 def total_of(lines: tuple[DiscountLine, ...], shipping: Money | None) -> Money | None:
@@ -82,30 +129,55 @@ def spread(total: Money, room: Mapping[str, Decimal]) -> tuple[DiscountLine, ...
     Each line gets its share rounded down to the minor unit; the remainder goes to
     the last line with room left, then the one before it.
     """
-    currency = total.currency
+    units = room_units(room, total.currency)
+    wanted = _within(total, units)
+    return _lines(wanted, units, total.currency) if wanted else ()
+
+
+def room_units(room: Mapping[str, Decimal], currency: str) -> dict[str, int]:
+    """The ``room`` of each line that has some, in whole minor units (rounded down)."""
     digits = MINOR_UNITS[currency]
-    units = {
+    return {
         ref: int(left.scaleb(digits).to_integral_value(rounding=ROUND_FLOOR))
         for ref, left in room.items()
         if left > 0
     }
+
+
+def _within(total: Money, units: Mapping[str, int]) -> int:
+    """``total`` in minor units; refused if more than the ``units`` it is spread over."""
     capacity = sum(units.values())
     wanted = total.minor_units
     if wanted > capacity:
         raise InvalidInput("discount", total, f"is more than the {capacity} minor units it covers")
+    return wanted
+
+
+def _lines(wanted: int, units: Mapping[str, int], currency: str) -> tuple[DiscountLine, ...]:
+    """``wanted`` minor units (at most the sum of ``units``) as discount lines, in
+    proportion to ``units``, the remainder to the last line with room, then earlier."""
     if not wanted:
         return ()
+    capacity = sum(units.values())
     shares = {ref: wanted * have // capacity for ref, have in units.items()}
     left = wanted - sum(shares.values())
     for ref in reversed(list(units)):
         extra = min(left, units[ref] - shares[ref])
         shares[ref] += extra
         left -= extra
+    digits = MINOR_UNITS[currency]
     return tuple(
         DiscountLine(ref, Money._exact(Decimal(share).scaleb(-digits), currency))
         for ref, share in shares.items()
         if share
     )
+
+
+def _spread(total: Money, units: Mapping[str, int], points: int) -> Discount:
+    """The :class:`Discount` of ``total`` spread over lines with ``units`` of room."""
+    if not _within(total, units):
+        return Discount((), None, points)
+    return Discount._spread(total, units, points)
 
 
 def points_value(reward: PayWithPoints, points: int, rate: Decimal, currency: str) -> Money:
@@ -123,22 +195,22 @@ def discount(
     shipping_reduction: Decimal = _ZERO,
     points: int | None = None,
     choice: str | None = None,
+    units: Mapping[str, int] | None = None,
 ) -> Discount:
     """The discount ``reward`` gives on ``cart``, whose lines have ``room`` left to discount
     (see :func:`discountable`).
 
     ``points`` is how many points to pay with (pay-with-points only); ``choice``
     the sku of the free product. Raises :class:`InvalidInput` for a choice or a
-    number of points the reward cannot take.
+    number of points the reward cannot take. ``units`` is :func:`room_units` of
+    ``room``, if already known (a quote works it out once for every reward).
     """
     currency = cart.currency
+    if units is None:
+        units = room_units(room, currency)
 
     def configured(amount: Decimal) -> Money:
         return Money.rounded(amount / rate, currency, Rounding.FLOOR)
-
-    def capped(value: Money, lines: Mapping[str, Decimal]) -> Money:
-        most = Money.rounded(sum(lines.values(), _ZERO), currency, Rounding.FLOOR)
-        return min(value, most)
 
     if isinstance(reward, PayWithPoints):
         used = _points_to_use(reward, points)
@@ -148,25 +220,26 @@ def discount(
             raise InvalidPoints(
                 "points", used, f"are worth {value}, more than the {most} they can pay for"
             )
-        return Discount(spread(value, room), None, used)
+        return _spread(value, units, used)
     if points is not None:
         raise InvalidInput("points", points, f"only pay-with-points rewards take points; "
                            f"{reward.id!r} costs {reward.cost}")
     if isinstance(reward, AmountOff):
-        return Discount(spread(capped(configured(reward.amount), room), room), None, reward.cost)
+        most = Money.rounded(sum(room.values(), _ZERO), currency, Rounding.FLOOR)
+        return _spread(min(configured(reward.amount), most), units, reward.cost)
     if isinstance(reward, PercentOff):
         selector = reward.products
-        lines = {
-            line.ref: room[line.ref]
+        lines = [
+            line.ref
             for line in cart.lines
             if line.ref in room
             and (selector is None or selector.matches(line.sku, line.categories, line.tags))
-        }
-        base = Money.rounded(sum(lines.values(), _ZERO), currency, Rounding.FLOOR)
+        ]
+        base = Money.rounded(sum((room[ref] for ref in lines), _ZERO), currency, Rounding.FLOOR)
         value = base.times(reward.percent / 100, Rounding.FLOOR)
         if reward.max_amount is not None:
             value = min(value, configured(reward.max_amount))
-        return Discount(spread(value, lines), None, reward.cost)
+        return _spread(value, {ref: units[ref] for ref in lines if ref in units}, reward.cost)
     if isinstance(reward, FreeShipping):
         left = Money.rounded(max(cart.shipping - shipping_reduction, _ZERO), currency)
         if reward.max_amount is not None:
