@@ -404,11 +404,11 @@ def test_the_plan_is_compiled_once_per_program_and_dropped_with_it() -> None:
     assert earning_plan(program) is earning_plan(program)
     other = load_program(mapping)  # an equal program, another object: its own plan
     assert earning_plan(other) is not earning_plan(program)
-    from loyalty.earning import plan as module
+    from loyalty.program import compiled as module
 
-    before = len(module._COMPILED)
+    before = len(module._plans)
     del other
     import gc
 
     gc.collect()
-    assert len(module._COMPILED) == before - 1
+    assert len(module._plans) == before - 1

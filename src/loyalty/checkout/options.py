@@ -25,7 +25,6 @@ from decimal import ROUND_CEILING, Decimal
 
 from loyalty.cart import Cart
 from loyalty.checkout.context import MemberContext
-from loyalty.earning.plan import per_program
 from loyalty.errors import LoyaltyError
 from loyalty.hurdles import (
     Check,
@@ -36,6 +35,7 @@ from loyalty.hurdles import (
     window_check,
 )
 from loyalty.money import Money, Rounding
+from loyalty.program.compiled import compiled
 from loyalty.program.model import Program
 from loyalty.rewards.config import FreeProduct, PayWithPoints, Reward
 from loyalty.rewards.discount import (
@@ -80,7 +80,7 @@ class RewardOption:
 def visible(program: Program, reward: Reward, tier: str | None) -> bool:
     """Does a member in ``tier`` see ``reward``? (Its ``tiers`` and the tiers whose
     benefits list it; everyone if neither restricts it.)"""
-    listed = per_program(program, _listed_by).get(reward.id, frozenset())
+    listed = compiled(program, _listed_by).get(reward.id, frozenset())
     if not reward.tiers and not listed:
         return True
     return tier in reward.tiers or tier in listed

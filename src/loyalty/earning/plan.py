@@ -23,21 +23,21 @@ safe to share between threads (the interval memo only ever gains equal values).
 
 from __future__ import annotations
 
-import weakref
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import Final
 
 from loyalty.currencies import MINOR_UNITS
 from loyalty.earning.config import Combine, EarningRule, RoundingScope, TaxBasis
 from loyalty.money import Money, Rounding
+from loyalty.program.compiled import compiled
 from loyalty.program.model import Program
 from loyalty.program.types import Selector
 
-__all__ = ["EarningPlan", "RulePlan", "Selects", "earning_plan", "per_program"]
+__all__ = ["EarningPlan", "RulePlan", "Selects", "earning_plan"]
 
 _ONE: Final = Decimal(1)
 
@@ -284,27 +284,6 @@ def compile_plan(program: Program) -> EarningPlan:
 def earning_plan(program: Program) -> EarningPlan:
     """The evaluation plan of ``program``'s earning section, compiled on first use and
     kept as long as the program object lives."""
-    return per_program(program, compile_plan)
+    return compiled(program, compile_plan)
 
 
-_T = TypeVar("_T")
-_COMPILED: dict[tuple[int, Callable[[Program], Any]], tuple[weakref.ref[Program], Any]] = {}
-
-
-def per_program(program: Program, build: Callable[[Program], _T]) -> _T:
-    """``build(program)``, computed once per program object (a program is immutable)
-    and dropped when the program is: for what is compiled from a configuration."""
-    key = (id(program), build)
-    entry = _COMPILED.get(key)
-    if entry is not None and entry[0]() is program:
-        found: _T = entry[1]
-        return found
-    built = build(program)
-
-    def forget(_: weakref.ref[Program]) -> None:
-        stale = _COMPILED.get(key)
-        if stale is not None and stale[0]() is None:
-            del _COMPILED[key]
-
-    _COMPILED[key] = (weakref.ref(program, forget), built)
-    return built

@@ -34,6 +34,7 @@ def compiled(program: Program, build: Callable[[Program], _T]) -> _T:
     with _lock:
         plans = _plans.get(id(program))
         if plans is None:
+            # Dropped when the program is finalised, before its id can be reused.
             plans = _plans[id(program)] = {}
             weakref.finalize(program, _plans.pop, id(program), None)
         return plans.setdefault(build, made)  # type: ignore[no-any-return]
