@@ -26,7 +26,7 @@ from loyalty.money import Money, Rounding
 from loyalty.program.model import Program
 from loyalty.rewards.discount import discountable, room_units
 
-__all__ = ["MemberContext", "member_context"]
+__all__ = ["MemberContext", "earn_context", "member_context"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,34 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
     For a cart of a late event (``at`` before the account's clock), the standing as
     it was at ``at``: the tier then, the orders before it, and what was earned in
     ``at``'s day and cap period."""
+    earn, tier_shipping, rate, late = _standing(account, cart, at)
+    orders = cart.customer.completed_orders
+    if orders is None:
+        orders = account.completed_orders(excluding=cart.id, before=at if late else None)
+    room = discountable(cart, earn.reductions)
+    return MemberContext(
+        tier=earn.tier,
+        orders_before=orders,
+        available_points=account.balance().available,
+        rate=rate,
+        earn=earn,
+        room=room,
+        tier_shipping=tier_shipping,
+        units=room_units(room, cart.currency),
+    )
+
+
+def earn_context(account: Account, cart: Cart, at: datetime) -> EarnContext:
+    """What an order of ``cart`` earns by: the part of :func:`member_context` that
+    completing an order needs (no discount room, no order count)."""
+    return _standing(account, cart, at)[0]
+
+
+def _standing(
+    account: Account, cart: Cart, at: datetime
+) -> tuple[EarnContext, Decimal, Decimal, bool]:
+    """The earn context, the tier's shipping benefit, the exchange rate, and whether
+    ``at`` is before the account's clock (a late event)."""
     if cart.member_id != account.member_id:
         raise InvalidInput(
             "cart.member_id", cart.member_id, f"is not the account's member {account.member_id!r}"
@@ -68,9 +96,6 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
     tier = cart.customer.tier if cart.customer.tier is not None else (
         status.tier if status is not None else None
     )
-    orders = cart.customer.completed_orders
-    if orders is None:
-        orders = account.completed_orders(excluding=cart.id, before=at if late else None)
     reductions: dict[str, Decimal] = {}
     shipping = Decimal(0)
     for record in account.redemptions(cart.id):
@@ -82,7 +107,6 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
             shipping += record.shipping_discount.amount
     rate = exchange_rate(program, cart.currency)
     tier_shipping = _tier_shipping(program, tier, cart, reductions, shipping, rate)
-    room = discountable(cart, reductions)
     caps = program.earning.caps
     today = _earned_in(account, Period.DAY, at, late) if caps.per_day is not None else 0
     period = (
@@ -90,22 +114,14 @@ def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
         if caps.per_period is not None
         else 0
     )
-    return MemberContext(
+    earn = EarnContext(
         tier=tier,
-        orders_before=orders,
-        available_points=account.balance().available,
-        rate=rate,
-        earn=EarnContext(
-            tier=tier,
-            earned_today=today,
-            earned_this_period=period,
-            reductions=reductions,
-            shipping_reduction=shipping + tier_shipping,
-        ),
-        room=room,
-        tier_shipping=tier_shipping,
-        units=room_units(room, cart.currency),
+        earned_today=today,
+        earned_this_period=period,
+        reductions=reductions,
+        shipping_reduction=shipping + tier_shipping,
     )
+    return earn, tier_shipping, rate, late
 
 
 def _earned_in(account: Account, period: Period, at: datetime, late: bool) -> int:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
-from loyalty.checkout.context import member_context
+from loyalty.checkout.context import earn_context
 from loyalty.earning.calculate import EarnQuote, order_earn
 from loyalty.errors import InvalidInput, UnknownOrder
 from loyalty.ledger.account import Account
@@ -104,8 +104,8 @@ def complete_order(
     program = account.program
     with account._transaction():
         account.advance(request.at)
-        member = member_context(account, cart, request.occurred)
-        earned = order_earn(program, cart, request.occurred, member.earn)
+        context = earn_context(account, cart, request.occurred)
+        earned = order_earn(program, cart, request.occurred, context)
         lines = tuple(
             OrderLine(line.line, line.quantity, Money(0, program.currency) if gift else line.basis)
             for line, gift in zip(earned.lines, (ln.gift_card for ln in cart.lines), strict=True)
