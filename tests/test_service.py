@@ -329,6 +329,21 @@ class _Unread:
     def keys(self) -> Iterator[tuple[str, KeyRecord]]:
         raise AssertionError("the keys were read")
 
+    def lot(self, seq: int) -> None:
+        return None  # the state given is whole: nothing more is stored
+
+    def order(self, order_id: str) -> None:
+        return None
+
+    def redemption(self, seq: int) -> None:
+        return None
+
+    def redemptions(self, source: str) -> Iterator[Any]:
+        return iter(())
+
+    def state(self) -> Any:
+        raise AssertionError("the whole state was read")
+
 
 def test_operations_on_a_loaded_member_do_not_read_their_journal() -> None:
     store = MemoryStore()

@@ -170,7 +170,7 @@ def test_the_migration_creates_exactly_the_tables_of_the_metadata(url: str) -> N
         assert compare_metadata(context, metadata) == []
         assert set(inspect(connection).get_table_names()) == {*TABLES, VERSION_TABLE}
         revision = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-        assert revision.scalars().all() == ["0002"]
+        assert revision.scalars().all() == ["0003"]
         if connection.dialect.name == "sqlite":  # table options compare_metadata does not see
             created = dict(connection.execute(text("SELECT name, sql FROM sqlite_master")).all())
             for table in metadata.tables.values():

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from loyalty.dates import Duration, require_aware
 from loyalty.errors import InvalidInput, UnknownEntry
-from loyalty.ledger.entries import Allocation, Earn, Entry
+from loyalty.ledger.entries import Allocation, Earn, Entry, Order, entry_seq
 from loyalty.ledger.figures import Metrics, TierStatus
 from loyalty.ledger.journal import History, Journal
 from loyalty.ledger.lots import Lot
@@ -95,36 +95,54 @@ class Account(Timeline):
 
     def order(self, order_id: str) -> OrderRecord | None:
         """The recorded order ``order_id`` (when it completed, its amount and refunds), if any."""
-        return self._orders.get(order_id)
+        return self._order(order_id)
 
     def completed_orders(self, excluding: str | None = None, before: datetime | None = None) -> int:
         """Recorded orders not refunded in full, ``excluding`` one order id; with
-        ``before``, only those that happened before it (for a late order)."""
-        if before is not None:
-            return sum(
-                1
-                for order_id, record in self._orders.items()
-                if order_id != excluding and record.at < before and not record.fully_refunded
-            )
-        record = self._orders.get(excluding) if excluding is not None else None
-        return self._completed - (record is not None and not record.fully_refunded)
+        ``before``, only those that happened before it (for a late order).
+
+        Counted from the running count: with ``before``, less the orders that happened
+        at or after it, found among the entries written since (an order is written no
+        earlier than it happened), so older orders are never read."""
+        record = self._order(excluding) if excluding is not None else None
+        count = self._completed - (record is not None and not record.fully_refunded)
+        if before is None:
+            return count
+        if record is not None and not record.fully_refunded and record.at >= before:
+            count += 1  # taken off above, and again below
+        later = {
+            entry.source
+            for entry in self._journal.since(before)
+            if isinstance(entry, Order) and entry.when >= before
+        }
+        for order_id in later:
+            found = self._order(order_id or "")
+            if found is not None and not found.fully_refunded:
+                count -= 1
+        return count
 
     def redemption(self, redemption_id: str) -> RedemptionRecord | None:
         """The redemption made by entry ``redemption_id``, if it is one."""
-        return self._redemptions.get(redemption_id)
+        return self._redemption(redemption_id)
 
     def redemptions(self, source: str | None = None) -> tuple[RedemptionRecord, ...]:
         """Every redemption, or those made on order (cart) ``source``, oldest first."""
-        return tuple(
-            record
-            for record in self._redemptions.values()
-            if source is None or record.source == source
-        )
+        found: dict[str, RedemptionRecord] = {}
+        if self._history is not None:
+            stored = (
+                self._history.state().redemptions
+                if source is None
+                else tuple(self._history.redemptions(source))
+            )
+            found.update((record.id, record) for record in stored)
+        for record in self._redemptions.values():  # the same or newer than the stored ones
+            if source is None or record.source == source:
+                found[record.id] = record
+        return tuple(sorted(found.values(), key=lambda record: entry_seq(record.id)))
 
     def reward_uses(self, reward_id: str) -> int:
         """How many times the member redeemed ``reward_id``, not counting ones given back."""
-        records = self._redemptions.values()
-        return sum(1 for record in records if record.reward == reward_id and record.in_use)
+        return self._uses.get(reward_id, 0)
 
     def action_times(self, action: str) -> tuple[datetime, ...]:
         """When the member was awarded bonus action ``action`` (signup, birthday...)."""
@@ -192,10 +210,10 @@ class Account(Timeline):
 
     def lot(self, lot_id: str) -> Lot:
         """The lot created by entry ``lot_id`` (open or closed)."""
-        try:
-            return self._lots[lot_id]
-        except KeyError:
-            raise UnknownEntry(self.member_id, lot_id) from None
+        lot = self._lot(lot_id)
+        if lot is None:
+            raise UnknownEntry(self.member_id, lot_id)
+        return lot
 
     def entry(self, entry_id: str) -> Entry:
         """The entry with id ``entry_id``."""
@@ -317,9 +335,14 @@ def restore(program: Program, member_id: str, state: Snapshot, history: History)
 
     Nothing of the journal is read here; entries and idempotency keys are read from
     ``history`` only when a query or an operation asks for them. ``state.keys`` may be
-    empty (the store keeps keys with the history).
+    empty (the store keeps keys with the history). Only the hot state is kept in
+    memory: closed lots, orders and redemptions are read from ``history`` when
+    something names them, so ``state`` may hold only the open lots and no orders nor
+    redemptions, if it has its :attr:`~Snapshot.hot` part (see
+    :func:`~loyalty.ledger.parts.load_state`).
     """
     account = Account(program, member_id, state.enrolled_at)
+    account._history = history
     account._journal = Journal(history)
     account._keys.rebase(account._journal)
     load_state(account, state)
@@ -336,6 +359,8 @@ def rebase(account: Account, history: History) -> None:
         )
     account._journal = Journal(history)
     account._keys.rebase(account._journal)
+    account._history = history
+    account._forget_cold()
 
 
 def replay(

@@ -2,10 +2,11 @@
 those appended since the account was loaded.
 
 An account built in memory has no history: every entry is in memory. An account
-loaded from a store (:meth:`~loyalty.Account.restore`) starts from a snapshot of
-its derived state and a :class:`History` that reads stored entries and
-idempotency keys only when asked — so loading a member costs the same whatever
-the length of their journal.
+loaded from a store (:meth:`~loyalty.Account.restore`) starts from the hot part of
+its derived state (the head, the open lots, bonus actions, tier days) and a
+:class:`History` that reads stored entries, idempotency keys, and the stored
+closed lots, orders and redemptions only when asked — so loading a member costs
+the same whatever the length of their journal.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from datetime import datetime
 from typing import Protocol
 
 from loyalty.ledger.entries import Entry
-from loyalty.ledger.records import KeyRecord
+from loyalty.ledger.lots import Lot
+from loyalty.ledger.records import KeyRecord, OrderRecord, RedemptionRecord
+from loyalty.ledger.state import Snapshot
 
 __all__ = ["History", "Journal"]
 
@@ -43,6 +46,28 @@ class History(Protocol):
 
     def keys(self) -> Iterator[tuple[str, KeyRecord]]:
         """Every stored idempotency key."""
+        ...
+
+    # The stored derived state (after entry ``length``), one item at a time.
+
+    def lot(self, seq: int) -> Lot | None:
+        """The stored lot created by entry ``seq``, if any."""
+        ...
+
+    def order(self, order_id: str) -> OrderRecord | None:
+        """The stored record of order ``order_id``, if any."""
+        ...
+
+    def redemption(self, seq: int) -> RedemptionRecord | None:
+        """The stored record of the redemption made by entry ``seq``, if any."""
+        ...
+
+    def redemptions(self, source: str) -> Iterator[RedemptionRecord]:
+        """The stored records of the redemptions made on ``source``, oldest first."""
+        ...
+
+    def state(self) -> Snapshot:
+        """The whole stored state (every lot, order and redemption; keys may be left out)."""
         ...
 
 

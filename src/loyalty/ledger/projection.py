@@ -84,7 +84,7 @@ class Projection(State):
                 ),
             )
         elif isinstance(entry, Return):
-            record = self._redemptions.get(entry.redeem_id)
+            record = self._redemption(entry.redeem_id)
             if record is None or record.returned + entry.points > record.points:
                 raise CorruptJournal(
                     self.member_id, entry.seq, f"returns more than redemption {entry.redeem_id}"
@@ -142,7 +142,7 @@ class Projection(State):
             times = self._actions.get(entry.action, ())
             self._put("actions", entry.action, (*times, entry.when))
         if entry.lines or entry.shipping_points:
-            record = self._orders.get(entry.source or "")
+            record = self._order(entry.source or "")
             if record is None or record.earn_id is not None:
                 raise CorruptJournal(
                     self.member_id, entry.seq, f"line points for order {entry.source!r}"
@@ -153,14 +153,14 @@ class Projection(State):
         """Record an order or a refund, and what it does to the tier figures."""
         if isinstance(entry, Order):
             order_id = entry.source or ""
-            if not order_id or order_id in self._orders:
+            if not order_id or self._order(order_id) is not None:
                 raise CorruptJournal(self.member_id, entry.seq, f"order {order_id!r} again")
             zero = Money.zero(entry.amount.currency)
             record = OrderRecord(entry.when, entry.amount, zero, lines=entry.lines)
             delta = Metrics(spend=entry.amount.amount, orders=1)
         else:
             order_id = entry.order_id
-            previous = self._orders.get(order_id)
+            previous = self._order(order_id)
             if previous is None or entry.amount > previous.amount - previous.refunded:
                 raise CorruptJournal(self.member_id, entry.seq, f"refunds order {order_id!r}")
             units = dict(previous.refunded_units)
@@ -180,7 +180,7 @@ class Projection(State):
             self.tiers.add(record.at, delta, self._log)
 
     def _reverse(self, entry: Reverse) -> None:
-        earn = self._lots.get(entry.earn_id)
+        earn = self._lot(entry.earn_id)
         if earn is None or earn.origin is not EntryKind.EARN:
             raise CorruptJournal(
                 self.member_id, entry.seq, f"reverses unknown earn {entry.earn_id}"
@@ -209,7 +209,7 @@ class Projection(State):
     def _void(self, entry: Void) -> None:
         """Give a redemption's points back to the lots they came from (settling any debt
         first, as a release does)."""
-        record = self._redemptions.get(entry.redeem_id)
+        record = self._redemption(entry.redeem_id)
         spent = {part.lot_id: part.points for part in self._spent(entry.redeem_id)}
         if (
             record is None
@@ -228,7 +228,9 @@ class Projection(State):
         tally = self._tally
         restored = 0
         for part in entry.allocation:
-            lot = self._lots[part.lot_id]
+            lot = self._lot(part.lot_id)
+            if lot is None:
+                raise CorruptJournal(self.member_id, entry.seq, f"voids into lot {part.lot_id}")
             settled = min(tally.debt - restored, part.points)
             restored += settled
             lot = replace(lot, remaining=lot.remaining + part.points - settled)
@@ -289,7 +291,7 @@ class Projection(State):
     ) -> None:
         pending = available = 0
         for part in allocation:
-            lot = self._lots.get(part.lot_id)
+            lot = self._lot(part.lot_id)
             if lot is None or part.points <= 0 or part.points > lot.remaining:
                 raise CorruptJournal(
                     self.member_id,

@@ -9,7 +9,7 @@ from loyalty.ledger.figures import Metrics, TierStatus
 from loyalty.ledger.lots import Lot
 from loyalty.ledger.records import KeyRecord, OrderRecord, RedemptionRecord
 
-__all__ = ["Balance", "ExpiringPoints", "Snapshot"]
+__all__ = ["Balance", "ExpiringPoints", "Hot", "Snapshot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,22 @@ class ExpiringPoints:
 
 
 @dataclass(frozen=True, slots=True)
+class Hot:
+    """What an account loaded from a store keeps in memory besides the head, so that
+    loading it never reads its closed lots, orders or redemptions (they are read on
+    demand): the entry numbers of the open lots, and the counters that would
+    otherwise sum over every order and redemption. Derived like the rest, so
+    :func:`~loyalty.verify` checks it against a replay."""
+
+    open_lots: tuple[int, ...] = ()
+    """The ``seq`` of every open lot (pending or available), in order."""
+    completed: int = 0
+    """Orders not refunded in full."""
+    uses: tuple[tuple[str, int], ...] = ()
+    """Per reward, the redemptions still in use (not given back in full), by reward id."""
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """All derived state of an account, comparable with ``==`` (see :func:`~loyalty.verify`)."""
 
@@ -79,3 +95,6 @@ class Snapshot:
     actions: tuple[tuple[str, tuple[datetime, ...]], ...] = ()
     tier_cursor: date | None = None
     """The local day the running tier window closes on (the latest day it was moved to)."""
+    hot: Hot | None = None
+    """The open lots and the counters (``None`` in a state stored by an earlier version:
+    then they are worked out from the whole state)."""

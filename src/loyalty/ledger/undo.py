@@ -9,6 +9,13 @@ stored part it touched, so that
 * a rejected write rolls back exactly what it changed (:meth:`State._transaction`),
   at a cost proportional to the change, not to the account; and
 * a store saves only the parts a write changed (see :mod:`loyalty.ledger.parts`).
+
+An account loaded from a store keeps only the *hot* state in memory: the open lots,
+the counters, bonus-action times and tier figures. Closed lots, orders and
+redemptions stay in the store and are read through the account's
+:class:`~loyalty.ledger.journal.History` when something names them
+(:meth:`State._lot`, :meth:`State._order`, :meth:`State._redemption`); an item read
+is kept until the changes are saved (:meth:`State._forget_cold`).
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from datetime import datetime
 from typing import Any
 
 from loyalty.dates import Duration
+from loyalty.ledger.entries import entry_seq
 from loyalty.ledger.figures import TierFigures, tier_figures
-from loyalty.ledger.journal import Journal
+from loyalty.ledger.journal import History, Journal
 from loyalty.ledger.keys import Keys
 from loyalty.ledger.lots import Lot
 from loyalty.ledger.queues import LotQueues
@@ -130,6 +138,9 @@ class State:
         self._orders: dict[str, OrderRecord] = {}
         self._completed = 0  # orders not refunded in full
         self._redemptions: dict[str, RedemptionRecord] = {}
+        self._uses: dict[str, int] = {}  # redemptions in use, per reward
+        self._history: History | None = None  # where the cold items are (None: all here)
+        self._missing: set[tuple[str, str]] | None = None  # items the history lacks
         self._actions: dict[str, tuple[datetime, ...]] = {}
         self.tiers: TierFigures | None = tier_figures(program)
         if self.tiers is not None and enrolled_at is not None:
@@ -143,7 +154,7 @@ class State:
         self._inactivity_deadline: datetime | None = None
         self._queues = LotQueues(self._lots)
         self._undo: _Undo | None = None
-        self._changed: dict[str, set[str]] = {part: set() for part in PARTS}
+        self._changed: dict[str, set[str]] = {}  # keys changed since saved, per part
         self._inactivity: Duration | None = (
             program.expiry.after if isinstance(program.expiry, InactivityExpiry) else None
         )
@@ -161,11 +172,14 @@ class State:
 
     def _put(self, part: str, key: str, value: Any) -> None:
         """Set ``key`` of the state ``part`` (orders, redemptions, actions), recording
-        how to undo it and that it changed."""
+        how to undo it and that it changed. (An existing order or redemption was read
+        first, through :meth:`_order` or :meth:`_redemption`, so it is in memory.)"""
         mapping: MutableMapping[str, Any] = getattr(self, f"_{part}")
-        self._changed[part].add(key)
+        self._mark(part, key)
         if part == "orders":
             self._count_completed(mapping.get(key), value)
+        elif part == "redemptions":
+            self._count_uses(mapping.get(key), value)
         if key in mapping:
             previous = mapping[key]
             self._log(lambda: mapping.__setitem__(key, previous))
@@ -181,11 +195,88 @@ class State:
             self._log(lambda: setattr(self, "_completed", count))
             self._completed = count + change
 
+    def _count_uses(self, before: RedemptionRecord | None, after: RedemptionRecord) -> None:
+        """Keep the redemptions in use per reward (so a usage limit is O(1))."""
+        if before is not None and before.in_use and before.reward is not None:
+            self._add_use(before.reward, -1)
+        if after.in_use and after.reward is not None:
+            self._add_use(after.reward, 1)
+
+    def _add_use(self, reward: str, change: int) -> None:
+        uses = self._uses
+        count = uses.get(reward, 0)
+        self._log(lambda: uses.__setitem__(reward, count))
+        uses[reward] = count + change
+
+    def _mark(self, part: str, key: str) -> None:
+        changed = self._changed.get(part)
+        if changed is None:
+            changed = self._changed[part] = set()
+        changed.add(key)
+        if self._missing:
+            self._missing.discard((part, key))
+
     def _set_lot(self, lot: Lot) -> None:
-        self._changed["lots"].add(lot.id)
+        self._mark("lots", lot.id)
         if self._undo is not None:
             self._undo.lots.append((lot.id, self._lots.get(lot.id)))
         self._lots[lot.id] = lot
+
+    # ------------------------------------------------------------ the cold items
+
+    def _lot(self, lot_id: str) -> Lot | None:
+        """The lot ``lot_id``: in memory (every open lot is), else read from the history."""
+        lot = self._lots.get(lot_id)
+        if lot is None and self._history is not None and self._absent("lots", lot_id):
+            lot = self._history.lot(entry_seq(lot_id)) if _of(self, lot_id) else None
+            self._found("lots", lot_id, lot)
+        return lot
+
+    def _order(self, order_id: str) -> OrderRecord | None:
+        """The record of order ``order_id``: in memory, else read from the history."""
+        record = self._orders.get(order_id)
+        if record is None and self._history is not None and self._absent("orders", order_id):
+            record = self._history.order(order_id)
+            self._found("orders", order_id, record)
+        return record
+
+    def _redemption(self, redemption_id: str) -> RedemptionRecord | None:
+        """The redemption made by entry ``redemption_id``: in memory, else read."""
+        record = self._redemptions.get(redemption_id)
+        if (
+            record is None
+            and self._history is not None
+            and self._absent("redemptions", redemption_id)
+        ):
+            seq = entry_seq(redemption_id) if _of(self, redemption_id) else 0
+            record = self._history.redemption(seq) if seq else None
+            self._found("redemptions", redemption_id, record)
+        return record
+
+    def _absent(self, part: str, key: str) -> bool:
+        """Not known to be missing from the history (so worth reading)."""
+        return self._missing is None or (part, key) not in self._missing
+
+    def _found(self, part: str, key: str, item: Any) -> None:
+        """Keep what the history gave (unchanged: it is not saved again), or that it has none."""
+        if item is not None:
+            getattr(self, f"_{part}")[key] = item
+            return
+        if self._missing is None:
+            self._missing = set()
+        self._missing.add((part, key))
+
+    def _forget_cold(self) -> None:
+        """Drop from memory what the history holds and the hot state does not need:
+        closed lots, orders and redemptions (only when every change is saved)."""
+        if self._history is None or any(self._changed.values()) or self._undo is not None:
+            return
+        lots = self._lots
+        for lot_id in [lot_id for lot_id, lot in lots.items() if not lot.is_open]:
+            del lots[lot_id]  # in place: the queues read this mapping
+        self._orders.clear()
+        self._redemptions.clear()
+        self._missing = None
 
     # ------------------------------------------------------------ the transaction
 
@@ -233,6 +324,12 @@ class State:
             else:
                 self._lots[lot_id] = previous
         self._queues.restore(undo.popped)
+
+
+def _of(state: State, entry_id: str) -> bool:
+    """Is ``entry_id`` the id of one of ``state``'s entries (``member:seq``)?"""
+    prefix, _, number = entry_id.rpartition(":")
+    return prefix == state.member_id and number.isascii() and number.isdigit()
 
 
 def _no_undo(restore: Callable[[], None]) -> None:

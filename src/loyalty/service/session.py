@@ -100,7 +100,7 @@ class Session:
             history = self.transaction.history(member_id, stored.version)
             account = self.accounts.take(stored)
             if account is None:
-                account = restore(self.program, member_id, stored.state, history)
+                account = restore(self.program, member_id, stored.hot, history)
             else:
                 rebase(account, history)
             balance = account.balance()

@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any, cast
 
 from loyalty.checkout.stock import claim_prefix
-from loyalty.ledger.entries import Entry
-from loyalty.ledger.records import KeyRecord
+from loyalty.ledger.entries import Entry, entry_seq
+from loyalty.ledger.lots import Lot
+from loyalty.ledger.records import KeyRecord, OrderRecord, RedemptionRecord
 from loyalty.ledger.state import Snapshot
 from loyalty.notifications import Notification
 from loyalty.store.codec import (
@@ -28,7 +30,7 @@ from loyalty.store.codec import (
     encode_items,
     encode_snapshot,
 )
-from loyalty.store.parts import Items, join, merge, split
+from loyalty.store.parts import HOT_PARTS, Items, hot_keys, join, merge, split
 from loyalty.store.port import (
     MemberProfile,
     OutboxMessage,
@@ -54,8 +56,21 @@ class _Member:
 
     def stored(self) -> StoredMember:
         return StoredMember(
-            self.profile, self.version, lambda: join(self.head, self.items), self.incarnation
+            self.profile,
+            self.version,
+            lambda: join(self.head, self.items),
+            self.incarnation,
+            self.hot,
         )
+
+    def hot(self) -> Snapshot:
+        keys = hot_keys(self.head)
+        if keys is None:
+            return join(self.head, self.items)
+        lots = self.items.get("lots", {})
+        hot: Items = {part: self.items.get(part, {}) for part in HOT_PARTS}
+        hot["lots"] = {key: lots[key] for key in keys}
+        return join(self.head, hot)
 
 
 @dataclass(slots=True)
@@ -74,6 +89,36 @@ class _History:
     entries_: list[Entry]
     keys_: dict[str, KeyRecord]
     length: int
+    member: Callable[[], _Member | None] = lambda: None
+    """The stored member (looked up at each call: a save replaces it)."""
+
+    def _item(self, part: str, key: str) -> Any:
+        member = self.member()
+        return None if member is None else member.items.get(part, {}).get(key)
+
+    def lot(self, seq: int) -> Lot | None:
+        found: Lot | None = self._item("lots", str(seq))
+        return found
+
+    def order(self, order_id: str) -> OrderRecord | None:
+        found = self._item("orders", order_id)
+        return None if found is None else cast(OrderRecord, found[1])
+
+    def redemption(self, seq: int) -> RedemptionRecord | None:
+        found: RedemptionRecord | None = self._item("redemptions", str(seq))
+        return found
+
+    def redemptions(self, source: str) -> Iterator[RedemptionRecord]:
+        member = self.member()
+        stored = member.items.get("redemptions", {}) if member is not None else {}
+        found = [record for record in stored.values() if record.source == source]
+        yield from sorted(found, key=lambda record: entry_seq(record.id))
+
+    def state(self) -> Snapshot:
+        member = self.member()
+        if member is None:
+            raise LookupError("the member is not stored")
+        return join(member.head, member.items)
 
     def entries(self, start: int = 1) -> Iterator[Entry]:
         yield from self.entries_[start - 1 : self.length]
@@ -149,8 +194,12 @@ class _Transaction:
         return found.stored() if found is not None else None
 
     def history(self, member_id: str, length: int) -> _History:
+        members = self.data.members
         return _History(
-            self.data.journals.get(member_id, []), self.data.keys.get(member_id, {}), length
+            self.data.journals.get(member_id, []),
+            self.data.keys.get(member_id, {}),
+            length,
+            lambda: members.get(member_id),
         )
 
     def add_member(self, member: StoredMember) -> None:

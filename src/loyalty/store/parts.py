@@ -6,6 +6,12 @@ balance, the clock, the tier status: small, saved whole on every write) and
 one under a key, and only when it changed (:meth:`Account.changes
 <loyalty.ledger.account.Account.changes>`). The keys are member-relative (a
 lot's key is its entry's number), so erasure moves rows without rewriting them.
+
+Loading a member reads only the *hot* items (:func:`hot_keys`): the open lots (the
+head's :attr:`~loyalty.ledger.state.Snapshot.hot` names them), the bonus actions and
+the tier days. Closed lots, orders and redemptions are read one by one when the
+account asks (the store's :class:`~loyalty.ledger.journal.History`). A head stored by
+an earlier version has no ``hot`` part: then every item is read, as before.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from typing import Any, Final
 from loyalty.ledger.entries import entry_seq
 from loyalty.ledger.state import Snapshot
 
-__all__ = ["PARTS", "Items", "join", "merge", "split"]
+__all__ = ["HOT_PARTS", "PARTS", "Items", "hot_keys", "join", "merge", "split"]
 
 PARTS: Final = ("lots", "orders", "redemptions", "actions", "tier_days")
+HOT_PARTS: Final = ("actions", "tier_days")
+"""The parts loaded whole with the head (of the lots, only the open ones are)."""
 
 Items = dict[str, dict[str, Any]]
 """Items by part, then by key. An item is what the snapshot's tuple holds."""
@@ -58,3 +66,9 @@ def join(head: Snapshot, items: Mapping[str, Mapping[str, Any]]) -> Snapshot:
         actions=tuple(sorted(part("actions"))),
         tier_days=tuple(sorted(part("tier_days"))),
     )
+
+
+def hot_keys(head: Snapshot) -> tuple[str, ...] | None:
+    """The keys of the lots to load with ``head`` (its open lots), or ``None``: load
+    every item (a head stored by an earlier version)."""
+    return None if head.hot is None else tuple(map(str, head.hot.open_lots))

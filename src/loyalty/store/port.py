@@ -88,11 +88,22 @@ class StoredMember:
     version: int
     stored_state: Snapshot | Callable[[], Snapshot]
     incarnation: str = ""
+    hot_state: Callable[[], Snapshot] | None = None
+    """Reads the hot part of the state only: the head, the open lots, the bonus actions
+    and the tier days, without closed lots, orders and redemptions (which the member's
+    :meth:`~Transaction.history` reads on demand). ``None``: the same as :attr:`state`."""
 
     @property
     def state(self) -> Snapshot:
+        """The whole state."""
         stored = self.stored_state
         return stored if isinstance(stored, Snapshot) else stored()
+
+    @property
+    def hot(self) -> Snapshot:
+        """What :func:`~loyalty.ledger.account.restore` needs: the hot part of the state
+        (see :mod:`loyalty.store.parts`), or the whole state."""
+        return self.hot_state() if self.hot_state is not None else self.state
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +123,9 @@ class Transaction(Protocol):
         ...
 
     def history(self, member_id: str, length: int) -> History:
-        """The member's first ``length`` stored entries and their keys, read on demand
-        (only while the transaction is open)."""
+        """The member's first ``length`` stored entries and their keys, and the stored
+        items of the state (lots, orders, redemptions), read on demand (only while the
+        transaction is open)."""
         ...
 
     def add_member(self, member: StoredMember) -> None:

@@ -1,23 +1,31 @@
-"""A member's stored journal, read lazily: entries and idempotency keys, page by page."""
+"""A member's stored journal, read lazily: entries and idempotency keys, page by page,
+and the stored items of the state (a lot, an order, a redemption) one by one."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from sqlalchemy.sql.elements import ClauseElement
 
 from loyalty.ledger.entries import Entry
-from loyalty.ledger.records import KeyRecord
-from loyalty.store.codec import decode_entry
+from loyalty.ledger.lots import Lot
+from loyalty.ledger.records import KeyRecord, OrderRecord, RedemptionRecord
+from loyalty.ledger.state import Snapshot
+from loyalty.store.codec import decode_entry, decode_items, decode_snapshot
+from loyalty.store.parts import join
 from loyalty.store.sql.runner import _Runner
 from loyalty.store.sql.statements import (
     _ENTRIES_FROM,
     _ENTRIES_SINCE,
     _FIRST_KEYS,
+    _ITEM,
+    _ITEMS,
     _KEY,
     _KEYS_AFTER,
+    _REDEMPTIONS_ON,
+    _SELECT_MEMBER,
 )
 
 _FIRST_PAGE: Final = 8  # history pages grow from here (one entry read costs one small page)
@@ -79,3 +87,37 @@ class _History:
                 return
             statement = _KEYS_AFTER
             params["p_after"] = rows[-1][0]
+
+    # -- the stored state's items, one at a time
+
+    def _item(self, part: str, key: str) -> Any:
+        rows = self._transaction._rows(_ITEM, self._params(p_part=part, p_key=key))
+        if not rows:
+            return None
+        return decode_items([(part, key, rows[0][0])], self._member_id)[part][key]
+
+    def lot(self, seq: int) -> Lot | None:
+        found: Lot | None = self._item("lots", str(seq))
+        return found
+
+    def order(self, order_id: str) -> OrderRecord | None:
+        found = self._item("orders", order_id)
+        return None if found is None else cast(OrderRecord, found[1])
+
+    def redemption(self, seq: int) -> RedemptionRecord | None:
+        found: RedemptionRecord | None = self._item("redemptions", str(seq))
+        return found
+
+    def redemptions(self, source: str) -> Iterator[RedemptionRecord]:
+        rows = self._transaction._rows(_REDEMPTIONS_ON, self._params(p_source=source))
+        for (payload,) in rows:
+            items = decode_items([("redemptions", "", payload)], self._member_id)
+            yield items["redemptions"][""]
+
+    def state(self) -> Snapshot:
+        params = self._params()
+        rows = self._transaction._rows(_SELECT_MEMBER, params)
+        if not rows:
+            raise LookupError(f"member {self._member_id!r} is not stored")
+        items = decode_items(self._transaction._rows(_ITEMS, params), self._member_id)
+        return join(decode_snapshot(rows[0][5], self._member_id), items)

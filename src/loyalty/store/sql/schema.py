@@ -35,6 +35,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -143,9 +144,18 @@ entries = Table(
     Column("key", String(), nullable=True),
     Column("payload", Payload(), nullable=False),
     Index("loyalty_entries_at", "program_id", "member_id", "at"),
+    Index(
+        "loyalty_entries_redeemed_on",
+        "program_id",
+        "member_id",
+        "source",
+        sqlite_where=text("kind = 'redeem'"),
+        postgresql_where=text("kind = 'redeem'"),
+    ),
     **_CLUSTERED,
 )
-"""The journal: one row per entry, in ``seq`` order per member."""
+"""The journal: one row per entry, in ``seq`` order per member. Redemption entries
+are indexed by their ``source`` (the order they were made on), read on demand."""
 
 keys = Table(
     "loyalty_keys",

@@ -9,6 +9,7 @@ The upserts (``INSERT ... ON CONFLICT``) are spelled per database: :class:`_Upse
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -16,9 +17,12 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    cast,
     delete,
     false,
     func,
+    literal_column,
+    or_,
     select,
     true,
     update,
@@ -225,3 +229,49 @@ class _Upserts:
 
 
 _UPSERTS: Final = {name: _Upserts(name) for name in ("sqlite", "postgresql")}
+
+
+# -- the state's items read on demand (see loyalty.store.parts: the hot ones load with
+# the member, the others are read when the account names them)
+
+_ITEM: Final = select(state_items.c.payload).where(
+    _member_is(state_items),
+    state_items.c.part == bindparam("p_part"),
+    state_items.c.key == bindparam("p_key"),
+)
+_REDEEMED: Final[Any] = literal_column("'redeem'")  # a literal: the partial index names it
+_REDEMPTIONS_ON: Final = (
+    select(state_items.c.payload)
+    .select_from(
+        entries.join(
+            state_items,
+            and_(
+                state_items.c.program_id == entries.c.program_id,
+                state_items.c.member_id == entries.c.member_id,
+                state_items.c.part == literal_column("'redemptions'"),
+                state_items.c.key == cast(entries.c.seq, String()),
+            ),
+        )
+    )
+    .where(
+        _member_is(entries),
+        entries.c.source == bindparam("p_source", type_=String()),
+        entries.c.kind == _REDEEMED,
+        entries.c.seq <= bindparam("p_length"),
+    )
+    .order_by(entries.c.seq)
+)
+
+
+@lru_cache(maxsize=64)
+def _hot_items(lots: int) -> Any:
+    """The hot items of a member: bonus actions, tier days and ``lots`` open lots (by key:
+    bound as ``p_lot0``... in the order given)."""
+    hot: Any = state_items.c.part.in_([literal_column("'actions'"), literal_column("'tier_days'")])
+    if lots:
+        keys = [bindparam(f"p_lot{index}", type_=String()) for index in range(lots)]
+        lot = and_(state_items.c.part == literal_column("'lots'"), state_items.c.key.in_(keys))
+        hot = or_(hot, lot)
+    return select(state_items.c.part, state_items.c.key, state_items.c.payload).where(
+        _member_is(state_items), hot
+    )

@@ -16,7 +16,7 @@ from loyalty.store.codec import (
     encode_items,
     encode_snapshot,
 )
-from loyalty.store.parts import Items, join, split
+from loyalty.store.parts import Items, hot_keys, join, split
 from loyalty.store.port import MemberProfile, StoreConflict, StoredMember, new_incarnation
 from loyalty.store.sql.history import _History
 from loyalty.store.sql.runner import _log, _Runner
@@ -37,6 +37,7 @@ from loyalty.store.sql.statements import (
     _SAVE_PROFILE,
     _SAVE_RENEWED,
     _SELECT_MEMBER,
+    _hot_items,
 )
 from loyalty.store.sql.stock import SQLStock
 
@@ -67,7 +68,18 @@ class SQLTransaction(_Runner):
             items = decode_items(self._rows(_ITEMS, self._ids(member_id)), member_id)
             return join(decode_snapshot(head, member_id), items)
 
-        return StoredMember(profile, version, state, incarnation)
+        def hot() -> Snapshot:
+            decoded = decode_snapshot(head, member_id)
+            lots = hot_keys(decoded)
+            if lots is None:  # stored by an earlier version: every item
+                return join(
+                    decoded, decode_items(self._rows(_ITEMS, self._ids(member_id)), member_id)
+                )
+            params = self._ids(member_id)
+            params.update((f"p_lot{index}", key) for index, key in enumerate(lots))
+            return join(decoded, decode_items(self._rows(_hot_items(len(lots)), params), member_id))
+
+        return StoredMember(profile, version, state, incarnation, hot)
 
     def history(self, member_id: str, length: int) -> _History:
         return _History(self, member_id, length)
