@@ -20,6 +20,7 @@ an encoder and a decoder that handle its fields one by one.
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
@@ -90,6 +91,7 @@ def _decode_money(value: str, _: str) -> Money:
     money = _MONEY.get(value)
     if money is None:
         amount, _, currency = value.partition(" ")
+        currency = sys.intern(currency)  # one string per currency, not one per amount
         exact = Decimal(amount)
         quantum = _QUANTA.get(currency)
         if quantum is not None and exact.same_quantum(quantum):
@@ -102,9 +104,25 @@ def _decode_money(value: str, _: str) -> Money:
     return money
 
 
+def _shared(parse: Callable[[str], Any]) -> Codec:
+    """A decoder that gives the same (immutable) object for the same stored text: the
+    expiry at a month's end, or a tier day, is one object across lots and members."""
+    found: dict[str, Any] = {}
+
+    def decode(value: str, _: str) -> Any:
+        item = found.get(value)
+        if item is None:
+            if len(found) >= 4096:
+                found.clear()
+            item = found[value] = parse(value)
+        return item
+
+    return decode
+
+
 _SCALARS: Final[dict[Any, tuple[Codec, Codec]]] = {
-    datetime: (lambda v, _: v.isoformat(), lambda v, _: datetime.fromisoformat(v)),
-    date: (lambda v, _: v.isoformat(), lambda v, _: date.fromisoformat(v)),
+    datetime: (lambda v, _: v.isoformat(), _shared(datetime.fromisoformat)),
+    date: (lambda v, _: v.isoformat(), _shared(date.fromisoformat)),
     Decimal: (lambda v, _: str(v), lambda v, _: Decimal(v)),
     Money: (lambda v, _: f"{v.amount} {v.currency}", _decode_money),
 }
