@@ -276,26 +276,6 @@ def _matches(selector: Mapping[str, Any], sku: str, categories: tuple[str, ...],
             or not selector["tags"].isdisjoint(tags))
 
 
-def _apportion(total: int, exact: list[Decimal]) -> list[int]:
-    """``total`` over parts worth ``exact``: each rounded down, then one more point to the
-    parts with the largest fractions (the later part on a tie)."""
-    shares = [int(points.to_integral_value(ROUND_FLOOR)) for points in exact]
-    left = total - sum(shares)
-    if left:
-        order = sorted(range(len(exact)), key=lambda i: (exact[i] - shares[i], i), reverse=True)
-        for i in order[:left]:
-            shares[i] += 1
-    return shares
-
-
-def _allocate(total: int, weights: list[Decimal]) -> list[int]:
-    """``total`` over ``weights``, rounded down, the last weighted part taking the rest."""
-    weight_sum = sum(weights, _ZERO)
-    nonzero = [i for i, w in enumerate(weights) if w]
-    last = nonzero[-1] if nonzero else len(weights) - 1
-    parts = [0] * len(weights)
-    for i in nonzero:
-        if i != last:
-            parts[i] = int(total * weights[i] // weight_sum)
-    parts[last] = total - sum(parts)
-    return parts
+# The same shares as the quote baseline (the library rounds an order once, the same way).
+_apportion = baseline_quote._apportion
+_allocate = baseline_quote._allocate

@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from loyalty.checkout.stock import claim_prefix
 from loyalty.ledger.entries import Entry, entry_seq
-from loyalty.ledger.lots import Lot
-from loyalty.ledger.records import KeyRecord, OrderRecord, RedemptionRecord
+from loyalty.ledger.records import KeyRecord, RedemptionRecord
 from loyalty.ledger.state import Snapshot
 from loyalty.notifications import Notification
 from loyalty.store.codec import (
@@ -30,7 +29,7 @@ from loyalty.store.codec import (
     encode_items,
     encode_snapshot,
 )
-from loyalty.store.parts import HOT_PARTS, Items, hot_keys, join, merge, split
+from loyalty.store.parts import HOT_PARTS, ItemReads, Items, hot_keys, join, merge, split
 from loyalty.store.port import (
     MemberProfile,
     OutboxMessage,
@@ -85,7 +84,7 @@ class _Program:
 
 
 @dataclass(frozen=True, slots=True)
-class _History:
+class _History(ItemReads):
     entries_: list[Entry]
     keys_: dict[str, KeyRecord]
     length: int
@@ -95,18 +94,6 @@ class _History:
     def _item(self, part: str, key: str) -> Any:
         member = self.member()
         return None if member is None else member.items.get(part, {}).get(key)
-
-    def lot(self, seq: int) -> Lot | None:
-        found: Lot | None = self._item("lots", str(seq))
-        return found
-
-    def order(self, order_id: str) -> OrderRecord | None:
-        found = self._item("orders", order_id)
-        return None if found is None else cast(OrderRecord, found[1])
-
-    def redemption(self, seq: int) -> RedemptionRecord | None:
-        found: RedemptionRecord | None = self._item("redemptions", str(seq))
-        return found
 
     def redemptions(self, source: str) -> Iterator[RedemptionRecord]:
         member = self.member()

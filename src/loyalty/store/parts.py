@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from loyalty.ledger.entries import entry_seq
+from loyalty.ledger.lots import Lot
+from loyalty.ledger.records import OrderRecord, RedemptionRecord
 from loyalty.ledger.state import Snapshot
 
-__all__ = ["HOT_PARTS", "PARTS", "Items", "hot_keys", "join", "merge", "split"]
+__all__ = ["HOT_PARTS", "PARTS", "ItemReads", "Items", "hot_keys", "join", "merge", "split"]
 
 PARTS: Final = ("lots", "orders", "redemptions", "actions", "tier_days")
 HOT_PARTS: Final = ("actions", "tier_days")
@@ -72,3 +74,23 @@ def hot_keys(head: Snapshot) -> tuple[str, ...] | None:
     """The keys of the lots to load with ``head`` (its open lots), or ``None``: load
     every item (a head stored by an earlier version)."""
     return None if head.hot is None else tuple(map(str, head.hot.open_lots))
+
+
+class ItemReads:
+    """A stored history's reads of single items, by the part and key :func:`split`
+    gives them; a store's history supplies :meth:`_item` (the item, or ``None``)."""
+
+    def _item(self, part: str, key: str) -> Any:
+        raise NotImplementedError
+
+    def lot(self, seq: int) -> Lot | None:
+        found: Lot | None = self._item("lots", str(seq))
+        return found
+
+    def order(self, order_id: str) -> OrderRecord | None:
+        found = self._item("orders", order_id)
+        return None if found is None else cast(OrderRecord, found[1])
+
+    def redemption(self, seq: int) -> RedemptionRecord | None:
+        found: RedemptionRecord | None = self._item("redemptions", str(seq))
+        return found

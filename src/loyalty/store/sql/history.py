@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from sqlalchemy.sql.elements import ClauseElement
 
 from loyalty.ledger.entries import Entry
-from loyalty.ledger.lots import Lot
-from loyalty.ledger.records import KeyRecord, OrderRecord, RedemptionRecord
+from loyalty.ledger.records import KeyRecord, RedemptionRecord
 from loyalty.ledger.state import Snapshot
 from loyalty.store.codec import decode_entry, decode_items, decode_snapshot
-from loyalty.store.parts import join
+from loyalty.store.parts import ItemReads, join
 from loyalty.store.sql.runner import _Runner
 from loyalty.store.sql.statements import (
     _ENTRIES_FROM,
@@ -32,7 +31,7 @@ _FIRST_PAGE: Final = 8  # history pages grow from here (one entry read costs one
 _LAST_PAGE: Final = 1024
 
 
-class _History:
+class _History(ItemReads):
     """A member's stored entries and keys, read page by page through the transaction."""
 
     __slots__ = ("_length", "_member_id", "_transaction")
@@ -95,18 +94,6 @@ class _History:
         if not rows:
             return None
         return decode_items([(part, key, rows[0][0])], self._member_id)[part][key]
-
-    def lot(self, seq: int) -> Lot | None:
-        found: Lot | None = self._item("lots", str(seq))
-        return found
-
-    def order(self, order_id: str) -> OrderRecord | None:
-        found = self._item("orders", order_id)
-        return None if found is None else cast(OrderRecord, found[1])
-
-    def redemption(self, seq: int) -> RedemptionRecord | None:
-        found: RedemptionRecord | None = self._item("redemptions", str(seq))
-        return found
 
     def redemptions(self, source: str) -> Iterator[RedemptionRecord]:
         rows = self._transaction._rows(_REDEMPTIONS_ON, self._params(p_source=source))
