@@ -88,11 +88,15 @@ class Session:
     notified: int = 0
     skipped: int = 0
 
-    def account(self, member_id: str) -> Account:
+    def account(self, member_id: str, key: str | None = None) -> Account:
+        """The member's account, loaded (and locked, for a write) on first use. ``key``: the
+        idempotency key the request is about to check, read with the member."""
         text(member_id, "member_id", required=True)
         found = self.loaded.get(member_id)
         if found is None:
-            stored = self.transaction.member(member_id, lock=self.writing)
+            stored = self.transaction.member(
+                member_id, lock=self.writing, keys=() if key is None else (key,)
+            )
             if stored is None:
                 raise UnknownMember(
                     "member_id", member_id, f"is not enrolled in program {self.program.id!r}"

@@ -102,6 +102,9 @@ _ENTRIES_SINCE: Final = _ENTRIES_FROM.where(entries.c.at >= bindparam("p_at"))
 _KEY: Final = select(keys.c.fingerprint, keys.c.seq).where(
     _member_is(keys), keys.c.key == bindparam("p_key"), keys.c.seq <= bindparam("p_length")
 )
+_KEY_ANY_LENGTH: Final = select(keys.c.fingerprint, keys.c.seq).where(
+    _member_is(keys), keys.c.key == bindparam("p_key")
+)
 _FIRST_KEYS: Final = (
     select(keys.c.key, keys.c.fingerprint, keys.c.seq)
     .where(_member_is(keys), keys.c.seq <= bindparam("p_length"))

@@ -9,7 +9,11 @@ write lock up front instead of failing half-way), read-only ones with a deferred
 ``BEGIN`` (WAL, the busy timeout and the hooks: :mod:`~loyalty.store.sql.engine`).
 PostgreSQL (psycopg 3): READ COMMITTED; ``member(lock=True)`` is
 ``SELECT ... FOR UPDATE``; read-only transactions are ``REPEATABLE READ READ ONLY``
-(one snapshot: a member's head and state items are read by two statements).
+(one snapshot: a member's head and state items are read by two statements). The store
+sends the ``BEGIN`` itself, in the same round trip as the transaction's first
+statements (the connection is in psycopg's autocommit mode meanwhile, so psycopg does
+not send one of its own and wait for it); a write is three round trips: the BEGIN with
+the member's lock and its idempotency key, the writes, the commit.
 
 Lost races are raised as :class:`~loyalty.store.port.StoreConflict`, and a lost
 PostgreSQL connection as :class:`~loyalty.store.port.ConnectionLost`, a kind of it
@@ -39,6 +43,9 @@ from loyalty.store.sql.transaction import SQLTransaction
 from loyalty.store.sql.upgrade import _upgrade
 
 __all__ = ["SQLStore"]
+
+_PG_BEGIN_WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED"
+_PG_BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
 class SQLStore:
@@ -113,26 +120,27 @@ class SQLStore:
                 raise
             raise ConnectionLost(f"cannot connect: {cause}") from error
         connection: Any = pooled.driver_connection
+        begin: str | None = None
         try:
             try:
                 if self._sqlite:
                     connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                elif not write:
-                    # One snapshot for the whole read (a member's head and its state items are
-                    # read by two statements): BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY.
-                    from psycopg import IsolationLevel
-
-                    connection.isolation_level = IsolationLevel.REPEATABLE_READ
-                    connection.read_only = True
+                else:
+                    # The transaction's BEGIN goes with its first statements (one round trip:
+                    # psycopg would send its own and wait for it), so psycopg is told not to
+                    # begin one itself. A read is one snapshot (a member's head and its state
+                    # items are read by two statements).
+                    connection.autocommit = True
+                    begin = _PG_BEGIN_WRITE if write else _PG_BEGIN_READ
             except self._errors as error:
                 self._lost(pooled, error)
                 raise
-            transaction = SQLTransaction(self, pooled, program_id, write)
+            transaction = SQLTransaction(self, pooled, program_id, write, begin)
             try:
                 yield transaction
             finally:
                 transaction.open = False
-                self._end(pooled, rollback=not transaction.committed, read_only=not write)
+                self._end(pooled, rollback=not transaction.committed)
         finally:
             pooled.close()  # back to the pool
 
@@ -164,18 +172,15 @@ class SQLStore:
             prepared = self._statements[statement] = _Prepared(statement, self._engine.dialect)
         return prepared
 
-    def _end(self, pooled: PoolProxiedConnection, *, rollback: bool, read_only: bool) -> None:
+    def _end(self, pooled: PoolProxiedConnection, *, rollback: bool) -> None:
         connection: Any = pooled.driver_connection
         if connection is None or not pooled.is_valid:
             return  # lost and discarded (see _lost): nothing to roll back
         try:
             if rollback:
                 connection.rollback()
-            if read_only and not self._sqlite:
-                from psycopg import IsolationLevel
-
-                connection.read_only = False
-                connection.isolation_level = IsolationLevel.READ_COMMITTED
+            if not self._sqlite:
+                connection.autocommit = False  # as the pool gives connections out
         except Exception as error:  # a broken connection: not to be used again
             self._discard(pooled, error)
 

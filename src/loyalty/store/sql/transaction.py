@@ -7,7 +7,7 @@ from typing import Any
 
 from loyalty.checkout.stock import claim_prefix
 from loyalty.ledger.entries import Entry
-from loyalty.ledger.state import Snapshot
+from loyalty.ledger.state import KeyRecord, Snapshot
 from loyalty.notifications import Notification
 from loyalty.store.codec import (
     decode_items,
@@ -27,6 +27,7 @@ from loyalty.store.sql.statements import (
     _INSERT_ENTRIES,
     _INSERT_MEMBER,
     _ITEMS,
+    _KEY_ANY_LENGTH,
     _LOCK_MEMBER,
     _MEMBER_IDS,
     _MOVE_CLAIMS,
@@ -43,8 +44,6 @@ from loyalty.store.sql.stock import SQLStock
 __all__ = ["SQLTransaction"]
 
 
-
-
 class SQLTransaction(_Runner):
     """One unit of work on one program, on one pooled connection; rolled back unless
     committed. Made by :meth:`SQLStore.transaction`."""
@@ -54,23 +53,41 @@ class SQLTransaction(_Runner):
 
     # -- the port
 
-    def member(self, member_id: str, *, lock: bool = False) -> StoredMember | None:
+    def member(
+        self, member_id: str, *, lock: bool = False, keys: Sequence[str] = ()
+    ) -> StoredMember | None:
         if lock:
             self._writing()
-        rows = self._rows(_LOCK_MEMBER if lock else _SELECT_MEMBER, self._ids(member_id))
+        ids = self._ids(member_id)
+        reads = [(_LOCK_MEMBER if lock else _SELECT_MEMBER, ids)]
+        reads += [(_KEY_ANY_LENGTH, {**ids, "p_key": key}) for key in keys]
+        found = self._rows_together(reads)  # one round trip, the member locked first
+        rows = found[0]
         if not rows:
             return None
         enrolled_at, birthday, segments, erased, version, head, incarnation = rows[0]
         profile = MemberProfile(member_id, enrolled_at, birthday, tuple(segments), bool(erased))
+        if keys:
+            # Read after the member (and its lock): no key of a later entry can be stored.
+            self._known_keys[member_id] = (
+                version,
+                {
+                    key: KeyRecord(*match[0]) if match and match[0][1] <= version else None
+                    for key, match in zip(keys, found[1:], strict=True)
+                },
+            )
 
         def state() -> Snapshot:
-            items = decode_items(self._rows(_ITEMS, self._ids(member_id)), member_id)
+            items = decode_items(self._rows(_ITEMS, ids), member_id)
             return join(decode_snapshot(head, member_id), items)
 
         return StoredMember(profile, version, state, incarnation)
 
     def history(self, member_id: str, length: int) -> _History:
-        return _History(self, member_id, length)
+        known = self._known_keys.get(member_id)
+        return _History(
+            self, member_id, length, known[1] if known is not None and known[0] == length else None
+        )
 
     def add_member(self, member: StoredMember) -> None:
         self._writing()
@@ -168,8 +185,9 @@ class SQLTransaction(_Runner):
                 segments=list(profile.segments),
                 erased=profile.erased,
             )
-        # One round trip on PostgreSQL. The version check comes first: it takes the
-        # member's row lock before anything is written.
+        self._known_keys.pop(member_id, None)
+        # One round trip on PostgreSQL, with the notifications emitted so far. The version
+        # check comes first: it takes the member's row lock before anything is written.
         with self._batch() as counts:
             updated = self._run(statement, params)
             if rows:
@@ -178,6 +196,7 @@ class SQLTransaction(_Runner):
                 # A key stored before (a retried request) keeps its first entry.
                 self._run_many(self._upserts.insert_keys, list(key_rows.values()))
             self._put_items(member_id, changed)
+            self._flush_outbox()
         if (counts[0] if counts else updated) != 1:
             raise StoreConflict(f"member {member_id!r} is no longer at version {version}")
 
@@ -204,26 +223,30 @@ class SQLTransaction(_Runner):
         return SQLStock(self, limits)
 
     def emit(self, notifications: Sequence[Notification]) -> None:
+        """Queue the notifications: they are written with the next save's statements (one
+        round trip on PostgreSQL), or before an erase or the commit."""
         self._writing()
-        if not notifications:
-            return
-        self._run_many(
-            self._upserts.emit,
-            [
-                {
-                    "program_id": self.program_id,
-                    "member_id": notification.member_id,
-                    "dedupe": notification.dedupe,
-                    "kind": str(notification.kind),
-                    "at": notification.at,
-                    "payload": notification.data(),
-                }
-                for notification in notifications
-            ],
+        self._outbox.extend(
+            {
+                "program_id": self.program_id,
+                "member_id": notification.member_id,
+                "dedupe": notification.dedupe,
+                "kind": str(notification.kind),
+                "at": notification.at,
+                "payload": notification.data(),
+            }
+            for notification in notifications
         )
+
+    def _flush_outbox(self) -> None:
+        if self._outbox:
+            queued, self._outbox = self._outbox, []
+            self._run_many(self._upserts.emit, queued)
 
     def erase(self, member_id: str, pseudonym: str) -> None:
         self._writing()
+        self._flush_outbox()  # the member's notifications are dropped below
+        self._known_keys.pop(member_id, None)
         params = {
             **self._ids(member_id),
             "p_pseudonym": pseudonym,
@@ -244,6 +267,7 @@ class SQLTransaction(_Runner):
     def commit(self) -> None:
         if not self.open:
             raise RuntimeError("the transaction is over")
+        self._flush_outbox()
         try:
             self._connection.commit()
         except self._store._errors as error:
