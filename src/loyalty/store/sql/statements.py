@@ -56,6 +56,20 @@ _SELECT_MEMBER: Final = select(
     members.c.incarnation,
 ).where(_member_is(members))
 _LOCK_MEMBER: Final = _SELECT_MEMBER.with_for_update()
+# SQLite: the member with one idempotency key, in one statement (the write lock is held
+# from BEGIN IMMEDIATE, so nothing can change between the two).
+_SELECT_MEMBER_AND_KEY: Final = _SELECT_MEMBER.add_columns(
+    keys.c.fingerprint, keys.c.seq
+).select_from(
+    members.outerjoin(
+        keys,
+        and_(
+            keys.c.program_id == members.c.program_id,
+            keys.c.member_id == members.c.member_id,
+            keys.c.key == bindparam("p_key"),
+        ),
+    )
+)
 _PROFILE: Final = ("enrolled_at", "birthday", "segments", "erased")
 _SAVE: Final = (
     update(members)

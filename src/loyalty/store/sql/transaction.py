@@ -38,6 +38,7 @@ from loyalty.store.sql.statements import (
     _SAVE_PROFILE,
     _SAVE_RENEWED,
     _SELECT_MEMBER,
+    _SELECT_MEMBER_AND_KEY,
 )
 from loyalty.store.sql.stock import SQLStock
 
@@ -59,13 +60,18 @@ class SQLTransaction(_Runner):
         if lock:
             self._writing()
         ids = self._ids(member_id)
-        reads = [(_LOCK_MEMBER if lock else _SELECT_MEMBER, ids)]
-        reads += [(_KEY_ANY_LENGTH, {**ids, "p_key": key}) for key in keys]
-        found = self._rows_together(reads)  # one round trip, the member locked first
-        rows = found[0]
+        if len(keys) == 1 and self._store._sqlite:
+            # One statement: SQLite has no round trips, but each statement costs its call.
+            rows = self._rows(_SELECT_MEMBER_AND_KEY, {**ids, "p_key": keys[0]})
+            found = [rows, [row[7:] for row in rows if row[8] is not None]]
+        else:
+            reads = [(_LOCK_MEMBER if lock else _SELECT_MEMBER, ids)]
+            reads += [(_KEY_ANY_LENGTH, {**ids, "p_key": key}) for key in keys]
+            found = self._rows_together(reads)  # one round trip, the member locked first
+            rows = found[0]
         if not rows:
             return None
-        enrolled_at, birthday, segments, erased, version, head, incarnation = rows[0]
+        enrolled_at, birthday, segments, erased, version, head, incarnation = rows[0][:7]
         profile = MemberProfile(member_id, enrolled_at, birthday, tuple(segments), bool(erased))
         if keys:
             # Read after the member (and its lock): no key of a later entry can be stored.
