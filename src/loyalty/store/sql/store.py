@@ -24,8 +24,7 @@ connection opened before it, and the service runs the transaction again on a new
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine
@@ -95,20 +94,14 @@ class SQLStore:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._engine.dialect.name
 
-    @contextmanager
-    def transaction(self, program_id: str, *, write: bool = True) -> Iterator[SQLTransaction]:
+    def transaction(self, program_id: str, *, write: bool = True) -> _Scope:
         """A unit of work on ``program_id``, rolled back unless committed. A writer on
         SQLite holds the database's write lock from the start. On an in-memory SQLite
         database (one connection for every thread) transactions run one at a time."""
-        if self._serial is None:
-            with self._transaction(program_id, write) as transaction:
-                yield transaction
-            return
-        with self._serial, self._transaction(program_id, write) as transaction:
-            yield transaction
+        return _Scope(self, program_id, write)
 
-    @contextmanager
-    def _transaction(self, program_id: str, write: bool) -> Iterator[SQLTransaction]:
+    def _open(self, program_id: str, write: bool) -> SQLTransaction:
+        """A transaction on a pooled connection (given back by :meth:`_close`)."""
         try:
             with _translated():
                 pooled = self._engine.raw_connection()
@@ -135,12 +128,17 @@ class SQLStore:
             except self._errors as error:
                 self._lost(pooled, error)
                 raise
-            transaction = SQLTransaction(self, pooled, program_id, write, begin)
-            try:
-                yield transaction
-            finally:
-                transaction.open = False
-                self._end(pooled, rollback=not transaction.committed)
+            return SQLTransaction(self, pooled, program_id, write, begin)
+        except BaseException:
+            pooled.close()  # back to the pool
+            raise
+
+    def _close(self, transaction: SQLTransaction) -> None:
+        """End ``transaction`` (rolled back unless committed); its connection goes back."""
+        pooled = transaction._pooled
+        try:
+            transaction.open = False
+            self._end(pooled, rollback=not transaction.committed)
         finally:
             pooled.close()  # back to the pool
 
@@ -204,3 +202,39 @@ class SQLStore:
         replaced at its next checkout (they were most likely lost with it: a server
         restart). Connections checked out meanwhile are closed, not leaked."""
         self._engine.pool._invalidate(pooled, error)
+
+
+class _Scope:
+    """:meth:`SQLStore.transaction` as a context manager (a class: a transaction per
+    request makes the generator-based one's cost count)."""
+
+    __slots__ = ("_program_id", "_serial", "_store", "_transaction", "_write")
+
+    def __init__(self, store: SQLStore, program_id: str, write: bool) -> None:
+        self._store = store
+        self._program_id = program_id
+        self._write = write
+        self._serial = store._serial
+        self._transaction: SQLTransaction | None = None
+
+    def __enter__(self) -> SQLTransaction:
+        serial = self._serial
+        if serial is None:
+            self._transaction = self._store._open(self._program_id, self._write)
+            return self._transaction
+        serial.acquire()
+        try:
+            self._transaction = self._store._open(self._program_id, self._write)
+        except BaseException:
+            serial.release()  # the turn is given back if opening fails
+            raise
+        return self._transaction
+
+    def __exit__(self, *exc: object) -> None:
+        transaction, self._transaction = self._transaction, None
+        try:
+            if transaction is not None:
+                self._store._close(transaction)
+        finally:
+            if self._serial is not None:
+                self._serial.release()
