@@ -292,12 +292,15 @@ def _history(url: str, store_class: Any, program: Program, settings: Settings) -
             return run
 
         log("service: timing handle(order) by history length on sqlite")
+        # A cold load of a long history takes most of a second: probe with few events.
+        history_settings = Settings(settings.quick, settings.rounds, settings.sample_seconds,
+                                    probe_ops=2)
         timings = interleave({
             "kept_short": sample(kept, groups["kept", SHORT]),
             "kept_long": sample(kept, groups["kept", long]),
             "loaded_short": sample(loaded, groups["loaded", SHORT]),
             "loaded_long": sample(loaded, groups["loaded", long]),
-        }, settings)
+        }, history_settings)
     finally:
         store.close()
     prefix = "service.sqlite.history"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
-from loyalty.errors import Busy, UnknownMember
+from loyalty.errors import Busy, InvalidInput, UnknownMember
 from loyalty.ledger.account import Account, rebase, restore
 from loyalty.ledger.requests import text
 from loyalty.notifications import decided
@@ -94,9 +94,7 @@ class Session:
         text(member_id, "member_id", required=True)
         found = self.loaded.get(member_id)
         if found is None:
-            stored = self.transaction.member(
-                member_id, lock=self.writing, keys=() if key is None else (key,)
-            )
+            stored = self.transaction.member(member_id, lock=self.writing, keys=_keys(key))
             if stored is None:
                 raise UnknownMember(
                     "member_id", member_id, f"is not enrolled in program {self.program.id!r}"
@@ -153,6 +151,18 @@ class Session:
                 self.accounts.keep(
                     member_id, stored.incarnation, stored.version + written, loaded.account
                 )
+
+
+def _keys(key: str | None) -> tuple[str, ...]:
+    """The key to read with the member: none if it is not valid text (the operation
+    refuses it, as it would have, in its own order of checks; the store never sees it)."""
+    if key is None:
+        return ()
+    try:
+        text(key, "key", required=True)
+    except InvalidInput:
+        return ()
+    return (key,)
 
 
 def transact(
