@@ -131,7 +131,7 @@ class _Runner:
         """The rows of each read, run in order in one round trip (a psycopg pipeline on
         PostgreSQL: the server runs each after the one before it has ended, so a read
         after ``SELECT ... FOR UPDATE`` sees what was committed before the lock was had)."""
-        if self._store.dialect != "postgresql":
+        if self._store.dialect != "postgresql" or (len(reads) == 1 and self._begin is None):
             return [self._rows(statement, params) for statement, params in reads]
         if not self.open:
             raise RuntimeError("the transaction is over")
