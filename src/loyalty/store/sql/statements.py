@@ -1,9 +1,11 @@
 """The store's statements: SQLAlchemy constructs, compiled once per store (see
 :mod:`loyalty.store.sql.prepared`).
 
-``save`` is one ``UPDATE`` of the member row (the optimistic version check, which also
-takes the row lock), one multi-row ``INSERT`` of the entries and one of their
-idempotency keys. On PostgreSQL ``member(lock=True)`` is ``SELECT ... FOR UPDATE``.
+On SQLite ``save`` is one ``UPDATE`` of the member row (the optimistic version check),
+one multi-row ``INSERT`` of the entries, one of their idempotency keys, one upsert of
+the state items and one of the outbox rows; on PostgreSQL it is one statement doing all
+of that (``transaction._PG_SAVE``). On PostgreSQL ``member(lock=True)`` is
+``SELECT ... FOR UPDATE``.
 The upserts (``INSERT ... ON CONFLICT``) are spelled per database: :class:`_Upserts`.
 """
 
