@@ -33,7 +33,7 @@ from loyalty import (
     restore,
 )
 from loyalty.ledger.entries import Entry
-from loyalty.ledger.state import KeyRecord
+from loyalty.ledger.records import KeyRecord
 from tests.builders import SPEND_LADDER, T0, days, ladder, program
 
 PROGRAM = program(

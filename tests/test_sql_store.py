@@ -490,6 +490,65 @@ def test_history_reads_lazily_and_only_its_length(
         }
 
 
+def test_keys_read_with_the_member_are_answered_without_another_read(
+    store: SQLStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    member = journal("m-1", 5)
+    enrol(store, "p", member)
+    records = dict(member.snapshot().keys)
+    with store.transaction("p") as transaction:
+        sent = statements(caplog)
+        stored = transaction.member("m-1", lock=True, keys=("k3", "k-new"))
+        assert stored is not None
+        assert stored.version == 5
+        read = sent()
+        assert read == 3  # the member and each key: one round trip on PostgreSQL
+        history = transaction.history("m-1", 5)
+        assert history.key("k3") == records["k3"]
+        assert history.key("k-new") is None
+        assert sent() == read
+        assert history.key("k4") == records["k4"]  # not asked for: read
+        assert sent() == read + 1
+        assert transaction.history("m-1", 4).key("k3") is not None  # another length: read
+        assert sent() == read + 2
+        later = journal("m-1", 6)
+        transaction.save("m-1", 5, later.journal[5:], later.snapshot())
+        # After a save the keys read before are not trusted: k5 is stored now.
+        assert transaction.history("m-1", 6).key("k5") == dict(later.snapshot().keys)["k5"]
+    with store.transaction("p", write=False) as transaction:
+        assert transaction.member("m-2", keys=("k3",)) is None
+        sent = statements(caplog)
+        assert transaction.member("m-1", keys=("k3",)) is not None
+        assert sent() == (1 if store.dialect == "sqlite" else 2)  # SQLite: one join
+        assert transaction.history("m-1", 5).key("k3") == records["k3"]
+        assert transaction.member("m-1", keys=("k-new",)) is not None
+        assert transaction.history("m-1", 5).key("k-new") is None
+        assert sent() == (2 if store.dialect == "sqlite" else 4)
+
+
+def test_notifications_are_written_with_the_save_or_at_commit_and_dropped_by_erase(
+    store: SQLStore,
+) -> None:
+    member = journal("m-1", 2)
+    enrol(store, "p", member)
+    with store.transaction("p") as transaction:
+        transaction.emit([notification("m-2", "left")])  # never committed
+    with store.transaction("p") as transaction:
+        transaction.emit([notification("m-2", "alone")])  # no save: written at the commit
+        transaction.commit()
+    with store.transaction("p") as transaction:
+        transaction.emit([notification("m-1", "saved")])
+        more = journal("m-1", 3)
+        transaction.save("m-1", 2, more.journal[2:], more.snapshot())
+        transaction.commit()
+    assert [m.notification.dedupe for m in store.outbox("p")] == ["alone", "saved"]
+    with store.transaction("p") as transaction:
+        transaction.emit([notification("m-1", "before erase")])
+        transaction.erase("m-1", "erased-1")
+        transaction.commit()
+    assert [m.notification.dedupe for m in store.outbox("p")] == ["alone"]
+
+
 def test_since_compares_instants_whatever_the_offset(store: SQLStore) -> None:
     member = journal("m-1", 10)
     enrol(store, "p", member)

@@ -255,7 +255,7 @@ class LoyaltyService:
         arguments.redeem_arguments(member_id, reward_id, at, key, points, choice)
 
         def run(session: Session) -> Redemption:
-            account = session.account(member_id)
+            account = session.account(member_id, key)
             return redeem_reward(
                 account,
                 reward_id,
@@ -279,7 +279,7 @@ class LoyaltyService:
         return self._write(
             member_id,
             lambda session: void_redemption(
-                session.account(member_id),
+                session.account(member_id, key),
                 redemption_id,
                 at=at,
                 key=arguments.caller_key(key),
@@ -296,7 +296,7 @@ class LoyaltyService:
         return self._write(
             member_id,
             lambda session: adjust(
-                session.account(member_id),
+                session.account(member_id, key),
                 points,
                 at=at,
                 key=arguments.caller_key(key),
@@ -492,7 +492,7 @@ class LoyaltyService:
         return checked
 
     def _apply(self, session: Session, event: Event) -> Outcome:
-        account = session.account(event.member_id)
+        account = session.account(event.member_id, event.key)
         at, key = event.at, event.key
         if isinstance(event, OrderCompleted):
             segments = session.profile(event.member_id).segments

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
-from loyalty.errors import Busy, UnknownMember
+from loyalty.errors import Busy, InvalidInput, UnknownMember
 from loyalty.ledger.account import Account, rebase, restore
 from loyalty.ledger.requests import text
 from loyalty.notifications import decided
@@ -88,11 +88,13 @@ class Session:
     notified: int = 0
     skipped: int = 0
 
-    def account(self, member_id: str) -> Account:
+    def account(self, member_id: str, key: str | None = None) -> Account:
+        """The member's account, loaded (and locked, for a write) on first use. ``key``: the
+        idempotency key the request is about to check, read with the member."""
         text(member_id, "member_id", required=True)
         found = self.loaded.get(member_id)
         if found is None:
-            stored = self.transaction.member(member_id, lock=self.writing)
+            stored = self.transaction.member(member_id, lock=self.writing, keys=_keys(key))
             if stored is None:
                 raise UnknownMember(
                     "member_id", member_id, f"is not enrolled in program {self.program.id!r}"
@@ -149,6 +151,18 @@ class Session:
                 self.accounts.keep(
                     member_id, stored.incarnation, stored.version + written, loaded.account
                 )
+
+
+def _keys(key: str | None) -> tuple[str, ...]:
+    """The key to read with the member: none if it is not valid text (the operation
+    refuses it, as it would have, in its own order of checks; the store never sees it)."""
+    if key is None:
+        return ()
+    try:
+        text(key, "key", required=True)
+    except InvalidInput:
+        return ()
+    return (key,)
 
 
 def transact(

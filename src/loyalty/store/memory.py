@@ -176,7 +176,9 @@ class _Transaction:
         if not self._write:
             raise RuntimeError("a read-only transaction cannot write")
 
-    def member(self, member_id: str, *, lock: bool = False) -> StoredMember | None:
+    def member(
+        self, member_id: str, *, lock: bool = False, keys: Sequence[str] = ()
+    ) -> StoredMember | None:
         found = self.data.members.get(member_id)
         return found.stored() if found is not None else None
 

@@ -80,6 +80,8 @@ class ItemReads:
     """A stored history's reads of single items, by the part and key :func:`split`
     gives them; a store's history supplies :meth:`_item` (the item, or ``None``)."""
 
+    __slots__ = ()
+
     def _item(self, part: str, key: str) -> Any:
         raise NotImplementedError
 

@@ -117,9 +117,14 @@ class OutboxMessage:
 class Transaction(Protocol):
     """One unit of work in one program; rolled back unless committed."""
 
-    def member(self, member_id: str, *, lock: bool = False) -> StoredMember | None:
+    def member(
+        self, member_id: str, *, lock: bool = False, keys: Sequence[str] = ()
+    ) -> StoredMember | None:
         """The member, or None. ``lock`` holds the member against concurrent writers
-        until the transaction ends."""
+        until the transaction ends. ``keys``: idempotency keys the caller is about to
+        look up; a store may read them with the member (in the same round trip, after
+        the lock), so that the :meth:`history` at the member's version answers them
+        without reading again."""
         ...
 
     def history(self, member_id: str, length: int) -> History:

@@ -24,18 +24,30 @@ _POOL_SIZE: Final = 10
 
 
 def _create_engine(url: str, busy_timeout: float = 30.0) -> Engine:  # float-ok: seconds
+    # The store ends each of its transactions itself (commit, or rollback: SQLStore._end)
+    # and SQLAlchemy's own connections roll back when closed, so the pool does not roll
+    # back again each connection it is given back (a call per transaction).
     if url.startswith("sqlite"):
         if make_url(url).database in (None, "", ":memory:"):
             # Else each connection has its own empty database: share one, which the store's
             # transactions take in turns (see SQLStore).
             engine = create_engine(
-                url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+                url,
+                poolclass=StaticPool,
+                connect_args={"check_same_thread": False},
+                pool_reset_on_return=None,
             )
         else:
-            engine = create_engine(url, pool_size=_POOL_SIZE, max_overflow=_POOL_SIZE)
+            engine = create_engine(
+                url, pool_size=_POOL_SIZE, max_overflow=_POOL_SIZE, pool_reset_on_return=None
+            )
     else:
         engine = create_engine(
-            url, pool_size=_POOL_SIZE, max_overflow=_POOL_SIZE, isolation_level="READ COMMITTED"
+            url,
+            pool_size=_POOL_SIZE,
+            max_overflow=_POOL_SIZE,
+            isolation_level="READ COMMITTED",
+            pool_reset_on_return=None,
         )
     _prepare(engine, busy_timeout)
     return engine

@@ -3,7 +3,7 @@ and the stored items of the state (a lot, an order, a redemption) one by one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -34,12 +34,19 @@ _LAST_PAGE: Final = 1024
 class _History(ItemReads):
     """A member's stored entries and keys, read page by page through the transaction."""
 
-    __slots__ = ("_length", "_member_id", "_transaction")
+    __slots__ = ("_known", "_length", "_member_id", "_transaction")
 
-    def __init__(self, transaction: _Runner, member_id: str, length: int) -> None:
+    def __init__(
+        self,
+        transaction: _Runner,
+        member_id: str,
+        length: int,
+        known: Mapping[str, KeyRecord | None] | None = None,
+    ) -> None:
         self._transaction = transaction
         self._member_id = member_id
         self._length = length
+        self._known = known  # keys read with the member, at this length: not read again
 
     @property
     def length(self) -> int:
@@ -72,6 +79,9 @@ class _History(ItemReads):
             page = min(page * 8, _LAST_PAGE)
 
     def key(self, key: str) -> KeyRecord | None:
+        known = self._known
+        if known is not None and key in known:
+            return known[key]
         rows = self._transaction._rows(_KEY, self._params(p_key=key))
         return KeyRecord(rows[0][0], rows[0][1]) if rows else None
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.elements import ClauseElement
 
+from loyalty.ledger.records import KeyRecord
 from loyalty.store.sql.statements import _UPSERTS
 
 if TYPE_CHECKING:
@@ -27,7 +28,12 @@ class _Runner:
     raised as :class:`~loyalty.store.port.StoreConflict` (see ``SQLStore._lost``)."""
 
     def __init__(
-        self, store: SQLStore, pooled: PoolProxiedConnection, program_id: str, write: bool
+        self,
+        store: SQLStore,
+        pooled: PoolProxiedConnection,
+        program_id: str,
+        write: bool,
+        begin: str | None = None,
     ) -> None:
         self._store = store
         self._pooled = pooled
@@ -38,6 +44,10 @@ class _Runner:
         self.committed = False
         self.open = True
         self._pending: list[Any] | None = None
+        self._begin = begin  # sent before the first statement (PostgreSQL), then None
+        self._outbox: list[dict[str, Any]] = []  # notifications emitted, not yet written
+        # Per member: the version read and the idempotency keys read with it.
+        self._known_keys: dict[str, tuple[int, dict[str, KeyRecord | None]]] = {}
         self._erased = False  # an erase ran: on SQLite, the WAL is emptied after commit
 
     def _execute(
@@ -52,10 +62,15 @@ class _Runner:
             _log.debug("%s %r", prepared.sql, values)
         cursor = self._connection.cursor()
         if self._pending is not None and not fetch:  # in a pipeline: counted after it
+            if self._begin is not None:
+                begin = self._connection.cursor()
+                self._start(begin)
+                begin.close()
             self._pending.append(cursor)
             (cursor.executemany if many else cursor.execute)(prepared.sql, values)
             return -1
         try:
+            self._start(cursor)
             if many:
                 cursor.executemany(prepared.sql, values)
             else:
@@ -67,6 +82,13 @@ class _Runner:
         finally:
             cursor.close()
         return found
+
+    def _start(self, cursor: Any) -> None:
+        """Begin the transaction before its first statement, if the store left it to us
+        (PostgreSQL: in the same pipeline as the statements, if they are in one)."""
+        if self._begin is not None:
+            begin, self._begin = self._begin, None
+            cursor.execute(begin)
 
     @contextmanager
     def _batch(self) -> Iterator[list[int]]:
@@ -102,6 +124,44 @@ class _Runner:
     def _rows(self, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = self._execute(statement, params, fetch=True)
         return rows
+
+    def _rows_together(
+        self, reads: Sequence[tuple[ClauseElement, Mapping[str, Any]]]
+    ) -> list[list[tuple[Any, ...]]]:
+        """The rows of each read, run in order in one round trip (a psycopg pipeline on
+        PostgreSQL: the server runs each after the one before it has ended, so a read
+        after ``SELECT ... FOR UPDATE`` sees what was committed before the lock was had)."""
+        if self._store.dialect != "postgresql" or (len(reads) == 1 and self._begin is None):
+            return [self._rows(statement, params) for statement, params in reads]
+        if not self.open:
+            raise RuntimeError("the transaction is over")
+        prepared = [(self._store._prepared(statement), params) for statement, params in reads]
+        cursors = []
+        try:
+            try:
+                with self._connection.pipeline():
+                    if self._begin is not None:
+                        begin = self._connection.cursor()
+                        cursors.append(begin)
+                        self._start(begin)
+                    first = len(cursors)
+                    for statement, params in prepared:
+                        values = statement.values(params)
+                        if _log.isEnabledFor(logging.DEBUG):
+                            _log.debug("%s %r", statement.sql, values)
+                        cursor = self._connection.cursor()
+                        cursors.append(cursor)
+                        cursor.execute(statement.sql, values)
+                return [
+                    statement.rows(cursor.fetchall())
+                    for (statement, _), cursor in zip(prepared, cursors[first:], strict=True)
+                ]
+            except self._store._errors as error:
+                self._store._lost(self._pooled, error)
+                raise
+        finally:
+            for cursor in cursors:
+                cursor.close()
 
     def _writing(self) -> None:
         if not self.write:

@@ -1,9 +1,11 @@
 """The store's statements: SQLAlchemy constructs, compiled once per store (see
 :mod:`loyalty.store.sql.prepared`).
 
-``save`` is one ``UPDATE`` of the member row (the optimistic version check, which also
-takes the row lock), one multi-row ``INSERT`` of the entries and one of their
-idempotency keys. On PostgreSQL ``member(lock=True)`` is ``SELECT ... FOR UPDATE``.
+On SQLite ``save`` is one ``UPDATE`` of the member row (the optimistic version check),
+one multi-row ``INSERT`` of the entries, one of their idempotency keys, one upsert of
+the state items and one of the outbox rows; on PostgreSQL it is one statement doing all
+of that (``transaction._PG_SAVE``). On PostgreSQL ``member(lock=True)`` is
+``SELECT ... FOR UPDATE``.
 The upserts (``INSERT ... ON CONFLICT``) are spelled per database: :class:`_Upserts`.
 """
 
@@ -60,6 +62,20 @@ _SELECT_MEMBER: Final = select(
     members.c.incarnation,
 ).where(_member_is(members))
 _LOCK_MEMBER: Final = _SELECT_MEMBER.with_for_update()
+# SQLite: the member with one idempotency key, in one statement (the write lock is held
+# from BEGIN IMMEDIATE, so nothing can change between the two).
+_SELECT_MEMBER_AND_KEY: Final = _SELECT_MEMBER.add_columns(
+    keys.c.fingerprint, keys.c.seq
+).select_from(
+    members.outerjoin(
+        keys,
+        and_(
+            keys.c.program_id == members.c.program_id,
+            keys.c.member_id == members.c.member_id,
+            keys.c.key == bindparam("p_key"),
+        ),
+    )
+)
 _PROFILE: Final = ("enrolled_at", "birthday", "segments", "erased")
 _SAVE: Final = (
     update(members)
@@ -105,6 +121,9 @@ _ENTRIES_FROM: Final = (
 _ENTRIES_SINCE: Final = _ENTRIES_FROM.where(entries.c.at >= bindparam("p_at"))
 _KEY: Final = select(keys.c.fingerprint, keys.c.seq).where(
     _member_is(keys), keys.c.key == bindparam("p_key"), keys.c.seq <= bindparam("p_length")
+)
+_KEY_ANY_LENGTH: Final = select(keys.c.fingerprint, keys.c.seq).where(
+    _member_is(keys), keys.c.key == bindparam("p_key")
 )
 _FIRST_KEYS: Final = (
     select(keys.c.key, keys.c.fingerprint, keys.c.seq)

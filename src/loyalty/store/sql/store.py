@@ -9,7 +9,11 @@ write lock up front instead of failing half-way), read-only ones with a deferred
 ``BEGIN`` (WAL, the busy timeout and the hooks: :mod:`~loyalty.store.sql.engine`).
 PostgreSQL (psycopg 3): READ COMMITTED; ``member(lock=True)`` is
 ``SELECT ... FOR UPDATE``; read-only transactions are ``REPEATABLE READ READ ONLY``
-(one snapshot: a member's head and state items are read by two statements).
+(one snapshot: a member's head and state items are read by two statements). The store
+sends the ``BEGIN`` itself, in the same round trip as the transaction's first
+statements (the connection is in psycopg's autocommit mode meanwhile, so psycopg does
+not send one of its own and wait for it); a write is three round trips: the BEGIN with
+the member's lock and its idempotency key, the writes, the commit.
 
 Lost races are raised as :class:`~loyalty.store.port.StoreConflict`, and a lost
 PostgreSQL connection as :class:`~loyalty.store.port.ConnectionLost`, a kind of it
@@ -20,8 +24,7 @@ connection opened before it, and the service runs the transaction again on a new
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine
@@ -39,6 +42,9 @@ from loyalty.store.sql.transaction import SQLTransaction
 from loyalty.store.sql.upgrade import _upgrade
 
 __all__ = ["SQLStore"]
+
+_PG_BEGIN_WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED"
+_PG_BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
 class SQLStore:
@@ -88,20 +94,14 @@ class SQLStore:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._engine.dialect.name
 
-    @contextmanager
-    def transaction(self, program_id: str, *, write: bool = True) -> Iterator[SQLTransaction]:
+    def transaction(self, program_id: str, *, write: bool = True) -> _Scope:
         """A unit of work on ``program_id``, rolled back unless committed. A writer on
         SQLite holds the database's write lock from the start. On an in-memory SQLite
         database (one connection for every thread) transactions run one at a time."""
-        if self._serial is None:
-            with self._transaction(program_id, write) as transaction:
-                yield transaction
-            return
-        with self._serial, self._transaction(program_id, write) as transaction:
-            yield transaction
+        return _Scope(self, program_id, write)
 
-    @contextmanager
-    def _transaction(self, program_id: str, write: bool) -> Iterator[SQLTransaction]:
+    def _open(self, program_id: str, write: bool) -> SQLTransaction:
+        """A transaction on a pooled connection (given back by :meth:`_close`)."""
         try:
             with _translated():
                 pooled = self._engine.raw_connection()
@@ -113,26 +113,32 @@ class SQLStore:
                 raise
             raise ConnectionLost(f"cannot connect: {cause}") from error
         connection: Any = pooled.driver_connection
+        begin: str | None = None
         try:
             try:
                 if self._sqlite:
                     connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                elif not write:
-                    # One snapshot for the whole read (a member's head and its state items are
-                    # read by two statements): BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY.
-                    from psycopg import IsolationLevel
-
-                    connection.isolation_level = IsolationLevel.REPEATABLE_READ
-                    connection.read_only = True
+                else:
+                    # The transaction's BEGIN goes with its first statements (one round trip:
+                    # psycopg would send its own and wait for it), so psycopg is told not to
+                    # begin one itself. A read is one snapshot (a member's head and its state
+                    # items are read by two statements).
+                    connection.autocommit = True
+                    begin = _PG_BEGIN_WRITE if write else _PG_BEGIN_READ
             except self._errors as error:
                 self._lost(pooled, error)
                 raise
-            transaction = SQLTransaction(self, pooled, program_id, write)
-            try:
-                yield transaction
-            finally:
-                transaction.open = False
-                self._end(pooled, rollback=not transaction.committed, read_only=not write)
+            return SQLTransaction(self, pooled, program_id, write, begin)
+        except BaseException:
+            pooled.close()  # back to the pool
+            raise
+
+    def _close(self, transaction: SQLTransaction) -> None:
+        """End ``transaction`` (rolled back unless committed); its connection goes back."""
+        pooled = transaction._pooled
+        try:
+            transaction.open = False
+            self._end(pooled, rollback=not transaction.committed)
         finally:
             pooled.close()  # back to the pool
 
@@ -164,18 +170,15 @@ class SQLStore:
             prepared = self._statements[statement] = _Prepared(statement, self._engine.dialect)
         return prepared
 
-    def _end(self, pooled: PoolProxiedConnection, *, rollback: bool, read_only: bool) -> None:
+    def _end(self, pooled: PoolProxiedConnection, *, rollback: bool) -> None:
         connection: Any = pooled.driver_connection
         if connection is None or not pooled.is_valid:
             return  # lost and discarded (see _lost): nothing to roll back
         try:
             if rollback:
                 connection.rollback()
-            if read_only and not self._sqlite:
-                from psycopg import IsolationLevel
-
-                connection.read_only = False
-                connection.isolation_level = IsolationLevel.READ_COMMITTED
+            if not self._sqlite:
+                connection.autocommit = False  # as the pool gives connections out
         except Exception as error:  # a broken connection: not to be used again
             self._discard(pooled, error)
 
@@ -199,3 +202,39 @@ class SQLStore:
         replaced at its next checkout (they were most likely lost with it: a server
         restart). Connections checked out meanwhile are closed, not leaked."""
         self._engine.pool._invalidate(pooled, error)
+
+
+class _Scope:
+    """:meth:`SQLStore.transaction` as a context manager (a class: a transaction per
+    request makes the generator-based one's cost count)."""
+
+    __slots__ = ("_program_id", "_serial", "_store", "_transaction", "_write")
+
+    def __init__(self, store: SQLStore, program_id: str, write: bool) -> None:
+        self._store = store
+        self._program_id = program_id
+        self._write = write
+        self._serial = store._serial
+        self._transaction: SQLTransaction | None = None
+
+    def __enter__(self) -> SQLTransaction:
+        serial = self._serial
+        if serial is None:
+            self._transaction = self._store._open(self._program_id, self._write)
+            return self._transaction
+        serial.acquire()
+        try:
+            self._transaction = self._store._open(self._program_id, self._write)
+        except BaseException:
+            serial.release()  # the turn is given back if opening fails
+            raise
+        return self._transaction
+
+    def __exit__(self, *exc: object) -> None:
+        transaction, self._transaction = self._transaction, None
+        try:
+            if transaction is not None:
+                self._store._close(transaction)
+        finally:
+            if self._serial is not None:
+                self._serial.release()

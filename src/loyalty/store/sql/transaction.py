@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from loyalty.checkout.stock import claim_prefix
 from loyalty.ledger.entries import Entry
+from loyalty.ledger.records import KeyRecord
 from loyalty.ledger.state import Snapshot
 from loyalty.notifications import Notification
 from loyalty.store.codec import (
@@ -18,6 +22,7 @@ from loyalty.store.codec import (
 )
 from loyalty.store.parts import Items, hot_keys, join, split
 from loyalty.store.port import MemberProfile, StoreConflict, StoredMember, new_incarnation
+from loyalty.store.sql import schema
 from loyalty.store.sql.history import _History
 from loyalty.store.sql.runner import _log, _Runner
 from loyalty.store.sql.statements import (
@@ -27,6 +32,7 @@ from loyalty.store.sql.statements import (
     _INSERT_ENTRIES,
     _INSERT_MEMBER,
     _ITEMS,
+    _KEY_ANY_LENGTH,
     _LOCK_MEMBER,
     _MEMBER_IDS,
     _MOVE_CLAIMS,
@@ -37,6 +43,7 @@ from loyalty.store.sql.statements import (
     _SAVE_PROFILE,
     _SAVE_RENEWED,
     _SELECT_MEMBER,
+    _SELECT_MEMBER_AND_KEY,
     _hot_items,
 )
 from loyalty.store.sql.stock import SQLStock
@@ -44,6 +51,50 @@ from loyalty.store.sql.stock import SQLStock
 __all__ = ["SQLTransaction"]
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value)
+
+
+def _utc(value: datetime) -> str:
+    """An aware datetime as ISO 8601 text in UTC (what PostgreSQL reads as a timestamptz)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: pass a timezone-aware one")
+    return value.astimezone(UTC).isoformat()
+
+
+_PG_SAVE: Final = f"""\
+WITH saved AS (
+  UPDATE {schema.members.name} SET version = %(p_new)s, state = %(p_state)s::jsonb
+  WHERE program_id = %(p_program)s AND member_id = %(p_member)s AND version = %(p_version)s
+  RETURNING 1
+), added AS (
+  INSERT INTO {schema.entries.name} (program_id, member_id, seq, at, kind, source, key, payload)
+  SELECT %(p_program)s, %(p_member)s, e.seq, e.at, e.kind, e.source, e.key, e.payload
+  FROM jsonb_to_recordset(%(p_entries)s::jsonb)
+    AS e(seq integer, at timestamptz, kind text, source text, key text, payload jsonb)
+), keyed AS (
+  INSERT INTO {schema.keys.name} (program_id, member_id, key, fingerprint, seq)
+  SELECT %(p_program)s, %(p_member)s, k.key, k.fingerprint, k.seq
+  FROM jsonb_to_recordset(%(p_keys)s::jsonb) AS k(key text, fingerprint text, seq integer)
+  ON CONFLICT (program_id, member_id, key) DO NOTHING
+), put AS (
+  INSERT INTO {schema.state_items.name} (program_id, member_id, part, key, payload)
+  SELECT %(p_program)s, %(p_member)s, i.part, i.key, i.payload
+  FROM jsonb_to_recordset(%(p_items)s::jsonb) AS i(part text, key text, payload jsonb)
+  ON CONFLICT (program_id, member_id, part, key) DO UPDATE SET payload = excluded.payload
+), emitted AS (
+  INSERT INTO {schema.outbox.name} (program_id, member_id, dedupe, kind, at, payload)
+  SELECT %(p_program)s, o.member_id, o.dedupe, o.kind, o.at, o.payload
+  FROM jsonb_to_recordset(%(p_outbox)s::jsonb)
+    AS o(member_id text, dedupe text, kind text, at timestamptz, payload jsonb)
+  ON CONFLICT (program_id, dedupe) DO NOTHING
+)
+SELECT count(*) FROM saved"""
+"""A save on PostgreSQL as one statement: the version check (which the caller's count
+reads) and the inserts, the rows of each table passed as one JSON array (psycopg's cost
+is per statement and per parameter; its arrays of text are slow to adapt). The CTEs
+run on one snapshot; a member moved on by another transaction fails the check (or an
+insert, as a unique violation), and the transaction is rolled back and run again."""
 
 
 class SQLTransaction(_Runner):
@@ -55,17 +106,37 @@ class SQLTransaction(_Runner):
 
     # -- the port
 
-    def member(self, member_id: str, *, lock: bool = False) -> StoredMember | None:
+    def member(
+        self, member_id: str, *, lock: bool = False, keys: Sequence[str] = ()
+    ) -> StoredMember | None:
         if lock:
             self._writing()
-        rows = self._rows(_LOCK_MEMBER if lock else _SELECT_MEMBER, self._ids(member_id))
+        ids = self._ids(member_id)
+        if len(keys) == 1 and self._store._sqlite:
+            # One statement: SQLite has no round trips, but each statement costs its call.
+            rows = self._rows(_SELECT_MEMBER_AND_KEY, {**ids, "p_key": keys[0]})
+            found = [rows, [row[7:] for row in rows if row[8] is not None]]
+        else:
+            reads = [(_LOCK_MEMBER if lock else _SELECT_MEMBER, ids)]
+            reads += [(_KEY_ANY_LENGTH, {**ids, "p_key": key}) for key in keys]
+            found = self._rows_together(reads)  # one round trip, the member locked first
+            rows = found[0]
         if not rows:
             return None
-        enrolled_at, birthday, segments, erased, version, head, incarnation = rows[0]
+        enrolled_at, birthday, segments, erased, version, head, incarnation = rows[0][:7]
         profile = MemberProfile(member_id, enrolled_at, birthday, tuple(segments), bool(erased))
+        if keys:
+            # Read after the member (and its lock): no key of a later entry can be stored.
+            self._known_keys[member_id] = (
+                version,
+                {
+                    key: KeyRecord(*match[0]) if match and match[0][1] <= version else None
+                    for key, match in zip(keys, found[1:], strict=True)
+                },
+            )
 
         def state() -> Snapshot:
-            items = decode_items(self._rows(_ITEMS, self._ids(member_id)), member_id)
+            items = decode_items(self._rows(_ITEMS, ids), member_id)
             return join(decode_snapshot(head, member_id), items)
 
         def hot() -> Snapshot:
@@ -82,7 +153,10 @@ class SQLTransaction(_Runner):
         return StoredMember(profile, version, state, incarnation, hot)
 
     def history(self, member_id: str, length: int) -> _History:
-        return _History(self, member_id, length)
+        known = self._known_keys.get(member_id)
+        return _History(
+            self, member_id, length, known[1] if known is not None and known[0] == length else None
+        )
 
     def add_member(self, member: StoredMember) -> None:
         self._writing()
@@ -180,8 +254,12 @@ class SQLTransaction(_Runner):
                 segments=list(profile.segments),
                 erased=profile.erased,
             )
-        # One round trip on PostgreSQL. The version check comes first: it takes the
-        # member's row lock before anything is written.
+        self._known_keys.pop(member_id, None)
+        if statement is _SAVE and not self._store._sqlite:
+            self._save_in_one(params, rows, list(key_rows.values()), member_id, changed)
+            return
+        # One round trip on PostgreSQL, with the notifications emitted so far. The version
+        # check comes first: it takes the member's row lock before anything is written.
         with self._batch() as counts:
             updated = self._run(statement, params)
             if rows:
@@ -190,7 +268,80 @@ class SQLTransaction(_Runner):
                 # A key stored before (a retried request) keeps its first entry.
                 self._run_many(self._upserts.insert_keys, list(key_rows.values()))
             self._put_items(member_id, changed)
+            self._flush_outbox()
         if (counts[0] if counts else updated) != 1:
+            raise StoreConflict(f"member {member_id!r} is no longer at version {version}")
+
+    def _save_in_one(
+        self,
+        params: dict[str, Any],
+        rows: list[dict[str, Any]],
+        key_rows: list[dict[str, Any]],
+        member_id: str,
+        changed: Items,
+    ) -> None:
+        """PostgreSQL: the save as one statement (:data:`_PG_SAVE`: the version check and
+        the inserts as data-modifying CTEs, rows passed as arrays), with the outbox rows
+        emitted so far: psycopg's cost is per statement and per row, not per value."""
+        items = encode_items(changed, member_id)
+        outbox, self._outbox = self._outbox, []
+        values = {
+            "p_program": params["p_program"],
+            "p_member": params["p_member"],
+            "p_version": params["p_version"],
+            "p_new": params["p_new"],
+            "p_state": _json(params["state"]),
+            "p_entries": _json(
+                [
+                    {
+                        "seq": row["seq"],
+                        "at": _utc(row["at"]),
+                        "kind": row["kind"],
+                        "source": row["source"],
+                        "key": row["key"],
+                        "payload": row["payload"],
+                    }
+                    for row in rows
+                ]
+            ),
+            "p_keys": _json(
+                [
+                    {"key": row["key"], "fingerprint": row["fingerprint"], "seq": row["seq"]}
+                    for row in key_rows
+                ]
+            ),
+            "p_items": _json(
+                [{"part": part, "key": key, "payload": stored} for part, key, stored in items]
+            ),
+            "p_outbox": _json(
+                [
+                    {
+                        "member_id": row["member_id"],
+                        "dedupe": row["dedupe"],
+                        "kind": row["kind"],
+                        "at": _utc(row["at"]),
+                        "payload": row["payload"],
+                    }
+                    for row in outbox
+                ]
+            ),
+        }
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("%s %r", _PG_SAVE, values)
+        if not self.open:
+            raise RuntimeError("the transaction is over")
+        cursor = self._connection.cursor()
+        try:
+            self._start(cursor)
+            cursor.execute(_PG_SAVE, values)
+            found = cursor.fetchall()
+        except self._store._errors as error:
+            self._store._lost(self._pooled, error)
+            raise
+        finally:
+            cursor.close()
+        if found[0][0] != 1:
+            version = params["p_version"]
             raise StoreConflict(f"member {member_id!r} is no longer at version {version}")
 
     def _put_items(self, member_id: str, items: Items) -> None:
@@ -216,26 +367,30 @@ class SQLTransaction(_Runner):
         return SQLStock(self, limits)
 
     def emit(self, notifications: Sequence[Notification]) -> None:
+        """Queue the notifications: they are written with the next save's statements (one
+        round trip on PostgreSQL), or before an erase or the commit."""
         self._writing()
-        if not notifications:
-            return
-        self._run_many(
-            self._upserts.emit,
-            [
-                {
-                    "program_id": self.program_id,
-                    "member_id": notification.member_id,
-                    "dedupe": notification.dedupe,
-                    "kind": str(notification.kind),
-                    "at": notification.at,
-                    "payload": notification.data(),
-                }
-                for notification in notifications
-            ],
+        self._outbox.extend(
+            {
+                "program_id": self.program_id,
+                "member_id": notification.member_id,
+                "dedupe": notification.dedupe,
+                "kind": str(notification.kind),
+                "at": notification.at,
+                "payload": notification.data(),
+            }
+            for notification in notifications
         )
+
+    def _flush_outbox(self) -> None:
+        if self._outbox:
+            queued, self._outbox = self._outbox, []
+            self._run_many(self._upserts.emit, queued)
 
     def erase(self, member_id: str, pseudonym: str) -> None:
         self._writing()
+        self._flush_outbox()  # the member's notifications are dropped below
+        self._known_keys.pop(member_id, None)
         params = {
             **self._ids(member_id),
             "p_pseudonym": pseudonym,
@@ -256,6 +411,7 @@ class SQLTransaction(_Runner):
     def commit(self) -> None:
         if not self.open:
             raise RuntimeError("the transaction is over")
+        self._flush_outbox()
         try:
             self._connection.commit()
         except self._store._errors as error:
