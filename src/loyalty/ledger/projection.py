@@ -147,7 +147,16 @@ class Projection(State):
                 raise CorruptJournal(
                     self.member_id, entry.seq, f"line points for order {entry.source!r}"
                 )
-            self._put("orders", entry.source or "", replace(record, earn_id=entry.id))
+            earned = OrderRecord(
+                record.at,
+                record.amount,
+                record.refunded,
+                record.lines,
+                record.refunded_units,
+                record.shipping_refunded,
+                entry.id,
+            )
+            self._put("orders", entry.source or "", earned)
 
     def _order_fact(self, entry: Order | Refund) -> None:
         """Record an order or a refund, and what it does to the tier figures."""
@@ -282,7 +291,23 @@ class Projection(State):
         tiers = self.tiers
         if tiers is not None and not tiers.counts_pending and lot.origin is EntryKind.EARN:
             tiers.points(lot.available_at, lot.points - lot.reversed, self._log)
-        lot = replace(lot, activated=True, remaining=lot.remaining - settled)
+        lot = Lot(  # replace() with every field written out: this runs for every release
+            lot.id,
+            lot.seq,
+            lot.origin,
+            lot.points,
+            lot.remaining - settled,
+            lot.earned_at,
+            lot.available_at,
+            lot.expires_at,
+            True,
+            lot.source,
+            lot.basis,
+            lot.refunded,
+            lot.expired,
+            lot.reversed,
+            lot.forgiven,
+        )
         self._set_lot(lot)
         self._queues.push(lot, release=False, expiry=False)
 
