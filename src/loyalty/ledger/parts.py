@@ -66,7 +66,7 @@ def state_of(
         actions=tuple(sorted(part("actions", account._actions))),
         tier_cursor=tiers.cursor if tiers is not None else None,
         hot=Hot(
-            tuple(sorted(lot.seq for lot in account._lots.values() if lot.is_open)),
+            tuple(sorted(account._open)),
             account._completed,
             tuple(sorted((reward, uses) for reward, uses in account._uses.items() if uses)),
         ),
@@ -90,7 +90,10 @@ def load_state(account: Projection, state: Snapshot) -> None:
     them (a state stored by an earlier version) it must be whole, to count them."""
     account._tally = Tally(state.balance)
     lazy = account._history is not None
-    account._lots.update((lot.id, lot) for lot in state.lots if lot.is_open or not lazy)
+    for lot in state.lots:
+        if lot.is_open or not lazy:
+            account._lots[lot.id] = lot
+            account._track(lot.id, lot)
     account._keys.load(state.keys)
     account._clock = state.clock
     account._last_activity_at = state.last_activity_at

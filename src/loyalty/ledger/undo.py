@@ -148,6 +148,8 @@ class State:
         self._journal = Journal()
         self._keys = Keys(self._journal)
         self._lots: dict[str, Lot] = {}
+        self._open: dict[int, None] = {}  # the open lots' numbers (kept with every change)
+        self._closed: set[str] = set()  # closed lots in memory (dropped once saved)
         self._tally = Tally(Balance())
         self._clock: datetime | None = None
         self._last_activity_at: datetime | None = None
@@ -221,6 +223,20 @@ class State:
         if self._undo is not None:
             self._undo.lots.append((lot.id, self._lots.get(lot.id)))
         self._lots[lot.id] = lot
+        self._track(lot.id, lot)
+
+    def _track(self, lot_id: str, lot: Lot | None) -> None:
+        """Keep :attr:`_open` and :attr:`_closed` in step with lot ``lot_id`` (``None``:
+        gone), so that neither a save nor dropping the cold lots scans every lot."""
+        if lot is not None and lot.remaining > 0:
+            self._open[lot.seq] = None
+            self._closed.discard(lot_id)
+            return
+        self._open.pop(entry_seq(lot_id), None)
+        if lot is None:
+            self._closed.discard(lot_id)
+        else:
+            self._closed.add(lot_id)
 
     # ------------------------------------------------------------ the cold items
 
@@ -261,6 +277,8 @@ class State:
         """Keep what the history gave (unchanged: it is not saved again), or that it has none."""
         if item is not None:
             getattr(self, f"_{part}")[key] = item
+            if part == "lots":
+                self._track(key, item)
             return
         if self._missing is None:
             self._missing = set()
@@ -272,8 +290,9 @@ class State:
         if self._history is None or any(self._changed.values()) or self._undo is not None:
             return
         lots = self._lots
-        for lot_id in [lot_id for lot_id, lot in lots.items() if not lot.is_open]:
+        for lot_id in self._closed:
             del lots[lot_id]  # in place: the queues read this mapping
+        self._closed.clear()
         self._orders.clear()
         self._redemptions.clear()
         self._missing = None
@@ -323,6 +342,7 @@ class State:
                 del self._lots[lot_id]
             else:
                 self._lots[lot_id] = previous
+            self._track(lot_id, previous)
         self._queues.restore(undo.popped)
 
 
