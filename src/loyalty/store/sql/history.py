@@ -24,6 +24,7 @@ from loyalty.store.sql.statements import (
     _KEY,
     _KEYS_AFTER,
     _REDEMPTIONS_ON,
+    _REDEMPTIONS_ON_SQLITE,
     _SELECT_MEMBER,
 )
 
@@ -106,8 +107,11 @@ class _History(ItemReads):
         return decode_items([(part, key, rows[0][0])], self._member_id)[part][key]
 
     def redemptions(self, source: str) -> Iterator[RedemptionRecord]:
-        rows = self._transaction._rows(_REDEMPTIONS_ON, self._params(p_source=source))
-        for (payload,) in rows:
+        statement = _REDEMPTIONS_ON_SQLITE if self._transaction._store._sqlite else _REDEMPTIONS_ON
+        rows = self._transaction._rows(statement, self._params(p_source=source))
+        for seq, payload in sorted(rows, key=lambda row: int(row[0])):
+            if seq > self._length:  # written after the version this history reads
+                break
             items = decode_items([("redemptions", "", payload)], self._member_id)
             yield items["redemptions"][""]
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -260,7 +261,8 @@ _ITEM: Final = select(state_items.c.payload).where(
 )
 _REDEEMED: Final[Any] = literal_column("'redeem'")  # a literal: the partial index names it
 _REDEMPTIONS_ON: Final = (
-    select(state_items.c.payload)
+    # The caller bounds and orders by seq (either here steers SQLite off the index).
+    select(entries.c.seq, state_items.c.payload)
     .select_from(
         entries.join(
             state_items,
@@ -276,10 +278,19 @@ _REDEMPTIONS_ON: Final = (
         _member_is(entries),
         entries.c.source == bindparam("p_source", type_=String()),
         entries.c.kind == _REDEEMED,
-        entries.c.seq <= bindparam("p_length"),
     )
-    .order_by(entries.c.seq)
 )
+
+
+_REDEMPTIONS_ON_SQLITE: Final = text(
+    f"SELECT e.seq, i.payload FROM {entries.name} AS e INDEXED BY loyalty_entries_redeemed_on "
+    f"JOIN {state_items.name} AS i ON i.program_id = e.program_id "
+    "AND i.member_id = e.member_id AND i.part = 'redemptions' AND i.key = CAST(e.seq AS TEXT) "
+    "WHERE e.program_id = :p_program AND e.member_id = :p_member AND e.source = :p_source "
+    "AND e.kind = 'redeem'"
+).columns(seq=Integer(), payload=state_items.c.payload.type)
+""":data:`_REDEMPTIONS_ON` on SQLite, which without statistics walks the member's
+journal by primary key instead of taking the partial index, unless it is named."""
 
 
 @lru_cache(maxsize=64)
