@@ -97,6 +97,10 @@ run on one snapshot; a member moved on by another transaction fails the check (o
 insert, as a unique violation), and the transaction is rolled back and run again."""
 
 
+_MOST_LOTS_BY_KEY: Final = 5_000
+"""Open lots read by key in one statement at most (PostgreSQL takes 65,535 parameters)."""
+
+
 class SQLTransaction(_Runner):
     """One unit of work on one program, on one pooled connection; rolled back unless
     committed. Made by :meth:`SQLStore.transaction`."""
@@ -142,7 +146,9 @@ class SQLTransaction(_Runner):
         def hot() -> Snapshot:
             decoded = decode_snapshot(head, member_id)
             lots = hot_keys(decoded)
-            if lots is None:  # stored by an earlier version: every item
+            if lots is None or len(lots) > _MOST_LOTS_BY_KEY:
+                # Stored by an earlier version, or too many open lots to name in one
+                # statement (a database bounds its parameters): every item.
                 return join(
                     decoded, decode_items(self._rows(_ITEMS, self._ids(member_id)), member_id)
                 )
