@@ -23,7 +23,7 @@ from loyalty import (
     void_redemption,
 )
 from loyalty.ledger.account import Account
-from loyalty.store import MemberProfile, StoredMember
+from loyalty.store import MemberProfile, Store, StoredMember
 from tests.builders import SPEND_LADDER, T0, days, ladder, program
 
 PROGRAM = program(
@@ -76,8 +76,8 @@ class _Cold:
     """An account saved to a memory store after every write and restored from its hot
     state, as a service that keeps no account would do."""
 
-    def __init__(self) -> None:
-        self.store = MemoryStore()
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store if store is not None else MemoryStore()
         self.version = 0
         with self.store.transaction(PROGRAM.id) as transaction:
             account = open_account(PROGRAM, "m-1", enrolled_at=T0)
@@ -171,8 +171,12 @@ def test_a_cold_account_answers_as_one_that_never_left_memory(data: Any) -> None
         assert cold.run(lambda a: verify(a)) == []
 
 
-def test_loading_reads_only_the_hot_state_and_a_refund_reads_only_its_order() -> None:
-    cold = _Cold()
+def test_loading_reads_only_the_hot_state_and_a_refund_reads_only_its_order(
+    store: Store,
+) -> None:
+    """On every store: the history is read only for what is named, and what it reads
+    (an order, a closed lot, the redemptions made on an order) decodes whole."""
+    cold = _Cold(store)
     for number in range(30):
         at = T0 + days(number)
         cold.run(

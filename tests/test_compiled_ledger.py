@@ -3,7 +3,6 @@ request fingerprint, and the balance counters; each checked against the plain wa
 
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
 import sys
@@ -20,7 +19,6 @@ from loyalty.dates import Duration, Period, end_of
 from loyalty.ledger.calendar import Calendar
 from loyalty.ledger.records import KeyRecord
 from loyalty.ledger.requests import _fingerprint, _legacy_fingerprint, canonical
-from loyalty.ledger.runs import Runs
 from loyalty.ledger.undo import Tally
 from tests.builders import T0, account, days, program
 
@@ -190,32 +188,3 @@ def test_the_counters_hold_each_balance_field(values: list[int]) -> None:
     assert tally.balance().earned == balance.earned + 1
     assert tally.balance().written_off == balance.written_off
 
-
-@given(st.lists(st.tuples(st.booleans(), st.integers(0, 40)), max_size=200))
-def test_runs_hold_the_same_numbers_as_a_set(steps: list[tuple[bool, int]]) -> None:
-    """The open lots' numbers, kept as runs, against a plain set."""
-    runs, model = Runs(), set[int]()
-    for adding, number in steps:
-        if adding:
-            runs.add(number)
-            model.add(number)
-        else:
-            runs.discard(number)
-            model.discard(number)
-        assert list(runs) == sorted(model)
-        assert len(runs) == len(model)
-        assert all((number in runs) == (number in model) for number in range(-1, 42))
-        pairs = runs.runs()
-        # Sorted, disjoint and not adjacent: the fewest runs that hold the set.
-        assert all(first <= last for first, last in pairs)
-        assert all(a[1] + 1 < b[0] for a, b in itertools.pairwise(pairs))
-
-
-def test_a_run_of_ten_thousand_open_lots_is_one_run() -> None:
-    runs = Runs()
-    for number in range(1, 10_001):
-        runs.add(number)
-    assert runs.runs() == ((1, 10_000),)
-    runs.discard(1)
-    runs.discard(5_000)
-    assert runs.runs() == ((2, 4_999), (5_001, 10_000))

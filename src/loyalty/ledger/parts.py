@@ -66,7 +66,7 @@ def state_of(
         actions=tuple(sorted(part("actions", account._actions))),
         tier_cursor=tiers.cursor if tiers is not None else None,
         hot=Hot(
-            account._open.runs(),
+            tuple(sorted(account._open)),
             account._completed,
             tuple(sorted((reward, uses) for reward, uses in account._uses.items() if uses)),
         ),

@@ -69,10 +69,8 @@ class Hot:
     otherwise sum over every order and redemption. Derived like the rest, so
     :func:`~loyalty.verify` checks it against a replay."""
 
-    open_lots: tuple[tuple[int, int], ...] = ()
-    """The ``seq`` of every open lot (pending or available), as sorted inclusive runs
-    ``(first, last)`` (see :class:`~loyalty.ledger.runs.Runs`): lots mostly close in the
-    order they opened, so a few runs name them all, whatever the history's length."""
+    open_lots: tuple[int, ...] = ()
+    """The ``seq`` of every open lot (pending or available), in order."""
     completed: int = 0
     """Orders not refunded in full."""
     uses: tuple[tuple[str, int], ...] = ()

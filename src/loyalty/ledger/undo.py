@@ -34,7 +34,6 @@ from loyalty.ledger.keys import Keys
 from loyalty.ledger.lots import Lot
 from loyalty.ledger.queues import LotQueues
 from loyalty.ledger.records import OrderRecord, RedemptionRecord
-from loyalty.ledger.runs import Runs
 from loyalty.ledger.state import Balance
 from loyalty.program.model import Program
 from loyalty.program.policies import InactivityExpiry
@@ -149,7 +148,7 @@ class State:
         self._journal = Journal()
         self._keys = Keys(self._journal)
         self._lots: dict[str, Lot] = {}
-        self._open = Runs()  # the open lots' numbers (kept with every change)
+        self._open: dict[int, None] = {}  # the open lots' numbers (kept with every change)
         self._closed: set[str] = set()  # closed lots in memory (dropped once saved)
         self._tally = Tally(Balance())
         self._clock: datetime | None = None
@@ -230,10 +229,10 @@ class State:
         """Keep :attr:`_open` and :attr:`_closed` in step with lot ``lot_id`` (``None``:
         gone), so that neither a save nor dropping the cold lots scans every lot."""
         if lot is not None and lot.remaining > 0:
-            self._open.add(lot.seq)
+            self._open[lot.seq] = None
             self._closed.discard(lot_id)
             return
-        self._open.discard(entry_seq(lot_id))
+        self._open.pop(entry_seq(lot_id), None)
         if lot is None:
             self._closed.discard(lot_id)
         else:

@@ -73,9 +73,7 @@ def join(head: Snapshot, items: Mapping[str, Mapping[str, Any]]) -> Snapshot:
 def hot_keys(head: Snapshot) -> tuple[str, ...] | None:
     """The keys of the lots to load with ``head`` (its open lots), or ``None``: load
     every item (a head stored by an earlier version)."""
-    if head.hot is None:
-        return None
-    return tuple(str(seq) for first, last in head.hot.open_lots for seq in range(first, last + 1))
+    return None if head.hot is None else tuple(map(str, head.hot.open_lots))
 
 
 class ItemReads:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.sql.selectable import Select
+from sqlalchemy.sql.selectable import Select, TextualSelect
 
 
 class _Prepared:
@@ -55,7 +55,7 @@ class _Prepared:
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in statement.selected_columns
             ]
-            if isinstance(statement, Select)
+            if isinstance(statement, Select | TextualSelect)
             else []
         )
 
