@@ -97,8 +97,8 @@ run on one snapshot; a member moved on by another transaction fails the check (o
 insert, as a unique violation), and the transaction is rolled back and run again."""
 
 
-_MOST_LOTS_BY_KEY: Final = 5_000
-"""Open lots read by key in one statement at most (PostgreSQL takes 65,535 parameters)."""
+_MOST_LOTS_BY_KEY: Final = 30_000
+"""Open lots read by key in one statement at most (SQLite takes 32,766 parameters)."""
 
 
 class SQLTransaction(_Runner):
