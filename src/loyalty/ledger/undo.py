@@ -148,7 +148,7 @@ class State:
         self._journal = Journal()
         self._keys = Keys(self._journal)
         self._lots: dict[str, Lot] = {}
-        self._open: dict[int, None] = {}  # the open lots' numbers (kept with every change)
+        self._open: set[int] = set()  # the open lots' numbers (kept with every change)
         self._closed: set[str] = set()  # closed lots in memory (dropped once saved)
         self._tally = Tally(Balance())
         self._clock: datetime | None = None
@@ -229,10 +229,10 @@ class State:
         """Keep :attr:`_open` and :attr:`_closed` in step with lot ``lot_id`` (``None``:
         gone), so that neither a save nor dropping the cold lots scans every lot."""
         if lot is not None and lot.remaining > 0:
-            self._open[lot.seq] = None
+            self._open.add(lot.seq)
             self._closed.discard(lot_id)
             return
-        self._open.pop(entry_seq(lot_id), None)
+        self._open.discard(entry_seq(lot_id))
         if lot is None:
             self._closed.discard(lot_id)
         else:
