@@ -261,7 +261,7 @@ _ITEM: Final = select(state_items.c.payload).where(
 )
 _REDEEMED: Final[Any] = literal_column("'redeem'")  # a literal: the partial index names it
 _REDEMPTIONS_ON: Final = (
-    # The caller bounds and orders by seq (either here steers SQLite off the index).
+    # The caller bounds and orders by seq. SQLite runs _REDEMPTIONS_ON_SQLITE instead.
     select(entries.c.seq, state_items.c.payload)
     .select_from(
         entries.join(
