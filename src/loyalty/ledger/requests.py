@@ -127,13 +127,9 @@ def _fingerprint(operation: str, content: Mapping[str, Any]) -> str:
     what the caller sent (:func:`canonical`; a model is hashed as its JSON form)."""
     digest = hashlib.sha256(operation.encode())
     for name in sorted(content):
-        value = content[name]
+        form = canonical(content[name])
         digest.update(b"\0" + name.encode() + b"=")
-        if isinstance(value, BaseModel):
-            digest.update(type(value).__name__.encode() + b":")
-            digest.update(value.__pydantic_serializer__.to_json(value))
-        else:
-            digest.update(repr(canonical(value)).encode())
+        digest.update(form if isinstance(form, bytes) else repr(form).encode())
     return FINGERPRINT_VERSION + digest.hexdigest()[:32]
 
 
@@ -149,8 +145,8 @@ def _legacy_fingerprint(operation: str, content: Mapping[str, Any]) -> str:
 
 def canonical(value: object) -> object:
     """``value`` as nested tuples of plain values that compare, and ``repr``, the same in
-    every process: models as their class name and JSON form (every field, in order),
-    sets sorted, mappings sorted by key, amounts and times as text."""
+    every process: a model as bytes (its class name and JSON form: every field, in
+    order), sets sorted, mappings sorted by key, amounts and times as text."""
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return value
@@ -159,9 +155,10 @@ def canonical(value: object) -> object:
     if isinstance(value, BaseModel):
         # The model's own JSON: every field in order, in Rust. Models that hold sets
         # serialise them sorted (see Customer.segments), so it is the same everywhere.
-        return (type(value).__name__, value.__pydantic_serializer__.to_json(value))
+        dumped = value.__pydantic_serializer__.to_json(value)
+        return type(value).__name__.encode() + b":" + dumped
     if isinstance(value, tuple | list):
-        return tuple([_plain(item) for item in value])
+        return tuple(map(canonical, value))
     if isinstance(value, str | int):  # enumerations
         return str(value)
     if isinstance(value, Decimal | datetime | Money):
@@ -173,14 +170,6 @@ def canonical(value: object) -> object:
     if isinstance(value, Mapping):
         return ("map", *sorted((str(name), canonical(item)) for name, item in value.items()))
     raise TypeError(f"cannot fingerprint a {kind.__name__}")
-
-
-def _plain(value: object) -> object:
-    """:func:`canonical`, without a call for the values most fields hold."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
-    return str(value) if kind is Decimal else canonical(value)
 
 
 def same(entry: Entry, kind: type[_E]) -> _E:
