@@ -8,6 +8,7 @@ import pytest
 
 import loyalty.dates
 import loyalty.money
+from loyalty.earning import rounding
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +21,9 @@ def test_the_readme_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
         exec(compile(block, "README.md", "exec"), {})
 
 
-@pytest.mark.parametrize("module", [loyalty.money, loyalty.dates], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [loyalty.money, loyalty.dates, rounding], ids=lambda m: m.__name__
+)
 def test_docstring_examples(module: object) -> None:
     failures, tried = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
     assert tried > 0

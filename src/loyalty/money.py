@@ -35,6 +35,7 @@ __all__ = [
     "Money",
     "Rounding",
     "allocate",
+    "allocate_unchecked",
     "amount_fault",
     "currency_code",
     "prorate",
@@ -338,6 +339,12 @@ def allocate(total: int, weights: Sequence[int | Decimal]) -> list[int]:
         raise InvalidInput("weights", list(weights), "must be finite ints or Decimals")
     if any(weight < 0 for weight in weights):
         raise InvalidInput("weights", list(weights), "must not be negative")
+    return allocate_unchecked(total, weights)
+
+
+def allocate_unchecked(total: int, weights: Sequence[int | Decimal]) -> list[int]:
+    """:func:`allocate` for weights already known to be a non-empty sequence of finite,
+    non-negative ints or Decimals (the engine's own line bases): no checks."""
     weight_sum = sum(weights, Decimal(0))
     nonzero = [index for index, weight in enumerate(weights) if weight]
     last = nonzero[-1] if nonzero else len(weights) - 1

@@ -14,8 +14,9 @@ For each line, in this order:
 4. **Whole points.** With ``rounding_scope: order`` (the default) the order's
    exact points (its lines', and its shipping's if shipping earns) are rounded
    once with the program's rounding and given to the lines and shipping by
-   largest remainder (:func:`apportion`), so splitting a basket never changes
-   what it earns; with ``line`` each line and the shipping round on their own.
+   largest remainder (:func:`~loyalty.earning.rounding.apportion`), so splitting
+   a basket never changes what it earns; with ``line`` each line and the
+   shipping round on their own.
 5. **Bonuses.** A bonus rule's fixed points go once per order, spread over its
    matching lines in proportion to their base.
 
@@ -30,11 +31,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from loyalty.cart import Cart, Line
-from loyalty.earning.config import Combine, RoundingScope
+from loyalty.earning.config import Combine
 from loyalty.earning.plan import EarningPlan, RulePlan, earning_plan
+from loyalty.earning.rounding import apportion, spread, whole, whole_points
 from loyalty.errors import UnsupportedCurrency
 from loyalty.ledger.entries import LinePoints
 from loyalty.money import MAX_AMOUNT, Money, Rounding, allocate
@@ -176,7 +178,7 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
         exact.append(line_shares)
         exact_points.append(combined)
         multipliers.append(combined / earns if base and parts else _ONE)
-    points_by_line, shipping = _whole_points(
+    points_by_line, shipping = whole_points(
         plan.rounding_scope,
         plan.rounding_mode,
         exact_points,
@@ -343,30 +345,11 @@ def _bonuses(
     found = []
     for _, (rule, lines) in sorted(matching.items()):
         bonus = rule.bonus or 0
-        for index, share in zip(lines, _spread(bonus, [bases[i] for i in lines]), strict=True):
+        for index, share in zip(lines, spread(bonus, [bases[i] for i in lines]), strict=True):
             points[index] += share
             names[index].append(rule.name)
         found.append(RulePoints(rule.name, bonus, rule.bonus_reason))
     return found
-
-
-def _spread(total: int, weights: Sequence[Decimal]) -> list[int]:
-    """:func:`~loyalty.money.allocate` for a total that is not negative, over the line
-    bases, without its checks unless a base is negative (which it refuses: a line whose
-    tax is more than its tax-inclusive price)."""
-    if len(weights) == 1 and weights[0] >= 0:
-        return [total]
-    if min(weights) < 0:
-        return allocate(total, weights)
-    weight_sum = sum(weights, _ZERO)
-    nonzero = [index for index, weight in enumerate(weights) if weight]
-    last = nonzero[-1] if nonzero else len(weights) - 1
-    parts = [0] * len(weights)
-    for index in nonzero:
-        if index != last:
-            parts[index] = int(total * weights[index] // weight_sum)
-    parts[last] = total - sum(parts)
-    return parts
 
 
 def _basis(plan: EarningPlan, bases: Sequence[Decimal], excluded: Sequence[str | None]) -> Money:
@@ -387,47 +370,6 @@ def _shipping_exact(plan: EarningPlan, cart: Cart, context: EarnContext, fx: Dec
     return _to_quantum(paid * fx, plan.quantum, plan.currency) * plan.rate
 
 
-def _whole_points(
-    scope: RoundingScope, mode: str, lines: Sequence[Decimal], shipping: Decimal
-) -> tuple[list[int], int]:
-    """Whole points per line and for shipping, from their exact points.
-
-    ``order``: the order's exact points are rounded once, then given out by largest
-    remainder, so the parts sum to that one rounding. ``line``: each part is rounded
-    on its own.
-    """
-    if scope is RoundingScope.LINE:
-        return [_whole(points, mode) for points in lines], _whole(shipping, mode)
-    total = _whole(sum(lines, shipping), mode)
-    shares = apportion(total, [*lines, shipping])
-    return shares[:-1], shares[-1]
-
-
-def apportion(total: int, exact: Sequence[Decimal]) -> list[int]:
-    """Give ``total`` whole points to parts worth ``exact`` (non-negative) points, by
-    largest remainder: each part gets its exact points rounded down, then one more
-    point goes to each of the parts with the largest fractions (the later part on a
-    tie) until ``total`` is reached. ``total`` must lie between the sum of the parts
-    rounded down and the sum rounded up, as any rounding of the exact sum does; then
-    every part is its exact points rounded down or up, and the parts sum to ``total``.
-
-    >>> apportion(5, [Decimal("0.5")] * 10)
-    [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
-    """
-    shares = [_whole(points, ROUND_FLOOR) for points in exact]
-    left = total - sum(shares)
-    by_fraction = sorted(
-        range(len(exact)), key=lambda index: (exact[index] - shares[index], index), reverse=True
-    )
-    for index in by_fraction[:left]:
-        shares[index] += 1
-    return shares
-
-
-def _whole(points: Decimal, mode: str) -> int:
-    return int(points.to_integral_value(rounding=mode))
-
-
 def _breakdown(
     exact: Sequence[Sequence[tuple[str, Decimal]]],
     bonuses: Sequence[RulePoints],
@@ -441,7 +383,7 @@ def _breakdown(
         for name, share in parts:
             shares[name] = shares.get(name, _ZERO) + share
     rules = [
-        RulePoints(name, _whole(share, ROUND_HALF_EVEN), f"{name} multiplier")
+        RulePoints(name, whole(share, ROUND_HALF_EVEN), f"{name} multiplier")
         for name, share in shares.items()
     ]
     total = sum(points) + shipping
