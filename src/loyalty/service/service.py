@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, NamedTuple, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.actions import DELAY_ACTION, award_action, award_delay
@@ -32,10 +32,7 @@ from loyalty.checkout.redemption import Redemption, redeem_reward, void_redempti
 from loyalty.dates import Duration, require_aware
 from loyalty.errors import (
     InvalidInput,
-    LoyaltyError,
     MemberExists,
-    UnknownMember,
-    Unprocessed,
     WrongProgram,
 )
 from loyalty.ledger.entries import Earn, Entry, Void
@@ -48,6 +45,13 @@ from loyalty.ledger.verify import Discrepancy, verify
 from loyalty.notifications import expiring
 from loyalty.program.model import Program
 from loyalty.service import arguments
+from loyalty.service.batches import (
+    AdvanceReport,
+    ImportReport,
+    Rejected,
+    advance_in_batches,
+    import_in_batches,
+)
 from loyalty.service.events import (
     ActionCompleted,
     Birthday,
@@ -64,7 +68,6 @@ from loyalty.store.port import (
     MemberProfile,
     OutboxMessage,
     Store,
-    StoreConflict,
     StoredMember,
     iter_members,
 )
@@ -89,40 +92,6 @@ class Member:
     segments: tuple[str, ...]
     balance: Balance
     tier: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AdvanceReport:
-    """What a scheduled run did: members brought forward, entries written,
-    notifications emitted, ids skipped because the store no longer had them
-    (erased), and members whose run failed, each with its error (they wrote
-    nothing; the run went on with the others)."""
-
-    members: int
-    entries: int
-    notifications: int
-    skipped: int = 0
-    failed: tuple[tuple[str, LoyaltyError], ...] = ()
-
-
-class Rejected(NamedTuple):
-    """An imported event that wrote nothing: its number in the input (from 0) and why."""
-
-    number: int
-    error: LoyaltyError
-
-    @property
-    def reason(self) -> str:
-        return str(self.error)
-
-
-@dataclass(frozen=True, slots=True)
-class ImportReport:
-    """A batch import: how many events applied, and each rejected one with its number
-    in the input and its error, in input order."""
-
-    applied: int
-    rejected: tuple[Rejected, ...] = ()
 
 
 class LoyaltyService:
@@ -313,49 +282,14 @@ class LoyaltyService:
         engine, or failing with any other error, wrapped in
         :class:`~loyalty.errors.Unprocessed`) writes nothing and is reported with its
         number in the input (from 0); the others in its batch apply."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidInput("batch_size", batch_size, "must be a positive whole number")
+        arguments.count(batch_size, "batch_size", 1)
         arguments.collection(events, "events", "a collection of events")
-        applied = 0
-        rejected: list[Rejected] = []
-        batch: list[tuple[int, Mapping[str, Any] | Event]] = []
-        for number, event in enumerate(events):
-            batch.append((number, event))
-            if len(batch) == batch_size:
-                applied += self._import(batch, rejected)
-                batch = []
-        if batch:
-            applied += self._import(batch, rejected)
-        return ImportReport(applied, tuple(sorted(rejected)))
-
-    def _import(
-        self, batch: Sequence[tuple[int, Mapping[str, Any] | Event]], rejected: list[Rejected]
-    ) -> int:
-        """One batch. An event the engine refuses rolls back only itself (every ledger
-        operation undoes its own changes). An unexpected error may leave the store's
-        transaction unusable, so the whole batch is rolled back and run again without
-        that event."""
-        failed: dict[int, LoyaltyError] = {}
-
-        def run(session: Session) -> list[Rejected]:
-            refused: list[Rejected] = []
-            for number, event in batch:
-                if number in failed:
-                    continue
-                try:
-                    self._apply(session, self._check(event))
-                except LoyaltyError as error:
-                    refused.append(Rejected(number, error))
-                except StoreConflict:
-                    raise
-                except Exception as error:
-                    raise _ItemFailed(number, error) from error
-            return refused
-
-        refused = self._write_skipping("(batch)", run, failed, "event")
-        refused.extend(Rejected(number, error) for number, error in failed.items())
-        rejected.extend(refused)
-        return len(batch) - len(refused)
+        return import_in_batches(
+            self._write,
+            lambda session, event: self._apply(session, self._check(event)),
+            events,
+            batch_size,
+        )
 
     def advance(
         self, at: datetime, member_ids: Iterable[str] | None = None, *, batch_size: int = 200
@@ -374,38 +308,12 @@ class LoyaltyService:
             if member_ids is None
             else arguments.member_ids(member_ids)
         )
-        members = entries = notes = skipped = 0
-        failures: list[tuple[str, LoyaltyError]] = []
-        batch: list[str] = []
-        failed: dict[str, LoyaltyError] = {}
-
-        def run(session: Session) -> Session:
-            for member_id in batch:
-                if member_id in failed:
-                    continue
-                try:
-                    self._advance_member(session, member_id, instant)
-                except UnknownMember:  # erased (or never enrolled) since the list was read
-                    session.skipped += 1
-                except StoreConflict:
-                    raise
-                except Exception as error:
-                    raise _ItemFailed(member_id, error) from error
-            return session
-
-        for member_id in [*ids, None]:
-            if member_id is not None:
-                batch.append(member_id)
-            if batch and (member_id is None or len(batch) == batch_size):
-                failed = {}
-                done = self._write_skipping("(scheduled run)", run, failed, "member_id")
-                members += len(batch) - done.skipped - len(failed)
-                entries += done.written
-                notes += done.notified
-                skipped += done.skipped
-                failures.extend(failed.items())
-                batch = []
-        return AdvanceReport(members, entries, notes, skipped, tuple(failures))
+        return advance_in_batches(
+            self._write,
+            lambda session, member_id: self._advance_member(session, member_id, instant),
+            ids,
+            batch_size,
+        )
 
     def _advance_member(self, session: Session, member_id: str, instant: datetime) -> None:
         account = session.account(member_id)
@@ -545,34 +453,3 @@ class LoyaltyService:
         return transact(
             self.store, self.program, self._accounts, self.attempts, member_id, run, writing=False
         )
-
-    def _write_skipping(
-        self, label: str, run: Callable[[Session], _R], failed: dict[Any, LoyaltyError], field: str
-    ) -> _R:
-        """``run`` as one write; an item that fails unexpectedly may leave the store's
-        transaction unusable, so it goes into ``failed`` (which ``run`` skips) and the
-        write is run again without it."""
-        while True:
-            try:
-                return self._write(label, run)
-            except _ItemFailed as failure:
-                failed[failure.item] = _wrapped(field, failure)
-
-
-class _ItemFailed(Exception):
-    """One item of a batch failed unexpectedly: the batch's transaction is abandoned
-    (it may be unusable) and the batch run again without the item."""
-
-    def __init__(self, item: Any, error: Exception) -> None:
-        super().__init__(item, error)
-        self.item = item
-        self.error = error
-
-
-def _wrapped(field: str, failure: _ItemFailed) -> LoyaltyError:
-    """The error to report for a failed item: a LoyaltyError as it is, any other wrapped."""
-    if isinstance(failure.error, LoyaltyError):
-        return failure.error
-    wrapped = Unprocessed(field, failure.item, failure.error)
-    wrapped.__cause__ = failure.error
-    return wrapped
