@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from loyalty.checkout.stock import RewardStock
 from loyalty.ledger.entries import Entry
@@ -37,6 +37,7 @@ __all__ = [
     "ConnectionLost",
     "MemberProfile",
     "OutboxMessage",
+    "Registry",
     "Store",
     "StoreConflict",
     "StoredMember",
@@ -114,6 +115,46 @@ class OutboxMessage:
     notification: Notification
 
 
+class Registry(Protocol):
+    """Rows shared by the members of one program (coupon codes, global budgets,
+    referral links), read and written inside the transaction that
+    :meth:`Transaction.registry` opened it in: a rollback undoes every write.
+
+    Rows live in named ``space``\ s, under a text ``key`` (at most 200 characters),
+    and hold a JSON-safe ``value`` (what ``json.loads(json.dumps(value))`` gives back
+    unchanged). Keys of a space are ordered as Python orders ``str``.
+
+    Concurrent writers are safe: :meth:`add` of one key succeeds in exactly one
+    transaction, and a row read with ``lock=True`` is held until the transaction ends
+    (on PostgreSQL ``SELECT ... FOR UPDATE``; SQLite and memory serialise writers), so
+    a read-modify-write of a counter never loses an update.
+    """
+
+    def get(self, space: str, key: str, *, lock: bool = False) -> Any:
+        """The row's value, or ``None`` if there is none. ``lock``: hold the row against
+        other writers until the transaction ends (a writing transaction only)."""
+        ...
+
+    def add(self, space: str, key: str, value: Any) -> bool:
+        """Insert the row unless one with this key exists: ``True`` if this inserted it."""
+        ...
+
+    def put(self, space: str, key: str, value: Any) -> None:
+        """Insert or replace the row."""
+        ...
+
+    def delete(self, space: str, key: str) -> bool:
+        """Delete the row: ``True`` if there was one."""
+        ...
+
+    def scan(
+        self, space: str, *, after: str | None = None, until: str | None = None, limit: int = 1000
+    ) -> list[tuple[str, Any]]:
+        """Rows of ``space`` with ``after < key <= until`` (either bound open), in key
+        order, at most ``limit``."""
+        ...
+
+
 class Transaction(Protocol):
     """One unit of work in one program; rolled back unless committed."""
 
@@ -167,6 +208,10 @@ class Transaction(Protocol):
     def stock(self, limits: Mapping[str, int]) -> RewardStock:
         """The program's shared reward stock (``limits``: units per reward id), claimed
         inside this transaction: a rollback gives the claims back."""
+        ...
+
+    def registry(self) -> Registry:
+        """The program's shared rows (see :class:`Registry`), inside this transaction."""
         ...
 
     def emit(self, notifications: Sequence[Notification]) -> None:
