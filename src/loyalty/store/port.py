@@ -120,7 +120,7 @@ class Registry(Protocol):
     referral links), read and written inside the transaction that
     :meth:`Transaction.registry` opened it in: a rollback undoes every write.
 
-    Rows live in named ``space``\ s, under a text ``key`` (at most 200 characters),
+    Rows live in named spaces (``space``), under a text ``key`` (at most 200 characters),
     and hold a JSON-safe ``value`` (what ``json.loads(json.dumps(value))`` gives back
     unchanged). Keys of a space are ordered as Python orders ``str``.
 
