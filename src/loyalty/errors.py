@@ -349,3 +349,39 @@ class Unprocessed(LoyaltyError):
         self.value = value
         self.error = error
         super().__init__(f"{field} {value!r}: failed with {type(error).__name__}: {error}")
+
+
+class CouponRefused(LoyaltyError):
+    """A code cannot be applied. Unknown, expired, revoked and another member's codes all
+    give this same message, so a refusal never tells which codes exist; the real
+    reason is in :attr:`audit`, for the shop's audit trail (never show it to the
+    customer). Nothing was written."""
+
+    def __init__(self, member_id: str, audit: str) -> None:
+        self.member_id = member_id
+        self.audit = audit
+        super().__init__("this code cannot be applied")
+
+
+class CouponUsed(LoyaltyError):
+    """The member's own coupon has no use left: :attr:`code` was used at :attr:`used_at`
+    (on order :attr:`order`). Nothing was written."""
+
+    def __init__(self, member_id: str, code: str, used_at: object, order: str | None) -> None:
+        self.member_id = member_id
+        self.code = code
+        self.used_at = used_at
+        self.order = order
+        on = f" on order {order}" if order else ""
+        super().__init__(f"coupon {code} was already used at {used_at}{on}")
+
+
+class ReferralRefused(LoyaltyError):
+    """A referral that cannot be made: self-referral, a person already referred, a
+    circular referral, an unknown code or a referrer over their cap (:attr:`reason`).
+    Nothing was written."""
+
+    def __init__(self, member_id: str, reason: str) -> None:
+        self.member_id = member_id
+        self.reason = reason
+        super().__init__(f"referral of member {member_id!r} refused: {reason}")

@@ -29,11 +29,17 @@ from loyalty.money import Money
 __all__ = [
     "Adjust",
     "Allocation",
+    "Change",
     "DiscountLine",
     "Earn",
     "Entry",
     "EntryKind",
     "Expire",
+    "Grant",
+    "Holding",
+    "HoldingChange",
+    "HoldingKind",
+    "HoldingStatus",
     "LinePoints",
     "Order",
     "OrderLine",
@@ -46,6 +52,7 @@ __all__ = [
     "TierChange",
     "Void",
     "entry_seq",
+    "holding_order",
 ]
 
 
@@ -66,6 +73,8 @@ class EntryKind(StrEnum):
     RETURN = "return"
     VOID = "void"
     TIER = "tier"
+    GRANT = "grant"
+    HOLDING = "holding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +180,8 @@ class Redeem(Entry):
     """The reward redeemed, if any; ``source`` is then the cart (order) it applies to."""
     discounts: tuple[DiscountLine, ...] = ()
     shipping_discount: Money | None = None
+    coupon: str | None = None
+    """For a coupon used on the cart: the key of the member's :class:`Holding`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -288,3 +299,105 @@ class TierChange(Entry):
     """For a manual assignment: until when ``tier_to`` is a floor (None: no end)."""
     actor: str | None = None
     """For a manual assignment: who assigned it."""
+
+
+def holding_order(key: str) -> tuple[int, int]:
+    """A holding key ``"12.3"`` as ``(12, 3)``: the order holdings were issued in."""
+    seq, _, index = key.partition(".")
+    return int(seq), int(index)
+
+
+class HoldingKind(StrEnum):
+    COUPON = "coupon"
+    """An issued instance of an offer, with a code; used on a cart."""
+    CASHBACK = "cashback"
+    """Money in the member's wallet, spent as a tender within its window."""
+    CHOICE = "choice"
+    """A choice of grants the member has not made yet."""
+
+
+class HoldingStatus(StrEnum):
+    OPEN = "open"
+    USED = "used"
+    """A coupon with no uses left, a cashback credit spent in full, a choice made."""
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """Something an incentive gave a member besides points, as it stands.
+
+    ``key`` is member-relative: ``f"{grant seq}.{n}"``. A coupon has its ``code``,
+    the ``offer`` it makes (JSON) and ``uses`` left; a cashback credit its ``amount``
+    and what ``remaining`` of it; a choice its options (``offer``: JSON). ``value``
+    is what it is worth to the member (a coupon's face value, a credit's amount, a
+    choice's best option), for the incentive's cost.
+    """
+
+    key: str
+    kind: HoldingKind
+    incentive: str
+    campaign: str
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+    value: Money
+    code: str | None = None
+    offer: str = ""
+    uses: int = 0
+    amount: Money | None = None
+    remaining: Money | None = None
+    status: HoldingStatus = HoldingStatus.OPEN
+    transferable: bool = False
+    title: str = ""
+
+    def usable(self, at: datetime) -> bool:
+        """Open, and ``at`` within its validity."""
+        return (
+            self.status is HoldingStatus.OPEN
+            and self.valid_from <= at
+            and (self.valid_until is None or at < self.valid_until)
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grant(Entry):
+    """An incentive fired: ``holdings`` are what it issued besides points (points are an
+    :class:`Earn` of action ``incentive:{id}`` under the same key). ``occurrence``
+    names the trigger occurrence (``delay:{order}``, ``birthday:{year}``); ``cost`` is
+    what the grant costs the shop (discounts at face value, points at the program's
+    point value, gifts at their value); ``notes`` say what was skipped or clipped."""
+
+    kind: ClassVar[EntryKind] = EntryKind.GRANT
+    incentive: str
+    campaign: str
+    occurrence: str
+    holdings: tuple[Holding, ...] = ()
+    cost: Money | None = None
+    notes: tuple[str, ...] = ()
+
+
+class Change(StrEnum):
+    CHOOSE = "choose"
+    """A choice was made (``choice``: the option; ``issued``: what it became)."""
+    REVOKE = "revoke"
+    EXPIRE = "expire"
+    """Its validity ended: a coupon lapsed, or what was left of a credit expired."""
+    SPEND = "spend"
+    """Cashback spent on a cart (``amount``; ``source``: the cart)."""
+    RESTORE = "restore"
+    """Cashback given back (``amount``), or a coupon use given back."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HoldingChange(Entry):
+    """A change to one of the member's holdings (``holding``: its key)."""
+
+    kind: ClassVar[EntryKind] = EntryKind.HOLDING
+    holding: str
+    change: Change
+    amount: Money | None = None
+    choice: int | None = None
+    issued: tuple[Holding, ...] = ()
+    actor: str | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from loyalty.ledger.entries import entry_seq
+from loyalty.ledger.entries import Holding, entry_seq, holding_order
 from loyalty.ledger.lots import Lot
 from loyalty.ledger.projection import Projection
 from loyalty.ledger.records import RedemptionRecord
@@ -64,6 +64,9 @@ def state_of(
             )
         ),
         actions=tuple(sorted(part("actions", account._actions))),
+        holdings=tuple(
+            sorted((holding for _, holding in part("holdings", account._holdings)), key=_by_key)
+        ),
         tier_cursor=tiers.cursor if tiers is not None else None,
         hot=Hot(
             tuple(sorted(account._open)),
@@ -111,6 +114,7 @@ def load_state(account: Projection, state: Snapshot) -> None:
         account._orders.update(state.orders)
         account._redemptions.update((record.id, record) for record in state.redemptions)
     account._actions.update(state.actions)
+    account._holdings.update((holding.key, holding) for holding in state.holdings)
     if account.tiers is not None and state.tier is not None:
         account.tiers.restore(state.tier, state.tier_days, state.tier_cursor)
     account._queues.rebuild()
@@ -118,3 +122,8 @@ def load_state(account: Projection, state: Snapshot) -> None:
 
 def _by_seq(item: Lot | RedemptionRecord) -> int:
     return entry_seq(item.id)
+
+
+def _by_key(holding: Holding) -> tuple[int, int]:
+    """Holdings in the order they were issued (``"12.0"`` before ``"12.1"`` before ``"100.0"``)."""
+    return holding_order(holding.key)

@@ -22,6 +22,10 @@ from loyalty.ledger.entries import (
     Entry,
     EntryKind,
     Expire,
+    Grant,
+    Holding,
+    HoldingChange,
+    HoldingStatus,
     Order,
     Redeem,
     Refund,
@@ -81,8 +85,11 @@ class Projection(State):
                     entry.source,
                     entry.discounts,
                     entry.shipping_discount,
+                    coupon=entry.coupon,
                 ),
             )
+            if entry.coupon is not None:
+                self._use_coupon(entry, entry.coupon, -1)
         elif isinstance(entry, Return):
             record = self._redemption(entry.redeem_id)
             if record is None or record.returned + entry.points > record.points:
@@ -111,6 +118,10 @@ class Projection(State):
             else:
                 self._consume(entry, entry.allocation)
             tally.adjusted += entry.points
+        elif isinstance(entry, Grant):
+            self._grant(entry)
+        elif isinstance(entry, HoldingChange):
+            self._holding_change(entry)
         elif isinstance(entry, TierChange):
             if tiers is None:
                 raise CorruptJournal(self.member_id, entry.seq, "a tier entry, but no tiers")
@@ -188,6 +199,75 @@ class Projection(State):
             self.tiers.move_to(entry.at, self._log)
             self.tiers.add(record.at, delta, self._log)
 
+    def _grant(self, entry: Grant) -> None:
+        """An incentive fired: keep what it issued, and count it toward its limits."""
+        if entry.points:
+            raise CorruptJournal(self.member_id, entry.seq, "a grant moves no points")
+        for holding in entry.holdings:
+            self._new_holding(entry, holding)
+        name = f"incentive:{entry.incentive}"
+        self._put("actions", name, (*self._actions.get(name, ()), entry.when))
+
+    def _new_holding(self, entry: Entry, holding: Holding) -> None:
+        if not holding.key.startswith(f"{entry.seq}.") or holding.key in self._holdings:
+            raise CorruptJournal(self.member_id, entry.seq, f"issues holding {holding.key!r}")
+        self._put("holdings", holding.key, holding)
+
+    def _holding_change(self, entry: HoldingChange) -> None:
+        holding = self._holdings.get(entry.holding)
+        if holding is None or entry.points:
+            raise CorruptJournal(self.member_id, entry.seq, f"changes holding {entry.holding!r}")
+        change, amount = entry.change.value, entry.amount
+        if change == "spend" or (change == "expire" and amount is not None):
+            left = holding.remaining
+            if amount is None or left is None or amount > left or not amount:
+                raise CorruptJournal(
+                    self.member_id, entry.seq, f"takes {amount} of holding {entry.holding}"
+                )
+            left = left - amount
+            status = holding.status
+            if change == "expire":
+                status = HoldingStatus.EXPIRED
+            elif not left:
+                status = HoldingStatus.USED
+            holding = replace(holding, remaining=left, status=status)
+        elif change == "restore":
+            if amount is not None:
+                left = (holding.remaining or Money.zero(amount.currency)) + amount
+                if holding.amount is None or left > holding.amount:
+                    raise CorruptJournal(
+                        self.member_id, entry.seq, f"restores too much to {entry.holding}"
+                    )
+                reopened = holding.status is HoldingStatus.USED
+                status = HoldingStatus.OPEN if reopened else holding.status
+                holding = replace(holding, remaining=left, status=status)
+            else:
+                holding = replace(holding, uses=holding.uses + 1, status=HoldingStatus.OPEN)
+        elif holding.status is not HoldingStatus.OPEN:
+            raise CorruptJournal(
+                self.member_id, entry.seq, f"{change}s holding {entry.holding} ({holding.status})"
+            )
+        elif change == "choose":
+            holding = replace(holding, status=HoldingStatus.USED)
+        else:  # revoke, or a coupon or a choice lapsing
+            status = HoldingStatus.REVOKED if change == "revoke" else HoldingStatus.EXPIRED
+            holding = replace(holding, status=status)
+        self._put("holdings", entry.holding, holding)
+        for issued in entry.issued:
+            self._new_holding(entry, issued)
+
+    def _use_coupon(self, entry: Entry, key: str, change: int) -> None:
+        """A redemption used (``-1``) or gave back (``+1``) one use of coupon ``key``."""
+        holding = self._holdings.get(key)
+        if holding is None or holding.kind.value != "coupon" or holding.uses + change < 0:
+            raise CorruptJournal(self.member_id, entry.seq, f"uses coupon {key!r}")
+        uses = holding.uses + change
+        if change < 0:
+            status = HoldingStatus.USED if not uses else holding.status
+        else:
+            status = HoldingStatus.OPEN if holding.status is HoldingStatus.USED else holding.status
+        self._put("holdings", key, replace(holding, uses=uses, status=status))
+
     def _reverse(self, entry: Reverse) -> None:
         earn = self._lot(entry.earn_id)
         if earn is None or earn.origin is not EntryKind.EARN:
@@ -234,6 +314,8 @@ class Projection(State):
             entry.redeem_id,
             replace(record, returned=record.points, voided_by=entry.id),
         )
+        if record.coupon is not None:
+            self._use_coupon(entry, record.coupon, 1)
         tally = self._tally
         restored = 0
         for part in entry.allocation:

@@ -61,6 +61,8 @@ class RedemptionRecord:
     returned: int = 0
     voided_by: str | None = None
     """The :class:`~loyalty.ledger.entries.Void` entry that undid it, if one did."""
+    coupon: str | None = None
+    """The holding of the coupon it used, if it used one."""
 
     @property
     def in_use(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from loyalty.ledger.entries import Holding
 from loyalty.ledger.figures import Metrics, TierStatus
 from loyalty.ledger.lots import Lot
 from loyalty.ledger.records import KeyRecord, OrderRecord, RedemptionRecord
@@ -95,6 +96,8 @@ class Snapshot:
     actions: tuple[tuple[str, tuple[datetime, ...]], ...] = ()
     tier_cursor: date | None = None
     """The local day the running tier window closes on (the latest day it was moved to)."""
+    holdings: tuple[Holding, ...] = ()
+    """Coupons, cashback credits and open choices incentives gave, by key."""
     hot: Hot | None = None
     """The open lots and the counters (``None`` in a state stored by an earlier version:
     then they are worked out from the whole state)."""

@@ -28,7 +28,7 @@ from operator import attrgetter
 from typing import Any, Final
 
 from loyalty.dates import Duration
-from loyalty.ledger.entries import entry_seq
+from loyalty.ledger.entries import Holding, entry_seq
 from loyalty.ledger.figures import TierFigures, tier_figures
 from loyalty.ledger.journal import History, Journal
 from loyalty.ledger.keys import Keys
@@ -41,7 +41,7 @@ from loyalty.program.policies import InactivityExpiry
 
 __all__ = ["PARTS", "State", "Tally"]
 
-PARTS = ("lots", "orders", "redemptions", "actions")
+PARTS = ("lots", "orders", "redemptions", "actions", "holdings")
 """The keyed parts of the state a store saves one item at a time."""
 
 
@@ -119,6 +119,7 @@ class State:
         self._history: History | None = None  # where the cold items are (None: all here)
         self._missing: set[tuple[str, str]] | None = None  # items the history lacks
         self._actions: dict[str, tuple[datetime, ...]] = {}
+        self._holdings: dict[str, Holding] = {}  # what incentives gave, by key (all hot)
         self.tiers: TierFigures | None = tier_figures(program)
         if self.tiers is not None and enrolled_at is not None:
             self.tiers.enrol(enrolled_at, _no_undo)
@@ -150,7 +151,7 @@ class State:
             self._undo.restores.append(restore)
 
     def _put(self, part: str, key: str, value: Any) -> None:
-        """Set ``key`` of the state ``part`` (orders, redemptions, actions), recording
+        """Set ``key`` of the state ``part`` (orders, redemptions, actions, holdings), recording
         how to undo it and that it changed. (An existing order or redemption was read
         first, through :meth:`_order` or :meth:`_redemption`, so it is in memory.)"""
         mapping: MutableMapping[str, Any] = getattr(self, f"_{part}")

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from loyalty.dates import zone
 from loyalty.earning.config import EarningPolicy
+from loyalty.incentives.config import IncentivesConfig
 from loyalty.money import Rounding
 from loyalty.program.policies import (
     Clawback,
@@ -60,6 +61,10 @@ class Program(Section):
     tiers: TiersConfig | None = Field(default=None, description="The tier ladder, if any.")
     rewards: RewardsConfig = Field(
         default=RewardsConfig(), description="The rewards catalog: what points buy."
+    )
+    incentives: IncentivesConfig = Field(
+        default_factory=IncentivesConfig,
+        description="Incentives: triggers, audiences, grant bundles, limits and windows.",
     )
 
     def __repr__(self) -> str:

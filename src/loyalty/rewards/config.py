@@ -33,6 +33,7 @@ from pydantic import Field
 
 from loyalty.errors import Problem
 from loyalty.hurdles import Condition
+from loyalty.incentives.audience import Audience
 from loyalty.program.amounts import Amount, Count, Points, PointsOrZero
 from loyalty.program.types import DateRange, DurationText, Percent, Section, Selector
 
@@ -60,6 +61,9 @@ class _Reward(Section):
         default=None, description="How many can be redeemed in all, by all members together."
     )
     hurdles: Condition | None = None
+    audience: Audience | None = Field(
+        default=None, description="Who sees it: others do not see it at all (see audience)."
+    )
 
     @property
     def label(self) -> str:

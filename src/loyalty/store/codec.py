@@ -35,6 +35,8 @@ from loyalty.ledger.entries import (
     Earn,
     Entry,
     Expire,
+    Grant,
+    HoldingChange,
     Order,
     Redeem,
     Refund,
@@ -234,6 +236,8 @@ _ENTRY_TYPES: Final = (
     Order,
     Refund,
     TierChange,
+    Grant,
+    HoldingChange,
 )
 _ENTRIES: Final[dict[type[Entry], tuple[Codec, Codec]]] = {
     cls: _record(cls, entry=True) for cls in _ENTRY_TYPES

@@ -20,15 +20,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any, Final, cast
 
-from loyalty.ledger.entries import entry_seq
+from loyalty.ledger.entries import entry_seq, holding_order
 from loyalty.ledger.lots import Lot
 from loyalty.ledger.records import OrderRecord, RedemptionRecord
 from loyalty.ledger.state import Snapshot
 
 __all__ = ["HOT_PARTS", "PARTS", "ItemReads", "Items", "hot_keys", "join", "merge", "split"]
 
-PARTS: Final = ("lots", "orders", "redemptions", "actions", "tier_days")
-HOT_PARTS: Final = ("actions", "tier_days")
+PARTS: Final = ("lots", "orders", "redemptions", "actions", "tier_days", "holdings")
+HOT_PARTS: Final = ("actions", "tier_days", "holdings")
 """The parts loaded whole with the head (of the lots, only the open ones are)."""
 
 Items = dict[str, dict[str, Any]]
@@ -37,13 +37,16 @@ Items = dict[str, dict[str, Any]]
 
 def split(state: Snapshot) -> tuple[Snapshot, Items]:
     """The head (the parts and the keys emptied) and the items of each part by key."""
-    head = replace(state, lots=(), orders=(), redemptions=(), actions=(), tier_days=(), keys=())
+    head = replace(
+        state, lots=(), orders=(), redemptions=(), actions=(), tier_days=(), holdings=(), keys=()
+    )
     items: Items = {
         "lots": {str(lot.seq): lot for lot in state.lots},
         "orders": {order_id: (order_id, order) for order_id, order in state.orders},
         "redemptions": {str(entry_seq(record.id)): record for record in state.redemptions},
         "actions": {name: (name, times) for name, times in state.actions},
         "tier_days": {day.isoformat(): (day, metrics) for day, metrics in state.tier_days},
+        "holdings": {holding.key: holding for holding in state.holdings},
     }
     return head, items
 
@@ -67,6 +70,7 @@ def join(head: Snapshot, items: Mapping[str, Mapping[str, Any]]) -> Snapshot:
         redemptions=tuple(sorted(part("redemptions"), key=lambda record: entry_seq(record.id))),
         actions=tuple(sorted(part("actions"))),
         tier_days=tuple(sorted(part("tier_days"))),
+        holdings=tuple(sorted(part("holdings"), key=lambda holding: holding_order(holding.key))),
     )
 
 

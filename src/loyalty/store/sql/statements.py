@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import BindParameter
 
+from loyalty.store.parts import HOT_PARTS
 from loyalty.store.sql.schema import entries, keys, members, outbox, state_items
 from loyalty.store.sql.schema import stock as stock_table
 from loyalty.store.sql.schema import stock_claims as claims_table
@@ -295,9 +296,9 @@ journal by primary key instead of taking the partial index, unless it is named."
 
 @lru_cache(maxsize=64)
 def _hot_items(lots: int) -> Any:
-    """The hot items of a member: bonus actions, tier days and ``lots`` open lots (by key:
-    bound as ``p_lot0``... in the order given)."""
-    hot: Any = state_items.c.part.in_([literal_column("'actions'"), literal_column("'tier_days'")])
+    """The hot items of a member: the parts loaded whole (:data:`HOT_PARTS`) and ``lots``
+    open lots (by key: bound as ``p_lot0``... in the order given)."""
+    hot: Any = state_items.c.part.in_([literal_column(f"'{part}'") for part in HOT_PARTS])
     if lots:
         keys = [bindparam(f"p_lot{index}", type_=String()) for index in range(lots)]
         lot = and_(state_items.c.part == literal_column("'lots'"), state_items.c.key.in_(keys))

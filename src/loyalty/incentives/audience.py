@@ -1,0 +1,77 @@
+"""Audiences: who an incentive or a reward is for.
+
+```yaml
+audience:
+  segments: [vip, newsletter]       # in any of these segments
+  tiers: [Gold, Platinum]           # in any of these tiers
+  min_orders: 1                     # completed orders (not refunded in full)
+  max_orders: 0                     # 0: only members who never ordered
+  min_spend: "100.00"               # lifetime net spend, program currency
+  not_ordered_in: {yearly: {start: "11-11", end: "11-12"}}   # no order in this year's 11.11
+  joined_in: {starts: 2026-11-01, ends: 2026-11-12}          # enrolled during the festival
+```
+
+Every condition given must hold. A member outside the audience does not see the
+incentive or the reward at all: a quote lists nothing about it (no "only for
+members in segment vip" to everyone else), and a trigger does not fire for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from loyalty.incentives.windows import ActiveWindow
+from loyalty.program.amounts import Amount, Count, PointsOrZero
+from loyalty.program.types import Section
+
+__all__ = ["Audience", "Facts"]
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What an audience looks at, as of ``at``."""
+
+    at: datetime
+    segments: frozenset[str]
+    tier: str | None
+    orders: int
+    spend: Callable[[], Decimal]
+    """Net spend of completed orders, in the program currency (worked out when asked)."""
+    enrolled_at: datetime | None
+    ordered_between: Callable[[datetime | None, datetime | None], bool]
+    """Did the member complete an order in ``[start, end)`` (``None``: open)?"""
+
+
+class Audience(Section):
+    segments: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    min_orders: Count | None = None
+    max_orders: PointsOrZero | None = None
+    min_spend: Amount | None = None
+    not_ordered_in: ActiveWindow | None = None
+    joined_in: ActiveWindow | None = None
+
+    def excludes(self, facts: Facts, tz: ZoneInfo) -> str | None:
+        """Why a member with ``facts`` is outside the audience, or ``None``: inside."""
+        if self.segments and not facts.segments & set(self.segments):
+            return f"not in segment {' or '.join(self.segments)}"
+        if self.tiers and facts.tier not in self.tiers:
+            return f"not in tier {' or '.join(self.tiers)}"
+        if self.min_orders is not None and facts.orders < self.min_orders:
+            return f"fewer than {self.min_orders} orders"
+        if self.max_orders is not None and facts.orders > self.max_orders:
+            return f"more than {self.max_orders} orders"
+        if self.min_spend is not None and facts.spend() < self.min_spend:
+            return f"spent less than {self.min_spend}"
+        if self.not_ordered_in is not None:
+            start, end = self.not_ordered_in.latest(facts.at, tz)
+            if facts.ordered_between(start, end):
+                return "ordered in the window"
+        if self.joined_in is not None:
+            if facts.enrolled_at is None or not self.joined_in.contains(facts.enrolled_at, tz):
+                return "did not join in the window"
+        return None

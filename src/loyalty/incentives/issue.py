@@ -1,0 +1,542 @@
+"""Firing incentives: an occasion in, bundles of grants out, all or nothing.
+
+:func:`fire` runs every incentive of the occasion's trigger, in plan order. For
+each one that applies (window at the occasion's own time, trigger filters,
+per-member limit, audience), :func:`issue` writes, under the key
+``::grant:{incentive}:{occurrence}`` - so a redelivered event, or a replayed
+schedule, writes nothing new:
+
+1. a :class:`~loyalty.ledger.entries.Grant` entry holding what the bundle issued
+   besides points: coupons (each with a fresh, unguessable code), cashback credits,
+   and choices the member has not made yet, with the bundle's cost;
+2. an :class:`~loyalty.ledger.entries.Earn` for its points (a lot with its own expiry).
+
+Stock and budgets are checked for the whole bundle before anything is written: a
+grant that is short refuses the whole incentive, unless it is ``optional`` (then it
+is skipped, and the grant says why). A money or points budget may ``clip``:
+cashback and points are cut to what is left, and the grant records what was wanted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import TypeAdapter
+
+from loyalty.errors import UnknownReward
+from loyalty.incentives.audience import Facts
+from loyalty.incentives.codes import new_code
+from loyalty.incentives.config import (
+    AllOf,
+    Budget,
+    Cashback,
+    ChoicePolicy,
+    Exhausted,
+    Gift,
+    Grant as GrantConfig,
+    Incentive,
+    OneOf,
+    OnSchedule,
+    PointsGrant,
+)
+from loyalty.incentives.offers import CouponGrant, as_reward, stored_offer
+from loyalty.incentives.plan import Occasion, excluded, incentive_plan
+from loyalty.incentives.shared import Shared
+from loyalty.ledger.account import Account
+from loyalty.ledger.entries import Earn, Grant, Holding, HoldingKind, Order
+from loyalty.ledger.requests import Request, require_account, same
+from loyalty.money import Money, Rounding
+from loyalty.program.model import Program
+
+__all__ = ["GRANT_KEY", "Fired", "fire", "grant_key", "issue", "member_facts", "value_of"]
+
+GRANT_KEY = "::grant:"
+"""Grants are written under ``::grant:{incentive}:{occurrence}``: a key no caller may
+send (the service reserves ``::``)."""
+
+_GRANTS: TypeAdapter[tuple[GrantConfig, ...]] = TypeAdapter(tuple[GrantConfig, ...])
+
+
+def grant_key(incentive: str, occurrence: str) -> str:
+    return f"{GRANT_KEY}{incentive}:{occurrence}"
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """What an occasion fired: the grants written, and the incentives that applied but
+    could not be issued (out of budget or stock), each with the reason."""
+
+    grants: tuple[Grant, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()
+
+
+def member_facts(account: Account, at: datetime, segments: Iterable[str]) -> Facts:
+    """The member as an audience sees them at ``at`` (spend and past orders are read
+    from the journal only if an audience asks)."""
+    status = account.tier()
+
+    def orders_between(start: datetime | None, end: datetime | None) -> list[Order]:
+        since = start if start is not None else datetime.min.replace(tzinfo=at.tzinfo)
+        return [
+            entry
+            for entry in account.entries_since(since)
+            if isinstance(entry, Order)
+            and (start is None or entry.when >= start)
+            and (end is None or entry.when < end)
+        ]
+
+    def spend() -> Decimal:
+        total = Decimal(0)
+        for entry in orders_between(None, None):
+            record = account.order(entry.source or "")
+            if record is not None:
+                total += (record.amount - record.refunded).amount
+        return total
+
+    return Facts(
+        at=at,
+        segments=frozenset(segments),
+        tier=status.tier if status is not None else None,
+        orders=account.completed_orders(),
+        spend=spend,
+        enrolled_at=account.enrolled_at,
+        ordered_between=lambda start, end: bool(orders_between(start, end)),
+    )
+
+
+def fire(
+    account: Account,
+    occasion: Occasion,
+    *,
+    at: datetime,
+    shared: Shared,
+    segments: Iterable[str] = (),
+) -> Fired:
+    """Issue every incentive ``occasion`` fires for ``account``'s member (see the module)."""
+    require_account(account)
+    program = account.program
+    candidates = incentive_plan(program).on(occasion.trigger)
+    if not candidates:
+        return Fired()
+    chosen = frozenset(segments)
+    facts: list[Facts] = []
+
+    def member() -> Facts:
+        if not facts:
+            facts.append(member_facts(account, occasion.at, chosen))
+        return facts[0]
+
+    grants: list[Grant] = []
+    refused: list[tuple[str, str]] = []
+    for incentive in candidates:
+        times = account.action_times(f"incentive:{incentive.id}")
+        if excluded(program, incentive, occasion, member, times) is not None:
+            continue
+        issued = issue(account, incentive, occasion, at=at, shared=shared)
+        if isinstance(issued, Grant):
+            grants.append(issued)
+        else:
+            refused.append((incentive.id, issued))
+    return Fired(tuple(grants), tuple(refused))
+
+
+@dataclass
+class _Bundle:
+    """A bundle being resolved: what it will issue and what it costs."""
+
+    holdings: list[Holding] = field(default_factory=list)
+    coupons: list[CouponGrant] = field(default_factory=list)
+    points: list[tuple[PointsGrant, int]] = field(default_factory=list)
+    gifts: list[Gift] = field(default_factory=list)
+    money: Decimal = Decimal(0)
+    """Face value of coupons, gifts, choices and cashback (program currency)."""
+    notes: list[str] = field(default_factory=list)
+
+
+def issue(
+    account: Account, incentive: Incentive, occasion: Occasion, *, at: datetime, shared: Shared
+) -> Grant | str:
+    """Issue ``incentive``'s bundle for ``occasion`` (the grant written, or the first
+    one written for this occurrence), or say why it could not be issued."""
+    program = account.program
+    key = grant_key(incentive.id, occasion.occurrence)
+    request = Request.begin(
+        account, "grant", at, key, incentive=incentive.id, occurrence=occasion.occurrence
+    )
+    if request.original is not None:
+        return same(request.original, Grant)
+    grants = incentive.grants
+    trigger = incentive.trigger
+    if isinstance(trigger, OnSchedule) and trigger.rotate:
+        grants = (*grants, trigger.rotate[occasion.rotation % len(trigger.rotate)])
+    bundle = _Bundle()
+    short = _resolve(program, grants, occasion, shared, incentive.id, bundle)
+    if short is not None:
+        return short
+    claims: list[tuple[str, str]] = []
+    try:
+        short = _take_budgets(program, incentive, key, shared, bundle, claims)
+        if short is not None:
+            _give_back(shared, claims)
+            return short
+        with account._transaction():
+            account.advance(request.at)
+            grant = _write(account, incentive, occasion, request, shared, bundle)
+    except BaseException:
+        _give_back(shared, claims)
+        raise
+    return grant
+
+
+def _resolve(
+    program: Program,
+    grants: Iterable[GrantConfig],
+    occasion: Occasion,
+    shared: Shared,
+    incentive: str,
+    bundle: _Bundle,
+) -> str | None:
+    """Add ``grants`` to ``bundle``; a reason if a required one is out of stock."""
+    for grant in grants:
+        if isinstance(grant, AllOf):
+            inner = _Bundle()
+            short = _resolve(program, grant.grants, occasion, shared, incentive, inner)
+            if short is not None:
+                if grant.optional:
+                    bundle.notes.append(f"skipped {grant.title or 'a bundle'}: {short}")
+                    continue
+                return short
+            _merge(bundle, inner)
+        elif isinstance(grant, OneOf):
+            short = _choice(program, grant, occasion, shared, incentive, bundle)
+            if short is not None:
+                if grant.optional:
+                    bundle.notes.append(f"skipped {grant.title or 'a choice'}: {short}")
+                    continue
+                return short
+        elif isinstance(grant, PointsGrant):
+            bundle.points.append((grant, grant.points))
+        elif isinstance(grant, Cashback):
+            amount = _cashback(program, grant, occasion)
+            if amount:
+                bundle.money += amount
+                bundle.holdings.append(_credit(program, grant, amount, occasion))
+            else:
+                bundle.notes.append("no cashback: nothing to take a percent of")
+        else:
+            if isinstance(grant, Gift) and not _in_stock(shared, incentive, grant):
+                reason = f"{grant.sku} is out of stock"
+                if grant.optional:
+                    bundle.notes.append(f"skipped gift {grant.sku}: out of stock")
+                    continue
+                return reason
+            bundle.coupons.append(grant)
+            bundle.money += value_of(grant)
+            if isinstance(grant, Gift):
+                bundle.gifts.append(grant)
+    return None
+
+
+def _merge(bundle: _Bundle, inner: _Bundle) -> None:
+    bundle.holdings += inner.holdings
+    bundle.coupons += inner.coupons
+    bundle.points += inner.points
+    bundle.gifts += inner.gifts
+    bundle.money += inner.money
+    bundle.notes += inner.notes
+
+
+def _choice(
+    program: Program,
+    grant: OneOf,
+    occasion: Occasion,
+    shared: Shared,
+    incentive: str,
+    bundle: _Bundle,
+) -> str | None:
+    """A choice: left open for the member (``member_picks``), or made at once."""
+    options = [option for option in grant.grants if _available(shared, incentive, option)]
+    if not options:
+        return "every option is out of stock"
+    if grant.policy is ChoicePolicy.HIGHEST_VALUE_IN_STOCK:
+        best = max(options, key=value_of)
+        return _resolve(program, (best,), occasion, shared, incentive, bundle)
+    worth = max(value_of(option) for option in grant.grants)
+    bundle.money += worth
+    currency = program.currency
+    until = grant.deadline.after(occasion.at, program.tz)
+    bundle.holdings.append(
+        Holding(
+            key="",
+            kind=HoldingKind.CHOICE,
+            incentive=incentive,
+            campaign="",
+            issued_at=occasion.at,
+            valid_from=occasion.at,
+            valid_until=until,
+            value=Money(worth, currency),
+            offer=_GRANTS.dump_json(grant.grants, exclude_defaults=True).decode(),
+            title=grant.title or f"a choice of {len(grant.grants)}",
+        )
+    )
+    return None
+
+
+def _available(shared: Shared, incentive: str, grant: GrantConfig) -> bool:
+    if isinstance(grant, Gift):
+        return _in_stock(shared, incentive, grant)
+    return True
+
+
+def _in_stock(shared: Shared, incentive: str, gift: Gift) -> bool:
+    return gift.stock is None or shared.used(_stock(incentive, gift)) < gift.stock
+
+
+def _stock(incentive: str, gift: Gift) -> str:
+    return f"stock:{incentive}:{gift.sku}"
+
+
+def value_of(grant: GrantConfig) -> Decimal:
+    """What a grant is worth to the member (the program currency), for its cost and to
+    pick the best of a choice; points and percent offers without a ``value`` count 0."""
+    if isinstance(grant, Gift):
+        return grant.value
+    if isinstance(grant, AllOf):
+        return sum((value_of(inner) for inner in grant.grants), Decimal(0))
+    if isinstance(grant, OneOf):
+        return max(value_of(inner) for inner in grant.grants)
+    if isinstance(grant, Cashback):
+        return grant.amount or Decimal(0)
+    if isinstance(grant, PointsGrant):
+        return Decimal(0)
+    if grant.value is not None:
+        return grant.value
+    offer = getattr(grant, "offer", None)
+    amount = getattr(offer, "amount", None)
+    return amount if isinstance(amount, Decimal) else Decimal(0)
+
+
+def _cashback(program: Program, grant: Cashback, occasion: Occasion) -> Decimal:
+    if grant.amount is not None:
+        return grant.amount
+    order = occasion.order
+    if order is None or grant.percent is None:
+        return Decimal(0)
+    amount = Money(order.amount.amount, program.currency).times(grant.percent / 100, Rounding.FLOOR)
+    if grant.max_amount is not None:
+        amount = min(amount, Money(grant.max_amount, program.currency))
+    return amount.amount
+
+
+def _credit(program: Program, grant: Cashback, amount: Decimal, occasion: Occasion) -> Holding:
+    start, end = grant.valid.bounds(occasion.at, program.tz)
+    money = Money(amount, program.currency)
+    return Holding(
+        key="",
+        kind=HoldingKind.CASHBACK,
+        incentive="",
+        campaign="",
+        issued_at=occasion.at,
+        valid_from=start,
+        valid_until=end,
+        value=money,
+        amount=money,
+        remaining=money,
+        title=grant.title or f"{money} cashback",
+    )
+
+
+def _take_budgets(
+    program: Program,
+    incentive: Incentive,
+    key: str,
+    shared: Shared,
+    bundle: _Bundle,
+    claims: list[tuple[str, str]],
+) -> str | None:
+    """Take the bundle from its incentive's budget and its gifts' stock (recording each
+    claim in ``claims``); clip cashback and points where the budget says so."""
+    for gift in bundle.gifts:
+        if gift.stock is not None:
+            if not shared.take(_stock(incentive.id, gift), 1, gift.stock, key, clip=False):
+                return f"{gift.sku} is out of stock"
+            claims.append((_stock(incentive.id, gift), key))
+    budget = incentive.limits.budget
+    if budget is None:
+        return None
+    name = f"budget:{incentive.id}"
+    if budget.count is not None:
+        if not shared.take(f"{name}:count", 1, budget.count, key, clip=False):
+            return f"its budget of {budget.count} is spent"
+        claims.append((f"{name}:count", key))
+    if budget.points is not None:
+        wanted = sum(points for _, points in bundle.points)
+        if wanted:
+            clip = _clips(budget, default=Exhausted.CLIP)
+            got = shared.take(f"{name}:points", wanted, budget.points, key, clip=clip)
+            if not got:
+                return f"its budget of {budget.points} points is spent"
+            claims.append((f"{name}:points", key))
+            if got < wanted:
+                bundle.notes.append(f"points clipped by the budget: {got} of {wanted}")
+                bundle.points = _clip_points(bundle.points, got)
+    if budget.money is not None and bundle.money:
+        unit = Money(bundle.money, program.currency).minor_units
+        limit = Money(budget.money, program.currency).minor_units
+        clip = _clips(budget, default=Exhausted.CLIP)
+        fixed = unit - sum(h.value.minor_units for h in bundle.holdings if h.amount is not None)
+        got = shared.take(f"{name}:money", unit, limit, key, clip=clip)
+        if got < fixed or not got:
+            if got:
+                shared.give_back(f"{name}:money", key)
+            return f"its budget of {budget.money} {program.currency} is spent"
+        claims.append((f"{name}:money", key))
+        if got < unit:
+            bundle.notes.append(
+                f"cashback clipped by the budget: {Money.from_minor(got - fixed, program.currency)}"
+                f" of {Money.from_minor(unit - fixed, program.currency)}"
+            )
+            bundle.holdings = _clip_cashback(bundle.holdings, got - fixed)
+    return None
+
+
+def _clips(budget: Budget, default: Exhausted) -> bool:
+    return (budget.on_exhausted or default) is Exhausted.CLIP
+
+
+def _clip_points(
+    points: list[tuple[PointsGrant, int]], most: int
+) -> list[tuple[PointsGrant, int]]:
+    clipped = []
+    for grant, wanted in points:
+        given = min(wanted, most)
+        most -= given
+        if given:
+            clipped.append((grant, given))
+    return clipped
+
+
+def _clip_cashback(holdings: list[Holding], most: int) -> list[Holding]:
+    clipped = []
+    for holding in holdings:
+        if holding.amount is None:
+            clipped.append(holding)
+            continue
+        given = min(holding.amount.minor_units, most)
+        most -= given
+        if given:
+            money = Money.from_minor(given, holding.amount.currency)
+            clipped.append(replace(holding, value=money, amount=money, remaining=money))
+    return clipped
+
+
+def _give_back(shared: Shared, claims: list[tuple[str, str]]) -> None:
+    for budget, claim in reversed(claims):
+        shared.give_back(budget, claim)
+    claims.clear()
+
+
+def _write(
+    account: Account,
+    incentive: Incentive,
+    occasion: Occasion,
+    request: Request,
+    shared: Shared,
+    bundle: _Bundle,
+) -> Grant:
+    """Write the bundle: the grant (its coupons' codes claimed), then its points."""
+    program = account.program
+    seq = account.next_seq
+    holdings: list[Holding] = []
+    for holding in bundle.holdings:
+        holdings.append(
+            replace(
+                holding,
+                key=f"{seq}.{len(holdings)}",
+                incentive=incentive.id,
+                campaign=incentive.campaign_id,
+            )
+        )
+    for coupon in bundle.coupons:
+        holding_key = f"{seq}.{len(holdings)}"
+        reward = as_reward(coupon, f"coupon:{incentive.id}")
+        start, end = coupon.valid.bounds(occasion.at, program.tz)
+        code = new_code(
+            program.incentives.codes,
+            taken=lambda code, k=holding_key: not shared.claim_code(
+                code, account.member_id, k
+            ),
+        )
+        holdings.append(
+            Holding(
+                key=holding_key,
+                kind=HoldingKind.COUPON,
+                incentive=incentive.id,
+                campaign=incentive.campaign_id,
+                issued_at=occasion.at,
+                valid_from=start,
+                valid_until=end,
+                value=Money(value_of(coupon), program.currency),
+                code=code,
+                offer=stored_offer(reward),
+                uses=coupon.uses,
+                transferable=coupon.transferable,
+                title=coupon.title or _describe(coupon, program.currency),
+            )
+        )
+    points = sum(given for _, given in bundle.points)
+    cost = bundle.money
+    if points and program.incentives.point_value is not None:
+        cost += points * program.incentives.point_value
+    parts = [holding.title for holding in holdings] + ([f"{points} points"] if points else [])
+    reason = f"{incentive.label}: " + (", ".join(parts) or "nothing")
+    if occasion.reason:
+        reason += f" ({occasion.reason})"
+    grant = Grant(
+        **request.fields(account, 0, reason, occasion.order.order_id if occasion.order else None),
+        incentive=incentive.id,
+        campaign=incentive.campaign_id,
+        occurrence=occasion.occurrence,
+        holdings=tuple(holdings),
+        cost=Money.rounded(cost, program.currency, Rounding.HALF_EVEN),
+        notes=tuple(bundle.notes),
+    )
+    account._apply(grant)
+    for points_grant, given in bundle.points:
+        expires = (
+            points_grant.expires_after.after(request.at, program.tz)
+            if points_grant.expires_after is not None
+            else request.expires(program)
+        )
+        account._apply(
+            Earn(
+                **request.fields(
+                    account, given, f"bonus: {incentive.label}", grant.source
+                ),
+                available_at=request.at,
+                expires_at=expires,
+            )
+        )
+    request.settle(account)
+    request.upgrade_tier(account)
+    return grant
+
+
+def _describe(coupon: CouponGrant, currency: str) -> str:
+    reward = as_reward(coupon, "coupon")
+    kind = reward.kind
+    if kind == "amount_off":
+        return f"{getattr(reward, 'amount')} {currency} off"
+    if kind == "percent_off":
+        return f"{getattr(reward, 'percent')}% off"
+    if kind == "free_shipping":
+        return "free shipping"
+    return f"a free {', '.join(getattr(reward, 'choices'))}"
+
+
+def unknown(incentive_id: str) -> UnknownReward:
+    return UnknownReward("incentive", incentive_id, "is not in the program's incentives")
+
