@@ -1,0 +1,1 @@
+"""Incentives: what a retention marketer runs beside points (see loyalty.incentives.config)."""
