@@ -31,6 +31,7 @@ and values it is about, so a caller can act on it without parsing a message::
     ├── InvalidEvent               every problem of an event payload, each with its path
     ├── MemberExists               an enrolment of a member already enrolled, with other details
     ├── Busy                       a write kept losing races with others and gave up
+    ├── CodeSpaceExhausted         every coupon code drawn was taken; gave up after N draws
     ├── Unprocessed                one event of an import or one member of a scheduled run
     │                              failed unexpectedly; wraps the error (the batch went on)
     └── CorruptJournal             a journal that cannot be replayed (found by verify/replay)
@@ -336,6 +337,22 @@ class Busy(LoyaltyError):
         self.attempts = attempts
         super().__init__(
             f"member {member_id!r}: gave up after {attempts} attempts lost to concurrent writes"
+        )
+
+
+class CodeSpaceExhausted(LoyaltyError):
+    """Every code drawn for a new coupon was already taken, ``attempts`` times in a row.
+
+    With a format of enough :attr:`bits` that does not happen by chance: the codes are
+    too short for how many are issued, or ``taken`` says yes to everything. Nothing
+    was issued."""
+
+    def __init__(self, attempts: int, bits: float) -> None:
+        self.attempts = attempts
+        self.bits = bits
+        super().__init__(
+            f"no free code after {attempts} attempts: every code drawn was taken; the format "
+            f"carries {bits:.1f} bits (lengthen the codes or widen the alphabet)"
         )
 
 
