@@ -48,13 +48,20 @@ CONFIGURATION_LAYERS: tuple[tuple[str, ...], ...] = (
     FOUNDATION,
     # shared field types of the configuration, and the boundary models built on them
     ("loyalty.boundary", "loyalty.program.types", "loyalty.program.amounts", "loyalty.cart"),
-    # one configuration section each
+    # one configuration section each, and the incentives' shared parts (windows as
+    # rules, audiences, coupon codes, offers)
     (
         "loyalty.program.policies",
         "loyalty.earning.config",
         "loyalty.rewards.config",
         "loyalty.tiers.config",
         "loyalty.hurdles",
+        "loyalty.incentives.windows",
+        "loyalty.incentives.audience",
+        "loyalty.incentives.codes",
+        "loyalty.incentives.config",
+        "loyalty.incentives.offers",
+        "loyalty.incentives.shared",
     ),
     # the program: the root model, its schema, the loader and the files it reads
     ("loyalty.program",),

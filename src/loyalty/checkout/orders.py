@@ -26,6 +26,7 @@ from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.context import earn_context
+from loyalty.checkout.coupons import settle_refund
 from loyalty.earning.calculate import EarnQuote, order_earn
 from loyalty.errors import InvalidInput, UnknownOrder
 from loyalty.ledger.account import Account
@@ -210,6 +211,8 @@ def refund_order(
             given = _returned_share(account, record, after)
             if given:
                 _give_back(account, request, record, given, order_id)
+        if after.fully_refunded:
+            settle_refund(account, request, order_id)
     return _refund_result(account.request_entries(key))
 
 

@@ -10,7 +10,7 @@ incentives:
   catalog:
     - id: club-welcome                # story 2: ONE incentive, four grants
       campaign: club
-      trigger: {on: enrolled, channel: email}
+      trigger: {event: enrolled, channel: email}
       grants:
         - {kind: coupon, offer: {kind: amount_off, amount: "5.00"}, valid: {within: 30 days}}
         - {kind: free_shipping, valid: {within: 30 days}}
@@ -23,14 +23,14 @@ incentives:
             - {kind: gift, sku: CRM-02, value: "19.00"}
             - {kind: gift, sku: MSK-03, value: "15.00", stock: 200}
     - id: late-apology                # story 3
-      trigger: {on: shipment_delayed}
+      trigger: {event: shipment_delayed}
       grants:
         - {kind: coupon, offer: {kind: amount_off, amount: "10.00"}, valid: {within: 60 days}}
         - {kind: free_shipping, valid: {within: 60 days}}
       limits: {budget: {money: "5000.00"}}
 ```
 
-Triggers (``on``): ``order_completed`` (with ``first_order``, ``nth_order``,
+Triggers (``event``): ``order_completed`` (with ``first_order``, ``nth_order``,
 ``min_amount``, ``categories``), ``enrolled`` (``channel``, ``campaign_code``,
 ``referred``), ``referral_completed`` (the referrer's part), ``shipment_delayed``,
 ``birthday`` (a grant window and a rule for 29 February), ``schedule`` (an RFC 5545
@@ -111,7 +111,7 @@ class OnOrder(Section):
     their nth), ``min_amount`` (net spend, program currency), ``categories`` (a line in
     one of them)."""
 
-    on: Literal["order_completed"]
+    event: Literal["order_completed"]
     first_order: bool = False
     nth_order: Count | None = None
     min_amount: Amount | None = None
@@ -122,7 +122,7 @@ class OnEnrol(Section):
     """A member enrolled: through ``channel`` or with ``campaign_code`` if given;
     ``referred``: only (true) or never (false) members who came through a referral."""
 
-    on: Literal["enrolled"]
+    event: Literal["enrolled"]
     channel: str | None = None
     campaign_code: str | None = None
     referred: bool | None = None
@@ -132,13 +132,13 @@ class OnReferral(Section):
     """The referrer's part: a member they referred completed a first order and its
     return window passed (``incentives.referrals``)."""
 
-    on: Literal["referral_completed"]
+    event: Literal["referral_completed"]
 
 
 class OnDelay(Section):
     """A shipment is late: at most once per order, whatever the deliveries."""
 
-    on: Literal["shipment_delayed"]
+    event: Literal["shipment_delayed"]
 
 
 class OnBirthday(Section):
@@ -146,7 +146,7 @@ class OnBirthday(Section):
     the day to ``days_after`` it, or any day of the ``month``. 29 February is
     ``leap_day`` (28 February or 1 March) in other years."""
 
-    on: Literal["birthday"]
+    event: Literal["birthday"]
     grant_window: Literal["day", "month"] = "day"
     days_before: Annotated[int, Field(ge=0, le=31)] = 0
     days_after: Annotated[int, Field(ge=0, le=31)] = 0
@@ -160,7 +160,7 @@ class OnSchedule(Section):
     issues the occurrences of the last ``catch_up`` it has not issued: a missed run
     is made up, a replayed one gives nothing twice."""
 
-    on: Literal["schedule"]
+    event: Literal["schedule"]
     rrule: Annotated[str, Field(min_length=1, max_length=500)]
     starts: date
     rotate: tuple[Grant, ...] = ()
@@ -181,12 +181,12 @@ class OnSchedule(Section):
 class OnManual(Section):
     """Issued by an operator, with a reason."""
 
-    on: Literal["manual"]
+    event: Literal["manual"]
 
 
 Trigger = Annotated[
     OnOrder | OnEnrol | OnReferral | OnDelay | OnBirthday | OnSchedule | OnManual,
-    Field(discriminator="on"),
+    Field(discriminator="event"),
 ]
 
 

@@ -51,13 +51,27 @@ from loyalty.ledger.requests import Request, require_account, same
 from loyalty.money import Money, Rounding
 from loyalty.program.model import Program
 
-__all__ = ["GRANT_KEY", "Fired", "fire", "grant_key", "issue", "member_facts", "value_of"]
+__all__ = [
+    "GRANT_KEY",
+    "GRANTS",
+    "Bundle",
+    "Fired",
+    "bundle_holdings",
+    "credit_points",
+    "resolve",
+    "coupon_holding",
+    "fire",
+    "grant_key",
+    "issue",
+    "member_facts",
+    "value_of",
+]
 
 GRANT_KEY = "::grant:"
 """Grants are written under ``::grant:{incentive}:{occurrence}``: a key no caller may
 send (the service reserves ``::``)."""
 
-_GRANTS: TypeAdapter[tuple[GrantConfig, ...]] = TypeAdapter(tuple[GrantConfig, ...])
+GRANTS: TypeAdapter[tuple[GrantConfig, ...]] = TypeAdapter(tuple[GrantConfig, ...])
 
 
 def grant_key(incentive: str, occurrence: str) -> str:
@@ -144,7 +158,7 @@ def fire(
 
 
 @dataclass
-class _Bundle:
+class Bundle:
     """A bundle being resolved: what it will issue and what it costs."""
 
     holdings: list[Holding] = field(default_factory=list)
@@ -172,10 +186,12 @@ def issue(
     trigger = incentive.trigger
     if isinstance(trigger, OnSchedule) and trigger.rotate:
         grants = (*grants, trigger.rotate[occasion.rotation % len(trigger.rotate)])
-    bundle = _Bundle()
-    short = _resolve(program, grants, occasion, shared, incentive.id, bundle)
+    bundle = Bundle()
+    short = resolve(program, grants, occasion, shared, incentive.id, bundle)
     if short is not None:
         return short
+    if not (bundle.holdings or bundle.coupons or bundle.points):
+        return "nothing to grant: " + ("; ".join(bundle.notes) or "an empty bundle")
     claims: list[tuple[str, str]] = []
     try:
         short = _take_budgets(program, incentive, key, shared, bundle, claims)
@@ -191,19 +207,19 @@ def issue(
     return grant
 
 
-def _resolve(
+def resolve(
     program: Program,
     grants: Iterable[GrantConfig],
     occasion: Occasion,
     shared: Shared,
     incentive: str,
-    bundle: _Bundle,
+    bundle: Bundle,
 ) -> str | None:
     """Add ``grants`` to ``bundle``; a reason if a required one is out of stock."""
     for grant in grants:
         if isinstance(grant, AllOf):
-            inner = _Bundle()
-            short = _resolve(program, grant.grants, occasion, shared, incentive, inner)
+            inner = Bundle()
+            short = resolve(program, grant.grants, occasion, shared, incentive, inner)
             if short is not None:
                 if grant.optional:
                     bundle.notes.append(f"skipped {grant.title or 'a bundle'}: {short}")
@@ -240,7 +256,7 @@ def _resolve(
     return None
 
 
-def _merge(bundle: _Bundle, inner: _Bundle) -> None:
+def _merge(bundle: Bundle, inner: Bundle) -> None:
     bundle.holdings += inner.holdings
     bundle.coupons += inner.coupons
     bundle.points += inner.points
@@ -255,7 +271,7 @@ def _choice(
     occasion: Occasion,
     shared: Shared,
     incentive: str,
-    bundle: _Bundle,
+    bundle: Bundle,
 ) -> str | None:
     """A choice: left open for the member (``member_picks``), or made at once."""
     options = [option for option in grant.grants if _available(shared, incentive, option)]
@@ -263,7 +279,7 @@ def _choice(
         return "every option is out of stock"
     if grant.policy is ChoicePolicy.HIGHEST_VALUE_IN_STOCK:
         best = max(options, key=value_of)
-        return _resolve(program, (best,), occasion, shared, incentive, bundle)
+        return resolve(program, (best,), occasion, shared, incentive, bundle)
     worth = max(value_of(option) for option in grant.grants)
     bundle.money += worth
     currency = program.currency
@@ -278,7 +294,7 @@ def _choice(
             valid_from=occasion.at,
             valid_until=until,
             value=Money(worth, currency),
-            offer=_GRANTS.dump_json(grant.grants, exclude_defaults=True).decode(),
+            offer=GRANTS.dump_json(grant.grants, exclude_defaults=True).decode(),
             title=grant.title or f"a choice of {len(grant.grants)}",
         )
     )
@@ -354,7 +370,7 @@ def _take_budgets(
     incentive: Incentive,
     key: str,
     shared: Shared,
-    bundle: _Bundle,
+    bundle: Bundle,
     claims: list[tuple[str, str]],
 ) -> str | None:
     """Take the bundle from its incentive's budget and its gifts' stock (recording each
@@ -445,48 +461,13 @@ def _write(
     occasion: Occasion,
     request: Request,
     shared: Shared,
-    bundle: _Bundle,
+    bundle: Bundle,
 ) -> Grant:
     """Write the bundle: the grant (its coupons' codes claimed), then its points."""
     program = account.program
-    seq = account.next_seq
-    holdings: list[Holding] = []
-    for holding in bundle.holdings:
-        holdings.append(
-            replace(
-                holding,
-                key=f"{seq}.{len(holdings)}",
-                incentive=incentive.id,
-                campaign=incentive.campaign_id,
-            )
-        )
-    for coupon in bundle.coupons:
-        holding_key = f"{seq}.{len(holdings)}"
-        reward = as_reward(coupon, f"coupon:{incentive.id}")
-        start, end = coupon.valid.bounds(occasion.at, program.tz)
-        code = new_code(
-            program.incentives.codes,
-            taken=lambda code, k=holding_key: not shared.claim_code(
-                code, account.member_id, k
-            ),
-        )
-        holdings.append(
-            Holding(
-                key=holding_key,
-                kind=HoldingKind.COUPON,
-                incentive=incentive.id,
-                campaign=incentive.campaign_id,
-                issued_at=occasion.at,
-                valid_from=start,
-                valid_until=end,
-                value=Money(value_of(coupon), program.currency),
-                code=code,
-                offer=stored_offer(reward),
-                uses=coupon.uses,
-                transferable=coupon.transferable,
-                title=coupon.title or _describe(coupon, program.currency),
-            )
-        )
+    holdings = bundle_holdings(
+        account, bundle, incentive.id, incentive.campaign_id, occasion.at, shared
+    )
     points = sum(given for _, given in bundle.points)
     cost = bundle.money
     if points and program.incentives.point_value is not None:
@@ -505,6 +486,39 @@ def _write(
         notes=tuple(bundle.notes),
     )
     account._apply(grant)
+    credit_points(account, request, bundle, incentive.label, grant.source)
+    return grant
+
+
+def bundle_holdings(
+    account: Account,
+    bundle: Bundle,
+    incentive: str,
+    campaign: str,
+    issued_at: datetime,
+    shared: Shared,
+    seq: int | None = None,
+) -> tuple[Holding, ...]:
+    """What ``bundle`` issues besides points, keyed under entry ``seq`` (the next)."""
+    seq = account.next_seq if seq is None else seq
+    holdings: list[Holding] = []
+    for holding in bundle.holdings:
+        key = f"{seq}.{len(holdings)}"
+        holdings.append(replace(holding, key=key, incentive=incentive, campaign=campaign))
+    for coupon in bundle.coupons:
+        key = f"{seq}.{len(holdings)}"
+        holdings.append(
+            coupon_holding(account, key, coupon, incentive, campaign, issued_at, shared)
+        )
+    return tuple(holdings)
+
+
+def credit_points(
+    account: Account, request: Request, bundle: Bundle, label: str, source: str | None
+) -> None:
+    """Credit the bundle's points, each grant a lot with its own expiry, then settle
+    what a late request made due and the tier it lifts the member to."""
+    program = account.program
     for points_grant, given in bundle.points:
         expires = (
             points_grant.expires_after.after(request.at, program.tz)
@@ -513,16 +527,47 @@ def _write(
         )
         account._apply(
             Earn(
-                **request.fields(
-                    account, given, f"bonus: {incentive.label}", grant.source
-                ),
+                **request.fields(account, given, f"bonus: {label}", source),
                 available_at=request.at,
                 expires_at=expires,
             )
         )
     request.settle(account)
     request.upgrade_tier(account)
-    return grant
+
+
+def coupon_holding(
+    account: Account,
+    key: str,
+    coupon: CouponGrant,
+    incentive: str,
+    campaign: str,
+    issued_at: datetime,
+    shared: Shared,
+) -> Holding:
+    """A coupon issued to ``account``'s member as holding ``key``, under a fresh code
+    (claimed in ``shared``, so it is unique within the program)."""
+    program = account.program
+    start, end = coupon.valid.bounds(issued_at, program.tz)
+    code = new_code(
+        program.incentives.codes,
+        taken=lambda code: not shared.claim_code(code, account.member_id, key),
+    )
+    return Holding(
+        key=key,
+        kind=HoldingKind.COUPON,
+        incentive=incentive,
+        campaign=campaign,
+        issued_at=issued_at,
+        valid_from=start,
+        valid_until=end,
+        value=Money(value_of(coupon), program.currency),
+        code=code,
+        offer=stored_offer(as_reward(coupon, f"coupon:{incentive}")),
+        uses=coupon.uses,
+        transferable=coupon.transferable,
+        title=coupon.title or _describe(coupon, program.currency),
+    )
 
 
 def _describe(coupon: CouponGrant, currency: str) -> str:

@@ -31,7 +31,7 @@ from loyalty.rewards.config import (
 __all__ = ["CouponGrant", "as_reward", "offer_of", "stored_offer"]
 
 CouponGrant = Coupon | FreeShippingGrant | Gift
-_REWARD: TypeAdapter[Reward] = TypeAdapter(Reward)  # type: ignore[arg-type]
+_REWARD: TypeAdapter[Reward] = TypeAdapter(Reward)
 
 
 def as_reward(grant: CouponGrant, reward_id: str) -> Reward:

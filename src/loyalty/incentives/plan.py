@@ -68,7 +68,7 @@ class IncentivePlan:
     def build(cls, program: Program) -> IncentivePlan:
         found: dict[TriggerKind, list[Incentive]] = {}
         for incentive in program.incentives.catalog:
-            found.setdefault(TriggerKind(incentive.trigger.on), []).append(incentive)
+            found.setdefault(TriggerKind(incentive.trigger.event), []).append(incentive)
         return cls(
             {
                 trigger: tuple(sorted(items, key=lambda item: (-item.priority, item.id)))

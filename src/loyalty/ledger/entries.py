@@ -181,7 +181,11 @@ class Redeem(Entry):
     discounts: tuple[DiscountLine, ...] = ()
     shipping_discount: Money | None = None
     coupon: str | None = None
-    """For a coupon used on the cart: the key of the member's :class:`Holding`."""
+    """For a coupon used on the cart, or cashback spent on it: the key of the member's
+    :class:`Holding`."""
+    tender: Money | None = None
+    """For cashback: the money of the credit ``coupon`` paid with (a tender, not a
+    discount: it lowers neither the earn basis nor any hurdle's)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -384,10 +388,8 @@ class Change(StrEnum):
     REVOKE = "revoke"
     EXPIRE = "expire"
     """Its validity ended: a coupon lapsed, or what was left of a credit expired."""
-    SPEND = "spend"
-    """Cashback spent on a cart (``amount``; ``source``: the cart)."""
     RESTORE = "restore"
-    """Cashback given back (``amount``), or a coupon use given back."""
+    """Cashback given back (``amount``), or a coupon use given back, on a refund."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

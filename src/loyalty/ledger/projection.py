@@ -86,10 +86,11 @@ class Projection(State):
                     entry.discounts,
                     entry.shipping_discount,
                     coupon=entry.coupon,
+                    tender=entry.tender,
                 ),
             )
             if entry.coupon is not None:
-                self._use_coupon(entry, entry.coupon, -1)
+                self._use_holding(entry, entry.coupon, entry.tender, -1)
         elif isinstance(entry, Return):
             record = self._redemption(entry.redeem_id)
             if record is None or record.returned + entry.points > record.points:
@@ -218,23 +219,18 @@ class Projection(State):
         if holding is None or entry.points:
             raise CorruptJournal(self.member_id, entry.seq, f"changes holding {entry.holding!r}")
         change, amount = entry.change.value, entry.amount
-        if change == "spend" or (change == "expire" and amount is not None):
-            left = holding.remaining
-            if amount is None or left is None or amount > left or not amount:
+        if change == "expire" and amount is not None:
+            # What is left of a credit expires: it stays as ``remaining``, now expired.
+            if amount != holding.remaining or holding.status is not HoldingStatus.OPEN:
                 raise CorruptJournal(
-                    self.member_id, entry.seq, f"takes {amount} of holding {entry.holding}"
+                    self.member_id, entry.seq, f"expires {amount} of holding {entry.holding}"
                 )
-            left = left - amount
-            status = holding.status
-            if change == "expire":
-                status = HoldingStatus.EXPIRED
-            elif not left:
-                status = HoldingStatus.USED
-            holding = replace(holding, remaining=left, status=status)
+            holding = replace(holding, status=HoldingStatus.EXPIRED)
         elif change == "restore":
             if amount is not None:
                 left = (holding.remaining or Money.zero(amount.currency)) + amount
-                if holding.amount is None or left > holding.amount:
+                closed = holding.status not in (HoldingStatus.OPEN, HoldingStatus.USED)
+                if holding.amount is None or left > holding.amount or closed:
                     raise CorruptJournal(
                         self.member_id, entry.seq, f"restores too much to {entry.holding}"
                     )
@@ -256,17 +252,29 @@ class Projection(State):
         for issued in entry.issued:
             self._new_holding(entry, issued)
 
-    def _use_coupon(self, entry: Entry, key: str, change: int) -> None:
-        """A redemption used (``-1``) or gave back (``+1``) one use of coupon ``key``."""
+    def _use_holding(self, entry: Entry, key: str, tender: Money | None, sign: int) -> None:
+        """A redemption used (``sign`` -1) or a void gave back (+1) one use of coupon
+        ``key``, or ``tender`` of cashback credit ``key``."""
         holding = self._holdings.get(key)
-        if holding is None or holding.kind.value != "coupon" or holding.uses + change < 0:
-            raise CorruptJournal(self.member_id, entry.seq, f"uses coupon {key!r}")
-        uses = holding.uses + change
-        if change < 0:
-            status = HoldingStatus.USED if not uses else holding.status
+        if holding is None or (holding.kind.value == "cashback") != (tender is not None):
+            raise CorruptJournal(self.member_id, entry.seq, f"uses holding {key!r}")
+        if tender is None:
+            uses, left = holding.uses + sign, holding.remaining
+            empty = uses < 0 or not uses
+        else:
+            if holding.remaining is None or not tender:
+                raise CorruptJournal(self.member_id, entry.seq, f"spends {tender} of {key!r}")
+            uses, left = holding.uses, holding.remaining + tender if sign > 0 else holding.remaining - tender
+            empty = left.amount < 0 or not left
+        if uses < 0 or (left is not None and left.amount < 0) or (
+            left is not None and holding.amount is not None and left > holding.amount
+        ):
+            raise CorruptJournal(self.member_id, entry.seq, f"uses holding {key!r} beyond it")
+        if sign < 0:
+            status = HoldingStatus.USED if empty else holding.status
         else:
             status = HoldingStatus.OPEN if holding.status is HoldingStatus.USED else holding.status
-        self._put("holdings", key, replace(holding, uses=uses, status=status))
+        self._put("holdings", key, replace(holding, uses=uses, remaining=left, status=status))
 
     def _reverse(self, entry: Reverse) -> None:
         earn = self._lot(entry.earn_id)
@@ -315,7 +323,7 @@ class Projection(State):
             replace(record, returned=record.points, voided_by=entry.id),
         )
         if record.coupon is not None:
-            self._use_coupon(entry, record.coupon, 1)
+            self._use_holding(entry, record.coupon, record.tender, 1)
         tally = self._tally
         restored = 0
         for part in entry.allocation:

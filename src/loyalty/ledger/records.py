@@ -62,7 +62,9 @@ class RedemptionRecord:
     voided_by: str | None = None
     """The :class:`~loyalty.ledger.entries.Void` entry that undid it, if one did."""
     coupon: str | None = None
-    """The holding of the coupon it used, if it used one."""
+    """The holding of the coupon it used (or of the cashback credit it spent), if any."""
+    tender: Money | None = None
+    """The cashback it spent, if it spent some."""
 
     @property
     def in_use(self) -> bool:

@@ -1,0 +1,347 @@
+"""Coupons and cashback at checkout.
+
+``redeem_coupon`` uses one of the member's coupons on a cart: one
+:class:`~loyalty.ledger.entries.Redeem` entry (no points) naming the coupon, with
+the discount lines the shop applies. Like a reward's redemption it is undone by
+:func:`~loyalty.void_redemption` (the coupon is usable again), and the order's
+points are earned on what the customer pays after it.
+
+**One application order.** The coupons on a cart apply in a fixed order, whatever
+order the customer entered them in: line discounts (free products, percent off
+selected products), then percent off the cart, then amount off the cart, then
+shipping; coupons of one kind in the order they were issued. A coupon entered
+after one that sorts later voids that one and applies it again after itself, in
+the same transaction, so the cart's total depends only on which coupons are on
+it. (Rewards bought with points are not reordered: they apply where they were
+redeemed.)
+
+**Refusals never leak.** An unknown code, another member's code, an expired or a
+revoked coupon all raise the same :class:`~loyalty.errors.CouponRefused` ("this
+code cannot be applied"), with the real reason in its ``audit``. A coupon of the
+member's own that has no use left raises :class:`~loyalty.errors.CouponUsed`,
+naming the code and when it was used. Hurdles that fail (a minimum basket) raise
+:class:`~loyalty.errors.RedemptionRefused` with each reason and shortfall.
+
+``spend_cashback`` pays part of the cart with the member's cashback: a tender,
+applied after every discount (never more than what is left to pay), so it lowers
+neither the points the order earns nor any hurdle's basis. It spends the credits
+that close soonest first, one ``Redeem`` entry per credit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from loyalty.cart import Cart, load_cart, with_segments
+from loyalty.checkout.context import member_context
+from loyalty.checkout.options import evaluate
+from loyalty.checkout.redemption import Redemption, _redemption
+from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
+from loyalty.hurdles import Check
+from loyalty.incentives.codes import display
+from loyalty.incentives.config import OnOrder, RefundPolicy
+from loyalty.incentives.holdings import find_code
+from loyalty.incentives.issue import grant_key
+from loyalty.incentives.offers import offer_of
+from loyalty.ledger.account import Account
+from loyalty.ledger.entries import (
+    Change,
+    Earn,
+    Entry,
+    Grant,
+    Holding,
+    HoldingChange,
+    HoldingKind,
+    HoldingStatus,
+    Redeem,
+    Void,
+    holding_order,
+)
+from loyalty.ledger.operations import take_back
+from loyalty.ledger.records import RedemptionRecord
+from loyalty.ledger.requests import Request, money_amount, require_account
+from loyalty.money import Money
+
+__all__ = ["application_rank", "redeem_coupon", "settle_refund", "spend_cashback"]
+
+
+def application_rank(holding: Holding) -> tuple[int, int, int]:
+    """Where a coupon applies among the coupons on a cart (lower first)."""
+    reward = offer_of(holding.offer)
+    kind = reward.kind
+    if kind == "free_product" or (kind == "percent_off" and getattr(reward, "products", None)):
+        rank = 0
+    elif kind == "percent_off":
+        rank = 1
+    elif kind == "amount_off":
+        rank = 2
+    else:
+        rank = 3
+    return (rank, *holding_order(holding.key))
+
+
+def redeem_coupon(
+    account: Account,
+    code: str,
+    cart: Cart | Mapping[str, Any],
+    *,
+    at: datetime,
+    key: str,
+    segments: Iterable[str] = (),
+) -> Redemption:
+    """Use the member's coupon ``code`` (as the customer typed it) on ``cart`` (see the
+    module). Using it again on the same cart returns the same redemption."""
+    require_account(account)
+    cart = load_cart(cart)
+    if not isinstance(code, str):
+        raise InvalidInput("code", code, "is not text")
+    holding = find_code(account, code)
+    request = Request.begin(
+        account,
+        "redeem_coupon",
+        at,
+        key,
+        code=holding.code if holding is not None else code[:200],
+        cart=cart,
+    )
+    if request.original is not None:
+        assert holding is not None  # the same request found it the first time
+        return _of_request(account, key, holding.key)
+    member_id = account.member_id
+    if holding is None or holding.kind is not HoldingKind.COUPON:
+        raise CouponRefused(member_id, f"no coupon {code!r} among the member's")
+    shown = display(holding.code or "", account.program.incentives.codes)
+    if holding.status in (HoldingStatus.REVOKED, HoldingStatus.EXPIRED):
+        raise CouponRefused(member_id, f"coupon {shown} is {holding.status.value}")
+    for record in account.redemptions(cart.id):
+        if record.coupon == holding.key and record.in_use:
+            return _redemption(_redeem_entry(account, record))  # its reservation
+    if holding.status is HoldingStatus.USED or holding.uses <= 0:
+        last = _last_use(account, holding.key)
+        raise CouponUsed(
+            member_id, shown, last.at if last else "?", last.source if last else None
+        )
+    if not holding.usable(request.occurred):
+        raise CouponRefused(
+            member_id, f"coupon {shown} is valid from {holding.valid_from} to {holding.valid_until}"
+        )
+    cart = with_segments(cart, segments)
+    if account.order(cart.id) is not None:
+        done = Check("order", False, f"order {cart.id} is already completed")
+        raise RedemptionRefused(member_id, f"coupon {shown}", (done,))
+    _per_order(account, holding, cart, shown)
+    with account._transaction():
+        account.advance(request.at)
+        later = _after(account, holding, cart)
+        for record in later:  # they apply after this one: take them off, then on again
+            account._apply(
+                Void(
+                    **request.fields(account, 0, f"reapplied after coupon {shown}", cart.id),
+                    redeem_id=record.id,
+                    allocation=(),
+                )
+            )
+        entry = _apply(account, request, holding, cart, shown)
+        for record in later:
+            again = account._holdings[record.coupon or ""]
+            _apply(account, request, again, cart, display(again.code or "", account.program.incentives.codes))
+    return _redemption(entry)
+
+
+def _apply(
+    account: Account, request: Request, holding: Holding, cart: Cart, shown: str
+) -> Redeem:
+    program = account.program
+    reward = offer_of(holding.offer)
+    member = member_context(account, cart, request.at)
+    option = evaluate(program, reward, cart, request.at, member, uses=0)
+    if not option.eligible or option.discount is None:
+        raise RedemptionRefused(account.member_id, f"coupon {shown}", option.unmet)
+    given = option.discount
+    entry = Redeem(
+        **request.fields(account, 0, f"coupon {shown} ({holding.title}) on order {cart.id}", cart.id),
+        allocation=(),
+        discounts=given.lines,
+        shipping_discount=given.shipping,
+        coupon=holding.key,
+    )
+    account._apply(entry)
+    return entry
+
+
+def _after(account: Account, holding: Holding, cart: Cart) -> list[RedemptionRecord]:
+    """The coupons on the cart that apply after ``holding``, in application order."""
+    rank = application_rank(holding)
+    found = []
+    for record in account.redemptions(cart.id):
+        if record.coupon is None or record.tender is not None or not record.in_use:
+            continue
+        other = account._holdings.get(record.coupon)
+        if other is not None and application_rank(other) > rank:
+            found.append((application_rank(other), record))
+    return [record for _, record in sorted(found, key=lambda pair: pair[0])]
+
+
+def _per_order(account: Account, holding: Holding, cart: Cart, shown: str) -> None:
+    incentive = account.program.incentives.get(holding.incentive)
+    most = incentive.limits.per_order if incentive is not None else None
+    if most is None:
+        return
+    used = sum(
+        1
+        for record in account.redemptions(cart.id)
+        if record.in_use
+        and record.coupon is not None
+        and (other := account._holdings.get(record.coupon)) is not None
+        and other.incentive == holding.incentive
+    )
+    if used >= most:
+        limit = Check("per_order", False, f"at most {most} of these coupons per order", most)
+        raise RedemptionRefused(account.member_id, f"coupon {shown}", (limit,))
+
+
+def _last_use(account: Account, holding_key: str) -> RedemptionRecord | None:
+    uses = [record for record in account.redemptions() if record.coupon == holding_key]
+    return uses[-1] if uses else None
+
+
+def _redeem_entry(account: Account, record: RedemptionRecord) -> Redeem:
+    entry = account.entry(record.id)
+    assert isinstance(entry, Redeem)
+    return entry
+
+
+def _of_request(account: Account, key: str, holding_key: str) -> Redemption:
+    """What the request with ``key`` returned: its redemption of coupon ``holding_key``."""
+    entries: tuple[Entry, ...] = account.request_entries(key)
+    for entry in entries:
+        if isinstance(entry, Redeem) and entry.coupon == holding_key:
+            return _redemption(entry)
+    raise AssertionError(f"request {key!r} redeemed no coupon {holding_key!r}")
+
+
+def spend_cashback(
+    account: Account,
+    cart: Cart | Mapping[str, Any],
+    *,
+    at: datetime,
+    key: str,
+    amount: Money | None = None,
+) -> tuple[Redeem, ...]:
+    """Pay ``amount`` of ``cart`` (all that is left to pay, within the wallet, if
+    omitted) with the member's spendable cashback (see the module). Raises
+    :class:`InvalidInput` when the wallet, or what is left to pay, is short."""
+    require_account(account)
+    cart = load_cart(cart)
+    program = account.program
+    if amount is not None:
+        money_amount(amount, program.currency, "amount", positive=True)
+    if cart.currency != program.currency:
+        raise InvalidInput("cart.currency", cart.currency, "cashback is spent in the program currency")
+    request = Request.begin(account, "spend_cashback", at, key, cart=cart, amount=amount)
+    if request.original is not None:
+        return tuple(e for e in account.request_entries(key) if isinstance(e, Redeem))
+    if account.order(cart.id) is not None:
+        raise InvalidInput("cart.id", cart.id, "is already a completed order")
+    credits = sorted(
+        (
+            holding
+            for holding in account._holdings.values()
+            if holding.kind is HoldingKind.CASHBACK
+            and holding.remaining
+            and holding.usable(request.at)
+        ),
+        key=lambda h: (h.valid_until is None, h.valid_until or h.issued_at, holding_order(h.key)),
+    )
+    spendable = sum((h.remaining for h in credits if h.remaining), Money.zero(program.currency))
+    left = _left_to_pay(account, cart)
+    wanted = amount if amount is not None else min(spendable, left)
+    if not wanted:
+        raise InvalidInput("amount", amount, f"nothing to pay with: wallet {spendable}, to pay {left}")
+    if wanted > spendable:
+        raise InvalidInput("amount", amount, f"is more than the {spendable} cashback spendable now")
+    if wanted > left:
+        raise InvalidInput("amount", amount, f"is more than the {left} left to pay")
+    written: list[Redeem] = []
+    with account._transaction():
+        account.advance(request.at)
+        for holding in credits:
+            if not wanted:
+                break
+            part = min(wanted, holding.remaining or wanted)
+            wanted -= part
+            entry = Redeem(
+                **request.fields(account, 0, f"{part} cashback on order {cart.id}", cart.id),
+                allocation=(),
+                coupon=holding.key,
+                tender=part,
+            )
+            account._apply(entry)
+            written.append(entry)
+    return tuple(written)
+
+
+def _left_to_pay(account: Account, cart: Cart) -> Money:
+    """What the customer still pays for ``cart``: its total after every loyalty
+    discount and the cashback already tendered on it."""
+    taken = Decimal(0)
+    for record in account.redemptions(cart.id):
+        if not record.in_use:
+            continue
+        taken += sum((line.amount.amount for line in record.discounts), Decimal(0))
+        if record.shipping_discount is not None:
+            taken += record.shipping_discount.amount
+        if record.tender is not None:
+            taken += record.tender.amount
+    return cart.money(max(cart.total.amount - taken, Decimal(0)))
+
+
+def settle_refund(account: Account, request: Request, order_id: str) -> None:
+    """An order was refunded in full: give back the cashback spent on it (while its
+    credit is still open), restore the coupons used on it (if the program's
+    ``coupon_refund`` is ``restore``), and unwind what the order's own incentives
+    granted: open coupons and choices are revoked, unspent cashback revoked, points
+    taken back (a coupon already used stays a recorded cost)."""
+    program = account.program
+    restore = program.incentives.coupon_refund is RefundPolicy.RESTORE
+    for record in account.redemptions(order_id):
+        holding = account._holdings.get(record.coupon or "")
+        closed = holding is None or holding.status in (HoldingStatus.REVOKED, HoldingStatus.EXPIRED)
+        if holding is None or closed or not record.in_use:
+            continue
+        if record.tender is not None or restore:
+            account._apply(
+                HoldingChange(
+                    **request.fields(account, 0, f"given back: order {order_id} refunded", order_id),
+                    holding=holding.key,
+                    change=Change.RESTORE,
+                    amount=record.tender,
+                )
+            )
+    for incentive in program.incentives.catalog:
+        if not isinstance(incentive.trigger, OnOrder):
+            continue
+        entries = account.request_entries(grant_key(incentive.id, f"order:{order_id}"))
+        for entry in entries:
+            if isinstance(entry, Grant):
+                for issued in entry.holdings:
+                    current = account._holdings[issued.key]
+                    if current.status is HoldingStatus.OPEN:
+                        account._apply(
+                            HoldingChange(
+                                **request.fields(
+                                    account, 0, f"revoked: order {order_id} refunded", order_id
+                                ),
+                                holding=issued.key,
+                                change=Change.REVOKE,
+                            )
+                        )
+            elif isinstance(entry, Earn):
+                lot = account.lot(entry.id)
+                left = lot.points - lot.reversed
+                if left:
+                    why = f"reversed {left} points: order {order_id} refunded"
+                    take_back(account, request, entry.id, left, None, why, order_id)

@@ -1,0 +1,325 @@
+"""A member's holdings after they were issued: choices made, coupons revoked, and
+what lapses when its window closes. Every change is a journal entry
+(:class:`~loyalty.ledger.entries.HoldingChange`).
+
+* :func:`choose`: the member picks an option of a pending choice; it becomes what
+  the option grants (a coupon for a free gift, with its own code).
+* :func:`revoke`: an operator (or a refund) withdraws a coupon or a choice.
+* :func:`settle_due`: the scheduled run's part. A coupon or choice past its end
+  expires; a choice the member did not make by its deadline is made for them (the
+  option worth most that is in stock); what is left of a cashback credit when its
+  window closes expires, amount and all.
+* :func:`wallet`: the member's cashback: pending, spendable and the flows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from loyalty.dates import require_aware
+from loyalty.errors import InvalidInput
+from loyalty.incentives.codes import normalise
+from loyalty.incentives.config import Gift, TriggerKind
+from loyalty.incentives.issue import (
+    GRANTS,
+    Bundle,
+    bundle_holdings,
+    resolve,
+    value_of,
+)
+from loyalty.incentives.plan import Occasion
+from loyalty.incentives.shared import Shared
+from loyalty.ledger.account import Account
+from loyalty.ledger.entries import (
+    Change,
+    Earn,
+    Holding,
+    HoldingChange,
+    HoldingKind,
+    HoldingStatus,
+)
+from loyalty.ledger.requests import Request, require_account, same, text
+from loyalty.money import Money
+
+__all__ = [
+    "Wallet",
+    "choose",
+    "find_code",
+    "holdings",
+    "revoke",
+    "settle_due",
+    "wallet",
+]
+
+
+def holdings(account: Account, kind: HoldingKind | None = None) -> tuple[Holding, ...]:
+    """The member's holdings (of ``kind``), in the order they were issued."""
+    found = account._holdings.values()
+    return tuple(holding for holding in found if kind is None or holding.kind is kind)
+
+
+def find_code(account: Account, code: object) -> Holding | None:
+    """The member's coupon with ``code`` as a customer typed it (normalised first)."""
+    stored = normalise(code, account.program.incentives.codes)
+    if stored is None:
+        return None
+    return next((h for h in account._holdings.values() if h.code == stored), None)
+
+
+def _holding(account: Account, key: str) -> Holding:
+    text(key, "holding", required=True)
+    found = account._holdings.get(key)
+    if found is None:
+        raise InvalidInput("holding", key, f"is not a holding of member {account.member_id!r}")
+    return found
+
+
+def choose(
+    account: Account,
+    holding_key: str,
+    option: int | str,
+    *,
+    at: datetime,
+    key: str,
+    shared: Shared,
+) -> HoldingChange:
+    """Make the pending choice ``holding_key``: ``option`` is the option's number (from 0)
+    or a gift's sku. Raises :class:`InvalidInput` for a choice already made or lapsed,
+    an unknown option, or one out of stock."""
+    require_account(account)
+    holding = _holding(account, holding_key)
+    request = Request.begin(account, "choose", at, key, holding=holding_key, option=option)
+    if request.original is not None:
+        return same(request.original, HoldingChange)
+    if holding.kind is not HoldingKind.CHOICE:
+        raise InvalidInput("holding", holding_key, "is not a choice")
+    if not holding.usable(request.at):
+        raise InvalidInput("holding", holding_key, f"is {_state(holding, request.at)}")
+    options = GRANTS.validate_json(holding.offer)
+    index = _option(options, option)
+    with account._transaction():
+        account.advance(request.at)
+        return _choose(account, request, holding, index, shared, f"chose {_label(options[index])}")
+
+
+def _option(options: tuple[object, ...], option: int | str) -> int:
+    if isinstance(option, bool) or not isinstance(option, int | str):
+        raise InvalidInput("option", option, "give the option's number or a gift's sku")
+    if isinstance(option, int):
+        if not 0 <= option < len(options):
+            raise InvalidInput("option", option, f"pick a number from 0 to {len(options) - 1}")
+        return option
+    for index, grant in enumerate(options):
+        if isinstance(grant, Gift) and grant.sku == option:
+            return index
+    raise InvalidInput("option", option, "is not one of the choice's gifts")
+
+
+def _label(grant: object) -> str:
+    if isinstance(grant, Gift):
+        return grant.title or grant.sku
+    return getattr(grant, "title", None) or str(getattr(grant, "kind", "an option"))
+
+
+def _choose(
+    account: Account,
+    request: Request | None,
+    holding: Holding,
+    index: int,
+    shared: Shared,
+    reason: str,
+) -> HoldingChange:
+    """Write the choice of option ``index`` (``request``: the member's; ``None``: made
+    for them by the scheduled run, at the account's clock)."""
+    program = account.program
+    options = GRANTS.validate_json(holding.offer)
+    occasion = Occasion(trigger=_CHOICE, occurrence=holding.key, at=holding.issued_at)
+    bundle = Bundle()
+    short = resolve(program, (options[index],), occasion, shared, holding.incentive, bundle)
+    if short is not None:
+        raise InvalidInput("option", index, short)
+    for gift in bundle.gifts:
+        if gift.stock is not None:
+            stock = f"stock:{holding.incentive}:{gift.sku}"
+            if not shared.take(stock, 1, gift.stock, f"choice:{holding.key}", clip=False):
+                raise InvalidInput("option", index, f"{gift.sku} is out of stock")
+    header = (
+        request.fields(account, 0, reason, None)
+        if request is not None
+        else account.header(account.clock or holding.issued_at, 0, reason)
+    )
+    issued = bundle_holdings(
+        account, bundle, holding.incentive, holding.campaign, header["at"], shared
+    )
+    change = HoldingChange(
+        **header, holding=holding.key, change=Change.CHOOSE, choice=index, issued=issued
+    )
+    account._apply(change)
+    for grant, points in bundle.points:
+        expires = grant.expires_after.after(header["at"], program.tz) if grant.expires_after else None
+        account._apply(
+            Earn(
+                **(
+                    request.fields(account, points, reason, None)
+                    if request is not None
+                    else account.header(header["at"], points, reason)
+                ),
+                available_at=header["at"],
+                expires_at=expires,
+            )
+        )
+    return change
+
+
+_CHOICE = TriggerKind.MANUAL  # a choice is made outside any trigger: the kind is unused
+
+
+def revoke(
+    account: Account,
+    holding_key: str,
+    *,
+    at: datetime,
+    key: str,
+    reason: str,
+    actor: str,
+    shared: Shared | None = None,
+) -> HoldingChange:
+    """Withdraw an open coupon or choice (a coupon already used stays used; revoke a
+    cashback credit by spending nothing: it cannot be revoked). With ``shared``, the
+    budget its grant took is not given back: a revoked grant still happened."""
+    require_account(account)
+    text(reason, "reason", required=True)
+    text(actor, "actor", required=True)
+    holding = _holding(account, holding_key)
+    request = Request.begin(
+        account, "revoke", at, key, holding=holding_key, reason=reason, actor=actor
+    )
+    if request.original is not None:
+        return same(request.original, HoldingChange)
+    if holding.kind is HoldingKind.CASHBACK:
+        raise InvalidInput("holding", holding_key, "is cashback, which cannot be revoked")
+    if holding.status is not HoldingStatus.OPEN:
+        raise InvalidInput("holding", holding_key, f"is {holding.status.value}")
+    del shared
+    with account._transaction():
+        account.advance(request.at)
+        change = HoldingChange(
+            **request.fields(account, 0, f"revoked: {reason}", None),
+            holding=holding_key,
+            change=Change.REVOKE,
+            actor=actor,
+        )
+        account._apply(change)
+    return change
+
+
+def settle_due(account: Account, at: datetime, shared: Shared) -> tuple[HoldingChange, ...]:
+    """Expire or make what is due by ``at`` (see the module), oldest first."""
+    require_account(account)
+    instant = require_aware(at, "at")
+    written: list[HoldingChange] = []
+    with account._transaction():
+        account.advance(instant)
+        for holding in list(_due(account, instant)):
+            when = max(instant, account.clock or instant)
+            assert holding.valid_until is not None  # _due gives only holdings with an end
+            late = holding.valid_until if holding.valid_until < when else None
+            if holding.kind is HoldingKind.CHOICE:
+                index = _fallback(holding, shared)
+                if index is not None:
+                    written.append(
+                        _choose(account, None, holding, index, shared, "chosen at the deadline")
+                    )
+                    continue
+            amount = holding.remaining if holding.kind is HoldingKind.CASHBACK else None
+            what = f"{amount} cashback" if amount is not None else holding.title
+            change = HoldingChange(
+                **account.header(when, 0, f"expired: {what} ({holding.incentive})"),
+                occurred_at=late,
+                holding=holding.key,
+                change=Change.EXPIRE,
+                amount=amount,
+            )
+            account._apply(change)
+            written.append(change)
+    return tuple(written)
+
+
+def _due(account: Account, at: datetime) -> Iterator[Holding]:
+    for holding in account._holdings.values():
+        if (
+            holding.status is HoldingStatus.OPEN
+            and holding.valid_until is not None
+            and holding.valid_until <= at
+            and (holding.kind is not HoldingKind.CASHBACK or holding.remaining)
+        ):
+            yield holding
+
+
+def _fallback(holding: Holding, shared: Shared) -> int | None:
+    """The option worth most that is in stock (the first on a tie), or ``None``."""
+    options = GRANTS.validate_json(holding.offer)
+    best: int | None = None
+    for index, grant in enumerate(options):
+        if isinstance(grant, Gift) and grant.stock is not None:
+            if shared.used(f"stock:{holding.incentive}:{grant.sku}") >= grant.stock:
+                continue
+        if best is None or value_of(grant) > value_of(options[best]):
+            best = index
+    return best
+
+
+def _state(holding: Holding, at: datetime) -> str:
+    if holding.status is not HoldingStatus.OPEN:
+        return holding.status.value
+    if at < holding.valid_from:
+        return f"not valid before {holding.valid_from.isoformat()}"
+    return f"expired at {holding.valid_until.isoformat() if holding.valid_until else '?'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Wallet:
+    """A member's cashback at one instant, in the program currency.
+
+    ``credited - spent - expired == pending + available`` always (``expired`` counts
+    credit revoked with a refunded order too): ``pending`` is
+    credit whose window has not opened, ``available`` what can be spent now
+    (``expiring`` of it: the soonest end, if any)."""
+
+    credited: Money
+    spent: Money
+    expired: Money
+    pending: Money
+    available: Money
+    next_expiry: datetime | None = None
+
+    @property
+    def balance(self) -> Money:
+        return self.pending + self.available
+
+
+def wallet(account: Account, at: datetime) -> Wallet:
+    """The member's cashback as of ``at`` (credit past its end counts as expired, even
+    before the scheduled run writes its entry)."""
+    instant = require_aware(at, "at")
+    zero = Money.zero(account.program.currency)
+    credited = spent = expired = pending = available = zero
+    soonest: datetime | None = None
+    for holding in holdings(account, HoldingKind.CASHBACK):
+        amount = holding.amount or zero
+        left = holding.remaining or zero
+        credited += amount
+        spent += amount - left
+        if holding.status in (HoldingStatus.EXPIRED, HoldingStatus.REVOKED) or (
+            holding.valid_until is not None and holding.valid_until <= instant
+        ):
+            expired += left
+        elif holding.valid_from > instant:
+            pending += left
+        else:
+            available += left
+            if left and holding.valid_until is not None:
+                soonest = holding.valid_until if soonest is None else min(soonest, holding.valid_until)
+    return Wallet(credited, spent, expired, pending, available, soonest)
