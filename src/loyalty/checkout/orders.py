@@ -33,6 +33,7 @@ from loyalty.ledger.account import Account
 from loyalty.ledger.entries import (
     Earn,
     Entry,
+    Grant,
     Order,
     OrderLine,
     Refund,
@@ -65,6 +66,8 @@ class OrderResult:
     order: Order
     earn: Earn | None
     tier_change: TierChange | None = None
+    grants: tuple[Grant, ...] = ()
+    """What the incentives the order fired granted (through the service)."""
 
 
 @dataclass(frozen=True, slots=True)

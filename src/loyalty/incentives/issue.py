@@ -484,6 +484,7 @@ def _write(
         holdings=tuple(holdings),
         cost=Money.rounded(cost, program.currency, Rounding.HALF_EVEN),
         notes=tuple(bundle.notes),
+        first_order=occasion.order.nth == 1 if occasion.order is not None else None,
     )
     account._apply(grant)
     credit_points(account, request, bundle, incentive.label, grant.source)

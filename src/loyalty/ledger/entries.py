@@ -380,6 +380,8 @@ class Grant(Entry):
     holdings: tuple[Holding, ...] = ()
     cost: Money | None = None
     notes: tuple[str, ...] = ()
+    first_order: bool | None = None
+    """For an occasion about an order (completed, delayed): was it the member's first?"""
 
 
 class Change(StrEnum):

@@ -1,0 +1,165 @@
+"""The service's side of incentives: building each trigger's occasion from what the
+service knows (the stored profile, the order just recorded, the calendar) and
+firing it in the request's transaction, with the store's shared rows.
+
+Each occasion has a natural key, so redelivered events and repeated scheduled
+runs grant nothing twice; see :mod:`loyalty.incentives.issue`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from loyalty.cart import Cart
+from loyalty.incentives.config import OnBirthday, OnSchedule, TriggerKind
+from loyalty.incentives.holdings import settle_due
+from loyalty.incentives.issue import Fired, fire
+from loyalty.incentives.occasions import birthday_year, schedule_occurrences
+from loyalty.incentives.plan import Occasion, OrderFacts, incentive_plan
+from loyalty.incentives.shared import Shared
+from loyalty.ledger.account import Account
+from loyalty.ledger.entries import Order
+from loyalty.service.session import Session
+
+__all__ = [
+    "on_birthday",
+    "on_delay",
+    "on_enrol",
+    "on_order",
+    "run_calendar",
+    "shared",
+]
+
+
+def shared(session: Session) -> Shared:
+    """The program's shared rows, in the session's transaction."""
+    return Shared(session.transaction.registry())
+
+
+def _segments(session: Session, member_id: str, extra: Iterable[str] = ()) -> frozenset[str]:
+    return frozenset(session.profile(member_id).segments) | frozenset(extra)
+
+
+def on_order(session: Session, account: Account, order: Order, cart: Cart, at: datetime) -> Fired:
+    """The ``order_completed`` incentives of an order just recorded."""
+    if not incentive_plan(account.program).on(TriggerKind.ORDER_COMPLETED):
+        return Fired()
+    nth = account.completed_orders(excluding=cart.id, before=order.when) + 1
+    categories = frozenset(category for line in cart.lines for category in line.categories)
+    facts = OrderFacts(cart.id, order.amount, nth, categories)
+    occasion = Occasion(
+        TriggerKind.ORDER_COMPLETED, f"order:{cart.id}", order.when, order=facts
+    )
+    segments = _segments(session, account.member_id, cart.customer.segments)
+    return fire(account, occasion, at=at, shared=shared(session), segments=segments)
+
+
+def on_delay(session: Session, account: Account, order_id: str, at: datetime) -> Fired:
+    """The apology for order ``order_id``'s late shipment: once per order, whatever
+    the deliveries. The occasion knows whether it was the member's first order."""
+    if not incentive_plan(account.program).on(TriggerKind.SHIPMENT_DELAYED):
+        return Fired()
+    record = account.order(order_id)
+    if record is None:
+        return Fired()
+    nth = account.completed_orders(excluding=order_id, before=record.at) + 1
+    facts = OrderFacts(order_id, record.amount, nth)
+    occasion = Occasion(TriggerKind.SHIPMENT_DELAYED, f"delay:{order_id}", at, order=facts)
+    return fire(
+        account, occasion, at=at, shared=shared(session), segments=_segments(session, account.member_id)
+    )
+
+
+def on_enrol(
+    session: Session,
+    account: Account,
+    at: datetime,
+    *,
+    channel: str | None,
+    campaign_code: str | None,
+    referred: bool,
+) -> Fired:
+    occasion = Occasion(
+        TriggerKind.ENROLLED,
+        "enrolled",
+        at,
+        channel=channel,
+        campaign_code=campaign_code,
+        referred=referred,
+    )
+    return fire(
+        account, occasion, at=at, shared=shared(session), segments=_segments(session, account.member_id)
+    )
+
+
+def on_birthday(session: Session, account: Account, at: datetime) -> Fired:
+    """The ``birthday`` incentives whose grant window holds ``at`` (once a year)."""
+    birthday = session.profile(account.member_id).birthday
+    program = account.program
+    if birthday is None:
+        return Fired()
+    grants: list[Fired] = []
+    for incentive in incentive_plan(program).on(TriggerKind.BIRTHDAY):
+        trigger = incentive.trigger
+        assert isinstance(trigger, OnBirthday)
+        year = birthday_year(trigger, birthday, at, program.tz)
+        if year is None:
+            continue
+        occasion = Occasion(TriggerKind.BIRTHDAY, f"birthday:{year}", at, only=incentive.id)
+        grants.append(
+            fire(
+                account,
+                occasion,
+                at=at,
+                shared=shared(session),
+                segments=_segments(session, account.member_id),
+            )
+        )
+    return _joined(grants)
+
+
+def run_calendar(session: Session, account: Account, at: datetime) -> Fired:
+    """The scheduled run's incentives for one member: holdings that lapse, choices
+    made at their deadline, birthdays, and the schedules' occurrences not yet
+    granted (within each schedule's ``catch_up``)."""
+    program = account.program
+    rows = shared(session)
+    settle_due(account, at, rows)
+    fired = [on_birthday(session, account, at)]
+    joined = account.enrolled_at
+    for incentive in incentive_plan(program).on(TriggerKind.SCHEDULE):
+        trigger = incentive.trigger
+        assert isinstance(trigger, OnSchedule)
+        last = account.action_times(f"incentive:{incentive.id}")
+        floor = trigger.catch_up.before(at, program.tz)
+        after = max(filter(None, (floor, joined, last[-1] if last else None)))
+        for index, instant in schedule_occurrences(trigger, after, at, program.tz):
+            occasion = Occasion(
+                TriggerKind.SCHEDULE,
+                f"schedule:{instant.isoformat()}",
+                instant,
+                only=incentive.id,
+                rotation=index,
+            )
+            fired.append(
+                fire(
+                    account,
+                    occasion,
+                    at=at,
+                    shared=rows,
+                    segments=_segments(session, account.member_id),
+                )
+            )
+    return _joined(fired)
+
+
+def _joined(fired: Iterable[Fired]) -> Fired:
+    items = list(fired)
+    return Fired(
+        tuple(grant for one in items for grant in one.grants),
+        tuple(refusal for one in items for refusal in one.refused),
+    )
+
+
+_ = date
