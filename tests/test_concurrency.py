@@ -2,10 +2,11 @@
 
 Many writers at once (threads sharing one service, and "spawn" processes each with
 its own store and service) spend one member's points, deliver one webhook, and
-claim a reward's shared stock: nothing is overspent or credited twice. A writer
-killed with SIGKILL mid-import leaves every member sound and every event either
-fully applied or absent, in whole batches. Each test runs on a SQLite file and on
-PostgreSQL, in a program of its own (the PostgreSQL database is shared).
+claim a reward's shared stock or a budget kept in the registry: nothing is
+overspent or credited twice. A writer killed with SIGKILL mid-import leaves every
+member sound and every event either fully applied or absent, in whole batches.
+Each test runs on a SQLite file and on PostgreSQL, in a program of its own (the
+PostgreSQL database is shared).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from loyalty import (
     load_program,
 )
 from loyalty.ledger.entries import Adjust, Earn, Entry, Order, Redeem
+from loyalty.store import StoreConflict
 from loyalty.store.sql import SQLStore
 from tests import crash_worker
 from tests.builders import T0, days
@@ -364,6 +366,53 @@ def test_the_first_five_of_many_members_get_the_gift(service: LoyaltyService) ->
     loser = sorted(set(members) - winners)[0]
     with pytest.raises(RedemptionRefused):
         service.redeem(loser, "gift", cart(f"C-{loser}", loser), at=T0, key="gift")
+
+
+# ------------------------------------------- 4b: a budget kept in the registry
+
+BUDGET = 10
+CLAIMANTS = 32
+
+
+def test_a_budget_in_the_registry_is_never_overspent_by_concurrent_writers(
+    url: str, program_id: str
+) -> None:
+    """CLAIMANTS transactions at once each read the budget's counter with a lock and,
+    while it is under BUDGET, count one more and add a claim of their own: a
+    read-modify-write that loses no update (the row lock on PostgreSQL, the write lock
+    on SQLite). Lost races are run again, as the service runs them."""
+    store = SQLStore(url)
+
+    def claim(number: int) -> bool:
+        for attempt in range(1, 101):
+            try:
+                with store.transaction(program_id) as transaction:
+                    registry = transaction.registry()
+                    registry.add("budget", "b", 0)  # the first one creates the counter
+                    used = registry.get("budget", "b", lock=True)
+                    won = used < BUDGET
+                    if won:
+                        registry.put("budget", "b", used + 1)
+                        assert registry.add("claim", f"c{number}", 1)
+                    transaction.commit()
+                return bool(won)
+            except StoreConflict:
+                time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.1)))
+        raise AssertionError(f"claimant {number} still lost its race after 100 attempts")
+
+    try:
+        results = together(CLAIMANTS, claim)
+        assert [kind for kind, _ in results] == ["ok"] * CLAIMANTS, results
+        winners = {f"c{number}" for number, (_, won) in enumerate(results) if won}
+        assert len(winners) == BUDGET
+        with store.transaction(program_id, write=False) as transaction:
+            registry = transaction.registry()
+            assert registry.get("budget", "b") == BUDGET
+            claims = registry.scan("claim")
+        assert {key for key, _ in claims} == winners
+        assert [value for _, value in claims] == [1] * BUDGET
+    finally:
+        store.close()
 
 
 # ------------------------------------------------------- 5: SIGKILL mid-write

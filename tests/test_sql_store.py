@@ -55,6 +55,7 @@ TABLES = {
     "loyalty_stock_claims",
     "loyalty_state_items",
     "loyalty_outbox",
+    "loyalty_registry",
 }
 
 
@@ -170,13 +171,33 @@ def test_the_migration_creates_exactly_the_tables_of_the_metadata(url: str) -> N
         assert compare_metadata(context, metadata) == []
         assert set(inspect(connection).get_table_names()) == {*TABLES, VERSION_TABLE}
         revision = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-        assert revision.scalars().all() == ["0003"]
+        assert revision.scalars().all() == ["0004"]
         if connection.dialect.name == "sqlite":  # table options compare_metadata does not see
             created = dict(connection.execute(text("SELECT name, sql FROM sqlite_master")).all())
             for table in metadata.tables.values():
                 clustered = table.dialect_options["sqlite"]["with_rowid"] is False
                 assert ("WITHOUT ROWID" in created[table.name]) == clustered, table.name
     engine.dispose()
+
+
+def test_registry_keys_compare_byte_by_byte_whatever_the_database_collation(
+    postgres: str,
+) -> None:
+    """The registry's names are ``COLLATE "C"`` on PostgreSQL, so a scan is in Python's
+    ``str`` order even where the database's default collation is a language's (the test
+    server's is C, where the contract tests could not tell). SQLite compares bytes."""
+    migrate(postgres)
+    engine = create_engine(postgres)
+    with engine.connect() as connection:
+        found = connection.execute(
+            text(
+                "SELECT column_name, collation_name FROM information_schema.columns"
+                " WHERE table_name = 'loyalty_registry' AND table_schema = current_schema()"
+                " AND column_name <> 'value'"
+            )
+        ).all()
+    engine.dispose()
+    assert sorted(found) == [("key", "C"), ("program_id", "C"), ("space", "C")]
 
 
 def test_members_stored_before_incarnations_upgrade_to_the_empty_one(url: str) -> None:
@@ -692,6 +713,7 @@ def test_erase_moves_the_journal_and_drops_personal_data(store: SQLStore) -> Non
         assert stock.claim("gift", claim_prefix("m-2") + "k1")
         assert stock.claim("gift", claim_prefix("m-10") + "k1")  # an id that starts alike
         transaction.emit([notification("m-1", "a"), notification("m-2", "b")])
+        transaction.registry().put("codes", "WELCOME", {"holder": "m-2"})
         transaction.commit()
     with store.transaction("p") as transaction:
         transaction.erase("m-1", "anon-7")

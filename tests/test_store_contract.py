@@ -390,3 +390,265 @@ def test_each_enrolment_and_erasure_gives_the_stored_member_a_new_incarnation(
             seen.add(pseudonym.incarnation)
     assert len(seen) == 6
     assert "" not in seen
+
+
+# ------------------------------------------------------------------ the registry
+
+VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    -7,
+    2**62,
+    1.5,
+    "",
+    'text with ünïcödé, emoji 🎉 and "quotes" \\ and\nnewlines',
+    [],
+    {},
+    [1, "two", None, [3, [4]], {"five": 5}],
+    {"nested": {"list": [True, False, None], "n": 0}, "": "empty key", "é": [1.25]},
+]
+
+
+def test_registry_rows_are_added_put_read_and_deleted(store: Store) -> None:
+    with store.transaction("club") as transaction:
+        registry = transaction.registry()
+        assert registry.get("codes", "WELCOME") is None
+        assert registry.add("codes", "WELCOME", {"uses": 0})
+        assert not registry.add("codes", "WELCOME", {"uses": 99})  # the first one stays
+        assert registry.get("codes", "WELCOME") == {"uses": 0}
+        assert registry.get("codes", "WELCOME", lock=True) == {"uses": 0}
+        registry.put("codes", "WELCOME", {"uses": 1})  # replaced
+        registry.put("codes", "SPRING", {"uses": 5})  # inserted
+        assert registry.get("other-space", "WELCOME") is None  # spaces are apart
+        assert registry.add("other-space", "WELCOME", "another row")
+        transaction.commit()
+    with store.transaction("club") as transaction:
+        registry = transaction.registry()
+        assert registry.get("codes", "WELCOME") == {"uses": 1}
+        assert registry.get("codes", "SPRING") == {"uses": 5}
+        assert registry.get("other-space", "WELCOME") == "another row"
+        assert registry.delete("codes", "SPRING")
+        assert not registry.delete("codes", "SPRING")
+        assert not registry.delete("codes", "NEVER")
+        assert registry.get("codes", "SPRING") is None
+        assert registry.add("codes", "SPRING", {"uses": 0})  # added again once deleted
+        transaction.commit()
+    with store.transaction("club", write=False) as transaction:
+        registry = transaction.registry()
+        assert registry.scan("codes") == [("SPRING", {"uses": 0}), ("WELCOME", {"uses": 1})]
+        assert registry.scan("other-space") == [("WELCOME", "another row")]
+        assert registry.scan("empty") == []
+
+
+def test_registry_scan_is_in_python_str_order_within_its_bounds(store: Store) -> None:
+    keys = ["b", "a", "B", "a0", "ab", "A", "0", " ", "~", "é", "e", "ÿ", "Ā", "中", "😀", "\uffff"]
+    keys += ["z" * 200, "k-10", "k-9", "k-1"]
+    with store.transaction("club") as transaction:
+        registry = transaction.registry()
+        for number, key in enumerate(keys):
+            assert registry.add("links", key, number)
+        registry.put("later-space", "a", "not scanned")
+        registry.put("another", "zz", "not scanned")
+        transaction.commit()
+    rows = sorted((key, keys.index(key)) for key in keys)
+    ordered = [key for key, _ in rows]
+    with store.transaction("club", write=False) as transaction:
+        registry = transaction.registry()
+        assert registry.scan("links") == rows
+        assert registry.scan("links", limit=3) == rows[:3]
+        assert registry.scan("links", limit=0) == []
+        assert registry.scan("links", after="a") == rows[ordered.index("a") + 1 :]
+        assert registry.scan("links", until="a") == rows[: ordered.index("a") + 1]
+        assert (
+            registry.scan("links", after="B", until="é")
+            == rows[ordered.index("B") + 1 : ordered.index("é") + 1]
+        )
+        # Bounds that are not keys.
+        assert registry.scan("links", after="aa", until="b") == [("ab", 4), ("b", 0)]
+        assert registry.scan("links", after="e", until="e") == []
+        assert registry.scan("links", after="é", until="e") == []  # an empty range
+        # Past the BMP: after U+FFFF in code point order (UTF-16 order puts it before).
+        assert registry.scan("links", after="\uffff") == [("😀", keys.index("😀"))]
+        assert registry.scan("links", until="\uffff")[-1] == ("\uffff", keys.index("\uffff"))
+        assert registry.scan("links", after=ordered[-1]) == []
+        # Paging by the last key read gives every row once, in order.
+        paged: list[tuple[str, Any]] = []
+        after: str | None = None
+        while page := registry.scan("links", after=after, limit=6):
+            paged += page
+            after = page[-1][0]
+        assert paged == rows
+        with pytest.raises(ValueError, match="limit"):
+            registry.scan("links", limit=-1)
+
+
+def test_registry_writes_are_undone_by_a_rollback(store: Store) -> None:
+    with store.transaction("club") as transaction:
+        registry = transaction.registry()
+        registry.put("budget", "spent", 3)
+        registry.put("budget", "kept", [1, 2])
+        registry.put("codes", "OLD", "x")
+        transaction.commit()
+    before = [("kept", [1, 2]), ("spent", 3)]
+
+    def failing_request() -> None:
+        with store.transaction("club") as transaction:
+            registry = transaction.registry()
+            assert registry.add("budget", "new", 1)  # an add
+            registry.put("budget", "spent", 4)  # a put over a row
+            registry.put("budget", "spent", 5)  # and over it again
+            registry.put("budget", "fresh", {"a": 1})  # a put of a new row
+            assert registry.delete("budget", "kept")  # a delete
+            assert registry.add("budget", "gone", 0)  # added and deleted
+            assert registry.delete("budget", "gone")
+            assert registry.delete("codes", "OLD")  # deleted and put again
+            registry.put("codes", "OLD", "y")
+            # the transaction reads its own writes
+            assert registry.scan("budget") == [("fresh", {"a": 1}), ("new", 1), ("spent", 5)]
+            assert registry.get("codes", "OLD") == "y"
+            raise RuntimeError("the request failed")
+
+    with pytest.raises(RuntimeError, match="the request failed"):
+        failing_request()
+    with store.transaction("club") as transaction:
+        registry = transaction.registry()
+        registry.put("budget", "spent", 6)
+        assert registry.add("budget", "new", 1)
+        # left without commit
+    with store.transaction("club", write=False) as transaction:
+        registry = transaction.registry()
+        assert registry.scan("budget") == before
+        assert registry.get("budget", "new") is None
+        assert registry.get("codes", "OLD") == "x"
+
+
+def test_programs_sharing_a_store_see_nothing_of_each_others_registry(store: Store) -> None:
+    with store.transaction("club") as transaction:
+        transaction.registry().put("codes", "WELCOME", "club's")
+        transaction.commit()
+    with store.transaction("other-club") as transaction:
+        registry = transaction.registry()
+        assert registry.get("codes", "WELCOME") is None
+        assert registry.scan("codes") == []
+        assert not registry.delete("codes", "WELCOME")
+        assert registry.add("codes", "WELCOME", "other's")  # a row of its own
+        transaction.commit()
+    with store.transaction("club", write=False) as transaction:
+        assert transaction.registry().scan("codes") == [("WELCOME", "club's")]
+    with store.transaction("other-club", write=False) as transaction:
+        assert transaction.registry().scan("codes") == [("WELCOME", "other's")]
+
+
+def test_registry_values_read_back_as_written(store: Store) -> None:
+    with store.transaction("club") as transaction:
+        registry = transaction.registry()
+        for number, value in enumerate(VALUES):
+            assert registry.add("added", f"v{number:02d}", value)
+            registry.put("put", f"v{number:02d}", value)
+        transaction.commit()
+    with store.transaction("club", write=False) as transaction:
+        registry = transaction.registry()
+        for number, value in enumerate(VALUES):
+            for space in ("added", "put"):
+                found = registry.get(space, f"v{number:02d}")
+                assert found == value
+                assert type(found) is type(value)
+        assert [value for _, value in registry.scan("put")] == VALUES
+
+
+def test_a_value_read_or_written_is_the_callers_own_copy(store: Store) -> None:
+    written = {"holders": ["m-1"]}
+    with store.transaction("club") as transaction:
+        registry = transaction.registry()
+        registry.put("codes", "A", written)
+        written["holders"].append("changed after the put")
+        read = registry.get("codes", "A")
+        read["holders"].append("changed after the get")
+        assert registry.get("codes", "A") == {"holders": ["m-1"]}
+        transaction.commit()
+    with store.transaction("club", write=False) as transaction:
+        assert transaction.registry().get("codes", "A") == {"holders": ["m-1"]}
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ((1, 2), TypeError),
+        ({1, 2}, TypeError),
+        ({1: "int key"}, TypeError),
+        ([{"deep": (1,)}], TypeError),
+        (b"bytes", TypeError),
+        (float("nan"), ValueError),
+        ([float("inf")], ValueError),
+        ("NUL \x00 inside", ValueError),
+        ({"NUL \x00 key": 1}, ValueError),
+        ("lone \ud800 surrogate", ValueError),
+    ],
+)
+def test_registry_refuses_a_value_that_is_not_json_safe(
+    store: Store, value: Any, error: type[Exception]
+) -> None:
+    with store.transaction("club") as transaction:
+        registry = transaction.registry()
+        with pytest.raises(error):
+            registry.put("s", "k", value)
+        with pytest.raises(error):
+            registry.add("s", "k", value)
+        assert registry.get("s", "k") is None
+
+
+def test_registry_refuses_names_no_store_can_keep(store: Store) -> None:
+    with store.transaction("club") as transaction:
+        registry = transaction.registry()
+        registry.put("s" * 200, "k" * 200, 1)  # the longest
+        assert registry.get("s" * 200, "k" * 200) == 1
+        for space, key in [("s", "k" * 201), ("s" * 201, "k"), ("s", "a\x00b"), ("s", "\udfff")]:
+            with pytest.raises(ValueError, match="registry"):
+                registry.put(space, key, 1)
+            with pytest.raises(ValueError, match="registry"):
+                registry.get(space, key)
+        with pytest.raises(TypeError, match="text"):
+            registry.add("s", 7, 1)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="text"):
+            registry.scan(None)  # type: ignore[arg-type]
+
+
+def test_a_read_only_transaction_reads_the_registry_but_cannot_write_or_lock_it(
+    store: Store,
+) -> None:
+    with store.transaction("club") as transaction:
+        transaction.registry().put("codes", "A", 1)
+        transaction.commit()
+    with store.transaction("club", write=False) as transaction:
+        registry = transaction.registry()
+        assert registry.get("codes", "A") == 1
+        assert registry.scan("codes") == [("A", 1)]
+        for write in (
+            lambda: registry.add("codes", "B", 1),
+            lambda: registry.put("codes", "A", 2),
+            lambda: registry.delete("codes", "A"),
+            lambda: registry.get("codes", "A", lock=True),
+        ):
+            with pytest.raises(RuntimeError, match="read-only"):
+                write()
+    with store.transaction("club", write=False) as transaction:
+        assert transaction.registry().scan("codes") == [("A", 1)]
+
+
+def test_erasure_leaves_the_registry_to_its_caller(store: Store) -> None:
+    _enrol(store)
+    with store.transaction("club") as transaction:
+        registry = transaction.registry()
+        registry.put("referrals", "CODE-1", {"referrer": "m-1"})
+        registry.put("m-1", "m-1", "m-1")
+        transaction.commit()
+    with store.transaction("club") as transaction:
+        transaction.erase("m-1", "anon-1")
+        transaction.commit()
+    with store.transaction("club", write=False) as transaction:
+        registry = transaction.registry()
+        # The store does not know which rows name the member: the caller moves them.
+        assert registry.scan("referrals") == [("CODE-1", {"referrer": "m-1"})]
+        assert registry.get("m-1", "m-1") == "m-1"

@@ -7,7 +7,9 @@ so it behaves like the SQL stores under threads. Nothing survives the process.
 
 from __future__ import annotations
 
+import heapq
 import itertools
+import json
 import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,6 +39,7 @@ from loyalty.store.port import (
     StoredMember,
     new_incarnation,
 )
+from loyalty.store.registry import check_name, check_value
 
 __all__ = ["MemoryStore"]
 
@@ -81,6 +84,9 @@ class _Program:
     outbox: dict[int, Notification] = field(default_factory=dict)
     dedupes: dict[str, str] = field(default_factory=dict)
     """Every fact announced (acknowledged or not), with the member it was about."""
+    registry: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The registry's rows: per space, per key, the value as JSON text (so a value read
+    or written is the caller's own copy, as from a SQL store)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,79 @@ class _Stock:
         if claim in claims:
             claims.discard(claim)
             self._transaction.undo(lambda: claims.add(claim))
+
+
+class _Registry:
+    """The program's registry rows, written inside a transaction (undone on rollback).
+    Transactions take turns on the store's lock: a row is never written by two at once,
+    so ``lock`` has nothing more to hold."""
+
+    def __init__(self, transaction: _Transaction) -> None:
+        self._transaction = transaction
+
+    def _rows(self, space: str, *, writing: bool = False) -> dict[str, str]:
+        spaces = self._transaction.data.registry
+        space = check_name("space", space)
+        return spaces.setdefault(space, {}) if writing else spaces.get(space, {})
+
+    def get(self, space: str, key: str, *, lock: bool = False) -> Any:
+        if lock:
+            self._transaction._writing()
+        found = self._rows(space).get(check_name("key", key))
+        return None if found is None else json.loads(found)
+
+    def add(self, space: str, key: str, value: Any) -> bool:
+        rows, key, stored = self._written(space, key, value)
+        if key in rows:
+            return False
+        self._set(rows, key, stored)
+        return True
+
+    def put(self, space: str, key: str, value: Any) -> None:
+        self._set(*self._written(space, key, value))
+
+    def delete(self, space: str, key: str) -> bool:
+        self._transaction._writing()
+        rows = self._rows(space, writing=True)
+        previous = rows.pop(check_name("key", key), None)
+        if previous is None:
+            return False
+        self._undo(rows, key, previous)
+        return True
+
+    def scan(
+        self, space: str, *, after: str | None = None, until: str | None = None, limit: int = 1000
+    ) -> list[tuple[str, Any]]:
+        if limit < 0:
+            raise ValueError(f"a scan's limit is not negative: {limit}")
+        rows = self._rows(space)
+        keys = (
+            key
+            for key in rows
+            if (after is None or key > after) and (until is None or key <= until)
+        )
+        return [(key, json.loads(rows[key])) for key in heapq.nsmallest(limit, keys)]
+
+    def _written(self, space: str, key: str, value: Any) -> tuple[dict[str, str], str, str]:
+        self._transaction._writing()
+        check_value(value)
+        return self._rows(space, writing=True), check_name("key", key), json.dumps(value)
+
+    def _set(self, rows: dict[str, str], key: str, stored: str) -> None:
+        previous = rows.get(key)
+        rows[key] = stored
+        self._undo(rows, key, previous)
+
+    def _undo(self, rows: dict[str, str], key: str, previous: str | None) -> None:
+        """On rollback, the row as it was (``None``: there was none)."""
+
+        def restore() -> None:
+            if previous is None:
+                del rows[key]
+            else:
+                rows[key] = previous
+
+        self._transaction.undo(restore)
 
 
 class _Transaction:
@@ -269,6 +348,9 @@ class _Transaction:
 
     def stock(self, limits: Mapping[str, int]) -> _Stock:
         return _Stock(self, limits)
+
+    def registry(self) -> _Registry:
+        return _Registry(self)
 
     def emit(self, notifications: Sequence[Notification]) -> None:
         self._writing()

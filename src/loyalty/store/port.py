@@ -4,8 +4,8 @@ A store keeps, per program and member: a profile (the only personal data: the
 member id, a birthday, segments), the append-only journal, its idempotency keys,
 and the derived state after the last stored entry (a small head, and one item per
 lot, order, redemption, bonus action and tier day: see :mod:`loyalty.store.parts`),
-so loading a member never reads the journal. Shared across members: reward stock claims and
-the outbox of notifications.
+so loading a member never reads the journal. Shared across members: reward stock claims,
+the registry of rows such as coupon codes and budgets, and the outbox of notifications.
 
 Every read and write goes through a :class:`Transaction` opened by
 :meth:`Store.transaction` for one program; it rolls back unless
@@ -116,18 +116,25 @@ class OutboxMessage:
 
 
 class Registry(Protocol):
-    """Rows shared by the members of one program (coupon codes, global budgets,
+    r"""Rows shared by the members of one program (coupon codes, global budgets,
     referral links), read and written inside the transaction that
     :meth:`Transaction.registry` opened it in: a rollback undoes every write.
 
     Rows live in named spaces (``space``), under a text ``key`` (at most 200 characters),
     and hold a JSON-safe ``value`` (what ``json.loads(json.dumps(value))`` gives back
-    unchanged). Keys of a space are ordered as Python orders ``str``.
+    unchanged). Keys of a space are ordered as Python orders ``str``. Every store
+    refuses the same rows (:mod:`loyalty.store.registry`): a space is text of at most
+    200 characters too, and no name or string holds NUL or a lone surrogate.
 
     Concurrent writers are safe: :meth:`add` of one key succeeds in exactly one
     transaction, and a row read with ``lock=True`` is held until the transaction ends
     (on PostgreSQL ``SELECT ... FOR UPDATE``; SQLite and memory serialise writers), so
     a read-modify-write of a counter never loses an update.
+
+    :meth:`Transaction.erase` leaves the registry as it is: to the store its rows are
+    not a member's personal data. A caller that keeps member ids in rows (a referral
+    link's referrer, a code's holder) rewrites or deletes them itself, in the
+    transaction that erases the member (it knows the pseudonym).
     """
 
     def get(self, space: str, key: str, *, lock: bool = False) -> Any:
@@ -221,7 +228,7 @@ class Transaction(Protocol):
     def erase(self, member_id: str, pseudonym: str) -> None:
         """Move the member's journal, keys and claims to ``pseudonym`` (under a new
         incarnation), drop their personal data and their notifications not yet
-        acknowledged."""
+        acknowledged. The :meth:`registry` is left as it is (see :class:`Registry`)."""
         ...
 
     def commit(self) -> None: ...

@@ -50,6 +50,7 @@ __all__ = [
     "members",
     "metadata",
     "outbox",
+    "registry",
     "stock",
     "stock_claims",
 ]
@@ -188,6 +189,21 @@ stock_claims = Table(
     **_CLUSTERED,
 )
 """Who holds a unit of stock: claiming again is a no-op, releasing gives it back."""
+
+registry = Table(
+    "loyalty_registry",
+    metadata,
+    Column("program_id", Id(), primary_key=True),
+    Column("space", Id(), primary_key=True),
+    Column("key", Id(), primary_key=True),
+    Column("value", Payload(), nullable=False),
+    **_CLUSTERED,
+)
+"""Rows shared by a program's members (see :class:`~loyalty.store.port.Registry`): a
+JSON ``value`` per ``space`` and ``key``. Keys are :func:`Id` columns, so a scan in key
+order is in Python's ``str`` order on both databases (``COLLATE "C"`` on PostgreSQL,
+SQLite's byte order). Erasure leaves these rows alone: they are not the member's
+personal data to the store, and a caller that keeps member ids in them moves them."""
 
 outbox = Table(
     "loyalty_outbox",

@@ -4,8 +4,8 @@
 On SQLite ``save`` is one ``UPDATE`` of the member row (the optimistic version check),
 one multi-row ``INSERT`` of the entries, one of their idempotency keys, one upsert of
 the state items and one of the outbox rows; on PostgreSQL it is one statement doing all
-of that (``transaction._PG_SAVE``). On PostgreSQL ``member(lock=True)`` is
-``SELECT ... FOR UPDATE``.
+of that (``transaction._PG_SAVE``). On PostgreSQL ``member(lock=True)`` and a
+registry's ``get(lock=True)`` are ``SELECT ... FOR UPDATE``.
 The upserts (``INSERT ... ON CONFLICT``) are spelled per database: :class:`_Upserts`.
 """
 
@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import BindParameter
 
 from loyalty.store.parts import HOT_PARTS
-from loyalty.store.sql.schema import entries, keys, members, outbox, state_items
+from loyalty.store.sql.schema import entries, keys, members, outbox, registry, state_items
 from loyalty.store.sql.schema import stock as stock_table
 from loyalty.store.sql.schema import stock_claims as claims_table
 
@@ -149,6 +149,46 @@ _GIVE_BACK: Final = (
     .values(claimed=stock_table.c.claimed - 1)
 )
 
+# -- the registry (loyalty.store.sql.registry): rows by program, space and key
+
+_ROW_COLUMNS: Final = ("program_id", "space", "key", "value")
+
+
+def _row_is() -> Any:
+    return and_(
+        registry.c.program_id == _P,
+        registry.c.space == bindparam("p_space"),
+        registry.c.key == bindparam("p_key"),
+    )
+
+
+_REGISTRY_GET: Final = select(registry.c.value).where(_row_is())
+# PostgreSQL: the row held until the transaction ends. SQLite writers hold the write lock
+# from BEGIN IMMEDIATE; its compiler writes no FOR UPDATE.
+_REGISTRY_LOCK: Final = _REGISTRY_GET.with_for_update()
+_REGISTRY_DELETE: Final = delete(registry).where(_row_is())
+
+
+def _scan(after: bool, until: bool) -> Any:
+    """A page of a space's rows in key order, after and up to the bounds given."""
+    where = [registry.c.program_id == _P, registry.c.space == bindparam("p_space")]
+    if after:
+        where.append(registry.c.key > bindparam("p_after"))
+    if until:
+        where.append(registry.c.key <= bindparam("p_until"))
+    return (
+        select(registry.c.key, registry.c.value)
+        .where(*where)
+        .order_by(registry.c.key)
+        .limit(bindparam("p_limit"))
+    )
+
+
+_REGISTRY_SCANS: Final = {
+    (after, until): _scan(after, until) for after in (False, True) for until in (False, True)
+}
+"""The scans by which bounds they have: ``(after, until)``."""
+
 _OUTBOX: Final = (
     select(outbox.c.id, outbox.c.payload)
     .where(outbox.c.program_id == _P, outbox.c.acknowledged == false())
@@ -235,6 +275,14 @@ class _Upserts:
                     claims_table.c.claim,
                 ]
             )
+        )
+        # A registry row: added unless one exists (the count says whether), or put whole.
+        row = {name: bindparam(name, type_=registry.c[name].type) for name in _ROW_COLUMNS}
+        row_key = [registry.c.program_id, registry.c.space, registry.c.key]
+        self.add_row = insert(registry).values(row).on_conflict_do_nothing(index_elements=row_key)
+        put_row = insert(registry).values(row)
+        self.put_row = put_row.on_conflict_do_update(
+            index_elements=row_key, set_={"value": put_row.excluded.value}
         )
         # Take one unit: create the counter at 1, or add 1 while under the limit. The row
         # lock (PostgreSQL) or the write lock (SQLite) serialises concurrent claims.

@@ -24,6 +24,7 @@ from loyalty.store.parts import Items, hot_keys, join, split
 from loyalty.store.port import MemberProfile, StoreConflict, StoredMember, new_incarnation
 from loyalty.store.sql import schema
 from loyalty.store.sql.history import _History
+from loyalty.store.sql.registry import SQLRegistry
 from loyalty.store.sql.runner import _log, _Runner
 from loyalty.store.sql.statements import (
     _DROP_NOTIFICATIONS,
@@ -371,6 +372,10 @@ class SQLTransaction(_Runner):
 
     def stock(self, limits: Mapping[str, int]) -> SQLStock:
         return SQLStock(self, limits)
+
+    def registry(self) -> SQLRegistry:
+        """The program's registry rows; an erase leaves them as they are."""
+        return SQLRegistry(self)
 
     def emit(self, notifications: Sequence[Notification]) -> None:
         """Queue the notifications: they are written with the next save's statements (one
