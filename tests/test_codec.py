@@ -49,6 +49,13 @@ from loyalty import (
     verify,
     void_redemption,
 )
+from loyalty.checkout.coupons import redeem_coupon, spend_cashback
+from loyalty.incentives.config import TriggerKind
+from loyalty.incentives.holdings import choose, settle_due
+from loyalty.incentives.issue import fire
+from loyalty.incentives.plan import Occasion
+from loyalty.incentives.shared import MemoryRows, Shared
+from loyalty.ledger.entries import HoldingKind
 from loyalty.store.codec import decode_entry, decode_snapshot, encode_entry, encode_snapshot
 from loyalty.tiers.window import Metrics
 from tests.builders import SPEND_LADDER, T0, days, ladder, program, usd
@@ -109,6 +116,24 @@ def shop() -> Program:
             ]
         },
         tiers=ladder(*SPEND_LADDER, grace="30 days"),
+        incentives={
+            "catalog": [
+                {
+                    "id": "welcome",
+                    "trigger": {"event": "enrolled"},
+                    "grants": [
+                        {"kind": "coupon", "offer": {"kind": "amount_off", "amount": "5.00"},
+                         "valid": {"within": "30 days"}},
+                        {"kind": "cashback", "amount": "7.50", "valid": {"within": "20 days"}},
+                        {"kind": "points", "points": 10},
+                        {"kind": "one_of", "grants": [
+                            {"kind": "gift", "sku": "S0", "value": "9.00"},
+                            {"kind": "gift", "sku": "S1", "value": "4.00"},
+                        ]},
+                    ],
+                }
+            ]
+        },
     )
 
 
@@ -156,6 +181,16 @@ def every_kind(member: str = MEMBER) -> Account:
         until=T0 + days(100),
     )
     earn(account, points=5, at=T0 + days(5), key="late")  # a late webhook: occurred_at
+    rows = Shared(MemoryRows())
+    welcome = Occasion(TriggerKind.ENROLLED, "enrolled", T0 + days(10))
+    (grant,) = fire(account, welcome, at=T0 + days(10), shared=rows).grants
+    coupon = next(h for h in grant.holdings if h.kind is HoldingKind.COUPON)
+    choice = next(h for h in grant.holdings if h.kind is HoldingKind.CHOICE)
+    choose(account, choice.key, "S0", at=T0 + days(10), key="choose", shared=rows)
+    basket = cart("c-3", "30.00", member=member)
+    redeem_coupon(account, coupon.code or "", basket, at=T0 + days(10), key="coupon")
+    spend_cashback(account, basket, at=T0 + days(10), key="cashback", amount=usd("2.50"))
+    settle_due(account, T0 + days(45), rows)  # what is left of the credit expires
     advance(account, T0 + days(120))
     review_member(account, datetime(2027, 1, 1, tzinfo=UTC))
     assert verify(account) == []
@@ -194,9 +229,12 @@ def test_entries_decode_under_a_pseudonym_with_ids_of_the_pseudonym() -> None:
 
 
 def unhashed(value: Any) -> Any:
-    """``value`` without request fingerprints (hashes of requests, carts hold the member id)."""
+    """``value`` without request fingerprints (hashes of requests, carts hold the member id)
+    and coupon codes (drawn at random for each coupon)."""
     if isinstance(value, dict):
-        return {key: unhashed(item) for key, item in value.items() if key != "fingerprint"}
+        return {
+            key: unhashed(item) for key, item in value.items() if key not in ("fingerprint", "code")
+        }
     if isinstance(value, list):
         return [unhashed(item) for item in value]
     return value

@@ -186,6 +186,14 @@ class Duration:
             f"{self} after it is",
         )
 
+    def before(self, instant: datetime, tz: ZoneInfo) -> datetime:
+        """The instant this duration before ``instant``, counted on ``tz``'s local calendar."""
+        start = require_aware(instant, "instant")
+        local = start.astimezone(tz).replace(tzinfo=None)
+        shifted = local - relativedelta(months=self.months, days=self.days)
+        moved = shifted.replace(tzinfo=tz).astimezone(UTC) - timedelta(hours=self.hours)
+        return _computed(moved, instant, f"{self} before it is")
+
     def __str__(self) -> str:
         parts = []
         years, months = divmod(self.months, 12)

@@ -402,3 +402,14 @@ class ReferralRefused(LoyaltyError):
         self.member_id = member_id
         self.reason = reason
         super().__init__(f"referral of member {member_id!r} refused: {reason}")
+
+
+class IncentiveRefused(LoyaltyError):
+    """An incentive applies but could not be issued: its budget or stock is spent
+    (:attr:`reason`). Nothing was written."""
+
+    def __init__(self, member_id: str, incentive: str, reason: str) -> None:
+        self.member_id = member_id
+        self.incentive = incentive
+        self.reason = reason
+        super().__init__(f"incentive {incentive!r} for member {member_id!r}: {reason}")

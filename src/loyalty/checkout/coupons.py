@@ -121,9 +121,7 @@ def redeem_coupon(
             return _redemption(_redeem_entry(account, record))  # its reservation
     if holding.status is HoldingStatus.USED or holding.uses <= 0:
         last = _last_use(account, holding.key)
-        raise CouponUsed(
-            member_id, shown, last.at if last else "?", last.source if last else None
-        )
+        raise CouponUsed(member_id, shown, last.at if last else "?", last.source if last else None)
     if not holding.usable(request.occurred):
         raise CouponRefused(
             member_id, f"coupon {shown} is valid from {holding.valid_from} to {holding.valid_until}"
@@ -139,7 +137,7 @@ def redeem_coupon(
         for record in later:  # they apply after this one: take them off, then on again
             account._apply(
                 Void(
-                    **request.fields(account, 0, f"reapplied after coupon {shown}", cart.id),
+                    **request.fields(account, 0, f"reapplied after coupon {holding.title}", cart.id),
                     redeem_id=record.id,
                     allocation=(),
                 )
@@ -147,13 +145,17 @@ def redeem_coupon(
         entry = _apply(account, request, holding, cart, shown)
         for record in later:
             again = account._holdings[record.coupon or ""]
-            _apply(account, request, again, cart, display(again.code or "", account.program.incentives.codes))
+            _apply(
+                account,
+                request,
+                again,
+                cart,
+                display(again.code or "", account.program.incentives.codes),
+            )
     return _redemption(entry)
 
 
-def _apply(
-    account: Account, request: Request, holding: Holding, cart: Cart, shown: str
-) -> Redeem:
+def _apply(account: Account, request: Request, holding: Holding, cart: Cart, shown: str) -> Redeem:
     program = account.program
     reward = offer_of(holding.offer)
     member = member_context(account, cart, request.at)
@@ -162,7 +164,9 @@ def _apply(
         raise RedemptionRefused(account.member_id, f"coupon {shown}", option.unmet)
     given = option.discount
     entry = Redeem(
-        **request.fields(account, 0, f"coupon {shown} ({holding.title}) on order {cart.id}", cart.id),
+        **request.fields(
+            account, 0, f"coupon {holding.title} on order {cart.id}", cart.id
+        ),
         allocation=(),
         discounts=given.lines,
         shipping_discount=given.shipping,
@@ -240,7 +244,9 @@ def spend_cashback(
     if amount is not None:
         money_amount(amount, program.currency, "amount", positive=True)
     if cart.currency != program.currency:
-        raise InvalidInput("cart.currency", cart.currency, "cashback is spent in the program currency")
+        raise InvalidInput(
+            "cart.currency", cart.currency, "cashback is spent in the program currency"
+        )
     request = Request.begin(account, "spend_cashback", at, key, cart=cart, amount=amount)
     if request.original is not None:
         return tuple(e for e in account.request_entries(key) if isinstance(e, Redeem))
@@ -260,7 +266,9 @@ def spend_cashback(
     left = _left_to_pay(account, cart)
     wanted = amount if amount is not None else min(spendable, left)
     if not wanted:
-        raise InvalidInput("amount", amount, f"nothing to pay with: wallet {spendable}, to pay {left}")
+        raise InvalidInput(
+            "amount", amount, f"nothing to pay with: wallet {spendable}, to pay {left}"
+        )
     if wanted > spendable:
         raise InvalidInput("amount", amount, f"is more than the {spendable} cashback spendable now")
     if wanted > left:
@@ -315,7 +323,9 @@ def settle_refund(account: Account, request: Request, order_id: str) -> None:
         if record.tender is not None or restore:
             account._apply(
                 HoldingChange(
-                    **request.fields(account, 0, f"given back: order {order_id} refunded", order_id),
+                    **request.fields(
+                        account, 0, f"given back: order {order_id} refunded", order_id
+                    ),
                     holding=holding.key,
                     change=Change.RESTORE,
                     amount=record.tender,

@@ -71,7 +71,8 @@ class Audience(Section):
             start, end = self.not_ordered_in.latest(facts.at, tz)
             if facts.ordered_between(start, end):
                 return "ordered in the window"
-        if self.joined_in is not None:
-            if facts.enrolled_at is None or not self.joined_in.contains(facts.enrolled_at, tz):
-                return "did not join in the window"
+        if self.joined_in is not None and (
+            facts.enrolled_at is None or not self.joined_in.contains(facts.enrolled_at, tz)
+        ):
+            return "did not join in the window"
         return None

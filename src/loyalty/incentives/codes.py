@@ -112,16 +112,13 @@ class CodeFormat(Section):
         return [
             Problem(
                 "length",
-                f"codes carry only {shown} bits; at least {MIN_BITS} are needed to be "
-                "unguessable",
+                f"codes carry only {shown} bits; at least {MIN_BITS} are needed to be unguessable",
                 self.length,
             )
         ]
 
 
-def new_code(
-    fmt: CodeFormat, taken: Callable[[str], bool] | None = None, attempts: int = 8
-) -> str:
+def new_code(fmt: CodeFormat, taken: Callable[[str], bool] | None = None, attempts: int = 8) -> str:
     """A new code in its stored form (the prefix without dashes, then the characters).
 
     Each character is drawn with :func:`secrets.choice`. If ``taken(code)`` says the

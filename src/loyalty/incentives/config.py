@@ -75,7 +75,6 @@ __all__ = [
     "Incentive",
     "IncentivesConfig",
     "Limits",
-    "OneOf",
     "OnBirthday",
     "OnDelay",
     "OnEnrol",
@@ -83,6 +82,7 @@ __all__ = [
     "OnOrder",
     "OnReferral",
     "OnSchedule",
+    "OneOf",
     "PointsGrant",
     "Referrals",
     "Trigger",
@@ -426,8 +426,10 @@ class IncentivesConfig(Section):
                     )
                 )
             for path, grant in _grants(incentive.grants, f"catalog[{index}].grants"):
-                if isinstance(grant, Cashback) and grant.percent is not None and not isinstance(
-                    trigger, OnOrder
+                if (
+                    isinstance(grant, Cashback)
+                    and grant.percent is not None
+                    and not isinstance(trigger, OnOrder)
                 ):
                     found.append(
                         Problem(

@@ -15,7 +15,7 @@ what lapses when its window closes. Every change is a journal entry
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from loyalty.dates import require_aware
@@ -26,6 +26,7 @@ from loyalty.incentives.issue import (
     GRANTS,
     Bundle,
     bundle_holdings,
+    in_stock,
     resolve,
     value_of,
 )
@@ -35,6 +36,7 @@ from loyalty.ledger.account import Account
 from loyalty.ledger.entries import (
     Change,
     Earn,
+    Grant,
     Holding,
     HoldingChange,
     HoldingKind,
@@ -50,6 +52,7 @@ __all__ = [
     "holdings",
     "revoke",
     "settle_due",
+    "transfer",
     "wallet",
 ]
 
@@ -158,7 +161,9 @@ def _choose(
     )
     account._apply(change)
     for grant, points in bundle.points:
-        expires = grant.expires_after.after(header["at"], program.tz) if grant.expires_after else None
+        expires = (
+            grant.expires_after.after(header["at"], program.tz) if grant.expires_after else None
+        )
         account._apply(
             Earn(
                 **(
@@ -263,9 +268,8 @@ def _fallback(holding: Holding, shared: Shared) -> int | None:
     options = GRANTS.validate_json(holding.offer)
     best: int | None = None
     for index, grant in enumerate(options):
-        if isinstance(grant, Gift) and grant.stock is not None:
-            if shared.used(f"stock:{holding.incentive}:{grant.sku}") >= grant.stock:
-                continue
+        if isinstance(grant, Gift) and not in_stock(shared, holding.incentive, grant):
+            continue
         if best is None or value_of(grant) > value_of(options[best]):
             best = index
     return best
@@ -321,5 +325,42 @@ def wallet(account: Account, at: datetime) -> Wallet:
         else:
             available += left
             if left and holding.valid_until is not None:
-                soonest = holding.valid_until if soonest is None else min(soonest, holding.valid_until)
+                soonest = (
+                    holding.valid_until if soonest is None else min(soonest, holding.valid_until)
+                )
     return Wallet(credited, spent, expired, pending, available, soonest)
+
+
+def transfer(
+    holder: Account, recipient: Account, holding: Holding, at: datetime, shared: Shared
+) -> Grant:
+    """Pass ``holder``'s transferable coupon ``holding`` to ``recipient``: the holder's
+    journal marks it transferred (without naming the recipient), the recipient's
+    receives it under the same code, and the code names the recipient from now on.
+    Its cost stays with the holder's grant."""
+    if not holding.transferable or holding.kind is not HoldingKind.COUPON:
+        raise InvalidInput("code", holding.code, "is not a transferable coupon")
+    when = max(at, holder.clock or at)
+    with holder._transaction():
+        holder.advance(when)
+        holder._apply(
+            HoldingChange(
+                **holder.header(when, 0, f"transferred: {holding.title}"),
+                holding=holding.key,
+                change=Change.TRANSFER,
+            )
+        )
+    arrived = max(at, recipient.clock or at)
+    with recipient._transaction():
+        recipient.advance(arrived)
+        key = f"{recipient.next_seq}.0"
+        grant = Grant(
+            **recipient.header(arrived, 0, f"received: {holding.title}"),
+            incentive=holding.incentive,
+            campaign=holding.campaign,
+            occurrence=f"transfer:{holding.code}",
+            holdings=(replace(holding, key=key),),
+        )
+        recipient._apply(grant)
+    shared.rows.put("code", holding.code or "", [recipient.member_id, key])
+    return grant

@@ -26,7 +26,6 @@ from decimal import Decimal
 
 from pydantic import TypeAdapter
 
-from loyalty.errors import UnknownReward
 from loyalty.incentives.audience import Facts
 from loyalty.incentives.codes import new_code
 from loyalty.incentives.config import (
@@ -36,11 +35,13 @@ from loyalty.incentives.config import (
     ChoicePolicy,
     Exhausted,
     Gift,
-    Grant as GrantConfig,
     Incentive,
     OneOf,
     OnSchedule,
     PointsGrant,
+)
+from loyalty.incentives.config import (
+    Grant as GrantConfig,
 )
 from loyalty.incentives.offers import CouponGrant, as_reward, stored_offer
 from loyalty.incentives.plan import Occasion, excluded, incentive_plan
@@ -50,20 +51,22 @@ from loyalty.ledger.entries import Earn, Grant, Holding, HoldingKind, Order
 from loyalty.ledger.requests import Request, require_account, same
 from loyalty.money import Money, Rounding
 from loyalty.program.model import Program
+from loyalty.rewards.config import AmountOff, FreeProduct, PercentOff
 
 __all__ = [
-    "GRANT_KEY",
     "GRANTS",
+    "GRANT_KEY",
     "Bundle",
     "Fired",
     "bundle_holdings",
-    "credit_points",
-    "resolve",
     "coupon_holding",
+    "credit_points",
     "fire",
     "grant_key",
+    "in_stock",
     "issue",
     "member_facts",
+    "resolve",
     "value_of",
 ]
 
@@ -243,7 +246,7 @@ def resolve(
             else:
                 bundle.notes.append("no cashback: nothing to take a percent of")
         else:
-            if isinstance(grant, Gift) and not _in_stock(shared, incentive, grant):
+            if isinstance(grant, Gift) and not in_stock(shared, incentive, grant):
                 reason = f"{grant.sku} is out of stock"
                 if grant.optional:
                     bundle.notes.append(f"skipped gift {grant.sku}: out of stock")
@@ -303,11 +306,11 @@ def _choice(
 
 def _available(shared: Shared, incentive: str, grant: GrantConfig) -> bool:
     if isinstance(grant, Gift):
-        return _in_stock(shared, incentive, grant)
+        return in_stock(shared, incentive, grant)
     return True
 
 
-def _in_stock(shared: Shared, incentive: str, gift: Gift) -> bool:
+def in_stock(shared: Shared, incentive: str, gift: Gift) -> bool:
     return gift.stock is None or shared.used(_stock(incentive, gift)) < gift.stock
 
 
@@ -423,9 +426,7 @@ def _clips(budget: Budget, default: Exhausted) -> bool:
     return (budget.on_exhausted or default) is Exhausted.CLIP
 
 
-def _clip_points(
-    points: list[tuple[PointsGrant, int]], most: int
-) -> list[tuple[PointsGrant, int]]:
+def _clip_points(points: list[tuple[PointsGrant, int]], most: int) -> list[tuple[PointsGrant, int]]:
     clipped = []
     for grant, wanted in points:
         given = min(wanted, most)
@@ -573,16 +574,10 @@ def coupon_holding(
 
 def _describe(coupon: CouponGrant, currency: str) -> str:
     reward = as_reward(coupon, "coupon")
-    kind = reward.kind
-    if kind == "amount_off":
-        return f"{getattr(reward, 'amount')} {currency} off"
-    if kind == "percent_off":
-        return f"{getattr(reward, 'percent')}% off"
-    if kind == "free_shipping":
-        return "free shipping"
-    return f"a free {', '.join(getattr(reward, 'choices'))}"
-
-
-def unknown(incentive_id: str) -> UnknownReward:
-    return UnknownReward("incentive", incentive_id, "is not in the program's incentives")
-
+    if isinstance(reward, AmountOff):
+        return f"{reward.amount} {currency} off"
+    if isinstance(reward, PercentOff):
+        return f"{reward.percent}% off"
+    if isinstance(reward, FreeProduct):
+        return f"a free {', '.join(reward.choices)}"
+    return "free shipping"

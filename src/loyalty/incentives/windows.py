@@ -129,4 +129,3 @@ class Validity(DateRange):
             lapse = self.within.after(issued, tz)
             end = lapse if end is None else min(end, lapse)
         return start, end
-

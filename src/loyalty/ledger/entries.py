@@ -392,6 +392,8 @@ class Change(StrEnum):
     """Its validity ended: a coupon lapsed, or what was left of a credit expired."""
     RESTORE = "restore"
     """Cashback given back (``amount``), or a coupon use given back, on a refund."""
+    TRANSFER = "transfer"
+    """A transferable coupon passed to another member (who receives it as a grant)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -243,7 +243,7 @@ class Projection(State):
             raise CorruptJournal(
                 self.member_id, entry.seq, f"{change}s holding {entry.holding} ({holding.status})"
             )
-        elif change == "choose":
+        elif change in ("choose", "transfer"):
             holding = replace(holding, status=HoldingStatus.USED)
         else:  # revoke, or a coupon or a choice lapsing
             status = HoldingStatus.REVOKED if change == "revoke" else HoldingStatus.EXPIRED
@@ -264,7 +264,8 @@ class Projection(State):
         else:
             if holding.remaining is None or not tender:
                 raise CorruptJournal(self.member_id, entry.seq, f"spends {tender} of {key!r}")
-            uses, left = holding.uses, holding.remaining + tender if sign > 0 else holding.remaining - tender
+            uses = holding.uses
+            left = holding.remaining + tender if sign > 0 else holding.remaining - tender
             empty = left.amount < 0 or not left
         if uses < 0 or (left is not None and left.amount < 0) or (
             left is not None and holding.amount is not None and left > holding.amount

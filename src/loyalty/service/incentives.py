@@ -9,26 +9,30 @@ runs grant nothing twice; see :mod:`loyalty.incentives.issue`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 
 from loyalty.cart import Cart
-from loyalty.incentives.config import OnBirthday, OnSchedule, TriggerKind
-from loyalty.incentives.holdings import settle_due
-from loyalty.incentives.issue import Fired, fire
+from loyalty.errors import IncentiveRefused, InvalidInput
+from loyalty.incentives.codes import normalise
+from loyalty.incentives.config import OnBirthday, OnManual, OnSchedule, TriggerKind
+from loyalty.incentives.holdings import settle_due, transfer
+from loyalty.incentives.issue import Fired, fire, member_facts
 from loyalty.incentives.occasions import birthday_year, schedule_occurrences
-from loyalty.incentives.plan import Occasion, OrderFacts, incentive_plan
+from loyalty.incentives.plan import Occasion, OrderFacts, excluded, incentive_plan
 from loyalty.incentives.shared import Shared
 from loyalty.ledger.account import Account
-from loyalty.ledger.entries import Order
+from loyalty.ledger.entries import Grant, Order
 from loyalty.service.session import Session
 
 __all__ = [
+    "grant_manual",
     "on_birthday",
     "on_delay",
     "on_enrol",
     "on_order",
     "run_calendar",
     "shared",
+    "take_transferred",
 ]
 
 
@@ -48,9 +52,7 @@ def on_order(session: Session, account: Account, order: Order, cart: Cart, at: d
     nth = account.completed_orders(excluding=cart.id, before=order.when) + 1
     categories = frozenset(category for line in cart.lines for category in line.categories)
     facts = OrderFacts(cart.id, order.amount, nth, categories)
-    occasion = Occasion(
-        TriggerKind.ORDER_COMPLETED, f"order:{cart.id}", order.when, order=facts
-    )
+    occasion = Occasion(TriggerKind.ORDER_COMPLETED, f"order:{cart.id}", order.when, order=facts)
     segments = _segments(session, account.member_id, cart.customer.segments)
     return fire(account, occasion, at=at, shared=shared(session), segments=segments)
 
@@ -67,7 +69,11 @@ def on_delay(session: Session, account: Account, order_id: str, at: datetime) ->
     facts = OrderFacts(order_id, record.amount, nth)
     occasion = Occasion(TriggerKind.SHIPMENT_DELAYED, f"delay:{order_id}", at, order=facts)
     return fire(
-        account, occasion, at=at, shared=shared(session), segments=_segments(session, account.member_id)
+        account,
+        occasion,
+        at=at,
+        shared=shared(session),
+        segments=_segments(session, account.member_id),
     )
 
 
@@ -89,7 +95,11 @@ def on_enrol(
         referred=referred,
     )
     return fire(
-        account, occasion, at=at, shared=shared(session), segments=_segments(session, account.member_id)
+        account,
+        occasion,
+        at=at,
+        shared=shared(session),
+        segments=_segments(session, account.member_id),
     )
 
 
@@ -162,4 +172,64 @@ def _joined(fired: Iterable[Fired]) -> Fired:
     )
 
 
-_ = date
+def grant_manual(
+    session: Session,
+    account: Account,
+    incentive_id: str,
+    at: datetime,
+    key: str,
+    reason: str,
+    actor: str,
+) -> Grant:
+    """A ``manual`` incentive issued by ``actor``: once per ``key``."""
+    program = account.program
+    incentive = program.incentives.get(incentive_id)
+    if incentive is None or not isinstance(incentive.trigger, OnManual):
+        raise InvalidInput("incentive_id", incentive_id, "is not a manual incentive of the program")
+    occasion = Occasion(
+        TriggerKind.MANUAL,
+        f"manual:{key}",
+        at,
+        only=incentive_id,
+        reason=f"{reason}, by {actor}",
+    )
+    fired = fire(
+        account,
+        occasion,
+        at=at,
+        shared=shared(session),
+        segments=_segments(session, account.member_id),
+    )
+    if fired.grants:
+        return fired.grants[0]
+    if fired.refused:
+        raise IncentiveRefused(account.member_id, incentive_id, fired.refused[0][1])
+    facts = member_facts(account, at, _segments(session, account.member_id))
+    why = excluded(
+        program,
+        incentive,
+        occasion,
+        lambda: facts,
+        account.action_times(f"incentive:{incentive_id}"),
+    )
+    raise InvalidInput("incentive_id", incentive_id, f"does not apply to this member: {why}")
+
+
+def take_transferred(session: Session, account: Account, code: object, at: datetime) -> None:
+    """If ``code`` is another member's transferable coupon, still open, move it to
+    ``account``'s member: the holder's coupon is marked used (transferred) and the
+    member receives the same coupon under the same code. Anything else is left for
+    :func:`~loyalty.redeem_coupon` to refuse, uniformly."""
+    program = account.program
+    stored = normalise(code, program.incentives.codes)
+    if stored is None:
+        return
+    rows = shared(session)
+    owner = rows.code(stored)
+    if owner is None or owner[0] == account.member_id:
+        return
+    holder = session.account(owner[0])
+    holding = holder._holdings.get(owner[1])
+    if holding is None or not holding.transferable or not holding.usable(at):
+        return
+    transfer(holder, account, holding, at, rows)

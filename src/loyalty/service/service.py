@@ -21,6 +21,7 @@ from typing import Any, TypeVar, overload
 
 from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.actions import DELAY_ACTION, award_action, award_delay
+from loyalty.checkout.coupons import redeem_coupon, spend_cashback
 from loyalty.checkout.orders import (
     OrderResult,
     RefundResult,
@@ -35,13 +36,16 @@ from loyalty.errors import (
     MemberExists,
     WrongProgram,
 )
-from loyalty.ledger.entries import Earn, Entry, Void
+from loyalty.incentives.holdings import Wallet, choose, find_code, holdings, revoke, wallet
+from loyalty.incentives.issue import Fired
+from loyalty.ledger.entries import Earn, Entry, Grant, Holding, HoldingChange, Redeem, Void
 from loyalty.ledger.operations import adjust, open_account
 from loyalty.ledger.operations import advance as advance_account
 from loyalty.ledger.requests import nonzero_points, text
 from loyalty.ledger.state import Balance
 from loyalty.ledger.statement import Statement, statement
 from loyalty.ledger.verify import Discrepancy, verify
+from loyalty.money import Money
 from loyalty.notifications import expiring
 from loyalty.program.model import Program
 from loyalty.service import arguments
@@ -63,6 +67,16 @@ from loyalty.service.events import (
     ShipmentDelayed,
     load_event,
 )
+from loyalty.service.incentives import (
+    grant_manual,
+    on_birthday,
+    on_delay,
+    on_enrol,
+    on_order,
+    run_calendar,
+    shared,
+    take_transferred,
+)
 from loyalty.service.session import Accounts, Session, transact
 from loyalty.store.port import (
     MemberProfile,
@@ -77,9 +91,11 @@ __all__ = ["AdvanceReport", "ImportReport", "LoyaltyService", "Member", "Outcome
 
 _R = TypeVar("_R")
 
-Outcome = OrderResult | RefundResult | Earn | None
-"""What handling an event wrote: an order's or a refund's entries, a bonus action's
-earn, or nothing (a shipment delay the program has no action for)."""
+Outcome = OrderResult | RefundResult | Earn | Fired | None
+"""What handling an event wrote: an order's or a refund's entries (an order's with the
+grants its incentives issued), a bonus action's earn, the incentives a shipment delay
+fired (when the program has no ``shipment_delayed`` points action), or nothing (a
+birthday the program gives no points for)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +153,19 @@ class LoyaltyService:
         at: datetime,
         birthday: date | None = None,
         segments: Iterable[str] = (),
+        channel: str | None = None,
+        campaign_code: str | None = None,
     ) -> Member:
-        """Enrol a member (and award the program's ``signup`` action, if it has one).
+        """Enrol a member (and award the program's ``signup`` action, if it has one),
+        and issue the ``enrolled`` incentives: those of the ``channel`` they joined
+        through or the ``campaign_code`` they gave, if the incentive names one.
 
         Enrolling again with the same details returns the member; with other
         details it raises :class:`~loyalty.errors.MemberExists`.
         """
         text(member_id, "member_id", required=True)
+        text(channel, "channel", required=False)
+        text(campaign_code, "campaign_code", required=False)
         instant = require_aware(at, "at")
         profile = MemberProfile(
             member_id, instant, arguments.birthday(birthday), arguments.segments(segments)
@@ -161,6 +183,14 @@ class LoyaltyService:
             if "signup" in self.program.earning.actions:
                 account = session.account(member_id)
                 award_action(account, "signup", at=instant, key=arguments.internal_key("signup"))
+            on_enrol(
+                session,
+                session.account(member_id),
+                instant,
+                channel=channel,
+                campaign_code=campaign_code,
+                referred=False,
+            )
             return self._member(session, member_id)
 
         return self._write(member_id, run)
@@ -192,9 +222,11 @@ class LoyaltyService:
     @overload
     def handle(self, event: OrderRefunded | OrderCancelled) -> RefundResult: ...
     @overload
-    def handle(self, event: Referral | Birthday | ActionCompleted) -> Earn: ...
+    def handle(self, event: Referral | ActionCompleted) -> Earn: ...
     @overload
-    def handle(self, event: ShipmentDelayed) -> Earn | None: ...
+    def handle(self, event: Birthday) -> Earn | None: ...
+    @overload
+    def handle(self, event: ShipmentDelayed) -> Earn | Fired: ...
     @overload
     def handle(self, event: Mapping[str, Any] | Event) -> Outcome: ...
 
@@ -253,6 +285,105 @@ class LoyaltyService:
                 at=at,
                 key=arguments.caller_key(key),
                 stock=session.transaction.stock(self._limits),
+            ),
+        )
+
+    def redeem_coupon(
+        self,
+        member_id: str,
+        code: str,
+        cart: Cart | Mapping[str, Any],
+        *,
+        at: datetime,
+        key: str,
+    ) -> Redemption:
+        """Use coupon ``code`` (as the customer typed it) on the member's cart (see
+        :func:`~loyalty.redeem_coupon`). A transferable coupon of another member is
+        moved to this one first, in the same transaction; any other code that is not
+        the member's is refused exactly as an unknown one is."""
+        text(member_id, "member_id", required=True)
+        arguments.caller_key(key)
+
+        def run(session: Session) -> Redemption:
+            account = session.account(member_id, key)
+            if find_code(account, code) is None:
+                take_transferred(session, account, code, at)
+            return redeem_coupon(
+                account, code, cart, at=at, key=key, segments=session.profile(member_id).segments
+            )
+
+        return self._write(member_id, run)
+
+    def spend_cashback(
+        self,
+        member_id: str,
+        cart: Cart | Mapping[str, Any],
+        *,
+        at: datetime,
+        key: str,
+        amount: Money | None = None,
+    ) -> tuple[Redeem, ...]:
+        """Pay part of the cart with the member's cashback (see :func:`~loyalty.spend_cashback`)."""
+        text(member_id, "member_id", required=True)
+        arguments.caller_key(key)
+        return self._write(
+            member_id,
+            lambda session: spend_cashback(
+                session.account(member_id, key), cart, at=at, key=key, amount=amount
+            ),
+        )
+
+    def grant(
+        self,
+        member_id: str,
+        incentive_id: str,
+        *,
+        at: datetime,
+        key: str,
+        reason: str,
+        actor: str,
+    ) -> Grant:
+        """Issue a ``manual`` incentive to a member: an operator's grant, with a reason.
+        The same ``key`` grants once. Raises :class:`~loyalty.errors.InvalidInput` for an
+        incentive that is not manual or whose limits or audience exclude the member,
+        and :class:`~loyalty.errors.IncentiveRefused` when its budget or stock is spent."""
+        text(member_id, "member_id", required=True)
+        text(reason, "reason", required=True)
+        text(actor, "actor", required=True)
+        arguments.caller_key(key)
+        return self._write(
+            member_id,
+            lambda session: grant_manual(
+                session, session.account(member_id), incentive_id, at, key, reason, actor
+            ),
+        )
+
+    def choose(
+        self, member_id: str, holding: str, option: int | str, *, at: datetime, key: str
+    ) -> HoldingChange:
+        """Make a pending choice (see :func:`~loyalty.choose`)."""
+        arguments.caller_key(key)
+        return self._write(
+            member_id,
+            lambda session: choose(
+                session.account(member_id, key),
+                holding,
+                option,
+                at=at,
+                key=key,
+                shared=shared(session),
+            ),
+        )
+
+    def revoke(
+        self, member_id: str, holding: str, *, at: datetime, key: str, reason: str, actor: str
+    ) -> HoldingChange:
+        """Withdraw a member's open coupon or choice (see :func:`~loyalty.revoke`)."""
+        arguments.caller_key(key)
+        return self._write(
+            member_id,
+            lambda session: revoke(
+                session.account(member_id, key), holding, at=at, key=key, reason=reason, actor=actor
             ),
         )
 
@@ -318,6 +449,7 @@ class LoyaltyService:
     def _advance_member(self, session: Session, member_id: str, instant: datetime) -> None:
         account = session.account(member_id)
         advance_account(account, instant)
+        run_calendar(session, account, instant)
         if account.tiers is not None:
             review_member(account, instant)  # a retired tier is reconciled first
         if not session.profile(member_id).erased:
@@ -362,6 +494,17 @@ class LoyaltyService:
             ),
         )
 
+    def holdings(self, member_id: str) -> tuple[Holding, ...]:
+        """What incentives gave the member besides points: coupons, cashback credits and
+        choices, as they stand, in the order they were issued."""
+        arguments.read_arguments(member_id, None)
+        return self._read(member_id, lambda session: holdings(session.account(member_id)))
+
+    def wallet(self, member_id: str, at: datetime) -> Wallet:
+        """The member's cashback as of ``at`` (see :func:`~loyalty.wallet`)."""
+        arguments.read_arguments(member_id, at)
+        return self._read(member_id, lambda session: wallet(session.account(member_id), at))
+
     def statement(self, member_id: str) -> Statement:
         """Every entry of the member's journal, with its reason and the running balance."""
         return self._read(member_id, lambda session: statement(session.account(member_id)))
@@ -404,7 +547,9 @@ class LoyaltyService:
         at, key = event.at, event.key
         if isinstance(event, OrderCompleted):
             segments = session.profile(event.member_id).segments
-            return complete_order(account, event.cart, at=at, key=key, segments=segments)
+            result = complete_order(account, event.cart, at=at, key=key, segments=segments)
+            fired = on_order(session, account, result.order, load_cart(event.cart), at)
+            return replace(result, grants=fired.grants) if fired.grants else result
         if isinstance(event, OrderRefunded | OrderCancelled):
             cancelled = isinstance(event, OrderCancelled)
             lines = None if isinstance(event, OrderCancelled) else event.lines
@@ -413,8 +558,9 @@ class LoyaltyService:
                 account, event.order_id, at=at, key=key, lines=lines, shipping=shipping
             )
         if isinstance(event, ShipmentDelayed):
+            apology = on_delay(session, account, event.order_id, at)
             if DELAY_ACTION not in self.program.earning.actions:
-                return None
+                return apology
             return award_delay(account, event.order_id, at=at, key=key)
         if isinstance(event, Referral):
             # The referred member's id is not stored in the referrer's journal: erasing
@@ -423,6 +569,9 @@ class LoyaltyService:
             # referred member is a conflict, not a retry.
             return award_action(account, "referral", at=at, key=key, detail=event.referred)
         if isinstance(event, Birthday):
+            on_birthday(session, account, at)
+            if "birthday" not in self.program.earning.actions:
+                return None
             return award_action(account, "birthday", at=at, key=key)
         assert isinstance(event, ActionCompleted)
         return award_action(account, event.action, at=at, key=key, source=event.source)
