@@ -137,7 +137,9 @@ def redeem_coupon(
         for record in later:  # they apply after this one: take them off, then on again
             account._apply(
                 Void(
-                    **request.fields(account, 0, f"reapplied after coupon {holding.title}", cart.id),
+                    **request.fields(
+                        account, 0, f"reapplied after coupon {holding.title}", cart.id
+                    ),
                     redeem_id=record.id,
                     allocation=(),
                 )
@@ -164,9 +166,7 @@ def _apply(account: Account, request: Request, holding: Holding, cart: Cart, sho
         raise RedemptionRefused(account.member_id, f"coupon {shown}", option.unmet)
     given = option.discount
     entry = Redeem(
-        **request.fields(
-            account, 0, f"coupon {holding.title} on order {cart.id}", cart.id
-        ),
+        **request.fields(account, 0, f"coupon {holding.title} on order {cart.id}", cart.id),
         allocation=(),
         discounts=given.lines,
         shipping_discount=given.shipping,
