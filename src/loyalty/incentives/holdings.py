@@ -146,7 +146,8 @@ def _choose(
     for gift in bundle.gifts:
         if gift.stock is not None:
             stock = f"stock:{holding.incentive}:{gift.sku}"
-            if not shared.take(stock, 1, gift.stock, f"choice:{holding.key}", clip=False):
+            claim = f"{len(account.member_id)}:{account.member_id}:choice:{holding.key}"
+            if not shared.take(stock, 1, gift.stock, claim, clip=False):
                 raise InvalidInput("option", index, f"{gift.sku} is out of stock")
     header = (
         request.fields(account, 0, reason, None)

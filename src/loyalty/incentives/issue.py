@@ -197,7 +197,8 @@ def issue(
         return "nothing to grant: " + ("; ".join(bundle.notes) or "an empty bundle")
     claims: list[tuple[str, str]] = []
     try:
-        short = _take_budgets(program, incentive, key, shared, bundle, claims)
+        claim = f"{len(account.member_id)}:{account.member_id}:{key}"  # one per member and key
+        short = _take_budgets(program, incentive, claim, shared, bundle, claims)
         if short is not None:
             _give_back(shared, claims)
             return short
@@ -297,7 +298,7 @@ def _choice(
             valid_from=occasion.at,
             valid_until=until,
             value=Money(worth, currency),
-            offer=GRANTS.dump_json(grant.grants, exclude_defaults=True).decode(),
+            offer=GRANTS.dump_json(grant.grants, exclude_none=True).decode(),
             title=grant.title or f"a choice of {len(grant.grants)}",
         )
     )
@@ -376,8 +377,9 @@ def _take_budgets(
     bundle: Bundle,
     claims: list[tuple[str, str]],
 ) -> str | None:
-    """Take the bundle from its incentive's budget and its gifts' stock (recording each
-    claim in ``claims``); clip cashback and points where the budget says so."""
+    """Take the bundle from its incentive's budget and its gifts' stock under claim
+    ``key`` (recording each in ``claims``); clip cashback and points where the budget
+    says so."""
     for gift in bundle.gifts:
         if gift.stock is not None:
             if not shared.take(_stock(incentive.id, gift), 1, gift.stock, key, clip=False):

@@ -59,7 +59,7 @@ def as_reward(grant: CouponGrant, reward_id: str) -> Reward:
 
 
 def stored_offer(reward: Reward) -> str:
-    return reward.model_dump_json(exclude_defaults=True)
+    return reward.model_dump_json(exclude_none=True)
 
 
 @lru_cache(maxsize=4096)

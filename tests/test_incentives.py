@@ -1,0 +1,784 @@
+"""The incentive engine: windows as rules, audiences, bundles all or nothing, budgets,
+choices, holdings' lifecycle, coupons at checkout and the calendar triggers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from loyalty import (
+    ConfigurationError,
+    CouponRefused,
+    CouponUsed,
+    HoldingKind,
+    HoldingStatus,
+    IncentiveRefused,
+    InvalidInput,
+    LoyaltyService,
+    MemoryStore,
+    Program,
+    RedemptionRefused,
+    complete_order,
+    refund_order,
+    verify,
+    void_redemption,
+)
+from loyalty.checkout.coupons import application_rank, redeem_coupon, spend_cashback
+from loyalty.incentives.audience import Audience, Facts
+from loyalty.incentives.config import OnBirthday, OnSchedule, TriggerKind
+from loyalty.incentives.holdings import choose, holdings, revoke, settle_due, transfer, wallet
+from loyalty.incentives.issue import fire
+from loyalty.incentives.occasions import birthday_window, birthday_year, schedule_occurrences
+from loyalty.incentives.plan import Occasion, OrderFacts
+from loyalty.incentives.shared import MemoryRows, Shared
+from loyalty.incentives.windows import ActiveWindow, Validity, Yearly
+from loyalty.ledger.account import Account
+from tests.builders import T0, days, program, usd, utc
+
+NY = ZoneInfo("America/New_York")
+
+
+def incentives(*catalog: dict[str, Any], **settings: Any) -> Program:
+    return program(incentives={"catalog": list(catalog), **settings})
+
+
+def welcome(*grants: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"id": "welcome", "trigger": {"event": "enrolled"}, "grants": list(grants), **more}
+
+
+AMOUNT = {"kind": "coupon", "offer": {"kind": "amount_off", "amount": "5.00"}}
+SHIPPING = {"kind": "free_shipping"}
+
+
+def enrolled(account: Account, rows: Shared, at: datetime = T0, **occasion: Any) -> Any:
+    return fire(
+        account, Occasion(TriggerKind.ENROLLED, "enrolled", at, **occasion), at=at, shared=rows
+    )
+
+
+def cart(
+    cart_id: str, *lines: tuple[str, str], shipping: str = "4.90", member: str = "m-1"
+) -> dict[str, Any]:
+    return {
+        "id": cart_id,
+        "member_id": member,
+        "currency": "USD",
+        "shipping": shipping,
+        "lines": [{"sku": sku, "unit_price": price, "quantity": 1} for sku, price in lines],
+    }
+
+
+def new(prog: Program, member: str = "m-1") -> Account:
+    from loyalty import open_account
+
+    return open_account(prog, member)
+
+
+# ------------------------------------------------------------------ windows
+
+
+def test_a_yearly_window_is_the_same_local_days_every_year() -> None:
+    singles = ActiveWindow(yearly=Yearly(start=(11, 11), end=(11, 12)))
+    assert singles.contains(datetime(2025, 11, 11, 0, 30, tzinfo=NY), NY)
+    assert singles.contains(datetime(2031, 11, 11, 23, 59, tzinfo=NY), NY)
+    assert not singles.contains(datetime(2026, 11, 12, 0, 0, tzinfo=NY), NY)
+    assert not singles.contains(datetime(2026, 11, 11, 4, 59, tzinfo=UTC), NY)  # 10 Nov in NY
+
+
+def test_a_yearly_window_may_cross_new_year_and_keeps_29_february_in_other_years() -> None:
+    holidays = Yearly(start=(12, 20), end=(1, 6))
+    assert holidays.around(datetime(2027, 1, 3, tzinfo=NY), NY) == (
+        datetime(2026, 12, 20, tzinfo=NY),
+        datetime(2027, 1, 6, tzinfo=NY),
+    )
+    leap = Yearly(start=(2, 29), end=(3, 2))
+    assert leap.occurrence(2027, NY)[0] == datetime(2027, 2, 28, tzinfo=NY)
+    assert leap.occurrence(2028, NY)[0] == datetime(2028, 2, 29, tzinfo=NY)
+
+
+def test_a_validity_is_the_narrowest_of_its_rules() -> None:
+    christmas = Validity(yearly=Yearly(start=(12, 1), end=(12, 25)))
+    earned = datetime(2025, 11, 11, 15, tzinfo=NY)
+    assert christmas.bounds(earned, NY) == (
+        datetime(2025, 12, 1, tzinfo=NY),
+        datetime(2025, 12, 25, tzinfo=NY),
+    )
+    flash = Validity.model_validate({"within": "48 hours"})
+    assert flash.bounds(earned, NY) == (earned, datetime(2025, 11, 13, 20, tzinfo=UTC))
+    capped = Validity.model_validate({"within": "30 days", "ends": "2025-11-20"})
+    assert capped.bounds(earned, NY)[1] == datetime(2025, 11, 20, tzinfo=NY)
+    assert Validity().bounds(earned, NY) == (earned, None)
+
+
+@pytest.mark.parametrize("text", ["13-01", "02-30", "1111", "11/11", 1111])
+def test_a_month_day_that_is_not_a_day_is_refused(text: object) -> None:
+    with pytest.raises(ConfigurationError, match="day"):
+        incentives(welcome(AMOUNT, window={"yearly": {"start": text, "end": "12-01"}}))
+
+
+# ----------------------------------------------------------------- audience
+
+
+def facts(**overrides: Any) -> Facts:
+    base: dict[str, Any] = {
+        "at": T0,
+        "segments": frozenset({"vip"}),
+        "tier": "Gold",
+        "orders": 3,
+        "spend": lambda: usd("120.00").amount,
+        "enrolled_at": T0 - days(100),
+        "ordered_between": lambda start, end: False,
+    }
+    return Facts(**{**base, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("audience", "why"),
+    [
+        ({"segments": ["staff"]}, "not in segment staff"),
+        ({"tiers": ["Platinum"]}, "not in tier Platinum"),
+        ({"min_orders": 4}, "fewer than 4 orders"),
+        ({"max_orders": 0}, "more than 0 orders"),
+        ({"min_spend": "120.01"}, "spent less than 120.01"),
+        ({"joined_in": {"starts": "2025-12-01"}}, "did not join in the window"),
+    ],
+)
+def test_an_audience_says_why_a_member_is_outside_it(audience: dict[str, Any], why: str) -> None:
+    assert Audience.model_validate(audience).excludes(facts(), ZoneInfo("UTC")) == why
+
+
+def test_an_audience_of_everything_the_member_is_includes_them() -> None:
+    audience = Audience.model_validate(
+        {"segments": ["vip", "x"], "tiers": ["Gold"], "min_orders": 3, "min_spend": "120.00"}
+    )
+    assert audience.excludes(facts(), ZoneInfo("UTC")) is None
+
+
+def test_has_not_ordered_in_the_window_looks_at_its_latest_stretch() -> None:
+    asked: list[tuple[datetime | None, datetime | None]] = []
+
+    def ordered(start: datetime | None, end: datetime | None) -> bool:
+        asked.append((start, end))
+        return False
+
+    audience = Audience.model_validate(
+        {"not_ordered_in": {"yearly": {"start": "11-11", "end": "11-12"}}}
+    )
+    at = datetime(2026, 12, 5, tzinfo=NY)
+    assert audience.excludes(facts(at=at, ordered_between=ordered), NY) is None
+    assert asked == [(datetime(2026, 11, 11, tzinfo=NY), datetime(2026, 11, 12, tzinfo=NY))]
+    assert audience.excludes(facts(at=at, ordered_between=lambda s, e: True), NY) == (
+        "ordered in the window"
+    )
+
+
+# ------------------------------------------------------------------- bundles
+
+
+def test_a_bundle_is_one_grant_entry_with_its_coupons_choices_and_points() -> None:
+    prog = incentives(
+        welcome(
+            AMOUNT,
+            SHIPPING,
+            {"kind": "points", "points": 50, "expires_after": "90 days"},
+            {
+                "kind": "one_of",
+                "grants": [
+                    {"kind": "gift", "sku": "A", "value": "24.00"},
+                    {"kind": "gift", "sku": "B", "value": "19.00"},
+                ],
+            },
+        ),
+        point_value="0.01",
+    )
+    account, rows = new(prog), Shared(MemoryRows())
+    (grant,) = enrolled(account, rows).grants
+    kinds = sorted(holding.kind.value for holding in grant.holdings)
+    assert kinds == ["choice", "coupon", "coupon"]
+    assert grant.cost == usd("29.50")  # 5.00 + the best choice 24.00 + 50 points at 0.01
+    codes = [holding.code for holding in grant.holdings if holding.code]
+    assert len(set(codes)) == 2 and all(rows.code(code) for code in codes if code)
+    earn = account.entry(f"m-1:{grant.seq + 1}")
+    assert earn.points == 50 and earn.key == grant.key
+    assert earn.expires_at == T0 + days(90)  # type: ignore[attr-defined]
+    assert verify(account) == []
+
+
+def test_the_same_occasion_fires_once() -> None:
+    account, rows = new(incentives(welcome(AMOUNT))), Shared(MemoryRows())
+    first = enrolled(account, rows).grants
+    again = enrolled(account, rows, at=T0 + days(1)).grants
+    assert again == first
+    assert len(holdings(account)) == 1
+
+
+def test_a_required_gift_out_of_stock_refuses_the_whole_bundle_and_an_optional_one_is_skipped() -> (
+    None
+):
+    gift = {"kind": "gift", "sku": "A", "value": "9.00", "stock": 1}
+    prog = incentives(welcome(AMOUNT, gift))
+    rows = Shared(MemoryRows())
+    assert enrolled(new(prog, "m-1"), rows).grants
+    second = new(prog, "m-2")
+    fired = enrolled(second, rows)
+    assert fired.grants == () and fired.refused == (("welcome", "A is out of stock"),)
+    assert second.next_seq == 1  # nothing written
+
+    optional = incentives(welcome(AMOUNT, {**gift, "optional": True}))
+    rows = Shared(MemoryRows())
+    enrolled(new(optional, "m-1"), rows)
+    (grant,) = enrolled(new(optional, "m-2"), rows).grants
+    assert [h.title for h in grant.holdings] == ["5.00 USD off"]
+    assert grant.notes == ("skipped gift A: out of stock",)
+
+
+def test_a_count_budget_rejects_past_its_limit() -> None:
+    prog = incentives(welcome(AMOUNT, limits={"budget": {"count": 2}}))
+    rows = Shared(MemoryRows())
+    results = [enrolled(new(prog, f"m-{n}"), rows) for n in range(4)]
+    assert [bool(result.grants) for result in results] == [True, True, False, False]
+    assert results[3].refused == (("welcome", "its budget of 2 is spent"),)
+    assert rows.used("budget:welcome:count") == 2
+
+
+def test_a_money_budget_clips_cashback_and_records_what_was_wanted() -> None:
+    cashback = {"kind": "cashback", "amount": "4.00"}
+    prog = incentives(welcome(cashback, limits={"budget": {"money": "10.00"}}))
+    rows = Shared(MemoryRows())
+    granted = [enrolled(new(prog, f"m-{n}"), rows).grants for n in range(4)]
+    amounts = [g[0].holdings[0].amount if g else None for g in granted]
+    assert amounts == [usd("4.00"), usd("4.00"), usd("2.00"), None]
+    assert granted[2][0].notes == ("cashback clipped by the budget: 2.00 USD of 4.00 USD",)
+
+
+def test_a_points_budget_clips_points() -> None:
+    prog = incentives(welcome({"kind": "points", "points": 30}, limits={"budget": {"points": 50}}))
+    rows = Shared(MemoryRows())
+    balances = []
+    for n in range(3):
+        account = new(prog, f"m-{n}")
+        enrolled(account, rows)
+        balances.append(account.balance().available)
+    assert balances == [30, 20, 0]
+
+
+def test_per_member_limits_count_within_their_period() -> None:
+    monthly = {
+        "id": "monthly",
+        "trigger": {"event": "manual"},
+        "grants": [AMOUNT],
+        "limits": {"per_member": 1, "per": "month"},
+    }
+    account, rows = new(incentives(monthly)), Shared(MemoryRows())
+
+    def grant(at: datetime, occurrence: str) -> bool:
+        occasion = Occasion(TriggerKind.MANUAL, occurrence, at, only="monthly")
+        return bool(fire(account, occasion, at=at, shared=rows).grants)
+
+    assert grant(utc(2026, 1, 5), "a")
+    assert not grant(utc(2026, 1, 25), "b")
+    assert grant(utc(2026, 2, 1), "c")
+
+
+def test_order_triggers_filter_on_their_order() -> None:
+    first = {
+        "id": "first",
+        "trigger": {"event": "order_completed", "first_order": True},
+        "grants": [AMOUNT],
+    }
+    third = {
+        "id": "third",
+        "trigger": {"event": "order_completed", "nth_order": 3},
+        "grants": [AMOUNT],
+    }
+    big = {
+        "id": "big",
+        "trigger": {"event": "order_completed", "min_amount": "100.00", "categories": ["skin"]},
+        "grants": [AMOUNT],
+    }
+    account, rows = new(incentives(first, third, big)), Shared(MemoryRows())
+
+    def order(n: int, amount: str, categories: frozenset[str] = frozenset()) -> list[str]:
+        facts = OrderFacts(f"o{n}", usd(amount), n, categories)
+        occasion = Occasion(TriggerKind.ORDER_COMPLETED, f"order:o{n}", T0 + days(n), order=facts)
+        return [g.incentive for g in fire(account, occasion, at=T0 + days(n), shared=rows).grants]
+
+    assert order(1, "20.00") == ["first"]
+    assert order(2, "150.00") == []
+    assert order(3, "150.00", frozenset({"skin"})) == ["big", "third"]  # priority 0: by id
+
+
+def test_incentives_on_one_trigger_run_by_priority_then_id() -> None:
+    items = [
+        {"id": name, "trigger": {"event": "enrolled"}, "grants": [AMOUNT], "priority": priority}
+        for name, priority in (("b", 0), ("a", 0), ("z", 5))
+    ]
+    account, rows = new(incentives(*items)), Shared(MemoryRows())
+    assert [g.incentive for g in enrolled(account, rows).grants] == ["z", "a", "b"]
+
+
+def test_enrolment_triggers_filter_on_channel_campaign_and_referral() -> None:
+    email = welcome(AMOUNT, trigger={"event": "enrolled", "channel": "email"})
+    referee = {
+        "id": "referee",
+        "trigger": {"event": "enrolled", "referred": True},
+        "grants": [SHIPPING],
+    }
+    prog = incentives(email, referee)
+    rows = Shared(MemoryRows())
+    assert [g.incentive for g in enrolled(new(prog, "a"), rows, channel="email").grants] == [
+        "welcome"
+    ]
+    assert [g.incentive for g in enrolled(new(prog, "b"), rows, referred=True).grants] == [
+        "referee"
+    ]
+    assert enrolled(new(prog, "c"), rows, channel="store").grants == ()
+
+
+# ------------------------------------------------------------------ holdings
+
+
+def choice_program(policy: str = "member_picks", **extra: Any) -> Program:
+    return incentives(
+        welcome(
+            {
+                "kind": "one_of",
+                "policy": policy,
+                "deadline": "14 days",
+                "grants": [
+                    {"kind": "gift", "sku": "A", "value": "24.00", "stock": 1},
+                    {"kind": "gift", "sku": "B", "value": "19.00"},
+                    {"kind": "points", "points": 100},
+                ],
+            }
+        ),
+        **extra,
+    )
+
+
+def test_a_choice_stays_open_until_made_and_becomes_a_coupon_with_its_own_code() -> None:
+    account, rows = new(choice_program()), Shared(MemoryRows())
+    (grant,) = enrolled(account, rows).grants
+    (pending,) = grant.holdings
+    assert pending.kind is HoldingKind.CHOICE and pending.valid_until == T0 + days(14)
+    made = choose(account, pending.key, "B", at=T0 + days(1), key="pick", shared=rows)
+    assert made.choice == 1
+    (gift,) = made.issued
+    assert gift.kind is HoldingKind.COUPON and gift.value == usd("19.00") and gift.code
+    assert account._holdings[pending.key].status is HoldingStatus.USED
+    assert choose(account, pending.key, "B", at=T0 + days(1), key="pick", shared=rows) == made
+    with pytest.raises(InvalidInput, match="is used"):
+        choose(account, pending.key, 0, at=T0 + days(1), key="again", shared=rows)
+    assert verify(account) == []
+
+
+def test_a_choice_of_points_credits_them() -> None:
+    account, rows = new(choice_program()), Shared(MemoryRows())
+    (grant,) = enrolled(account, rows).grants
+    choose(account, grant.holdings[0].key, 2, at=T0, key="pick", shared=rows)
+    assert account.balance().available == 100
+
+
+def test_an_option_out_of_stock_cannot_be_chosen_and_the_deadline_picks_the_best_in_stock() -> None:
+    prog = choice_program()
+    rows = Shared(MemoryRows())
+    first, second = new(prog, "m-1"), new(prog, "m-2")
+    (g1,) = enrolled(first, rows).grants
+    (g2,) = enrolled(second, rows).grants
+    choose(first, g1.holdings[0].key, "A", at=T0, key="pick", shared=rows)
+    with pytest.raises(InvalidInput, match="A is out of stock"):
+        choose(second, g2.holdings[0].key, "A", at=T0, key="pick", shared=rows)
+    (made,) = settle_due(second, T0 + days(15), rows)
+    assert made.reason == "chosen at the deadline" and made.choice == 1  # B: A is gone
+    assert made.occurred_at is None or made.occurred_at <= made.at
+
+
+def test_highest_value_in_stock_is_chosen_at_issue() -> None:
+    account, rows = new(choice_program("highest_value_in_stock")), Shared(MemoryRows())
+    (grant,) = enrolled(account, rows).grants
+    (gift,) = grant.holdings
+    assert gift.kind is HoldingKind.COUPON and gift.title == "a free A"
+
+
+def test_a_coupon_lapses_with_an_entry_and_can_be_revoked_with_a_reason() -> None:
+    prog = incentives(welcome({**AMOUNT, "valid": {"within": "48 hours"}}, SHIPPING))
+    account, rows = new(prog), Shared(MemoryRows())
+    (grant,) = enrolled(account, rows).grants
+    flash, shipping = grant.holdings
+    assert settle_due(account, T0 + days(1), rows) == ()
+    (lapsed,) = settle_due(account, T0 + days(3), rows)
+    assert lapsed.holding == flash.key and lapsed.occurred_at == T0 + days(2)
+    assert account._holdings[flash.key].status is HoldingStatus.EXPIRED
+    revoked = revoke(account, shipping.key, at=T0 + days(3), key="r", reason="fraud", actor="ops")
+    assert revoked.reason == "revoked: fraud" and revoked.actor == "ops"
+    with pytest.raises(InvalidInput, match="is revoked"):
+        revoke(account, shipping.key, at=T0 + days(3), key="r2", reason="again", actor="ops")
+    assert verify(account) == []
+
+
+# ------------------------------------------------------------------- coupons
+
+
+BUNDLE = (
+    AMOUNT,
+    {"kind": "coupon", "offer": {"kind": "percent_off", "percent": 10}},
+    {"kind": "gift", "sku": "GIFT", "value": "8.50"},
+    SHIPPING,
+)
+
+
+def coupons_of(account: Account) -> dict[str, str]:
+    return {h.title: h.code or "" for h in holdings(account, HoldingKind.COUPON)}
+
+
+def test_coupons_apply_in_one_order_whatever_order_they_are_entered_in() -> None:
+    prog = incentives(welcome(*BUNDLE))
+    basket = cart("c-1", ("GIFT", "8.50"), ("X", "20.00"))
+    totals = []
+    for order in (
+        ["5.00 USD off", "10% off", "a free GIFT", "free shipping"],
+        ["free shipping", "a free GIFT", "10% off", "5.00 USD off"],
+        ["10% off", "5.00 USD off", "free shipping", "a free GIFT"],
+    ):
+        account, rows = new(prog), Shared(MemoryRows())
+        enrolled(account, rows)
+        codes = coupons_of(account)
+        for n, title in enumerate(order):
+            redeem_coupon(account, codes[title], basket, at=T0, key=f"k{n}")
+        live = [r for r in account.redemptions("c-1") if r.in_use]
+        lines: dict[str, Any] = {}
+        for record in live:
+            for part in record.discounts:
+                lines[part.line] = lines.get(part.line, usd("0")) + part.amount
+        shipping = sum((r.shipping_discount.amount for r in live if r.shipping_discount), start=0)
+        totals.append((sorted(lines.items()), shipping))
+        assert verify(account) == []
+    assert totals[0] == totals[1] == totals[2]
+    # the gift is free (8.50), then 10% of 20.00, then 5.00 off the rest, then shipping
+    assert dict(totals[0][0]) == {"GIFT": usd("8.50"), "X": usd("7.00")}
+
+
+def test_the_application_order_ranks_line_discounts_first() -> None:
+    account, rows = new(incentives(welcome(*BUNDLE))), Shared(MemoryRows())
+    enrolled(account, rows)
+    ranked = sorted(holdings(account, HoldingKind.COUPON), key=application_rank)
+    assert [h.title for h in ranked] == ["a free GIFT", "10% off", "5.00 USD off", "free shipping"]
+
+
+def test_an_unknown_an_expired_a_revoked_and_another_members_code_get_the_same_answer() -> None:
+    prog = incentives(welcome({**AMOUNT, "valid": {"within": "1 day"}}, SHIPPING))
+    rows = Shared(MemoryRows())
+    mine, theirs = new(prog, "m-1"), new(prog, "m-2")
+    enrolled(mine, rows)
+    enrolled(theirs, rows)
+    own = coupons_of(mine)
+    revoke(mine, holdings(mine)[1].key, at=T0, key="r", reason="test", actor="ops")
+    basket = cart("c-1", ("X", "20.00"))
+    answers = []
+    for code, at in (
+        ("NOPE-NOPE-NOPE", T0),
+        (own["5.00 USD off"], T0 + days(2)),
+        (own["free shipping"], T0),
+        (coupons_of(theirs)["5.00 USD off"], T0),
+    ):
+        with pytest.raises(CouponRefused) as refused:
+            redeem_coupon(mine, code, basket, at=at, key=f"try-{code}-{at}")
+        answers.append(str(refused.value))
+        assert refused.value.audit  # the real reason, for the audit trail
+    assert set(answers) == {"this code cannot be applied"}
+
+
+def test_a_second_use_names_the_code_and_when_it_was_used() -> None:
+    account, rows = new(incentives(welcome(AMOUNT))), Shared(MemoryRows())
+    enrolled(account, rows)
+    code = coupons_of(account)["5.00 USD off"]
+    basket = cart("c-1", ("X", "20.00"))
+    first = redeem_coupon(account, code.lower(), basket, at=T0, key="k1")  # typed in lowercase
+    assert redeem_coupon(account, code, basket, at=T0, key="k2") == first  # its reservation
+    complete_order(account, basket, at=T0, key="order")
+    shown = f"{code[:4]}-{code[4:8]}-{code[8:]}"
+    with pytest.raises(CouponUsed, match=rf"coupon {shown} was already used at .* on order c-1"):
+        redeem_coupon(account, code, cart("c-2", ("X", "20.00")), at=T0 + days(1), key="k3")
+
+
+def test_a_voided_coupon_is_usable_again() -> None:
+    account, rows = new(incentives(welcome(AMOUNT))), Shared(MemoryRows())
+    enrolled(account, rows)
+    code = coupons_of(account)["5.00 USD off"]
+    used = redeem_coupon(account, code, cart("c-1", ("X", "20.00")), at=T0, key="k1")
+    void_redemption(account, used.entry.id, at=T0, key="void")
+    again = redeem_coupon(account, code, cart("c-2", ("X", "20.00")), at=T0, key="k2")
+    assert again.total == usd("5.00")
+
+
+def test_a_coupon_carries_its_own_hurdles_and_per_order_limit() -> None:
+    prog = incentives(
+        welcome(
+            {**AMOUNT, "hurdles": {"min_basket": "30.00"}},
+            {**AMOUNT, "title": "second"},
+            limits={"per_order": 1},
+        )
+    )
+    account, rows = new(prog), Shared(MemoryRows())
+    enrolled(account, rows)
+    codes = coupons_of(account)
+    with pytest.raises(RedemptionRefused, match="add 10.00 USD"):
+        redeem_coupon(account, codes["5.00 USD off"], cart("c-1", ("X", "20.00")), at=T0, key="k1")
+    redeem_coupon(account, codes["second"], cart("c-1", ("X", "40.00")), at=T0, key="k2")
+    with pytest.raises(RedemptionRefused, match="at most 1 of these coupons per order"):
+        redeem_coupon(account, codes["5.00 USD off"], cart("c-1", ("X", "40.00")), at=T0, key="k3")
+
+
+def test_a_transferable_coupon_moves_to_the_member_who_uses_it() -> None:
+    prog = incentives(welcome({**AMOUNT, "transferable": True}))
+    rows = Shared(MemoryRows())
+    giver, taker = new(prog, "m-1"), new(prog, "m-2")
+    enrolled(giver, rows)
+    (coupon,) = holdings(giver)
+    grant = transfer(giver, taker, coupon, T0 + days(1), rows)
+    assert giver._holdings[coupon.key].status is HoldingStatus.USED
+    assert rows.code(coupon.code or "") == ("m-2", grant.holdings[0].key)
+    used = redeem_coupon(
+        taker, coupon.code or "", cart("c-9", ("X", "9.00"), member="m-2"), at=T0 + days(1), key="k"
+    )
+    assert used.total == usd("5.00")
+    assert verify(giver) == [] and verify(taker) == []
+
+
+# ------------------------------------------------------------------ cashback
+
+
+def cashback_program(**grant: Any) -> Program:
+    festival = {
+        "id": "singles-day",
+        "trigger": {"event": "order_completed"},
+        "window": {"yearly": {"start": "11-11", "end": "11-12"}},
+        "grants": [
+            {
+                "kind": "cashback",
+                "percent": 10,
+                "valid": {"yearly": {"start": "12-01", "end": "12-25"}},
+                **grant,
+            }
+        ],
+    }
+    return program(timezone="America/New_York", incentives={"catalog": [festival]})
+
+
+def order_occasion(account: Account, cart_id: str, amount: str, at: datetime, rows: Shared) -> Any:
+    facts = OrderFacts(cart_id, usd(amount), 1)
+    occasion = Occasion(TriggerKind.ORDER_COMPLETED, f"order:{cart_id}", at, order=facts)
+    return fire(account, occasion, at=at, shared=rows)
+
+
+def test_cashback_earned_on_11_11_is_spendable_only_at_christmas_and_then_expires() -> None:
+    account, rows = new(cashback_program()), Shared(MemoryRows())
+    earned = datetime(2026, 11, 11, 20, tzinfo=NY)
+    assert (
+        order_occasion(account, "o-0", "80.00", datetime(2026, 11, 10, 20, tzinfo=NY), rows).grants
+        == ()
+    )
+    (grant,) = order_occasion(account, "o-1", "80.00", earned, rows).grants
+    (credit,) = grant.holdings
+    assert credit.amount == usd("8.00") and credit.valid_from == datetime(2026, 12, 1, tzinfo=NY)
+    assert wallet(account, earned).pending == usd("8.00")
+    basket = cart("c-2", ("X", "50.00"))
+    with pytest.raises(InvalidInput, match="nothing to pay with"):
+        spend_cashback(account, basket, at=datetime(2026, 11, 30, tzinfo=NY), key="early")
+    spent = spend_cashback(
+        account, basket, at=datetime(2026, 12, 3, tzinfo=NY), key="pay", amount=usd("3.00")
+    )
+    assert [entry.tender for entry in spent] == [usd("3.00")]
+    (lapse,) = settle_due(account, datetime(2026, 12, 26, tzinfo=NY), rows)
+    assert lapse.amount == usd("5.00")
+    after = wallet(account, datetime(2026, 12, 26, tzinfo=NY))
+    assert (after.credited, after.spent, after.expired, after.balance) == (
+        usd("8.00"),
+        usd("3.00"),
+        usd("5.00"),
+        usd("0.00"),
+    )
+    assert verify(account) == []
+
+
+def test_cashback_pays_at_most_what_is_left_after_discounts() -> None:
+    prog = program(
+        incentives={"catalog": [welcome({"kind": "cashback", "amount": "50.00"}, AMOUNT)]}
+    )
+    account, rows = new(prog), Shared(MemoryRows())
+    enrolled(account, rows)
+    basket = cart("c-1", ("X", "20.00"), shipping="0")
+    redeem_coupon(account, coupons_of(account)["5.00 USD off"], basket, at=T0, key="coupon")
+    with pytest.raises(InvalidInput, match="more than the 15.00 USD left to pay"):
+        spend_cashback(account, basket, at=T0, key="too-much", amount=usd("16.00"))
+    (paid,) = spend_cashback(account, basket, at=T0, key="pay")
+    assert paid.tender == usd("15.00")
+    result = complete_order(account, basket, at=T0, key="order")
+    assert result.earn is not None and result.earn.points == 15  # the tender lowers no basis
+
+
+def test_a_full_refund_gives_cashback_back_and_unwinds_the_orders_own_grants() -> None:
+    rewarded = {
+        "id": "thanks",
+        "trigger": {"event": "order_completed"},
+        "grants": [AMOUNT, {"kind": "points", "points": 20}],
+    }
+    prog = program(
+        incentives={"catalog": [welcome({"kind": "cashback", "amount": "6.00"}), rewarded]}
+    )
+    account, rows = new(prog), Shared(MemoryRows())
+    enrolled(account, rows)
+    basket = cart("o-1", ("X", "30.00"))
+    spend_cashback(account, basket, at=T0, key="pay", amount=usd("6.00"))
+    done = complete_order(account, basket, at=T0, key="order")
+    order_occasion(account, "o-1", str(done.order.amount.amount), T0, rows)
+    thanks = [h for h in holdings(account) if h.incentive == "thanks"]
+    before = account.balance().available
+    refund_order(account, "o-1", at=T0 + days(1), key="refund")
+    assert wallet(account, T0 + days(1)).available == usd("6.00")
+    assert account._holdings[thanks[0].key].status is HoldingStatus.REVOKED
+    assert account.balance().available == before - 20 - done.earn.points  # type: ignore[union-attr]
+    assert verify(account) == []
+
+
+# ------------------------------------------------------------ the calendar
+
+
+def test_a_birthday_window_and_29_february() -> None:
+    trigger = OnBirthday(event="birthday", days_before=2, days_after=1, leap_day="03-01")
+    utc_zone = ZoneInfo("UTC")
+    assert birthday_window(trigger, date(2000, 2, 29), 2027, utc_zone) == (
+        utc(2027, 2, 27),
+        utc(2027, 3, 3),
+    )
+    assert birthday_year(trigger, date(1990, 1, 1), utc(2026, 12, 31), utc_zone) == 2027
+    month = OnBirthday(event="birthday", grant_window="month")
+    assert birthday_window(month, date(1990, 2, 10), 2028, utc_zone) == (
+        utc(2028, 2, 1),
+        utc(2028, 3, 1),
+    )
+    assert birthday_year(month, date(1990, 2, 10), utc(2028, 3, 1), utc_zone) is None
+
+
+def test_schedule_occurrences_are_numbered_from_their_start() -> None:
+    rule = OnSchedule(event="schedule", rrule="FREQ=MONTHLY;BYMONTHDAY=1", starts=date(2026, 1, 1))
+    found = list(schedule_occurrences(rule, utc(2026, 2, 15), utc(2026, 5, 1, 3), NY))
+    assert found == [(2, datetime(2026, 3, 1, tzinfo=NY)), (3, datetime(2026, 4, 1, tzinfo=NY))]
+    # 1 May, local midnight, is 04:00 UTC: after the run at 03:00 UTC
+    assert list(schedule_occurrences(rule, utc(2026, 4, 1, 5), utc(2026, 5, 1, 4), NY)) == [
+        (4, datetime(2026, 5, 1, tzinfo=NY))
+    ]
+
+
+def test_an_invalid_recurrence_rule_is_refused_at_its_path() -> None:
+    schedule = {"event": "schedule", "rrule": "FREQ=SOMETIMES", "starts": "2026-01-01"}
+    with pytest.raises(ConfigurationError) as refused:
+        incentives({"id": "s", "trigger": schedule, "grants": [AMOUNT]})
+    assert "catalog[0].trigger.schedule.rrule" in str(refused.value)
+    assert "not an RFC 5545 recurrence rule" in str(refused.value)
+
+
+def test_every_problem_of_the_incentives_is_reported_at_once() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        incentives(welcome({"kind": "cashback", "percent": 5}), welcome(AMOUNT))
+    text = str(refused.value)
+    assert "catalog[0].grants[0].percent: " in text
+    assert "a percent of the order needs an order_completed trigger" in text
+    assert "catalog[1].id: 'welcome' is used twice" in text
+
+
+# ------------------------------------------------------------- the service
+
+
+MONTHLY_GIFTS = {
+    "id": "monthly-gift",
+    "trigger": {
+        "event": "schedule",
+        "rrule": "FREQ=MONTHLY;BYMONTHDAY=1",
+        "starts": "2026-01-01",
+        "catch_up": "40 days",
+        "rotate": [
+            {"kind": "gift", "sku": "JAN", "value": "5.00"},
+            {"kind": "gift", "sku": "FEB", "value": "6.00"},
+            {"kind": "gift", "sku": "MAR", "value": "7.00"},
+        ],
+    },
+    "grants": [{"kind": "points", "points": 5}],
+}
+
+
+def test_the_scheduled_run_gives_each_month_its_gift_once_and_makes_up_a_missed_run() -> None:
+    service = LoyaltyService(program(incentives={"catalog": [MONTHLY_GIFTS]}), MemoryStore())
+    service.enrol("m-1", at=utc(2025, 12, 20))
+    service.advance(utc(2026, 1, 2))
+    service.advance(utc(2026, 1, 2, 5))  # a replayed run
+    service.advance(utc(2026, 3, 3))  # February's run was missed
+    gifts = [h.title for h in service.holdings("m-1")]
+    assert gifts == ["a free JAN", "a free FEB", "a free MAR"]
+    assert service.balance("m-1").available == 15
+    assert service.verify("m-1") == []
+
+
+def test_a_manual_grant_needs_a_manual_incentive_and_respects_its_budget() -> None:
+    goodwill = {
+        "id": "goodwill",
+        "trigger": {"event": "manual"},
+        "grants": [AMOUNT],
+        "limits": {"budget": {"count": 1}},
+    }
+    service = LoyaltyService(
+        program(incentives={"catalog": [goodwill, welcome(SHIPPING)]}), MemoryStore()
+    )
+    for member in ("m-1", "m-2"):
+        service.enrol(member, at=T0)
+    grant = service.grant("m-1", "goodwill", at=T0, key="g-1", reason="late parcel", actor="ops-7")
+    assert grant.reason == "goodwill: 5.00 USD off (late parcel, by ops-7)"
+    assert (
+        service.grant("m-1", "goodwill", at=T0, key="g-1", reason="late parcel", actor="ops-7")
+        == grant
+    )
+    with pytest.raises(IncentiveRefused, match="budget of 1 is spent"):
+        service.grant("m-2", "goodwill", at=T0, key="g-2", reason="late parcel", actor="ops-7")
+    with pytest.raises(InvalidInput, match="is not a manual incentive"):
+        service.grant("m-2", "welcome", at=T0, key="g-3", reason="x", actor="ops-7")
+
+
+def test_the_apology_is_issued_once_per_order_and_knows_a_first_order() -> None:
+    apology = {
+        "id": "apology",
+        "trigger": {"event": "shipment_delayed"},
+        "grants": [
+            {"kind": "coupon", "offer": {"kind": "amount_off", "amount": "10.00"}},
+            SHIPPING,
+        ],
+    }
+    service = LoyaltyService(program(incentives={"catalog": [apology]}), MemoryStore())
+    service.enrol("m-1", at=T0)
+    basket = cart("o-1", ("X", "30.00"))
+    service.handle(
+        {"type": "order_completed", "member_id": "m-1", "key": "w-1", "at": T0, "cart": basket}
+    )
+    first = service.handle(
+        {
+            "type": "shipment_delayed",
+            "member_id": "m-1",
+            "key": "d-1",
+            "at": T0 + days(2),
+            "order_id": "o-1",
+        }
+    )
+    again = service.handle(
+        {
+            "type": "shipment_delayed",
+            "member_id": "m-1",
+            "key": "d-2",
+            "at": T0 + days(3),
+            "order_id": "o-1",
+        }
+    )
+    assert first == again and len(first.grants) == 1  # type: ignore[union-attr]
+    assert first.grants[0].first_order is True  # type: ignore[union-attr]
+    assert len(service.holdings("m-1")) == 2
