@@ -796,3 +796,23 @@ def test_the_apology_is_issued_once_per_order_and_knows_a_first_order() -> None:
     assert len(first.grants) == 1
     assert first.grants[0].first_order is True  # type: ignore[union-attr]
     assert len(service.holdings("m-1")) == 2
+
+
+def test_tiers_named_by_audiences_and_coupon_hurdles_must_be_on_the_ladder() -> None:
+    from tests.builders import SPEND_LADDER, ladder
+
+    gold_coupon = {**AMOUNT, "hurdles": {"min_tier": "Diamond"}}
+    with pytest.raises(ConfigurationError) as refused:
+        program(
+            tiers=ladder(*SPEND_LADDER),
+            incentives={"catalog": [welcome(gold_coupon, audience={"tiers": ["Bronze"]})]},
+            rewards={
+                "catalog": [
+                    {"id": "r", "kind": "free_shipping", "cost": 0, "audience": {"tiers": ["Tin"]}}
+                ]
+            },
+        )
+    text = str(refused.value)
+    assert "incentives.catalog[0].audience.tiers[0]: 'Bronze' is not a tier" in text
+    assert "incentives.catalog[0].grants[0].hurdles.min_tier: 'Diamond' is not a tier" in text
+    assert "rewards.catalog[0].audience.tiers[0]: 'Tin' is not a tier" in text

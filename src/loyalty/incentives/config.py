@@ -87,6 +87,7 @@ __all__ = [
     "Referrals",
     "Trigger",
     "TriggerKind",
+    "grants_of",
 ]
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
@@ -425,7 +426,7 @@ class IncentivesConfig(Section):
                         trigger.nth_order,
                     )
                 )
-            for path, grant in _grants(incentive.grants, f"catalog[{index}].grants"):
+            for path, grant in grants_of(incentive, f"catalog[{index}]"):
                 if (
                     isinstance(grant, Cashback)
                     and grant.percent is not None
@@ -442,6 +443,15 @@ class IncentivesConfig(Section):
 
     def get(self, incentive_id: str) -> Incentive | None:
         return next((item for item in self.catalog if item.id == incentive_id), None)
+
+
+def grants_of(incentive: Incentive, path: str) -> list[tuple[str, Grant]]:
+    """Every grant of ``incentive`` (at ``path``), nested ones and a schedule's
+    rotation included, each with its path."""
+    found = _grants(incentive.grants, f"{path}.grants")
+    if isinstance(incentive.trigger, OnSchedule):
+        found += _grants(incentive.trigger.rotate, f"{path}.trigger.rotate")
+    return found
 
 
 def _grants(grants: tuple[Grant, ...], path: str) -> list[tuple[str, Grant]]:

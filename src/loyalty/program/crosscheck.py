@@ -1,7 +1,8 @@
 """Checks across sections: every tier, reward and currency a section names must exist.
 
-A reward's ``tiers``, an earning rule's ``tiers`` and a ``min_tier`` hurdle
-name tiers of the ladder; a tier's ``benefits.rewards`` name rewards of the
+A reward's ``tiers``, an earning rule's ``tiers``, a ``min_tier`` hurdle (of a
+reward or a coupon) and an audience's ``tiers`` (of a reward or an incentive) name
+tiers of the ladder; a tier's ``benefits.rewards`` name rewards of the
 catalog; ``earning.currencies`` lists currencies other than the program's.
 """
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from loyalty.errors import Problem
-from loyalty.hurdles import MinTier, walk
+from loyalty.hurdles import Condition, MinTier, walk
+from loyalty.incentives.audience import Audience
+from loyalty.incentives.config import grants_of
 from loyalty.program.model import Program
 
 __all__ = ["cross_problems"]
@@ -54,7 +57,22 @@ def _tier_references(program: Program) -> Iterator[tuple[str, str]]:
         where = f"rewards.catalog[{index}]"
         for position, name in enumerate(reward.tiers):
             yield f"{where}.tiers[{position}]", name
-        if reward.hurdles is not None:
-            for path, condition in walk(reward.hurdles, f"{where}.hurdles"):
-                if isinstance(condition, MinTier):
-                    yield path, condition.tier
+        yield from _hurdle_tiers(reward.hurdles, f"{where}.hurdles")
+        yield from _audience_tiers(reward.audience, f"{where}.audience")
+    for index, incentive in enumerate(program.incentives.catalog):
+        where = f"incentives.catalog[{index}]"
+        yield from _audience_tiers(incentive.audience, f"{where}.audience")
+        for path, grant in grants_of(incentive, where):
+            yield from _hurdle_tiers(getattr(grant, "hurdles", None), f"{path}.hurdles")
+
+
+def _hurdle_tiers(hurdles: Condition | None, where: str) -> Iterator[tuple[str, str]]:
+    if hurdles is not None:
+        for path, condition in walk(hurdles, where):
+            if isinstance(condition, MinTier):
+                yield path, condition.tier
+
+
+def _audience_tiers(audience: Audience | None, where: str) -> Iterator[tuple[str, str]]:
+    for position, name in enumerate(audience.tiers if audience is not None else ()):
+        yield f"{where}.tiers[{position}]", name
