@@ -816,3 +816,43 @@ def test_tiers_named_by_audiences_and_coupon_hurdles_must_be_on_the_ladder() -> 
     assert "incentives.catalog[0].audience.tiers[0]: 'Bronze' is not a tier" in text
     assert "incentives.catalog[0].grants[0].hurdles.min_tier: 'Diamond' is not a tier" in text
     assert "rewards.catalog[0].audience.tiers[0]: 'Tin' is not a tier" in text
+
+
+def test_holdings_are_stored_and_read_back_by_every_store(store: Any) -> None:
+    prog = program(
+        timezone="America/New_York",
+        incentives={
+            "catalog": [
+                welcome(
+                    AMOUNT,
+                    {
+                        "kind": "one_of",
+                        "grants": [
+                            {"kind": "gift", "sku": "A", "value": "4.00"},
+                            {"kind": "gift", "sku": "B", "value": "3.00"},
+                        ],
+                    },
+                    {"kind": "cashback", "amount": "2.50", "valid": {"within": "10 days"}},
+                ),
+            ]
+        },
+    )
+    writer = LoyaltyService(prog, store, cache_size=0)
+    writer.enrol("m-1", at=T0)
+    pending = next(h for h in writer.holdings("m-1") if h.kind is HoldingKind.CHOICE)
+    writer.choose("m-1", pending.key, "B", at=T0, key="pick")
+    code = next(h.code for h in writer.holdings("m-1") if h.title == "5.00 USD off")
+    basket = cart("o-1", ("X", "20.00"), ("B", "3.00"))
+    writer.redeem_coupon("m-1", code or "", basket, at=T0, key="coupon")
+    writer.spend_cashback("m-1", basket, at=T0, key="cash", amount=usd("1.00"))
+    writer.advance(T0 + days(11))
+    reader = LoyaltyService(prog, store, cache_size=0)
+    assert reader.holdings("m-1") == writer.holdings("m-1")
+    assert [h.status for h in reader.holdings("m-1")] == [
+        HoldingStatus.USED,  # the choice, made
+        HoldingStatus.EXPIRED,  # 1.50 of cashback left at its end
+        HoldingStatus.USED,  # 5.00 off, on o-1
+        HoldingStatus.OPEN,  # the gift B
+    ]
+    assert reader.wallet("m-1", T0 + days(11)).expired == usd("1.50")
+    assert reader.verify("m-1") == []
