@@ -8,10 +8,11 @@ runs grant nothing twice; see :mod:`loyalty.incentives.issue`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
-from loyalty.cart import Cart
+from loyalty.cart import Cart, load_cart
 from loyalty.errors import IncentiveRefused, InvalidInput
 from loyalty.incentives.codes import normalise
 from loyalty.incentives.config import OnBirthday, OnManual, OnSchedule, TriggerKind
@@ -45,10 +46,13 @@ def _segments(session: Session, member_id: str, extra: Iterable[str] = ()) -> fr
     return frozenset(session.profile(member_id).segments) | frozenset(extra)
 
 
-def on_order(session: Session, account: Account, order: Order, cart: Cart, at: datetime) -> Fired:
-    """The ``order_completed`` incentives of an order just recorded."""
+def on_order(
+    session: Session, account: Account, order: Order, given: Cart | Mapping[str, Any], at: datetime
+) -> Fired:
+    """The ``order_completed`` incentives of an order just recorded from cart ``given``."""
     if not incentive_plan(account.program).on(TriggerKind.ORDER_COMPLETED):
         return Fired()
+    cart = load_cart(given)
     nth = account.completed_orders(excluding=cart.id, before=order.when) + 1
     categories = frozenset(category for line in cart.lines for category in line.categories)
     facts = OrderFacts(cart.id, order.amount, nth, categories)

@@ -548,7 +548,7 @@ class LoyaltyService:
         if isinstance(event, OrderCompleted):
             segments = session.profile(event.member_id).segments
             result = complete_order(account, event.cart, at=at, key=key, segments=segments)
-            fired = on_order(session, account, result.order, load_cart(event.cart), at)
+            fired = on_order(session, account, result.order, event.cart, at)
             return replace(result, grants=fired.grants) if fired.grants else result
         if isinstance(event, OrderRefunded | OrderCancelled):
             cancelled = isinstance(event, OrderCancelled)
