@@ -111,8 +111,9 @@ class OrderCancelled(_Event):
 
 
 class ShipmentDelayed(_Event):
-    """A shipment is late: the program's ``shipment_delayed`` bonus action is awarded,
-    once per order, if the program configures one."""
+    """A shipment is late: the program's ``shipment_delayed`` incentives fire (the
+    apology: at most once per order, whatever the deliveries), and its
+    ``shipment_delayed`` bonus action is awarded, once per order, if it has one."""
 
     type: Literal["shipment_delayed"] = "shipment_delayed"
     order_id: Text
@@ -126,7 +127,9 @@ class Referral(_Event):
 
 
 class Birthday(_Event):
-    """The member's birthday: the ``birthday`` bonus action (plus the tier's bonus)."""
+    """The member's birthday: the ``birthday`` bonus action (plus the tier's bonus), if
+    the program has one, and its ``birthday`` incentives whose grant window holds
+    ``at`` (once a year; the scheduled run issues them too, from the stored birthday)."""
 
     type: Literal["birthday"] = "birthday"
 
