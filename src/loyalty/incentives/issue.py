@@ -63,6 +63,7 @@ __all__ = [
     "credit_points",
     "fire",
     "grant_key",
+    "granted",
     "in_stock",
     "issue",
     "member_facts",
@@ -149,6 +150,12 @@ def fire(
     grants: list[Grant] = []
     refused: list[tuple[str, str]] = []
     for incentive in candidates:
+        if occasion.only is not None and incentive.id != occasion.only:
+            continue
+        earlier = granted(account, incentive.id, occasion.occurrence)
+        if earlier is not None:  # a redelivery: what was granted, before any limit counts it
+            grants.append(earlier)
+            continue
         times = account.action_times(f"incentive:{incentive.id}")
         if excluded(program, incentive, occasion, member, times) is not None:
             continue
@@ -158,6 +165,14 @@ def fire(
         else:
             refused.append((incentive.id, issued))
     return Fired(tuple(grants), tuple(refused))
+
+
+def granted(account: Account, incentive: str, occurrence: str) -> Grant | None:
+    """The grant ``incentive`` wrote for ``occurrence`` of its trigger, if it fired."""
+    for entry in account.request_entries(grant_key(incentive, occurrence)):
+        if isinstance(entry, Grant):
+            return entry
+    return None
 
 
 @dataclass
