@@ -856,3 +856,33 @@ def test_holdings_are_stored_and_read_back_by_every_store(store: Any) -> None:
     ]
     assert reader.wallet("m-1", T0 + days(11)).expired == usd("1.50")
     assert reader.verify("m-1") == []
+
+
+def test_a_redelivery_returns_the_first_grant_even_past_a_per_member_limit() -> None:
+    once = {"limits": {"per_member": 1}}
+    first_order = {"id": "first", "trigger": {"event": "order_completed"}, "grants": [AMOUNT]}
+    goodwill = {"id": "goodwill", "trigger": {"event": "manual"}, "grants": [SHIPPING]}
+    service = LoyaltyService(
+        incentives({**first_order, **once}, {**goodwill, **once}), MemoryStore()
+    )
+    service.enrol("m", at=T0)
+    cart = {
+        "id": "o1",
+        "member_id": "m",
+        "currency": "USD",
+        "lines": [{"sku": "A", "unit_price": "9.00", "quantity": 1}],
+    }
+    event = {
+        "type": "order_completed",
+        "member_id": "m",
+        "key": "w1",
+        "at": T0.isoformat(),
+        "cart": cart,
+    }
+    (granted,) = service.handle(event).grants
+    assert service.handle(event).grants == (granted,)
+    manual = service.grant("m", "goodwill", at=T0, key="k", reason="sorry", actor="ops")
+    assert service.grant("m", "goodwill", at=T0, key="k", reason="sorry", actor="ops") == manual
+    with pytest.raises(InvalidInput, match="already given 1 times"):
+        service.grant("m", "goodwill", at=T0, key="k2", reason="sorry", actor="ops")
+    assert len(service.holdings("m")) == 2

@@ -13,13 +13,29 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
+from itertools import permutations
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from loyalty import HoldingKind, HoldingStatus, LoyaltyService, Money
+from loyalty import (
+    HoldingKind,
+    HoldingStatus,
+    InvalidInput,
+    LoyaltyError,
+    LoyaltyService,
+    MemoryRows,
+    MemoryStore,
+    Money,
+    Occasion,
+    Shared,
+    TriggerKind,
+    fire,
+    load_program,
+    open_account,
+)
 from loyalty.store.port import OutboxMessage
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -203,9 +219,6 @@ def test_flash_after_forty_eight_hours_the_code_cannot_be_applied(flash: Any) ->
 
 
 def test_flash_one_minute_before_the_end_the_code_still_applies(tmp_path: Path) -> None:
-    from loyalty import load_program
-    from loyalty.store.memory import MemoryStore
-
     service = LoyaltyService(
         load_program(EXAMPLES / "programs" / "flash-half-off.yaml"), MemoryStore()
     )
@@ -229,8 +242,6 @@ def test_flash_one_minute_before_the_end_the_code_still_applies(tmp_path: Path) 
         "dan", "flash-half-off", at=ny("2026-06-12T16:00"), key="k", reason="r", actor="ops"
     )
     assert again == grant
-    from loyalty import InvalidInput
-
     with pytest.raises(InvalidInput, match="already given 1 times"):
         service.grant(
             "dan", "flash-half-off", at=ny("2026-06-12T16:10"), key="k2", reason="r", actor="ops"
@@ -307,9 +318,6 @@ def test_gifts_the_claimed_gift_is_free_and_the_rest_lapse(gifts: Any) -> None:
 
 
 def test_gifts_a_run_missed_for_longer_than_the_catch_up_is_not_made_up() -> None:
-    from loyalty import load_program
-    from loyalty.store.memory import MemoryStore
-
     service = LoyaltyService(
         load_program(EXAMPLES / "programs" / "monthly-gift.yaml"), MemoryStore()
     )
@@ -480,8 +488,6 @@ def test_threshold_another_segment_does_not_see_the_offer_at_all(threshold: Any)
 
 
 def test_threshold_another_segment_cannot_redeem_it(threshold: Any) -> None:
-    from loyalty import LoyaltyError
-
     assert isinstance(threshold.refused, LoyaltyError)
     service: LoyaltyService = threshold.service
     assert [line.kind.value for line in service.statement("noah").lines] == []
@@ -526,8 +532,6 @@ def test_club_joining_from_the_email_is_one_incentive_of_four_grants(club: Any) 
 
 
 def test_club_the_bundle_records_its_cost_and_fires_only_from_the_email() -> None:
-    from loyalty import MemoryRows, Occasion, Shared, TriggerKind, fire, load_program, open_account
-
     program = load_program(EXAMPLES / "programs" / "club-welcome.yaml")
     rows = Shared(MemoryRows())
     joined = ny("2026-03-02T09:00")
@@ -556,11 +560,6 @@ def test_club_every_code_on_the_cart_applies_in_one_order(club: Any) -> None:
 
 
 def test_club_the_total_does_not_depend_on_the_order_codes_are_typed_in() -> None:
-    from itertools import permutations
-
-    from loyalty import load_program
-    from loyalty.store.memory import MemoryStore
-
     service = LoyaltyService(
         load_program(EXAMPLES / "programs" / "club-welcome.yaml"), MemoryStore()
     )
