@@ -259,7 +259,7 @@ def test_flash_notifications(flash: Any) -> None:
     (ben,) = [
         data for data in of_kind(flash.messages, "coupon_issued") if data["member_id"] == "ben"
     ]
-    assert ben["expires_at"] == ny("2026-06-14T16:00").isoformat()
+    assert datetime.fromisoformat(str(ben["expires_at"])) == ny("2026-06-14T16:00")
 
 
 # ------------------------------------------------------ 6: scheduled gifts
