@@ -119,7 +119,8 @@ def main(database: Path) -> Run:
     run.messages = service.outbox()
     for message in run.messages:
         data = message.notification.data()
-        print(f"  #{message.id} {data['kind']} for {data['member_id']}")
+        shown = {k: v for k, v in data.items() if k not in ("kind", "member_id", "at", "dedupe")}
+        print(f"  #{message.id} {data['kind']} for {data['member_id']}: {shown}")
     service.acknowledge([message.id for message in run.messages])
     return run
 
