@@ -28,6 +28,7 @@ __all__ = [
     "NotificationKind",
     "PointsEarned",
     "PointsExpiring",
+    "ReferralCompleted",
     "RewardUnlocked",
     "TierChanged",
     "decided",
@@ -51,6 +52,7 @@ class NotificationKind(StrEnum):
     POINTS_EXPIRING = "points_expiring"
     TIER_CHANGED = "tier_changed"
     REWARD_UNLOCKED = "reward_unlocked"
+    REFERRAL_COMPLETED = "referral_completed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,8 +116,21 @@ class RewardUnlocked(Notification):
     available: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferralCompleted(Notification):
+    """A member this member referred passed their first order's return window: the
+    referrer's part was granted. ``referral`` names the referral (never the member
+    referred); ``incentives`` lists the ids of the incentives it fired, comma-separated
+    (empty if none applied)."""
+
+    kind: ClassVar[NotificationKind] = NotificationKind.REFERRAL_COMPLETED
+    referral: str
+    incentives: str
+
+
 _KINDS: dict[str, type[Notification]] = {
-    str(kind.kind): kind for kind in (PointsEarned, PointsExpiring, TierChanged, RewardUnlocked)
+    str(kind.kind): kind
+    for kind in (PointsEarned, PointsExpiring, TierChanged, RewardUnlocked, ReferralCompleted)
 }
 _DATETIMES = {"at", "available_at", "expires_at"}
 

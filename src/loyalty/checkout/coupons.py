@@ -65,7 +65,13 @@ from loyalty.ledger.records import RedemptionRecord
 from loyalty.ledger.requests import Request, money_amount, require_account
 from loyalty.money import Money
 
-__all__ = ["application_rank", "redeem_coupon", "settle_refund", "spend_cashback"]
+__all__ = [
+    "application_rank",
+    "redeem_coupon",
+    "settle_refund",
+    "spend_cashback",
+    "unwind_grant",
+]
 
 
 def application_rank(holding: Holding) -> tuple[int, int, int]:
@@ -332,26 +338,34 @@ def settle_refund(account: Account, request: Request, order_id: str) -> None:
                 )
             )
     for incentive in program.incentives.catalog:
-        if not isinstance(incentive.trigger, OnOrder):
-            continue
-        entries = account.request_entries(grant_key(incentive.id, f"order:{order_id}"))
-        for entry in entries:
-            if isinstance(entry, Grant):
-                for issued in entry.holdings:
-                    current = account._holdings[issued.key]
-                    if current.status is HoldingStatus.OPEN:
-                        account._apply(
-                            HoldingChange(
-                                **request.fields(
-                                    account, 0, f"revoked: order {order_id} refunded", order_id
-                                ),
-                                holding=issued.key,
-                                change=Change.REVOKE,
-                            )
+        if isinstance(incentive.trigger, OnOrder):
+            key = grant_key(incentive.id, f"order:{order_id}")
+            unwind_grant(account, request, key, f"order {order_id} refunded", order_id)
+
+
+def unwind_grant(
+    account: Account, request: Request, key: str, why: str, source: str | None
+) -> None:
+    """Unwind what the grant written under ``key`` issued, inside a transaction already
+    advanced to the request's time: its open coupons, choices and cashback credits are
+    revoked and what is left of its points taken back (a coupon already used stays a
+    recorded cost). Each entry gives ``why`` and names ``source``; a grant unwound
+    before writes nothing more."""
+    for entry in account.request_entries(key):
+        if isinstance(entry, Grant):
+            for issued in entry.holdings:
+                current = account._holdings[issued.key]
+                if current.status is HoldingStatus.OPEN:
+                    account._apply(
+                        HoldingChange(
+                            **request.fields(account, 0, f"revoked: {why}", source),
+                            holding=issued.key,
+                            change=Change.REVOKE,
                         )
-            elif isinstance(entry, Earn):
-                lot = account.lot(entry.id)
-                left = lot.points - lot.reversed
-                if left:
-                    why = f"reversed {left} points: order {order_id} refunded"
-                    take_back(account, request, entry.id, left, None, why, order_id)
+                    )
+        elif isinstance(entry, Earn):
+            lot = account.lot(entry.id)
+            left = lot.points - lot.reversed
+            if left:
+                why_points = f"reversed {left} points: {why}"
+                take_back(account, request, entry.id, left, None, why_points, source)

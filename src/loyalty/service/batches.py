@@ -29,14 +29,16 @@ Write = Callable[[str, Callable[[Session], _R]], _R]
 class AdvanceReport:
     """What a scheduled run did: members brought forward, entries written,
     notifications emitted, ids skipped because the store no longer had them
-    (erased), and members whose run failed, each with its error (they wrote
-    nothing; the run went on with the others)."""
+    (erased), members whose run failed, each with its error (they wrote
+    nothing; the run went on with the others; a referral that failed is listed
+    by its referee), and referrals settled (rewarded or rejected)."""
 
     members: int
     entries: int
     notifications: int
     skipped: int = 0
     failed: tuple[tuple[str, LoyaltyError], ...] = ()
+    referrals: int = 0
 
 
 class Rejected(NamedTuple):

@@ -48,7 +48,7 @@ from loyalty.ledger.verify import Discrepancy, verify
 from loyalty.money import Money
 from loyalty.notifications import expiring
 from loyalty.program.model import Program
-from loyalty.service import arguments
+from loyalty.service import arguments, referrals
 from loyalty.service.batches import (
     AdvanceReport,
     ImportReport,
@@ -56,6 +56,7 @@ from loyalty.service.batches import (
     advance_in_batches,
     import_in_batches,
 )
+from loyalty.service.erasure import erase_rows
 from loyalty.service.events import (
     ActionCompleted,
     Birthday,
@@ -77,6 +78,7 @@ from loyalty.service.incentives import (
     shared,
     take_transferred,
 )
+from loyalty.service.referrals import ReferralStatus
 from loyalty.service.session import Accounts, Session, transact
 from loyalty.store.port import (
     MemberProfile,
@@ -155,17 +157,30 @@ class LoyaltyService:
         segments: Iterable[str] = (),
         channel: str | None = None,
         campaign_code: str | None = None,
+        referral_code: str | None = None,
+        identity: str | None = None,
     ) -> Member:
         """Enrol a member (and award the program's ``signup`` action, if it has one),
         and issue the ``enrolled`` incentives: those of the ``channel`` they joined
         through or the ``campaign_code`` they gave, if the incentive names one.
 
+        ``referral_code``: the code a referrer shared (see :meth:`referral_code`); the
+        member is then referred (their ``enrolled`` incentives with ``referred: true``
+        fire) or, if the referral is refused, nothing is written and
+        :class:`~loyalty.errors.ReferralRefused` says why (see
+        :mod:`loyalty.service.referrals`). ``identity``: the person's identity key, as
+        the shop knows it (an e-mail hash, a payment fingerprint; the member id if
+        omitted), which the referral guards compare.
+
         Enrolling again with the same details returns the member; with other
-        details it raises :class:`~loyalty.errors.MemberExists`.
+        details it raises :class:`~loyalty.errors.MemberExists` (with a referral code
+        naming another referrer than their own, :class:`~loyalty.errors.ReferralRefused`).
         """
         text(member_id, "member_id", required=True)
         text(channel, "channel", required=False)
         text(campaign_code, "campaign_code", required=False)
+        text(referral_code, "referral_code", required=False)
+        text(identity, "identity", required=False)
         instant = require_aware(at, "at")
         profile = MemberProfile(
             member_id, instant, arguments.birthday(birthday), arguments.segments(segments)
@@ -176,7 +191,10 @@ class LoyaltyService:
             if stored is not None:
                 if stored.profile != profile:
                     raise MemberExists(member_id)
+                if referral_code is not None:
+                    referrals.confirm(session, member_id, referral_code)
                 return self._member(session, member_id)
+            referred = referrals.attribute(session, member_id, instant, referral_code, identity)
             account = open_account(self.program, member_id, enrolled_at=instant)
             state = account.snapshot(keys=False)
             session.transaction.add_member(StoredMember(profile, 0, state))
@@ -189,7 +207,7 @@ class LoyaltyService:
                 instant,
                 channel=channel,
                 campaign_code=campaign_code,
-                referred=False,
+                referred=referred,
             )
             return self._member(session, member_id)
 
@@ -425,25 +443,37 @@ class LoyaltyService:
     def advance(
         self, at: datetime, member_ids: Iterable[str] | None = None, *, batch_size: int = 200
     ) -> AdvanceReport:
-        """The scheduled run: bring members (all, by default) to ``at`` — activate
-        pending points, expire due lots, reconcile a tier the program no longer has,
-        review tiers — and announce points that expire within ``expiring_within``.
+        """The scheduled run: settle the referrals due by ``at`` (those of ``member_ids``,
+        if given; each in its own transaction: see :mod:`loyalty.service.referrals`),
+        then bring members (all, by default) to ``at`` — activate pending points,
+        expire due lots, reconcile a tier the program no longer has, review tiers — and
+        announce points that expire within ``expiring_within``.
 
         A member whose run fails writes nothing and is listed in
         :attr:`AdvanceReport.failed` with the error (an unexpected one wrapped in
         :class:`~loyalty.errors.Unprocessed`); the run goes on with the others."""
         instant = require_aware(at, "at")
         arguments.count(batch_size, "batch_size", 1)
-        ids = (
-            iter_members(self.store, self.program.id)
-            if member_ids is None
-            else arguments.member_ids(member_ids)
+        named = None if member_ids is None else arguments.member_ids(member_ids)
+        settled = referrals.settle_due(
+            self.store,
+            self.program,
+            self._write,
+            instant,
+            None if named is None else frozenset(named),
         )
-        return advance_in_batches(
+        report = advance_in_batches(
             self._write,
             lambda session, member_id: self._advance_member(session, member_id, instant),
-            ids,
+            iter_members(self.store, self.program.id) if named is None else named,
             batch_size,
+        )
+        return replace(
+            report,
+            entries=report.entries + settled.entries,
+            notifications=report.notifications + settled.notifications,
+            failed=settled.failed + report.failed,
+            referrals=settled.referrals,
         )
 
     def _advance_member(self, session: Session, member_id: str, instant: datetime) -> None:
@@ -459,18 +489,31 @@ class LoyaltyService:
 
     def erase(self, member_id: str) -> str:
         """Remove the member's personal data; their journal stays, under the returned
-        pseudonym, so the program's books still balance."""
+        pseudonym, so the program's books still balance. The shared rows that named
+        them (coupon codes, budget claims, referrals) name the pseudonym (see
+        :mod:`loyalty.service.erasure`)."""
         pseudonym = f"erased-{secrets.token_hex(8)}"
 
         def run(session: Session) -> str:
-            session.account(member_id)
+            erase_rows(session, session.account(member_id), pseudonym)
             session.loaded.clear()
             session.transaction.erase(member_id, pseudonym)
             return pseudonym
 
         return self._write(member_id, run)
 
+    def referral_code(self, member_id: str) -> str:
+        """The code the member shares to refer others, as displayed: drawn (like a
+        coupon's, unique among the program's codes) the first time, the same after."""
+        text(member_id, "member_id", required=True)
+        return self._write(member_id, lambda session: referrals.referral_code(session, member_id))
+
     # ------------------------------------------------------------------- reads
+
+    def referral(self, member_id: str) -> ReferralStatus | None:
+        """The referral that brought the member in (``None`` if none did), as it stands."""
+        arguments.read_arguments(member_id, None)
+        return self._read(member_id, lambda session: referrals.status(session, member_id))
 
     def member(self, member_id: str, at: datetime | None = None) -> Member:
         """The member's profile, balance and tier (as at ``at``, if given)."""
@@ -549,14 +592,17 @@ class LoyaltyService:
             segments = session.profile(event.member_id).segments
             result = complete_order(account, event.cart, at=at, key=key, segments=segments)
             fired = on_order(session, account, result.order, event.cart, at)
+            referrals.qualify(session, account, result.order)
             return replace(result, grants=fired.grants) if fired.grants else result
         if isinstance(event, OrderRefunded | OrderCancelled):
             cancelled = isinstance(event, OrderCancelled)
             lines = None if isinstance(event, OrderCancelled) else event.lines
             shipping = cancelled or (isinstance(event, OrderRefunded) and event.shipping)
-            return refund_order(
+            refunded = refund_order(
                 account, event.order_id, at=at, key=key, lines=lines, shipping=shipping
             )
+            referrals.claw_back(session, account, event.order_id, at)
+            return refunded
         if isinstance(event, ShipmentDelayed):
             apology = on_delay(session, account, event.order_id, at)
             if DELAY_ACTION not in self.program.earning.actions:
