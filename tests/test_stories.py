@@ -653,6 +653,9 @@ def test_club_the_referrer_is_rewarded_after_the_return_window(referral: Any) ->
     sent = kinds(referral.messages)
     assert sent[("referral_completed", "ana")] == 1
     assert sent[("referral_completed", "cleo")] == 0
+    (completed,) = of_kind(referral.messages, "referral_completed")
+    assert completed["incentives"] == "referrer-thanks"
+    assert "cleo" not in str(completed)  # the referrer is not told who, by id
 
 
 def test_club_notifications(club: Any) -> None:
