@@ -856,3 +856,17 @@ def test_holdings_are_stored_and_read_back_by_every_store(store: Any) -> None:
     ]
     assert reader.wallet("m-1", T0 + days(11)).expired == usd("1.50")
     assert reader.verify("m-1") == []
+
+
+def test_budget_claims_fit_the_registry_whatever_the_member_id(store: Any) -> None:
+    gift = {"kind": "gift", "sku": "S" * 100, "value": "3.00", "stock": 5}
+    budgeted = welcome(gift, limits={"budget": {"count": 3, "money": "100.00"}}, id="w" * 64)
+    service = LoyaltyService(program(incentives={"catalog": [budgeted]}), store)
+    member = "m" * 500
+    service.enrol(member, at=T0)
+    (coupon,) = service.holdings(member)
+    assert coupon.title == f"a free {'S' * 100}"
+    with store.transaction("club", write=False) as transaction:
+        claims = transaction.registry().scan("claim")
+    assert len(claims) == 3  # stock, count and money, each under a digest
+    assert all(member not in key and len(key) == 64 for key, _ in claims)
