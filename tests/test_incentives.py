@@ -858,6 +858,20 @@ def test_holdings_are_stored_and_read_back_by_every_store(store: Any) -> None:
     assert reader.verify("m-1") == []
 
 
+def test_budget_claims_fit_the_registry_whatever_the_member_id(store: Any) -> None:
+    gift = {"kind": "gift", "sku": "S" * 100, "value": "3.00", "stock": 5}
+    budgeted = welcome(gift, limits={"budget": {"count": 3, "money": "100.00"}}, id="w" * 64)
+    service = LoyaltyService(program(incentives={"catalog": [budgeted]}), store)
+    member = "m" * 500
+    service.enrol(member, at=T0)
+    (coupon,) = service.holdings(member)
+    assert coupon.title == f"a free {'S' * 100}"
+    with store.transaction("club", write=False) as transaction:
+        claims = transaction.registry().scan("claim")
+    assert len(claims) == 3  # stock, count and money, each under a digest
+    assert all(member not in key and len(key) == 64 for key, _ in claims)
+
+
 def test_a_redelivery_returns_the_first_grant_even_past_a_per_member_limit() -> None:
     once = {"limits": {"per_member": 1}}
     first_order = {"id": "first", "trigger": {"event": "order_completed"}, "grants": [AMOUNT]}

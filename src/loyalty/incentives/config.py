@@ -268,7 +268,7 @@ class Gift(_CouponLike):
     units for all members together."""
 
     kind: Literal["gift"]
-    sku: Annotated[str, Field(min_length=1, max_length=200)]
+    sku: Annotated[str, Field(min_length=1, max_length=100)]
     value: Amount
     stock: Count | None = None
 

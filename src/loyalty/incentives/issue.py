@@ -582,7 +582,7 @@ def coupon_holding(
         valid_until=end,
         value=Money(value_of(coupon), program.currency),
         code=code,
-        offer=stored_offer(as_reward(coupon, f"coupon:{incentive}")),
+        offer=stored_offer(as_reward(coupon, incentive)),
         uses=coupon.uses,
         transferable=coupon.transferable,
         title=coupon.title or _describe(coupon, program.currency),

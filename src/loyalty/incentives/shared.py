@@ -8,12 +8,14 @@ program run without a store. :class:`Shared` is the engine's view of them:
 * a code names one holding of one member, unique within the program;
 * a budget is a counter (bundles, points, or money in minor units) that a grant
   takes from under a claim named after the grant, so taking again is a no-op and
-  revoking gives it back. It is read and written under a row lock: 32 concurrent
+  revoking gives it back. A claim's row is keyed by a digest of the budget and the
+  claim: a fixed length whatever the member id and key, and no member id in it. It is read and written under a row lock: 32 concurrent
   grants against a budget of 10 issue exactly 10.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Any, Protocol
 
@@ -87,7 +89,8 @@ class Shared:
         """Take ``amount`` of ``budget`` (at most ``limit`` in all) for ``claim``: what was
         granted (less than ``amount`` only when clipping; 0: none left). A claim taken
         before gives what it got then."""
-        before = self.rows.get("claim", f"{budget}|{claim}")
+        row = _claim_row(budget, claim)
+        before = self.rows.get("claim", row)
         if before is not None:
             return int(before)
         self.rows.add("budget", budget, 0)
@@ -97,15 +100,21 @@ class Shared:
             granted = 0
         if granted:
             self.rows.put("budget", budget, used + granted)
-            self.rows.put("claim", f"{budget}|{claim}", granted)
+            self.rows.put("claim", row, granted)
         return granted
 
     def give_back(self, budget: str, claim: str) -> int:
         """Give back what ``claim`` took of ``budget`` (what it was)."""
-        taken = self.rows.get("claim", f"{budget}|{claim}")
+        row = _claim_row(budget, claim)
+        taken = self.rows.get("claim", row)
         if not taken:
             return 0
-        self.rows.delete("claim", f"{budget}|{claim}")
+        self.rows.delete("claim", row)
         used = int(self.rows.get("budget", budget, lock=True) or 0)
         self.rows.put("budget", budget, max(used - int(taken), 0))
         return int(taken)
+
+
+def _claim_row(budget: str, claim: str) -> str:
+    """The key of ``claim``'s row on ``budget``."""
+    return hashlib.sha256(f"{len(budget)}:{budget}:{claim}".encode()).hexdigest()
