@@ -183,7 +183,7 @@ class LoyaltyService:
             if "signup" in self.program.earning.actions:
                 account = session.account(member_id)
                 award_action(account, "signup", at=instant, key=arguments.internal_key("signup"))
-            on_enrol(
+            fired = on_enrol(
                 session,
                 session.account(member_id),
                 instant,
@@ -191,6 +191,7 @@ class LoyaltyService:
                 campaign_code=campaign_code,
                 referred=False,
             )
+            session.refused(member_id, fired, instant)
             return self._member(session, member_id)
 
         return self._write(member_id, run)
@@ -449,9 +450,10 @@ class LoyaltyService:
     def _advance_member(self, session: Session, member_id: str, instant: datetime) -> None:
         account = session.account(member_id)
         advance_account(account, instant)
-        run_calendar(session, account, instant)
+        fired = run_calendar(session, account, instant)
         if account.tiers is not None:
             review_member(account, instant)  # a retired tier is reconciled first
+        session.refused(member_id, fired, instant)
         if not session.profile(member_id).erased:
             found = expiring(account, instant, self.expiring_within)
             session.transaction.emit(found)
@@ -549,6 +551,7 @@ class LoyaltyService:
             segments = session.profile(event.member_id).segments
             result = complete_order(account, event.cart, at=at, key=key, segments=segments)
             fired = on_order(session, account, result.order, event.cart, at)
+            session.refused(event.member_id, fired, at)
             return replace(result, grants=fired.grants) if fired.grants else result
         if isinstance(event, OrderRefunded | OrderCancelled):
             cancelled = isinstance(event, OrderCancelled)
@@ -559,9 +562,11 @@ class LoyaltyService:
             )
         if isinstance(event, ShipmentDelayed):
             apology = on_delay(session, account, event.order_id, at)
-            if DELAY_ACTION not in self.program.earning.actions:
-                return apology
-            return award_delay(account, event.order_id, at=at, key=key)
+            delayed: Outcome = apology
+            if DELAY_ACTION in self.program.earning.actions:
+                delayed = award_delay(account, event.order_id, at=at, key=key)
+            session.refused(event.member_id, apology, at)
+            return delayed
         if isinstance(event, Referral):
             # The referred member's id is not stored in the referrer's journal: erasing
             # them must not leave it behind (the key names the referral for the shop).
@@ -569,10 +574,12 @@ class LoyaltyService:
             # referred member is a conflict, not a retry.
             return award_action(account, "referral", at=at, key=key, detail=event.referred)
         if isinstance(event, Birthday):
-            on_birthday(session, account, at)
-            if "birthday" not in self.program.earning.actions:
-                return None
-            return award_action(account, "birthday", at=at, key=key)
+            fired = on_birthday(session, account, at)
+            gift = None
+            if "birthday" in self.program.earning.actions:
+                gift = award_action(account, "birthday", at=at, key=key)
+            session.refused(event.member_id, fired, at)
+            return gift
         assert isinstance(event, ActionCompleted)
         return award_action(account, event.action, at=at, key=key, source=event.source)
 
