@@ -135,7 +135,8 @@ def fire(
     """Issue every incentive ``occasion`` fires for ``account``'s member (see the module)."""
     require_account(account)
     program = account.program
-    candidates = incentive_plan(program).on(occasion.trigger)
+    plan = incentive_plan(program)
+    candidates = plan.for_occasion(occasion)
     if not candidates:
         return Fired()
     chosen = frozenset(segments)
@@ -149,8 +150,12 @@ def fire(
     grants: list[Grant] = []
     refused: list[tuple[str, str]] = []
     for incentive in candidates:
-        times = account.action_times(f"incentive:{incentive.id}")
-        if excluded(program, incentive, occasion, member, times) is not None:
+        times = (
+            account.action_times(f"incentive:{incentive.id}")
+            if incentive.limits.per_member is not None
+            else ()  # only a per-member limit looks at them
+        )
+        if excluded(program, incentive, occasion, member, times, plan=plan) is not None:
             continue
         issued = issue(account, incentive, occasion, at=at, shared=shared)
         if isinstance(issued, Grant):
