@@ -141,3 +141,14 @@ def test_subtotals_add_up_line_by_line(lines: list[tuple[int, int, int, bool]]) 
         (line.net for line in valid.lines if not line.gift_card), Decimal(0)
     )
     assert valid.merchandise_subtotal <= valid.subtotal
+
+
+def test_tax_included_in_the_prices_is_never_more_than_they_come_to() -> None:
+    base = {"id": "c", "member_id": "m", "currency": "USD", "prices_include_tax": True}
+    line = {"sku": "A", "unit_price": "4.43", "quantity": 1}
+    with pytest.raises(InvalidCart, match=r"the tax 9\.23 is included in the prices"):
+        load_cart({**base, "lines": [line], "tax": "9.23"})
+    with pytest.raises(InvalidCart, match=r"line 'A': its tax 5\.00 is included in its price"):
+        load_cart({**base, "lines": [{**line, "tax": "5.00"}]})
+    assert load_cart({**base, "lines": [line], "tax": "4.43"}).total.amount == Decimal("4.43")
+    assert load_cart({**base, "prices_include_tax": False, "lines": [line], "tax": "9.23"})

@@ -313,13 +313,19 @@ def carts(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             share = Decimal(draw(st.sampled_from(("0", "0.1", "0.5", "1"))))
             line["discount"] = str((gross * share).quantize(Decimal("0.01"), ROUND_FLOOR))
-        if with_tax:
-            line["tax"] = str((gross / 10).quantize(Decimal("0.01"), ROUND_FLOOR))
+        net = gross - Decimal(line.get("discount", "0"))
+        if with_tax:  # at most the line's price: tax included in a price is part of it
+            line["tax"] = str(min(gross / 10, net).quantize(Decimal("0.01"), ROUND_FLOOR))
         lines.append(line)
     currency = draw(st.sampled_from(("USD", "USD", "EUR")))
+    included = draw(st.booleans())
+    tax = Decimal(draw(amounts))
+    if included:  # a cart's tax included in its prices is at most what they come to
+        nets = sum(Decimal(ln["unit_price"]) * ln["quantity"] - Decimal(ln.get("discount", "0"))
+                   for ln in lines)
+        tax = min(tax, nets)
     return {"id": "C", "member_id": "m", "currency": currency, "lines": lines,
-            "shipping": draw(amounts), "tax": draw(amounts),
-            "prices_include_tax": draw(st.booleans()),
+            "shipping": draw(amounts), "tax": str(tax), "prices_include_tax": included,
             "customer": {"segments": draw(some(SEGMENTS))}}
 
 

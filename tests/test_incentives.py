@@ -872,6 +872,42 @@ def test_budget_claims_fit_the_registry_whatever_the_member_id(store: Any) -> No
     assert all(member not in key and len(key) == 64 for key, _ in claims)
 
 
+def test_an_imported_event_refused_after_writing_part_of_itself_writes_nothing() -> None:
+    from loyalty import earn
+    from loyalty.service.batches import import_in_batches
+
+    service = LoyaltyService(program(), MemoryStore())
+    service.enrol("m-1", at=T0)
+
+    def apply(session: Any, event: Any) -> None:  # writes, then may be refused
+        account = session.account("m-1")
+        earn(account, points=event["points"], at=T0, key=event["key"])
+        if event["refuse"]:
+            raise InvalidInput("event", event["key"], "refused after writing")
+
+    events = [
+        {"key": "a", "points": 1, "refuse": False},
+        {"key": "b", "points": 10, "refuse": True},
+        {"key": "c", "points": 100, "refuse": False},
+    ]
+    report = import_in_batches(service._write, apply, events, 10)
+    assert report.applied == 2
+    assert [(item.number, str(item.error)) for item in report.rejected] == [
+        (1, "event: 'b' refused after writing")
+    ]
+    assert service.balance("m-1").available == 101
+
+
+def test_a_delay_of_an_order_the_member_did_not_complete_is_refused() -> None:
+    apology = {"id": "apology", "trigger": {"event": "shipment_delayed"}, "grants": [SHIPPING]}
+    service = LoyaltyService(program(incentives={"catalog": [apology]}), MemoryStore())
+    service.enrol("m-1", at=T0)
+    event = {"type": "shipment_delayed", "member_id": "m-1", "key": "d", "at": T0, "order_id": "x"}
+    report = service.import_events([event])
+    assert [type(item.error).__name__ for item in report.rejected] == ["UnknownOrder"]
+    assert service.holdings("m-1") == ()
+
+
 def test_a_redelivery_returns_the_first_grant_even_past_a_per_member_limit() -> None:
     once = {"limits": {"per_member": 1}}
     first_order = {"id": "first", "trigger": {"event": "order_completed"}, "grants": [AMOUNT]}

@@ -190,6 +190,25 @@ class Cart(_Boundary):
             )
         return self
 
+    @model_validator(mode="after")
+    def _included_tax_within_prices(self) -> Cart:
+        """Tax included in the prices is part of them: never more than they come to."""
+        if not self.prices_include_tax:
+            return self
+        for line in self.lines:
+            if line.tax is not None and line.tax > line.net:
+                raise ValueError(
+                    f"line {line.ref!r}: its tax {line.tax} is included in its price, "
+                    f"so it cannot be more than the line's {line.net}"
+                )
+        nets = sum((line.net for line in self.lines), Decimal(0))
+        if not all(line.tax is not None for line in self.lines) and self.tax > nets:
+            raise ValueError(
+                f"the tax {self.tax} is included in the prices, so it cannot be more "
+                f"than the lines come to ({nets})"
+            )
+        return self
+
     def line(self, ref: str) -> Line | None:
         """The line named ``ref`` (its id, else its sku), if any."""
         return next((line for line in self.lines if line.ref == ref), None)

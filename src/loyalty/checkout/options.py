@@ -19,6 +19,7 @@ multiple of the step within their points, the cart's value and the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
@@ -34,6 +35,9 @@ from loyalty.hurdles import (
     walk,
     window_check,
 )
+from loyalty.incentives.audience import Facts
+from loyalty.incentives.issue import member_facts
+from loyalty.ledger.account import Account
 from loyalty.money import Money, Rounding
 from loyalty.program.compiled import compiled
 from loyalty.program.model import Program
@@ -45,7 +49,7 @@ from loyalty.rewards.discount import (
     points_value,
 )
 
-__all__ = ["RewardOption", "evaluate", "visible"]
+__all__ = ["RewardOption", "audience_facts", "evaluate", "visible"]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -77,13 +81,38 @@ class RewardOption:
         return self.check.unmet()
 
 
-def visible(program: Program, reward: Reward, tier: str | None) -> bool:
+def visible(
+    program: Program,
+    reward: Reward,
+    tier: str | None,
+    facts: Callable[[], Facts] | None = None,
+) -> bool:
     """Does a member in ``tier`` see ``reward``? (Its ``tiers`` and the tiers whose
-    benefits list it; everyone if neither restricts it.)"""
+    benefits list it; everyone if neither restricts it.) A reward with an ``audience``
+    is seen only by a member inside it: ``facts`` gives theirs (asked for only then,
+    so rewards without an audience build none); without ``facts``, no one sees it."""
     listed = compiled(program, _listed_by).get(reward.id, frozenset())
-    if not reward.tiers and not listed:
+    if (reward.tiers or listed) and tier not in reward.tiers and tier not in listed:
+        return False
+    audience = reward.audience
+    if audience is None:
         return True
-    return tier in reward.tiers or tier in listed
+    return facts is not None and audience.excludes(facts(), program.tz) is None
+
+
+def audience_facts(account: Account, at: datetime, segments: Iterable[str]) -> Callable[[], Facts]:
+    """The member's audience :class:`~loyalty.incentives.audience.Facts` at ``at``, for
+    :func:`visible`: built on the first call only (``account`` must still stand at
+    ``at`` then), and kept for the next."""
+    chosen = frozenset(segments)
+    found: list[Facts] = []
+
+    def facts() -> Facts:
+        if not found:
+            found.append(member_facts(account, at, chosen))
+        return found[0]
+
+    return facts
 
 
 def _listed_by(program: Program) -> dict[str, frozenset[str]]:

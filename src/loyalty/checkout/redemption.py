@@ -24,7 +24,7 @@ from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.context import member_context
-from loyalty.checkout.options import evaluate, visible
+from loyalty.checkout.options import audience_facts, evaluate, visible
 from loyalty.checkout.stock import RewardStock, claim_prefix
 from loyalty.errors import InvalidInput, RedemptionRefused, UnknownEntry, UnknownReward
 from loyalty.hurdles import Check
@@ -79,7 +79,8 @@ def redeem_reward(
     stock, they are not part of the request's idempotency fingerprint.
 
     Raises :class:`RedemptionRefused` (with every unmet hurdle) when it cannot be
-    used, :class:`UnknownReward` for a reward the member does not see, and
+    used, :class:`UnknownReward` for a reward the member does not see (its tiers, or
+    an ``audience`` the member is outside, judged with ``segments``), and
     :class:`InvalidInput` for a malformed request. A refusal writes nothing.
     """
     require_account(account)
@@ -118,8 +119,15 @@ def redeem_reward(
     with account._transaction():
         account.advance(request.at)
         member = member_context(account, cart, request.at)
-        if not visible(program, reward, member.tier):
-            raise UnknownReward("reward_id", reward_id, f"is not offered to tier {member.tier}")
+        facts = audience_facts(account, request.at, cart.customer.segments)
+        if not visible(program, reward, member.tier, facts):
+            raise UnknownReward(
+                "reward_id",
+                reward_id,
+                f"is not offered to tier {member.tier}"
+                if reward.audience is None
+                else "is not offered to this member",
+            )
         option = evaluate(
             program,
             reward,

@@ -136,7 +136,8 @@ def fire(
     """Issue every incentive ``occasion`` fires for ``account``'s member (see the module)."""
     require_account(account)
     program = account.program
-    candidates = incentive_plan(program).on(occasion.trigger)
+    plan = incentive_plan(program)
+    candidates = plan.for_occasion(occasion)
     if not candidates:
         return Fired()
     chosen = frozenset(segments)
@@ -156,8 +157,12 @@ def fire(
         if earlier is not None:  # a redelivery: what was granted, before any limit counts it
             grants.append(earlier)
             continue
-        times = account.action_times(f"incentive:{incentive.id}")
-        if excluded(program, incentive, occasion, member, times) is not None:
+        times = (
+            account.action_times(f"incentive:{incentive.id}")
+            if incentive.limits.per_member is not None
+            else ()  # only a per-member limit looks at them
+        )
+        if excluded(program, incentive, occasion, member, times, plan=plan) is not None:
             continue
         issued = issue(account, incentive, occasion, at=at, shared=shared)
         if isinstance(issued, Grant):

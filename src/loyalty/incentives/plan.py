@@ -2,14 +2,19 @@
 
 Incentives on one trigger run by ``priority`` (highest first), then ``id`` - never
 by start date - so the same occasion always fires them in the same order.
+
+An order looks only at the ``order_completed`` incentives that its number can fire
+(those naming no order number, and those for exactly its number), and windows are
+judged with their bounds worked out once (:class:`Window`), not on every occasion.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from loyalty.dates import Period, end_of, start_of
 from loyalty.incentives.audience import Facts
@@ -19,11 +24,12 @@ from loyalty.incentives.config import (
     OnOrder,
     TriggerKind,
 )
+from loyalty.incentives.windows import ActiveWindow
 from loyalty.money import Money
 from loyalty.program.compiled import compiled
 from loyalty.program.model import Program
 
-__all__ = ["IncentivePlan", "Occasion", "OrderFacts", "incentive_plan"]
+__all__ = ["IncentivePlan", "Occasion", "OrderFacts", "Window", "excluded", "incentive_plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,24 +66,103 @@ class Occasion:
     """For a manual grant: the operator's reason."""
 
 
+class Window:
+    """An incentive's active window compiled for the program's timezone: its fixed
+    bounds worked out once, each year's occurrence of a ``yearly`` rule once per year.
+    :meth:`contains` answers as :meth:`ActiveWindow.contains` does."""
+
+    __slots__ = ("_tz", "_years", "end", "start", "yearly")
+
+    def __init__(self, window: ActiveWindow, tz: ZoneInfo) -> None:
+        # In UTC: comparing with an instant in UTC then needs no offset lookup.
+        start, end = window.start(tz), window.end(tz)
+        self.start = None if start is None else start.astimezone(UTC)
+        self.end = None if end is None else end.astimezone(UTC)
+        self.yearly = window.yearly
+        self._tz = tz
+        self._years: dict[int, tuple[datetime, datetime]] = {}
+
+    def contains(self, at: datetime) -> bool:
+        if self.start is not None and at < self.start:
+            return False
+        if self.end is not None and at >= self.end:
+            return False
+        if self.yearly is None:
+            return True
+        year = at.astimezone(self._tz).year
+        for one in (year - 1, year, year + 1):  # as Yearly.around: the first not over yet
+            occurrence = self._years.get(one)
+            if occurrence is None:
+                first, last = self.yearly.occurrence(one, self._tz)
+                occurrence = self._years[one] = (first.astimezone(UTC), last.astimezone(UTC))
+            if occurrence[1] > at:
+                return occurrence[0] <= at
+        raise AssertionError("unreachable: some occurrence ends after any instant")
+
+
+def _run_order(items: Iterable[Incentive]) -> tuple[Incentive, ...]:
+    return tuple(sorted(items, key=lambda item: (-item.priority, item.id)))
+
+
+def _nth(trigger: OnOrder) -> int | None:
+    """The one order number an ``order_completed`` trigger can fire on (``None``: any)."""
+    return 1 if trigger.first_order else trigger.nth_order
+
+
 @dataclass(frozen=True, slots=True)
 class IncentivePlan:
     by_trigger: dict[TriggerKind, tuple[Incentive, ...]]
+    windows: dict[int, Window] = field(default_factory=dict)
+    """The incentives' windows, compiled, by ``id()`` of the incentive (the plan holds
+    every incentive it names, so no other object can have one of those ids)."""
+    orders_by_nth: dict[int, tuple[Incentive, ...]] = field(default_factory=dict)
+    """For each order number an incentive names (``first_order``, ``nth_order``): the
+    ``order_completed`` incentives such an order can fire, in run order."""
+    orders_any_nth: tuple[Incentive, ...] = ()
+    """The ``order_completed`` incentives that name no order number, in run order."""
 
     @classmethod
     def build(cls, program: Program) -> IncentivePlan:
         found: dict[TriggerKind, list[Incentive]] = {}
         for incentive in program.incentives.catalog:
             found.setdefault(TriggerKind(incentive.trigger.event), []).append(incentive)
+        by_trigger = {trigger: _run_order(items) for trigger, items in found.items()}
+        any_nth: list[Incentive] = []
+        nths: dict[int, list[Incentive]] = {}
+        for incentive in by_trigger.get(TriggerKind.ORDER_COMPLETED, ()):
+            assert isinstance(incentive.trigger, OnOrder)
+            nth = _nth(incentive.trigger)
+            if nth is None:
+                any_nth.append(incentive)
+            else:
+                nths.setdefault(nth, []).append(incentive)
         return cls(
-            {
-                trigger: tuple(sorted(items, key=lambda item: (-item.priority, item.id)))
-                for trigger, items in found.items()
-            }
+            by_trigger,
+            windows={
+                id(incentive): Window(incentive.window, program.tz)
+                for incentive in program.incentives.catalog
+                if incentive.window is not None
+            },
+            orders_by_nth={nth: _run_order(any_nth + items) for nth, items in nths.items()},
+            orders_any_nth=tuple(any_nth),
         )
 
     def on(self, trigger: TriggerKind) -> tuple[Incentive, ...]:
         return self.by_trigger.get(trigger, ())
+
+    def for_occasion(self, occasion: Occasion) -> tuple[Incentive, ...]:
+        """The incentives ``occasion`` may fire, in run order: those of its trigger, less
+        (for an order) those for another order number, which :func:`excluded` refuses."""
+        if occasion.trigger is TriggerKind.ORDER_COMPLETED and occasion.order is not None:
+            return self.orders_by_nth.get(occasion.order.nth, self.orders_any_nth)
+        return self.on(occasion.trigger)
+
+    def in_window(self, incentive: Incentive, at: datetime, tz: ZoneInfo) -> bool:
+        """Whether ``at`` is in ``incentive``'s window (it has none: always)."""
+        if incentive.window is None:
+            return True
+        window = self.windows.get(id(incentive))
+        return window.contains(at) if window is not None else incentive.window.contains(at, tz)
 
 
 def incentive_plan(program: Program) -> IncentivePlan:
@@ -90,14 +175,19 @@ def excluded(
     occasion: Occasion,
     facts: Callable[[], Facts],
     times: tuple[datetime, ...],
+    *,
+    plan: IncentivePlan | None = None,
 ) -> str | None:
     """Why ``incentive`` does not fire on ``occasion`` (``None``: it does). ``times``:
-    when it fired for this member before; ``facts``: the member, for its audience."""
+    when it fired for this member before; ``facts``: the member, for its audience;
+    ``plan``: the program's :func:`incentive_plan`, if the caller has it at hand."""
     tz = program.tz
     if occasion.only is not None and incentive.id != occasion.only:
         return "not the incentive asked for"
-    if incentive.window is not None and not incentive.window.contains(occasion.at, tz):
-        return "outside its window"
+    if incentive.window is not None:
+        plan = incentive_plan(program) if plan is None else plan
+        if not plan.in_window(incentive, occasion.at, tz):
+            return "outside its window"
     trigger = incentive.trigger
     if isinstance(trigger, OnOrder):
         order = occasion.order

@@ -9,8 +9,9 @@ program run without a store. :class:`Shared` is the engine's view of them:
 * a budget is a counter (bundles, points, or money in minor units) that a grant
   takes from under a claim named after the grant, so taking again is a no-op and
   revoking gives it back. A claim's row is keyed by a digest of the budget and the
-  claim: a fixed length whatever the member id and key, and no member id in it. It is read and written under a row lock: 32 concurrent
-  grants against a budget of 10 issue exactly 10.
+  claim: a fixed length whatever the member id and key, and no member id in it. It
+  is read and written under a row lock: 32 concurrent grants against a budget of 10
+  issue exactly 10.
 """
 
 from __future__ import annotations

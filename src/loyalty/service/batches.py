@@ -98,9 +98,14 @@ def _import(
         for number, event in batch:
             if number in failed:
                 continue
+            before = _written(session)
             try:
                 apply(session, event)
             except LoyaltyError as error:
+                if _written(session) != before:
+                    # Refused after writing some of its parts (an order recorded, then
+                    # one of its incentives refused): run the batch again without it.
+                    raise _ItemFailed(number, error) from error
                 refused.append(Rejected(number, error))
             except StoreConflict:
                 raise
@@ -171,6 +176,11 @@ def _write_skipping(
             return write(label, run)
         except _ItemFailed as failure:
             failed[failure.item] = _wrapped(field, failure)
+
+
+def _written(session: Session) -> int:
+    """Entries the session's accounts have written so far."""
+    return sum(loaded.account.next_seq - loaded.start for loaded in session.loaded.values())
 
 
 class _ItemFailed(Exception):

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from loyalty.cart import Cart, load_cart
-from loyalty.errors import IncentiveRefused, InvalidInput
+from loyalty.errors import IncentiveRefused, InvalidInput, UnknownOrder
 from loyalty.incentives.codes import normalise
 from loyalty.incentives.config import OnBirthday, OnManual, OnSchedule, TriggerKind
 from loyalty.incentives.holdings import settle_due, transfer
@@ -68,7 +68,7 @@ def on_delay(session: Session, account: Account, order_id: str, at: datetime) ->
         return Fired()
     record = account.order(order_id)
     if record is None:
-        return Fired()
+        raise UnknownOrder(account.member_id, order_id)
     nth = account.completed_orders(excluding=order_id, before=record.at) + 1
     facts = OrderFacts(order_id, record.amount, nth)
     occasion = Occasion(TriggerKind.SHIPMENT_DELAYED, f"delay:{order_id}", at, order=facts)

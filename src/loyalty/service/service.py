@@ -201,7 +201,7 @@ class LoyaltyService:
             if "signup" in self.program.earning.actions:
                 account = session.account(member_id)
                 award_action(account, "signup", at=instant, key=arguments.internal_key("signup"))
-            on_enrol(
+            fired = on_enrol(
                 session,
                 session.account(member_id),
                 instant,
@@ -209,6 +209,7 @@ class LoyaltyService:
                 campaign_code=campaign_code,
                 referred=referred,
             )
+            session.refused(member_id, fired, instant)
             return self._member(session, member_id)
 
         return self._write(member_id, run)
@@ -479,9 +480,10 @@ class LoyaltyService:
     def _advance_member(self, session: Session, member_id: str, instant: datetime) -> None:
         account = session.account(member_id)
         advance_account(account, instant)
-        run_calendar(session, account, instant)
+        fired = run_calendar(session, account, instant)
         if account.tiers is not None:
             review_member(account, instant)  # a retired tier is reconciled first
+        session.refused(member_id, fired, instant)
         if not session.profile(member_id).erased:
             found = expiring(account, instant, self.expiring_within)
             session.transaction.emit(found)
@@ -593,6 +595,7 @@ class LoyaltyService:
             result = complete_order(account, event.cart, at=at, key=key, segments=segments)
             fired = on_order(session, account, result.order, event.cart, at)
             referrals.qualify(session, account, result.order)
+            session.refused(event.member_id, fired, at)
             return replace(result, grants=fired.grants) if fired.grants else result
         if isinstance(event, OrderRefunded | OrderCancelled):
             cancelled = isinstance(event, OrderCancelled)
@@ -604,10 +607,13 @@ class LoyaltyService:
             referrals.claw_back(session, account, event.order_id, at)
             return refunded
         if isinstance(event, ShipmentDelayed):
+            # The points action first: it refuses an order the member did not complete.
+            points = None
+            if DELAY_ACTION in self.program.earning.actions:
+                points = award_delay(account, event.order_id, at=at, key=key)
             apology = on_delay(session, account, event.order_id, at)
-            if DELAY_ACTION not in self.program.earning.actions:
-                return apology
-            return award_delay(account, event.order_id, at=at, key=key)
+            session.refused(event.member_id, apology, at)
+            return apology if points is None else points
         if isinstance(event, Referral):
             # The referred member's id is not stored in the referrer's journal: erasing
             # them must not leave it behind (the key names the referral for the shop).
@@ -615,10 +621,11 @@ class LoyaltyService:
             # referred member is a conflict, not a retry.
             return award_action(account, "referral", at=at, key=key, detail=event.referred)
         if isinstance(event, Birthday):
-            on_birthday(session, account, at)
-            if "birthday" not in self.program.earning.actions:
-                return None
-            return award_action(account, "birthday", at=at, key=key)
+            gift = None
+            if "birthday" in self.program.earning.actions:
+                gift = award_action(account, "birthday", at=at, key=key)
+            session.refused(event.member_id, on_birthday(session, account, at), at)
+            return gift
         assert isinstance(event, ActionCompleted)
         return award_action(account, event.action, at=at, key=key, source=event.source)
 

@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import TypeVar
 
 from loyalty.errors import Busy, InvalidInput, UnknownMember
+from loyalty.incentives.issue import Fired
 from loyalty.ledger.account import Account, rebase, restore
 from loyalty.ledger.requests import text
-from loyalty.notifications import decided
+from loyalty.notifications import Notification, decided, exhausted
 from loyalty.program.model import Program
 from loyalty.store.port import (
     MemberProfile,
@@ -87,6 +88,8 @@ class Session:
     written: int = 0
     notified: int = 0
     skipped: int = 0
+    refusals: dict[str, list[Notification]] = field(default_factory=dict)
+    """Per member: the incentives refused for their budget or stock, told at save."""
 
     def account(self, member_id: str, key: str | None = None) -> Account:
         """The member's account, loaded (and locked, for a write) on first use. ``key``: the
@@ -114,6 +117,13 @@ class Session:
         self.account(member_id)
         return self.loaded[member_id].stored.profile
 
+    def refused(self, member_id: str, fired: Fired, at: datetime) -> None:
+        """Tell, with the member's notifications at save, the incentives ``fired``
+        could not issue for their budget or stock (once per incentive and day)."""
+        if fired.refused:
+            found = exhausted(member_id, fired.refused, at, self.program.tz)
+            self.refusals.setdefault(member_id, []).extend(found)
+
     def save(self) -> None:
         """Append what each loaded account wrote, with its notifications. An account
         brought forward without entries (pending points released by the scheduled run)
@@ -121,7 +131,10 @@ class Session:
         for member_id, loaded in self.loaded.items():
             entries = loaded.account.entries_from(loaded.start)
             if not loaded.stored.profile.erased:  # a pseudonym has no one to tell
-                notifications = decided(loaded.account, entries, loaded.available)
+                profile = loaded.stored.profile
+                notifications = decided(
+                    loaded.account, entries, loaded.available, profile.segments
+                ) + self.refusals.get(member_id, [])
                 self.transaction.emit(notifications)
                 self.notified += len(notifications)
             renewed = None
