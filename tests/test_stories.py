@@ -24,7 +24,6 @@ from loyalty import (
     HoldingKind,
     HoldingStatus,
     InvalidInput,
-    LoyaltyError,
     LoyaltyService,
     MemoryRows,
     MemoryStore,
@@ -453,6 +452,9 @@ def test_festival_notifications(festival: Any) -> None:
     credited = {data["member_id"]: data for data in of_kind(festival.messages, "cashback_credited")}
     assert credited["ben"]["amount"] == "4.50 USD"
     assert credited["cleo"]["amount"] == "5.00 USD"
+    for data in credited.values():  # 1-24 December, New York (EST: UTC-5)
+        assert datetime.fromisoformat(str(data["spendable_from"])) == ny("2026-12-01T00:00")
+        assert datetime.fromisoformat(str(data["spendable_until"])) == ny("2026-12-25T00:00")
 
 
 # --------------------------------------------------- 8: segment thresholds
@@ -488,7 +490,10 @@ def test_threshold_another_segment_does_not_see_the_offer_at_all(threshold: Any)
 
 
 def test_threshold_another_segment_cannot_redeem_it(threshold: Any) -> None:
-    assert isinstance(threshold.refused, LoyaltyError)
+    assert isinstance(threshold.refused, InvalidInput)
+    assert str(threshold.refused) == (
+        "reward_id: 'vip-free-shipping' is not offered to this member"
+    )
     service: LoyaltyService = threshold.service
     assert [line.kind.value for line in service.statement("noah").lines] == []
 
@@ -664,3 +669,12 @@ def test_club_notifications(club: Any) -> None:
     assert sent[("coupon_issued", "ben")] == 3  # the serum, at the deadline
     assert sent[("choice_pending", "ana")] == 1
     assert sent[("choice_pending", "ben")] == 1
+    pending = {data["member_id"]: data for data in of_kind(club.messages, "choice_pending")}
+    assert pending["ana"]["options"] == ["Full-size serum", "Full-size cream", "Full-size mask"]
+    assert datetime.fromisoformat(str(pending["ana"]["deadline"])) == ny("2026-03-16T09:00")
+    serum = [
+        data
+        for data in of_kind(club.messages, "coupon_issued")
+        if data["member_id"] == "ben" and data["title"] == "Full-size serum"
+    ]
+    assert [data["value"] for data in serum] == ["24.00 USD"]
