@@ -906,3 +906,45 @@ def test_a_delay_of_an_order_the_member_did_not_complete_is_refused() -> None:
     report = service.import_events([event])
     assert [type(item.error).__name__ for item in report.rejected] == ["UnknownOrder"]
     assert service.holdings("m-1") == ()
+
+
+def test_codes_typed_on_the_cart_page_get_the_answer_a_redemption_would() -> None:
+    prog = incentives(
+        welcome(
+            {**AMOUNT, "valid": {"within": "1 day"}},
+            {**SHIPPING, "hurdles": {"min_basket": "50.00"}},
+            {"kind": "coupon", "offer": {"kind": "percent_off", "percent": 10}},
+            {"kind": "coupon", "offer": {"kind": "amount_off", "amount": "2.00"}},
+        )
+    )
+    service = LoyaltyService(prog, MemoryStore())
+    for member in ("m-1", "m-2"):
+        service.enrol(member, at=T0)
+    own = {h.title: h.code or "" for h in service.holdings("m-1")}
+    theirs = service.holdings("m-2")[0].code or ""
+    service.revoke(
+        "m-1", service.holdings("m-1")[2].key, at=T0, key="r", reason="fraud", actor="ops"
+    )
+    service.redeem_coupon("m-1", own["2.00 USD off"], cart("o-1", ("X", "9.00")), at=T0, key="k")
+    service.handle(
+        {
+            "type": "order_completed",
+            "member_id": "m-1",
+            "key": "o",
+            "at": T0,
+            "cart": cart("o-1", ("X", "9.00")),
+        }
+    )
+    typed = [own["free shipping"], own["5.00 USD off"], own["10% off"], own["2.00 USD off"]]
+    typed += [theirs, "ZZZZ-ZZZZ-ZZZZ"]
+    quote = service.quote("m-1", cart("c-2", ("X", "20.00")), at=T0 + days(2), codes=typed)
+    assert [code.answer for code in quote.entered] == [
+        "add 30.00 USD to your basket",
+        "this coupon expired on 2026-01-02",
+        "this coupon was withdrawn",
+        "this coupon was already used on order o-1",
+        "this code cannot be applied",
+        "this code cannot be applied",
+    ]
+    assert quote.entered[0].option is not None
+    assert quote.entered[0].option.unmet[0].shortfall == usd("30.00")

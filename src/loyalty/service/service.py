@@ -527,8 +527,17 @@ class LoyaltyService:
         arguments.read_arguments(member_id, at)
         return self._read(member_id, lambda session: session.account(member_id).balance(at))
 
-    def quote(self, member_id: str, cart: Cart | Mapping[str, Any], *, at: datetime) -> Quote:
-        """What the cart earns and which rewards the member can use (see :func:`~loyalty.quote`)."""
+    def quote(
+        self,
+        member_id: str,
+        cart: Cart | Mapping[str, Any],
+        *,
+        at: datetime,
+        codes: Iterable[str] = (),
+    ) -> Quote:
+        """What the cart earns, which rewards the member can use, their coupons, choices
+        and cashback, and the answer to each of ``codes`` the customer typed (see
+        :func:`~loyalty.quote`)."""
         return self._read(
             member_id,
             lambda session: quote(
@@ -536,6 +545,7 @@ class LoyaltyService:
                 self._cart(session, member_id, cart),
                 at=at,
                 stock=session.transaction.stock(self._limits),
+                codes=codes,
             ),
         )
 
