@@ -755,6 +755,10 @@ def test_a_manual_grant_needs_a_manual_incentive_and_respects_its_budget() -> No
     )
     with pytest.raises(IncentiveRefused, match="budget of 1 is spent"):
         service.grant("m-2", "goodwill", at=T0, key="g-2", reason="late parcel", actor="ops-7")
+    ((name, measure, limit, used, left),) = [
+        (b.incentive, b.measure, b.limit, b.used, b.left) for b in service.budgets()
+    ]
+    assert (name, measure, limit, used, left) == ("goodwill", "count", 1, 1, 0)
     with pytest.raises(InvalidInput, match="is not a manual incentive"):
         service.grant("m-2", "welcome", at=T0, key="g-3", reason="x", actor="ops-7")
 
