@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loyalty import LoyaltyService, MemoryStore, UnknownReward, quote
+from loyalty.checkout.held import choice_labels, ends_in, time_left
 from loyalty.checkout.options import visible
-from loyalty.checkout.quote import choice_labels, ends_in, time_left
 from loyalty.incentives.audience import Facts
 from loyalty.incentives.codes import CodeFormat, normalise
 from loyalty.incentives.config import TriggerKind

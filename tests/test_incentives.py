@@ -755,6 +755,10 @@ def test_a_manual_grant_needs_a_manual_incentive_and_respects_its_budget() -> No
     )
     with pytest.raises(IncentiveRefused, match="budget of 1 is spent"):
         service.grant("m-2", "goodwill", at=T0, key="g-2", reason="late parcel", actor="ops-7")
+    ((name, measure, limit, used, left),) = [
+        (b.incentive, b.measure, b.limit, b.used, b.left) for b in service.budgets()
+    ]
+    assert (name, measure, limit, used, left) == ("goodwill", "count", 1, 1, 0)
     with pytest.raises(InvalidInput, match="is not a manual incentive"):
         service.grant("m-2", "welcome", at=T0, key="g-3", reason="x", actor="ops-7")
 
@@ -816,6 +820,36 @@ def test_tiers_named_by_audiences_and_coupon_hurdles_must_be_on_the_ladder() -> 
     assert "incentives.catalog[0].audience.tiers[0]: 'Bronze' is not a tier" in text
     assert "incentives.catalog[0].grants[0].hurdles.min_tier: 'Diamond' is not a tier" in text
     assert "rewards.catalog[0].audience.tiers[0]: 'Tin' is not a tier" in text
+
+
+def test_a_redelivery_returns_the_first_grant_even_past_a_per_member_limit() -> None:
+    once = {"limits": {"per_member": 1}}
+    first_order = {"id": "first", "trigger": {"event": "order_completed"}, "grants": [AMOUNT]}
+    goodwill = {"id": "goodwill", "trigger": {"event": "manual"}, "grants": [SHIPPING]}
+    service = LoyaltyService(
+        incentives({**first_order, **once}, {**goodwill, **once}), MemoryStore()
+    )
+    service.enrol("m", at=T0)
+    cart = {
+        "id": "o1",
+        "member_id": "m",
+        "currency": "USD",
+        "lines": [{"sku": "A", "unit_price": "9.00", "quantity": 1}],
+    }
+    event = {
+        "type": "order_completed",
+        "member_id": "m",
+        "key": "w1",
+        "at": T0.isoformat(),
+        "cart": cart,
+    }
+    (granted,) = service.handle(event).grants
+    assert service.handle(event).grants == (granted,)
+    manual = service.grant("m", "goodwill", at=T0, key="k", reason="sorry", actor="ops")
+    assert service.grant("m", "goodwill", at=T0, key="k", reason="sorry", actor="ops") == manual
+    with pytest.raises(InvalidInput, match="already given 1 times"):
+        service.grant("m", "goodwill", at=T0, key="k2", reason="sorry", actor="ops")
+    assert len(service.holdings("m")) == 2
 
 
 def test_holdings_are_stored_and_read_back_by_every_store(store: Any) -> None:
@@ -908,31 +942,43 @@ def test_a_delay_of_an_order_the_member_did_not_complete_is_refused() -> None:
     assert service.holdings("m-1") == ()
 
 
-def test_a_redelivery_returns_the_first_grant_even_past_a_per_member_limit() -> None:
-    once = {"limits": {"per_member": 1}}
-    first_order = {"id": "first", "trigger": {"event": "order_completed"}, "grants": [AMOUNT]}
-    goodwill = {"id": "goodwill", "trigger": {"event": "manual"}, "grants": [SHIPPING]}
-    service = LoyaltyService(
-        incentives({**first_order, **once}, {**goodwill, **once}), MemoryStore()
+def test_codes_typed_on_the_cart_page_get_the_answer_a_redemption_would() -> None:
+    prog = incentives(
+        welcome(
+            {**AMOUNT, "valid": {"within": "1 day"}},
+            {**SHIPPING, "hurdles": {"min_basket": "50.00"}},
+            {"kind": "coupon", "offer": {"kind": "percent_off", "percent": 10}},
+            {"kind": "coupon", "offer": {"kind": "amount_off", "amount": "2.00"}},
+        )
     )
-    service.enrol("m", at=T0)
-    cart = {
-        "id": "o1",
-        "member_id": "m",
-        "currency": "USD",
-        "lines": [{"sku": "A", "unit_price": "9.00", "quantity": 1}],
-    }
-    event = {
-        "type": "order_completed",
-        "member_id": "m",
-        "key": "w1",
-        "at": T0.isoformat(),
-        "cart": cart,
-    }
-    (granted,) = service.handle(event).grants
-    assert service.handle(event).grants == (granted,)
-    manual = service.grant("m", "goodwill", at=T0, key="k", reason="sorry", actor="ops")
-    assert service.grant("m", "goodwill", at=T0, key="k", reason="sorry", actor="ops") == manual
-    with pytest.raises(InvalidInput, match="already given 1 times"):
-        service.grant("m", "goodwill", at=T0, key="k2", reason="sorry", actor="ops")
-    assert len(service.holdings("m")) == 2
+    service = LoyaltyService(prog, MemoryStore())
+    for member in ("m-1", "m-2"):
+        service.enrol(member, at=T0)
+    own = {h.title: h.code or "" for h in service.holdings("m-1")}
+    theirs = service.holdings("m-2")[0].code or ""
+    service.revoke(
+        "m-1", service.holdings("m-1")[2].key, at=T0, key="r", reason="fraud", actor="ops"
+    )
+    service.redeem_coupon("m-1", own["2.00 USD off"], cart("o-1", ("X", "9.00")), at=T0, key="k")
+    service.handle(
+        {
+            "type": "order_completed",
+            "member_id": "m-1",
+            "key": "o",
+            "at": T0,
+            "cart": cart("o-1", ("X", "9.00")),
+        }
+    )
+    typed = [own["free shipping"], own["5.00 USD off"], own["10% off"], own["2.00 USD off"]]
+    typed += [theirs, "ZZZZ-ZZZZ-ZZZZ"]
+    quote = service.quote("m-1", cart("c-2", ("X", "20.00")), at=T0 + days(2), codes=typed)
+    assert [code.answer for code in quote.entered] == [
+        "add 30.00 USD to your basket",
+        "this coupon expired on 2026-01-02",
+        "this coupon was withdrawn",
+        "this coupon was already used on order o-1",
+        "this code cannot be applied",
+        "this code cannot be applied",
+    ]
+    assert quote.entered[0].option is not None
+    assert quote.entered[0].option.unmet[0].shortfall == usd("30.00")

@@ -21,8 +21,8 @@ from enum import StrEnum
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from loyalty.checkout.held import choice_labels, shown_code
 from loyalty.checkout.options import audience_facts, visible
-from loyalty.checkout.quote import choice_labels, shown_code
 from loyalty.dates import Duration
 from loyalty.incentives.holdings import holdings
 from loyalty.ledger.account import Account

@@ -67,6 +67,7 @@ from loyalty.money import Money
 
 __all__ = [
     "application_rank",
+    "left_to_pay",
     "redeem_coupon",
     "settle_refund",
     "spend_cashback",
@@ -269,7 +270,7 @@ def spend_cashback(
         key=lambda h: (h.valid_until is None, h.valid_until or h.issued_at, holding_order(h.key)),
     )
     spendable = sum((h.remaining for h in credits if h.remaining), Money.zero(program.currency))
-    left = _left_to_pay(account, cart)
+    left = left_to_pay(account, cart)
     wanted = amount if amount is not None else min(spendable, left)
     if not wanted:
         raise InvalidInput(
@@ -298,7 +299,7 @@ def spend_cashback(
     return tuple(written)
 
 
-def _left_to_pay(account: Account, cart: Cart) -> Money:
+def left_to_pay(account: Account, cart: Cart) -> Money:
     """What the customer still pays for ``cart``: its total after every loyalty
     discount and the cashback already tendered on it."""
     taken = Decimal(0)

@@ -9,6 +9,7 @@ runs grant nothing twice; see :mod:`loyalty.incentives.issue`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,9 +24,13 @@ from loyalty.incentives.plan import Occasion, OrderFacts, excluded, incentive_pl
 from loyalty.incentives.shared import Shared
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Grant, Order
+from loyalty.money import Money
+from loyalty.program.model import Program
 from loyalty.service.session import Session
 
 __all__ = [
+    "BudgetLeft",
+    "budgets_left",
     "grant_manual",
     "on_birthday",
     "on_delay",
@@ -237,3 +242,38 @@ def take_transferred(session: Session, account: Account, code: object, at: datet
     if holding is None or not holding.transferable or not holding.usable(at):
         return
     transfer(holder, account, holding, at, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLeft:
+    """What is left of one of an incentive's global budgets: ``measure`` is ``count``
+    (bundles), ``points`` or ``money`` (then ``limit``, ``used`` and ``left`` are in
+    the program currency's minor units)."""
+
+    incentive: str
+    measure: str
+    limit: int
+    used: int
+
+    @property
+    def left(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
+def budgets_left(program: Program, rows: Shared) -> tuple[BudgetLeft, ...]:
+    """Every global budget of the program's incentives, with what is left of it."""
+    found = []
+    for incentive in program.incentives.catalog:
+        budget = incentive.limits.budget
+        if budget is None:
+            continue
+        money = Money(budget.money, program.currency).minor_units if budget.money else None
+        for measure, limit in (
+            ("count", budget.count),
+            ("points", budget.points),
+            ("money", money),
+        ):
+            if limit is not None:
+                used = rows.used(f"budget:{incentive.id}:{measure}")
+                found.append(BudgetLeft(incentive.id, measure, limit, used))
+    return tuple(found)

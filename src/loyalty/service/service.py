@@ -38,6 +38,7 @@ from loyalty.errors import (
 )
 from loyalty.incentives.holdings import Wallet, choose, find_code, holdings, revoke, wallet
 from loyalty.incentives.issue import Fired
+from loyalty.incentives.shared import Shared
 from loyalty.ledger.entries import Earn, Entry, Grant, Holding, HoldingChange, Redeem, Void
 from loyalty.ledger.operations import adjust, open_account
 from loyalty.ledger.operations import advance as advance_account
@@ -69,6 +70,8 @@ from loyalty.service.events import (
     load_event,
 )
 from loyalty.service.incentives import (
+    BudgetLeft,
+    budgets_left,
     grant_manual,
     on_birthday,
     on_delay,
@@ -527,8 +530,17 @@ class LoyaltyService:
         arguments.read_arguments(member_id, at)
         return self._read(member_id, lambda session: session.account(member_id).balance(at))
 
-    def quote(self, member_id: str, cart: Cart | Mapping[str, Any], *, at: datetime) -> Quote:
-        """What the cart earns and which rewards the member can use (see :func:`~loyalty.quote`)."""
+    def quote(
+        self,
+        member_id: str,
+        cart: Cart | Mapping[str, Any],
+        *,
+        at: datetime,
+        codes: Iterable[str] = (),
+    ) -> Quote:
+        """What the cart earns, which rewards the member can use, their coupons, choices
+        and cashback, and the answer to each of ``codes`` the customer typed (see
+        :func:`~loyalty.quote`)."""
         return self._read(
             member_id,
             lambda session: quote(
@@ -536,6 +548,7 @@ class LoyaltyService:
                 self._cart(session, member_id, cart),
                 at=at,
                 stock=session.transaction.stock(self._limits),
+                codes=codes,
             ),
         )
 
@@ -549,6 +562,12 @@ class LoyaltyService:
         """The member's cashback as of ``at`` (see :func:`~loyalty.wallet`)."""
         arguments.read_arguments(member_id, at)
         return self._read(member_id, lambda session: wallet(session.account(member_id), at))
+
+    def budgets(self) -> tuple[BudgetLeft, ...]:
+        """What is left of each global budget of the program's incentives (read in one
+        read-only transaction; a concurrent grant may take from it the next moment)."""
+        with self.store.transaction(self.program.id, write=False) as transaction:
+            return budgets_left(self.program, Shared(transaction.registry()))
 
     def statement(self, member_id: str) -> Statement:
         """Every entry of the member's journal, with its reason and the running balance."""
