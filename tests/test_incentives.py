@@ -982,3 +982,68 @@ def test_codes_typed_on_the_cart_page_get_the_answer_a_redemption_would() -> Non
     ]
     assert quote.entered[0].option is not None
     assert quote.entered[0].option.unmet[0].shortfall == usd("30.00")
+
+
+def test_an_order_incentive_judges_the_audience_as_it_was_before_the_order() -> None:
+    newcomer = {
+        "id": "newcomer",
+        "trigger": {"event": "order_completed"},
+        "audience": {
+            "max_orders": 0,
+            "not_ordered_in": {"yearly": {"start": "11-11", "end": "11-12"}},
+        },
+        "grants": [AMOUNT],
+    }
+    service = LoyaltyService(program(incentives={"catalog": [newcomer]}), MemoryStore())
+    service.enrol("m-1", at=utc(2026, 11, 1))
+    at = utc(2026, 11, 11, 12)
+    first = service.handle(
+        {
+            "type": "order_completed",
+            "member_id": "m-1",
+            "key": "o-1",
+            "at": at,
+            "cart": cart("o-1", ("X", "9.00")),
+        }
+    )
+    second = service.handle(
+        {
+            "type": "order_completed",
+            "member_id": "m-1",
+            "key": "o-2",
+            "at": at + days(0.1),
+            "cart": cart("o-2", ("X", "9.00")),
+        }
+    )
+    assert [g.incentive for g in first.grants] == ["newcomer"]
+    assert second.grants == ()
+
+
+def test_a_schedule_may_give_only_its_rotation_but_an_incentive_gives_something() -> None:
+    rotating = {**MONTHLY_GIFTS, "grants": []}
+    service = LoyaltyService(program(incentives={"catalog": [rotating]}), MemoryStore())
+    service.enrol("m-1", at=utc(2025, 12, 20))
+    service.advance(utc(2026, 1, 2))
+    assert [h.title for h in service.holdings("m-1")] == ["a free JAN"]
+    with pytest.raises(ConfigurationError, match=r"catalog\[0\]\.grants: give at least one grant"):
+        incentives(welcome())
+
+
+def test_a_choice_made_at_its_deadline_by_a_late_run_is_valid_from_the_deadline() -> None:
+    prog = incentives(
+        welcome(
+            {
+                "kind": "one_of",
+                "deadline": "14 days",
+                "grants": [
+                    {"kind": "gift", "sku": "A", "value": "5.00", "valid": {"within": "30 days"}},
+                    {"kind": "gift", "sku": "B", "value": "4.00"},
+                ],
+            }
+        )
+    )
+    account, rows = new(prog), Shared(MemoryRows())
+    enrolled(account, rows)
+    (made,) = settle_due(account, T0 + days(20), rows)  # the run came 6 days late
+    (gift,) = made.issued
+    assert gift.valid_until == T0 + days(14 + 30)

@@ -369,7 +369,8 @@ class Incentive(Section):
     trigger: Trigger
     audience: Audience | None = None
     window: ActiveWindow | None = None
-    grants: tuple[Grant, ...] = Field(min_length=1)
+    grants: tuple[Grant, ...] = ()
+    """What every occurrence gives (a schedule may give only its ``rotate``)."""
     limits: Limits = Field(default_factory=lambda: Limits())
 
     @property
@@ -418,6 +419,11 @@ class IncentivesConfig(Section):
                 )
             seen.add(incentive.id)
             trigger = incentive.trigger
+            rotates = isinstance(trigger, OnSchedule) and bool(trigger.rotate)
+            if not incentive.grants and not rotates:
+                found.append(
+                    Problem(f"catalog[{index}].grants", "give at least one grant", incentive.grants)
+                )
             if isinstance(trigger, OnOrder) and trigger.first_order and trigger.nth_order:
                 found.append(
                     Problem(

@@ -154,9 +154,11 @@ def _choose(
         if request is not None
         else account.header(account.clock or holding.issued_at, 0, reason)
     )
-    issued = bundle_holdings(
-        account, bundle, holding.incentive, holding.campaign, header["at"], shared
-    )
+    # Made at the deadline by a run that came later: valid as if made at the deadline.
+    made = header["at"]
+    if request is None and holding.valid_until is not None:
+        made = min(made, holding.valid_until)
+    issued = bundle_holdings(account, bundle, holding.incentive, holding.campaign, made, shared)
     change = HoldingChange(
         **header, holding=holding.key, change=Change.CHOOSE, choice=index, issued=issued
     )

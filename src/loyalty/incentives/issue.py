@@ -39,12 +39,11 @@ from loyalty.incentives.config import (
     OneOf,
     OnSchedule,
     PointsGrant,
+    TriggerKind,
 )
-from loyalty.incentives.config import (
-    Grant as GrantConfig,
-)
+from loyalty.incentives.config import Grant as GrantConfig
 from loyalty.incentives.offers import CouponGrant, as_reward, stored_offer
-from loyalty.incentives.plan import Occasion, excluded, incentive_plan
+from loyalty.incentives.plan import Occasion, incentive_plan, member_excluded, off_occasion
 from loyalty.incentives.shared import Shared
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Earn, Grant, Holding, HoldingKind, Order
@@ -91,9 +90,12 @@ class Fired:
     refused: tuple[tuple[str, str], ...] = ()
 
 
-def member_facts(account: Account, at: datetime, segments: Iterable[str]) -> Facts:
+def member_facts(
+    account: Account, at: datetime, segments: Iterable[str], *, excluding: str | None = None
+) -> Facts:
     """The member as an audience sees them at ``at`` (spend and past orders are read
-    from the journal only if an audience asks)."""
+    from the journal only if an audience asks), without order ``excluding`` (the order
+    an occasion is about: "never ordered" means before it)."""
     status = account.tier()
 
     def orders_between(start: datetime | None, end: datetime | None) -> list[Order]:
@@ -102,6 +104,7 @@ def member_facts(account: Account, at: datetime, segments: Iterable[str]) -> Fac
             entry
             for entry in account.entries_since(since)
             if isinstance(entry, Order)
+            and entry.source != excluding
             and (start is None or entry.when >= start)
             and (end is None or entry.when < end)
         ]
@@ -118,7 +121,7 @@ def member_facts(account: Account, at: datetime, segments: Iterable[str]) -> Fac
         at=at,
         segments=frozenset(segments),
         tier=status.tier if status is not None else None,
-        orders=account.completed_orders(),
+        orders=account.completed_orders(excluding=excluding),
         spend=spend,
         enrolled_at=account.enrolled_at,
         ordered_between=lambda start, end: bool(orders_between(start, end)),
@@ -143,15 +146,19 @@ def fire(
     chosen = frozenset(segments)
     facts: list[Facts] = []
 
+    # An order's own incentives judge the member as they were before it.
+    about = occasion.order if occasion.trigger is TriggerKind.ORDER_COMPLETED else None
+    order = about.order_id if about is not None else None
+
     def member() -> Facts:
         if not facts:
-            facts.append(member_facts(account, occasion.at, chosen))
+            facts.append(member_facts(account, occasion.at, chosen, excluding=order))
         return facts[0]
 
     grants: list[Grant] = []
     refused: list[tuple[str, str]] = []
     for incentive in candidates:
-        if occasion.only is not None and incentive.id != occasion.only:
+        if off_occasion(program, incentive, occasion, plan) is not None:
             continue
         earlier = granted(account, incentive.id, occasion.occurrence)
         if earlier is not None:  # a redelivery: what was granted, before any limit counts it
@@ -162,7 +169,7 @@ def fire(
             if incentive.limits.per_member is not None
             else ()  # only a per-member limit looks at them
         )
-        if excluded(program, incentive, occasion, member, times, plan=plan) is not None:
+        if member_excluded(program, incentive, occasion, member, times) is not None:
             continue
         issued = issue(account, incentive, occasion, at=at, shared=shared)
         if isinstance(issued, Grant):

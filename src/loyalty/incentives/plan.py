@@ -29,7 +29,16 @@ from loyalty.money import Money
 from loyalty.program.compiled import compiled
 from loyalty.program.model import Program
 
-__all__ = ["IncentivePlan", "Occasion", "OrderFacts", "Window", "excluded", "incentive_plan"]
+__all__ = [
+    "IncentivePlan",
+    "Occasion",
+    "OrderFacts",
+    "Window",
+    "excluded",
+    "incentive_plan",
+    "member_excluded",
+    "off_occasion",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +190,16 @@ def excluded(
     """Why ``incentive`` does not fire on ``occasion`` (``None``: it does). ``times``:
     when it fired for this member before; ``facts``: the member, for its audience;
     ``plan``: the program's :func:`incentive_plan`, if the caller has it at hand."""
+    return off_occasion(program, incentive, occasion, plan) or member_excluded(
+        program, incentive, occasion, facts, times
+    )
+
+
+def off_occasion(
+    program: Program, incentive: Incentive, occasion: Occasion, plan: IncentivePlan | None = None
+) -> str | None:
+    """Why ``incentive`` does not fire on ``occasion`` whoever the member: its window at
+    the occasion's time, and its trigger's filters (``None``: it may fire)."""
     tz = program.tz
     if occasion.only is not None and incentive.id != occasion.only:
         return "not the incentive asked for"
@@ -208,6 +227,19 @@ def excluded(
             return "another campaign code"
         if trigger.referred is not None and occasion.referred != trigger.referred:
             return "referred" if occasion.referred else "not referred"
+    return None
+
+
+def member_excluded(
+    program: Program,
+    incentive: Incentive,
+    occasion: Occasion,
+    facts: Callable[[], Facts],
+    times: tuple[datetime, ...],
+) -> str | None:
+    """Why ``incentive`` does not fire for this member: its per-member limit (``times``:
+    when it fired for them before) or its audience (``None``: it fires)."""
+    tz = program.tz
     limits = incentive.limits
     if limits.per_member is not None:
         if limits.per == "lifetime":
