@@ -12,10 +12,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## The ledger quickstart, a checkout, then the service on a SQLite file
+demo: $(STAMP)  ## The ledger quickstart, a checkout, the service on a SQLite file, a joining bundle
 	$(PY) examples/quickstart.py
 	$(PY) examples/checkout.py
 	$(PY) examples/service.py
+	$(PY) examples/club_welcome.py
 
 test: $(STAMP)  ## The test suite with the coverage gate (90% of src/loyalty)
 	$(PY) -m pytest --cov=loyalty --cov-report=term --cov-fail-under=90
