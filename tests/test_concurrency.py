@@ -1,9 +1,10 @@
 """The service over the SQL stores under concurrency and crashes.
 
 Many writers at once (threads sharing one service, and "spawn" processes each with
-its own store and service) spend one member's points, deliver one webhook, and
-claim a reward's shared stock or a budget kept in the registry: nothing is
-overspent or credited twice. A writer killed with SIGKILL mid-import leaves every
+its own store and service) spend one member's points, deliver one webhook, claim
+a reward's shared stock or a budget kept in the registry, trigger an incentive
+against its global budget, and use one coupon: nothing is overspent, issued past
+its budget, used twice or credited twice. A writer killed with SIGKILL mid-import leaves every
 member sound and every event either fully applied or absent, in whole batches.
 Each test runs on a SQLite file and on PostgreSQL, in a program of its own (the
 PostgreSQL database is shared).
@@ -32,13 +33,15 @@ from loyalty import (
     Busy,
     InsufficientPoints,
     LoyaltyService,
+    Money,
     OrderResult,
     Program,
     Redemption,
     RedemptionRefused,
     load_program,
 )
-from loyalty.ledger.entries import Adjust, Earn, Entry, Order, Redeem
+from loyalty.errors import CouponUsed, IncentiveRefused
+from loyalty.ledger.entries import Adjust, Earn, Entry, Grant, HoldingStatus, Order, Redeem
 from loyalty.store import StoreConflict
 from loyalty.store.sql import SQLStore
 from tests import crash_worker
@@ -411,6 +414,196 @@ def test_a_budget_in_the_registry_is_never_overspent_by_concurrent_writers(
             claims = registry.scan("claim")
         assert {key for key, _ in claims} == winners
         assert [value for _, value in claims] == [1] * BUDGET
+    finally:
+        store.close()
+
+
+# ------------------------------------- 4c: an incentive's global budget, at once
+
+MEMBERS = 32
+
+
+def _incentive_service(url: str, program_id: str, *catalog: dict[str, Any]) -> LoyaltyService:
+    """A service for the concurrency program with ``catalog`` as its incentives, and
+    MEMBERS members enrolled."""
+    program = load_program({**config(program_id), "incentives": {"catalog": list(catalog)}})
+    service = LoyaltyService(program, SQLStore(url), attempts=50)
+    for number in range(MEMBERS):
+        service.enrol(f"m-{number:02d}", at=T0)
+    return service
+
+
+def _registry(service: LoyaltyService, space: str) -> list[tuple[str, Any]]:
+    with service.store.transaction(service.program.id, write=False) as transaction:
+        return transaction.registry().scan(space)
+
+
+def _grants(service: LoyaltyService, member_id: str) -> list[Grant]:
+    return [entry for entry in journal(service, member_id) if isinstance(entry, Grant)]
+
+
+def test_an_incentives_budget_of_10_issues_exactly_10_to_32_members_at_once(
+    url: str, program_id: str
+) -> None:
+    """32 operators' grants at once, one per member, all under the same campaign key:
+    the budget's count is taken under a row lock, per member, so exactly 10 are issued
+    (each with its points and its coupon) and 22 refused, whoever wins the races."""
+    service = _incentive_service(
+        url,
+        program_id,
+        {
+            "id": "goodwill",
+            "trigger": {"event": "manual"},
+            "grants": [
+                {"kind": "points", "points": 25},
+                {"kind": "coupon", "offer": {"kind": "amount_off", "amount": "5.00"}},
+            ],
+            "limits": {"budget": {"count": BUDGET}},
+        },
+    )
+    members = [f"m-{number:02d}" for number in range(MEMBERS)]
+
+    def grant(number: int) -> Grant:
+        return service.grant(
+            members[number], "goodwill", at=T0 + days(1), key="spring", reason="sorry", actor="ops"
+        )
+
+    try:
+        results = together(MEMBERS, grant)
+        done = [result for kind, result in results if kind == "ok"]
+        refused = [result for kind, result in results if kind == "error"]
+        assert len(done) == BUDGET, refused
+        assert len(refused) == MEMBERS - BUDGET
+        for error in refused:
+            assert type(error) is IncentiveRefused, repr(error)
+            assert error.reason == f"its budget of {BUDGET} is spent"
+        winners = {grant.member_id for grant in done}
+        assert len(winners) == BUDGET
+        for member in members:
+            grants = _grants(service, member)
+            assert len(grants) == (1 if member in winners else 0), member
+            expected = SIGNUP + (25 if member in winners else 0)
+            assert service.balance(member).available == expected
+            assert len(service.holdings(member)) == len(grants)
+            assert_sound(service, member)
+        assert _registry(service, "budget") == [("budget:goodwill:count", BUDGET)]
+        assert len(_registry(service, "claim")) == BUDGET
+        codes = _registry(service, "code")
+        assert sorted(member for _, (member, _) in codes) == sorted(winners)
+        # a winner retrying gets the same grant; a loser is still refused
+        winner, loser = sorted(winners)[0], sorted(set(members) - winners)[0]
+        assert grant(members.index(winner)) in done
+        with pytest.raises(IncentiveRefused):
+            grant(members.index(loser))
+    finally:
+        service.store.close()
+
+
+def test_a_money_budget_clips_the_last_grant_and_refuses_the_rest(
+    url: str, program_id: str
+) -> None:
+    """A 25.00 budget of 3.00 cashback grants, 32 at once: 8 grants of 3.00, one
+    clipped to the 1.00 left (saying so), 23 refused; 25.00 issued in all."""
+    service = _incentive_service(
+        url,
+        program_id,
+        {
+            "id": "cashback",
+            "trigger": {"event": "manual"},
+            "grants": [{"kind": "cashback", "amount": "3.00"}],
+            "limits": {"budget": {"money": "25.00"}},
+        },
+    )
+    members = [f"m-{number:02d}" for number in range(MEMBERS)]
+
+    def grant(number: int) -> Grant:
+        return service.grant(
+            members[number], "cashback", at=T0 + days(1), key="spring", reason="r", actor="ops"
+        )
+
+    try:
+        results = together(MEMBERS, grant)
+        done = [result for kind, result in results if kind == "ok"]
+        refused = [result for kind, result in results if kind == "error"]
+        amounts = sorted(str(holding.amount) for grant in done for holding in grant.holdings)
+        assert amounts == ["1.00 USD"] + ["3.00 USD"] * 8
+        assert len(refused) == MEMBERS - 9
+        assert all(type(error) is IncentiveRefused for error in refused), refused
+        (clipped,) = [grant for grant in done if grant.notes]
+        assert clipped.notes == ("cashback clipped by the budget: 1.00 USD of 3.00 USD",)
+        credited = sum(
+            (service.wallet(member, T0 + days(2)).credited for member in members),
+            start=Money.zero("USD"),
+        )
+        assert str(credited) == "25.00 USD"
+        assert _registry(service, "budget") == [("budget:cashback:money", 2500)]
+        for member in members:
+            assert len(_grants(service, member)) <= 1
+            assert_sound(service, member)
+    finally:
+        service.store.close()
+
+
+# ----------------------------------------------- 4d: a coupon used once, at once
+
+
+@pytest.mark.parametrize("transferable", [False, True], ids=["bound", "transferable"])
+def test_a_coupon_redeemed_on_eight_carts_at_once_is_used_once(
+    url: str, program_id: str, transferable: bool
+) -> None:
+    """Eight checkouts of one member enter the same coupon at once: the member's row
+    lock makes them queue, the first uses it and the other seven are told it was used
+    (and when, and on which order)."""
+    program = load_program(
+        {
+            **config(program_id),
+            "incentives": {
+                "catalog": [
+                    {
+                        "id": "apology",
+                        "trigger": {"event": "manual"},
+                        "grants": [
+                            {
+                                "kind": "coupon",
+                                "offer": {"kind": "amount_off", "amount": "10.00"},
+                                "transferable": transferable,
+                            }
+                        ],
+                    }
+                ]
+            },
+        }
+    )
+    store = SQLStore(url)
+    service = LoyaltyService(program, store, attempts=50)
+    try:
+        service.enrol("m-1", at=T0)
+        (coupon,) = service.grant(
+            "m-1", "apology", at=T0, key="late", reason="late parcel", actor="ops"
+        ).holdings
+        assert coupon.code is not None
+        assert coupon.transferable is transferable
+
+        def use(number: int) -> Redemption:
+            return service.redeem_coupon(
+                "m-1", coupon.code or "", cart(f"C-{number}", "m-1"), at=T0 + days(1),
+                key=f"use:{number}",
+            )
+
+        results = together(N, use)
+        done = [result for kind, result in results if kind == "ok"]
+        refused = [result for kind, result in results if kind == "error"]
+        assert len(done) == 1, refused
+        assert len(refused) == N - 1
+        (used,) = done
+        for error in refused:
+            assert type(error) is CouponUsed, repr(error)
+            assert error.order == used.entry.source
+        redeems = [e for e in journal(service, "m-1") if isinstance(e, Redeem)]
+        assert redeems == [used.entry]
+        (holding,) = service.holdings("m-1")
+        assert (holding.status, holding.uses) == (HoldingStatus.USED, 0)
+        assert_sound(service, "m-1")
     finally:
         store.close()
 

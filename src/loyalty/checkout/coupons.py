@@ -12,8 +12,10 @@ selected products), then percent off the cart, then amount off the cart, then
 shipping; coupons of one kind in the order they were issued. A coupon entered
 after one that sorts later voids that one and applies it again after itself, in
 the same transaction, so the cart's total depends only on which coupons are on
-it. (Rewards bought with points are not reordered: they apply where they were
-redeemed.)
+it; one that has nothing left to take off after it (or whose hurdles it now
+fails) stays off the cart, unused: the coupon entered is never refused for
+another's sake. (Rewards bought with points are not reordered: they apply where
+they were redeemed.)
 
 **Refusals never leak.** An unknown code, another member's code, an expired or a
 revoked coupon all raise the same :class:`~loyalty.errors.CouponRefused` ("this
@@ -145,7 +147,7 @@ def redeem_coupon(
             account._apply(
                 Void(
                     **request.fields(
-                        account, 0, f"reapplied after coupon {holding.title}", cart.id
+                        account, 0, f"taken off to apply coupon {holding.title} first", cart.id
                     ),
                     redeem_id=record.id,
                     allocation=(),
@@ -154,13 +156,16 @@ def redeem_coupon(
         entry = _apply(account, request, holding, cart, shown)
         for record in later:
             again = account._holdings[record.coupon or ""]
-            _apply(
-                account,
-                request,
-                again,
-                cart,
-                display(again.code or "", account.program.incentives.codes),
-            )
+            try:
+                _apply(
+                    account,
+                    request,
+                    again,
+                    cart,
+                    display(again.code or "", account.program.incentives.codes),
+                )
+            except RedemptionRefused:
+                continue  # nothing left for it after this one: it stays off, unused
     return _redemption(entry)
 
 
