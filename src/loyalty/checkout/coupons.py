@@ -367,6 +367,7 @@ def unwind_grant(
                             **request.fields(account, 0, f"revoked: {why}", source),
                             holding=issued.key,
                             change=Change.REVOKE,
+                            amount=current.remaining,  # a credit's unspent money lapses
                         )
                     )
         elif isinstance(entry, Earn):

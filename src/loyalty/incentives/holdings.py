@@ -232,8 +232,8 @@ def settle_due(account: Account, at: datetime, shared: Shared) -> tuple[HoldingC
         account.advance(instant)
         for holding in list(_due(account, instant)):
             when = max(instant, account.clock or instant)
-            assert holding.valid_until is not None  # _due gives only holdings with an end
-            late = holding.valid_until if holding.valid_until < when else None
+            end = holding.valid_until
+            late = end if holding.status is HoldingStatus.OPEN and end and end < when else None
             if holding.kind is HoldingKind.CHOICE:
                 index = _fallback(holding, shared)
                 if index is not None:
@@ -256,13 +256,16 @@ def settle_due(account: Account, at: datetime, shared: Shared) -> tuple[HoldingC
 
 
 def _due(account: Account, at: datetime) -> Iterator[Holding]:
+    """Open holdings past their end, and credits closed with money given back to them
+    since (a void of a spend after the credit closed): that money lapses now."""
     for holding in account._holdings.values():
-        if (
-            holding.status is HoldingStatus.OPEN
-            and holding.valid_until is not None
-            and holding.valid_until <= at
-            and (holding.kind is not HoldingKind.CASHBACK or holding.remaining)
-        ):
+        cashback = holding.kind is HoldingKind.CASHBACK
+        if cashback and not holding.remaining:
+            continue
+        if holding.status is HoldingStatus.OPEN:
+            if holding.valid_until is not None and holding.valid_until <= at:
+                yield holding
+        elif cashback and holding.status in (HoldingStatus.EXPIRED, HoldingStatus.REVOKED):
             yield holding
 
 
@@ -317,8 +320,10 @@ def wallet(account: Account, at: datetime) -> Wallet:
     for holding in holdings(account, HoldingKind.CASHBACK):
         amount = holding.amount or zero
         left = holding.remaining or zero
+        lapsed = holding.lapsed or zero
         credited += amount
-        spent += amount - left
+        spent += amount - left - lapsed
+        expired += lapsed
         if holding.status in (HoldingStatus.EXPIRED, HoldingStatus.REVOKED) or (
             holding.valid_until is not None and holding.valid_until <= instant
         ):

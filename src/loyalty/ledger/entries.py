@@ -334,7 +334,7 @@ class Holding:
 
     ``key`` is member-relative: ``f"{grant seq}.{n}"``. A coupon has its ``code``,
     the ``offer`` it makes (JSON) and ``uses`` left; a cashback credit its ``amount``
-    and what ``remaining`` of it; a choice its options (``offer``: JSON). ``value``
+    and what ``remaining`` of it (and ``lapsed``); a choice its options (``offer``: JSON). ``value``
     is what it is worth to the member (a coupon's face value, a credit's amount, a
     choice's best option), for the incentive's cost.
     """
@@ -352,6 +352,9 @@ class Holding:
     uses: int = 0
     amount: Money | None = None
     remaining: Money | None = None
+    lapsed: Money | None = None
+    """Of a cashback credit: the money that expired or was revoked, with an entry
+    (``amount == spent + remaining + lapsed``)."""
     status: HoldingStatus = HoldingStatus.OPEN
     transferable: bool = False
     title: str = ""

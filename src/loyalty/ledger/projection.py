@@ -219,18 +219,27 @@ class Projection(State):
         if holding is None or entry.points:
             raise CorruptJournal(self.member_id, entry.seq, f"changes holding {entry.holding!r}")
         change, amount = entry.change.value, entry.amount
-        if change == "expire" and amount is not None:
-            # What is left of a credit expires: it stays as ``remaining``, now expired.
-            if amount != holding.remaining or holding.status is not HoldingStatus.OPEN:
+        if change in ("expire", "revoke") and amount is not None:
+            # Money left in a credit lapses: at its end, when revoked, or (given back
+            # by a void after it closed) at the next run.
+            closed = holding.status in (HoldingStatus.EXPIRED, HoldingStatus.REVOKED)
+            left = holding.remaining
+            if left is None or not amount or amount > left or (
+                holding.status is not HoldingStatus.OPEN and not closed
+            ):
                 raise CorruptJournal(
-                    self.member_id, entry.seq, f"expires {amount} of holding {entry.holding}"
+                    self.member_id, entry.seq, f"lapses {amount} of holding {entry.holding}"
                 )
-            holding = replace(holding, status=HoldingStatus.EXPIRED)
+            status = holding.status
+            if not closed:
+                status = HoldingStatus.REVOKED if change == "revoke" else HoldingStatus.EXPIRED
+            lapsed = amount + holding.lapsed if holding.lapsed is not None else amount
+            holding = replace(holding, remaining=left - amount, lapsed=lapsed, status=status)
         elif change == "restore":
             if amount is not None:
                 left = (holding.remaining or Money.zero(amount.currency)) + amount
                 closed = holding.status not in (HoldingStatus.OPEN, HoldingStatus.USED)
-                if holding.amount is None or left > holding.amount or closed:
+                if holding.amount is None or _beyond(holding, left) or closed:
                     raise CorruptJournal(
                         self.member_id, entry.seq, f"restores too much to {entry.holding}"
                     )
@@ -267,9 +276,9 @@ class Projection(State):
             uses = holding.uses
             left = holding.remaining + tender if sign > 0 else holding.remaining - tender
             empty = left.amount < 0 or not left
-        if uses < 0 or (left is not None and left.amount < 0) or (
-            left is not None and holding.amount is not None and left > holding.amount
-        ):
+            if sign < 0 and holding.status not in (HoldingStatus.OPEN, HoldingStatus.USED):
+                raise CorruptJournal(self.member_id, entry.seq, f"spends closed holding {key!r}")
+        if uses < 0 or (left is not None and (left.amount < 0 or _beyond(holding, left))):
             raise CorruptJournal(self.member_id, entry.seq, f"uses holding {key!r} beyond it")
         if sign < 0:
             status = HoldingStatus.USED if empty else holding.status
@@ -434,3 +443,11 @@ class Projection(State):
         self._last_activity_at = at
         if self._inactivity is not None:
             self._inactivity_deadline = self._inactivity.after(at, self.program.tz)
+
+
+def _beyond(holding: Holding, remaining: Money) -> bool:
+    """Would a credit with ``remaining`` left hold more than it was credited?"""
+    if holding.amount is None:
+        return False
+    lapsed = holding.lapsed.amount if holding.lapsed is not None else 0
+    return remaining.amount + lapsed > holding.amount.amount
