@@ -270,7 +270,7 @@ def spend_cashback(
             for holding in account._holdings.values()
             if holding.kind is HoldingKind.CASHBACK
             and holding.remaining
-            and holding.usable(request.at)
+            and holding.usable(request.occurred)
         ),
         key=lambda h: (h.valid_until is None, h.valid_until or h.issued_at, holding_order(h.key)),
     )

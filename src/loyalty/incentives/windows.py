@@ -121,7 +121,8 @@ class Validity(DateRange):
     def bounds(self, issued: datetime, tz: ZoneInfo) -> tuple[datetime, datetime | None]:
         """From when and until when (exclusive; ``None``: no end) a grant issued at
         ``issued`` can be used."""
-        start, end = self.start(tz) or issued, self.end(tz)
+        fixed = self.start(tz)
+        start, end = issued if fixed is None else max(fixed, issued), self.end(tz)
         if self.yearly is not None:
             first, last = self.yearly.around(issued, tz)
             start, end = max(start, first), last if end is None else min(end, last)

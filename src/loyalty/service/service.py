@@ -488,9 +488,7 @@ class LoyaltyService:
             review_member(account, instant)  # a retired tier is reconciled first
         session.refused(member_id, fired, instant)
         if not session.profile(member_id).erased:
-            found = expiring(account, instant, self.expiring_within)
-            session.transaction.emit(found)
-            session.notified += len(found)
+            session.tell(member_id, expiring(account, instant, self.expiring_within))
 
     def erase(self, member_id: str) -> str:
         """Remove the member's personal data; their journal stays, under the returned

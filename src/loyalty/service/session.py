@@ -88,8 +88,9 @@ class Session:
     written: int = 0
     notified: int = 0
     skipped: int = 0
-    refusals: dict[str, list[Notification]] = field(default_factory=dict)
-    """Per member: the incentives refused for their budget or stock, told at save."""
+    later: dict[str, list[Notification]] = field(default_factory=dict)
+    """Notifications to emit at save after those of the entries, per member (incentives
+    refused for their budget or stock, what the scheduled run found expiring)."""
 
     def account(self, member_id: str, key: str | None = None) -> Account:
         """The member's account, loaded (and locked, for a write) on first use. ``key``: the
@@ -121,8 +122,12 @@ class Session:
         """Tell, with the member's notifications at save, the incentives ``fired``
         could not issue for their budget or stock (once per incentive and day)."""
         if fired.refused:
-            found = exhausted(member_id, fired.refused, at, self.program.tz)
-            self.refusals.setdefault(member_id, []).extend(found)
+            self.tell(member_id, exhausted(member_id, fired.refused, at, self.program.tz))
+
+    def tell(self, member_id: str, notifications: list[Notification]) -> None:
+        """Emit ``notifications`` at save, after those the member's entries give (what
+        is expiring is told after what was issued)."""
+        self.later.setdefault(member_id, []).extend(notifications)
 
     def save(self) -> None:
         """Append what each loaded account wrote, with its notifications. An account
@@ -134,7 +139,7 @@ class Session:
                 profile = loaded.stored.profile
                 notifications = decided(
                     loaded.account, entries, loaded.available, profile.segments
-                ) + self.refusals.get(member_id, [])
+                ) + self.later.get(member_id, [])
                 self.transaction.emit(notifications)
                 self.notified += len(notifications)
             renewed = None
