@@ -34,12 +34,11 @@ from loyalty.incentives.config import (
 from loyalty.incentives.config import Grant as GrantConfig
 from loyalty.incentives.holdings import Wallet, find_code, holdings
 from loyalty.incentives.issue import GRANTS
-from loyalty.incentives.offers import as_reward, offer_of
+from loyalty.incentives.offers import describe, offer_of
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Holding, HoldingKind, HoldingStatus
 from loyalty.money import Money
 from loyalty.program.model import Program
-from loyalty.rewards.config import AmountOff, FreeProduct, PercentOff
 
 __all__ = [
     "CouponOption",
@@ -321,11 +320,4 @@ def _label(grant: GrantConfig, currency: str) -> str:
     if isinstance(grant, OneOf):
         return "one of " + ", ".join(_label(inner, currency) for inner in grant.grants)
     assert isinstance(grant, Coupon | FreeShippingGrant)
-    reward = as_reward(grant, "option")
-    if isinstance(reward, AmountOff):
-        return f"{reward.amount} {currency} off"
-    if isinstance(reward, PercentOff):
-        return f"{reward.percent}% off"
-    if isinstance(reward, FreeProduct):
-        return f"a free {', '.join(reward.choices)}"
-    return "free shipping"
+    return describe(grant, currency)

@@ -42,7 +42,7 @@ from loyalty.incentives.config import (
     TriggerKind,
 )
 from loyalty.incentives.config import Grant as GrantConfig
-from loyalty.incentives.offers import CouponGrant, as_reward, stored_offer
+from loyalty.incentives.offers import CouponGrant, as_reward, describe, stored_offer
 from loyalty.incentives.plan import Occasion, incentive_plan, member_excluded, off_occasion
 from loyalty.incentives.shared import Shared
 from loyalty.ledger.account import Account
@@ -50,7 +50,6 @@ from loyalty.ledger.entries import Earn, Grant, Holding, HoldingKind, Order
 from loyalty.ledger.requests import Request, require_account, same
 from loyalty.money import Money, Rounding
 from loyalty.program.model import Program
-from loyalty.rewards.config import AmountOff, FreeProduct, PercentOff
 
 __all__ = [
     "GRANTS",
@@ -597,16 +596,5 @@ def coupon_holding(
         offer=stored_offer(as_reward(coupon, incentive)),
         uses=coupon.uses,
         transferable=coupon.transferable,
-        title=coupon.title or _describe(coupon, program.currency),
+        title=coupon.title or describe(coupon, program.currency),
     )
-
-
-def _describe(coupon: CouponGrant, currency: str) -> str:
-    reward = as_reward(coupon, "coupon")
-    if isinstance(reward, AmountOff):
-        return f"{reward.amount} {currency} off"
-    if isinstance(reward, PercentOff):
-        return f"{reward.percent}% off"
-    if isinstance(reward, FreeProduct):
-        return f"a free {', '.join(reward.choices)}"
-    return "free shipping"

@@ -28,7 +28,7 @@ from loyalty.rewards.config import (
     Reward,
 )
 
-__all__ = ["CouponGrant", "as_reward", "offer_of", "stored_offer"]
+__all__ = ["CouponGrant", "as_reward", "describe", "offer_of", "stored_offer"]
 
 CouponGrant = Coupon | FreeShippingGrant | Gift
 _REWARD: TypeAdapter[Reward] = TypeAdapter(Reward)
@@ -56,6 +56,19 @@ def as_reward(grant: CouponGrant, reward_id: str) -> Reward:
         return FreeShipping(kind="free_shipping", max_amount=offer.max_amount, **common)
     assert isinstance(offer, ProductOffer)
     return FreeProduct(kind="free_product", choices=offer.choices, **common)
+
+
+def describe(grant: CouponGrant, currency: str) -> str:
+    """What a coupon grant offers, as a member reads it: "5.00 USD off", "10% off",
+    "a free SER-01", "free shipping"."""
+    reward = as_reward(grant, "coupon")
+    if isinstance(reward, AmountOff):
+        return f"{reward.amount} {currency} off"
+    if isinstance(reward, PercentOff):
+        return f"{reward.percent}% off"
+    if isinstance(reward, FreeProduct):
+        return f"a free {', '.join(reward.choices)}"
+    return "free shipping"
 
 
 def stored_offer(reward: Reward) -> str:
