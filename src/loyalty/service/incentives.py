@@ -77,13 +77,7 @@ def on_delay(session: Session, account: Account, order_id: str, at: datetime) ->
     nth = account.completed_orders(excluding=order_id, before=record.at) + 1
     facts = OrderFacts(order_id, record.amount, nth)
     occasion = Occasion(TriggerKind.SHIPMENT_DELAYED, f"delay:{order_id}", at, order=facts)
-    return fire(
-        account,
-        occasion,
-        at=at,
-        shared=shared(session),
-        segments=_segments(session, account.member_id),
-    )
+    return _fire(session, account, occasion, at)
 
 
 def on_enrol(
@@ -103,13 +97,7 @@ def on_enrol(
         campaign_code=campaign_code,
         referred=referred,
     )
-    return fire(
-        account,
-        occasion,
-        at=at,
-        shared=shared(session),
-        segments=_segments(session, account.member_id),
-    )
+    return _fire(session, account, occasion, at)
 
 
 def on_birthday(session: Session, account: Account, at: datetime) -> Fired:
@@ -127,13 +115,7 @@ def on_birthday(session: Session, account: Account, at: datetime) -> Fired:
             continue
         occasion = Occasion(TriggerKind.BIRTHDAY, f"birthday:{year}", at, only=incentive.id)
         grants.append(
-            fire(
-                account,
-                occasion,
-                at=at,
-                shared=shared(session),
-                segments=_segments(session, account.member_id),
-            )
+            _fire(session, account, occasion, at)
         )
     return _joined(grants)
 
@@ -143,8 +125,7 @@ def run_calendar(session: Session, account: Account, at: datetime) -> Fired:
     made at their deadline, birthdays, and the schedules' occurrences not yet
     granted (within each schedule's ``catch_up``)."""
     program = account.program
-    rows = shared(session)
-    settle_due(account, at, rows)
+    settle_due(account, at, shared(session))
     fired = [on_birthday(session, account, at)]
     joined = account.enrolled_at
     for incentive in incentive_plan(program).on(TriggerKind.SCHEDULE):
@@ -161,16 +142,19 @@ def run_calendar(session: Session, account: Account, at: datetime) -> Fired:
                 only=incentive.id,
                 rotation=index,
             )
-            fired.append(
-                fire(
-                    account,
-                    occasion,
-                    at=at,
-                    shared=rows,
-                    segments=_segments(session, account.member_id),
-                )
-            )
+            fired.append(_fire(session, account, occasion, at))
     return _joined(fired)
+
+
+def _fire(session: Session, account: Account, occasion: Occasion, at: datetime) -> Fired:
+    """Fire ``occasion`` for ``account``'s member, with their stored segments."""
+    return fire(
+        account,
+        occasion,
+        at=at,
+        shared=shared(session),
+        segments=_segments(session, account.member_id),
+    )
 
 
 def _joined(fired: Iterable[Fired]) -> Fired:
@@ -202,13 +186,7 @@ def grant_manual(
         only=incentive_id,
         reason=f"{reason}, by {actor}",
     )
-    fired = fire(
-        account,
-        occasion,
-        at=at,
-        shared=shared(session),
-        segments=_segments(session, account.member_id),
-    )
+    fired = _fire(session, account, occasion, at)
     if fired.grants:
         return fired.grants[0]
     if fired.refused:
