@@ -135,8 +135,8 @@ def _against_baseline(settings: Settings) -> list[Result]:
         Result("coupons.ratio_new_code_to_baseline",
                paired_ratio(timings["new_code"], timings["baseline"]), "x",
                "time per code, new_code over the baseline; median of per-round ratios "
-               "(new_code draws each character with secrets.choice, the baseline one "
-               "read of random bytes per code)")
+               "(both read random bytes once per code; new_code also validates, "
+               "prefixes and checks the format)")
     )
     return results
 

@@ -313,3 +313,11 @@ def test_the_examples_in_the_docstrings_hold() -> None:
     failures, tried = doctest.testmod(codes, raise_on_error=False)
     assert tried > 0
     assert failures == 0
+
+
+def test_an_alphabet_that_does_not_divide_256_draws_every_character_too() -> None:
+    fmt = CodeFormat(alphabet="0123456789", length=16)  # 53 bits: drawn by secrets.choice
+    codes = {new_code(fmt) for _ in range(2_000)}
+    assert len(codes) == 2_000
+    assert set("".join(codes)) == set(fmt.alphabet)
+    assert all(len(code) == 16 for code in codes)
