@@ -728,17 +728,17 @@ def validities(draw: st.DrawFn) -> Validity:
 
 def window_of(valid: Validity, issued: datetime, zone: str) -> tuple[datetime, datetime | None]:
     """When a grant issued at ``issued`` with ``valid`` may be used, from the rules:
-    ``[start, end)``, local midnights for dates, the narrowest of what is given."""
+    ``[start, end)``, local midnights for dates, the narrowest of what is given (the
+    library gives them in UTC: equal instants compare equal)."""
     tz = ZoneInfo(zone)
 
     def midnight(day: date) -> datetime:
         return datetime.combine(day, time(), tzinfo=tz)
 
     start, end = issued, None
-    if "starts" in valid:
-        start, end = midnight(date.fromisoformat(valid["starts"])), midnight(
-            date.fromisoformat(valid["ends"])
-        )
+    if "starts" in valid:  # never before the grant is issued
+        start = max(issued, midnight(date.fromisoformat(valid["starts"])))
+        end = midnight(date.fromisoformat(valid["ends"]))
     if "yearly" in valid:
         first_md = tuple(int(part) for part in valid["yearly"]["start"].split("-"))
         last_md = tuple(int(part) for part in valid["yearly"]["end"].split("-"))
@@ -1659,8 +1659,9 @@ class Holdings(RuleBasedStateMachine):
             elif self.restore:
                 self.give_back_use(entry.coupon or "")
         for held in self.model.values():
-            if held.order == order_id and held.status is HoldingStatus.OPEN:
-                held.status = HoldingStatus.REVOKED
+            spent = held.kind is HoldingKind.CASHBACK and held.status is HoldingStatus.USED
+            if held.order == order_id and (held.status is HoldingStatus.OPEN or spent):
+                held.status = HoldingStatus.REVOKED  # a spent credit too: nothing revives it
                 if held.kind is HoldingKind.CASHBACK:
                     held.remaining = 0  # its unspent money lapses
         event("refunded" + (" with coupons or cashback on it" if redeems else ""))

@@ -69,6 +69,7 @@ from loyalty.money import Money
 
 __all__ = [
     "application_rank",
+    "last_use",
     "left_to_pay",
     "redeem_coupon",
     "settle_refund",
@@ -128,9 +129,11 @@ def redeem_coupon(
     for record in account.redemptions(cart.id):
         if record.coupon == holding.key and record.in_use:
             return _redemption(_redeem_entry(account, record))  # its reservation
-    if holding.status is HoldingStatus.USED or holding.uses <= 0:
-        last = _last_use(account, holding.key)
-        raise CouponUsed(member_id, shown, last.at if last else "?", last.source if last else None)
+    last = last_use(account, holding.key)
+    if holding.status is HoldingStatus.USED and last is None:  # passed to another member
+        raise CouponRefused(member_id, f"coupon {shown} was transferred")
+    if last is not None and (holding.status is HoldingStatus.USED or holding.uses <= 0):
+        raise CouponUsed(member_id, shown, last.at, last.source)
     if not holding.usable(request.occurred):
         raise CouponRefused(
             member_id, f"coupon {shown} is valid from {holding.valid_from} to {holding.valid_until}"
@@ -219,8 +222,14 @@ def _per_order(account: Account, holding: Holding, cart: Cart, shown: str) -> No
         raise RedemptionRefused(account.member_id, f"coupon {shown}", (limit,))
 
 
-def _last_use(account: Account, holding_key: str) -> RedemptionRecord | None:
-    uses = [record for record in account.redemptions() if record.coupon == holding_key]
+def last_use(account: Account, holding_key: str) -> RedemptionRecord | None:
+    """The latest redemption still using coupon ``holding_key`` (a voided one gave
+    its use back)."""
+    if account._holdings[holding_key].status is HoldingStatus.OPEN:
+        return None  # not used up: no need to read its redemptions
+    uses = [
+        record for record in account.redemptions() if record.coupon == holding_key and record.in_use
+    ]
     return uses[-1] if uses else None
 
 
@@ -278,8 +287,22 @@ def spend_cashback(
     left = left_to_pay(account, cart)
     wanted = amount if amount is not None else min(spendable, left)
     if not wanted:
+        pending = sum(
+            (
+                h.remaining
+                for h in account._holdings.values()
+                if h.kind is HoldingKind.CASHBACK
+                and h.remaining
+                and h.status is HoldingStatus.OPEN
+                and h.valid_from > request.occurred
+            ),
+            Money.zero(program.currency),
+        )
+        later = f" ({pending} becomes spendable later)" if pending else ""
         raise InvalidInput(
-            "amount", amount, f"nothing to pay with: wallet {spendable}, to pay {left}"
+            "amount",
+            amount,
+            f"nothing to pay with: {spendable} spendable now{later}, {left} to pay",
         )
     if wanted > spendable:
         raise InvalidInput("amount", amount, f"is more than the {spendable} cashback spendable now")
@@ -361,13 +384,16 @@ def unwind_grant(
         if isinstance(entry, Grant):
             for issued in entry.holdings:
                 current = account._holdings[issued.key]
-                if current.status is HoldingStatus.OPEN:
+                spent = current.kind is HoldingKind.CASHBACK and (
+                    current.status is HoldingStatus.USED
+                )  # revoked too: giving a spend back later must not revive it
+                if current.status is HoldingStatus.OPEN or spent:
                     account._apply(
                         HoldingChange(
                             **request.fields(account, 0, f"revoked: {why}", source),
                             holding=issued.key,
                             change=Change.REVOKE,
-                            amount=current.remaining,  # a credit's unspent money lapses
+                            amount=current.remaining or None,  # unspent money lapses
                         )
                     )
         elif isinstance(entry, Earn):

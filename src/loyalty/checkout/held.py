@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from loyalty.cart import Cart
 from loyalty.checkout.context import MemberContext
-from loyalty.checkout.coupons import left_to_pay
+from loyalty.checkout.coupons import last_use, left_to_pay
 from loyalty.checkout.options import evaluate
 from loyalty.errors import InvalidInput
 from loyalty.hurdles import Check
@@ -168,9 +168,10 @@ def _why_not(account: Account, holding: Holding, at: datetime) -> str:
     if holding.status is HoldingStatus.REVOKED:
         return "this coupon was withdrawn"
     if holding.status is HoldingStatus.USED or holding.uses <= 0:
-        used = [record for record in account.redemptions() if record.coupon == holding.key]
-        where = f" on order {used[-1].source}" if used and used[-1].source else ""
-        return f"this coupon was already used{where}"
+        last = last_use(account, holding.key)
+        if last is None:  # passed to another member: no longer theirs
+            return "this code cannot be applied"
+        return "this coupon was already used" + (f" on order {last.source}" if last.source else "")
     if at < holding.valid_from:
         return f"this coupon can be used from {holding.valid_from.astimezone(tz):%Y-%m-%d %H:%M}"
     end = holding.valid_until

@@ -47,11 +47,11 @@ rest is issued; otherwise the whole bundle is issued or none of it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import DAILY, rrulestr
 from pydantic import Field, field_validator, model_validator
 
 from loyalty.dates import Duration, Period
@@ -173,10 +173,20 @@ class OnSchedule(Section):
         if "DTSTART" in value.upper() or "\n" in value:
             raise ValueError("give the rule alone (FREQ=...); the start is 'starts'")
         try:
-            rrulestr(value, dtstart=None)
+            rule = rrulestr(value, dtstart=None)
         except (ValueError, TypeError) as error:
             raise ValueError(f"{value!r} is not an RFC 5545 recurrence rule: {error}") from None
+        if getattr(rule, "_freq", DAILY) > DAILY:  # HOURLY, MINUTELY, SECONDLY
+            raise ValueError(f"{value!r} recurs more often than daily; a schedule is daily at most")
         return value
+
+    @model_validator(mode="after")
+    def _occurs(self) -> OnSchedule:
+        start = datetime.combine(self.starts, time())
+        rule = rrulestr(self.rrule, dtstart=start)
+        if rule.between(start, start + timedelta(days=4 * 366), inc=True, count=1) == []:
+            raise ValueError(f"{self.rrule!r} never occurs in the four years from {self.starts}")
+        return self
 
 
 class OnManual(Section):
@@ -410,7 +420,10 @@ class IncentivesConfig(Section):
     catalog: tuple[Incentive, ...] = ()
 
     def problems(self) -> list[Problem]:
-        found = list(self.codes.problems())
+        found = [
+            Problem(f"codes.{problem.path}", problem.message, problem.value)
+            for problem in self.codes.problems()
+        ]
         seen: set[str] = set()
         for index, incentive in enumerate(self.catalog):
             if incentive.id in seen:
@@ -423,6 +436,20 @@ class IncentivesConfig(Section):
             if not incentive.grants and not rotates:
                 found.append(
                     Problem(f"catalog[{index}].grants", "give at least one grant", incentive.grants)
+                )
+            audience = incentive.audience
+            if (
+                audience is not None
+                and audience.min_orders is not None
+                and audience.max_orders is not None
+                and audience.min_orders > audience.max_orders
+            ):
+                found.append(
+                    Problem(
+                        f"catalog[{index}].audience.max_orders",
+                        f"is below min_orders {audience.min_orders}: no member can be in it",
+                        audience.max_orders,
+                    )
                 )
             if isinstance(trigger, OnOrder) and trigger.first_order and trigger.nth_order:
                 found.append(

@@ -15,7 +15,7 @@ or else the next one: cashback earned on 11.11 with ``valid: {yearly: {start:
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -129,4 +129,4 @@ class Validity(DateRange):
         if self.within is not None:
             lapse = self.within.after(issued, tz)
             end = lapse if end is None else min(end, lapse)
-        return start, end
+        return start.astimezone(UTC), None if end is None else end.astimezone(UTC)

@@ -248,7 +248,9 @@ class Projection(State):
                 holding = replace(holding, remaining=left, status=status)
             else:
                 holding = replace(holding, uses=holding.uses + 1, status=HoldingStatus.OPEN)
-        elif holding.status is not HoldingStatus.OPEN:
+        elif holding.status is not HoldingStatus.OPEN and not (
+            change == "revoke" and holding.kind.value == "cashback"
+        ):  # a spent credit is revoked too when its grant is unwound
             raise CorruptJournal(
                 self.member_id, entry.seq, f"{change}s holding {entry.holding} ({holding.status})"
             )

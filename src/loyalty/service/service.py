@@ -96,11 +96,10 @@ __all__ = ["AdvanceReport", "ImportReport", "LoyaltyService", "Member", "Outcome
 
 _R = TypeVar("_R")
 
-Outcome = OrderResult | RefundResult | Earn | Fired | None
+Outcome = OrderResult | RefundResult | Earn | Fired
 """What handling an event wrote: an order's or a refund's entries (an order's with the
-grants its incentives issued), a bonus action's earn, the incentives a shipment delay
-fired (when the program has no ``shipment_delayed`` points action), or nothing (a
-birthday the program gives no points for)."""
+grants its incentives issued), a bonus action's earn, or what the incentives of a
+shipment delay or a birthday granted (when the program has no points action for it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,9 +245,7 @@ class LoyaltyService:
     @overload
     def handle(self, event: Referral | ActionCompleted) -> Earn: ...
     @overload
-    def handle(self, event: Birthday) -> Earn | None: ...
-    @overload
-    def handle(self, event: ShipmentDelayed) -> Earn | Fired: ...
+    def handle(self, event: Birthday | ShipmentDelayed) -> Earn | Fired: ...
     @overload
     def handle(self, event: Mapping[str, Any] | Event) -> Outcome: ...
 
@@ -638,11 +635,12 @@ class LoyaltyService:
             # referred member is a conflict, not a retry.
             return award_action(account, "referral", at=at, key=key, detail=event.referred)
         if isinstance(event, Birthday):
-            gift = None
+            points = None
             if "birthday" in self.program.earning.actions:
-                gift = award_action(account, "birthday", at=at, key=key)
-            session.refused(event.member_id, on_birthday(session, account, at), at)
-            return gift
+                points = award_action(account, "birthday", at=at, key=key)
+            gifts = on_birthday(session, account, at)
+            session.refused(event.member_id, gifts, at)
+            return gifts if points is None else points
         assert isinstance(event, ActionCompleted)
         return award_action(account, event.action, at=at, key=key, source=event.source)
 
