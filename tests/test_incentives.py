@@ -549,7 +549,7 @@ def test_a_transferable_coupon_moves_to_the_member_who_uses_it() -> None:
     enrolled(giver, rows)
     (coupon,) = holdings(giver)
     grant = transfer(giver, taker, coupon, T0 + days(1), rows)
-    assert giver._holdings[coupon.key].status is HoldingStatus.USED
+    assert giver._holdings[coupon.key].status is HoldingStatus.TRANSFERRED
     assert rows.code(coupon.code or "") == ("m-2", grant.holdings[0].key)
     used = redeem_coupon(
         taker, coupon.code or "", cart("c-9", ("X", "9.00"), member="m-2"), at=T0 + days(1), key="k"
@@ -1047,3 +1047,203 @@ def test_a_choice_made_at_its_deadline_by_a_late_run_is_valid_from_the_deadline(
     (made,) = settle_due(account, T0 + days(20), rows)  # the run came 6 days late
     (gift,) = made.issued
     assert gift.valid_until == T0 + days(14 + 30)
+
+
+# ----------------------------------------------- found by review and by a new user
+
+
+def order_event(member: str, basket: dict[str, Any], at: datetime) -> dict[str, Any]:
+    return {
+        "type": "order_completed",
+        "member_id": member,
+        "key": basket["id"],
+        "at": at,
+        "cart": basket,
+    }
+
+
+def test_a_transferred_coupon_is_not_given_back_to_its_old_holder_by_a_refund() -> None:
+    prog = incentives(welcome({**AMOUNT, "transferable": True, "uses": 2}), coupon_refund="restore")
+    service = LoyaltyService(prog, MemoryStore())
+    for member in ("a", "b"):
+        service.enrol(member, at=T0)
+    (coupon,) = service.holdings("a")
+    code = coupon.code or ""
+    service.redeem_coupon("a", code, cart("x", ("X", "20.00"), member="a"), at=T0, key="a1")
+    service.handle(order_event("a", cart("x", ("X", "20.00"), member="a"), T0))
+    service.redeem_coupon("b", code, cart("y", ("X", "20.00"), member="b"), at=T0, key="b1")
+    service.handle(
+        {
+            "type": "order_cancelled",
+            "member_id": "a",
+            "key": "r",
+            "at": T0 + days(1),
+            "order_id": "x",
+        }
+    )
+    assert service.holdings("a")[0].status is HoldingStatus.TRANSFERRED
+    with pytest.raises(CouponRefused):
+        service.redeem_coupon("a", code, cart("z", ("X", "20.00"), member="a"), at=T0, key="a2")
+
+
+def test_cashback_tendered_before_a_coupon_never_pays_more_than_the_cart() -> None:
+    prog = incentives(welcome(AMOUNT, {"kind": "cashback", "amount": "30.00"}))
+    account, rows = new(prog), Shared(MemoryRows())
+    enrolled(account, rows)
+    basket = cart("c-1", ("X", "20.00"), shipping="0")
+    spend_cashback(account, basket, at=T0, key="pay")  # all 20.00
+    redeem_coupon(account, coupons_of(account)["5.00 USD off"], basket, at=T0, key="coupon")
+    tenders = [r.tender for r in account.redemptions("c-1") if r.in_use and r.tender]
+    assert tenders == [usd("15.00")]
+    assert wallet(account, T0).available == usd("15.00")
+    assert verify(account) == []
+
+
+def test_a_full_refund_revokes_what_the_orders_choice_became_and_a_spent_credit() -> None:
+    thanks = {
+        "id": "thanks",
+        "trigger": {"event": "order_completed"},
+        "grants": [
+            {"kind": "cashback", "amount": "4.00"},
+            {
+                "kind": "one_of",
+                "grants": [
+                    {"kind": "gift", "sku": "A", "value": "5.00"},
+                    {"kind": "points", "points": 30},
+                ],
+            },
+        ],
+    }
+    service = LoyaltyService(program(incentives={"catalog": [thanks]}), MemoryStore())
+    service.enrol("m-1", at=T0)
+    result = service.handle(order_event("m-1", cart("o-1", ("X", "20.00")), T0))
+    choice = next(h for h in result.grants[0].holdings if h.kind is HoldingKind.CHOICE)
+    service.choose("m-1", choice.key, 1, at=T0, key="pick")  # the 30 points
+    service.spend_cashback("m-1", cart("o-2", ("X", "9.00")), at=T0, key="pay")
+    service.handle(order_event("m-1", cart("o-2", ("X", "9.00")), T0))
+    before = service.balance("m-1").available
+    service.handle(
+        {
+            "type": "order_cancelled",
+            "member_id": "m-1",
+            "key": "r1",
+            "at": T0 + days(1),
+            "order_id": "o-1",
+        }
+    )
+    assert service.balance("m-1").available == before - 30 - 20  # the choice's and the order's
+    service.handle(
+        {
+            "type": "order_cancelled",
+            "member_id": "m-1",
+            "key": "r2",
+            "at": T0 + days(1),
+            "order_id": "o-2",
+        }
+    )
+    assert service.wallet("m-1", T0 + days(1)).available == usd("0.00")  # not revived
+    assert service.verify("m-1") == []
+
+
+def test_a_choice_whose_option_is_out_of_stock_inside_a_bundle_falls_back_at_its_deadline() -> None:
+    prog = incentives(
+        welcome(
+            {
+                "kind": "one_of",
+                "deadline": "1 day",
+                "grants": [
+                    {
+                        "kind": "all_of",
+                        "grants": [{"kind": "gift", "sku": "A", "value": "50.00", "stock": 1}],
+                    },
+                    {"kind": "gift", "sku": "B", "value": "10.00"},
+                ],
+            }
+        )
+    )
+    service = LoyaltyService(prog, MemoryStore())
+    for member in ("m-1", "m-2"):
+        service.enrol(member, at=T0)
+    service.choose("m-1", service.holdings("m-1")[0].key, 0, at=T0, key="pick")
+    report = service.advance(T0 + days(2))
+    assert report.failed == ()
+    assert [h.title for h in service.holdings("m-2")][-1] == "a free B"
+
+
+def test_points_chosen_expire_with_the_programs_policy() -> None:
+    prog = program(
+        expiry={"policy": "fixed", "after": "30 days"},
+        incentives={
+            "catalog": [
+                welcome(
+                    {
+                        "kind": "one_of",
+                        "grants": [
+                            {"kind": "points", "points": 30},
+                            {"kind": "gift", "sku": "B", "value": "1.00"},
+                        ],
+                    }
+                )
+            ]
+        },
+    )
+    account, rows = new(prog), Shared(MemoryRows())
+    (grant,) = enrolled(account, rows).grants
+    choose(account, grant.holdings[0].key, 0, at=T0, key="pick", shared=rows)
+    (lot,) = account.expiring(T0, days(31))
+    assert (lot.points, lot.expires_at) == (30, T0 + days(30))
+
+
+def test_cashback_spent_on_a_cart_does_not_count_toward_a_coupon_per_order_limit() -> None:
+    prog = incentives(
+        welcome(AMOUNT, {"kind": "cashback", "amount": "5.00"}, limits={"per_order": 1})
+    )
+    account, rows = new(prog), Shared(MemoryRows())
+    enrolled(account, rows)
+    basket = cart("c-1", ("X", "40.00"))
+    spend_cashback(account, basket, at=T0, key="pay")
+    assert redeem_coupon(account, coupons_of(account)["5.00 USD off"], basket, at=T0, key="k")
+
+
+def test_bad_arguments_to_the_new_calls_are_typed_errors() -> None:
+    service = LoyaltyService(
+        incentives(
+            welcome(
+                AMOUNT,
+                {
+                    "kind": "one_of",
+                    "grants": [
+                        {"kind": "gift", "sku": "A", "value": "1.00"},
+                        {"kind": "gift", "sku": "B", "value": "1.00"},
+                    ],
+                },
+            )
+        ),
+        MemoryStore(),
+    )
+    service.enrol("m-1", at=T0)
+    choice = next(h for h in service.holdings("m-1") if h.kind is HoldingKind.CHOICE)
+    with pytest.raises(InvalidInput, match="option"):
+        service.choose("m-1", choice.key, 1.5, at=T0, key="c")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="codes"):
+        service.quote("m-1", cart("c", ("X", "1.00")), at=T0, codes=None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match=r"codes\[1\]"):
+        service.quote("m-1", cart("c", ("X", "1.00")), at=T0, codes=["A", 7])  # type: ignore[list-item]
+    naive = datetime(2026, 1, 1)  # noqa: DTZ001 - the point of the test
+    with pytest.raises(InvalidInput, match="naive"):
+        service.redeem_coupon("m-1", "X", cart("c", ("X", "1.00")), at=naive, key="k")
+
+
+def test_schedules_and_choices_that_cannot_work_are_refused() -> None:
+    secondly = {"event": "schedule", "rrule": "FREQ=SECONDLY", "starts": "2026-01-01"}
+    never = {
+        "event": "schedule",
+        "rrule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+        "starts": "2026-01-01",
+    }
+    for trigger in (secondly, never):
+        with pytest.raises(ConfigurationError, match=r"daily at most|never occurs"):
+            incentives({"id": "s", "trigger": trigger, "grants": [AMOUNT]})
+    picked = {"kind": "one_of", "grants": [{"kind": "cashback", "percent": 5}, SHIPPING]}
+    with pytest.raises(ConfigurationError, match=r"grants\[0\]\.grants\[0\]\.percent"):
+        incentives({"id": "o", "trigger": {"event": "order_completed"}, "grants": [picked]})

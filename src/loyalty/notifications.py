@@ -21,9 +21,10 @@ from enum import StrEnum
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from loyalty.checkout.held import choice_labels, shown_code
+from loyalty.checkout.held import choice_labels
 from loyalty.checkout.options import audience_facts, visible
 from loyalty.dates import Duration
+from loyalty.incentives.codes import shown_code
 from loyalty.incentives.holdings import holdings
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import (

@@ -43,7 +43,7 @@ from loyalty.checkout.options import evaluate
 from loyalty.checkout.redemption import Redemption, _redemption
 from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
 from loyalty.hurdles import Check
-from loyalty.incentives.codes import display
+from loyalty.incentives.codes import shown_code
 from loyalty.incentives.config import OnOrder, RefundPolicy
 from loyalty.incentives.holdings import find_code
 from loyalty.incentives.issue import grant_key
@@ -71,11 +71,16 @@ __all__ = [
     "application_rank",
     "last_use",
     "left_to_pay",
+    "per_order_check",
     "redeem_coupon",
     "settle_refund",
     "spend_cashback",
     "unwind_grant",
 ]
+
+
+_CLOSED = (HoldingStatus.REVOKED, HoldingStatus.EXPIRED, HoldingStatus.TRANSFERRED)
+"""A coupon in one of these is no longer the member's to use, nor to be given back."""
 
 
 def application_rank(holding: Holding) -> tuple[int, int, int]:
@@ -123,17 +128,16 @@ def redeem_coupon(
     member_id = account.member_id
     if holding is None or holding.kind is not HoldingKind.COUPON:
         raise CouponRefused(member_id, f"no coupon {code!r} among the member's")
-    shown = display(holding.code or "", account.program.incentives.codes)
-    if holding.status in (HoldingStatus.REVOKED, HoldingStatus.EXPIRED):
+    shown = shown_code(holding.code, account.program.incentives.codes)
+    if holding.status in _CLOSED:
         raise CouponRefused(member_id, f"coupon {shown} is {holding.status.value}")
     for record in account.redemptions(cart.id):
         if record.coupon == holding.key and record.in_use:
             return _redemption(_redeem_entry(account, record))  # its reservation
-    last = last_use(account, holding.key)
-    if holding.status is HoldingStatus.USED and last is None:  # passed to another member
-        raise CouponRefused(member_id, f"coupon {shown} was transferred")
-    if last is not None and (holding.status is HoldingStatus.USED or holding.uses <= 0):
-        raise CouponUsed(member_id, shown, last.at, last.source)
+    if holding.status is HoldingStatus.USED or holding.uses <= 0:
+        last = last_use(account, holding.key)
+        used_at = last.at if last is not None else holding.issued_at
+        raise CouponUsed(member_id, shown, used_at, last.source if last is not None else None)
     if not holding.usable(request.occurred):
         raise CouponRefused(
             member_id, f"coupon {shown} is valid from {holding.valid_from} to {holding.valid_until}"
@@ -159,17 +163,56 @@ def redeem_coupon(
         entry = _apply(account, request, holding, cart, shown)
         for record in later:
             again = account._holdings[record.coupon or ""]
+            if not again.usable(request.occurred):
+                continue  # lapsed since it was applied: it stays off
             try:
-                _apply(
-                    account,
-                    request,
-                    again,
-                    cart,
-                    display(again.code or "", account.program.incentives.codes),
-                )
+                _apply(account, request, again, cart, "")
             except RedemptionRefused:
                 continue  # nothing left for it after this one: it stays off, unused
+        _fit_tenders(account, request, cart)
     return _redemption(entry)
+
+
+def _fit_tenders(account: Account, request: Request, cart: Cart) -> None:
+    """After a discount, the cashback tendered on ``cart`` may come to more than is
+    left to pay: give the excess back (the latest tenders first), so a tender never
+    pays more than the cart costs."""
+    records = [r for r in account.redemptions(cart.id) if r.in_use]
+    taken = sum((_taken(record) for record in records), Decimal(0))
+    excess = cart.money(taken - cart.total.amount)
+    for record in reversed(records):
+        if excess.amount <= 0:
+            return
+        if record.tender is None or record.coupon is None:
+            continue
+        account._apply(
+            Void(
+                **request.fields(account, 0, "cashback beyond what is left to pay", cart.id),
+                redeem_id=record.id,
+                allocation=(),
+            )
+        )
+        kept = record.tender - min(record.tender, excess)
+        excess -= record.tender - kept
+        if kept:
+            account._apply(
+                Redeem(
+                    **request.fields(account, 0, f"{kept} cashback on order {cart.id}", cart.id),
+                    allocation=(),
+                    coupon=record.coupon,
+                    tender=kept,
+                )
+            )
+
+
+def _taken(record: RedemptionRecord) -> Decimal:
+    """What a redemption takes off what is paid: its discount lines, shipping, tender."""
+    taken = sum((line.amount.amount for line in record.discounts), Decimal(0))
+    if record.shipping_discount is not None:
+        taken += record.shipping_discount.amount
+    if record.tender is not None:
+        taken += record.tender.amount
+    return taken
 
 
 def _apply(account: Account, request: Request, holding: Holding, cart: Cart, shown: str) -> Redeem:
@@ -205,21 +248,32 @@ def _after(account: Account, holding: Holding, cart: Cart) -> list[RedemptionRec
 
 
 def _per_order(account: Account, holding: Holding, cart: Cart, shown: str) -> None:
+    limit = per_order_check(account, holding, cart)
+    if limit is not None:
+        raise RedemptionRefused(account.member_id, f"coupon {shown}", (limit,))
+
+
+def per_order_check(account: Account, holding: Holding, cart: Cart) -> Check | None:
+    """The failed check of the incentive's ``per_order`` limit, if ``holding`` would go
+    past it on ``cart`` (coupons of the same incentive in use on it; cashback tenders
+    are not coupons)."""
     incentive = account.program.incentives.get(holding.incentive)
     most = incentive.limits.per_order if incentive is not None else None
     if most is None:
-        return
+        return None
     used = sum(
         1
         for record in account.redemptions(cart.id)
         if record.in_use
+        and record.tender is None
         and record.coupon is not None
+        and record.coupon != holding.key
         and (other := account._holdings.get(record.coupon)) is not None
         and other.incentive == holding.incentive
     )
-    if used >= most:
-        limit = Check("per_order", False, f"at most {most} of these coupons per order", most)
-        raise RedemptionRefused(account.member_id, f"coupon {shown}", (limit,))
+    if used < most:
+        return None
+    return Check("per_order", False, f"at most {most} of these coupons per order", most)
 
 
 def last_use(account: Account, holding_key: str) -> RedemptionRecord | None:
@@ -330,15 +384,7 @@ def spend_cashback(
 def left_to_pay(account: Account, cart: Cart) -> Money:
     """What the customer still pays for ``cart``: its total after every loyalty
     discount and the cashback already tendered on it."""
-    taken = Decimal(0)
-    for record in account.redemptions(cart.id):
-        if not record.in_use:
-            continue
-        taken += sum((line.amount.amount for line in record.discounts), Decimal(0))
-        if record.shipping_discount is not None:
-            taken += record.shipping_discount.amount
-        if record.tender is not None:
-            taken += record.tender.amount
+    taken = sum((_taken(r) for r in account.redemptions(cart.id) if r.in_use), Decimal(0))
     return cart.money(max(cart.total.amount - taken, Decimal(0)))
 
 
@@ -352,7 +398,7 @@ def settle_refund(account: Account, request: Request, order_id: str) -> None:
     restore = program.incentives.coupon_refund is RefundPolicy.RESTORE
     for record in account.redemptions(order_id):
         holding = account._holdings.get(record.coupon or "")
-        closed = holding is None or holding.status in (HoldingStatus.REVOKED, HoldingStatus.EXPIRED)
+        closed = holding is None or holding.status in _CLOSED
         if holding is None or closed or not record.in_use:
             continue
         if record.tender is not None or restore:
@@ -377,28 +423,65 @@ def unwind_grant(
 ) -> None:
     """Unwind what the grant written under ``key`` issued, inside a transaction already
     advanced to the request's time: its open coupons, choices and cashback credits are
-    revoked and what is left of its points taken back (a coupon already used stays a
+    revoked, and so is what a choice it gave became once made, and what is left of its
+    points (and of a choice's points) is taken back (a coupon already used stays a
     recorded cost). Each entry gives ``why`` and names ``source``; a grant unwound
     before writes nothing more."""
     for entry in account.request_entries(key):
         if isinstance(entry, Grant):
             for issued in entry.holdings:
-                current = account._holdings[issued.key]
-                spent = current.kind is HoldingKind.CASHBACK and (
-                    current.status is HoldingStatus.USED
-                )  # revoked too: giving a spend back later must not revive it
-                if current.status is HoldingStatus.OPEN or spent:
-                    account._apply(
-                        HoldingChange(
-                            **request.fields(account, 0, f"revoked: {why}", source),
-                            holding=issued.key,
-                            change=Change.REVOKE,
-                            amount=current.remaining or None,  # unspent money lapses
-                        )
-                    )
+                if issued.kind is HoldingKind.CHOICE:
+                    _unwind_choice(account, request, entry, issued.key, why, source)
+                _revoke(account, request, issued.key, why, source)
         elif isinstance(entry, Earn):
-            lot = account.lot(entry.id)
-            left = lot.points - lot.reversed
-            if left:
-                why_points = f"reversed {left} points: {why}"
-                take_back(account, request, entry.id, left, None, why_points, source)
+            _take_back_rest(account, request, entry, why, source)
+
+
+def _revoke(account: Account, request: Request, key: str, why: str, source: str | None) -> None:
+    """Revoke holding ``key`` if it is open (or a spent credit: giving a spend back
+    later must not revive it); a credit's unspent money lapses."""
+    current = account._holdings[key]
+    spent = current.kind is HoldingKind.CASHBACK and current.status is HoldingStatus.USED
+    if current.status is HoldingStatus.OPEN or spent:
+        account._apply(
+            HoldingChange(
+                **request.fields(account, 0, f"revoked: {why}", source),
+                holding=key,
+                change=Change.REVOKE,
+                amount=current.remaining or None,
+            )
+        )
+
+
+def _unwind_choice(
+    account: Account, request: Request, grant: Grant, choice: str, why: str, source: str | None
+) -> None:
+    """Unwind what choice ``choice`` (of ``grant``) became, if it was made: the holdings
+    the choice issued, and the points credited with it (they follow it at once)."""
+    entries = account.entries_since(grant.at)
+    for index, entry in enumerate(entries):
+        if not (
+            isinstance(entry, HoldingChange)
+            and entry.holding == choice
+            and entry.change is Change.CHOOSE
+        ):
+            continue
+        for issued in entry.issued:
+            _revoke(account, request, issued.key, why, source)
+        for credited in entries[index + 1 :]:
+            if not isinstance(credited, Earn) or credited.key != entry.key or (
+                entry.key is None and credited.at != entry.at
+            ):
+                break
+            _take_back_rest(account, request, credited, why, source)
+        return
+
+
+def _take_back_rest(
+    account: Account, request: Request, earn: Earn, why: str, source: str | None
+) -> None:
+    """Take back what is left of ``earn``'s points."""
+    lot = account.lot(earn.id)
+    left = lot.points - lot.reversed
+    if left:
+        take_back(account, request, earn.id, left, None, f"reversed {left} points: {why}", source)

@@ -10,18 +10,18 @@ own coupons that is used, revoked or expired says so: it is theirs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from loyalty.cart import Cart
 from loyalty.checkout.context import MemberContext
-from loyalty.checkout.coupons import last_use, left_to_pay
+from loyalty.checkout.coupons import last_use, left_to_pay, per_order_check
 from loyalty.checkout.options import evaluate
 from loyalty.errors import InvalidInput
 from loyalty.hurdles import Check
-from loyalty.incentives.codes import CodeFormat, display
+from loyalty.incentives.codes import shown_code
 from loyalty.incentives.config import (
     AllOf,
     Cashback,
@@ -50,7 +50,6 @@ __all__ = [
     "ends_in",
     "entered",
     "payable",
-    "shown_code",
     "time_left",
 ]
 
@@ -88,6 +87,10 @@ class CouponOption:
     def unmet(self) -> tuple[Check, ...]:
         """Exactly the conditions that fail, each with its reason and shortfall."""
         return self.check.unmet()
+
+
+MOST_CODES = 20
+"""The most codes one quote answers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +135,7 @@ def coupons(
         if holding.key in applied:
             found.append(_applied(account.program, holding, at, applied[holding.key]))
         elif holding.usable(at) and holding.uses > 0:
-            found.append(_coupon(account, holding, cart, at, member, applied))
+            found.append(_coupon(account, holding, cart, at, member))
     return tuple(found)
 
 
@@ -144,15 +147,21 @@ def entered(
     member: MemberContext,
 ) -> tuple[EnteredCode, ...]:
     """The answer to each code the customer typed (see :class:`EnteredCode`)."""
-    if isinstance(codes, str):
-        raise InvalidInput("codes", codes, "give a list of codes, not one text")
+    if isinstance(codes, str | bytes) or not isinstance(codes, Iterable):
+        raise InvalidInput("codes", codes, "give a list of codes (text)")
+    typed = list(codes)
+    if len(typed) > MOST_CODES:
+        raise InvalidInput("codes", len(typed), f"at most {MOST_CODES} codes at once")
+    for index, code in enumerate(typed):
+        if not isinstance(code, str):
+            raise InvalidInput(f"codes[{index}]", code, "is not text")
     found = []
     listed = {option.holding: option for option in coupons(account, cart, at, member)}
-    for code in codes:
+    for code in typed:
         holding = find_code(account, code)
-        shown = code if isinstance(code, str) else repr(code)
+        shown = code[:200]
         if holding is None or holding.kind is not HoldingKind.COUPON:
-            found.append(EnteredCode(shown[:200], "this code cannot be applied"))
+            found.append(EnteredCode(shown, "this code cannot be applied"))
             continue
         option = listed.get(holding.key)
         if option is not None:
@@ -165,13 +174,14 @@ def entered(
 def _why_not(account: Account, holding: Holding, at: datetime) -> str:
     """Why one of the member's own coupons is not usable at ``at``."""
     tz = account.program.tz
+    if holding.status is HoldingStatus.TRANSFERRED:
+        return "this code cannot be applied"  # no longer theirs
     if holding.status is HoldingStatus.REVOKED:
         return "this coupon was withdrawn"
     if holding.status is HoldingStatus.USED or holding.uses <= 0:
         last = last_use(account, holding.key)
-        if last is None:  # passed to another member: no longer theirs
-            return "this code cannot be applied"
-        return "this coupon was already used" + (f" on order {last.source}" if last.source else "")
+        where = f" on order {last.source}" if last is not None and last.source else ""
+        return f"this coupon was already used{where}"
     if at < holding.valid_from:
         return f"this coupon can be used from {holding.valid_from.astimezone(tz):%Y-%m-%d %H:%M}"
     end = holding.valid_until
@@ -200,25 +210,15 @@ def _coupon(
     cart: Cart,
     at: datetime,
     member: MemberContext,
-    applied: Mapping[str, Money],
 ) -> CouponOption:
     """An open coupon evaluated on ``cart`` as :func:`~loyalty.redeem_coupon` would."""
     program = account.program
     reward = offer_of(holding.offer)
     option = evaluate(program, reward, cart, at, member, uses=0)
     checks = option.check.children
-    incentive = program.incentives.get(holding.incentive)
-    most = incentive.limits.per_order if incentive is not None else None
-    if most is not None:
-        used = sum(
-            1
-            for key in applied
-            if (other := account._holdings.get(key)) is not None
-            and other.incentive == holding.incentive
-        )
-        if used >= most:
-            limit = Check("per_order", False, f"at most {most} of these coupons per order", most)
-            checks += (limit,)
+    limit = per_order_check(account, holding, cart)
+    if limit is not None:
+        checks += (limit,)
     failing = [check for check in checks if not check.met]
     root = Check("coupon", not failing, "can be used", children=checks)
     if failing:
@@ -261,15 +261,6 @@ def payable(account: Account, cart: Cart, held: Wallet) -> Money:
 
 def _left(at: datetime, end: datetime | None) -> str | None:
     return ends_in(at, end) if end is not None else None
-
-
-def shown_code(code: str | None, fmt: CodeFormat) -> str:
-    """A stored coupon code as the customer reads it (as stored, if the program's code
-    format changed since it was issued)."""
-    try:
-        return display(code or "", fmt)
-    except InvalidInput:
-        return code or ""
 
 
 def ends_in(at: datetime, end: datetime) -> str:

@@ -41,7 +41,14 @@ from pydantic import Field, field_validator
 from loyalty.errors import CodeSpaceExhausted, InvalidInput, Problem
 from loyalty.program.types import Section
 
-__all__ = ["CROCKFORD", "CodeFormat", "display", "new_code", "normalise"]
+__all__ = [
+    "CROCKFORD",
+    "CodeFormat",
+    "display",
+    "new_code",
+    "normalise",
+    "shown_code",
+]
 
 CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford base32: digits and upper-case letters without I, L, O and U."""
@@ -145,6 +152,15 @@ def _drawing(alphabet: str) -> Callable[[int], str]:
         return lambda n: "".join([secrets.choice(alphabet) for _ in range(n)])
     table = bytes.maketrans(bytes(range(256)), (alphabet * (256 // len(alphabet))).encode())
     return lambda n: secrets.token_bytes(n).translate(table).decode()
+
+
+def shown_code(code: str | None, fmt: CodeFormat) -> str:
+    """A stored code as the customer reads it (:func:`display`), or as stored if the
+    program's code format changed since it was issued."""
+    try:
+        return display(code or "", fmt)
+    except InvalidInput:
+        return code or ""
 
 
 def normalise(text: object, fmt: CodeFormat) -> str | None:

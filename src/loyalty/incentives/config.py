@@ -459,6 +459,15 @@ class IncentivesConfig(Section):
                         trigger.nth_order,
                     )
                 )
+            for path in _picked_percents(incentive.grants, f"catalog[{index}].grants"):
+                found.append(
+                    Problem(
+                        f"{path}.percent",
+                        "a percent of the order in a choice the member makes later has no "
+                        "order to take it of; give an amount",
+                        "percent",
+                    )
+                )
             for path, grant in grants_of(incentive, f"catalog[{index}]"):
                 if (
                     isinstance(grant, Cashback)
@@ -484,6 +493,21 @@ def grants_of(incentive: Incentive, path: str) -> list[tuple[str, Grant]]:
     found = _grants(incentive.grants, f"{path}.grants")
     if isinstance(incentive.trigger, OnSchedule):
         found += _grants(incentive.trigger.rotate, f"{path}.trigger.rotate")
+    return found
+
+
+def _picked_percents(grants: tuple[Grant, ...], path: str, picked: bool = False) -> list[str]:
+    """The paths of percent cashback grants inside a choice the member makes later."""
+    found = []
+    for index, grant in enumerate(grants):
+        here = f"{path}[{index}]"
+        if isinstance(grant, Cashback) and grant.percent is not None and picked:
+            found.append(here)
+        elif isinstance(grant, AllOf | OneOf):
+            later = picked or (
+                isinstance(grant, OneOf) and grant.policy is ChoicePolicy.MEMBER_PICKS
+            )
+            found += _picked_percents(grant.grants, f"{here}.grants", later)
     return found
 
 

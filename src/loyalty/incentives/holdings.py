@@ -25,8 +25,9 @@ from loyalty.incentives.config import Gift, TriggerKind
 from loyalty.incentives.issue import (
     GRANTS,
     Bundle,
+    available,
     bundle_holdings,
-    in_stock,
+    credit_points,
     resolve,
     value_of,
 )
@@ -42,8 +43,9 @@ from loyalty.ledger.entries import (
     HoldingKind,
     HoldingStatus,
 )
-from loyalty.ledger.requests import Request, require_account, same, text
+from loyalty.ledger.requests import Request, expiry_for, require_account, same, text
 from loyalty.money import Money
+from loyalty.program.model import Program
 
 __all__ = [
     "Wallet",
@@ -93,6 +95,8 @@ def choose(
     an unknown option, or one out of stock."""
     require_account(account)
     holding = _holding(account, holding_key)
+    if isinstance(option, bool) or not isinstance(option, int | str):
+        raise InvalidInput("option", option, "give the option's number or a gift's sku")
     request = Request.begin(account, "choose", at, key, holding=holding_key, option=option)
     if request.original is not None:
         return same(request.original, HoldingChange)
@@ -163,21 +167,24 @@ def _choose(
         **header, holding=holding.key, change=Change.CHOOSE, choice=index, issued=issued
     )
     account._apply(change)
-    for grant, points in bundle.points:
+    if request is not None:
+        credit_points(account, request, bundle, holding.title, None)
+        return change
+    for grant, points in bundle.points:  # made at the deadline, by the scheduled run
         expires = (
-            grant.expires_after.after(header["at"], program.tz) if grant.expires_after else None
+            grant.expires_after.after(made, program.tz)
+            if grant.expires_after is not None
+            else expiry_for(program, made)
         )
         account._apply(
             Earn(
-                **(
-                    request.fields(account, points, reason, None)
-                    if request is not None
-                    else account.header(header["at"], points, reason)
-                ),
+                **account.header(header["at"], points, f"bonus: {holding.title}"),
                 available_at=header["at"],
                 expires_at=expires,
             )
         )
+    if bundle.points:
+        account.upgrade_tier(header["at"])
     return change
 
 
@@ -235,7 +242,7 @@ def settle_due(account: Account, at: datetime, shared: Shared) -> tuple[HoldingC
             end = holding.valid_until
             late = end if holding.status is HoldingStatus.OPEN and end and end < when else None
             if holding.kind is HoldingKind.CHOICE:
-                index = _fallback(holding, shared)
+                index = _fallback(account.program, holding, shared)
                 if index is not None:
                     written.append(
                         _choose(account, None, holding, index, shared, "chosen at the deadline")
@@ -269,12 +276,14 @@ def _due(account: Account, at: datetime) -> Iterator[Holding]:
             yield holding
 
 
-def _fallback(holding: Holding, shared: Shared) -> int | None:
-    """The option worth most that is in stock (the first on a tie), or ``None``."""
+def _fallback(program: Program, holding: Holding, shared: Shared) -> int | None:
+    """The option worth most that can be given now (every gift of it in stock; the
+    first on a tie), or ``None``: the choice lapses."""
     options = GRANTS.validate_json(holding.offer)
+    occasion = Occasion(trigger=_CHOICE, occurrence=holding.key, at=holding.issued_at)
     best: int | None = None
     for index, grant in enumerate(options):
-        if isinstance(grant, Gift) and not in_stock(shared, holding.incentive, grant):
+        if not available(program, grant, occasion, shared, holding.incentive):
             continue
         if best is None or value_of(grant) > value_of(options[best]):
             best = index

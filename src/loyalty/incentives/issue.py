@@ -56,6 +56,7 @@ __all__ = [
     "GRANT_KEY",
     "Bundle",
     "Fired",
+    "available",
     "bundle_holdings",
     "coupon_holding",
     "credit_points",
@@ -92,9 +93,10 @@ class Fired:
 def member_facts(
     account: Account, at: datetime, segments: Iterable[str], *, excluding: str | None = None
 ) -> Facts:
-    """The member as an audience sees them at ``at`` (spend and past orders are read
-    from the journal only if an audience asks), without order ``excluding`` (the order
-    an occasion is about: "never ordered" means before it)."""
+    """The member as an audience sees them at ``at``: only what happened before it (a
+    late occasion is judged as things stood then), without order ``excluding`` (the
+    order an occasion is about: "never ordered" means before it). Spend and past
+    orders are read from the journal only if an audience asks."""
     status = account.tier()
 
     def orders_between(start: datetime | None, end: datetime | None) -> list[Order]:
@@ -104,6 +106,7 @@ def member_facts(
             for entry in account.entries_since(since)
             if isinstance(entry, Order)
             and entry.source != excluding
+            and entry.when < at
             and (start is None or entry.when >= start)
             and (end is None or entry.when < end)
         ]
@@ -120,7 +123,7 @@ def member_facts(
         at=at,
         segments=frozenset(segments),
         tier=status.tier if status is not None else None,
-        orders=account.completed_orders(excluding=excluding),
+        orders=account.completed_orders(excluding=excluding, before=at),
         spend=spend,
         enrolled_at=account.enrolled_at,
         ordered_between=lambda start, end: bool(orders_between(start, end)),
@@ -304,7 +307,7 @@ def _choice(
     bundle: Bundle,
 ) -> str | None:
     """A choice: left open for the member (``member_picks``), or made at once."""
-    options = [option for option in grant.grants if _available(shared, incentive, option)]
+    options = [o for o in grant.grants if available(program, o, occasion, shared, incentive)]
     if not options:
         return "every option is out of stock"
     if grant.policy is ChoicePolicy.HIGHEST_VALUE_IN_STOCK:
@@ -331,10 +334,11 @@ def _choice(
     return None
 
 
-def _available(shared: Shared, incentive: str, grant: GrantConfig) -> bool:
-    if isinstance(grant, Gift):
-        return in_stock(shared, incentive, grant)
-    return True
+def available(
+    program: Program, grant: GrantConfig, occasion: Occasion, shared: Shared, incentive: str
+) -> bool:
+    """Can ``grant`` be given now: every gift in it that is not optional in stock?"""
+    return resolve(program, (grant,), occasion, shared, incentive, Bundle()) is None
 
 
 def in_stock(shared: Shared, incentive: str, gift: Gift) -> bool:

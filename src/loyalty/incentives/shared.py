@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 __all__ = ["MemoryRows", "Rows", "Shared"]
@@ -62,12 +64,19 @@ class MemoryRows:
         with self._lock:
             return self._rows.pop((space, key), None) is not None
 
+    def atomic(self) -> AbstractContextManager[Any]:
+        """Hold the rows for a read-modify-write (a store's transaction does this by
+        locking the row it reads)."""
+        return self._lock
+
 
 class Shared:
     """Codes, budgets and stock over ``rows``."""
 
     def __init__(self, rows: Rows) -> None:
         self.rows = rows
+        atomic = getattr(rows, "atomic", None)
+        self._atomic: Callable[[], AbstractContextManager[Any]] = atomic or nullcontext
 
     # ------------------------------------------------------------------ codes
 
@@ -91,29 +100,31 @@ class Shared:
         granted (less than ``amount`` only when clipping; 0: none left). A claim taken
         before gives what it got then."""
         row = _claim_row(budget, claim)
-        before = self.rows.get("claim", row)
-        if before is not None:
-            return int(before)
-        self.rows.add("budget", budget, 0)
-        used = int(self.rows.get("budget", budget, lock=True))
-        granted = min(amount, max(limit - used, 0))
-        if granted < amount and not clip:
-            granted = 0
-        if granted:
-            self.rows.put("budget", budget, used + granted)
-            self.rows.put("claim", row, granted)
-        return granted
+        with self._atomic():
+            before = self.rows.get("claim", row)
+            if before is not None:
+                return int(before)
+            self.rows.add("budget", budget, 0)
+            used = int(self.rows.get("budget", budget, lock=True))
+            granted = min(amount, max(limit - used, 0))
+            if granted < amount and not clip:
+                granted = 0
+            if granted:
+                self.rows.put("budget", budget, used + granted)
+                self.rows.put("claim", row, granted)
+            return granted
 
     def give_back(self, budget: str, claim: str) -> int:
         """Give back what ``claim`` took of ``budget`` (what it was)."""
         row = _claim_row(budget, claim)
-        taken = self.rows.get("claim", row)
-        if not taken:
-            return 0
-        self.rows.delete("claim", row)
-        used = int(self.rows.get("budget", budget, lock=True) or 0)
-        self.rows.put("budget", budget, max(used - int(taken), 0))
-        return int(taken)
+        with self._atomic():
+            taken = self.rows.get("claim", row)
+            if not taken:
+                return 0
+            self.rows.delete("claim", row)
+            used = int(self.rows.get("budget", budget, lock=True) or 0)
+            self.rows.put("budget", budget, max(used - int(taken), 0))
+            return int(taken)
 
 
 def _claim_row(budget: str, claim: str) -> str:

@@ -326,6 +326,8 @@ class HoldingStatus(StrEnum):
     """A coupon with no uses left, a cashback credit spent in full, a choice made."""
     REVOKED = "revoked"
     EXPIRED = "expired"
+    TRANSFERRED = "transferred"
+    """A transferable coupon passed to another member: no refund or void gives it back."""
 
 
 @dataclass(frozen=True, slots=True)

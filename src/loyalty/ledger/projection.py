@@ -246,6 +246,10 @@ class Projection(State):
                 reopened = holding.status is HoldingStatus.USED
                 status = HoldingStatus.OPEN if reopened else holding.status
                 holding = replace(holding, remaining=left, status=status)
+            elif holding.status is HoldingStatus.TRANSFERRED:
+                raise CorruptJournal(
+                    self.member_id, entry.seq, f"restores transferred coupon {entry.holding}"
+                )
             else:
                 holding = replace(holding, uses=holding.uses + 1, status=HoldingStatus.OPEN)
         elif holding.status is not HoldingStatus.OPEN and not (
@@ -254,8 +258,10 @@ class Projection(State):
             raise CorruptJournal(
                 self.member_id, entry.seq, f"{change}s holding {entry.holding} ({holding.status})"
             )
-        elif change in ("choose", "transfer"):
+        elif change == "choose":
             holding = replace(holding, status=HoldingStatus.USED)
+        elif change == "transfer":
+            holding = replace(holding, status=HoldingStatus.TRANSFERRED, uses=0)
         else:  # revoke, or a coupon or a choice lapsing
             status = HoldingStatus.REVOKED if change == "revoke" else HoldingStatus.EXPIRED
             holding = replace(holding, status=status)
@@ -282,6 +288,8 @@ class Projection(State):
                 raise CorruptJournal(self.member_id, entry.seq, f"spends closed holding {key!r}")
         if uses < 0 or (left is not None and (left.amount < 0 or _beyond(holding, left))):
             raise CorruptJournal(self.member_id, entry.seq, f"uses holding {key!r} beyond it")
+        if holding.status is HoldingStatus.TRANSFERRED:
+            return  # a use given back after the coupon passed on: it stays with its holder
         if sign < 0:
             status = HoldingStatus.USED if empty else holding.status
         else:

@@ -321,6 +321,7 @@ class LoyaltyService:
         moved to this one first, in the same transaction; any other code that is not
         the member's is refused exactly as an unknown one is."""
         text(member_id, "member_id", required=True)
+        require_aware(at, "at")
         arguments.caller_key(key)
 
         def run(session: Session) -> Redemption:
