@@ -1247,3 +1247,30 @@ def test_schedules_and_choices_that_cannot_work_are_refused() -> None:
     picked = {"kind": "one_of", "grants": [{"kind": "cashback", "percent": 5}, SHIPPING]}
     with pytest.raises(ConfigurationError, match=r"grants\[0\]\.grants\[0\]\.percent"):
         incentives({"id": "o", "trigger": {"event": "order_completed"}, "grants": [picked]})
+
+
+def test_a_partial_refund_scales_the_orders_cashback_down() -> None:
+    thanks = {
+        "id": "thanks",
+        "trigger": {"event": "order_completed"},
+        "grants": [{"kind": "cashback", "percent": 10}],
+    }
+    service = LoyaltyService(program(incentives={"catalog": [thanks]}), MemoryStore())
+    service.enrol("m-1", at=T0)
+    basket = {**cart("o-1", ("A", "50.00"), ("B", "50.00")), "shipping": "0"}
+    service.handle(order_event("m-1", basket, T0))
+    service.spend_cashback(
+        "m-1", cart("o-2", ("X", "3.00"), shipping="0"), at=T0, key="pay", amount=usd("3.00")
+    )
+    refund = {"type": "order_refunded", "member_id": "m-1", "at": T0 + days(1), "order_id": "o-1"}
+    service.handle({**refund, "key": "r1", "lines": {"A": 1}})
+    held = service.wallet("m-1", T0 + days(1))
+    assert (held.credited, held.spent, held.expired, held.available) == (
+        usd("10.00"),
+        usd("3.00"),
+        usd("5.00"),
+        usd("2.00"),
+    )  # keeps 5.00 of 10.00: 3.00 spent, 2.00 left
+    service.handle({**refund, "key": "r2", "lines": {"B": 1}})
+    assert service.wallet("m-1", T0 + days(1)).available == usd("0.00")
+    assert service.verify("m-1") == []

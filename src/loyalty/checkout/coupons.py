@@ -63,9 +63,9 @@ from loyalty.ledger.entries import (
     holding_order,
 )
 from loyalty.ledger.operations import take_back
-from loyalty.ledger.records import RedemptionRecord
+from loyalty.ledger.records import OrderRecord, RedemptionRecord
 from loyalty.ledger.requests import Request, money_amount, require_account
-from loyalty.money import Money
+from loyalty.money import Money, Rounding
 
 __all__ = [
     "application_rank",
@@ -73,6 +73,7 @@ __all__ = [
     "left_to_pay",
     "per_order_check",
     "redeem_coupon",
+    "scale_cashback",
     "settle_refund",
     "spend_cashback",
     "unwind_grant",
@@ -418,6 +419,46 @@ def settle_refund(account: Account, request: Request, order_id: str) -> None:
             unwind_grant(account, request, key, f"order {order_id} refunded", order_id)
 
 
+def scale_cashback(account: Account, request: Request, order: OrderRecord, order_id: str) -> None:
+    """A partial refund of ``order``: the cashback its own incentives credited follows
+    what is left of it. Of a credit of ``A``, the member keeps at most ``A`` times the
+    share of the order not refunded (rounded down); what is unspent beyond that lapses
+    (a partial revocation: the credit stays open)."""
+    if not order.amount:
+        return
+    share = (order.amount - order.refunded).amount / order.amount.amount
+    for incentive in account.program.incentives.catalog:
+        if not isinstance(incentive.trigger, OnOrder):
+            continue
+        for entry in account.request_entries(grant_key(incentive.id, f"order:{order_id}")):
+            if not isinstance(entry, Grant):
+                continue
+            for issued in entry.holdings:
+                credit = account._holdings[issued.key]
+                if credit.kind is not HoldingKind.CASHBACK or credit.amount is None:
+                    continue
+                if credit.status is not HoldingStatus.OPEN or not credit.remaining:
+                    continue
+                zero = Money.zero(credit.amount.currency)
+                keep = credit.amount.times(share, Rounding.FLOOR)
+                spent = credit.amount - credit.remaining - (credit.lapsed or zero)
+                allowed = max(keep - spent, zero)
+                if credit.remaining > allowed:
+                    account._apply(
+                        HoldingChange(
+                            **request.fields(
+                                account,
+                                0,
+                                f"cashback reduced: order {order_id} partly refunded",
+                                order_id,
+                            ),
+                            holding=issued.key,
+                            change=Change.REVOKE,
+                            amount=credit.remaining - allowed,
+                        )
+                    )
+
+
 def unwind_grant(
     account: Account, request: Request, key: str, why: str, source: str | None
 ) -> None:
@@ -469,8 +510,10 @@ def _unwind_choice(
         for issued in entry.issued:
             _revoke(account, request, issued.key, why, source)
         for credited in entries[index + 1 :]:
-            if not isinstance(credited, Earn) or credited.key != entry.key or (
-                entry.key is None and credited.at != entry.at
+            if (
+                not isinstance(credited, Earn)
+                or credited.key != entry.key
+                or (entry.key is None and credited.at != entry.at)
             ):
                 break
             _take_back_rest(account, request, credited, why, source)

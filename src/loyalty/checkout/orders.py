@@ -26,7 +26,7 @@ from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.context import earn_context
-from loyalty.checkout.coupons import settle_refund
+from loyalty.checkout.coupons import scale_cashback, settle_refund
 from loyalty.earning.calculate import EarnQuote, order_earn
 from loyalty.errors import InvalidInput, UnknownOrder
 from loyalty.ledger.account import Account
@@ -216,6 +216,8 @@ def refund_order(
                 _give_back(account, request, record, given, order_id)
         if after.fully_refunded:
             settle_refund(account, request, order_id)
+        else:
+            scale_cashback(account, request, after, order_id)
     return _refund_result(account.request_entries(key))
 
 

@@ -231,8 +231,10 @@ class Projection(State):
                     self.member_id, entry.seq, f"lapses {amount} of holding {entry.holding}"
                 )
             status = holding.status
-            if not closed:
-                status = HoldingStatus.REVOKED if change == "revoke" else HoldingStatus.EXPIRED
+            if change == "expire" and not closed:
+                status = HoldingStatus.EXPIRED
+            elif change == "revoke" and not closed and amount == left:
+                status = HoldingStatus.REVOKED  # revoking part of a credit leaves it open
             lapsed = amount + holding.lapsed if holding.lapsed is not None else amount
             holding = replace(holding, remaining=left - amount, lapsed=lapsed, status=status)
         elif change == "restore":
