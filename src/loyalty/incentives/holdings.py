@@ -199,11 +199,10 @@ def revoke(
     key: str,
     reason: str,
     actor: str,
-    shared: Shared | None = None,
 ) -> HoldingChange:
-    """Withdraw an open coupon or choice (a coupon already used stays used; revoke a
-    cashback credit by spending nothing: it cannot be revoked). With ``shared``, the
-    budget its grant took is not given back: a revoked grant still happened."""
+    """Withdraw an open coupon or choice, by ``actor`` with ``reason`` (a coupon already
+    used stays used; a cashback credit cannot be revoked by hand). The budget its grant
+    took is not given back: a revoked grant still happened."""
     require_account(account)
     text(reason, "reason", required=True)
     text(actor, "actor", required=True)
@@ -217,7 +216,6 @@ def revoke(
         raise InvalidInput("holding", holding_key, "is cashback, which cannot be revoked")
     if holding.status is not HoldingStatus.OPEN:
         raise InvalidInput("holding", holding_key, f"is {holding.status.value}")
-    del shared
     with account._transaction():
         account.advance(request.at)
         change = HoldingChange(

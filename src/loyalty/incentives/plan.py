@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from loyalty.dates import Period, end_of, start_of
@@ -254,5 +253,3 @@ def member_excluded(
         return incentive.audience.excludes(facts(), tz)
     return None
 
-
-ZERO = Decimal(0)
