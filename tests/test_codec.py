@@ -49,7 +49,8 @@ from loyalty import (
     verify,
     void_redemption,
 )
-from loyalty.checkout.coupons import redeem_coupon, spend_cashback
+from loyalty.checkout.cashback import spend_cashback
+from loyalty.checkout.coupons import redeem_coupon
 from loyalty.incentives.config import TriggerKind
 from loyalty.incentives.holdings import choose, settle_due
 from loyalty.incentives.issue import fire

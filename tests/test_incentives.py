@@ -26,7 +26,8 @@ from loyalty import (
     verify,
     void_redemption,
 )
-from loyalty.checkout.coupons import application_rank, redeem_coupon, spend_cashback
+from loyalty.checkout.cashback import spend_cashback
+from loyalty.checkout.coupons import application_rank, redeem_coupon
 from loyalty.incentives.audience import Audience, Facts
 from loyalty.incentives.config import OnBirthday, OnSchedule, TriggerKind
 from loyalty.incentives.holdings import choose, holdings, revoke, settle_due, transfer, wallet

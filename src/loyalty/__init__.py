@@ -20,7 +20,8 @@ from loyalty.checkout import (
     refund_order,
     void_redemption,
 )
-from loyalty.checkout.coupons import redeem_coupon, spend_cashback
+from loyalty.checkout.cashback import spend_cashback
+from loyalty.checkout.coupons import redeem_coupon
 from loyalty.dates import Duration, Period, end_of, start_of
 from loyalty.earning.calculate import EarnQuote, LineEarn, RulePoints
 from loyalty.earning.config import (

@@ -1,4 +1,5 @@
-"""Coupons and cashback at checkout.
+"""Coupons at checkout (cashback is in :mod:`loyalty.checkout.cashback`, what a
+refund undoes in :mod:`loyalty.checkout.unwinding`).
 
 ``redeem_coupon`` uses one of the member's coupons on a cart: one
 :class:`~loyalty.ledger.entries.Redeem` entry (no points) naming the coupon, with
@@ -23,64 +24,47 @@ code cannot be applied"), with the real reason in its ``audit``. A coupon of the
 member's own that has no use left raises :class:`~loyalty.errors.CouponUsed`,
 naming the code and when it was used. Hurdles that fail (a minimum basket) raise
 :class:`~loyalty.errors.RedemptionRefused` with each reason and shortfall.
-
-``spend_cashback`` pays part of the cart with the member's cashback: a tender,
-applied after every discount (never more than what is left to pay), so it lowers
-neither the points the order earns nor any hurdle's basis. It spends the credits
-that close soonest first, one ``Redeem`` entry per credit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
+from loyalty.checkout.cashback import fit_tenders
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import evaluate
 from loyalty.checkout.redemption import Redemption, _redemption
 from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
 from loyalty.hurdles import Check
 from loyalty.incentives.codes import shown_code
-from loyalty.incentives.config import OnOrder, RefundPolicy
 from loyalty.incentives.holdings import find_code
-from loyalty.incentives.issue import grant_key
 from loyalty.incentives.offers import offer_of
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import (
-    Change,
-    Earn,
     Entry,
-    Grant,
     Holding,
-    HoldingChange,
     HoldingKind,
     HoldingStatus,
     Redeem,
     Void,
     holding_order,
 )
-from loyalty.ledger.operations import take_back
-from loyalty.ledger.records import OrderRecord, RedemptionRecord
-from loyalty.ledger.requests import Request, money_amount, require_account
-from loyalty.money import Money, Rounding
+from loyalty.ledger.records import RedemptionRecord
+from loyalty.ledger.requests import Request, require_account
 
 __all__ = [
+    "CLOSED",
     "application_rank",
     "last_use",
-    "left_to_pay",
     "per_order_check",
     "redeem_coupon",
-    "scale_cashback",
-    "settle_refund",
-    "spend_cashback",
-    "unwind_grant",
 ]
 
 
-_CLOSED = (HoldingStatus.REVOKED, HoldingStatus.EXPIRED, HoldingStatus.TRANSFERRED)
+CLOSED = (HoldingStatus.REVOKED, HoldingStatus.EXPIRED, HoldingStatus.TRANSFERRED)
 """A coupon in one of these is no longer the member's to use, nor to be given back."""
 
 
@@ -130,7 +114,7 @@ def redeem_coupon(
     if holding is None or holding.kind is not HoldingKind.COUPON:
         raise CouponRefused(member_id, f"no coupon {code!r} among the member's")
     shown = shown_code(holding.code, account.program.incentives.codes)
-    if holding.status in _CLOSED:
+    if holding.status in CLOSED:
         raise CouponRefused(member_id, f"coupon {shown} is {holding.status.value}")
     for record in account.redemptions(cart.id):
         if record.coupon == holding.key and record.in_use:
@@ -170,50 +154,8 @@ def redeem_coupon(
                 _apply(account, request, again, cart, "")
             except RedemptionRefused:
                 continue  # nothing left for it after this one: it stays off, unused
-        _fit_tenders(account, request, cart)
+        fit_tenders(account, request, cart)
     return _redemption(entry)
-
-
-def _fit_tenders(account: Account, request: Request, cart: Cart) -> None:
-    """After a discount, the cashback tendered on ``cart`` may come to more than is
-    left to pay: give the excess back (the latest tenders first), so a tender never
-    pays more than the cart costs."""
-    records = [r for r in account.redemptions(cart.id) if r.in_use]
-    taken = sum((_taken(record) for record in records), Decimal(0))
-    excess = cart.money(taken - cart.total.amount)
-    for record in reversed(records):
-        if excess.amount <= 0:
-            return
-        if record.tender is None or record.coupon is None:
-            continue
-        account._apply(
-            Void(
-                **request.fields(account, 0, "cashback beyond what is left to pay", cart.id),
-                redeem_id=record.id,
-                allocation=(),
-            )
-        )
-        kept = record.tender - min(record.tender, excess)
-        excess -= record.tender - kept
-        if kept:
-            account._apply(
-                Redeem(
-                    **request.fields(account, 0, f"{kept} cashback on order {cart.id}", cart.id),
-                    allocation=(),
-                    coupon=record.coupon,
-                    tender=kept,
-                )
-            )
-
-
-def _taken(record: RedemptionRecord) -> Decimal:
-    """What a redemption takes off what is paid: its discount lines, shipping, tender."""
-    taken = sum((line.amount.amount for line in record.discounts), Decimal(0))
-    if record.shipping_discount is not None:
-        taken += record.shipping_discount.amount
-    if record.tender is not None:
-        taken += record.tender.amount
-    return taken
 
 
 def _apply(account: Account, request: Request, holding: Holding, cart: Cart, shown: str) -> Redeem:
@@ -301,230 +243,3 @@ def _of_request(account: Account, key: str, holding_key: str) -> Redemption:
         if isinstance(entry, Redeem) and entry.coupon == holding_key:
             return _redemption(entry)
     raise AssertionError(f"request {key!r} redeemed no coupon {holding_key!r}")
-
-
-def spend_cashback(
-    account: Account,
-    cart: Cart | Mapping[str, Any],
-    *,
-    at: datetime,
-    key: str,
-    amount: Money | None = None,
-) -> tuple[Redeem, ...]:
-    """Pay ``amount`` of ``cart`` (all that is left to pay, within the wallet, if
-    omitted) with the member's spendable cashback (see the module). Raises
-    :class:`InvalidInput` when the wallet, or what is left to pay, is short."""
-    require_account(account)
-    cart = load_cart(cart)
-    program = account.program
-    if amount is not None:
-        money_amount(amount, program.currency, "amount", positive=True)
-    if cart.currency != program.currency:
-        raise InvalidInput(
-            "cart.currency", cart.currency, "cashback is spent in the program currency"
-        )
-    request = Request.begin(account, "spend_cashback", at, key, cart=cart, amount=amount)
-    if request.original is not None:
-        return tuple(e for e in account.request_entries(key) if isinstance(e, Redeem))
-    if account.order(cart.id) is not None:
-        raise InvalidInput("cart.id", cart.id, "is already a completed order")
-    credits = sorted(
-        (
-            holding
-            for holding in account._holdings.values()
-            if holding.kind is HoldingKind.CASHBACK
-            and holding.remaining
-            and holding.usable(request.occurred)
-        ),
-        key=lambda h: (h.valid_until is None, h.valid_until or h.issued_at, holding_order(h.key)),
-    )
-    spendable = sum((h.remaining for h in credits if h.remaining), Money.zero(program.currency))
-    left = left_to_pay(account, cart)
-    wanted = amount if amount is not None else min(spendable, left)
-    if not wanted:
-        pending = sum(
-            (
-                h.remaining
-                for h in account._holdings.values()
-                if h.kind is HoldingKind.CASHBACK
-                and h.remaining
-                and h.status is HoldingStatus.OPEN
-                and h.valid_from > request.occurred
-            ),
-            Money.zero(program.currency),
-        )
-        later = f" ({pending} becomes spendable later)" if pending else ""
-        raise InvalidInput(
-            "amount",
-            amount,
-            f"nothing to pay with: {spendable} spendable now{later}, {left} to pay",
-        )
-    if wanted > spendable:
-        raise InvalidInput("amount", amount, f"is more than the {spendable} cashback spendable now")
-    if wanted > left:
-        raise InvalidInput("amount", amount, f"is more than the {left} left to pay")
-    written: list[Redeem] = []
-    with account._transaction():
-        account.advance(request.at)
-        for holding in credits:
-            if not wanted:
-                break
-            part = min(wanted, holding.remaining or wanted)
-            wanted -= part
-            entry = Redeem(
-                **request.fields(account, 0, f"{part} cashback on order {cart.id}", cart.id),
-                allocation=(),
-                coupon=holding.key,
-                tender=part,
-            )
-            account._apply(entry)
-            written.append(entry)
-    return tuple(written)
-
-
-def left_to_pay(account: Account, cart: Cart) -> Money:
-    """What the customer still pays for ``cart``: its total after every loyalty
-    discount and the cashback already tendered on it."""
-    taken = sum((_taken(r) for r in account.redemptions(cart.id) if r.in_use), Decimal(0))
-    return cart.money(max(cart.total.amount - taken, Decimal(0)))
-
-
-def settle_refund(account: Account, request: Request, order_id: str) -> None:
-    """An order was refunded in full: give back the cashback spent on it (while its
-    credit is still open), restore the coupons used on it (if the program's
-    ``coupon_refund`` is ``restore``), and unwind what the order's own incentives
-    granted: open coupons and choices are revoked, unspent cashback revoked, points
-    taken back (a coupon already used stays a recorded cost)."""
-    program = account.program
-    restore = program.incentives.coupon_refund is RefundPolicy.RESTORE
-    for record in account.redemptions(order_id):
-        holding = account._holdings.get(record.coupon or "")
-        closed = holding is None or holding.status in _CLOSED
-        if holding is None or closed or not record.in_use:
-            continue
-        if record.tender is not None or restore:
-            account._apply(
-                HoldingChange(
-                    **request.fields(
-                        account, 0, f"given back: order {order_id} refunded", order_id
-                    ),
-                    holding=holding.key,
-                    change=Change.RESTORE,
-                    amount=record.tender,
-                )
-            )
-    for incentive in program.incentives.catalog:
-        if isinstance(incentive.trigger, OnOrder):
-            key = grant_key(incentive.id, f"order:{order_id}")
-            unwind_grant(account, request, key, f"order {order_id} refunded", order_id)
-
-
-def scale_cashback(account: Account, request: Request, order: OrderRecord, order_id: str) -> None:
-    """A partial refund of ``order``: the cashback its own incentives credited follows
-    what is left of it. Of a credit of ``A``, the member keeps at most ``A`` times the
-    share of the order not refunded (rounded down); what is unspent beyond that lapses
-    (a partial revocation: the credit stays open)."""
-    if not order.amount:
-        return
-    share = (order.amount - order.refunded).amount / order.amount.amount
-    for incentive in account.program.incentives.catalog:
-        if not isinstance(incentive.trigger, OnOrder):
-            continue
-        for entry in account.request_entries(grant_key(incentive.id, f"order:{order_id}")):
-            if not isinstance(entry, Grant):
-                continue
-            for issued in entry.holdings:
-                credit = account._holdings[issued.key]
-                if credit.kind is not HoldingKind.CASHBACK or credit.amount is None:
-                    continue
-                if credit.status is not HoldingStatus.OPEN or not credit.remaining:
-                    continue
-                zero = Money.zero(credit.amount.currency)
-                keep = credit.amount.times(share, Rounding.FLOOR)
-                spent = credit.amount - credit.remaining - (credit.lapsed or zero)
-                allowed = max(keep - spent, zero)
-                if credit.remaining > allowed:
-                    account._apply(
-                        HoldingChange(
-                            **request.fields(
-                                account,
-                                0,
-                                f"cashback reduced: order {order_id} partly refunded",
-                                order_id,
-                            ),
-                            holding=issued.key,
-                            change=Change.REVOKE,
-                            amount=credit.remaining - allowed,
-                        )
-                    )
-
-
-def unwind_grant(
-    account: Account, request: Request, key: str, why: str, source: str | None
-) -> None:
-    """Unwind what the grant written under ``key`` issued, inside a transaction already
-    advanced to the request's time: its open coupons, choices and cashback credits are
-    revoked, and so is what a choice it gave became once made, and what is left of its
-    points (and of a choice's points) is taken back (a coupon already used stays a
-    recorded cost). Each entry gives ``why`` and names ``source``; a grant unwound
-    before writes nothing more."""
-    for entry in account.request_entries(key):
-        if isinstance(entry, Grant):
-            for issued in entry.holdings:
-                if issued.kind is HoldingKind.CHOICE:
-                    _unwind_choice(account, request, entry, issued.key, why, source)
-                _revoke(account, request, issued.key, why, source)
-        elif isinstance(entry, Earn):
-            _take_back_rest(account, request, entry, why, source)
-
-
-def _revoke(account: Account, request: Request, key: str, why: str, source: str | None) -> None:
-    """Revoke holding ``key`` if it is open (or a spent credit: giving a spend back
-    later must not revive it); a credit's unspent money lapses."""
-    current = account._holdings[key]
-    spent = current.kind is HoldingKind.CASHBACK and current.status is HoldingStatus.USED
-    if current.status is HoldingStatus.OPEN or spent:
-        account._apply(
-            HoldingChange(
-                **request.fields(account, 0, f"revoked: {why}", source),
-                holding=key,
-                change=Change.REVOKE,
-                amount=current.remaining or None,
-            )
-        )
-
-
-def _unwind_choice(
-    account: Account, request: Request, grant: Grant, choice: str, why: str, source: str | None
-) -> None:
-    """Unwind what choice ``choice`` (of ``grant``) became, if it was made: the holdings
-    the choice issued, and the points credited with it (they follow it at once)."""
-    entries = account.entries_since(grant.at)
-    for index, entry in enumerate(entries):
-        if not (
-            isinstance(entry, HoldingChange)
-            and entry.holding == choice
-            and entry.change is Change.CHOOSE
-        ):
-            continue
-        for issued in entry.issued:
-            _revoke(account, request, issued.key, why, source)
-        for credited in entries[index + 1 :]:
-            if (
-                not isinstance(credited, Earn)
-                or credited.key != entry.key
-                or (entry.key is None and credited.at != entry.at)
-            ):
-                break
-            _take_back_rest(account, request, credited, why, source)
-        return
-
-
-def _take_back_rest(
-    account: Account, request: Request, earn: Earn, why: str, source: str | None
-) -> None:
-    """Take back what is left of ``earn``'s points."""
-    lot = account.lot(earn.id)
-    left = lot.points - lot.reversed
-    if left:
-        take_back(account, request, earn.id, left, None, f"reversed {left} points: {why}", source)

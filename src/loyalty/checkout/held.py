@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from loyalty.cart import Cart
+from loyalty.checkout.cashback import left_to_pay, taken
 from loyalty.checkout.context import MemberContext
-from loyalty.checkout.coupons import last_use, left_to_pay, per_order_check
+from loyalty.checkout.coupons import last_use, per_order_check
 from loyalty.checkout.options import evaluate
 from loyalty.errors import InvalidInput
 from loyalty.hurdles import Check
@@ -124,12 +124,8 @@ def coupons(
     applied: dict[str, Money] = {}
     for record in (account.redemptions(cart.id) if account._holdings else ()):
         if record.coupon is not None and record.tender is None and record.in_use:
-            taken = sum((line.amount.amount for line in record.discounts), Decimal(0))
-            if record.shipping_discount is not None:
-                taken += record.shipping_discount.amount
-            applied[record.coupon] = applied.get(record.coupon, Money.zero(cart.currency)) + (
-                cart.money(taken)
-            )
+            before = applied.get(record.coupon, Money.zero(cart.currency))
+            applied[record.coupon] = before + cart.money(taken(record))
     found = []
     for holding in holdings(account, HoldingKind.COUPON):
         if holding.key in applied:

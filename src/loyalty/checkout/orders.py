@@ -26,7 +26,7 @@ from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.context import earn_context
-from loyalty.checkout.coupons import scale_cashback, settle_refund
+from loyalty.checkout.unwinding import scale_cashback, settle_refund
 from loyalty.earning.calculate import EarnQuote, order_earn
 from loyalty.errors import InvalidInput, UnknownOrder
 from loyalty.ledger.account import Account

@@ -60,7 +60,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
-from loyalty.checkout.coupons import unwind_grant
+from loyalty.checkout.unwinding import unwind_grant
 from loyalty.dates import start_of
 from loyalty.errors import InvalidInput, LoyaltyError, ReferralRefused, Unprocessed
 from loyalty.incentives.codes import CodeFormat, display, new_code, normalise

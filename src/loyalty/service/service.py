@@ -21,7 +21,8 @@ from typing import Any, TypeVar, overload
 
 from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.actions import DELAY_ACTION, award_action, award_delay
-from loyalty.checkout.coupons import redeem_coupon, spend_cashback
+from loyalty.checkout.cashback import spend_cashback
+from loyalty.checkout.coupons import redeem_coupon
 from loyalty.checkout.orders import (
     OrderResult,
     RefundResult,
