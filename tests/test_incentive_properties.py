@@ -74,8 +74,9 @@ from loyalty import (
 )
 from loyalty.checkout.coupons import redeem_coupon
 from loyalty.errors import CouponRefused, CouponUsed, IncentiveRefused
+from loyalty.incentives.bundle import GRANTS
 from loyalty.incentives.config import Coupon, FreeShippingGrant, Gift, OneOf, TriggerKind
-from loyalty.incentives.issue import GRANTS, fire
+from loyalty.incentives.issue import fire
 from loyalty.incentives.offers import as_reward, offer_of, stored_offer
 from loyalty.incentives.plan import Occasion
 from loyalty.incentives.shared import MemoryRows, Shared

@@ -16,10 +16,11 @@ from loyalty import LoyaltyService, MemoryStore, UnknownReward, quote
 from loyalty.checkout.held import choice_labels, ends_in, time_left
 from loyalty.checkout.options import visible
 from loyalty.incentives.audience import Facts
+from loyalty.incentives.bundle import GRANTS
 from loyalty.incentives.codes import CodeFormat, normalise
 from loyalty.incentives.config import TriggerKind
 from loyalty.incentives.holdings import choose, holdings
-from loyalty.incentives.issue import GRANTS, fire
+from loyalty.incentives.issue import fire
 from loyalty.incentives.plan import Occasion, OrderFacts
 from loyalty.incentives.shared import MemoryRows, Shared
 from loyalty.ledger.account import Account

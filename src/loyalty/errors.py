@@ -347,7 +347,7 @@ class CodeSpaceExhausted(LoyaltyError):
     too short for how many are issued, or ``taken`` says yes to everything. Nothing
     was issued."""
 
-    def __init__(self, attempts: int, bits: float) -> None:
+    def __init__(self, attempts: int, bits: float) -> None:  # float-ok: entropy in bits
         self.attempts = attempts
         self.bits = bits
         super().__init__(

@@ -21,6 +21,7 @@ from loyalty.checkout.coupons import last_use, per_order_check
 from loyalty.checkout.options import evaluate
 from loyalty.errors import InvalidInput
 from loyalty.hurdles import Check
+from loyalty.incentives.bundle import GRANTS
 from loyalty.incentives.codes import shown_code
 from loyalty.incentives.config import (
     AllOf,
@@ -33,7 +34,6 @@ from loyalty.incentives.config import (
 )
 from loyalty.incentives.config import Grant as GrantConfig
 from loyalty.incentives.holdings import Wallet, find_code, holdings
-from loyalty.incentives.issue import GRANTS
 from loyalty.incentives.offers import describe, offer_of
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Holding, HoldingKind, HoldingStatus

@@ -106,7 +106,7 @@ class CodeFormat(Section):
         return alphabet
 
     @property
-    def bits(self) -> float:
+    def bits(self) -> float:  # float-ok: entropy in bits, not money
         """How many bits of chance a code carries: ``length * log2(len(alphabet))``."""
         return self.length * math.log2(len(self.alphabet))
 

@@ -20,17 +20,10 @@ from datetime import datetime
 
 from loyalty.dates import require_aware
 from loyalty.errors import InvalidInput
+from loyalty.incentives.bundle import GRANTS, Bundle, available, resolve, stock_of, value_of
 from loyalty.incentives.codes import normalise
 from loyalty.incentives.config import Gift, TriggerKind
-from loyalty.incentives.issue import (
-    GRANTS,
-    Bundle,
-    available,
-    bundle_holdings,
-    credit_points,
-    resolve,
-    value_of,
-)
+from loyalty.incentives.issue import bundle_holdings, credit_points
 from loyalty.incentives.plan import Occasion
 from loyalty.incentives.shared import Shared
 from loyalty.ledger.account import Account
@@ -149,7 +142,7 @@ def _choose(
         raise InvalidInput("option", index, short)
     for gift in bundle.gifts:
         if gift.stock is not None:
-            stock = f"stock:{holding.incentive}:{gift.sku}"
+            stock = stock_of(holding.incentive, gift)
             claim = f"{len(account.member_id)}:{account.member_id}:choice:{holding.key}"
             if not shared.take(stock, 1, gift.stock, claim, clip=False):
                 raise InvalidInput("option", index, f"{gift.sku} is out of stock")

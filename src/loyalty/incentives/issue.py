@@ -20,28 +20,21 @@ cashback and points are cut to what is left, and the grant records what was want
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import TypeAdapter
-
 from loyalty.incentives.audience import Facts
+from loyalty.incentives.bundle import Bundle, resolve, stock_of, value_of
 from loyalty.incentives.codes import new_code
 from loyalty.incentives.config import (
-    AllOf,
     Budget,
-    Cashback,
-    ChoicePolicy,
     Exhausted,
-    Gift,
     Incentive,
-    OneOf,
     OnSchedule,
     PointsGrant,
     TriggerKind,
 )
-from loyalty.incentives.config import Grant as GrantConfig
 from loyalty.incentives.offers import CouponGrant, as_reward, describe, stored_offer
 from loyalty.incentives.plan import Occasion, incentive_plan, member_excluded, off_occasion
 from loyalty.incentives.shared import Shared
@@ -52,29 +45,32 @@ from loyalty.money import Money, Rounding
 from loyalty.program.model import Program
 
 __all__ = [
-    "GRANTS",
+    "BUDGET_MEASURES",
     "GRANT_KEY",
-    "Bundle",
     "Fired",
-    "available",
+    "budget_row",
     "bundle_holdings",
     "coupon_holding",
     "credit_points",
     "fire",
     "grant_key",
     "granted",
-    "in_stock",
     "issue",
     "member_facts",
-    "resolve",
-    "value_of",
 ]
 
 GRANT_KEY = "::grant:"
 """Grants are written under ``::grant:{incentive}:{occurrence}``: a key no caller may
 send (the service reserves ``::``)."""
 
-GRANTS: TypeAdapter[tuple[GrantConfig, ...]] = TypeAdapter(tuple[GrantConfig, ...])
+
+BUDGET_MEASURES = ("count", "points", "money")
+
+
+def budget_row(incentive: str, measure: str) -> str:
+    """The registry row of ``incentive``'s global budget in ``measure`` (one of
+    :data:`BUDGET_MEASURES`)."""
+    return f"budget:{incentive}:{measure}"
 
 
 def grant_key(incentive: str, occurrence: str) -> str:
@@ -189,19 +185,6 @@ def granted(account: Account, incentive: str, occurrence: str) -> Grant | None:
     return None
 
 
-@dataclass
-class Bundle:
-    """A bundle being resolved: what it will issue and what it costs."""
-
-    holdings: list[Holding] = field(default_factory=list)
-    coupons: list[CouponGrant] = field(default_factory=list)
-    points: list[tuple[PointsGrant, int]] = field(default_factory=list)
-    gifts: list[Gift] = field(default_factory=list)
-    money: Decimal = Decimal(0)
-    """Face value of coupons, gifts, choices and cashback (program currency)."""
-    notes: list[str] = field(default_factory=list)
-
-
 def issue(
     account: Account, incentive: Incentive, occasion: Occasion, *, at: datetime, shared: Shared
 ) -> Grant | str:
@@ -240,165 +223,6 @@ def issue(
     return grant
 
 
-def resolve(
-    program: Program,
-    grants: Iterable[GrantConfig],
-    occasion: Occasion,
-    shared: Shared,
-    incentive: str,
-    bundle: Bundle,
-) -> str | None:
-    """Add ``grants`` to ``bundle``; a reason if a required one is out of stock."""
-    for grant in grants:
-        if isinstance(grant, AllOf):
-            inner = Bundle()
-            short = resolve(program, grant.grants, occasion, shared, incentive, inner)
-            if short is not None:
-                if grant.optional:
-                    bundle.notes.append(f"skipped {grant.title or 'a bundle'}: {short}")
-                    continue
-                return short
-            _merge(bundle, inner)
-        elif isinstance(grant, OneOf):
-            short = _choice(program, grant, occasion, shared, incentive, bundle)
-            if short is not None:
-                if grant.optional:
-                    bundle.notes.append(f"skipped {grant.title or 'a choice'}: {short}")
-                    continue
-                return short
-        elif isinstance(grant, PointsGrant):
-            bundle.points.append((grant, grant.points))
-        elif isinstance(grant, Cashback):
-            amount = _cashback(program, grant, occasion)
-            if amount:
-                bundle.money += amount
-                bundle.holdings.append(_credit(program, grant, amount, occasion))
-            else:
-                bundle.notes.append("no cashback: nothing to take a percent of")
-        else:
-            if isinstance(grant, Gift) and not in_stock(shared, incentive, grant):
-                reason = f"{grant.sku} is out of stock"
-                if grant.optional:
-                    bundle.notes.append(f"skipped gift {grant.sku}: out of stock")
-                    continue
-                return reason
-            bundle.coupons.append(grant)
-            bundle.money += value_of(grant)
-            if isinstance(grant, Gift):
-                bundle.gifts.append(grant)
-    return None
-
-
-def _merge(bundle: Bundle, inner: Bundle) -> None:
-    bundle.holdings += inner.holdings
-    bundle.coupons += inner.coupons
-    bundle.points += inner.points
-    bundle.gifts += inner.gifts
-    bundle.money += inner.money
-    bundle.notes += inner.notes
-
-
-def _choice(
-    program: Program,
-    grant: OneOf,
-    occasion: Occasion,
-    shared: Shared,
-    incentive: str,
-    bundle: Bundle,
-) -> str | None:
-    """A choice: left open for the member (``member_picks``), or made at once."""
-    options = [o for o in grant.grants if available(program, o, occasion, shared, incentive)]
-    if not options:
-        return "every option is out of stock"
-    if grant.policy is ChoicePolicy.HIGHEST_VALUE_IN_STOCK:
-        best = max(options, key=value_of)
-        return resolve(program, (best,), occasion, shared, incentive, bundle)
-    worth = max(value_of(option) for option in grant.grants)
-    bundle.money += worth
-    currency = program.currency
-    until = grant.deadline.after(occasion.at, program.tz)
-    bundle.holdings.append(
-        Holding(
-            key="",
-            kind=HoldingKind.CHOICE,
-            incentive=incentive,
-            campaign="",
-            issued_at=occasion.at,
-            valid_from=occasion.at,
-            valid_until=until,
-            value=Money(worth, currency),
-            offer=GRANTS.dump_json(grant.grants, exclude_none=True).decode(),
-            title=grant.title or f"a choice of {len(grant.grants)}",
-        )
-    )
-    return None
-
-
-def available(
-    program: Program, grant: GrantConfig, occasion: Occasion, shared: Shared, incentive: str
-) -> bool:
-    """Can ``grant`` be given now: every gift in it that is not optional in stock?"""
-    return resolve(program, (grant,), occasion, shared, incentive, Bundle()) is None
-
-
-def in_stock(shared: Shared, incentive: str, gift: Gift) -> bool:
-    return gift.stock is None or shared.used(_stock(incentive, gift)) < gift.stock
-
-
-def _stock(incentive: str, gift: Gift) -> str:
-    return f"stock:{incentive}:{gift.sku}"
-
-
-def value_of(grant: GrantConfig) -> Decimal:
-    """What a grant is worth to the member (the program currency), for its cost and to
-    pick the best of a choice; points and percent offers without a ``value`` count 0."""
-    if isinstance(grant, Gift):
-        return grant.value
-    if isinstance(grant, AllOf):
-        return sum((value_of(inner) for inner in grant.grants), Decimal(0))
-    if isinstance(grant, OneOf):
-        return max(value_of(inner) for inner in grant.grants)
-    if isinstance(grant, Cashback):
-        return grant.amount or Decimal(0)
-    if isinstance(grant, PointsGrant):
-        return Decimal(0)
-    if grant.value is not None:
-        return grant.value
-    offer = getattr(grant, "offer", None)
-    amount = getattr(offer, "amount", None)
-    return amount if isinstance(amount, Decimal) else Decimal(0)
-
-
-def _cashback(program: Program, grant: Cashback, occasion: Occasion) -> Decimal:
-    if grant.amount is not None:
-        return grant.amount
-    order = occasion.order
-    if order is None or grant.percent is None:
-        return Decimal(0)
-    amount = Money(order.amount.amount, program.currency).times(grant.percent / 100, Rounding.FLOOR)
-    if grant.max_amount is not None:
-        amount = min(amount, Money(grant.max_amount, program.currency))
-    return amount.amount
-
-
-def _credit(program: Program, grant: Cashback, amount: Decimal, occasion: Occasion) -> Holding:
-    start, end = grant.valid.bounds(occasion.at, program.tz)
-    money = Money(amount, program.currency)
-    return Holding(
-        key="",
-        kind=HoldingKind.CASHBACK,
-        incentive="",
-        campaign="",
-        issued_at=occasion.at,
-        valid_from=start,
-        valid_until=end,
-        value=money,
-        amount=money,
-        remaining=money,
-        title=grant.title or f"{money} cashback",
-    )
-
-
 def _take_budgets(
     program: Program,
     incentive: Incentive,
@@ -412,25 +236,25 @@ def _take_budgets(
     says so."""
     for gift in bundle.gifts:
         if gift.stock is not None:
-            if not shared.take(_stock(incentive.id, gift), 1, gift.stock, key, clip=False):
+            if not shared.take(stock_of(incentive.id, gift), 1, gift.stock, key, clip=False):
                 return f"{gift.sku} is out of stock"
-            claims.append((_stock(incentive.id, gift), key))
+            claims.append((stock_of(incentive.id, gift), key))
     budget = incentive.limits.budget
     if budget is None:
         return None
-    name = f"budget:{incentive.id}"
+    count_row, points_row, money_row = (budget_row(incentive.id, m) for m in BUDGET_MEASURES)
     if budget.count is not None:
-        if not shared.take(f"{name}:count", 1, budget.count, key, clip=False):
+        if not shared.take(count_row, 1, budget.count, key, clip=False):
             return f"its budget of {budget.count} is spent"
-        claims.append((f"{name}:count", key))
+        claims.append((count_row, key))
     if budget.points is not None:
         wanted = sum(points for _, points in bundle.points)
         if wanted:
             clip = _clips(budget, default=Exhausted.CLIP)
-            got = shared.take(f"{name}:points", wanted, budget.points, key, clip=clip)
+            got = shared.take(points_row, wanted, budget.points, key, clip=clip)
             if not got:
                 return f"its budget of {budget.points} points is spent"
-            claims.append((f"{name}:points", key))
+            claims.append((points_row, key))
             if got < wanted:
                 bundle.notes.append(f"points clipped by the budget: {got} of {wanted}")
                 bundle.points = _clip_points(bundle.points, got)
@@ -439,12 +263,12 @@ def _take_budgets(
         limit = Money(budget.money, program.currency).minor_units
         clip = _clips(budget, default=Exhausted.CLIP)
         fixed = unit - sum(h.value.minor_units for h in bundle.holdings if h.amount is not None)
-        got = shared.take(f"{name}:money", unit, limit, key, clip=clip)
+        got = shared.take(money_row, unit, limit, key, clip=clip)
         if got < fixed or not got:
             if got:
-                shared.give_back(f"{name}:money", key)
+                shared.give_back(money_row, key)
             return f"its budget of {budget.money} {program.currency} is spent"
-        claims.append((f"{name}:money", key))
+        claims.append((money_row, key))
         if got < unit:
             bundle.notes.append(
                 f"cashback clipped by the budget: {Money.from_minor(got - fixed, program.currency)}"

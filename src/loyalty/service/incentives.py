@@ -18,7 +18,7 @@ from loyalty.errors import IncentiveRefused, InvalidInput, UnknownOrder
 from loyalty.incentives.codes import normalise
 from loyalty.incentives.config import OnBirthday, OnManual, OnSchedule, TriggerKind
 from loyalty.incentives.holdings import settle_due, transfer
-from loyalty.incentives.issue import Fired, fire, member_facts
+from loyalty.incentives.issue import BUDGET_MEASURES, Fired, budget_row, fire, member_facts
 from loyalty.incentives.occasions import birthday_year, schedule_occurrences
 from loyalty.incentives.plan import Occasion, OrderFacts, excluded, incentive_plan
 from loyalty.incentives.shared import Shared
@@ -246,12 +246,9 @@ def budgets_left(program: Program, rows: Shared) -> tuple[BudgetLeft, ...]:
         if budget is None:
             continue
         money = Money(budget.money, program.currency).minor_units if budget.money else None
-        for measure, limit in (
-            ("count", budget.count),
-            ("points", budget.points),
-            ("money", money),
-        ):
+        limits = (budget.count, budget.points, money)
+        for measure, limit in zip(BUDGET_MEASURES, limits, strict=True):
             if limit is not None:
-                used = rows.used(f"budget:{incentive.id}:{measure}")
+                used = rows.used(budget_row(incentive.id, measure))
                 found.append(BudgetLeft(incentive.id, measure, limit, used))
     return tuple(found)
