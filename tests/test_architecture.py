@@ -62,6 +62,8 @@ CONFIGURATION_LAYERS: tuple[tuple[str, ...], ...] = (
         "loyalty.incentives.config",
         "loyalty.incentives.offers",
         "loyalty.incentives.shared",
+        "loyalty.stacking.config",
+        "loyalty.offers.config",
     ),
     # the program: the root model, its schema, the loader and the files it reads
     ("loyalty.program",),

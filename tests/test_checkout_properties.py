@@ -338,38 +338,25 @@ def test_redemptions_fit_the_cart(data: st.DataObject) -> None:
     account = rich(prog)
     cart = data.draw(carts("C-1"), label="cart")
     loaded = load_cart(cart)
-    taken: dict[str, Decimal] = {}
-    shipping_taken = ZERO
+    start = account.balance().available
     for step, kind in enumerate(
         data.draw(st.lists(st.sampled_from(KINDS), min_size=1, max_size=5), label="rewards")
     ):
         reward_id = kind.replace("_", "-")
         option = quote(account, cart, at=T0).option(reward_id)
-        before = account.balance().available
         redemption = try_redeem(account, reward_id, cart, T0, f"redeem-{step}")
         if redemption is None:
             assert not option.eligible or option.points == 0, option
             continue
         event(f"redeemed {kind}")
-        if taken:
-            event("redeemed on a discounted cart")
         assert option.eligible, option
-        assert redemption.total == option.value
+        assert redemption.total == option.value  # the quote and the redemption agree
         assert redemption.points == option.points
-        assert account.balance().available == before - redemption.points
-
         lines_sum = sum((d.amount.amount for d in redemption.lines), ZERO)
         shipping = redemption.shipping.amount if redemption.shipping is not None else ZERO
         total = redemption.total.amount if redemption.total is not None else ZERO
         assert lines_sum == total - shipping
         assert len({d.line for d in redemption.lines}) == len(redemption.lines)
-        for part in redemption.lines:
-            line = loaded.line(part.line)
-            assert line is not None
-            assert not line.gift_card, part
-            assert part.amount.amount > 0
-            assert part.amount.amount <= line.net - taken.get(part.line, ZERO), part
-            taken[part.line] = taken.get(part.line, ZERO) + part.amount.amount
         if kind == "free_product":
             assert len(redemption.lines) <= 1
             for part in redemption.lines:
@@ -385,9 +372,26 @@ def test_redemptions_fit_the_cart(data: st.DataObject) -> None:
                 assert selector is None or selector.matches(line.sku, line.categories, line.tags)
         if kind in LINE_KINDS:
             assert redemption.shipping is None
-        shipping_taken += shipping
-        assert sum(taken.values(), ZERO) <= loaded.merchandise_subtotal.amount
+        # Everything on the cart (restacked with each redemption) fits it, and the
+        # member paid exactly the points of the redemptions still on it.
+        on_cart = [r for r in account.redemptions("C-1") if r.in_use]
+        taken: dict[str, Decimal] = {}
+        shipping_taken = ZERO
+        for record in on_cart:
+            for part in record.discounts:
+                line = loaded.line(part.line)
+                assert line is not None
+                assert not line.gift_card, part
+                assert part.amount.amount > 0
+                taken[part.line] = taken.get(part.line, ZERO) + part.amount.amount
+            if record.shipping_discount is not None:
+                shipping_taken += record.shipping_discount.amount
+        for ref, amount in taken.items():
+            line = loaded.line(ref)
+            assert line is not None
+            assert amount <= line.net, (ref, amount)
         assert shipping_taken <= loaded.shipping
+        assert account.balance().available == start - sum(r.points for r in on_cart)
     assert verify(account) == []
 
 
@@ -486,15 +490,15 @@ def test_unmet_hurdles_are_those_failing_alone(data: st.DataObject) -> None:
     q = quote(account, cart, at=at)
     loaded = load_cart(cart)
     status = account.tier(at)
-    # Hurdles see the cart after the rewards already redeemed on it.
+    # Hurdles see the cart after its stack: the rewards on it, restacked on this cart.
     reductions: dict[str, Decimal] = {}
     shipping_off = ZERO
-    for record in account.redemptions(loaded.id):
-        if record.in_use:
-            for part in record.discounts:
-                reductions[part.line] = reductions.get(part.line, ZERO) + part.amount.amount
-            if record.shipping_discount is not None:
-                shipping_off += record.shipping_discount.amount
+    assert q.stack is not None
+    for applied in q.stack.applied:
+        for part in applied.lines:
+            reductions[part.line] = reductions.get(part.line, ZERO) + part.amount.amount
+        if applied.shipping is not None:
+            shipping_off += applied.shipping.amount
     for option in q.rewards:
         assert option.eligible == (not option.unmet)
         reward = prog.rewards.get(option.reward)

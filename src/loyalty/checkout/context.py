@@ -5,28 +5,33 @@ order that lifts a member into a tier earns at, and gets the benefits of, the
 tier they held when it was placed; the upgrade applies from the next order.
 
 The member's tier and completed orders come from the account (unless the cart
-says otherwise), the loyalty discounts already on the cart from the account's
-redemptions on it, and what their orders earned today and this period (for the
-caps) from its journal.
+says otherwise), the loyalty discounts on the cart from its stack (the
+redemptions on it and the offers the member sees: :mod:`loyalty.checkout.stacked`),
+and what their orders earned today and this period (for the caps) from its
+journal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from loyalty.cart import Cart
+from loyalty.checkout.stacked import CartStack, Standing, cart_stack
 from loyalty.dates import Period, end_of, start_of
 from loyalty.earning.calculate import EarnContext, exchange_rate
 from loyalty.errors import InvalidInput
 from loyalty.hurdles import Basis
+from loyalty.incentives.audience import Facts
+from loyalty.incentives.issue import member_facts
 from loyalty.ledger.account import Account
 from loyalty.money import Money, Rounding
 from loyalty.program.model import Program
 from loyalty.rewards.discount import discountable, room_units
 
-__all__ = ["MemberContext", "earn_context", "member_context"]
+__all__ = ["MemberContext", "audience_facts", "earn_context", "member_context"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,29 +55,67 @@ class MemberContext:
     amounts: dict[Basis, Money] = field(default_factory=dict)
     """The cart's amounts on each basis after the loyalty discounts already on it, as
     hurdles measure them, memoised for the rewards of one quote."""
+    stack: CartStack | None = None
+    """The cart's stack: the redemptions on it and the offers the member sees."""
+    facts: Callable[[], Facts] | None = None
+    """The member's audience facts (worked out when first asked)."""
+    reductions: dict[str, Decimal] = field(default_factory=dict)
+    """What the cart's stack takes off each line (hurdles measure the basket after
+    it); ``earn`` counts only the redemptions written on the cart, as completing the
+    order will."""
+    shipping_reduction: Decimal = Decimal(0)
+    """The shipping the tier's benefit and the cart's stack take off."""
 
 
-def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
+def member_context(
+    account: Account, cart: Cart, at: datetime, *, excluding: str | None = None
+) -> MemberContext:
     """``account``'s standing at its clock (bring it to ``at`` first), for ``cart``.
 
     For a cart of a late event (``at`` before the account's clock), the standing as
     it was at ``at``: the tier then, the orders before it, and what was earned in
-    ``at``'s day and cap period."""
+    ``at``'s day and cap period. The loyalty discounts on the cart are its stack's
+    (``excluding`` a redemption on it being replaced)."""
     earn, tier_shipping, rate, late = _standing(account, cart, at)
     orders = cart.customer.completed_orders
     if orders is None:
         orders = account.completed_orders(excluding=cart.id, before=at if late else None)
-    room = discountable(cart, earn.reductions)
+    available = account.balance().available
+    facts = audience_facts(account, at, cart.customer.segments)
+    standing = Standing(at, available, earn.tier, orders, rate)
+    stacked = cart_stack(
+        account, cart, standing, tier_shipping=tier_shipping, facts=facts, excluding=excluding
+    )
+    reductions = stacked.reductions()
+    room = discountable(cart, reductions)
     return MemberContext(
         tier=earn.tier,
         orders_before=orders,
-        available_points=account.balance().available,
+        available_points=available,
         rate=rate,
         earn=earn,
         room=room,
         tier_shipping=tier_shipping,
         units=room_units(room, cart.currency),
+        stack=stacked,
+        facts=facts,
+        reductions=reductions,
+        shipping_reduction=tier_shipping + stacked.shipping(),
     )
+
+
+def audience_facts(account: Account, at: datetime, segments: Iterable[str]) -> Callable[[], Facts]:
+    """The member's audience :class:`~loyalty.incentives.audience.Facts` at ``at``: built
+    on the first call only (``account`` must still stand at ``at`` then), and kept."""
+    chosen = frozenset(segments)
+    found: list[Facts] = []
+
+    def facts() -> Facts:
+        if not found:
+            found.append(member_facts(account, at, chosen))
+        return found[0]
+
+    return facts
 
 
 def earn_context(account: Account, cart: Cart, at: datetime) -> EarnContext:

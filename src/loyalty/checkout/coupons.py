@@ -7,16 +7,15 @@ the discount lines the shop applies. Like a reward's redemption it is undone by
 :func:`~loyalty.void_redemption` (the coupon is usable again), and the order's
 points are earned on what the customer pays after it.
 
-**One application order.** The coupons on a cart apply in a fixed order, whatever
-order the customer entered them in: line discounts (free products, percent off
-selected products), then percent off the cart, then amount off the cart, then
-shipping; coupons of one kind in the order they were issued. A coupon entered
-after one that sorts later voids that one and applies it again after itself, in
-the same transaction, so the cart's total depends only on which coupons are on
-it; one that has nothing left to take off after it (or whose hurdles it now
-fails) stays off the cart, unused: the coupon entered is never refused for
-another's sake. (Rewards bought with points are not reordered: they apply where
-they were redeemed.)
+**One application order.** The coupons on a cart apply in the stack's order,
+whatever order the customer entered them in (:mod:`loyalty.stacking`): line
+discounts (free products, percent off selected products), then percent off the
+cart, then amount off the cart, then shipping; within a class by priority, then
+coupons in the order they were issued. A coupon entered after one that sorts
+later changes what that one takes: it is voided and written again after this one
+(:mod:`loyalty.checkout.restack`), in the same transaction, so the cart's total
+depends only on which coupons are on it; one that has nothing left to take off
+after it stays off the cart, unused.
 
 **Refusals never leak.** An unknown code, another member's code, an expired or a
 revoked coupon all raise the same :class:`~loyalty.errors.CouponRefused` ("this
@@ -30,13 +29,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
+from loyalty.checkout.candidates import Converter, coupon_candidate
 from loyalty.checkout.cashback import fit_tenders
 from loyalty.checkout.context import member_context
-from loyalty.checkout.options import evaluate
+from loyalty.checkout.options import Builder, evaluate
 from loyalty.checkout.redemption import Redemption, _redemption
+from loyalty.checkout.restack import settle_stack
 from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
 from loyalty.hurdles import Check
 from loyalty.incentives.codes import shown_code
@@ -49,11 +51,13 @@ from loyalty.ledger.entries import (
     HoldingKind,
     HoldingStatus,
     Redeem,
-    Void,
     holding_order,
 )
 from loyalty.ledger.records import RedemptionRecord
 from loyalty.ledger.requests import Request, require_account
+from loyalty.program.model import Program
+from loyalty.rewards.config import Reward
+from loyalty.stacking.engine import Applied, Candidate
 
 __all__ = [
     "CLOSED",
@@ -134,26 +138,7 @@ def redeem_coupon(
     _per_order(account, holding, cart, shown)
     with account._transaction():
         account.advance(request.at)
-        later = _after(account, holding, cart)
-        for record in later:  # they apply after this one: take them off, then on again
-            account._apply(
-                Void(
-                    **request.fields(
-                        account, 0, f"taken off to apply coupon {holding.title} first", cart.id
-                    ),
-                    redeem_id=record.id,
-                    allocation=(),
-                )
-            )
         entry = _apply(account, request, holding, cart, shown)
-        for record in later:
-            again = account._holdings[record.coupon or ""]
-            if not again.usable(request.occurred):
-                continue  # lapsed since it was applied: it stays off
-            try:
-                _apply(account, request, again, cart, "")
-            except RedemptionRefused:
-                continue  # nothing left for it after this one: it stays off, unused
         fit_tenders(account, request, cart)
     return _redemption(entry)
 
@@ -162,32 +147,39 @@ def _apply(account: Account, request: Request, holding: Holding, cart: Cart, sho
     program = account.program
     reward = offer_of(holding.offer)
     member = member_context(account, cart, request.at)
-    option = evaluate(program, reward, cart, request.at, member, uses=0)
-    if not option.eligible or option.discount is None:
-        raise RedemptionRefused(account.member_id, f"coupon {shown}", option.unmet)
-    given = option.discount
-    entry = Redeem(
-        **request.fields(account, 0, f"coupon {holding.title} on order {cart.id}", cart.id),
-        allocation=(),
-        discounts=given.lines,
-        shipping_discount=given.shipping,
-        coupon=holding.key,
+    option = evaluate(
+        program, reward, cart, request.at, member, uses=0,
+        candidate=coupon_builder(holding, reward, cart, member.rate, program),
     )
-    account._apply(entry)
-    return entry
+    if not option.eligible or option.applied is None or option.stack is None:
+        raise RedemptionRefused(account.member_id, f"coupon {shown}", option.unmet)
+
+    def write(applied: Applied) -> Redeem:
+        entry = Redeem(
+            **request.fields(account, 0, f"coupon {holding.title} on order {cart.id}", cart.id),
+            allocation=(),
+            discounts=applied.lines,
+            shipping_discount=applied.shipping,
+            coupon=holding.key,
+        )
+        account._apply(entry)
+        return entry
+
+    return settle_stack(account, request, cart, option.stack, option.applied.id, write)
 
 
-def _after(account: Account, holding: Holding, cart: Cart) -> list[RedemptionRecord]:
-    """The coupons on the cart that apply after ``holding``, in application order."""
-    rank = application_rank(holding)
-    found = []
-    for record in account.redemptions(cart.id):
-        if record.coupon is None or record.tender is not None or not record.in_use:
-            continue
-        other = account._holdings.get(record.coupon)
-        if other is not None and application_rank(other) > rank:
-            found.append((application_rank(other), record))
-    return [record for _, record in sorted(found, key=lambda pair: pair[0])]
+def coupon_builder(
+    holding: Holding, reward: Reward, cart: Cart, rate: Decimal, program: Program
+) -> Builder:
+    """Builds coupon ``holding`` as a stacking candidate, for :func:`evaluate`."""
+    convert = Converter(cart.currency, rate)
+
+    def build(points: int, choice: str | None, units: int | None) -> Candidate:
+        return coupon_candidate(
+            holding, reward, convert, program.stacking, id=f"coupon:{holding.key}", choice=choice
+        )
+
+    return build
 
 
 def _per_order(account: Account, holding: Holding, cart: Cart, shown: str) -> None:

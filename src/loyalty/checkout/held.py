@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from loyalty.cart import Cart
 from loyalty.checkout.cashback import left_to_pay, taken
 from loyalty.checkout.context import MemberContext
-from loyalty.checkout.coupons import last_use, per_order_check
+from loyalty.checkout.coupons import coupon_builder, last_use, per_order_check
 from loyalty.checkout.options import evaluate
 from loyalty.errors import InvalidInput
 from loyalty.hurdles import Check
@@ -210,7 +210,10 @@ def _coupon(
     """An open coupon evaluated on ``cart`` as :func:`~loyalty.redeem_coupon` would."""
     program = account.program
     reward = offer_of(holding.offer)
-    option = evaluate(program, reward, cart, at, member, uses=0)
+    option = evaluate(
+        program, reward, cart, at, member, uses=0,
+        candidate=coupon_builder(holding, reward, cart, member.rate, program),
+    )
     checks = option.check.children
     limit = per_order_check(account, holding, cart)
     if limit is not None:

@@ -8,7 +8,10 @@ has one answer whatever the cause:
 - ``stock``: some of its shared stock is left;
 - ``cost``: the member has the points it costs (for pay with points: its minimum);
 - ``product``: a free product's choice is in the cart;
-- ``value``: it takes something off this cart;
+- ``per_cart``: it is not already on the cart as often as it may be;
+- ``value``: it takes something off this cart, stacked with the discounts on it and
+  the offers the member sees (:mod:`loyalty.checkout.stacked`): what it would take
+  off, or why the stack leaves it out ("excluded by 'summer-sale' (exclusive)");
 - then every hurdle, with ``points_value`` (for ``max_points_share``) set to what
   the points would pay.
 
@@ -19,14 +22,14 @@ multiple of the step within their points, the cart's value and the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
 from loyalty.cart import Cart
-from loyalty.checkout.context import MemberContext
-from loyalty.errors import LoyaltyError
+from loyalty.checkout.candidates import Converter, reward_candidate
+from loyalty.checkout.context import MemberContext, audience_facts
 from loyalty.hurdles import (
     Check,
     MaxPointsShare,
@@ -36,18 +39,23 @@ from loyalty.hurdles import (
     window_check,
 )
 from loyalty.incentives.audience import Facts
-from loyalty.incentives.issue import member_facts
-from loyalty.ledger.account import Account
+from loyalty.ledger.entries import DiscountLine
 from loyalty.money import Money, Rounding
 from loyalty.program.compiled import compiled
 from loyalty.program.model import Program
 from loyalty.rewards.config import FreeProduct, PayWithPoints, Reward
 from loyalty.rewards.discount import (
     Discount,
-    discount,
     free_product_choices,
+    points_fault,
     points_value,
 )
+from loyalty.stacking.choose import Stack
+from loyalty.stacking.engine import Applied, Candidate
+
+Builder = Callable[[int, str | None, int | None], Candidate]
+"""Makes the candidate of what is evaluated, from the points it uses, the free
+product's choice and its units."""
 
 __all__ = ["RewardOption", "audience_facts", "evaluate", "visible"]
 
@@ -66,9 +74,29 @@ class RewardOption:
     """What it would take off this cart (at the most points usable, to pay with points)."""
     points: int
     """The points it would use."""
-    discount: Discount | None = None
+    applied: Applied | None = None
+    """Its place in the stack: the discount lines, what it wanted, and any cut."""
+    stack: Stack | None = None
+    """The cart's whole stack with it (what a redemption writes)."""
     choices: tuple[str, ...] = ()
     """For a free product: the skus in the cart the member may pick."""
+    units: int | None = None
+    """For a free product: the units it gives."""
+
+    @property
+    def discount(self) -> Discount | None:
+        """What it takes off, line by line, and the points it costs."""
+        if self.applied is None:
+            return None
+        return Discount(self.applied.lines, self.applied.shipping, self.points)
+
+    @property
+    def lines(self) -> tuple[DiscountLine, ...]:
+        return self.applied.lines if self.applied is not None else ()
+
+    @property
+    def shipping(self) -> Money | None:
+        return self.applied.shipping if self.applied is not None else None
 
     def __repr__(self) -> str:
         if self.eligible:
@@ -100,21 +128,6 @@ def visible(
     return facts is not None and audience.excludes(facts(), program.tz) is None
 
 
-def audience_facts(account: Account, at: datetime, segments: Iterable[str]) -> Callable[[], Facts]:
-    """The member's audience :class:`~loyalty.incentives.audience.Facts` at ``at``, for
-    :func:`visible`: built on the first call only (``account`` must still stand at
-    ``at`` then), and kept for the next."""
-    chosen = frozenset(segments)
-    found: list[Facts] = []
-
-    def facts() -> Facts:
-        if not found:
-            found.append(member_facts(account, at, chosen))
-        return found[0]
-
-    return facts
-
-
 def _listed_by(program: Program) -> dict[str, frozenset[str]]:
     """The tiers whose benefits list each reward (compiled once per program)."""
     found: dict[str, set[str]] = {}
@@ -135,12 +148,17 @@ def evaluate(
     stock_left: int | None = None,
     points: int | None = None,
     choice: str | None = None,
+    units: int | None = None,
+    on_cart: int = 0,
+    candidate: Builder | None = None,
 ) -> RewardOption:
     """Check ``reward`` on ``cart`` for ``member``; never raises for "not eligible".
 
-    ``points`` and ``choice`` are what the member asks for (pay with points, a
-    free product); without them the quote assumes the most points usable and
-    the most valuable choice.
+    ``points``, ``choice`` and ``units`` are what the member asks for (pay with
+    points, a free product); without them the quote assumes the most points
+    usable, the most valuable choice and one redemption's units. ``on_cart`` is how
+    often it is already on the cart; ``candidate`` builds it for the stack (a
+    coupon's; a reward's if not given).
     """
     checks: list[Check] = []
     if reward.valid is not None:
@@ -151,17 +169,18 @@ def evaluate(
             if stock_left > 0
             else Check("stock", False, "sold out", 1)
         )
+    if on_cart >= reward.per_cart:
+        checks.append(Check("per_cart", False, _per_cart(reward.per_cart), reward.per_cart))
     choices: tuple[str, ...] = ()
     if isinstance(reward, PayWithPoints):
         wanted = points if points is not None else _most_points(program, reward, cart, at, member)
         least = max(reward.min_points, reward.step)
-        need = max(wanted, least)
-        checks.append(_cost(need, member))
-    else:
-        wanted = reward.cost
-        if reward.cost:
-            checks.append(_cost(reward.cost, member))
-    if isinstance(reward, FreeProduct):
+        checks.append(_cost(max(wanted, least), member))
+    elif isinstance(reward, FreeProduct):
+        units = units if units is not None else reward.units
+        wanted = reward.cost_of(units)
+        if wanted:
+            checks.append(_cost(wanted, member))
         lines = free_product_choices(reward, cart)
         choices = tuple(line.sku for line in lines)
         if choice is None and lines:
@@ -171,27 +190,14 @@ def evaluate(
             if choices
             else Check("product", False, f"add one of {', '.join(reward.choices)} to your cart")
         )
-    given: Discount | None = None
-    nothing_to_pick = isinstance(reward, FreeProduct) and not choices
-    try:
-        if not nothing_to_pick and (not isinstance(reward, PayWithPoints) or wanted > 0):
-            given = discount(
-                reward,
-                cart,
-                rate=member.rate,
-                room=member.room,
-                shipping_reduction=member.earn.shipping_reduction,
-                points=wanted if isinstance(reward, PayWithPoints) else None,
-                choice=choice,
-                units=member.units,
-            )
-    except LoyaltyError as error:
-        checks.append(Check("value", False, str(error)))
-    value = given.total if given is not None else None
-    if value:
-        checks.append(Check("value", True, f"takes {value} off"))
-    elif given is not None or not (nothing_to_pick or any(not c.met for c in checks)):
-        checks.append(Check("value", False, "nothing on this cart for it to take off"))
+    else:
+        wanted = reward.cost
+        if reward.cost:
+            checks.append(_cost(reward.cost, member))
+    applied, result = _stacked(
+        program, reward, cart, member, wanted, choice, units, candidate, checks, on_cart, choices
+    )
+    value = applied.amount if applied is not None else None
     if reward.hurdles is not None:
         worth = value if isinstance(reward, PayWithPoints) else None
         situation = _situation(cart, at, member, uses=uses, points_value=worth)
@@ -208,9 +214,77 @@ def evaluate(
         check=root,
         value=value,
         points=wanted,
-        discount=given,
+        applied=applied,
+        stack=result,
         choices=choices,
+        units=units if isinstance(reward, FreeProduct) else None,
     )
+
+
+def _per_cart(most: int) -> str:
+    return "already on this cart" if most == 1 else f"already on this cart {most} times"
+
+
+def _stacked(
+    program: Program,
+    reward: Reward,
+    cart: Cart,
+    member: MemberContext,
+    points: int,
+    choice: str | None,
+    units: int | None,
+    candidate: Builder | None,
+    checks: list[Check],
+    sequence: int,
+    free_choices: tuple[str, ...],
+) -> tuple[Applied | None, Stack | None]:
+    """Where ``reward`` lands in the cart's stack; adds the ``value`` check."""
+    if isinstance(reward, FreeProduct):
+        if choice is None:
+            return None, None  # none of its products is in the cart: said by "product"
+        if choice not in free_choices:
+            among = ", ".join(reward.choices)
+            checks.append(Check("value", False, f"{choice!r} is not in the cart among {among}"))
+            return None, None
+    if isinstance(reward, PayWithPoints):
+        if points <= 0:
+            if not any(not check.met for check in checks):
+                checks.append(Check("value", False, _NOTHING))
+            return None, None
+        fault = points_fault(reward, points)
+        if fault is not None:
+            checks.append(Check("value", False, fault))
+            return None, None
+        value = points_value(reward, points, member.rate, cart.currency)
+        most = Money.rounded(sum(member.room.values(), Decimal(0)), cart.currency, Rounding.FLOOR)
+        if value > most:
+            checks.append(Check("value", False, f"{points} points are worth {value}, more "
+                                f"than the {most} they can pay for"))
+            return None, None
+    if candidate is not None:
+        built = candidate(points, choice, units)
+    else:
+        built = reward_candidate(
+            reward,
+            Converter(cart.currency, member.rate),
+            program.stacking,
+            id=f"reward:{reward.id}",
+            sequence=sequence,
+            points=points if isinstance(reward, PayWithPoints) else 0,
+            choice=choice,
+            units=units,
+        )
+    assert member.stack is not None  # member_context builds it
+    result = member.stack.adding(built)
+    found = result.find(built.id)
+    if isinstance(found, Applied):
+        checks.append(Check("value", True, f"takes {found.amount} off"))
+        return found, result
+    checks.append(Check("value", False, found.reason if found is not None else _NOTHING))
+    return None, result
+
+
+_NOTHING = "nothing on this cart for it to take off"
 
 
 def _situation(
@@ -230,8 +304,8 @@ def _situation(
         tier=member.tier,
         orders_before=member.orders_before,
         rate=member.rate,
-        reductions=member.earn.reductions,
-        shipping_reduction=member.earn.shipping_reduction,
+        reductions=member.reductions,
+        shipping_reduction=member.shipping_reduction,
         amounts=member.amounts,
     )
 

@@ -22,6 +22,7 @@ member never issued them any); a coupon already used on this cart is listed as
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +39,7 @@ from loyalty.checkout.held import (
     entered,
     payable,
 )
-from loyalty.checkout.options import RewardOption, audience_facts, evaluate, visible
+from loyalty.checkout.options import RewardOption, evaluate, visible
 from loyalty.checkout.stock import RewardStock
 from loyalty.dates import require_aware
 from loyalty.earning.calculate import EarnQuote, order_earn
@@ -47,6 +48,8 @@ from loyalty.incentives.holdings import Wallet, wallet
 from loyalty.ledger.account import Account
 from loyalty.ledger.requests import require_account
 from loyalty.money import Money
+from loyalty.stacking.choose import Stack
+from loyalty.stacking.engine import Applied, Skipped
 
 __all__ = ["Quote", "quote"]
 
@@ -76,6 +79,19 @@ class Quote:
     its window), up to what is left to pay after the discounts already on the cart."""
     entered: tuple[EnteredCode, ...] = ()
     """The codes the customer typed (``quote(..., codes=...)``), each with its answer."""
+    stack: Stack | None = None
+    """The discounts on the cart as it stands: the rewards and coupons redeemed on it
+    and the offers the member sees, each applied (in order, with its lines) or
+    skipped (with why)."""
+
+    @property
+    def offers(self) -> tuple[Applied | Skipped, ...]:
+        """The program's offers on this cart: applied, or skipped with the reason and
+        any shortfall ("add 4.50 USD to your basket")."""
+        if self.stack is None:
+            return ()
+        items: list[Applied | Skipped] = [*self.stack.applied, *self.stack.skipped]
+        return tuple(item for item in items if item.candidate.source == "offer")
 
     def __repr__(self) -> str:
         usable = sum(1 for option in self.rewards if option.eligible)
@@ -121,8 +137,23 @@ class Quote:
                 lines.append(f"  {option.reward}: not yet: {option.check.reason}")
         best = self.best
         lines.append(f"best: {best.reward}" if best else "best: none eligible")
+        lines += self._stacked()
         lines += self._incentives()
         return "\n".join(lines)
+
+    def _stacked(self) -> list[str]:
+        if self.stack is None or not (self.stack.applied or self.stack.skipped):
+            return []
+        lines = ["discounts on the cart, in order:"]
+        for applied in self.stack.applied:
+            cut = f" ({applied.note}; wanted {applied.wanted})" if applied.note else ""
+            parts = ", ".join(f"{part.line} {part.amount}" for part in applied.lines)
+            if applied.shipping is not None:
+                parts = ", ".join(filter(None, (parts, f"shipping {applied.shipping}")))
+            lines.append(f"  {applied.candidate.label}: {applied.amount} off ({parts}){cut}")
+        for skipped in self.stack.skipped:
+            lines.append(f"  {skipped.candidate.label}: not applied: {skipped.reason}")
+        return lines
 
     def _incentives(self) -> list[str]:
         lines = []
@@ -178,7 +209,11 @@ def quote(
     with account.as_of(instant) as view:
         member = member_context(view, cart, instant)
         earn = order_earn(program, cart, instant, member.earn)
-        facts = audience_facts(view, instant, cart.customer.segments)
+        on_cart = Counter(
+            record.reward
+            for record in view.redemptions(cart.id)
+            if record.in_use and record.reward is not None
+        )
         options = tuple(
             evaluate(
                 program,
@@ -188,9 +223,10 @@ def quote(
                 member,
                 uses=view.reward_uses(reward.id),
                 stock_left=stock.left(reward.id) if stock is not None else None,
+                on_cart=on_cart[reward.id],
             )
             for reward in program.rewards.catalog
-            if visible(program, reward, member.tier, facts)
+            if visible(program, reward, member.tier, member.facts)
         )
         benefit = cart.money(member.tier_shipping) if member.tier_shipping else None
         held = wallet(view, instant)
@@ -207,6 +243,7 @@ def quote(
             wallet=held,
             wallet_payable=payable(view, cart, held),
             entered=entered(view, codes, cart, instant, member),
+            stack=member.stack.base if member.stack is not None else None,
         )
 
 

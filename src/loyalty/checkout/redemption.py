@@ -24,7 +24,8 @@ from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.context import member_context
-from loyalty.checkout.options import audience_facts, evaluate, visible
+from loyalty.checkout.options import RewardOption, evaluate, visible
+from loyalty.checkout.restack import settle_stack
 from loyalty.checkout.stock import RewardStock, claim_prefix
 from loyalty.errors import InvalidInput, RedemptionRefused, UnknownEntry, UnknownReward
 from loyalty.hurdles import Check
@@ -33,8 +34,9 @@ from loyalty.ledger.entries import DiscountLine, Redeem, Void
 from loyalty.ledger.operations import spend
 from loyalty.ledger.requests import Request, positive_points, require_account, same, text
 from loyalty.money import Money
-from loyalty.rewards.config import PayWithPoints, Reward
-from loyalty.rewards.discount import Discount, total_of
+from loyalty.rewards.config import FreeProduct, PayWithPoints, Reward
+from loyalty.rewards.discount import total_of
+from loyalty.stacking.engine import Applied
 
 __all__ = ["Redemption", "redeem_reward", "void_redemption"]
 
@@ -67,13 +69,19 @@ def redeem_reward(
     key: str,
     points: int | None = None,
     choice: str | None = None,
+    units: int | None = None,
     stock: RewardStock | None = None,
     segments: Iterable[str] = (),
 ) -> Redemption:
     """Redeem ``reward_id`` on ``cart`` for ``account``'s member.
 
     ``points`` is how many points to pay with (pay-with-points rewards); ``choice``
-    the sku of a free product. A reward with a shared ``stock`` needs a
+    the sku of a free product and ``units`` how many of it (one redemption's
+    worth if not given: ``n`` units cost ``ceil(n / units) * cost``). The
+    discount is what the cart's stack gives it (:mod:`loyalty.checkout.stacked`),
+    exactly as a quote at the same time shows; the discounts already on the cart
+    and the offers are restacked with it (:mod:`loyalty.checkout.restack`). A
+    reward is used at most ``per_cart`` times on one cart. A reward with a shared ``stock`` needs a
     :class:`~loyalty.checkout.stock.RewardStock` to claim from. ``segments`` are
     the member's known segments, for a cart whose customer names none; like the
     stock, they are not part of the request's idempotency fingerprint.
@@ -89,6 +97,8 @@ def redeem_reward(
     text(choice, "choice", required=False)
     if points is not None:
         positive_points(points, "points")
+    if units is not None:
+        positive_points(units, "units")
     program = account.program
     reward = program.rewards.get(reward_id)
     if reward is None:
@@ -97,6 +107,8 @@ def redeem_reward(
         raise InvalidInput(
             "points", points, "give points for a pay-with-points reward, and only for one"
         )
+    if units is not None and not isinstance(reward, FreeProduct):
+        raise InvalidInput("units", units, "only free product rewards take units")
     if reward.stock is not None and stock is None:
         raise InvalidInput("stock", stock, f"{reward_id!r} has a shared stock; pass a RewardStock")
     request = Request.begin(
@@ -108,6 +120,7 @@ def redeem_reward(
         cart=cart,
         points=points,
         choice=choice,
+        **({"units": units} if units is not None else {}),
     )
     if request.original is not None:
         return _redemption(same(request.original, Redeem))
@@ -119,8 +132,7 @@ def redeem_reward(
     with account._transaction():
         account.advance(request.at)
         member = member_context(account, cart, request.at)
-        facts = audience_facts(account, request.at, cart.customer.segments)
-        if not visible(program, reward, member.tier, facts):
+        if not visible(program, reward, member.tier, member.facts):
             raise UnknownReward(
                 "reward_id",
                 reward_id,
@@ -138,15 +150,28 @@ def redeem_reward(
             stock_left=stock.left(reward_id) if stock is not None else None,
             points=points,
             choice=choice,
+            units=units,
+            on_cart=sum(
+                1
+                for record in account.redemptions(cart.id)
+                if record.in_use and record.reward == reward_id
+            ),
         )
-        if not option.eligible or option.discount is None:
+        if not option.eligible or option.applied is None or option.stack is None:
             raise RedemptionRefused(account.member_id, reward_id, option.unmet)
         if stock is not None and not stock.claim(reward_id, claim):
             raise RedemptionRefused(
                 account.member_id, reward_id, (Check("stock", False, "sold out", 1),)
             )
         try:
-            entry = _write(account, request, reward, cart, option.discount)
+            entry = settle_stack(
+                account,
+                request,
+                cart,
+                option.stack,
+                option.applied.id,
+                lambda applied: _write(account, request, reward, cart, option, applied),
+            )
         except BaseException:
             if stock is not None:
                 stock.release(reward_id, claim)
@@ -155,17 +180,22 @@ def redeem_reward(
 
 
 def _write(
-    account: Account, request: Request, reward: Reward, cart: Cart, given: Discount
+    account: Account,
+    request: Request,
+    reward: Reward,
+    cart: Cart,
+    option: RewardOption,
+    applied: Applied,
 ) -> Redeem:
-    allocation = spend(account, given.points, request.at) if given.points else ()
+    points = option.points
+    allocation = spend(account, points, request.at) if points else ()
     entry = Redeem(
-        **request.fields(
-            account, -given.points, f"{reward.label} on order {cart.id}", cart.id
-        ),
+        **request.fields(account, -points, f"{reward.label} on order {cart.id}", cart.id),
         allocation=allocation,
         reward=reward.id,
-        discounts=given.lines,
-        shipping_discount=given.shipping,
+        discounts=applied.lines,
+        shipping_discount=applied.shipping,
+        units=option.units,
     )
     account._apply(entry)
     return entry

@@ -62,6 +62,7 @@ from loyalty.incentives.codes import CodeFormat
 from loyalty.incentives.windows import ActiveWindow, Validity
 from loyalty.program.amounts import Amount, Count, Points
 from loyalty.program.types import DurationText, Percent, Section, Selector
+from loyalty.stacking.config import Stackable
 
 __all__ = [
     "AllOf",
@@ -247,7 +248,7 @@ Offer = Annotated[
 ]
 
 
-class _CouponLike(_Grant):
+class _CouponLike(_Grant, Stackable):
     valid: Validity = Field(default_factory=Validity)
     hurdles: Condition | None = None
     uses: Count = 1

@@ -36,7 +36,16 @@ _REWARD: TypeAdapter[Reward] = TypeAdapter(Reward)
 
 def as_reward(grant: CouponGrant, reward_id: str) -> Reward:
     """The reward ``grant``'s coupon applies, named ``reward_id``."""
-    common = {"id": reward_id, "title": grant.title, "cost": 0, "hurdles": grant.hurdles}
+    common = {
+        "id": reward_id,
+        "title": grant.title,
+        "cost": 0,
+        "hurdles": grant.hurdles,
+        "group": grant.group,
+        "priority": grant.priority,
+        "basis": grant.basis,
+        "combines_with": grant.combines_with,
+    }
     if isinstance(grant, Gift):
         return FreeProduct(kind="free_product", choices=(grant.sku,), **common)
     if isinstance(grant, FreeShippingGrant):

@@ -186,6 +186,10 @@ class Redeem(Entry):
     tender: Money | None = None
     """For cashback: the money of the credit ``coupon`` paid with (a tender, not a
     discount: it lowers neither the earn basis nor any hurdle's)."""
+    offer: str | None = None
+    """For an offer of the program applied to the cart (it costs no points): its id."""
+    units: int | None = None
+    """For a free product reward: the units it gave."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

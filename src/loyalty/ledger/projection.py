@@ -87,6 +87,8 @@ class Projection(State):
                     entry.shipping_discount,
                     coupon=entry.coupon,
                     tender=entry.tender,
+                    offer=entry.offer,
+                    units=entry.units,
                 ),
             )
             if entry.coupon is not None:

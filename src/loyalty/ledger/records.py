@@ -65,6 +65,10 @@ class RedemptionRecord:
     """The holding of the coupon it used (or of the cashback credit it spent), if any."""
     tender: Money | None = None
     """The cashback it spent, if it spent some."""
+    offer: str | None = None
+    """The program's offer it applied, if it was one."""
+    units: int | None = None
+    """For a free product reward: the units it gave."""
 
     @property
     def in_use(self) -> bool:

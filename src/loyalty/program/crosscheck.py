@@ -4,6 +4,11 @@ A reward's ``tiers``, an earning rule's ``tiers``, a ``min_tier`` hurdle (of a
 reward or a coupon) and an audience's ``tiers`` (of a reward or an incentive) name
 tiers of the ladder; a tier's ``benefits.rewards`` name rewards of the
 catalog; ``earning.currencies`` lists currencies other than the program's.
+
+Every reward, offer and coupon names a stacking ``group`` of ``stacking.groups``
+(or ``default``), and ``combines_with`` names rewards or offers; a
+``combines_with`` that only one side says is advice (:func:`cross_warnings`):
+it combines both ways.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from loyalty.hurdles import Condition, MinTier, walk
 from loyalty.incentives.audience import Audience
 from loyalty.incentives.config import grants_of
 from loyalty.program.model import Program
+from loyalty.stacking.config import Stackable
 
-__all__ = ["cross_problems"]
+__all__ = ["cross_problems", "cross_warnings"]
 
 
 def cross_problems(program: Program) -> list[Problem]:
@@ -38,6 +44,7 @@ def cross_problems(program: Program) -> list[Problem]:
                         reward_id,
                     )
                 )
+    found.extend(_stacking_problems(program))
     if program.currency in program.earning.currencies:
         found.append(
             Problem(
@@ -76,3 +83,54 @@ def _hurdle_tiers(hurdles: Condition | None, where: str) -> Iterator[tuple[str, 
 def _audience_tiers(audience: Audience | None, where: str) -> Iterator[tuple[str, str]]:
     for position, name in enumerate(audience.tiers if audience is not None else ()):
         yield f"{where}.tiers[{position}]", name
+
+
+def _stackables(program: Program) -> Iterator[tuple[str, Stackable]]:
+    """Every reward, offer and coupon offer, with its path."""
+    for index, reward in enumerate(program.rewards.catalog):
+        yield f"rewards.catalog[{index}]", reward
+    for index, offer in enumerate(program.offers.catalog):
+        yield f"offers.catalog[{index}]", offer
+    for index, incentive in enumerate(program.incentives.catalog):
+        for path, grant in grants_of(incentive, f"incentives.catalog[{index}]"):
+            if isinstance(grant, Stackable):
+                yield path, grant
+
+
+def _stacking_problems(program: Program) -> list[Problem]:
+    found = []
+    stacking = program.stacking
+    groups = ", ".join(repr(group.id) for group in stacking.groups) or "none but 'default'"
+    names = _names(program)
+    for path, item in _stackables(program):
+        if not stacking.known(item.group):
+            found.append(Problem(f"{path}.group", f"{item.group!r} is not a stacking group "
+                                 f"(stacking.groups has {groups})", item.group))
+        for position, other in enumerate(item.combines_with):
+            if other not in names:
+                found.append(Problem(f"{path}.combines_with[{position}]",
+                                     f"{other!r} is not a reward or an offer", other))
+    return found
+
+
+def _names(program: Program) -> set[str]:
+    return {r.id for r in program.rewards.catalog} | {o.id for o in program.offers.catalog}
+
+
+def cross_warnings(program: Program) -> list[Problem]:
+    """Advice across sections: a ``combines_with`` only one side says."""
+    said = {
+        getattr(item, "id", ""): (path, set(item.combines_with))
+        for path, item in _stackables(program)
+        if path.startswith(("rewards", "offers"))
+    }
+    found = []
+    for name, (path, others) in said.items():
+        for other in sorted(others):
+            if other in said and name not in said[other][1]:
+                found.append(Problem(
+                    f"{path}.combines_with",
+                    f"names {other!r}, which does not name {name!r}; they combine both ways",
+                    other,
+                ))
+    return found

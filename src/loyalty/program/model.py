@@ -17,6 +17,7 @@ from loyalty.dates import zone
 from loyalty.earning.config import EarningPolicy
 from loyalty.incentives.config import IncentivesConfig
 from loyalty.money import Rounding
+from loyalty.offers.config import OffersConfig
 from loyalty.program.policies import (
     Clawback,
     ExpiryPolicy,
@@ -25,6 +26,7 @@ from loyalty.program.policies import (
 )
 from loyalty.program.types import CurrencyCode, Section, TimezoneName
 from loyalty.rewards.config import RewardsConfig
+from loyalty.stacking.config import StackingConfig
 from loyalty.tiers.config import TiersConfig
 
 __all__ = ["Program"]
@@ -65,6 +67,14 @@ class Program(Section):
     incentives: IncentivesConfig = Field(
         default_factory=IncentivesConfig,
         description="Incentives: triggers, audiences, grant bundles, limits and windows.",
+    )
+    offers: OffersConfig = Field(
+        default_factory=OffersConfig,
+        description="Offers: discounts that cost no points and apply by themselves.",
+    )
+    stacking: StackingConfig = Field(
+        default_factory=StackingConfig,
+        description="How discounts combine: groups, per-order caps, application order.",
     )
 
     def __repr__(self) -> str:

@@ -19,6 +19,10 @@ rewards:
        hurdles: {max_points_share: {percent: 50}}}
 ```
 
+Every reward also takes the stacking fields (``group``, ``priority``, ``basis``,
+``combines_with``: see :mod:`loyalty.stacking.config`) and ``per_cart``: how
+many times it can be redeemed on one cart (once, unless it says otherwise).
+
 Every reward has a point ``cost`` (or, to pay with points, a conversion
 ``points`` = ``value`` and a ``step``), optional ``valid`` dates, a ``tiers``
 restriction (only members of those tiers see it; a tier's ``benefits.rewards``
@@ -36,6 +40,7 @@ from loyalty.hurdles import Condition
 from loyalty.incentives.audience import Audience
 from loyalty.program.amounts import Amount, Count, Points, PointsOrZero
 from loyalty.program.types import DateRange, DurationText, Percent, Section, Selector
+from loyalty.stacking.config import Stackable
 
 __all__ = [
     "AmountOff",
@@ -50,7 +55,7 @@ __all__ = [
 RewardId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
 
 
-class _Reward(Section):
+class _Reward(Stackable):
     id: RewardId
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     valid: DateRange | None = Field(default=None, description="When it can be redeemed.")
@@ -64,6 +69,7 @@ class _Reward(Section):
     audience: Audience | None = Field(
         default=None, description="Who sees it: others do not see it at all (see audience)."
     )
+    per_cart: Count = Field(default=1, description="How many times it applies on one cart.")
 
     @property
     def label(self) -> str:
@@ -88,6 +94,10 @@ class PercentOff(_Fixed):
     percent: Percent
     products: Selector | None = None
     max_amount: Amount | None = None
+    max_items: Count | None = Field(
+        default=None, description="At most this many units get the rate (never a higher rate)."
+    )
+    pick: Literal["cheapest", "dearest"] = "cheapest"
 
 
 class FreeShipping(_Fixed):
@@ -98,10 +108,17 @@ class FreeShipping(_Fixed):
 
 
 class FreeProduct(_Fixed):
-    """One unit of a product the member picks from ``choices`` (it must be in the cart)."""
+    """``units`` units of a product the member picks from ``choices`` (it must be in
+    the cart) for each ``cost``: "2 free units per 3 points". A member may ask for
+    more units at once: ``n`` units cost ``ceil(n / units) * cost``."""
 
     kind: Literal["free_product"]
     choices: tuple[Annotated[str, Field(min_length=1)], ...] = Field(min_length=1)
+    units: Count = Field(default=1, description="Units given for each cost.")
+
+    def cost_of(self, units: int) -> int:
+        """The points ``units`` free units cost."""
+        return -(-units // self.units) * self.cost
 
 
 class PayWithPoints(_Reward):

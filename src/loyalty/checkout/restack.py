@@ -1,0 +1,140 @@
+"""Writing a cart's stack: what a redemption changes on the cart besides itself.
+
+Adding a reward or coupon can change what the discounts already on the cart take
+(one that applies before them leaves them less) and which offers apply. Within
+the redemption's transaction, every redemption on the cart whose lines the new
+stack changes is voided (its points and its coupon use come back) and written
+again as the stack has it; one the stack now leaves out stays off. The offers
+the stack applies are written as redemptions of no points naming the ``offer``,
+so the order earns on what the customer pays after them and a refund unwinds
+them like any discount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from loyalty.cart import Cart
+from loyalty.ledger.account import Account
+from loyalty.ledger.entries import Redeem, Void
+from loyalty.ledger.operations import spend
+from loyalty.ledger.records import RedemptionRecord
+from loyalty.ledger.requests import Request
+from loyalty.stacking.choose import Stack
+from loyalty.stacking.engine import Applied
+
+__all__ = ["restack", "settle_stack"]
+
+
+def settle_stack(
+    account: Account,
+    request: Request,
+    cart: Cart,
+    result: Stack,
+    new_id: str,
+    write_new: Callable[[Applied], Redeem],
+) -> Redeem:
+    """Make the cart's redemptions match ``result``, writing the new one (``new_id``)
+    with ``write_new`` first (the request's first entry is what it returns when
+    replayed); return its entry. Call inside the account's transaction."""
+    entry = write_new(next(item for item in result.applied if item.id == new_id))
+    restack(account, request, cart, result, entry)
+    return entry
+
+
+def restack(
+    account: Account, request: Request, cart: Cart, result: Stack, new: Redeem | None = None
+) -> None:
+    """Make the cart's redemptions (but ``new``, just written) match ``result``."""
+    applied = {item.id: item for item in result.applied}
+    entry = new
+    stale: list[RedemptionRecord] = []
+    rewrite: list[Applied] = []
+    kept_offers: set[str] = set()
+    for record in account.redemptions(cart.id):
+        if not record.in_use or record.tender is not None:
+            continue
+        if entry is not None and record.id == entry.id:
+            continue
+        found = applied.get(_candidate_id(record))
+        if found is not None and _same(record, found):
+            if record.offer is not None:
+                kept_offers.add(found.id)
+            continue
+        if found is None and record.offer is None and _candidate_id(record) not in _ids(result):
+            continue  # not restacked (its reward left the program): it keeps its lines
+        stale.append(record)
+        if found is not None and record.offer is None:
+            rewrite.append(found)
+    for record in stale:
+        _void(account, request, record, cart)
+    for item in result.applied:
+        if item in rewrite:
+            _again(account, request, cart, item)
+        elif item.candidate.source == "offer" and item.id not in kept_offers:
+            _offer(account, request, cart, item)
+
+
+def _ids(result: Stack) -> set[str]:
+    return {item.id for item in result.applied} | {item.id for item in result.skipped}
+
+
+def _candidate_id(record: RedemptionRecord) -> str:
+    if record.offer is not None:
+        return f"offer:{record.offer}"
+    if record.coupon is not None:
+        return f"coupon:{record.coupon}"
+    return f"reward:{record.id}"
+
+
+def _same(record: RedemptionRecord, item: Applied) -> bool:
+    return record.discounts == item.lines and record.shipping_discount == item.shipping
+
+
+def _void(account: Account, request: Request, record: RedemptionRecord, cart: Cart) -> None:
+    redeemed = account.entry(record.id)
+    assert isinstance(redeemed, Redeem)
+    account._apply(
+        Void(
+            **request.fields(
+                account, record.points, f"restacked on order {cart.id}: {redeemed.reason}",
+                cart.id,
+            ),
+            redeem_id=record.id,
+            allocation=redeemed.allocation,
+        )
+    )
+
+
+def _again(account: Account, request: Request, cart: Cart, item: Applied) -> None:
+    """A redemption already on the cart, written again with the lines the stack gives it."""
+    record = item.candidate.reference
+    assert isinstance(record, RedemptionRecord)
+    redeemed = account.entry(record.id)
+    assert isinstance(redeemed, Redeem)
+    points = record.points
+    account._apply(
+        Redeem(
+            **request.fields(account, -points, redeemed.reason, cart.id),
+            allocation=spend(account, points, request.at) if points else (),
+            reward=redeemed.reward,
+            discounts=item.lines,
+            shipping_discount=item.shipping,
+            coupon=redeemed.coupon,
+            units=redeemed.units,
+        )
+    )
+
+
+def _offer(account: Account, request: Request, cart: Cart, item: Applied) -> None:
+    candidate = item.candidate
+    account._apply(
+        Redeem(
+            **request.fields(account, 0, f"offer {candidate.label} on order {cart.id}", cart.id),
+            allocation=(),
+            discounts=item.lines,
+            shipping_discount=item.shipping,
+            offer=candidate.name,
+        )
+    )
+

@@ -1,0 +1,234 @@
+"""The discounts on one member's cart, as one stack.
+
+The redemptions already on the cart (rewards and coupons, in the order they were
+made) are required; the program's offers the member sees (their dates, their
+audience) are optional, chosen by :func:`~loyalty.stacking.choose.stack` to give
+the customer the most. A reward or coupon the customer asks for joins the
+required ones. Quotes and redemptions build the same stack from the same
+inputs, so a redemption takes exactly what its quote showed.
+
+A redemption whose reward (or coupon offer) the program no longer has, and the
+cashback spent on the cart (a tender, re-fitted after every change), are not
+restacked: the former keeps the lines it wrote, taken off before any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from loyalty.cart import Cart
+from loyalty.checkout.candidates import (
+    Converter,
+    coupon_candidate,
+    offer_candidate,
+    reward_candidate,
+)
+from loyalty.hurdles import Check, Situation, window_check
+from loyalty.incentives.audience import Facts
+from loyalty.incentives.offers import offer_of
+from loyalty.ledger.account import Account
+from loyalty.ledger.records import RedemptionRecord
+from loyalty.money import Money
+from loyalty.program.model import Program
+from loyalty.rewards.config import FreeProduct, PayWithPoints
+from loyalty.stacking.choose import Stack, stack
+from loyalty.stacking.engine import Candidate, Context
+from loyalty.stacking.units import Units, minor
+
+__all__ = ["CartStack", "cart_stack", "line_totals"]
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """The member's standing that offers' conditions are judged on."""
+
+    at: datetime
+    available_points: int
+    tier: str | None
+    orders_before: int
+    rate: Decimal
+
+
+class CartStack:
+    """The stack of one cart: :attr:`base` (what is on it, with the offers), and
+    :meth:`adding` a reward or coupon to it."""
+
+    def __init__(
+        self,
+        context: Context,
+        required: tuple[Candidate, ...],
+        optional: tuple[Candidate, ...],
+        fixed: Mapping[str, Decimal],
+    ) -> None:
+        self.context = context
+        self.required = required
+        self.optional = optional
+        self.fixed = dict(fixed)
+
+    @cached_property
+    def base(self) -> Stack:
+        return stack(self.required, self.optional, self.context)
+
+    def adding(self, candidate: Candidate) -> Stack:
+        if not self.required and not self.optional:
+            return stack((candidate,), (), self.context)
+        return stack((*self.required, candidate), self.optional, self.context)
+
+    def reductions(self, result: Stack | None = None) -> dict[str, Decimal]:
+        """What ``result`` (the base if not given) and the fixed lines take off each line."""
+        found = dict(self.fixed)
+        for ref, amount in line_totals(result if result is not None else self.base).items():
+            found[ref] = found.get(ref, Decimal(0)) + amount
+        return found
+
+    def shipping(self, result: Stack | None = None) -> Decimal:
+        """The shipping ``result`` (the base if not given) takes off."""
+        found = Decimal(0)
+        for applied in (result if result is not None else self.base).applied:
+            if applied.shipping is not None:
+                found += applied.shipping.amount
+        return found
+
+
+def line_totals(result: Stack) -> dict[str, Decimal]:
+    """What the discounts of ``result`` (tenders too) take off each line."""
+    found: dict[str, Decimal] = {}
+    for applied in result.applied:
+        for part in applied.lines:
+            found[part.line] = found.get(part.line, Decimal(0)) + part.amount.amount
+    return found
+
+
+def cart_stack(
+    account: Account,
+    cart: Cart,
+    standing: Standing,
+    *,
+    tier_shipping: Decimal,
+    facts: Callable[[], Facts],
+    excluding: str | None = None,
+) -> CartStack:
+    """The stack of ``cart`` for ``account``'s member (``excluding`` a redemption id,
+    one being replaced)."""
+    program = account.program
+    convert = Converter(cart.currency, standing.rate)
+    required: list[Candidate] = []
+    fixed: dict[str, Decimal] = {}
+    uses: dict[str, int] = {}
+    for record in account.redemptions(cart.id):
+        if not record.in_use or record.tender is not None or record.offer is not None:
+            continue
+        if record.id == excluding:
+            continue
+        candidate = _rebuilt(account, record, cart, convert, uses)
+        if candidate is None:
+            for part in record.discounts:
+                fixed[part.line] = fixed.get(part.line, Decimal(0)) + part.amount.amount
+        else:
+            required.append(candidate)
+    optional = tuple(
+        offer_candidate(offer, convert, program.stacking, reference=offer)
+        for offer in program.offers.catalog
+        if _sees(program, offer, standing.at, facts)
+    )
+    context = _context(program, cart, standing, tier_shipping, fixed)
+    return CartStack(context, tuple(required), optional, fixed)
+
+
+def _sees(program: Program, offer: Any, at: datetime, facts: Callable[[], Facts]) -> bool:
+    if offer.valid is not None and not window_check("valid", offer.valid, at, program.tz).met:
+        return False
+    return offer.audience is None or offer.audience.excludes(facts(), program.tz) is None
+
+
+def _rebuilt(
+    account: Account,
+    record: RedemptionRecord,
+    cart: Cart,
+    convert: Converter,
+    uses: dict[str, int],
+) -> Candidate | None:
+    program = account.program
+    if record.coupon is not None:
+        holding = account._holdings.get(record.coupon)
+        if holding is None:
+            return None
+        return coupon_candidate(
+            holding, offer_of(holding.offer), convert, program.stacking,
+            id=f"coupon:{holding.key}", choice=_sku(record, cart), reference=record,
+        )
+    reward = program.rewards.get(record.reward) if record.reward is not None else None
+    if reward is None:
+        return None
+    sequence = uses.get(reward.id, 0)
+    uses[reward.id] = sequence + 1
+    return reward_candidate(
+        reward, convert, program.stacking,
+        id=f"reward:{record.id}",
+        sequence=sequence,
+        points=record.points if isinstance(reward, PayWithPoints) else 0,
+        choice=_sku(record, cart) if isinstance(reward, FreeProduct) else None,
+        units=record.units,
+        reference=record,
+    )
+
+
+def _sku(record: RedemptionRecord, cart: Cart) -> str | None:
+    """The sku of the line a free product discounted."""
+    line = cart.line(record.discounts[0].line) if record.discounts else None
+    return line.sku if line is not None else None
+
+
+def _context(
+    program: Program,
+    cart: Cart,
+    standing: Standing,
+    tier_shipping: Decimal,
+    fixed: Mapping[str, Decimal],
+) -> Context:
+    caps = program.stacking.caps
+    limits = []
+    words = []
+    convert = Converter(cart.currency, standing.rate)
+    if caps.max_amount is not None:
+        limits.append(convert(caps.max_amount))
+        words.append(f"{Money.from_minor(limits[-1], cart.currency)}")
+    if caps.max_percent is not None:
+        subtotal = minor(cart.merchandise_subtotal.amount, cart.currency)
+        limits.append(int(Decimal(subtotal) * caps.max_percent // 100))
+        words.append(f"{caps.max_percent}%")
+    units = Units.of(cart, tier_shipping)
+    if fixed:
+        for slot in units.slots:
+            taken = minor(fixed.get(slot.line.ref, Decimal(0)), cart.currency)
+            slot.left = max(slot.left - taken, 0)
+
+    def judge(condition: Any, reductions: Mapping[str, Decimal], off: Decimal) -> Check:
+        situation = Situation(
+            cart,
+            standing.at,
+            standing.available_points,
+            tier=standing.tier,
+            orders_before=standing.orders_before,
+            rate=standing.rate,
+            reductions=reductions,
+            shipping_reduction=off,
+        )
+        result: Check = condition.check(situation, program)
+        return result
+
+    return Context(
+        cart=cart,
+        order=program.stacking.order,
+        judge=judge,
+        shipping_off=tier_shipping,
+        max_total=min(limits) if limits else None,
+        cap_text=" and ".join(words),
+        max_discounts=caps.max_discounts,
+        units=units,
+    )

@@ -1,0 +1,147 @@
+"""The ``offers`` section: discounts that cost no points and apply by themselves.
+
+```yaml
+offers:
+  catalog:
+  - {id: skincare-20, kind: percent_off, percent: 20,
+     products: {categories: [skincare]}, max_items: 1, max_amount: "15.00"}
+  - {id: three-for-two, kind: buy_x_get_y, buy: {units: 2}, get: {units: 1},
+     products: {skus: [SOAP-01]}, limit: 5}           # of every 3 units, 1 is free
+  - {id: lip-with-cream, kind: buy_x_get_y, buy: {units: 2, products: {skus: [CRM-02]}},
+     get: {units: 1, products: {skus: [LIP-01]}, percent: 50}}
+  - {id: tote-above-50, kind: free_product, sku: TOTE-01,
+     conditions: {min_basket: "50.00"}}
+  - {id: ship-free-35, kind: free_shipping, conditions: {min_basket: "35.00"},
+     audience: {segments: [newsletter]}}
+  - {id: five-from-2, kind: percent_off, percent: 5, group: volume,
+     conditions: {min_units: 2}}
+```
+
+Each offer may give ``valid`` dates and an ``audience`` (a member outside either
+does not see it), ``conditions`` (any hurdle; checked on the cart as the
+discounts applied before it left it, so "add 4.50 USD for free shipping" counts
+what the customer will pay), and the stacking fields of
+:class:`~loyalty.stacking.config.Stackable`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from loyalty.errors import Problem
+from loyalty.hurdles import Condition
+from loyalty.incentives.audience import Audience
+from loyalty.program.amounts import Amount, Count
+from loyalty.program.types import DateRange, Percent, Section, Selector
+from loyalty.stacking.config import Allocation, Stackable
+
+__all__ = [
+    "AmountOffer",
+    "BuyXGetY",
+    "FreeProductOffer",
+    "FreeShippingOffer",
+    "Offer",
+    "OffersConfig",
+    "PercentOffer",
+]
+
+OfferId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
+Pick = Literal["cheapest", "dearest"]
+
+
+class _Offer(Stackable):
+    id: OfferId
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    valid: DateRange | None = Field(default=None, description="When it applies.")
+    audience: Audience | None = Field(default=None, description="Who sees it.")
+    conditions: Condition | None = Field(
+        default=None, description="Hurdles the cart must meet, after the discounts before it."
+    )
+
+    @property
+    def label(self) -> str:
+        return self.title or self.id
+
+
+class PercentOffer(_Offer):
+    """A percentage off the cart, or off selected products."""
+
+    kind: Literal["percent_off"]
+    percent: Percent
+    products: Selector | None = None
+    max_amount: Amount | None = Field(default=None, description="A cap in money.")
+    max_items: Count | None = Field(
+        default=None, description="At most this many units get the rate (never a higher rate)."
+    )
+    pick: Pick = Field(default="cheapest", description="Which units, under max_items.")
+
+
+class AmountOffer(_Offer):
+    """A fixed amount off the cart or selected products: spread ``across`` them, off
+    ``each`` unit, or off the ``cheapest_once``."""
+
+    kind: Literal["amount_off"]
+    amount: Amount
+    products: Selector | None = None
+    allocation: Allocation = Allocation.ACROSS
+    max_items: Count | None = None
+    pick: Pick = "cheapest"
+
+
+class Units(Section):
+    units: Count
+    products: Selector | None = None
+
+
+class GetUnits(Units):
+    percent: Percent = Field(default=Decimal(100), description="Off each unit got (100: free).")
+
+
+class BuyXGetY(_Offer):
+    """Buy ``buy.units``, get ``get.units`` at ``get.percent`` off; repeated while the
+    cart allows, at most ``limit`` times. Units got are the cheapest eligible."""
+
+    kind: Literal["buy_x_get_y"]
+    buy: Units
+    get: GetUnits
+    products: Selector | None = Field(
+        default=None, description="Both sides' products when they name none."
+    )
+    limit: Count | None = None
+
+
+class FreeProductOffer(_Offer):
+    """``units`` units of ``sku`` free (a gift above a threshold: with ``conditions``).
+    The gift must be in the cart; a quote says to add it."""
+
+    kind: Literal["free_product"]
+    sku: Annotated[str, Field(min_length=1, max_length=100)]
+    units: Count = 1
+
+
+class FreeShippingOffer(_Offer):
+    kind: Literal["free_shipping"]
+    max_amount: Amount | None = None
+
+
+Offer = Annotated[
+    PercentOffer | AmountOffer | BuyXGetY | FreeProductOffer | FreeShippingOffer,
+    Field(discriminator="kind"),
+]
+
+
+class OffersConfig(Section):
+    catalog: tuple[Offer, ...] = ()
+
+    def problems(self) -> list[Problem]:
+        found = []
+        seen: set[str] = set()
+        for index, offer in enumerate(self.catalog):
+            if offer.id in seen:
+                found.append(Problem(f"catalog[{index}].id", f"{offer.id!r} is used twice",
+                                     offer.id))
+            seen.add(offer.id)
+        return found

@@ -1,0 +1,189 @@
+"""Offers, stacking and multi-unit rewards through the public checkout calls: what
+the quote shows is what a redemption writes, and the order earns after both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from loyalty import (
+    ConfigurationError,
+    RedemptionRefused,
+    complete_order,
+    load_program,
+    program_warnings,
+    quote,
+    redeem_reward,
+    void_redemption,
+)
+from loyalty.checkout.offers import apply_offers
+from loyalty.stacking.engine import Applied, Skipped
+from tests.builders import program, usd
+from tests.test_checkout import T0, cart, funded, line, rewards
+
+SHIP_FREE = {
+    "id": "ship-35",
+    "kind": "free_shipping",
+    "conditions": {"min_basket": "35.00"},
+    "audience": {"segments": ["newsletter"]},
+}
+
+
+def offers(*catalog: dict[str, Any]) -> dict[str, Any]:
+    return {"catalog": list(catalog)}
+
+
+def offer_lines(found: Applied | Skipped) -> list[tuple[str, str]]:
+    assert isinstance(found, Applied), found
+    return [(part.line, str(part.amount.amount)) for part in found.lines]
+
+
+def named(q: Any, offer_id: str) -> Applied | Skipped:
+    for item in q.offers:
+        if item.candidate.name == offer_id:
+            return item  # type: ignore[no-any-return]
+    raise AssertionError(f"{offer_id} is not on the quote")
+
+
+def test_story_8_free_shipping_above_a_threshold_only_for_a_segment() -> None:
+    member = funded(1, offers=offers(SHIP_FREE))
+    short = cart("C-1", line("LIP", "30.50"), shipping="4.90",
+                 customer={"segments": ["newsletter"]})
+    found = named(quote(member, short, at=T0), "ship-35")
+    assert isinstance(found, Skipped)
+    assert found.reason == "add 4.50 USD to your basket"
+    assert found.check is not None
+    assert found.check.shortfall == usd("4.50")
+    enough = cart("C-1", line("LIP", "35.00"), shipping="4.90",
+                  customer={"segments": ["newsletter"]})
+    applied = named(quote(member, enough, at=T0), "ship-35")
+    assert isinstance(applied, Applied)
+    assert applied.shipping == usd("4.90")
+    outsider = cart("C-1", line("LIP", "35.00"), shipping="4.90")
+    assert quote(member, outsider, at=T0).offers == ()  # not shown at all
+
+
+def test_the_quote_explains_what_applied_in_order_and_what_was_dropped() -> None:
+    member = funded(1, offers=offers(
+        {"id": "ten", "kind": "percent_off", "percent": 10},
+        {"id": "sale", "kind": "percent_off", "percent": 30, "group": "summer-sale"},
+        {"id": "lip-2", "kind": "amount_off", "amount": "2.00", "products": {"skus": ["LIP"]}},
+    ), stacking={"groups": [{"id": "summer-sale", "mode": "exclusive"}]})
+    basket = cart("C-1", line("LIP", "20.00"), line("SER", "30.00"))
+    q = quote(member, basket, at=T0)
+    assert [item.candidate.name for item in q.offers if isinstance(item, Applied)] == ["sale"]
+    text = q.explain()
+    assert "sale: 15.00 USD off (LIP 6.00 USD, SER 9.00 USD)" in text
+    assert "ten: not applied: excluded by 'summer-sale' (exclusive): sale applies alone" in text
+
+
+def test_redeeming_writes_the_offers_and_the_order_earns_after_them() -> None:
+    member = funded(500, earning={"rate": 1},
+                    offers=offers({"id": "ten", "kind": "percent_off", "percent": 10}),
+                    rewards=rewards({"id": "five", "kind": "amount_off", "amount": "5.00",
+                                     "cost": 100}))
+    basket = cart("C-1", line("LIP", "50.00"))
+    option = quote(member, basket, at=T0).option("five")
+    assert option.value == usd("5.00")
+    done = redeem_reward(member, "five", basket, at=T0, key="r-1")
+    assert done.total == option.value  # the quote and the redemption agree
+    on_cart = [r for r in member.redemptions("C-1") if r.in_use]
+    assert sorted((r.offer or r.reward or "") for r in on_cart) == ["five", "ten"]
+    result = complete_order(member, basket, at=T0, key="o-1")
+    assert result.earn is not None
+    assert result.earn.points == 40
+
+
+def test_apply_offers_writes_them_once() -> None:
+    member = funded(1, offers=offers({"id": "ten", "kind": "percent_off", "percent": 10}))
+    basket = cart("C-1", line("LIP", "50.00"))
+    first = apply_offers(member, basket, at=T0, key="a-1")
+    assert [r.total for r in first] == [usd("5.00")]
+    again = apply_offers(member, basket, at=T0, key="a-2")
+    assert [r.entry.id for r in again] == [r.entry.id for r in first]
+    assert len([r for r in member.redemptions("C-1") if r.in_use]) == 1
+
+
+def test_a_reward_redeems_once_per_cart_unless_it_says_otherwise() -> None:
+    ten = {"id": "ten", "kind": "percent_off", "percent": 10, "cost": 10}
+    member = funded(100, rewards=rewards(ten, {**ten, "id": "thrice", "per_cart": 3}))
+    basket = cart("C-1", line("A", "100.00", 3))
+    redeem_reward(member, "ten", basket, at=T0, key="r-1")
+    with pytest.raises(RedemptionRefused) as refused:
+        redeem_reward(member, "ten", basket, at=T0, key="r-2")
+    assert [c.condition for c in refused.value.unmet] == ["per_cart"]
+    assert "already on this cart" in str(refused.value)
+    for n in range(3):
+        redeem_reward(member, "thrice", basket, at=T0, key=f"t-{n}")
+    assert not quote(member, basket, at=T0).option("thrice").eligible
+    totals = sorted(r.discounts[0].amount.amount for r in member.redemptions("C-1") if r.in_use)
+    # 300 -> 270 -> 243 -> 218.70 -> 196.83: each 10% sees the cart after the others.
+    assert [str(t) for t in totals] == ["21.87", "24.30", "27.00", "30.00"]
+
+
+def test_two_free_units_per_three_points() -> None:
+    gift = {"id": "two-free", "kind": "free_product", "choices": ["SOAP"], "units": 2, "cost": 3}
+    member = funded(20, rewards=rewards(gift))
+    basket = cart("C-1", line("SOAP", "4.00", 6))
+    option = quote(member, basket, at=T0).option("two-free")
+    assert (option.points, option.value) == (3, usd("8.00"))
+    done = redeem_reward(member, "two-free", basket, at=T0, key="r-1", units=5)
+    assert done.points == 9  # ceil(5 / 2) x 3
+    assert done.total == usd("20.00")
+    assert member.balance().available == 11
+
+
+def test_a_reward_in_an_exclusive_group_replaces_the_offers() -> None:
+    member = funded(500, offers=offers({"id": "ten", "kind": "percent_off", "percent": 10}),
+                    rewards=rewards({"id": "vip", "kind": "percent_off", "percent": 40,
+                                     "cost": 100, "group": "vip"}),
+                    stacking={"groups": [{"id": "vip", "mode": "exclusive"}]})
+    basket = cart("C-1", line("LIP", "50.00"))
+    apply_offers(member, basket, at=T0, key="a-1")
+    done = redeem_reward(member, "vip", basket, at=T0, key="r-1")
+    assert done.total == usd("20.00")
+    on_cart = [r for r in member.redemptions("C-1") if r.in_use]
+    assert [r.reward for r in on_cart] == ["vip"]  # the offer's record was voided
+    void_redemption(member, done.entry.id, at=T0, key="v-1")
+    assert member.balance().available == 500
+
+
+def test_the_per_order_cap_in_percent_cuts_the_last_discount() -> None:
+    member = funded(500, offers=offers({"id": "twenty", "kind": "percent_off", "percent": 20}),
+                    rewards=rewards({"id": "fifteen", "kind": "amount_off", "amount": "15.00",
+                                     "cost": 100}),
+                    stacking={"caps": {"max_percent": 30}})
+    basket = cart("C-1", line("LIP", "100.00"))
+    option = quote(member, basket, at=T0).option("fifteen")
+    assert option.value == usd("10.00")
+    assert option.applied is not None
+    assert option.applied.note == (
+        "cut to the per-order cap of 30%"
+    )
+    assert redeem_reward(member, "fifteen", basket, at=T0, key="r-1").total == usd("10.00")
+
+
+def test_stacking_configuration_problems_are_reported_with_their_paths() -> None:
+    with pytest.raises(ConfigurationError) as error:
+        load_program({
+            "id": "p", "name": "P", "currency": "USD", "timezone": "UTC",
+            "offers": {"catalog": [
+                {"id": "a", "kind": "percent_off", "percent": 10, "group": "nope"},
+                {"id": "a", "kind": "amount_off", "amount": "1.00", "combines_with": ["zzz"]},
+            ]},
+            "stacking": {"groups": [{"id": "g"}, {"id": "g"}]},
+        })
+    paths = {problem.path for problem in error.value.problems}
+    assert {"offers.catalog[0].group", "offers.catalog[1].id",
+            "offers.catalog[1].combines_with[0]", "stacking.groups[1].id"} <= paths
+
+
+def test_a_one_sided_combines_with_is_a_warning() -> None:
+    prog = program(offers=offers(
+        {"id": "a", "kind": "percent_off", "percent": 10, "combines_with": ["b"]},
+        {"id": "b", "kind": "percent_off", "percent": 5},
+    ))
+    warnings = program_warnings(prog)
+    assert [w.path for w in warnings] == ["offers.catalog[0].combines_with"]
+    assert "combine both ways" in warnings[0].message
