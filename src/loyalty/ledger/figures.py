@@ -25,6 +25,7 @@ from loyalty.ledger.entries import TierCause, TierChange
 from loyalty.ledger.lots import Lot
 
 if TYPE_CHECKING:
+    from loyalty.ledger.state import Balance
     from loyalty.program.model import Program
 
 __all__ = [
@@ -43,42 +44,60 @@ Undo = Callable[[Callable[[], None]], None]
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
-    """What counts toward a tier: qualifying points, net spend and completed orders."""
+    """What counts toward a tier: qualifying points, net spend and completed orders,
+    and (for the ``balance`` metric) the points held.
+
+    The figures by day carry no balance: a balance is not a sum of days, so the tier
+    figures fill it in when they are read (see ``TierTracker.metrics``).
+    """
 
     points: int = 0
     spend: Decimal = Decimal(0)
     orders: int = 0
+    balance: int = 0
 
     def __add__(self, other: Metrics) -> Metrics:
         return Metrics(
-            self.points + other.points, self.spend + other.spend, self.orders + other.orders
+            self.points + other.points,
+            self.spend + other.spend,
+            self.orders + other.orders,
+            self.balance + other.balance,
         )
 
     def __sub__(self, other: Metrics) -> Metrics:
         return Metrics(
-            self.points - other.points, self.spend - other.spend, self.orders - other.orders
+            self.points - other.points,
+            self.spend - other.spend,
+            self.orders - other.orders,
+            self.balance - other.balance,
         )
 
     def value(self, metric: str) -> Decimal:
-        """The figure of ``metric``: ``points``, ``net_spend`` or ``orders``."""
+        """The figure of ``metric``: ``points``, ``net_spend``, ``orders`` or ``balance``."""
         if metric == "points":
             return Decimal(self.points)
         if metric == "net_spend":
             return self.spend
         if metric == "orders":
             return Decimal(self.orders)
+        if metric == "balance":
+            return Decimal(self.balance)
         raise ValueError(f"unknown tier metric {metric!r}")
 
 
 @dataclass(frozen=True, slots=True)
 class TierStatus:
-    """Where a member stands: their tier, since when, and what may change it."""
+    """Where a member stands: their tier, since when, and what may change it.
+
+    ``floor`` is the tier assigned by hand (until ``floor_until``): a floor, or with
+    ``fixed`` the tier itself, which nothing moves automatically while it lasts."""
 
     tier: str
     index: int
     since: datetime | None = None
     floor: str | None = None
     floor_until: datetime | None = None
+    fixed: bool = False
     downgrade_to: str | None = None
     downgrade_at: datetime | None = None
     reviewed: datetime | None = None
@@ -103,6 +122,17 @@ class TierFigures(Protocol):
     @property
     def counts_pending(self) -> bool:
         """Do points count toward tiers while still pending (else once released)?"""
+        ...
+
+    @property
+    def counts_refunds(self) -> bool:
+        """Do refunds and reversals lower the figures (net), or not (gross)?"""
+        ...
+
+    @property
+    def follows(self) -> bool:
+        """Is the tier checked after every change (every write and every advance), not
+        only after orders and earns? (:meth:`upgrade` then also says a move down.)"""
         ...
 
     @property
@@ -135,7 +165,8 @@ class TierFigures(Protocol):
         ...
 
     def upgrade(self, at: datetime) -> Decision | None:
-        """The upgrade (or cancelled downgrade) the figures as of ``at`` call for."""
+        """The upgrade (or cancelled downgrade) the figures as of ``at`` call for; when
+        the tier :attr:`follows` every change, also a move down."""
         ...
 
     def metrics(self, at: datetime | None = None) -> Metrics:
@@ -157,7 +188,8 @@ class TierFigures(Protocol):
         ...
 
 
-FiguresFactory = Callable[["Program"], TierFigures]
+FiguresFactory = Callable[["Program", "Callable[[], Balance]"], TierFigures]
+"""Builds the tier figures of an account from its program and a reader of its balance."""
 _factories: list[FiguresFactory] = []
 
 
@@ -166,10 +198,11 @@ def wire_tier_figures(factory: FiguresFactory) -> None:
     _factories[:] = [factory]
 
 
-def tier_figures(program: Program) -> TierFigures | None:
-    """The tier figures of a new account in ``program`` (``None`` if it has no tiers)."""
+def tier_figures(program: Program, balance: Callable[[], Balance]) -> TierFigures | None:
+    """The tier figures of a new account in ``program`` (``None`` if it has no tiers);
+    ``balance`` reads the account's balance (for the ``balance`` metric)."""
     if program.tiers is None:
         return None
     if not _factories:  # pragma: no cover - importing loyalty wires them
         raise RuntimeError("no tier figures are wired in: import loyalty first")
-    return _factories[0](program)
+    return _factories[0](program, balance)

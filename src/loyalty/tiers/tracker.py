@@ -14,6 +14,13 @@ The rules (see ``docs/tiers.md``):
   ``retention: 0``), never below an active manual floor. Below the current tier,
   the member steps down one tier or straight to the target; with a grace period
   the step is only scheduled, and cancelled if they requalify in the meantime.
+* **Downgrade modes.** ``at_review`` is the above. ``automatic``: after every
+  write and every advance the member is placed on the tier their current figures
+  reach, up or down (never below a floor). ``never``: upgrades only.
+* **Manual tiers** are a floor, or ``fixed``: a fixed tier is the member's tier
+  until it ends, whatever the figures or the reviews say.
+* **Gross figures** (``qualify_on: gross``): refunds and reversals leave the
+  figures as they were (the ledger does not pass them on).
 * **A program change** that drops a tier a member holds: until it is reconciled,
   the retired tier counts as the entry tier (so nothing indexes past the
   ladder); :meth:`TierTracker.reconcile` then places the member on the best tier
@@ -23,6 +30,7 @@ The rules (see ``docs/tiers.md``):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -32,9 +40,18 @@ from loyalty.ledger.entries import TierCause, TierChange
 from loyalty.ledger.figures import Decision, Metrics, TierStatus, Undo
 from loyalty.ledger.lots import Lot
 from loyalty.ledger.records import OrderRecord
+from loyalty.ledger.state import Balance
 from loyalty.money import Money
 from loyalty.program.model import Program
-from loyalty.tiers.config import Downgrade, Match, Tier, TierMetric, TiersConfig
+from loyalty.tiers.config import (
+    Downgrade,
+    DowngradeMode,
+    Match,
+    QualifyOn,
+    Tier,
+    TierMetric,
+    TiersConfig,
+)
 from loyalty.tiers.window import Aggregate, Periods
 
 __all__ = ["Decision", "OrderRecord", "TierStatus", "TierTracker"]
@@ -46,17 +63,30 @@ class TierTracker:
     (the :class:`~loyalty.ledger.figures.TierFigures` of a program with tiers)."""
 
     @classmethod
-    def for_program(cls, program: Program) -> TierTracker:
-        """The tracker of a new account in ``program`` (which has tiers)."""
+    def for_program(
+        cls, program: Program, balance: Callable[[], Balance] | None = None
+    ) -> TierTracker:
+        """The tracker of a new account in ``program`` (which has tiers); ``balance``
+        reads the account's balance (needed by the ``balance`` metric)."""
         if program.tiers is None:
             raise ValueError(f"program {program.id!r} has no tiers")
-        return cls(program, program.tiers)
+        return cls(program, program.tiers, balance)
 
-    def __init__(self, program: Program, config: TiersConfig) -> None:
+    def __init__(
+        self,
+        program: Program,
+        config: TiersConfig,
+        balance: Callable[[], Balance] | None = None,
+    ) -> None:
         self.program = program
         self.config = config
         self.status = TierStatus(config.ladder[0].name, 0)
         self._aggregate: Aggregate | None = None
+        self._balance = balance if TierMetric.BALANCE in config.metrics else None
+        self._automatic = config.downgrade_mode is DowngradeMode.AUTOMATIC
+        self._reviews = config.downgrade_mode is DowngradeMode.AT_REVIEW
+        self.follows = config.follows
+        self.counts_refunds = config.qualify_on is QualifyOn.NET
 
     # ------------------------------------------------------------ feeding facts
 
@@ -180,12 +210,20 @@ class TierTracker:
                 since=effective,
                 floor=status.floor if kept_floor else None,
                 floor_until=status.floor_until if kept_floor else None,
+                fixed=status.fixed and kept_floor,
                 downgrade_to=status.downgrade_to if kept_downgrade else None,
                 downgrade_at=status.downgrade_at if kept_downgrade else None,
             )
         elif cause is TierCause.MANUAL:
-            new = replace(status, floor=entry.tier_to, floor_until=entry.floor_until)
-            if index > status.index or not self._on_ladder(entry.tier_to):
+            new = replace(
+                status, floor=entry.tier_to, floor_until=entry.floor_until, fixed=entry.fixed
+            )
+            if entry.fixed:  # the tier itself, up or down; a scheduled downgrade is off
+                new = replace(new, downgrade_to=None, downgrade_at=None)
+            moved = index != status.index or entry.tier_to != status.tier
+            if (entry.fixed and moved) or index > status.index or not self._on_ladder(
+                entry.tier_to
+            ):
                 new = replace(new, tier=entry.tier_to, index=index, since=effective)
         else:
             new = replace(status, downgrade_to=None, downgrade_at=None)
@@ -201,10 +239,23 @@ class TierTracker:
     def metrics(self, at: datetime | None = None) -> Metrics:
         """The figures of the window that closes on ``at``'s day (the latest day if None)."""
         if self._aggregate is None:
-            return Metrics()
-        if at is None:
-            return self._aggregate.current()
-        return self._aggregate.as_of(self._aggregate.periods.local(at))
+            figures = Metrics()
+        elif at is None:
+            figures = self._aggregate.current()
+        else:
+            figures = self._aggregate.as_of(self._aggregate.periods.local(at))
+        if self._balance is not None:
+            figures = replace(figures, balance=self.held())
+        return figures
+
+    def held(self) -> int:
+        """The points the ``balance`` metric counts: available (and pending, when
+        pending points count) less any debt, as the account stands now."""
+        if self._balance is None:
+            return 0
+        balance = self._balance()
+        pending = balance.pending if self.counts_pending else 0
+        return balance.available + pending - balance.debt
 
     def qualified(self, metrics: Metrics) -> int:
         """The highest tier these figures reach."""
@@ -236,6 +287,8 @@ class TierTracker:
                     f"{self.show(metric, value)} {sign} {self.show(metric, threshold, False)}"
                 )
         joiner = " and " if (self.config.match is Match.ALL) == met else " or "
+        if set(tier.threshold) == {TierMetric.BALANCE}:
+            return joiner.join(parts)  # a balance is read as it stands, in no window
         return f"{joiner.join(parts)} in {window}"
 
     def show(self, metric: TierMetric, value: Decimal, label: bool = True) -> str:
@@ -244,7 +297,9 @@ class TierTracker:
             shown = str(Money.rounded(value, self.program.currency))
         else:
             shown = str(int(value))
-        name = "net spend" if metric is TierMetric.NET_SPEND else str(metric)
+        name = str(metric)
+        if metric is TierMetric.NET_SPEND:
+            name = "net spend" if self.counts_refunds else "gross spend"
         return f"{name} {shown}" if label else shown
 
     # ---------------------------------------------------------------- deciding
@@ -253,9 +308,13 @@ class TierTracker:
         """An upgrade (or a cancelled downgrade) the figures as of ``at`` call for."""
         if self._aggregate is None:
             return None
+        status = self.status
+        if self.fixed(at):
+            return None  # a fixed tier: nothing moves it while it lasts
         metrics = self.metrics(at)
         qualified = self.qualified(metrics)
-        status = self.status
+        if self._automatic:
+            return self._follow(at, metrics, qualified)
         if qualified <= status.index and status.downgrade_to is None:
             return None
         day = self._aggregate.periods.local(at)
@@ -275,6 +334,32 @@ class TierTracker:
             )
             return Decision(TierCause.REQUALIFIED, tier.name, reason)
         return None
+
+    def _follow(self, at: datetime, metrics: Metrics, qualified: int) -> Decision | None:
+        """Automatic mode: the tier the figures reach now, up or down, never below a
+        manual floor."""
+        status, periods = self.status, self._require().periods
+        floor = self.floor_index(at)
+        target = max(qualified, floor)
+        if target == status.index and self._on_ladder(status.tier):
+            return None
+        day = periods.local(at)
+        window = periods.describe(day)
+        tier = self.config.ladder[target]
+        if target > status.index:
+            reason = (
+                f"upgraded to {tier.name} on {day.isoformat()}: "
+                f"{self.explain(metrics, tier, window)}"
+            )
+            return Decision(TierCause.UPGRADE, tier.name, reason)
+        current = self.config.ladder[status.index]
+        basis = (
+            f"manual floor {tier.name}"
+            if floor == target and floor > qualified
+            else self.explain(metrics, current, window)
+        )
+        reason = f"moved down to {tier.name} on {day.isoformat()}: {basis}"
+        return Decision(TierCause.DOWNGRADE, tier.name, reason)
 
     def reconcile(self, at: datetime) -> Decision | None:
         """After a program change: where a member whose status names a retired tier
@@ -297,7 +382,9 @@ class TierTracker:
         if best is not None and best[0] > target:
             target, basis = best[0], f"figures of {periods.describe(best[2])}"
         floor = self.floor_index(at)
-        if floor > target:
+        if self.fixed(at):
+            target, basis = floor, f"tier {self.config.ladder[floor].name} fixed by hand"
+        elif floor > target:
             target, basis = floor, f"manual floor {self.config.ladder[floor].name}"
         status, new = self.status, self.config.ladder[target].name
         retired = [
@@ -315,8 +402,8 @@ class TierTracker:
     def next_review(self, at: datetime) -> Decision | None:
         """The first review or grace expiry due by ``at`` that has not been applied, if any."""
         status = self.status
-        if self._aggregate is None or status.index == 0:
-            return None
+        if self._aggregate is None or status.index == 0 or not self._reviews:
+            return None  # automatic and never modes have no reviews
         periods = self._aggregate.periods
         after = max(filter(None, (status.reviewed, status.since)), default=None)
         start = periods.local(after) if after is not None else periods.enrolled
@@ -356,7 +443,9 @@ class TierTracker:
             target = best[0]
             basis = self.explain(best[1], current, periods.describe(best[2]))
         floor = self.floor_index(boundary)
-        if floor > target:
+        if self.fixed(boundary):
+            target, basis = status.index, f"tier {current.name} fixed by hand"
+        elif floor > target:
             target, basis = floor, f"manual floor {self.config.ladder[floor].name}"
         if target >= status.index:
             reason = f"kept {current.name} at the review on {on.isoformat()}: {basis}"
@@ -400,3 +489,12 @@ class TierTracker:
         if status.floor is None or (status.floor_until is not None and status.floor_until <= at):
             return 0
         return self._position(status.floor)
+
+    def fixed(self, at: datetime) -> bool:
+        """Is the member's tier fixed by hand at ``at`` (an assignment still running)?"""
+        status = self.status
+        return (
+            status.fixed
+            and (status.floor_until is None or status.floor_until > at)
+            and self._on_ladder(status.floor)
+        )
