@@ -256,7 +256,7 @@ class TiersConfig(Section):
                 else "never moves a member down"
             )
             given = self.model_fields_set
-            review_only = [name for name in ("downgrade", "retention") if name in given]
+            review_only: list[str] = [n for n in ("downgrade", "retention") if n in given]
             if not self.grace.is_zero:
                 review_only.append("grace")
             for name in review_only:

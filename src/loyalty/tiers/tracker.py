@@ -5,16 +5,10 @@ The rules (see ``docs/tiers.md``):
 * **Upgrade at once.** After every order, earn (or release of pending points,
   when pending points do not count) the member's current window is compared
   with the ladder; crossing a threshold upgrades them immediately.
-* **Down only at review.** Nothing lowers a tier between reviews: not a refund,
-  not the window moving on. A refund lowers the figures the next review looks at,
-  so an upgrade it paid for is lost at that review.
-* **Review at each period end** (1 January, the enrolment anniversary, or the
-  1st of the month for rolling windows). The target is the best tier the member
-  qualified for in the last ``retention`` completed periods (the entry tier with
-  ``retention: 0``), never below an active manual floor. Below the current tier,
-  the member steps down one tier or straight to the target; with a grace period
-  the step is only scheduled, and cancelled if they requalify in the meantime.
-* **Downgrade modes.** ``at_review`` is the above. ``automatic``: after every
+* **Down only at review** (the default ``at_review`` mode): nothing lowers a
+  tier between the reviews at each period end (see :mod:`loyalty.tiers.review`),
+  not a refund, not the window moving on.
+* **Other downgrade modes.** ``automatic``: after every
   write and every advance the member is placed on the tier their current figures
   reach, up or down (never below a floor). ``never``: upgrades only.
 * **Manual tiers** are a floor, or ``fixed``: a fixed tier is the member's tier
@@ -32,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from loyalty.errors import CorruptJournal
@@ -44,7 +38,6 @@ from loyalty.ledger.state import Balance
 from loyalty.money import Money
 from loyalty.program.model import Program
 from loyalty.tiers.config import (
-    Downgrade,
     DowngradeMode,
     Match,
     QualifyOn,
@@ -52,6 +45,7 @@ from loyalty.tiers.config import (
     TierMetric,
     TiersConfig,
 )
+from loyalty.tiers.review import best_completed, next_review
 from loyalty.tiers.window import Aggregate, Periods
 
 __all__ = ["Decision", "OrderRecord", "TierStatus", "TierTracker"]
@@ -84,7 +78,7 @@ class TierTracker:
         self._aggregate: Aggregate | None = None
         self._balance = balance if TierMetric.BALANCE in config.metrics else None
         self._automatic = config.downgrade_mode is DowngradeMode.AUTOMATIC
-        self._reviews = config.downgrade_mode is DowngradeMode.AT_REVIEW
+        self.reviews = config.downgrade_mode is DowngradeMode.AT_REVIEW
         self.follows = config.follows
         self.counts_refunds = config.qualify_on is QualifyOn.NET
 
@@ -125,7 +119,7 @@ class TierTracker:
         tier's position is taken from the current ladder, by name: a program version
         may have added or dropped tiers since (a dropped one counts as the entry tier
         until :meth:`reconcile`)."""
-        self.status = replace(status, index=self._position(status.tier))
+        self.status = replace(status, index=self.position(status.tier))
         if self._aggregate is not None:
             self._aggregate.restore(days, cursor)
 
@@ -160,7 +154,7 @@ class TierTracker:
             raise RuntimeError("the tier tracker is used before the member was enrolled")
         return self._aggregate
 
-    def _position(self, name: str | None) -> int:
+    def position(self, name: str | None) -> int:
         """The position of tier ``name`` on the ladder; 0 for a tier it no longer has."""
         return next((i for i, tier in enumerate(self.config.ladder) if tier.name == name), 0)
 
@@ -188,7 +182,7 @@ class TierTracker:
         if entry.cause is TierCause.PROGRAM and not self._on_ladder(entry.tier_to):
             raise CorruptJournal(entry.member_id, entry.seq, f"unknown tier {entry.tier_to!r}")
         undo(lambda: setattr(self, "status", status))
-        index = self._position(entry.tier_to)
+        index = self.position(entry.tier_to)
         # Reviews and grace ends take effect at the period end or grace end they are
         # for, so a late review still counts each period from the right time.
         effective = entry.reviewed or entry.downgrade_at or entry.at
@@ -378,7 +372,7 @@ class TierTracker:
         target = self.qualified(metrics)
         basis = f"figures of {periods.describe(periods.local(at))}"
         last_review = periods.previous_review(periods.next_review(periods.local(at)))
-        best = self._best_completed(aggregate, last_review)
+        best = best_completed(self, aggregate, last_review)
         if best is not None and best[0] > target:
             target, basis = best[0], f"figures of {periods.describe(best[2])}"
         floor = self.floor_index(at)
@@ -400,95 +394,15 @@ class TierTracker:
         return Decision(TierCause.PROGRAM, new, reason)
 
     def next_review(self, at: datetime) -> Decision | None:
-        """The first review or grace expiry due by ``at`` that has not been applied, if any."""
-        status = self.status
-        if self._aggregate is None or status.index == 0 or not self._reviews:
-            return None  # automatic and never modes have no reviews
-        periods = self._aggregate.periods
-        after = max(filter(None, (status.reviewed, status.since)), default=None)
-        start = periods.local(after) if after is not None else periods.enrolled
-        boundary = periods.midnight(periods.next_review(start)).astimezone(UTC)
-        grace, target = status.downgrade_at, status.downgrade_to
-        if grace is not None and target is not None and grace <= at and grace <= boundary:
-            return self._grace_ends(grace, target)
-        if boundary > at:
-            return None
-        return self._review(self._aggregate, boundary)
-
-    def _grace_ends(self, when: datetime, target: str) -> Decision:
-        """The scheduled downgrade takes effect, but never below a floor assigned since."""
-        status = self.status
-        local = when.astimezone(self.program.tz).date().isoformat()
-        floor = self.floor_index(when)
-        if floor >= status.index:
-            reason = f"stays {status.tier}: a manual floor holds it when the grace period ends"
-            return Decision(TierCause.REQUALIFIED, status.tier, reason)
-        new = self.config.ladder[max(self._position(target), floor)].name
-        reason = (
-            f"moved down to {new}: the grace period ended on {local} "
-            f"without requalifying for {status.tier}"
-        )
-        return Decision(TierCause.DOWNGRADE, new, reason, downgrade_at=when)
-
-    def _review(self, aggregate: Aggregate, boundary: datetime) -> Decision:
-        """The review at period end ``boundary``: keep, step down, or schedule a step down."""
-        periods = aggregate.periods
-        status = self.status
-        current = self.config.ladder[status.index]
-        on = periods.local(boundary)
-        best = self._best_completed(aggregate, on)
-        if best is None:
-            target, basis = 0, "no completed period counts (retention 0)"
-        else:
-            target = best[0]
-            basis = self.explain(best[1], current, periods.describe(best[2]))
-        floor = self.floor_index(boundary)
-        if self.fixed(boundary):
-            target, basis = status.index, f"tier {current.name} fixed by hand"
-        elif floor > target:
-            target, basis = floor, f"manual floor {self.config.ladder[floor].name}"
-        if target >= status.index:
-            reason = f"kept {current.name} at the review on {on.isoformat()}: {basis}"
-            return Decision(TierCause.REVIEW, current.name, reason, reviewed=boundary)
-        step = target if self.config.downgrade is Downgrade.TO_QUALIFIED else status.index - 1
-        new = self.config.ladder[max(step, floor)].name
-        if not self.config.grace.is_zero:
-            # A downgrade already waiting out its grace keeps its date: a later review
-            # (grace longer than the review period) must not push it back.
-            when = status.downgrade_at or self.config.grace.after(boundary, self.program.tz)
-            local = when.astimezone(self.program.tz).date().isoformat()
-            reason = (
-                f"{current.name} moves down to {new} on {local} unless requalified "
-                f"(review on {on.isoformat()}: {basis})"
-            )
-            return Decision(TierCause.GRACE, new, reason, reviewed=boundary, downgrade_at=when)
-        reason = f"moved down to {new} at the review on {on.isoformat()}: {basis}"
-        return Decision(TierCause.REVIEW, new, reason, reviewed=boundary)
-
-    def _best_completed(
-        self, aggregate: Aggregate, period_end: date
-    ) -> tuple[int, Metrics, date] | None:
-        """The best tier reached in the last ``retention`` completed periods, the latest
-        ending on ``period_end`` (a review day): its position, figures and closing day
-        (the most recent period on a tie); ``None`` when no completed period counts."""
-        periods = aggregate.periods
-        best: tuple[int, Metrics, date] | None = None
-        for _ in range(self.config.retention):
-            if period_end <= periods.enrolled:
-                break
-            closing = period_end - timedelta(days=1)
-            metrics = aggregate.as_of(closing)
-            reached = self.qualified(metrics)
-            if best is None or reached > best[0]:
-                best = (reached, metrics, closing)
-            period_end = periods.previous_review(period_end)
-        return best
+        """The first review or grace expiry due by ``at`` that has not been applied, if any
+        (see :mod:`loyalty.tiers.review`)."""
+        return next_review(self, at)
 
     def floor_index(self, at: datetime) -> int:
         status = self.status
         if status.floor is None or (status.floor_until is not None and status.floor_until <= at):
             return 0
-        return self._position(status.floor)
+        return self.position(status.floor)
 
     def fixed(self, at: datetime) -> bool:
         """Is the member's tier fixed by hand at ``at`` (an assignment still running)?"""
