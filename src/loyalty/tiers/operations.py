@@ -73,8 +73,10 @@ def record_refund(
 ) -> Refund:
     """Record money refunded on a recorded order; a full refund uncounts the order.
 
-    The refund lowers the figures of the window the order counted in. It never
-    lowers a tier by itself: the next review looks at the net figures.
+    The refund lowers the figures of the window the order counted in (not with
+    ``qualify_on: gross``). At review (the default mode) it never lowers a tier by
+    itself: the next review looks at the net figures; with ``downgrade_mode:
+    automatic`` the tier follows at once.
     """
     text(order_id, "order_id", required=True)
     money_amount(amount, account.program.currency, "amount", positive=True)
