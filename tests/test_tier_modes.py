@@ -15,10 +15,13 @@ from loyalty import (
     ConfigurationError,
     Earn,
     InvalidInput,
+    LoyaltyService,
     Order,
     Refund,
     Reverse,
+    Store,
     TierCause,
+    TierChanged,
     TierChange,
     adjust,
     advance,
@@ -36,7 +39,7 @@ from loyalty import (
     tier_progress,
     verify,
 )
-from loyalty.store.codec import decode_entry, encode_entry
+from loyalty.store.codec import decode_entry, decode_snapshot, encode_entry, encode_snapshot
 from tests.builders import BASE, SPEND_LADDER, account, ladder, usd, utc
 
 BALANCE_LADDER = (("Basic", {}), ("Silver", {"balance": 100}), ("Gold", {"balance": 500}))
@@ -475,3 +478,39 @@ def test_under_automatic_downgrade_the_tier_is_always_the_tier_of_the_current_fi
         expected = "Gold" if figure >= gold else "Silver" if figure >= silver else "Member"
         assert tier_of(member) == expected, (kind, figure)
     assert rebuilt_the_same(member)
+
+
+# ------------------------------------------------------------- through a store
+
+
+def test_a_balance_tier_follows_through_the_service_on_every_store(store: Store) -> None:
+    club = load_program(
+        {
+            **BASE,
+            "earning": {"rate": 1},
+            "tiers": ladder(*BALANCE_LADDER, downgrade_mode="automatic"),
+        }
+    )
+    service = LoyaltyService(club, store, cache_size=0)  # every request loads from the store
+    service.enrol("m-1", at=utc(2026, 3, 1))
+    service.adjust("m-1", 120, at=utc(2026, 3, 2), key="a-1", actor="ops", reason="welcome")
+    assert service.member("m-1").tier == "Silver"
+    service.adjust("m-1", -50, at=utc(2026, 3, 3), key="a-2", actor="ops", reason="fix")
+    assert service.member("m-1").tier == "Basic"
+    changes = [
+        (message.notification.tier_from, message.notification.tier_to)
+        for message in service.outbox()
+        if isinstance(message.notification, TierChanged)
+    ]
+    assert changes == [("Basic", "Silver"), ("Silver", "Basic")]
+    assert service.verify("m-1") == []
+
+
+def test_a_fixed_tier_survives_the_stored_form_of_the_state() -> None:
+    club = load_program({**BASE, "tiers": ladder(*SPEND_LADDER, window="calendar_year")})
+    member = open_account(club, "m-1")
+    assign_tier(member, "Gold", at=utc(2026, 1, 5), key="m", reason="r", actor="a", fixed=True)
+    stored = decode_snapshot(encode_snapshot(member.snapshot(), "m-1"), "m-1")
+    assert stored.tier == member.tier()
+    assert stored.tier is not None
+    assert stored.tier.fixed
