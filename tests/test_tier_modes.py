@@ -146,7 +146,7 @@ def test_progress_toward_a_balance_tier_says_how_many_points_to_hold() -> None:
     member = balance_club()
     earn(member, points=70, at=utc(2026, 3, 1), key="e-1")
     progress = tier_progress(member, utc(2026, 3, 1))
-    assert progress.metrics.balance == 70
+    assert progress.metrics.value("balance") == 70
     assert progress.describe() == "tier Basic; hold 30 more points to reach Silver"
 
 
@@ -514,3 +514,26 @@ def test_a_fixed_tier_survives_the_stored_form_of_the_state() -> None:
     assert stored.tier == member.tier()
     assert stored.tier is not None
     assert stored.tier.fixed
+
+
+def test_a_retired_fixed_tier_waits_for_reconciling_then_the_member_follows_the_figures() -> None:
+    member = spend_club(downgrade_mode="automatic")
+    order(member, "A-1", "250.00", utc(2026, 3, 1))
+    assign_tier(member, "Gold", at=utc(2026, 3, 2), key="m", reason="r", actor="a", fixed=True)
+    renamed = ladder(
+        ("Member", {}), ("Silver", {"net_spend": 200}), ("Or", {"net_spend": 500}),
+        downgrade_mode="automatic",
+    )
+    replayed = replay(load_program({**BASE, "tiers": renamed}), "m-1", member.journal)
+    order(replayed, "A-2", "10.00", utc(2026, 3, 3))
+    assert tier_of(replayed) == "Gold"  # no automatic move until reconciled
+    (change,) = review_member(replayed, utc(2026, 3, 4))
+    assert (change.cause, change.tier_from, change.tier_to) == (
+        TierCause.PROGRAM, "Gold", "Silver"
+    )
+    status = replayed.tier()
+    assert status is not None
+    assert (status.floor, status.fixed) == (None, False)
+    order(replayed, "A-3", "300.00", utc(2026, 3, 5))
+    assert tier_of(replayed) == "Or"
+    assert verify(replayed) == []

@@ -44,44 +44,34 @@ Undo = Callable[[Callable[[], None]], None]
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
-    """What counts toward a tier: qualifying points, net spend and completed orders,
-    and (for the ``balance`` metric) the points held.
+    """What counts toward a tier: qualifying points, net spend and completed orders.
 
-    The figures by day carry no balance: a balance is not a sum of days, so the tier
-    figures fill it in when they are read (see ``TierTracker.metrics``).
+    (The ``balance`` metric is not a sum of days: the tier figures add it when they
+    are read, see ``loyalty.tiers.window.Figures``.)
     """
 
     points: int = 0
     spend: Decimal = Decimal(0)
     orders: int = 0
-    balance: int = 0
 
     def __add__(self, other: Metrics) -> Metrics:
         return Metrics(
-            self.points + other.points,
-            self.spend + other.spend,
-            self.orders + other.orders,
-            self.balance + other.balance,
+            self.points + other.points, self.spend + other.spend, self.orders + other.orders
         )
 
     def __sub__(self, other: Metrics) -> Metrics:
         return Metrics(
-            self.points - other.points,
-            self.spend - other.spend,
-            self.orders - other.orders,
-            self.balance - other.balance,
+            self.points - other.points, self.spend - other.spend, self.orders - other.orders
         )
 
     def value(self, metric: str) -> Decimal:
-        """The figure of ``metric``: ``points``, ``net_spend``, ``orders`` or ``balance``."""
+        """The figure of ``metric``: ``points``, ``net_spend`` or ``orders``."""
         if metric == "points":
             return Decimal(self.points)
         if metric == "net_spend":
             return self.spend
         if metric == "orders":
             return Decimal(self.orders)
-        if metric == "balance":
-            return Decimal(self.balance)
         raise ValueError(f"unknown tier metric {metric!r}")
 
 

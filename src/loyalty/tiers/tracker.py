@@ -46,7 +46,7 @@ from loyalty.tiers.config import (
     TiersConfig,
 )
 from loyalty.tiers.review import best_completed, next_review
-from loyalty.tiers.window import Aggregate, Periods
+from loyalty.tiers.window import Aggregate, Figures, Periods
 
 __all__ = ["Decision", "OrderRecord", "TierStatus", "TierTracker"]
 # Decision, OrderRecord and TierStatus are defined by the ledger, which shares them.
@@ -239,7 +239,7 @@ class TierTracker:
         else:
             figures = self._aggregate.as_of(self._aggregate.periods.local(at))
         if self._balance is not None:
-            figures = replace(figures, balance=self.held())
+            return Figures(figures.points, figures.spend, figures.orders, self.held())
         return figures
 
     def held(self) -> int:
@@ -331,11 +331,11 @@ class TierTracker:
 
     def _follow(self, at: datetime, metrics: Metrics, qualified: int) -> Decision | None:
         """Automatic mode: the tier the figures reach now, up or down, never below a
-        manual floor."""
+        manual floor. A status naming a retired tier waits for :meth:`reconcile`."""
         status, periods = self.status, self._require().periods
         floor = self.floor_index(at)
         target = max(qualified, floor)
-        if target == status.index and self._on_ladder(status.tier):
+        if target == status.index or self.stale:
             return None
         day = periods.local(at)
         window = periods.describe(day)
