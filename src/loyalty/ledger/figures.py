@@ -25,11 +25,11 @@ from loyalty.ledger.entries import TierCause, TierChange
 from loyalty.ledger.lots import Lot
 
 if TYPE_CHECKING:
-    from loyalty.ledger.state import Balance
     from loyalty.program.model import Program
 
 __all__ = [
     "Decision",
+    "Held",
     "Metrics",
     "TierFigures",
     "TierStatus",
@@ -40,6 +40,10 @@ __all__ = [
 
 Undo = Callable[[Callable[[], None]], None]
 """Where a mutation records how to undo itself (a transaction's log), or a no-op."""
+
+Held = Callable[[bool], int]
+"""The points an account holds now: available less debt, plus pending when asked
+(``True``). What the ``balance`` tier metric reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +182,8 @@ class TierFigures(Protocol):
         ...
 
 
-FiguresFactory = Callable[["Program", "Callable[[], Balance]"], TierFigures]
-"""Builds the tier figures of an account from its program and a reader of its balance."""
+FiguresFactory = Callable[["Program", Held], TierFigures]
+"""Builds the tier figures of an account from its program and a reader of its points."""
 _factories: list[FiguresFactory] = []
 
 
@@ -188,11 +192,11 @@ def wire_tier_figures(factory: FiguresFactory) -> None:
     _factories[:] = [factory]
 
 
-def tier_figures(program: Program, balance: Callable[[], Balance]) -> TierFigures | None:
+def tier_figures(program: Program, held: Held) -> TierFigures | None:
     """The tier figures of a new account in ``program`` (``None`` if it has no tiers);
-    ``balance`` reads the account's balance (for the ``balance`` metric)."""
+    ``held`` reads the points the account holds (for the ``balance`` metric)."""
     if program.tiers is None:
         return None
     if not _factories:  # pragma: no cover - importing loyalty wires them
         raise RuntimeError("no tier figures are wired in: import loyalty first")
-    return _factories[0](program, balance)
+    return _factories[0](program, held)

@@ -120,7 +120,7 @@ class State:
         self._missing: set[tuple[str, str]] | None = None  # items the history lacks
         self._actions: dict[str, tuple[datetime, ...]] = {}
         self._holdings: dict[str, Holding] = {}  # what incentives gave, by key (all hot)
-        self.tiers: TierFigures | None = tier_figures(program, lambda: self._tally.balance())
+        self.tiers: TierFigures | None = tier_figures(program, self._held)
         if self.tiers is not None and enrolled_at is not None:
             self.tiers.enrol(enrolled_at, _no_undo)
         self._follow_tiers = self.tiers is not None and self.tiers.follows
@@ -140,6 +140,11 @@ class State:
         self._inactivity: Duration | None = (
             program.expiry.after if isinstance(program.expiry, InactivityExpiry) else None
         )
+
+    def _held(self, pending: bool) -> int:
+        """The points held: available less debt, and pending ones if ``pending``."""
+        tally = self._tally
+        return tally.available - tally.debt + (tally.pending if pending else 0)
 
     @property
     def _balance(self) -> Balance:

@@ -10,20 +10,40 @@ straight to the target; with a grace period the step is only scheduled.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from loyalty.ledger.entries import TierCause
-from loyalty.ledger.figures import Decision, Metrics
-from loyalty.tiers.config import Downgrade
+from loyalty.ledger.figures import Decision, Metrics, TierStatus
+from loyalty.program.model import Program
+from loyalty.tiers.config import Downgrade, Tier, TiersConfig
 from loyalty.tiers.window import Aggregate
 
-if TYPE_CHECKING:
-    from loyalty.tiers.tracker import TierTracker
-
-__all__ = ["best_completed", "next_review"]
+__all__ = ["Reviewed", "best_completed", "next_review"]
 
 
-def next_review(tracker: TierTracker, at: datetime) -> Decision | None:
+class Reviewed(Protocol):
+    """What a review reads of a member's tier state (the tier tracker)."""
+
+    program: Program
+    config: TiersConfig
+    status: TierStatus
+    reviews: bool
+
+    @property
+    def aggregate(self) -> Aggregate | None: ...
+
+    def qualified(self, metrics: Metrics) -> int: ...
+
+    def explain(self, metrics: Metrics, tier: Tier, window: str) -> str: ...
+
+    def floor_index(self, at: datetime) -> int: ...
+
+    def fixed(self, at: datetime) -> bool: ...
+
+    def position(self, name: str | None) -> int: ...
+
+
+def next_review(tracker: Reviewed, at: datetime) -> Decision | None:
     """The first review or grace expiry due by ``at`` that has not been applied, if any."""
     status, aggregate = tracker.status, tracker.aggregate
     if aggregate is None or status.index == 0 or not tracker.reviews:
@@ -40,7 +60,7 @@ def next_review(tracker: TierTracker, at: datetime) -> Decision | None:
     return _review(tracker, aggregate, boundary)
 
 
-def _grace_ends(tracker: TierTracker, when: datetime, target: str) -> Decision:
+def _grace_ends(tracker: Reviewed, when: datetime, target: str) -> Decision:
     """The scheduled downgrade takes effect, but never below a floor assigned since."""
     status = tracker.status
     local = when.astimezone(tracker.program.tz).date().isoformat()
@@ -56,7 +76,7 @@ def _grace_ends(tracker: TierTracker, when: datetime, target: str) -> Decision:
     return Decision(TierCause.DOWNGRADE, new, reason, downgrade_at=when)
 
 
-def _review(tracker: TierTracker, aggregate: Aggregate, boundary: datetime) -> Decision:
+def _review(tracker: Reviewed, aggregate: Aggregate, boundary: datetime) -> Decision:
     """The review at period end ``boundary``: keep, step down, or schedule a step down."""
     periods = aggregate.periods
     status = tracker.status
@@ -93,7 +113,7 @@ def _review(tracker: TierTracker, aggregate: Aggregate, boundary: datetime) -> D
 
 
 def best_completed(
-    tracker: TierTracker, aggregate: Aggregate, period_end: date
+    tracker: Reviewed, aggregate: Aggregate, period_end: date
 ) -> tuple[int, Metrics, date] | None:
     """The best tier reached in the last ``retention`` completed periods, the latest
     ending on ``period_end`` (a review day): its position, figures and closing day

@@ -24,17 +24,15 @@ The rules (see ``docs/tiers.md``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from loyalty.errors import CorruptJournal
 from loyalty.ledger.entries import TierCause, TierChange
-from loyalty.ledger.figures import Decision, Metrics, TierStatus, Undo
+from loyalty.ledger.figures import Decision, Held, Metrics, TierStatus, Undo
 from loyalty.ledger.lots import Lot
 from loyalty.ledger.records import OrderRecord
-from loyalty.ledger.state import Balance
 from loyalty.money import Money
 from loyalty.program.model import Program
 from loyalty.tiers.config import (
@@ -57,26 +55,24 @@ class TierTracker:
     (the :class:`~loyalty.ledger.figures.TierFigures` of a program with tiers)."""
 
     @classmethod
-    def for_program(
-        cls, program: Program, balance: Callable[[], Balance] | None = None
-    ) -> TierTracker:
-        """The tracker of a new account in ``program`` (which has tiers); ``balance``
-        reads the account's balance (needed by the ``balance`` metric)."""
+    def for_program(cls, program: Program, held: Held | None = None) -> TierTracker:
+        """The tracker of a new account in ``program`` (which has tiers); ``held`` reads
+        the points the account holds (needed by the ``balance`` metric)."""
         if program.tiers is None:
             raise ValueError(f"program {program.id!r} has no tiers")
-        return cls(program, program.tiers, balance)
+        return cls(program, program.tiers, held)
 
     def __init__(
         self,
         program: Program,
         config: TiersConfig,
-        balance: Callable[[], Balance] | None = None,
+        held: Held | None = None,
     ) -> None:
         self.program = program
         self.config = config
         self.status = TierStatus(config.ladder[0].name, 0)
         self._aggregate: Aggregate | None = None
-        self._balance = balance if TierMetric.BALANCE in config.metrics else None
+        self._held = held if TierMetric.BALANCE in config.metrics else None
         self._automatic = config.downgrade_mode is DowngradeMode.AUTOMATIC
         self.reviews = config.downgrade_mode is DowngradeMode.AT_REVIEW
         self.follows = config.follows
@@ -238,18 +234,14 @@ class TierTracker:
             figures = self._aggregate.current()
         else:
             figures = self._aggregate.as_of(self._aggregate.periods.local(at))
-        if self._balance is not None:
+        if self._held is not None:
             return Figures(figures.points, figures.spend, figures.orders, self.held())
         return figures
 
     def held(self) -> int:
         """The points the ``balance`` metric counts: available (and pending, when
         pending points count) less any debt, as the account stands now."""
-        if self._balance is None:
-            return 0
-        balance = self._balance()
-        pending = balance.pending if self.counts_pending else 0
-        return balance.available + pending - balance.debt
+        return self._held(self.counts_pending) if self._held is not None else 0
 
     def qualified(self, metrics: Metrics) -> int:
         """The highest tier these figures reach."""
