@@ -285,7 +285,8 @@ class TierCause(StrEnum):
     DOWNGRADE = "downgrade"
     """A downgrade took effect at the end of its grace period."""
     MANUAL = "manual"
-    """A tier assigned by hand; it is a floor until ``floor_until`` (forever if None)."""
+    """A tier assigned by hand until ``floor_until`` (forever if None): a floor, or
+    with ``fixed`` the member's tier whatever the figures."""
     PROGRAM = "program"
     """The program changed: a tier the member held (or their floor, or a scheduled
     downgrade) is no longer on the ladder, and the member was placed on the new one."""
@@ -307,6 +308,9 @@ class TierChange(Entry):
     """For a manual assignment: until when ``tier_to`` is a floor (None: no end)."""
     actor: str | None = None
     """For a manual assignment: who assigned it."""
+    fixed: bool = False
+    """For a manual assignment: ``tier_to`` is fixed (nothing moves the member while it
+    lasts), not a floor. A journal written before this field reads as a floor."""
 
 
 def holding_order(key: str) -> tuple[int, int]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Decision",
+    "Held",
     "Metrics",
     "TierFigures",
     "TierStatus",
@@ -40,10 +41,18 @@ __all__ = [
 Undo = Callable[[Callable[[], None]], None]
 """Where a mutation records how to undo itself (a transaction's log), or a no-op."""
 
+Held = Callable[[bool], int]
+"""The points an account holds now: available less debt, plus pending when asked
+(``True``). What the ``balance`` tier metric reads."""
+
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
-    """What counts toward a tier: qualifying points, net spend and completed orders."""
+    """What counts toward a tier: qualifying points, net spend and completed orders.
+
+    (The ``balance`` metric is not a sum of days: the tier figures add it when they
+    are read, see ``loyalty.tiers.window.Figures``.)
+    """
 
     points: int = 0
     spend: Decimal = Decimal(0)
@@ -72,13 +81,17 @@ class Metrics:
 
 @dataclass(frozen=True, slots=True)
 class TierStatus:
-    """Where a member stands: their tier, since when, and what may change it."""
+    """Where a member stands: their tier, since when, and what may change it.
+
+    ``floor`` is the tier assigned by hand (until ``floor_until``): a floor, or with
+    ``fixed`` the tier itself, which nothing moves automatically while it lasts."""
 
     tier: str
     index: int
     since: datetime | None = None
     floor: str | None = None
     floor_until: datetime | None = None
+    fixed: bool = False
     downgrade_to: str | None = None
     downgrade_at: datetime | None = None
     reviewed: datetime | None = None
@@ -103,6 +116,17 @@ class TierFigures(Protocol):
     @property
     def counts_pending(self) -> bool:
         """Do points count toward tiers while still pending (else once released)?"""
+        ...
+
+    @property
+    def counts_refunds(self) -> bool:
+        """Do refunds and reversals lower the figures (net), or not (gross)?"""
+        ...
+
+    @property
+    def follows(self) -> bool:
+        """Is the tier checked after every change (every write and every advance), not
+        only after orders and earns? (:meth:`upgrade` then also says a move down.)"""
         ...
 
     @property
@@ -135,7 +159,8 @@ class TierFigures(Protocol):
         ...
 
     def upgrade(self, at: datetime) -> Decision | None:
-        """The upgrade (or cancelled downgrade) the figures as of ``at`` call for."""
+        """The upgrade (or cancelled downgrade) the figures as of ``at`` call for; when
+        the tier :attr:`follows` every change, also a move down."""
         ...
 
     def metrics(self, at: datetime | None = None) -> Metrics:
@@ -157,7 +182,8 @@ class TierFigures(Protocol):
         ...
 
 
-FiguresFactory = Callable[["Program"], TierFigures]
+FiguresFactory = Callable[["Program", Held], TierFigures]
+"""Builds the tier figures of an account from its program and a reader of its points."""
 _factories: list[FiguresFactory] = []
 
 
@@ -166,10 +192,11 @@ def wire_tier_figures(factory: FiguresFactory) -> None:
     _factories[:] = [factory]
 
 
-def tier_figures(program: Program) -> TierFigures | None:
-    """The tier figures of a new account in ``program`` (``None`` if it has no tiers)."""
+def tier_figures(program: Program, held: Held) -> TierFigures | None:
+    """The tier figures of a new account in ``program`` (``None`` if it has no tiers);
+    ``held`` reads the points the account holds (for the ``balance`` metric)."""
     if program.tiers is None:
         return None
     if not _factories:  # pragma: no cover - importing loyalty wires them
         raise RuntimeError("no tier figures are wired in: import loyalty first")
-    return _factories[0](program)
+    return _factories[0](program, held)

@@ -198,7 +198,7 @@ class Projection(State):
             cancelled = record.refunded == record.amount and bool(record.amount)
             delta = Metrics(spend=-entry.amount.amount, orders=-1 if cancelled else 0)
         self._put("orders", order_id, record)
-        if self.tiers is not None:
+        if self.tiers is not None and (isinstance(entry, Order) or self.tiers.counts_refunds):
             self.tiers.move_to(entry.at, self._log)
             self.tiers.add(record.at, delta, self._log)
 
@@ -306,9 +306,14 @@ class Projection(State):
             raise CorruptJournal(
                 self.member_id, entry.seq, f"reverses unknown earn {entry.earn_id}"
             )
-        if self.tiers is not None and (counted := self.tiers.counted_at(earn)) is not None:
-            self.tiers.move_to(entry.at, self._log)
-            self.tiers.points(counted, -entry.requested, self._log)
+        tiers = self.tiers
+        if (
+            tiers is not None
+            and tiers.counts_refunds
+            and (counted := tiers.counted_at(earn)) is not None
+        ):
+            tiers.move_to(entry.at, self._log)
+            tiers.points(counted, -entry.requested, self._log)
         self._consume(entry, entry.allocation)
         earn = self._lots[entry.earn_id]
         refunded = earn.refunded
@@ -404,7 +409,8 @@ class Projection(State):
         tally.debt -= settled
         tiers = self.tiers
         if tiers is not None and not tiers.counts_pending and lot.origin is EntryKind.EARN:
-            tiers.points(lot.available_at, lot.points - lot.reversed, self._log)
+            counted = lot.points - lot.reversed if tiers.counts_refunds else lot.points
+            tiers.points(lot.available_at, counted, self._log)
         lot = Lot(  # replace() with every field written out: this runs for every release
             lot.id,
             lot.seq,

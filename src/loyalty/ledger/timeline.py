@@ -4,7 +4,9 @@
 available (settling any debt first) and expires due lots with an
 :class:`~loyalty.ledger.entries.Expire` entry; when released points count toward
 tiers, a release may also call for a tier upgrade, which
-:meth:`Timeline.upgrade_tier` writes.
+:meth:`Timeline.upgrade_tier` writes. When the tier follows every change
+(automatic downgrades, or the balance metric), it is settled at the end of
+every advance and before every commit (:meth:`Timeline._settle_tier`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class Timeline(Projection):
             if due is None or due > at:
                 if self._clock is None or at > self._clock:
                     self._clock = at
+                if self._follow_tiers:
+                    self._settle_tier()
                 return tuple(written)
             if release == due:  # releases first: a lot due to expire as it is released expires
                 self._activate(queues.pop_release())
@@ -54,6 +58,13 @@ class Timeline(Projection):
             else:
                 lot = queues.pop_expiry()
                 written.append(self._expire(when, [lot], _lot_reason(self, lot)))
+
+    def _settle_tier(self) -> None:
+        """When the tier follows every change (automatic downgrades, or the balance
+        metric): write the move the figures call for at the clock, after a write or an
+        advance, so the tier never lags what the member holds."""
+        if self._clock is not None:
+            self.upgrade_tier(self._clock)
 
     def header(self, at: datetime, points: int, reason: str) -> dict[str, Any]:
         """The fields every new entry starts with: its id, place, member, time, points, reason."""

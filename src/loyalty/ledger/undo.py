@@ -120,9 +120,11 @@ class State:
         self._missing: set[tuple[str, str]] | None = None  # items the history lacks
         self._actions: dict[str, tuple[datetime, ...]] = {}
         self._holdings: dict[str, Holding] = {}  # what incentives gave, by key (all hot)
-        self.tiers: TierFigures | None = tier_figures(program)
+        self.tiers: TierFigures | None = tier_figures(program, self._held)
         if self.tiers is not None and enrolled_at is not None:
             self.tiers.enrol(enrolled_at, _no_undo)
+        self._follow_tiers = self.tiers is not None and self.tiers.follows
+        """Check the tier before every commit (see :meth:`_settle_tier`)."""
         self._journal = Journal()
         self._keys = Keys(self._journal)
         self._lots: dict[str, Lot] = {}
@@ -138,6 +140,11 @@ class State:
         self._inactivity: Duration | None = (
             program.expiry.after if isinstance(program.expiry, InactivityExpiry) else None
         )
+
+    def _held(self, pending: bool) -> int:
+        """The points held: available less debt, and pending ones if ``pending``."""
+        tally = self._tally
+        return tally.available - tally.debt + (tally.pending if pending else 0)
 
     @property
     def _balance(self) -> Balance:
@@ -292,6 +299,8 @@ class State:
         self._keys.begin()
         try:
             yield
+            if commit and self._follow_tiers:
+                self._settle_tier()
         except BaseException:
             self._rollback(undo)
             raise
@@ -302,6 +311,10 @@ class State:
             self._undo = None
             self._queues.popped = None
             self._keys.end()
+
+    def _settle_tier(self) -> None:
+        """Bring the tier to what the figures call for, when it follows every change
+        (the timeline writes the entry)."""
 
     def _rollback(self, undo: _Undo) -> None:
         self._tally.load(undo.tally)

@@ -2,13 +2,15 @@
 
 ```yaml
 tiers:
-  metrics: [net_spend, orders]   # points | net_spend | orders, one or more
+  metrics: [net_spend, orders]   # points | net_spend | orders | balance, one or more
   match: any                     # any: one threshold is enough; all: every threshold
   window: calendar_year          # lifetime | calendar_year | anniversary | {rolling: 12 months}
   count_pending_points: true     # do points still in the return window count?
   retention: 1                   # completed periods whose qualification keeps a tier at review
   grace: 30 days                 # a downgrade decided at review takes effect this much later
   downgrade: one_step            # one_step | to_qualified
+  downgrade_mode: at_review      # at_review | automatic | never
+  qualify_on: net                # net: refunds lower the figures; gross: they do not
   ladder:
     - name: Member               # the entry tier: no threshold
     - name: Gold
@@ -33,7 +35,9 @@ from loyalty.program.types import DurationText, PositiveDecimal, Section
 __all__ = [
     "Benefits",
     "Downgrade",
+    "DowngradeMode",
     "Match",
+    "QualifyOn",
     "Tier",
     "TierMetric",
     "TiersConfig",
@@ -51,6 +55,9 @@ class TierMetric(StrEnum):
     """Order value minus refunds, in the program currency."""
     ORDERS = "orders"
     """Completed orders; an order refunded in full no longer counts."""
+    BALANCE = "balance"
+    """The points the member holds now: available (and pending, when pending points
+    count) less any debt. It has no window: it is read as it stands."""
 
 
 class Match(StrEnum):
@@ -72,6 +79,26 @@ class Downgrade(StrEnum):
     """At each review a member drops at most one tier."""
     TO_QUALIFIED = "to_qualified"
     """At review a member drops straight to the tier they qualify for."""
+
+
+class DowngradeMode(StrEnum):
+    """When a member moves down."""
+
+    AT_REVIEW = "at_review"
+    """Only at a review (each period end), by ``downgrade`` and ``grace``."""
+    AUTOMATIC = "automatic"
+    """On any change of the figures, straight to the tier they reach (up or down)."""
+    NEVER = "never"
+    """A tier once reached is kept."""
+
+
+class QualifyOn(StrEnum):
+    """Which figures a member qualifies on."""
+
+    NET = "net"
+    """Refunds (and the points they reverse) lower the figures."""
+    GROSS = "gross"
+    """Refunds and reversals leave the figures as they were."""
 
 
 def _window(value: Any) -> Any:
@@ -136,6 +163,14 @@ class TiersConfig(Section):
     retention: Annotated[int, Field(ge=0, le=10)] = 1
     grace: DurationText = Duration()
     downgrade: Downgrade = Downgrade.ONE_STEP
+    downgrade_mode: DowngradeMode = Field(
+        default=DowngradeMode.AT_REVIEW,
+        description="When members move down: at review, automatically on any change, or never.",
+    )
+    qualify_on: QualifyOn = Field(
+        default=QualifyOn.NET,
+        description="Net: refunds lower the qualifying figures; gross: they do not.",
+    )
     ladder: tuple[Tier, ...] = Field(min_length=1)
 
     @field_validator("metrics")
@@ -181,7 +216,67 @@ class TiersConfig(Section):
                             value,
                         )
                     )
+        return found + self._mode_problems()
+
+    def _mode_problems(self) -> list[Problem]:
+        """Combinations of metric, window and modes that contradict each other."""
+        found = []
+        mode = self.downgrade_mode
+        if TierMetric.BALANCE in self.metrics:
+            if self.window.kind is not WindowKind.LIFETIME:
+                found.append(
+                    Problem(
+                        "window",
+                        f"the balance metric takes no window ({self.window.kind}): it is "
+                        "the points held now; use window: lifetime",
+                    )
+                )
+            if mode is DowngradeMode.AT_REVIEW:
+                found.append(
+                    Problem(
+                        "downgrade_mode",
+                        "at_review does not work with the balance metric: a balance has no "
+                        "figures per period for a review to assess; use automatic or never",
+                        str(mode),
+                    )
+                )
+            if self.qualify_on is QualifyOn.GROSS and len(self.metrics) == 1:
+                found.append(
+                    Problem(
+                        "qualify_on",
+                        "gross does not apply to the balance metric: a refund takes back "
+                        "the points it reverses whatever the figures",
+                        "gross",
+                    )
+                )
+        if mode is not DowngradeMode.AT_REVIEW:
+            moves = (
+                "moves straight to the tier the figures reach"
+                if mode is DowngradeMode.AUTOMATIC
+                else "never moves a member down"
+            )
+            given = self.model_fields_set
+            review_only: list[str] = [n for n in ("downgrade", "retention") if n in given]
+            if not self.grace.is_zero:
+                review_only.append("grace")
+            for name in review_only:
+                found.append(
+                    Problem(
+                        name,
+                        f"only applies at review, and downgrade_mode {mode} {moves}",
+                        str(getattr(self, name)),
+                    )
+                )
         return found
+
+    @property
+    def follows(self) -> bool:
+        """Is the tier checked after every change of the figures (automatic mode, or
+        the balance metric, which any spend or expiry moves), not only after orders
+        and earns?"""
+        return (
+            self.downgrade_mode is DowngradeMode.AUTOMATIC or TierMetric.BALANCE in self.metrics
+        )
 
     def warnings(self) -> list[Problem]:
         """Tiers nobody can hold: below a tier that needs nothing."""

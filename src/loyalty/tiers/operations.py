@@ -73,8 +73,10 @@ def record_refund(
 ) -> Refund:
     """Record money refunded on a recorded order; a full refund uncounts the order.
 
-    The refund lowers the figures of the window the order counted in. It never
-    lowers a tier by itself: the next review looks at the net figures.
+    The refund lowers the figures of the window the order counted in (not with
+    ``qualify_on: gross``). At review (the default mode) it never lowers a tier by
+    itself: the next review looks at the net figures; with ``downgrade_mode:
+    automatic`` the tier follows at once.
     """
     text(order_id, "order_id", required=True)
     money_amount(amount, account.program.currency, "amount", positive=True)
@@ -111,11 +113,16 @@ def assign_tier(
     reason: str,
     actor: str,
     until: datetime | None = None,
+    fixed: bool = False,
 ) -> TierChange:
-    """Assign ``tier`` by hand: it is a floor (reviews never go below it) until ``until``.
+    """Assign ``tier`` by hand until ``until`` (forever without it).
 
-    A tier above the member's current one takes effect at once; a lower one only
-    sets the floor.
+    By default it is a floor: a tier above the member's current one takes effect at
+    once, a lower one only sets the floor, and nothing (a review, an automatic
+    downgrade) goes below it while it lasts. With ``fixed=True`` it is the member's
+    tier, up or down, at once, and nothing moves them automatically while it lasts
+    (no upgrade, no review, no automatic downgrade); then the program's rules take
+    over again. A later assignment replaces an earlier one.
     """
     tracker = tier_tracker(account)
     names = [rung.name for rung in tracker.config.ladder]
@@ -124,8 +131,20 @@ def assign_tier(
     text(reason, "reason", required=True)
     text(actor, "actor", required=True)
     ends = require_aware(until, "until") if until is not None else None
+    if not isinstance(fixed, bool):
+        raise InvalidInput("fixed", fixed, "must be true or false")
+    # ``fixed`` joins the fingerprint only when set, so a key stored before it existed
+    # still matches its floor assignment.
     request = Request.begin(
-        account, "assign_tier", at, key, tier=tier, reason=reason, actor=actor, until=ends
+        account,
+        "assign_tier",
+        at,
+        key,
+        tier=tier,
+        reason=reason,
+        actor=actor,
+        until=ends,
+        **({"fixed": True} if fixed else {}),
     )
     if request.original is not None:
         return same(request.original, TierChange)
@@ -140,6 +159,7 @@ def assign_tier(
             tier_to=tier,
             floor_until=ends,
             actor=actor,
+            fixed=fixed,
         )
         account._apply(entry)
     return entry
@@ -180,6 +200,8 @@ def review_member(account: Account, at: datetime) -> tuple[TierChange, ...]:
     tracker = tier_tracker(account)
     instant = require_aware(at, "at")
     written: list[TierChange] = []
+    if tracker.follows:  # automatic mode or the balance metric: no reviews, a settle
+        return _follow(account, tracker, instant)
     if tracker.status.index == 0 and not tracker.stale:
         return ()  # nothing to review at the entry tier (and no downgrade can be pending)
     with account._transaction():
@@ -194,6 +216,19 @@ def review_member(account: Account, at: datetime) -> tuple[TierChange, ...]:
         if written and (upgrade := account.upgrade_tier(when)) is not None:
             written.append(upgrade)
     return tuple(written)
+
+
+def _follow(account: Account, tracker: TierTracker, instant: datetime) -> tuple[TierChange, ...]:
+    """Where the tier follows every change there is no review: a retired tier is
+    reconciled, then the member is brought to ``at`` and placed where the figures say."""
+    with account._transaction():
+        start = account.next_seq
+        when = max(instant, account.clock or instant)
+        if tracker.stale:
+            _reconcile(account, tracker, instant)
+        account.advance(when)  # settles the tier; the commit settles it again if needed
+        account.upgrade_tier(when)
+        return tuple(e for e in account.entries_from(start) if isinstance(e, TierChange))
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,8 @@ class Shortfall:
         count = int(self.missing)
         if self.metric is TierMetric.POINTS:
             return f"earn {count} more point{'s' if count != 1 else ''}"
+        if self.metric is TierMetric.BALANCE:
+            return f"hold {count} more point{'s' if count != 1 else ''}"
         return f"complete {count} more order{'s' if count != 1 else ''}"
 
 

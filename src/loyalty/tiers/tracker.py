@@ -5,15 +5,16 @@ The rules (see ``docs/tiers.md``):
 * **Upgrade at once.** After every order, earn (or release of pending points,
   when pending points do not count) the member's current window is compared
   with the ladder; crossing a threshold upgrades them immediately.
-* **Down only at review.** Nothing lowers a tier between reviews: not a refund,
-  not the window moving on. A refund lowers the figures the next review looks at,
-  so an upgrade it paid for is lost at that review.
-* **Review at each period end** (1 January, the enrolment anniversary, or the
-  1st of the month for rolling windows). The target is the best tier the member
-  qualified for in the last ``retention`` completed periods (the entry tier with
-  ``retention: 0``), never below an active manual floor. Below the current tier,
-  the member steps down one tier or straight to the target; with a grace period
-  the step is only scheduled, and cancelled if they requalify in the meantime.
+* **Down only at review** (the default ``at_review`` mode): nothing lowers a
+  tier between the reviews at each period end (see :mod:`loyalty.tiers.review`),
+  not a refund, not the window moving on.
+* **Other downgrade modes.** ``automatic``: after every
+  write and every advance the member is placed on the tier their current figures
+  reach, up or down (never below a floor). ``never``: upgrades only.
+* **Manual tiers** are a floor, or ``fixed``: a fixed tier is the member's tier
+  until it ends, whatever the figures or the reviews say.
+* **Gross figures** (``qualify_on: gross``): refunds and reversals leave the
+  figures as they were (the ledger does not pass them on).
 * **A program change** that drops a tier a member holds: until it is reconciled,
   the retired tier counts as the entry tier (so nothing indexes past the
   ladder); :meth:`TierTracker.reconcile` then places the member on the best tier
@@ -24,18 +25,26 @@ The rules (see ``docs/tiers.md``):
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from loyalty.errors import CorruptJournal
 from loyalty.ledger.entries import TierCause, TierChange
-from loyalty.ledger.figures import Decision, Metrics, TierStatus, Undo
+from loyalty.ledger.figures import Decision, Held, Metrics, TierStatus, Undo
 from loyalty.ledger.lots import Lot
 from loyalty.ledger.records import OrderRecord
 from loyalty.money import Money
 from loyalty.program.model import Program
-from loyalty.tiers.config import Downgrade, Match, Tier, TierMetric, TiersConfig
-from loyalty.tiers.window import Aggregate, Periods
+from loyalty.tiers.config import (
+    DowngradeMode,
+    Match,
+    QualifyOn,
+    Tier,
+    TierMetric,
+    TiersConfig,
+)
+from loyalty.tiers.review import best_completed, next_review
+from loyalty.tiers.window import Aggregate, Figures, Periods
 
 __all__ = ["Decision", "OrderRecord", "TierStatus", "TierTracker"]
 # Decision, OrderRecord and TierStatus are defined by the ledger, which shares them.
@@ -46,17 +55,28 @@ class TierTracker:
     (the :class:`~loyalty.ledger.figures.TierFigures` of a program with tiers)."""
 
     @classmethod
-    def for_program(cls, program: Program) -> TierTracker:
-        """The tracker of a new account in ``program`` (which has tiers)."""
+    def for_program(cls, program: Program, held: Held | None = None) -> TierTracker:
+        """The tracker of a new account in ``program`` (which has tiers); ``held`` reads
+        the points the account holds (needed by the ``balance`` metric)."""
         if program.tiers is None:
             raise ValueError(f"program {program.id!r} has no tiers")
-        return cls(program, program.tiers)
+        return cls(program, program.tiers, held)
 
-    def __init__(self, program: Program, config: TiersConfig) -> None:
+    def __init__(
+        self,
+        program: Program,
+        config: TiersConfig,
+        held: Held | None = None,
+    ) -> None:
         self.program = program
         self.config = config
         self.status = TierStatus(config.ladder[0].name, 0)
         self._aggregate: Aggregate | None = None
+        self._held = held if TierMetric.BALANCE in config.metrics else None
+        self._automatic = config.downgrade_mode is DowngradeMode.AUTOMATIC
+        self.reviews = config.downgrade_mode is DowngradeMode.AT_REVIEW
+        self.follows = config.follows
+        self.counts_refunds = config.qualify_on is QualifyOn.NET
 
     # ------------------------------------------------------------ feeding facts
 
@@ -95,7 +115,7 @@ class TierTracker:
         tier's position is taken from the current ladder, by name: a program version
         may have added or dropped tiers since (a dropped one counts as the entry tier
         until :meth:`reconcile`)."""
-        self.status = replace(status, index=self._position(status.tier))
+        self.status = replace(status, index=self.position(status.tier))
         if self._aggregate is not None:
             self._aggregate.restore(days, cursor)
 
@@ -130,7 +150,7 @@ class TierTracker:
             raise RuntimeError("the tier tracker is used before the member was enrolled")
         return self._aggregate
 
-    def _position(self, name: str | None) -> int:
+    def position(self, name: str | None) -> int:
         """The position of tier ``name`` on the ladder; 0 for a tier it no longer has."""
         return next((i for i, tier in enumerate(self.config.ladder) if tier.name == name), 0)
 
@@ -158,7 +178,7 @@ class TierTracker:
         if entry.cause is TierCause.PROGRAM and not self._on_ladder(entry.tier_to):
             raise CorruptJournal(entry.member_id, entry.seq, f"unknown tier {entry.tier_to!r}")
         undo(lambda: setattr(self, "status", status))
-        index = self._position(entry.tier_to)
+        index = self.position(entry.tier_to)
         # Reviews and grace ends take effect at the period end or grace end they are
         # for, so a late review still counts each period from the right time.
         effective = entry.reviewed or entry.downgrade_at or entry.at
@@ -180,12 +200,20 @@ class TierTracker:
                 since=effective,
                 floor=status.floor if kept_floor else None,
                 floor_until=status.floor_until if kept_floor else None,
+                fixed=status.fixed and kept_floor,
                 downgrade_to=status.downgrade_to if kept_downgrade else None,
                 downgrade_at=status.downgrade_at if kept_downgrade else None,
             )
         elif cause is TierCause.MANUAL:
-            new = replace(status, floor=entry.tier_to, floor_until=entry.floor_until)
-            if index > status.index or not self._on_ladder(entry.tier_to):
+            new = replace(
+                status, floor=entry.tier_to, floor_until=entry.floor_until, fixed=entry.fixed
+            )
+            if entry.fixed:  # the tier itself, up or down; a scheduled downgrade is off
+                new = replace(new, downgrade_to=None, downgrade_at=None)
+            moved = index != status.index or entry.tier_to != status.tier
+            if (entry.fixed and moved) or index > status.index or not self._on_ladder(
+                entry.tier_to
+            ):
                 new = replace(new, tier=entry.tier_to, index=index, since=effective)
         else:
             new = replace(status, downgrade_to=None, downgrade_at=None)
@@ -201,10 +229,19 @@ class TierTracker:
     def metrics(self, at: datetime | None = None) -> Metrics:
         """The figures of the window that closes on ``at``'s day (the latest day if None)."""
         if self._aggregate is None:
-            return Metrics()
-        if at is None:
-            return self._aggregate.current()
-        return self._aggregate.as_of(self._aggregate.periods.local(at))
+            figures = Metrics()
+        elif at is None:
+            figures = self._aggregate.current()
+        else:
+            figures = self._aggregate.as_of(self._aggregate.periods.local(at))
+        if self._held is not None:
+            return Figures(figures.points, figures.spend, figures.orders, self.held())
+        return figures
+
+    def held(self) -> int:
+        """The points the ``balance`` metric counts: available (and pending, when
+        pending points count) less any debt, as the account stands now."""
+        return self._held(self.counts_pending) if self._held is not None else 0
 
     def qualified(self, metrics: Metrics) -> int:
         """The highest tier these figures reach."""
@@ -236,6 +273,8 @@ class TierTracker:
                     f"{self.show(metric, value)} {sign} {self.show(metric, threshold, False)}"
                 )
         joiner = " and " if (self.config.match is Match.ALL) == met else " or "
+        if set(tier.threshold) == {TierMetric.BALANCE}:
+            return joiner.join(parts)  # a balance is read as it stands, in no window
         return f"{joiner.join(parts)} in {window}"
 
     def show(self, metric: TierMetric, value: Decimal, label: bool = True) -> str:
@@ -244,7 +283,9 @@ class TierTracker:
             shown = str(Money.rounded(value, self.program.currency))
         else:
             shown = str(int(value))
-        name = "net spend" if metric is TierMetric.NET_SPEND else str(metric)
+        name = str(metric)
+        if metric is TierMetric.NET_SPEND:
+            name = "net spend" if self.counts_refunds else "gross spend"
         return f"{name} {shown}" if label else shown
 
     # ---------------------------------------------------------------- deciding
@@ -253,9 +294,13 @@ class TierTracker:
         """An upgrade (or a cancelled downgrade) the figures as of ``at`` call for."""
         if self._aggregate is None:
             return None
+        status = self.status
+        if self.fixed(at):
+            return None  # a fixed tier: nothing moves it while it lasts
         metrics = self.metrics(at)
         qualified = self.qualified(metrics)
-        status = self.status
+        if self._automatic:
+            return self._follow(at, metrics, qualified)
         if qualified <= status.index and status.downgrade_to is None:
             return None
         day = self._aggregate.periods.local(at)
@@ -276,6 +321,32 @@ class TierTracker:
             return Decision(TierCause.REQUALIFIED, tier.name, reason)
         return None
 
+    def _follow(self, at: datetime, metrics: Metrics, qualified: int) -> Decision | None:
+        """Automatic mode: the tier the figures reach now, up or down, never below a
+        manual floor. A status naming a retired tier waits for :meth:`reconcile`."""
+        status, periods = self.status, self._require().periods
+        floor = self.floor_index(at)
+        target = max(qualified, floor)
+        if target == status.index or self.stale:
+            return None
+        day = periods.local(at)
+        window = periods.describe(day)
+        tier = self.config.ladder[target]
+        if target > status.index:
+            reason = (
+                f"upgraded to {tier.name} on {day.isoformat()}: "
+                f"{self.explain(metrics, tier, window)}"
+            )
+            return Decision(TierCause.UPGRADE, tier.name, reason)
+        current = self.config.ladder[status.index]
+        basis = (
+            f"manual floor {tier.name}"
+            if floor == target and floor > qualified
+            else self.explain(metrics, current, window)
+        )
+        reason = f"moved down to {tier.name} on {day.isoformat()}: {basis}"
+        return Decision(TierCause.DOWNGRADE, tier.name, reason)
+
     def reconcile(self, at: datetime) -> Decision | None:
         """After a program change: where a member whose status names a retired tier
         stands on the new ladder (``None`` if nothing is stale).
@@ -293,11 +364,13 @@ class TierTracker:
         target = self.qualified(metrics)
         basis = f"figures of {periods.describe(periods.local(at))}"
         last_review = periods.previous_review(periods.next_review(periods.local(at)))
-        best = self._best_completed(aggregate, last_review)
+        best = best_completed(self, aggregate, last_review)
         if best is not None and best[0] > target:
             target, basis = best[0], f"figures of {periods.describe(best[2])}"
         floor = self.floor_index(at)
-        if floor > target:
+        if self.fixed(at):
+            target, basis = floor, f"tier {self.config.ladder[floor].name} fixed by hand"
+        elif floor > target:
             target, basis = floor, f"manual floor {self.config.ladder[floor].name}"
         status, new = self.status, self.config.ladder[target].name
         retired = [
@@ -313,90 +386,21 @@ class TierTracker:
         return Decision(TierCause.PROGRAM, new, reason)
 
     def next_review(self, at: datetime) -> Decision | None:
-        """The first review or grace expiry due by ``at`` that has not been applied, if any."""
-        status = self.status
-        if self._aggregate is None or status.index == 0:
-            return None
-        periods = self._aggregate.periods
-        after = max(filter(None, (status.reviewed, status.since)), default=None)
-        start = periods.local(after) if after is not None else periods.enrolled
-        boundary = periods.midnight(periods.next_review(start)).astimezone(UTC)
-        grace, target = status.downgrade_at, status.downgrade_to
-        if grace is not None and target is not None and grace <= at and grace <= boundary:
-            return self._grace_ends(grace, target)
-        if boundary > at:
-            return None
-        return self._review(self._aggregate, boundary)
-
-    def _grace_ends(self, when: datetime, target: str) -> Decision:
-        """The scheduled downgrade takes effect, but never below a floor assigned since."""
-        status = self.status
-        local = when.astimezone(self.program.tz).date().isoformat()
-        floor = self.floor_index(when)
-        if floor >= status.index:
-            reason = f"stays {status.tier}: a manual floor holds it when the grace period ends"
-            return Decision(TierCause.REQUALIFIED, status.tier, reason)
-        new = self.config.ladder[max(self._position(target), floor)].name
-        reason = (
-            f"moved down to {new}: the grace period ended on {local} "
-            f"without requalifying for {status.tier}"
-        )
-        return Decision(TierCause.DOWNGRADE, new, reason, downgrade_at=when)
-
-    def _review(self, aggregate: Aggregate, boundary: datetime) -> Decision:
-        """The review at period end ``boundary``: keep, step down, or schedule a step down."""
-        periods = aggregate.periods
-        status = self.status
-        current = self.config.ladder[status.index]
-        on = periods.local(boundary)
-        best = self._best_completed(aggregate, on)
-        if best is None:
-            target, basis = 0, "no completed period counts (retention 0)"
-        else:
-            target = best[0]
-            basis = self.explain(best[1], current, periods.describe(best[2]))
-        floor = self.floor_index(boundary)
-        if floor > target:
-            target, basis = floor, f"manual floor {self.config.ladder[floor].name}"
-        if target >= status.index:
-            reason = f"kept {current.name} at the review on {on.isoformat()}: {basis}"
-            return Decision(TierCause.REVIEW, current.name, reason, reviewed=boundary)
-        step = target if self.config.downgrade is Downgrade.TO_QUALIFIED else status.index - 1
-        new = self.config.ladder[max(step, floor)].name
-        if not self.config.grace.is_zero:
-            # A downgrade already waiting out its grace keeps its date: a later review
-            # (grace longer than the review period) must not push it back.
-            when = status.downgrade_at or self.config.grace.after(boundary, self.program.tz)
-            local = when.astimezone(self.program.tz).date().isoformat()
-            reason = (
-                f"{current.name} moves down to {new} on {local} unless requalified "
-                f"(review on {on.isoformat()}: {basis})"
-            )
-            return Decision(TierCause.GRACE, new, reason, reviewed=boundary, downgrade_at=when)
-        reason = f"moved down to {new} at the review on {on.isoformat()}: {basis}"
-        return Decision(TierCause.REVIEW, new, reason, reviewed=boundary)
-
-    def _best_completed(
-        self, aggregate: Aggregate, period_end: date
-    ) -> tuple[int, Metrics, date] | None:
-        """The best tier reached in the last ``retention`` completed periods, the latest
-        ending on ``period_end`` (a review day): its position, figures and closing day
-        (the most recent period on a tie); ``None`` when no completed period counts."""
-        periods = aggregate.periods
-        best: tuple[int, Metrics, date] | None = None
-        for _ in range(self.config.retention):
-            if period_end <= periods.enrolled:
-                break
-            closing = period_end - timedelta(days=1)
-            metrics = aggregate.as_of(closing)
-            reached = self.qualified(metrics)
-            if best is None or reached > best[0]:
-                best = (reached, metrics, closing)
-            period_end = periods.previous_review(period_end)
-        return best
+        """The first review or grace expiry due by ``at`` that has not been applied, if any
+        (see :mod:`loyalty.tiers.review`)."""
+        return next_review(self, at)
 
     def floor_index(self, at: datetime) -> int:
         status = self.status
         if status.floor is None or (status.floor_until is not None and status.floor_until <= at):
             return 0
-        return self._position(status.floor)
+        return self.position(status.floor)
+
+    def fixed(self, at: datetime) -> bool:
+        """Is the member's tier fixed by hand at ``at`` (an assignment still running)?"""
+        status = self.status
+        return (
+            status.fixed
+            and (status.floor_until is None or status.floor_until > at)
+            and self._on_ladder(status.floor)
+        )

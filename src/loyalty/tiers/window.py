@@ -10,7 +10,9 @@ buckets inside that window.
 from __future__ import annotations
 
 import bisect
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -19,11 +21,26 @@ from loyalty.dates import Duration
 from loyalty.ledger.figures import Metrics, Undo
 from loyalty.tiers.config import Window, WindowKind
 
-__all__ = ["Aggregate", "Metrics", "Periods"]
+__all__ = ["Aggregate", "Figures", "Metrics", "Periods"]
 
 
 
 ZERO = Metrics()
+
+
+@dataclass(frozen=True, slots=True)
+class Figures(Metrics):
+    """The figures of a window and, for the ``balance`` metric, the points held as
+    the account stands: a balance is not a sum of days, so it is added when the
+    figures are read (the days and the running total stay plain :class:`Metrics`,
+    which the hot path adds up)."""
+
+    balance: int = 0
+
+    def value(self, metric: str) -> Decimal:
+        if metric == "balance":
+            return Decimal(self.balance)
+        return Metrics.value(self, metric)
 
 
 class Periods:
