@@ -149,7 +149,7 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
     everywhere = plan.open_everywhere(at, segments, tier)
     tier_rates = plan.tier_rates.get(tier, ()) if tier is not None else ()
     bases = _line_bases(plan, cart, context.reductions, fx)
-    rate, combine, exclude = plan.rate, plan.combine, plan.exclude
+    rate, combine, exclude, by_unit = plan.rate, plan.combine, plan.exclude, plan.per_unit
     opened: dict[int, bool] = {}
     applied_by_line: list[list[RulePlan]] = []
     exact: list[list[tuple[str, Decimal]]] = []
@@ -166,7 +166,7 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
         excluded_by_line.append(excluded)
         earns = base * rate
         if excluded is not None:
-            if plan.per_unit:
+            if by_unit:
                 units_by_line.append([])
             applied_by_line.append([])
             exact.append([])
@@ -175,7 +175,7 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
             continue
         rules = _line_rules(plan, line, everywhere, opened, at, segments, tier)
         applied_by_line.append(rules)
-        if plan.per_unit:
+        if by_unit:
             units = unit_points(line, rules, context.reductions)
             units_by_line.append(units)
             earns += sum((points for _, points in units), _ZERO)
@@ -200,19 +200,21 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
         [rate_.label for rate_ in tier_rates] if excluded is None and tier_rates else []
         for excluded in excluded_by_line
     ]
-    for index, rules in enumerate(applied_by_line):
-        if units_by_line and units_by_line[index]:
+    per_unit: list[RulePoints] = []
+    if by_unit:  # the per-unit rules that earned, among the multipliers, in order
+        for index, rules in enumerate(applied_by_line):
             earning = {rule.index for rule, _ in units_by_line[index]}
             names[index] += [
                 rule.name for rule in rules
                 if rule.multiplier is not None or rule.index in earning
             ]
-        else:
+        per_unit = [RulePoints(*part) for part in per_unit_rules(units_by_line)]
+    else:
+        for index, rules in enumerate(applied_by_line):
             names[index] += [rule.name for rule in rules if rule.multiplier is not None]
     bonuses = _bonuses(applied_by_line, bases, points_by_line, names)
     basis = _basis(plan, bases, excluded_by_line)
     notes: list[str] = []
-    per_unit = [RulePoints(*part) for part in per_unit_rules(units_by_line)]
     breakdown = _breakdown(exact, per_unit, bonuses, points_by_line, shipping)
     if plan.min_subtotal is not None and basis.amount < plan.min_subtotal:
         notes.append(plan.min_subtotal_note)
