@@ -56,6 +56,7 @@ CONFIGURATION_LAYERS: tuple[tuple[str, ...], ...] = (
         "loyalty.rewards.config",
         "loyalty.tiers.config",
         "loyalty.hurdles",
+        "loyalty.hurdle_cart",
         "loyalty.incentives.windows",
         "loyalty.incentives.audience",
         "loyalty.incentives.codes",

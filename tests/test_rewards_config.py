@@ -73,7 +73,7 @@ def test_duplicate_rule_names_are_refused_at_the_second() -> None:
 def test_a_rule_needs_exactly_one_of_multiplier_or_bonus(rule: dict[str, Any]) -> None:
     found = problems(earning={"rules": [{"name": "ok", "bonus": 1}, rule]})
     assert list(found) == ["earning.rules[1]"]
-    assert "exactly one of multiplier or bonus" in found["earning.rules[1]"]
+    assert "exactly one of multiplier, bonus or per_unit" in found["earning.rules[1]"]
 
 
 def test_problems_of_different_sections_are_reported_together() -> None:

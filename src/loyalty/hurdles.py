@@ -13,6 +13,8 @@ A reward's ``hurdles`` are written as one condition, usually ``all_of`` a list::
         - window: {starts: "2026-11-11", ends: "2026-11-12"}   # program timezone
         - usage_limit: 1           # per member
         - requires: {categories: [makeup]}
+        - min_units: {units: 3, products: {skus: [A]}}   # at least 3 units of A
+        - min_items: 2             # at least 2 different products (skus), gift cards aside
         - any_of: [...]
         - not: {segment: staff}
 
@@ -29,12 +31,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field
 
+from loyalty.hurdle_cart import Basis, items_in, measure, units_in
 from loyalty.money import Money, Rounding
 from loyalty.program.amounts import AmountOrZero, Count, Points
 from loyalty.program.types import DateRange, Percent, Section, Selector
@@ -54,17 +56,6 @@ __all__ = [
     "walk",
     "window_check",
 ]
-
-
-class Basis(StrEnum):
-    """Which amount of the cart a basket threshold or a share is measured on."""
-
-    MERCHANDISE = "merchandise"
-    """Lines after their discounts, without gift cards."""
-    SUBTOTAL = "subtotal"
-    """Every line after its discount."""
-    TOTAL = "total"
-    """What the customer pays, shipping and tax included."""
 
 
 class ProgramView(Protocol):
@@ -159,30 +150,10 @@ def _basis_amount(situation: Situation, basis: Basis) -> Money:
     """The cart's amount on ``basis``, after the loyalty discounts already on it."""
     found = situation.amounts.get(basis)
     if found is None:
-        found = situation.amounts[basis] = _measure(situation, basis)
+        found = situation.amounts[basis] = measure(
+            situation.cart, basis, situation.reductions, situation.shipping_reduction
+        )
     return found
-
-
-def _measure(situation: Situation, basis: Basis) -> Money:
-    cart = situation.cart
-    reductions, shipping_off = situation.reductions, situation.shipping_reduction
-    if not reductions and not shipping_off:
-        if basis is Basis.MERCHANDISE:
-            return cart.merchandise_subtotal
-        return cart.subtotal if basis is Basis.SUBTOTAL else cart.total
-    zero = Decimal(0)
-    amount = sum(
-        (
-            max(line.net - reductions.get(line.ref, zero), zero)
-            for line in cart.lines
-            if basis is not Basis.MERCHANDISE or not line.gift_card
-        ),
-        zero,
-    )
-    if basis is Basis.TOTAL:
-        amount += max(cart.shipping - shipping_off, zero)
-        amount += zero if cart.prices_include_tax else cart.tax
-    return cart.money(amount)
 
 
 class MinPoints(Section):
@@ -310,6 +281,43 @@ class Requires(Selector):
         return Check(self.kind, False, f"add a product from: {self.describe()}")
 
 
+class MinUnits(Section):
+    """At least ``units`` units of the selected products, as the lines give them (every
+    line but gift cards if ``products`` is not given)."""
+
+    kind: Literal["min_units"] = "min_units"
+    units: Count
+    products: Selector | None = None
+
+    def check(self, situation: Situation, program: ProgramView) -> Check:
+        have, need = units_in(situation.cart, self.products), self.units
+        what = f"of {self.products.describe()}" if self.products else "units"
+        if have >= need:
+            return Check(self.kind, True, f"{have} {what} in the basket (needs {need})")
+        missing = need - have
+        if missing == 1 and not self.products:
+            what = "unit"
+        return Check(self.kind, False, f"add {missing} more {what}", missing)
+
+
+class MinItems(Section):
+    """At least ``items`` different products (skus) among the selected lines (every line
+    but gift cards if ``products`` is not given)."""
+
+    kind: Literal["min_items"] = "min_items"
+    items: Count
+    products: Selector | None = None
+
+    def check(self, situation: Situation, program: ProgramView) -> Check:
+        have, need = items_in(situation.cart, self.products), self.items
+        among = f" from: {self.products.describe()}" if self.products else ""
+        if have >= need:
+            return Check(self.kind, True, f"{have} different products{among} (needs {need})")
+        missing = need - have
+        products = "product" if missing == 1 else "products"
+        return Check(self.kind, False, f"add {missing} more different {products}{among}", missing)
+
+
 class AllOf(Section):
     kind: Literal["all_of"] = "all_of"
     conditions: tuple[Condition, ...] = Field(min_length=1)
@@ -349,6 +357,8 @@ _SHORT = {
     "min_tier": "tier",
     "segment": "segment",
     "usage_limit": "uses",
+    "min_units": "units",
+    "min_items": "items",
     "all_of": "conditions",
     "any_of": "conditions",
     "not": "condition",
@@ -377,6 +387,8 @@ _Tagged = Annotated[
     | DateWindow
     | UsageLimit
     | Requires
+    | MinUnits
+    | MinItems
     | AllOf
     | AnyOf
     | Not,

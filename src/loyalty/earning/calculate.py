@@ -8,16 +8,20 @@ For each line, in this order:
    another currency), rounded to the cent.
 2. **Excluded?** Gift-card purchases (unless ``basis.gift_cards``) and
    ``exclude``-d products earn nothing.
-3. **Multipliers.** The tier's ``earn_multiplier`` and every multiplier rule
+3. **Points per unit.** Each ``per_unit`` rule that applies adds its points per
+   unit of the line (gift cards never), in proportion to the share of the line
+   still paid after the loyalty rewards on it.
+4. **Multipliers.** The tier's ``earn_multiplier`` and every multiplier rule
    that applies (its products, campaign window, segments and tiers), combined
-   as ``combine`` says. A line's exact points are ``base x rate x multiplier``.
-4. **Whole points.** With ``rounding_scope: order`` (the default) the order's
+   as ``combine`` says. A line's exact points are
+   ``(base x rate + points per unit) x multiplier``.
+5. **Whole points.** With ``rounding_scope: order`` (the default) the order's
    exact points (its lines', and its shipping's if shipping earns) are rounded
    once with the program's rounding and given to the lines and shipping by
    largest remainder (:func:`~loyalty.earning.rounding.apportion`), so splitting
    a basket never changes what it earns; with ``line`` each line and the
    shipping round on their own.
-5. **Bonuses.** A bonus rule's fixed points go once per order, spread over its
+6. **Bonuses.** A bonus rule's fixed points go once per order, spread over its
    matching lines in proportion to their base.
 
 Then the order: nothing below ``min_subtotal``; shipping earns at the base rate
@@ -37,6 +41,7 @@ from loyalty.cart import Cart, Line
 from loyalty.earning.config import Combine
 from loyalty.earning.plan import EarningPlan, RulePlan, earning_plan
 from loyalty.earning.rounding import apportion, spread, whole, whole_points
+from loyalty.earning.units import per_unit_rules, unit_points
 from loyalty.errors import UnsupportedCurrency
 from loyalty.ledger.entries import LinePoints
 from loyalty.money import MAX_AMOUNT, Money, Rounding, allocate
@@ -144,13 +149,14 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
     everywhere = plan.open_everywhere(at, segments, tier)
     tier_rates = plan.tier_rates.get(tier, ()) if tier is not None else ()
     bases = _line_bases(plan, cart, context.reductions, fx)
-    rate, combine, exclude = plan.rate, plan.combine, plan.exclude
+    rate, combine, exclude, by_unit = plan.rate, plan.combine, plan.exclude, plan.per_unit
     opened: dict[int, bool] = {}
     applied_by_line: list[list[RulePlan]] = []
     exact: list[list[tuple[str, Decimal]]] = []
     exact_points: list[Decimal] = []
     multipliers: list[Decimal] = []
     excluded_by_line: list[str | None] = []
+    units_by_line: list[list[tuple[RulePlan, Decimal]]] = []
     for line, base in zip(cart.lines, bases, strict=True):
         excluded: str | None = None
         if line.gift_card and not plan.gift_cards_earn:
@@ -160,6 +166,8 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
         excluded_by_line.append(excluded)
         earns = base * rate
         if excluded is not None:
+            if by_unit:
+                units_by_line.append([])
             applied_by_line.append([])
             exact.append([])
             exact_points.append(_ZERO)
@@ -167,6 +175,10 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
             continue
         rules = _line_rules(plan, line, everywhere, opened, at, segments, tier)
         applied_by_line.append(rules)
+        if by_unit:
+            units = unit_points(line, rules, context.reductions)
+            units_by_line.append(units)
+            earns += sum((points for _, points in units), _ZERO)
         parts: list[tuple[str, Decimal, Decimal]] = [
             (rate_.label, rate_.multiplier, rate_.extra) for rate_ in tier_rates
         ]
@@ -177,7 +189,7 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
         combined, line_shares = _combine(combine, earns, parts)
         exact.append(line_shares)
         exact_points.append(combined)
-        multipliers.append(combined / earns if base and parts else _ONE)
+        multipliers.append(combined / earns if earns and parts else _ONE)
     points_by_line, shipping = whole_points(
         plan.rounding_scope,
         plan.rounding_mode,
@@ -188,12 +200,22 @@ def order_earn(program: Program, cart: Cart, at: datetime, context: EarnContext)
         [rate_.label for rate_ in tier_rates] if excluded is None and tier_rates else []
         for excluded in excluded_by_line
     ]
-    for index, rules in enumerate(applied_by_line):
-        names[index] += [rule.name for rule in rules if rule.multiplier is not None]
+    per_unit: list[RulePoints] = []
+    if by_unit:  # the per-unit rules that earned, among the multipliers, in order
+        for index, rules in enumerate(applied_by_line):
+            earning = {rule.index for rule, _ in units_by_line[index]}
+            names[index] += [
+                rule.name for rule in rules
+                if rule.multiplier is not None or rule.index in earning
+            ]
+        per_unit = [RulePoints(*part) for part in per_unit_rules(units_by_line)]
+    else:
+        for index, rules in enumerate(applied_by_line):
+            names[index] += [rule.name for rule in rules if rule.multiplier is not None]
     bonuses = _bonuses(applied_by_line, bases, points_by_line, names)
     basis = _basis(plan, bases, excluded_by_line)
     notes: list[str] = []
-    breakdown = _breakdown(exact, bonuses, points_by_line, shipping)
+    breakdown = _breakdown(exact, per_unit, bonuses, points_by_line, shipping)
     if plan.min_subtotal is not None and basis.amount < plan.min_subtotal:
         notes.append(plan.min_subtotal_note)
         points_by_line = [0] * len(bases)
@@ -372,12 +394,14 @@ def _shipping_exact(plan: EarningPlan, cart: Cart, context: EarnContext, fx: Dec
 
 def _breakdown(
     exact: Sequence[Sequence[tuple[str, Decimal]]],
+    per_unit: Sequence[RulePoints],
     bonuses: Sequence[RulePoints],
     points: Sequence[int],
     shipping: int,
 ) -> list[RulePoints]:
-    """Points per rule: each multiplier's exact share rounded half-even; the base rate
-    takes the rest, so the breakdown sums to the total."""
+    """Points per rule: each multiplier's exact share rounded half-even, then the
+    per-unit rules' and the bonuses; the base rate takes the rest, so the breakdown
+    sums to the total."""
     shares: dict[str, Decimal] = {}
     for parts in exact:
         for name, share in parts:
@@ -386,6 +410,7 @@ def _breakdown(
         RulePoints(name, whole(share, ROUND_HALF_EVEN), f"{name} multiplier")
         for name, share in shares.items()
     ]
+    rules += per_unit
     total = sum(points) + shipping
     base = total - sum(rule.points for rule in rules) - sum(bonus.points for bonus in bonuses)
     return [RulePoints("base", base, "base rate"), *rules, *bonuses]

@@ -14,6 +14,7 @@ earning:
     - {name: singles-day, window: {starts: 2026-11-11, ends: 2026-11-12}, multiplier: 3}
     - {name: newsletter, segments: [newsletter], multiplier: 1.25}
     - {name: serum-launch, products: {skus: [SER-01]}, bonus: 50}
+    - {name: a-units, products: {skus: [A]}, per_unit: 1}   # 1 point per unit of A
   caps: {per_order: 1000, per_day: 2000, per_period: {points: 10000, period: month}}
   currencies: {EUR: "1.08"}      # 1 EUR counts as 1.08 of the program currency
   actions:
@@ -94,7 +95,8 @@ class EarnBasis(Section):
 
 
 class EarningRule(Section):
-    """A multiplier or a fixed bonus, for some products, dates, segments or tiers."""
+    """A multiplier, a fixed bonus or points per unit, for some products, dates,
+    segments or tiers."""
 
     name: Name
     products: Selector | None = Field(
@@ -113,11 +115,17 @@ class EarningRule(Section):
         description="Fixed points once per order that has a matching line, "
         "spread over the matching lines.",
     )
+    per_unit: Points | None = Field(
+        default=None,
+        description="Points per unit of each matching line, beside the rate on money; "
+        "multiplied like the rate's points, never on gift cards.",
+    )
 
     @model_validator(mode="after")
     def _one_effect(self) -> EarningRule:
-        if (self.multiplier is None) == (self.bonus is None):
-            raise ValueError("give exactly one of multiplier or bonus")
+        given = [self.multiplier, self.bonus, self.per_unit]
+        if sum(effect is not None for effect in given) != 1:
+            raise ValueError("give exactly one of multiplier, bonus or per_unit")
         return self
 
 

@@ -14,7 +14,9 @@ without walking the configuration:
   interval between two window boundaries, found by bisection and memoised;
 * segments and tiers as frozensets, multipliers with their extra part
   (``multiplier - 1``) precomputed, the tier multipliers by tier name, the
-  minor unit of the program currency, the rounding mode, the caps.
+  minor unit of the program currency, the rounding mode, the caps;
+* whether any rule gives points per unit (a ``per_unit`` rule is indexed like
+  any other, by what it selects or what gates it; without one, no line looks).
 
 The plan is cached per :class:`~loyalty.program.model.Program` object (a
 program is immutable) and dropped with it. It holds no per-order state and is
@@ -67,7 +69,8 @@ class Selects:
 @dataclass(frozen=True, slots=True, eq=False)
 class RulePlan:
     """One earning rule, ready to check: its position in the configuration (the order
-    its multiplier applies in), its gates and its effect."""
+    its multiplier applies in), its gates and its effect (a multiplier, a bonus or
+    points per unit)."""
 
     index: int
     name: str
@@ -76,6 +79,9 @@ class RulePlan:
     """``multiplier - 1``: the multiplier's extra part (0 for a bonus)."""
     bonus: int | None
     bonus_reason: str
+    per_unit: int | None
+    """Points per unit of a matching line (before the line's multipliers)."""
+    per_unit_reason: str
     selects: Selects | None
     """The lines it applies to; every line if ``None``."""
     starts: datetime | None
@@ -165,6 +171,8 @@ class EarningPlan:
     """Rules for every line gated only by a campaign window."""
     always: tuple[RulePlan, ...]
     """Rules for every line with no gate at all."""
+    per_unit: bool
+    """Does any rule give points per unit? (If not, no line looks for them.)"""
     per_order: int | None
     per_day: int | None
     per_period: int | None
@@ -202,6 +210,8 @@ def _rule(index: int, rule: EarningRule, program: Program) -> RulePlan:
         extra=_ONE if rule.multiplier is None else rule.multiplier - _ONE,
         bonus=rule.bonus,
         bonus_reason=f"bonus of {rule.bonus} points",
+        per_unit=rule.per_unit,
+        per_unit_reason=f"{rule.per_unit} point{'s' * (rule.per_unit != 1)} per unit",
         selects=None if rule.products is None else Selects.of(rule.products),
         starts=None if window is None else _instant(window.start(tz)),
         ends=None if window is None else _instant(window.end(tz)),
@@ -274,6 +284,7 @@ def compile_plan(program: Program) -> EarningPlan:
             r for r in everywhere
             if not r.segments and not r.tiers and r.starts is None and r.ends is None
         ),
+        per_unit=any(rule.per_unit is not None for rule in rules),
         per_order=caps.per_order,
         per_day=caps.per_day,
         per_period=None if caps.per_period is None else caps.per_period.points,
