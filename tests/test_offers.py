@@ -187,3 +187,38 @@ def test_a_one_sided_combines_with_is_a_warning() -> None:
     warnings = program_warnings(prog)
     assert [w.path for w in warnings] == ["offers.catalog[0].combines_with"]
     assert "combine both ways" in warnings[0].message
+
+
+def test_only_the_best_of_five_percent_from_two_items_and_ten_from_four() -> None:
+    member = funded(1, offers=offers(
+        {"id": "five-from-2", "kind": "percent_off", "percent": 5, "group": "volume",
+         "conditions": {"min_units": 2}},
+        {"id": "ten-from-4", "kind": "percent_off", "percent": 10, "group": "volume",
+         "conditions": {"min_units": 4}},
+    ), stacking={"groups": [{"id": "volume", "mode": "best_of"}]})
+    three = quote(member, cart("C-1", line("A", "10.00", 3)), at=T0)
+    assert [a.candidate.name for a in three.offers if isinstance(a, Applied)] == ["five-from-2"]
+    ten = named(three, "ten-from-4")
+    assert isinstance(ten, Skipped)
+    assert ten.reason == "add 1 more unit"
+    five = quote(member, cart("C-1", line("A", "10.00", 5)), at=T0)
+    assert [str(a.amount.amount) for a in five.offers if isinstance(a, Applied)] == ["5.00"]
+    dropped = named(five, "five-from-2")
+    assert isinstance(dropped, Skipped)
+    assert dropped.reason == "only one of 'volume' applies: ten-from-4 gives more"
+
+
+def test_at_least_three_of_a_and_at_least_320_in_all() -> None:
+    member = funded(1, offers=offers(
+        {"id": "bulk", "kind": "amount_off", "amount": "20.00",
+         "conditions": {"all_of": [{"min_units": {"units": 3, "products": {"skus": ["A"]}}},
+                                   {"min_basket": "320.00"}]}},
+    ))
+    short = named(quote(member, cart("C-1", line("A", "100.00", 2), line("B", "130.00")),
+                        at=T0), "bulk")
+    assert isinstance(short, Skipped)
+    assert short.reason == "add 1 more of A"
+    done = named(quote(member, cart("C-1", line("A", "100.00", 3), line("B", "20.00")),
+                       at=T0), "bulk")
+    assert isinstance(done, Applied)
+    assert done.amount == usd("20.00")

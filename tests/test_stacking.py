@@ -13,7 +13,7 @@ from loyalty.cart import Cart, load_cart
 from loyalty.hurdles import Check, MinBasket, Situation
 from loyalty.program.types import Selector
 from loyalty.stacking.choose import EXHAUSTIVE, Stack, stack
-from loyalty.stacking.config import Allocation, Basis, GroupMode, Stage
+from loyalty.stacking.config import AmountAllocation, Basis, GroupMode, Stage
 from loyalty.stacking.effects import AmountOff, BuyGet, Effect, FreeUnits, PercentOff, ShippingOff
 from loyalty.stacking.engine import Applied, Candidate, Context, Skipped
 from tests.builders import program, usd, utc
@@ -104,11 +104,11 @@ def test_an_amount_larger_than_the_item_leaves_it_at_zero_never_below() -> None:
 
 def test_each_and_cheapest_once_allocations() -> None:
     cart = basket(("A", "10.00", 2), ("B", "1.50", 1))
-    each = offer("each", AmountOff(cents("2.00"), allocation=Allocation.EACH))
+    each = offer("each", AmountOff(cents("2.00"), allocation=AmountAllocation.EACH))
     assert lines_of(stack((), [each], context(cart)).find("offer:each")) == [
         ("A", "4.00"), ("B", "1.50")
     ]
-    once = offer("once", AmountOff(cents("5.00"), allocation=Allocation.CHEAPEST_ONCE))
+    once = offer("once", AmountOff(cents("5.00"), allocation=AmountAllocation.CHEAPEST_ONCE))
     assert lines_of(stack((), [once], context(cart)).find("offer:once")) == [("B", "1.50")]
 
 

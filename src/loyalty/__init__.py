@@ -13,6 +13,7 @@ from loyalty.checkout import (
     RefundResult,
     RewardOption,
     RewardStock,
+    apply_offers,
     award_action,
     complete_order,
     quote,
@@ -139,6 +140,15 @@ from loyalty.notifications import (
     RewardUnlocked,
     TierChanged,
 )
+from loyalty.offers.config import (
+    AmountOffer,
+    BuyXGetY,
+    FreeProductOffer,
+    FreeShippingOffer,
+    Offer,
+    OffersConfig,
+    PercentOffer,
+)
 from loyalty.program.loader import load_program, program_warnings
 from loyalty.program.model import Program
 from loyalty.program.policies import (
@@ -176,6 +186,18 @@ from loyalty.service import (
     load_event,
     load_event_json,
 )
+from loyalty.stacking.choose import Stack
+from loyalty.stacking.config import (
+    AmountAllocation,
+    Group,
+    GroupMode,
+    StackingConfig,
+    Stage,
+)
+from loyalty.stacking.config import (
+    Caps as StackingCaps,
+)
+from loyalty.stacking.engine import Applied, Skipped
 from loyalty.store import (
     MemberProfile,
     MemoryStore,
@@ -188,7 +210,9 @@ from loyalty.store import (
 from loyalty.tiers.config import (
     Benefits,
     Downgrade,
+    DowngradeMode,
     Match,
+    QualifyOn,
     Tier,
     TierMetric,
     TiersConfig,
@@ -220,7 +244,10 @@ __all__ = [
     "Adjust",
     "AdvanceReport",
     "Allocation",
+    "AmountAllocation",
     "AmountOff",
+    "AmountOffer",
+    "Applied",
     "Audience",
     "Balance",
     "Basis",
@@ -228,6 +255,7 @@ __all__ = [
     "Birthday",
     "BonusAction",
     "Busy",
+    "BuyXGetY",
     "Caps",
     "Cart",
     "Check",
@@ -246,6 +274,7 @@ __all__ = [
     "DiscountLine",
     "Discrepancy",
     "Downgrade",
+    "DowngradeMode",
     "Duration",
     "Earn",
     "EarnBasis",
@@ -260,9 +289,13 @@ __all__ = [
     "Fired",
     "FixedExpiry",
     "FreeProduct",
+    "FreeProductOffer",
     "FreeShipping",
+    "FreeShippingOffer",
     "Goal",
     "Grant",
+    "Group",
+    "GroupMode",
     "History",
     "Holding",
     "HoldingChange",
@@ -303,6 +336,8 @@ __all__ = [
     "Notification",
     "NotificationKind",
     "Occasion",
+    "Offer",
+    "OffersConfig",
     "Order",
     "OrderCancelled",
     "OrderCompleted",
@@ -316,12 +351,14 @@ __all__ = [
     "PayWithPoints",
     "PendingPolicy",
     "PercentOff",
+    "PercentOffer",
     "Period",
     "PeriodCap",
     "PointsEarned",
     "PointsExpiring",
     "Problem",
     "Program",
+    "QualifyOn",
     "Quote",
     "Redeem",
     "Redemption",
@@ -350,7 +387,12 @@ __all__ = [
     "ShipmentDelayed",
     "Shortfall",
     "Situation",
+    "Skipped",
     "Snapshot",
+    "Stack",
+    "StackingCaps",
+    "StackingConfig",
+    "Stage",
     "Statement",
     "StatementLine",
     "Store",
@@ -385,6 +427,7 @@ __all__ = [
     "adjust",
     "advance",
     "allocate",
+    "apply_offers",
     "assign_tier",
     "award_action",
     "choose",

@@ -36,7 +36,7 @@ from loyalty.hurdles import Condition
 from loyalty.incentives.audience import Audience
 from loyalty.program.amounts import Amount, Count
 from loyalty.program.types import DateRange, Percent, Section, Selector
-from loyalty.stacking.config import Allocation, Stackable
+from loyalty.stacking.config import AmountAllocation, Stackable
 
 __all__ = [
     "AmountOffer",
@@ -86,7 +86,7 @@ class AmountOffer(_Offer):
     kind: Literal["amount_off"]
     amount: Amount
     products: Selector | None = None
-    allocation: Allocation = Allocation.ACROSS
+    allocation: AmountAllocation = AmountAllocation.ACROSS
     max_items: Count | None = None
     pick: Pick = "cheapest"
 

@@ -23,6 +23,7 @@ from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.actions import DELAY_ACTION, award_action, award_delay
 from loyalty.checkout.cashback import spend_cashback
 from loyalty.checkout.coupons import redeem_coupon
+from loyalty.checkout.offers import apply_offers
 from loyalty.checkout.orders import (
     OrderResult,
     RefundResult,
@@ -271,8 +272,10 @@ class LoyaltyService:
         key: str,
         points: int | None = None,
         choice: str | None = None,
+        units: int | None = None,
     ) -> Redemption:
-        """Redeem a reward on a cart (see :func:`~loyalty.redeem_reward`)."""
+        """Redeem a reward on a cart (see :func:`~loyalty.redeem_reward`); the cart's
+        other discounts and the offers are restacked with it."""
         arguments.redeem_arguments(member_id, reward_id, at, key, points, choice)
 
         def run(session: Session) -> Redemption:
@@ -285,11 +288,31 @@ class LoyaltyService:
                 key=key,  # a caller key: redeem_arguments checked it
                 points=points,
                 choice=choice,
+                units=units,
                 stock=session.transaction.stock(self._limits),
                 segments=session.profile(member_id).segments,
             )
 
         return self._write(member_id, run)
+
+    def apply_offers(
+        self, member_id: str, cart: Cart | Mapping[str, Any], *, at: datetime, key: str
+    ) -> tuple[Redemption, ...]:
+        """Write the offers the member's cart gets, for a checkout that uses no reward
+        or coupon (see :func:`~loyalty.apply_offers`)."""
+        text(member_id, "member_id", required=True)
+        require_aware(at, "at")
+        arguments.caller_key(key)
+        return self._write(
+            member_id,
+            lambda session: apply_offers(
+                session.account(member_id, key),
+                cart,
+                at=at,
+                key=key,
+                segments=session.profile(member_id).segments,
+            ),
+        )
 
     def void_redemption(
         self, member_id: str, redemption_id: str, *, at: datetime, key: str

@@ -69,7 +69,7 @@ def stack(
     else:
         chosen, best = _greedy(kept, valid, context)
     inside = {c.id for c in chosen}
-    dropped = [_drop(chosen, c, context) for c in valid if c.id not in inside]
+    dropped = [_drop(kept, chosen, c, context) for c in valid if c.id not in inside]
     return Stack(
         tuple(best.applied(context.cart.currency)),
         tuple(refused + clash + best.skipped + dropped),
@@ -112,9 +112,18 @@ def _clash_reason(chosen: Sequence[Candidate], candidate: Candidate) -> str:
     return f"{candidate.group!r} is exclusive and cannot be used with {names}"
 
 
-def _drop(chosen: Sequence[Candidate], candidate: Candidate, context: Context) -> Skipped:
-    """Why ``candidate`` is not in the ``chosen`` combination: a clash, the limit of
-    discounts, or what happens when it is added (skipped: that pass's reason)."""
+def _drop(
+    kept: Sequence[Candidate],
+    chosen: Sequence[Candidate],
+    candidate: Candidate,
+    context: Context,
+) -> Skipped:
+    """Why ``candidate`` is not in the ``chosen`` combination: why it cannot apply
+    even beside the required ones alone (its conditions, nothing to take), a clash,
+    the limit of discounts, or what happens when it is added."""
+    for skip in run([*kept, candidate], context).skipped:
+        if skip.candidate == candidate:
+            return skip
     if not _fits(chosen, candidate):
         return Skipped(candidate, _clash_reason(chosen, candidate))
     limit = context.max_discounts

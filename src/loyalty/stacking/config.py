@@ -32,7 +32,7 @@ from loyalty.program.types import Percent, Section
 
 __all__ = [
     "DEFAULT_GROUP",
-    "Allocation",
+    "AmountAllocation",
     "Basis",
     "Caps",
     "Group",
@@ -74,7 +74,7 @@ class Basis(StrEnum):
     """A percentage of the prices before any loyalty discount (still never more than is left)."""
 
 
-class Allocation(StrEnum):
+class AmountAllocation(StrEnum):
     """How a fixed amount off spreads over the units it covers."""
 
     ACROSS = "across"

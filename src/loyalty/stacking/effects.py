@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
 from loyalty.program.types import Selector
-from loyalty.stacking.config import Allocation, Basis, Stage
+from loyalty.stacking.config import AmountAllocation, Basis, Stage
 from loyalty.stacking.units import Slot, Units, allocate, unit_count
 
 __all__ = [
-    "Allocation",
     "AmountOff",
     "BuyGet",
     "Effect",
@@ -114,7 +113,7 @@ class AmountOff:
 
     amount: int
     products: Selector | None = None
-    allocation: Allocation = Allocation.ACROSS
+    allocation: AmountAllocation = AmountAllocation.ACROSS
     max_items: int | None = None
     dearest: bool = False
     tender: bool = False
@@ -123,19 +122,19 @@ class AmountOff:
     def stage(self) -> Stage:
         if self.tender:
             return Stage.TENDER
-        across = self.allocation is Allocation.ACROSS
+        across = self.allocation is AmountAllocation.ACROSS
         whole_cart = self.products is None and across and self.max_items is None
         return Stage.CART_AMOUNT if whole_cart else Stage.LINE
 
     def take(self, units: Units, is_open: Open) -> Take:
         slots = _matching(units, self.products, is_open)
-        if self.allocation is Allocation.CHEAPEST_ONCE:
+        if self.allocation is AmountAllocation.CHEAPEST_ONCE:
             slots = units.pick(slots, 1, dearest=self.dearest)
         elif self.max_items is not None:
             slots = units.pick(slots, self.max_items, dearest=self.dearest)
         if not slots:
             return Take(reason=_nothing(self.products))
-        if self.allocation is Allocation.EACH:
+        if self.allocation is AmountAllocation.EACH:
             parts = [(slot, min(self.amount * slot.count, slot.left)) for slot in slots]
             wanted = self.amount * unit_count(slots)
             return Take([(s, a) for s, a in parts if a], wanted=wanted)
