@@ -222,3 +222,37 @@ def test_at_least_three_of_a_and_at_least_320_in_all() -> None:
                        at=T0), "bulk")
     assert isinstance(done, Applied)
     assert done.amount == usd("20.00")
+
+
+def test_a_threshold_measured_before_or_after_the_discounts() -> None:
+    after = {"id": "ship", "kind": "free_shipping", "conditions": {"min_basket": "35.00"}}
+    before = {**after, "conditions": {"min_basket": {"amount": "35.00", "discounts": "before"}}}
+    ten = {"id": "ten", "kind": "amount_off", "amount": "5.00"}
+    basket = cart("C-1", line("A", "38.00"), shipping="4.90")
+    on_net = quote(funded(1, offers=offers(ten, after)), basket, at=T0)
+    assert [a.candidate.name for a in on_net.offers if isinstance(a, Applied)] == ["ten"]
+    assert named(on_net, "ship").reason == "add 2.00 USD to your basket"  # 33.00 after 5.00
+    on_gross = quote(funded(1, offers=offers(ten, before)), basket, at=T0)
+    assert sorted(a.candidate.name for a in on_gross.offers if isinstance(a, Applied)) == [
+        "ship", "ten"
+    ]
+
+
+def test_of_two_exclusive_rewards_the_better_stays_whatever_the_order() -> None:
+    group = {"group": "vip"}
+    small = {"id": "small", "kind": "amount_off", "amount": "5.00", "cost": 10, **group}
+    big = {"id": "big", "kind": "percent_off", "percent": 20, "cost": 10, **group}
+    for first, second in (("small", "big"), ("big", "small")):
+        member = funded(100, rewards=rewards(small, big),
+                        stacking={"groups": [{"id": "vip", "mode": "best_of"}]})
+        basket = cart("C-1", line("A", "50.00"))
+        redeem_reward(member, first, basket, at=T0, key="r-1")
+        if second == "big":
+            redeem_reward(member, second, basket, at=T0, key="r-2")  # replaces small
+        else:
+            with pytest.raises(RedemptionRefused) as refused:
+                redeem_reward(member, second, basket, at=T0, key="r-2")
+            assert "only one of 'vip' applies: big gives more" in str(refused.value)
+        on_cart = [r.reward for r in member.redemptions("C-1") if r.in_use]
+        assert on_cart == ["big"]
+        assert member.balance().available == 90  # small's points came back

@@ -338,3 +338,9 @@ def test_above_twelve_candidates_the_greedy_rule_applies() -> None:
     result = stack((), offers, context(cart))
     assert result.total == cents(f"{sum(range(1, EXHAUSTIVE + 4)) + 100}.00")
     assert "only one of 'b' applies" in skipped(result, "less")
+
+
+def test_buy_x_get_y_can_give_the_dearest_units() -> None:
+    cart = basket(("A", "9.00", 1), ("B", "3.00", 1), ("C", "5.00", 1))
+    dearest = offer("3for2", BuyGet(buy=2, get=1, dearest=True))
+    assert lines_of(stack((), [dearest], context(cart)).find("offer:3for2")) == [("A", "9.00")]

@@ -185,12 +185,19 @@ class RepeatOrder(Section):
 
 
 class MinBasket(Section):
+    """The basket on ``basis`` reaches ``amount``: measured ``after`` the loyalty
+    discounts on the cart (those applied before, for an offer), or ``before`` them."""
+
     kind: Literal["min_basket"] = "min_basket"
     amount: AmountOrZero
     basis: Basis = Basis.MERCHANDISE
+    discounts: Literal["after", "before"] = "after"
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
-        have = _basis_amount(situation, self.basis)
+        if self.discounts == "before":
+            have = measure(situation.cart, self.basis, {}, Decimal(0))
+        else:
+            have = _basis_amount(situation, self.basis)
         need = situation.in_cart_currency(self.amount, Rounding.CEILING)
         if have >= need:
             return Check(self.kind, True, f"basket {have} (needs {need})")

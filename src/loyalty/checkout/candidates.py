@@ -225,6 +225,7 @@ def offer_effect(offer: Offer, convert: Converter) -> Effect:
             offer.get.percent,
             offer.limit,
             offer.basis,
+            offer.free == "dearest",
         )
     if isinstance(offer, FreeProductOffer):
         return FreeUnits(offer.sku, offer.units, basis=offer.basis)

@@ -111,6 +111,7 @@ class BuyXGetY(_Offer):
         default=None, description="Both sides' products when they name none."
     )
     limit: Count | None = None
+    free: Pick = Field(default="cheapest", description="Which eligible units are got.")
 
 
 class FreeProductOffer(_Offer):

@@ -1,9 +1,10 @@
 """Best for the customer: which of the optional discounts to apply.
 
 Required candidates (what the customer chose: the rewards and coupons on the
-cart) always stay in, unless they conflict with a required one before them, which
-skips them. Optional ones (offers) are chosen to give the customer the most
-discount, within the groups' rules and the caps:
+cart) always stay in, unless some cannot be used together: then the valid set of
+them that takes the most off stays, whatever order they came in. Optional ones
+(offers) are chosen to give the customer the most discount, within the groups'
+rules and the caps:
 
 - a member of an ``exclusive`` group applies alone;
 - at most one member of a ``best_of`` group applies;
@@ -60,7 +61,7 @@ def stack(
     required: Sequence[Candidate], optional: Sequence[Candidate], context: Context
 ) -> Stack:
     """The best stack of ``optional`` around ``required`` (kept in the order given)."""
-    kept, refused = _compatible(required)
+    kept, refused = _compatible(required, context)
     ordered = sorted(optional, key=context.position)
     valid = [c for c in ordered if _fits(kept, c)]
     clash = [Skipped(c, _clash_reason(kept, c)) for c in ordered if not _fits(kept, c)]
@@ -77,14 +78,30 @@ def stack(
     )
 
 
-def _compatible(required: Sequence[Candidate]) -> tuple[list[Candidate], list[Skipped]]:
+def _compatible(
+    required: Sequence[Candidate], context: Context
+) -> tuple[list[Candidate], list[Skipped]]:
+    """The required candidates that can stay together. When some cannot (two of one
+    best-of group, an exclusive one with others), the valid set that takes the most
+    off stays, whichever came first; up to :data:`EXHAUSTIVE` of them are compared,
+    and above that the first come stay."""
     kept: list[Candidate] = []
-    refused: list[Skipped] = []
     for candidate in required:
         if _fits(kept, candidate):
             kept.append(candidate)
-        else:
-            refused.append(Skipped(candidate, _clash_reason(kept, candidate)))
+    if len(kept) < len(required) and len(required) <= EXHAUSTIVE:
+        ordered = sorted(required, key=context.position)
+        best: tuple[int, list[Candidate]] | None = None
+        for mask in range(1 << len(ordered), 0, -1):
+            subset = [c for i, c in enumerate(ordered) if mask >> (len(ordered) - 1 - i) & 1]
+            if not all(_fits(subset[:i], c) for i, c in enumerate(subset)):
+                continue
+            total = run(subset, context).total
+            if best is None or total > best[0]:
+                best = (total, subset)
+        assert best is not None  # a single candidate always fits
+        kept = [c for c in required if c in best[1]]
+    refused = [Skipped(c, _clash_reason(kept, c)) for c in required if c not in kept]
     return kept, refused
 
 

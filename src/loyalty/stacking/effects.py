@@ -189,6 +189,8 @@ class BuyGet:
     percent: Decimal = Decimal(100)
     limit: int | None = None
     basis: Basis = Basis.DISCOUNTED
+    dearest: bool = False
+    """The units got are the dearest eligible ones instead of the cheapest."""
 
     stage = Stage.LINE
 
@@ -202,10 +204,10 @@ class BuyGet:
         times = self._times(buyable, gettable)
         if not times:
             return self._short(buyable, gettable)
-        got = units.pick(gettable, times * self.get)
+        got = units.pick(gettable, times * self.get, dearest=self.dearest)
         taken = {id(slot) for slot in got}
         rest = [s for s in _matching(units, self.buy_products, is_open) if id(s) not in taken]
-        bought = units.pick(rest, times * self.buy, dearest=True)
+        bought = units.pick(rest, times * self.buy, dearest=not self.dearest)
         found = _percent_of(got, self.percent, self.basis)
         found.consumed = bought
         return found
@@ -213,7 +215,8 @@ class BuyGet:
     def _times(self, buyable: list[Slot], gettable: list[Slot]) -> int:
         """The most repetitions the cart allows: binary search on the count of the
         cheapest ``t * get`` gettable units that are also buyable."""
-        ranked = sorted(gettable, key=lambda s: (s.unit_price(), s.position))
+        sign = -1 if self.dearest else 1
+        ranked = sorted(gettable, key=lambda s: (sign * s.unit_price(), s.position))
         buy_ids = {id(slot) for slot in buyable}
         total_buy = unit_count(buyable)
         same = self.get_products is None
