@@ -30,7 +30,7 @@ from loyalty.checkout.context import earn_context
 from loyalty.checkout.shares import earn_taken, points_returned, units_money
 from loyalty.checkout.unwinding import scale_cashback, settle_refund
 from loyalty.earning.calculate import EarnQuote, order_earn
-from loyalty.errors import InvalidInput, InvalidMoney, UnknownOrder
+from loyalty.errors import CurrencyMismatch, InvalidInput, InvalidMoney, UnknownOrder
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import (
     Earn,
@@ -50,7 +50,6 @@ from loyalty.ledger.records import RedemptionRecord
 from loyalty.ledger.requests import (
     Request,
     expiry_for,
-    money_amount,
     require_account,
     require_flag,
     text,
@@ -276,8 +275,9 @@ def _refund_amount(
     if lines is not None:
         raise InvalidInput("amount", amount, "give lines or an amount to refund, not both")
     money = amount if isinstance(amount, Money) else Money(amount, currency)  # type: ignore[arg-type]
-    money_amount(money, currency, "amount")
-    if not money:
+    if money.currency != currency:
+        raise CurrencyMismatch(currency, money.currency, "amount")
+    if money.amount <= 0:
         raise InvalidMoney("amount", amount, "must be more than zero")
     return money
 
