@@ -41,6 +41,7 @@ from loyalty import (
     Store,
     award_action,
     complete_order,
+    open_account,
     redeem_reward,
     refund_order,
     verify,
@@ -48,9 +49,11 @@ from loyalty import (
 from loyalty.checkout.cashback import spend_cashback
 from loyalty.incentives.holdings import holdings, wallet
 from loyalty.incentives.shared import MemoryRows, Shared
+from loyalty.ledger.account import replay
 from loyalty.ledger.entries import Earn, HoldingStatus, Refund
 from loyalty.ledger.requests import _fingerprint
 from loyalty.money import prorate
+from loyalty.store.codec import decode_entry, encode_entry
 from tests.builders import T0, days, ladder, program, usd
 from tests.test_checkout import cart, funded, line, pay_with_points, rewards
 from tests.test_checkout_properties import (
@@ -60,6 +63,7 @@ from tests.test_checkout_properties import (
     programs,
     source_points,
 )
+from tests.test_codec import stored, under_pseudonym
 from tests.test_incentives import AMOUNT, enrolled, new, order_occasion, welcome
 
 # -------------------------------------------------------------------- builders
@@ -216,6 +220,19 @@ def test_a_full_refund_by_amount_gives_cashback_back_and_unwinds_the_orders_gran
     assert verify(account) == []
 
 
+def test_an_amount_refund_with_shipping_reverses_the_shipping_points_too() -> None:
+    member = open_account(program(earning={"rate": 1, "basis": {"shipping": True}}), "m-1")
+    basket = {**cart("S-1", line("X", "10.00")), "shipping": "5.00"}
+    done = complete_order(member, basket, at=T0, key="order")
+    assert done.earn is not None
+    # 10.00 of lines (the order's amount: shipping aside) earn 10, the shipping 5.
+    assert (done.order.amount, done.earn.shipping_points) == (usd("10.00"), 5)
+    result = refund_order(member, "S-1", at=T0, key="gw", amount="2.00", shipping=True)
+    assert result.refund.shipping is True
+    assert taken(result) == 2 + 5  # 10 x 8/10 = 8 kept of the lines; the shipping's 5
+    assert verify(member) == []
+
+
 def test_an_amount_refund_lowers_the_tier_figures_by_the_money_refunded() -> None:
     member = paid_with_points(tiers=ladder(("Member", {}), ("Gold", {"net_spend": 500})))
     assert member.tiers is not None
@@ -306,6 +323,23 @@ def test_a_late_amount_refund_is_written_at_the_clock_like_a_late_unit_refund() 
     assert verify(late) == []
 
 
+def test_amount_refunds_are_stored_as_plain_refunds_and_replay() -> None:
+    """A refund by amount is a ``Refund`` without lines: the stored form every journal
+    already has (``record_refund`` writes the same), so the codec is unchanged and old
+    journals read as before."""
+    member = paid_with_points()
+    refund_order(member, "O-1", at=T0 + days(1), key="gw", amount="20.00")
+    refund_order(member, "O-1", at=T0 + days(2), key="unit", lines={"B": 1})
+    refund_order(member, "O-1", at=T0 + days(3), key="rest", amount=left_of(member, "O-1"))
+    goodwill = next(e for e in member.journal if isinstance(e, Refund))
+    assert "lines" not in encode_entry(goodwill)
+    for entry in member.journal:
+        assert decode_entry(stored(encode_entry(entry)), member.member_id) == entry
+    under_pseudonym(member)
+    rebuilt = replay(member.program, member.member_id, member.journal, at=member.clock)
+    assert rebuilt.snapshot() == member.snapshot()
+
+
 # -------------------------------------------------------------------- service
 
 
@@ -392,8 +426,8 @@ def amount_or_units(cart: dict[str, Any]) -> st.SearchStrategy[tuple[str, Any]]:
     )
 
 
-def left_of(account: Account) -> Money:
-    order = account.order("C-1")
+def left_of(account: Account, order_id: str = "C-1") -> Money:
+    order = account.order(order_id)
     assert order is not None
     return order.amount - order.refunded
 
@@ -492,8 +526,6 @@ def test_amount_pieces_keep_exactly_what_one_refund_of_their_sum_keeps(
 def twin(account: Account, cart: dict[str, Any]) -> Account:
     """A fresh account replaying ``account``'s journal up to the order (same program,
     same redemptions and order)."""
-    from loyalty.ledger.account import replay
-
     refunds = [i for i, e in enumerate(account.journal) if isinstance(e, Refund)]
     entries = account.journal[: refunds[0]] if refunds else account.journal
     return replay(account.program, account.member_id, entries, at=entries[-1].at)
