@@ -37,6 +37,8 @@ from loyalty.money import Money, Rounding, allocate, prorate
 
 __all__ = ["Kept", "earn_taken", "points_returned", "units_money"]
 
+_SMALL = 10**12
+"""Shares with a denominator up to this are worked out in the default decimal context."""
 _DIGITS = 80
 """Decimal digits for a share of points: points (10^12) times units (10^9) times money in
 minor units (10^14, twice) fit exactly, so rounding sees the exact quotient."""
@@ -53,18 +55,22 @@ class Kept:
 
     @classmethod
     def of(cls, order: OrderRecord, less: Mapping[str, int] | None = None) -> Kept:
-        """The order as refunded so far, or (for ``worth``) with ``less`` units too."""
+        """The order as refunded so far, or (for ``worth``) with ``less`` units too.
+
+        Linear in the lines, but only the lines with units refunded round anything: the
+        others are worth their whole amount."""
         less = less or {}
-        worth = sum(
-            prorate(
-                line.amount.minor_units,
-                line.quantity - order.units_refunded(line.line) - less.get(line.line, 0),
-                line.quantity,
-                Rounding.HALF_EVEN,
-            )
-            for line in order.lines
-        )
-        return cls(order, (order.amount - order.refunded).minor_units, worth)
+        value = (order.amount - order.refunded).minor_units
+        if not order.lines:
+            return cls(order, value, 0)
+        worth = 0
+        for line in order.lines:
+            gone = order.units_refunded(line.line) + less.get(line.line, 0)
+            whole = line.amount.minor_units
+            if gone:
+                whole = prorate(whole, line.quantity - gone, line.quantity, Rounding.HALF_EVEN)
+            worth += whole
+        return cls(order, value, worth)
 
     def share(self, line: str, quantity: int) -> tuple[int, int]:
         """The share of ``line`` (of ``quantity`` units) kept, as a fraction
@@ -78,10 +84,20 @@ class Kept:
 
     def keep(self, points: int, line: str, quantity: int, rounding: Rounding) -> int:
         """What ``points`` attributed to ``line`` keep, rounded with ``rounding``."""
-        part, whole = self.share(line, quantity)
-        with localcontext() as context:
-            context.prec = _DIGITS
-            return prorate(points, part, whole, rounding)
+        return _rounded(points, self.share(line, quantity), rounding)
+
+
+def _rounded(points: int, share: tuple[int, int], rounding: Rounding) -> int:
+    part, whole = share
+    if part == whole:
+        return points
+    if not part:
+        return 0
+    if whole <= _SMALL:  # units only: the product fits the default 28 digits
+        return prorate(points, part, whole, rounding)
+    with localcontext() as context:
+        context.prec = _DIGITS
+        return prorate(points, part, whole, rounding)
 
 
 def units_money(order: OrderRecord, units: Mapping[str, int]) -> Money:
@@ -108,8 +124,11 @@ def earn_taken(account: Account, earn: Earn, before: OrderRecord, after: OrderRe
     was, now = Kept.of(before), Kept.of(after)
     taken = 0
     for line in earn.lines:
-        taken += was.keep(line.points, line.line, line.quantity, rounding)
-        taken -= now.keep(line.points, line.line, line.quantity, rounding)
+        share = now.share(line.line, line.quantity)
+        before_share = was.share(line.line, line.quantity)
+        if share != before_share:  # (a line's share only changes when refunded)
+            taken += _rounded(line.points, before_share, rounding)
+            taken -= _rounded(line.points, share, rounding)
     if after.shipping_refunded and not before.shipping_refunded:
         taken += earn.shipping_points
     lot = account.lot(earn.id)
