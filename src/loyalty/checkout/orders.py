@@ -7,13 +7,14 @@ points are attributed to the lines, computed on what the customer actually
 paid: after the shop's discounts and the rewards redeemed on this cart (the
 cart's id is the order's id).
 
-``refund_order`` refunds units of lines (or everything left), and in one
-transaction writes the :class:`~loyalty.ledger.entries.Refund`, reverses each
-refunded line's share of the earn and gives back, as a new lot, the share of
-the points spent on the order that paid for those units. Every share is
-cumulative and rounds what is *kept*: refunding units one at a time never
-leaves the member more than refunding them together, and a full refund takes
-back, and gives back, exactly everything.
+``refund_order`` refunds units of lines, an amount of money off the whole order
+(a goodwill gesture), or everything left, and in one transaction writes the
+:class:`~loyalty.ledger.entries.Refund`, reverses the share of the earn the
+lines no longer keep and gives back, as a new lot, the same share of the points
+spent on the order (:mod:`loyalty.checkout.shares` works the shares out). Every
+share is cumulative and rounds what is *kept*: refunding units one at a time, or
+money in pieces, never leaves the member more than refunding them together, and
+a full refund takes back, and gives back, exactly everything.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.context import earn_context
+from loyalty.checkout.shares import earn_taken, points_returned, units_money
 from loyalty.checkout.unwinding import scale_cashback, settle_refund
 from loyalty.earning.calculate import EarnQuote, order_earn
-from loyalty.errors import InvalidInput, UnknownOrder
+from loyalty.errors import CurrencyMismatch, InvalidInput, InvalidMoney, UnknownOrder
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import (
     Earn,
@@ -53,7 +55,7 @@ from loyalty.ledger.requests import (
     text,
     unit_counts,
 )
-from loyalty.money import Money, Rounding, allocate, prorate
+from loyalty.money import Money
 from loyalty.tiers.tracker import OrderRecord
 
 __all__ = ["OrderResult", "RefundResult", "complete_order", "refund_order"]
@@ -144,20 +146,28 @@ def refund_order(
     at: datetime,
     key: str,
     lines: Mapping[str, int] | None = None,
+    amount: Money | Decimal | str | int | None = None,
     shipping: bool = False,
     reason: str | None = None,
 ) -> RefundResult:
-    """Refund ``lines`` (units per line id) of a completed order, or all that is left.
+    """Refund ``lines`` (units per line id) of a completed order, or ``amount`` of its
+    money, or (given neither) all that is left.
 
-    ``shipping`` refunds the shipping too (a full refund always does). Raises
-    :class:`UnknownOrder` for an order that was not completed, and
-    :class:`InvalidInput` for a line it does not have or more units than are left.
+    ``amount`` (:class:`Money`, or a ``Decimal``, ``str`` or ``int`` in the order's
+    currency) is money off the whole order: every line keeps the same share less, and
+    so do its points (see :mod:`loyalty.checkout.shares`). All that is left of the
+    order is a full refund. ``shipping`` refunds the shipping too (a full refund always
+    does). Raises :class:`UnknownOrder` for an order that was not completed, and
+    :class:`InvalidInput` for a line it does not have, more units than are left, both
+    ``lines`` and ``amount``, or an amount that is not more than zero or is more than
+    is left (:class:`~loyalty.errors.InvalidMoney`, naming ``amount``).
     """
     require_account(account)
     text(order_id, "order_id", required=True)
     text(reason, "reason", required=False)
     unit_counts(lines, "lines")
     require_flag(shipping, "shipping")
+    money = _refund_amount(amount, lines, account.program.currency)
     order = account.order(order_id)
     request = Request.begin(
         account,
@@ -168,37 +178,45 @@ def refund_order(
         lines=dict(lines) if lines is not None else None,
         shipping=shipping,
         reason=reason,
+        # Only a refund by amount names it: a refund by units keeps its fingerprint.
+        **({"amount": money} if money is not None else {}),
     )
     if request.original is not None:
         return _refund_result(account.request_entries(key))
     if order is None:
         raise UnknownOrder(account.member_id, order_id)
-    units = _units(order, lines)
-    everything = all(
-        order.units_refunded(line.line) + units.get(line.line, 0) == line.quantity
-        for line in order.lines
-    )
+    left = order.amount - order.refunded
+    if money is not None:
+        if money > left:
+            raise InvalidMoney(
+                "amount", amount, f"is more than the {left} left to refund on order {order_id!r}"
+            )
+        everything = money == left  # all that is left: a full refund
+        units = _units(order, None) if everything else {}
+    else:
+        units = _units(order, lines)
+        everything = all(
+            order.units_refunded(line.line) + units.get(line.line, 0) == line.quantity
+            for line in order.lines
+        )
     shipping = shipping or everything
-    if order.fully_refunded or (not units and (not shipping or order.shipping_refunded)):
+    nothing = money is None and not units and (not shipping or order.shipping_refunded)
+    if order.fully_refunded or nothing:
         raise InvalidInput("lines", lines, f"order {order_id!r} has nothing left to refund")
     with account._transaction():
         account.advance(request.at)
-        money = sum(
-            (
-                _share(line.amount, line.quantity, order.units_refunded(line.line), count)
-                for line in order.lines
-                if (count := units.get(line.line, 0))
-            ),
-            Money.zero(order.amount.currency),
-        )
-        if not order.lines:  # recorded with record_order: refund what is left of it
-            money = order.amount - order.refunded
-        default = f"refund of {money} on order {order_id}"
+        if money is not None:
+            refunded = money
+        elif order.lines:
+            refunded = units_money(order, units)
+        else:  # recorded with record_order: refund what is left of it
+            refunded = left
+        default = f"refund of {refunded} on order {order_id}"
         account._apply(
             Refund(
                 **request.fields(account, 0, reason or default, order_id),
                 order_id=order_id,
-                amount=money,
+                amount=refunded,
                 lines=tuple(RefundLine(ref, count) for ref, count in units.items()),
                 shipping=shipping and not order.shipping_refunded,
             )
@@ -206,12 +224,12 @@ def refund_order(
         after = account.order(order_id) or order
         earn = account.entry(order.earn_id) if order.earn_id is not None else None
         if isinstance(earn, Earn):
-            taken = _earn_share(account, earn, order, after)
+            taken = earn_taken(account, earn, order, after)
             if taken:
                 why = f"reversed {taken} points: refund on order {order_id}"
                 take_back(account, request, earn.id, taken, None, why, order_id)
         for record in account.redemptions(order_id):
-            given = _returned_share(account, record, after)
+            given = points_returned(account, record, after)
             if given:
                 _give_back(account, request, record, given, order_id)
         if after.fully_refunded:
@@ -247,53 +265,21 @@ def _units(order: OrderRecord, lines: Mapping[str, int] | None) -> dict[str, int
     return dict(lines)
 
 
-def _share(amount: Money, quantity: int, before: int, now: int) -> Money:
-    """The money of ``now`` more refunded units, cumulative, rounding what is kept."""
-    whole = amount.minor_units
-    kept_before = prorate(whole, quantity - before, quantity, Rounding.HALF_EVEN)
-    kept_after = prorate(whole, quantity - before - now, quantity, Rounding.HALF_EVEN)
-    return Money.from_minor(kept_before - kept_after, amount.currency)
-
-
-def _earn_share(account: Account, earn: Earn, before: OrderRecord, after: OrderRecord) -> int:
-    """The points of ``earn`` the refund from ``before`` to ``after`` takes back."""
-    rounding = account.program.rounding
-    taken = 0
-    for line in earn.lines:
-        left_before = line.quantity - before.units_refunded(line.line)
-        left_after = line.quantity - after.units_refunded(line.line)
-        taken += prorate(line.points, left_before, line.quantity, rounding)
-        taken -= prorate(line.points, left_after, line.quantity, rounding)
-    if after.shipping_refunded and not before.shipping_refunded:
-        taken += earn.shipping_points
-    lot = account.lot(earn.id)
-    return min(taken, lot.points - lot.reversed)
-
-
-def _returned_share(account: Account, record: RedemptionRecord, order: OrderRecord) -> int:
-    """How many more of the points ``record`` spent come back, now that ``order`` is
-    refunded as it is."""
-    rounding = account.program.rounding
-    quantities = {line.line: line.quantity for line in order.lines}
-    parts = [part for part in record.discounts if part.line in quantities]
-    weights: list[Decimal] = [part.amount.amount for part in parts]
-    if record.shipping_discount is not None:
-        weights.append(record.shipping_discount.amount)
-    if not weights:  # points spent on the order without discount lines: by money refunded
-        if not order.amount:
-            return record.points - record.returned if order.fully_refunded else 0
-        whole, left = order.amount.minor_units, (order.amount - order.refunded).minor_units
-        kept = prorate(record.points, left, whole, rounding)
-        return max(record.points - kept - record.returned, 0)
-    shares = allocate(record.points, weights)
-    target = 0
-    for part, share in zip(parts, shares, strict=False):
-        units = order.units_refunded(part.line)
-        quantity = quantities[part.line]
-        target += share - prorate(share, quantity - units, quantity, rounding)
-    if record.shipping_discount is not None and order.shipping_refunded:
-        target += shares[-1]
-    return max(target - record.returned, 0)
+def _refund_amount(
+    amount: object, lines: Mapping[str, int] | None, currency: str
+) -> Money | None:
+    """``amount`` as money in ``currency`` (``None`` for a refund by units): more than
+    zero, and not given with ``lines``."""
+    if amount is None:
+        return None
+    if lines is not None:
+        raise InvalidInput("amount", amount, "give lines or an amount to refund, not both")
+    money = amount if isinstance(amount, Money) else Money(amount, currency)  # type: ignore[arg-type]
+    if money.currency != currency:
+        raise CurrencyMismatch(currency, money.currency, "amount")
+    if money.amount <= 0:
+        raise InvalidMoney("amount", amount, "must be more than zero")
+    return money
 
 
 def _give_back(

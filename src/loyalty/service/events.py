@@ -30,10 +30,12 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 
 from loyalty.boundary import problems_from
-from loyalty.cart import MAX_COUNT
+from loyalty.cart import MAX_COUNT, Amount
 from loyalty.dates import instant_fault
 from loyalty.errors import InvalidEvent, Problem, shown
 from loyalty.text import MAX_TEXT, printable
@@ -94,13 +96,23 @@ class OrderCompleted(_Event):
 
 
 class OrderRefunded(_Event):
-    """Units of an order's lines were refunded (``lines``: line ref -> units; all that
-    is left if omitted), and its shipping if ``shipping``."""
+    """Units of an order's lines were refunded (``lines``: line ref -> units), or an
+    ``amount`` of its money (in the order's currency, more than zero; not with
+    ``lines``), or all that is left if neither is given; and its shipping if
+    ``shipping``."""
 
     type: Literal["order_refunded"] = "order_refunded"
     order_id: Text
     lines: dict[Text, Annotated[StrictInt, Field(gt=0, le=MAX_COUNT)]] | None = None
+    amount: Annotated[Amount, Field(gt=0)] | None = None
     shipping: StrictBool = False
+
+    @field_validator("amount")
+    @classmethod
+    def _amount_or_lines(cls, amount: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        if amount is not None and info.data.get("lines") is not None:
+            raise ValueError("give lines or an amount to refund, not both")
+        return amount
 
 
 class OrderCancelled(_Event):

@@ -639,9 +639,16 @@ class LoyaltyService:
         if isinstance(event, OrderRefunded | OrderCancelled):
             cancelled = isinstance(event, OrderCancelled)
             lines = None if isinstance(event, OrderCancelled) else event.lines
+            amount = None if isinstance(event, OrderCancelled) else event.amount
             shipping = cancelled or (isinstance(event, OrderRefunded) and event.shipping)
             refunded = refund_order(
-                account, event.order_id, at=at, key=key, lines=lines, shipping=shipping
+                account,
+                event.order_id,
+                at=at,
+                key=key,
+                lines=lines,
+                amount=amount,
+                shipping=shipping,
             )
             referrals.claw_back(session, account, event.order_id, at)
             return refunded
