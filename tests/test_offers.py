@@ -256,3 +256,16 @@ def test_of_two_exclusive_rewards_the_better_stays_whatever_the_order() -> None:
         on_cart = [r.reward for r in member.redemptions("C-1") if r.in_use]
         assert on_cart == ["big"]
         assert member.balance().available == 90  # small's points came back
+
+
+def test_a_redemption_reports_what_it_took_off_the_cart() -> None:
+    small = {"id": "small", "kind": "amount_off", "amount": "5.00", "cost": 10, "group": "vip"}
+    big = {"id": "big", "kind": "percent_off", "percent": 20, "cost": 10, "group": "vip"}
+    member = funded(100, rewards=rewards(small, big),
+                    stacking={"groups": [{"id": "vip", "mode": "best_of"}]})
+    basket = cart("C-1", line("A", "50.00"))
+    assert redeem_reward(member, "small", basket, at=T0, key="r-1").dropped == ()
+    done = redeem_reward(member, "big", basket, at=T0, key="r-2")
+    assert [(d.candidate.name, d.reason) for d in done.dropped] == [
+        ("small", "only one of 'vip' applies: big gives more")
+    ]

@@ -37,7 +37,7 @@ from loyalty.checkout.candidates import Converter, coupon_candidate
 from loyalty.checkout.cashback import fit_tenders
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import Builder, evaluate
-from loyalty.checkout.redemption import Redemption, _redemption
+from loyalty.checkout.redemption import Redemption, _dropped, _redemption
 from loyalty.checkout.restack import settle_stack
 from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
 from loyalty.hurdles import Check
@@ -57,7 +57,7 @@ from loyalty.ledger.records import RedemptionRecord
 from loyalty.ledger.requests import Request, require_account
 from loyalty.program.model import Program
 from loyalty.rewards.config import Reward
-from loyalty.stacking.engine import Applied, Candidate
+from loyalty.stacking.engine import Applied, Candidate, Skipped
 
 __all__ = [
     "CLOSED",
@@ -138,12 +138,14 @@ def redeem_coupon(
     _per_order(account, holding, cart, shown)
     with account._transaction():
         account.advance(request.at)
-        entry = _apply(account, request, holding, cart, shown)
+        entry, dropped = _apply(account, request, holding, cart, shown)
         fit_tenders(account, request, cart)
-    return _redemption(entry)
+    return _redemption(entry, dropped)
 
 
-def _apply(account: Account, request: Request, holding: Holding, cart: Cart, shown: str) -> Redeem:
+def _apply(
+    account: Account, request: Request, holding: Holding, cart: Cart, shown: str
+) -> tuple[Redeem, tuple[Skipped, ...]]:
     program = account.program
     reward = offer_of(holding.offer)
     member = member_context(account, cart, request.at)
@@ -165,7 +167,8 @@ def _apply(account: Account, request: Request, holding: Holding, cart: Cart, sho
         account._apply(entry)
         return entry
 
-    return settle_stack(account, request, cart, option.stack, option.applied.id, write)
+    dropped = _dropped(option.stack, option.applied.id)
+    return settle_stack(account, request, cart, option.stack, option.applied.id, write), dropped
 
 
 def coupon_builder(

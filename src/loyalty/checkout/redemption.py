@@ -36,7 +36,8 @@ from loyalty.ledger.requests import Request, positive_points, require_account, s
 from loyalty.money import Money
 from loyalty.rewards.config import FreeProduct, PayWithPoints, Reward
 from loyalty.rewards.discount import total_of
-from loyalty.stacking.engine import Applied
+from loyalty.stacking.choose import Stack
+from loyalty.stacking.engine import Applied, Skipped
 
 __all__ = ["Redemption", "redeem_reward", "void_redemption"]
 
@@ -49,6 +50,10 @@ class Redemption:
     entry: Redeem
     lines: tuple[DiscountLine, ...]
     shipping: Money | None
+    dropped: tuple[Skipped, ...] = ()
+    """The rewards and coupons already on the cart that this one took off (their
+    points and uses came back), each with why: what the restack reports when it
+    happens (a replay of the request returns none)."""
 
     @property
     def points(self) -> int:
@@ -164,6 +169,7 @@ def redeem_reward(
                 account.member_id, reward_id, (Check("stock", False, "sold out", 1),)
             )
         try:
+            dropped = _dropped(option.stack, option.applied.id)
             entry = settle_stack(
                 account,
                 request,
@@ -176,7 +182,14 @@ def redeem_reward(
             if stock is not None:
                 stock.release(reward_id, claim)
             raise
-    return _redemption(entry)
+    return _redemption(entry, dropped)
+
+
+def _dropped(result: Stack, new_id: str) -> tuple[Skipped, ...]:
+    """The discounts already on the cart that ``result`` leaves out."""
+    return tuple(
+        item for item in result.skipped if item.candidate.source != "offer" and item.id != new_id
+    )
 
 
 def _write(
@@ -201,8 +214,10 @@ def _write(
     return entry
 
 
-def _redemption(entry: Redeem) -> Redemption:
-    return Redemption(entry.reward or "", entry, entry.discounts, entry.shipping_discount)
+def _redemption(entry: Redeem, dropped: tuple[Skipped, ...] = ()) -> Redemption:
+    return Redemption(
+        entry.reward or "", entry, entry.discounts, entry.shipping_discount, dropped
+    )
 
 
 def void_redemption(
