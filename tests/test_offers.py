@@ -9,6 +9,7 @@ import pytest
 
 from loyalty import (
     ConfigurationError,
+    MemoryStock,
     RedemptionRefused,
     complete_order,
     load_program,
@@ -269,3 +270,31 @@ def test_a_redemption_reports_what_it_took_off_the_cart() -> None:
     assert [(d.candidate.name, d.reason) for d in done.dropped] == [
         ("small", "only one of 'vip' applies: big gives more")
     ]
+
+
+def test_a_stocked_reward_taken_off_by_a_restack_gives_its_unit_back() -> None:
+    small = {"id": "small", "kind": "amount_off", "amount": "5.00", "cost": 10,
+             "group": "vip", "stock": 1}
+    big = {"id": "big", "kind": "percent_off", "percent": 20, "cost": 10, "group": "vip"}
+    member = funded(100, rewards=rewards(small, big),
+                    stacking={"groups": [{"id": "vip", "mode": "best_of"}]})
+    stock = MemoryStock(member.program.rewards.catalog)
+    basket = cart("C-1", line("A", "50.00"))
+    redeem_reward(member, "small", basket, at=T0, key="r-1", stock=stock)
+    assert stock.left("small") == 0
+    redeem_reward(member, "big", basket, at=T0, key="r-2", stock=stock)
+    assert stock.left("small") == 1
+
+
+def test_a_rewritten_stocked_reward_still_releases_its_unit_when_voided() -> None:
+    pct = {"id": "pct", "kind": "percent_off", "percent": 10, "cost": 10, "stock": 1}
+    free = {"id": "free", "kind": "free_product", "choices": ["A"], "cost": 10}
+    member = funded(100, rewards=rewards(pct, free))
+    stock = MemoryStock(member.program.rewards.catalog)
+    basket = cart("C-1", line("A", "10.00"), line("B", "40.00"))
+    redeem_reward(member, "pct", basket, at=T0, key="r-1", stock=stock)
+    redeem_reward(member, "free", basket, at=T0, key="r-2", stock=stock)  # applies first
+    (record,) = [r for r in member.redemptions("C-1") if r.in_use and r.reward == "pct"]
+    assert str(record.discounts[0].amount.amount) == "4.00"  # 10% of what is left: 40.00
+    void_redemption(member, record.id, at=T0, key="v-1", stock=stock)
+    assert stock.left("pct") == 1

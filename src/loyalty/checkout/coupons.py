@@ -39,6 +39,7 @@ from loyalty.checkout.context import member_context
 from loyalty.checkout.options import Builder, evaluate
 from loyalty.checkout.redemption import Redemption, _dropped, _redemption
 from loyalty.checkout.restack import settle_stack
+from loyalty.checkout.stock import RewardStock
 from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
 from loyalty.hurdles import Check
 from loyalty.incentives.codes import shown_code
@@ -95,9 +96,12 @@ def redeem_coupon(
     at: datetime,
     key: str,
     segments: Iterable[str] = (),
+    stock: RewardStock | None = None,
 ) -> Redemption:
     """Use the member's coupon ``code`` (as the customer typed it) on ``cart`` (see the
-    module). Using it again on the same cart returns the same redemption."""
+    module). Using it again on the same cart returns the same redemption. ``stock``
+    takes back the unit of a reward with a shared stock that the coupon's restack
+    takes off the cart."""
     require_account(account)
     cart = load_cart(cart)
     if not isinstance(code, str):
@@ -138,13 +142,18 @@ def redeem_coupon(
     _per_order(account, holding, cart, shown)
     with account._transaction():
         account.advance(request.at)
-        entry, dropped = _apply(account, request, holding, cart, shown)
+        entry, dropped = _apply(account, request, holding, cart, shown, stock)
         fit_tenders(account, request, cart)
     return _redemption(entry, dropped)
 
 
 def _apply(
-    account: Account, request: Request, holding: Holding, cart: Cart, shown: str
+    account: Account,
+    request: Request,
+    holding: Holding,
+    cart: Cart,
+    shown: str,
+    stock: RewardStock | None,
 ) -> tuple[Redeem, tuple[Skipped, ...]]:
     program = account.program
     reward = offer_of(holding.offer)
@@ -168,7 +177,8 @@ def _apply(
         return entry
 
     dropped = _dropped(option.stack, option.applied.id)
-    return settle_stack(account, request, cart, option.stack, option.applied.id, write), dropped
+    entry = settle_stack(account, request, cart, option.stack, option.applied.id, write, stock)
+    return entry, dropped
 
 
 def coupon_builder(

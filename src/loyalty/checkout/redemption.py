@@ -177,6 +177,7 @@ def redeem_reward(
                 option.stack,
                 option.applied.id,
                 lambda applied: _write(account, request, reward, cart, option, applied),
+                stock,
             )
         except BaseException:
             if stock is not None:
@@ -284,6 +285,7 @@ def void_redemption(
         account._apply(entry)
         account.advance(request.at)  # points back in a lot past its expiry expire now
     if stock is not None and record.reward is not None and redeemed.key is not None:
-        stock.release(record.reward, claim_prefix(account.member_id) + redeemed.key)
+        claimed = redeemed.claim or redeemed.key
+        stock.release(record.reward, claim_prefix(account.member_id) + claimed)
     return entry
 

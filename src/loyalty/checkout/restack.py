@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from loyalty.cart import Cart
+from loyalty.checkout.stock import RewardStock, claim_prefix
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Redeem, Void
 from loyalty.ledger.operations import spend
@@ -33,19 +34,26 @@ def settle_stack(
     result: Stack,
     new_id: str,
     write_new: Callable[[Applied], Redeem],
+    stock: RewardStock | None = None,
 ) -> Redeem:
     """Make the cart's redemptions match ``result``, writing the new one (``new_id``)
     with ``write_new`` first (the request's first entry is what it returns when
     replayed); return its entry. Call inside the account's transaction."""
     entry = write_new(next(item for item in result.applied if item.id == new_id))
-    restack(account, request, cart, result, entry)
+    restack(account, request, cart, result, entry, stock)
     return entry
 
 
 def restack(
-    account: Account, request: Request, cart: Cart, result: Stack, new: Redeem | None = None
+    account: Account,
+    request: Request,
+    cart: Cart,
+    result: Stack,
+    new: Redeem | None = None,
+    stock: RewardStock | None = None,
 ) -> None:
-    """Make the cart's redemptions (but ``new``, just written) match ``result``."""
+    """Make the cart's redemptions (but ``new``, just written) match ``result``; a
+    reward the stack leaves out gives its shared ``stock`` unit back."""
     applied = {item.id: item for item in result.applied}
     entry = new
     stale: list[RedemptionRecord] = []
@@ -66,8 +74,11 @@ def restack(
         stale.append(record)
         if found is not None and record.offer is None:
             rewrite.append(found)
+    kept = {item.candidate.id for item in rewrite}
     for record in stale:
-        _void(account, request, record, cart)
+        claim = _void(account, request, record, cart)
+        if stock is not None and record.reward is not None and _candidate_id(record) not in kept:
+            stock.release(record.reward, claim_prefix(account.member_id) + claim)
     for item in result.applied:
         if item in rewrite:
             _again(account, request, cart, item)
@@ -91,7 +102,8 @@ def _same(record: RedemptionRecord, item: Applied) -> bool:
     return record.discounts == item.lines and record.shipping_discount == item.shipping
 
 
-def _void(account: Account, request: Request, record: RedemptionRecord, cart: Cart) -> None:
+def _void(account: Account, request: Request, record: RedemptionRecord, cart: Cart) -> str:
+    """Void ``record``; return the key of the stock claim it held."""
     redeemed = account.entry(record.id)
     assert isinstance(redeemed, Redeem)
     account._apply(
@@ -104,6 +116,7 @@ def _void(account: Account, request: Request, record: RedemptionRecord, cart: Ca
             allocation=redeemed.allocation,
         )
     )
+    return redeemed.claim or redeemed.key or ""
 
 
 def _again(account: Account, request: Request, cart: Cart, item: Applied) -> None:
@@ -122,6 +135,7 @@ def _again(account: Account, request: Request, cart: Cart, item: Applied) -> Non
             shipping_discount=item.shipping,
             coupon=redeemed.coupon,
             units=redeemed.units,
+            claim=redeemed.claim or redeemed.key,
         )
     )
 

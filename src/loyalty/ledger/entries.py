@@ -190,6 +190,9 @@ class Redeem(Entry):
     """For an offer of the program applied to the cart (it costs no points): its id."""
     units: int | None = None
     """For a free product reward: the units it gave."""
+    claim: str | None = None
+    """The key of the request whose stock claim it holds, when not its own (a
+    redemption written again by a later one's restack keeps the first claim)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -353,7 +353,13 @@ class LoyaltyService:
             if find_code(account, code) is None:
                 take_transferred(session, account, code, at)
             return redeem_coupon(
-                account, code, cart, at=at, key=key, segments=session.profile(member_id).segments
+                account,
+                code,
+                cart,
+                at=at,
+                key=key,
+                segments=session.profile(member_id).segments,
+                stock=session.transaction.stock(self._limits),
             )
 
         return self._write(member_id, run)
