@@ -355,6 +355,10 @@ def _evaluate(plan: dict[str, Any], reward: dict[str, Any], member: Mapping[str,
         products = reward["products"]
         lines = [left for line in cart["lines"] if (left := room.get(line["ref"])) is not None
                  and (products is None or _matches(products, line))]
+        if products is not None and not any(left > 0 for left in lines):
+            names = [*products.get("skus", ()), *products.get("categories", ()),
+                     *products.get("tags", ())]
+            error = f"add a product from: {', '.join(names)}"
         value = _floor(_floor(sum(lines, _ZERO)) * (reward["percent"] / 100))
         if "max_amount" in reward:
             value = min(value, _floor(reward["max_amount"]))

@@ -17,7 +17,8 @@ cannot beat the best found, which is exact when no condition can turn true as
 the basket shrinks, and every combination is tried when one can). Above 12, a
 greedy rule: candidates are taken in descending order of what each gives alone
 (then in application order), each kept if the total grows. Ties go to fewer
-discounts, then to the combination found first in an order fixed by the
+discounts, then to the one that wanted more (a cap can make two equal), then to
+the combination found first in an order fixed by the
 candidates (application order, then id), so the choice never depends on the
 order of any list.
 """
@@ -25,12 +26,11 @@ order of any list.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from itertools import product
 
 from loyalty.hurdles import AnyOf, Not, walk
 from loyalty.stacking.config import GroupMode
-from loyalty.stacking.engine import Applied, Candidate, Context, Pass, Skipped, run
+from loyalty.stacking.engine import Applied, Candidate, Context, Pass, Skipped, Taken, run
 
 __all__ = ["EXHAUSTIVE", "Stack", "stack"]
 
@@ -38,29 +38,64 @@ EXHAUSTIVE = 12
 """Up to this many optional candidates, every combination is tried."""
 
 
-@dataclass(frozen=True, slots=True)
 class Stack:
-    """Every candidate on a cart: applied, in order, or skipped with its reason."""
+    """Every candidate on a cart: applied, in order, or skipped with its reason.
 
-    applied: tuple[Applied, ...]
-    skipped: tuple[Skipped, ...]
-    total: int
-    """The discounts applied, in minor units (tenders excluded)."""
+    ``Stack(taken, skipped, total, currency)``; what each applied one took is made
+    money (:class:`Applied`) when first read, so a quote that asks about one reward
+    builds the lines of that one only."""
+
+    __slots__ = ("_applied", "_taken", "currency", "skipped", "total")
+
+    def __init__(
+        self, taken: Sequence[Taken], skipped: tuple[Skipped, ...], total: int, currency: str
+    ) -> None:
+        self._taken = tuple(taken)
+        self._applied: tuple[Applied, ...] | None = None
+        self.skipped = skipped
+        self.total = total
+        """The discounts applied, in minor units (tenders excluded)."""
+        self.currency = currency
+
+    @property
+    def applied(self) -> tuple[Applied, ...]:
+        """The discounts applied, in application order."""
+        if self._applied is None:
+            self._applied = tuple(taken.applied(self.currency) for taken in self._taken)
+        return self._applied
 
     def find(self, candidate_id: str) -> Applied | Skipped | None:
-        for applied in self.applied:
-            if applied.id == candidate_id:
-                return applied
+        for taken in self._taken:
+            if taken.candidate.id == candidate_id:
+                if self._applied is not None:
+                    return next(a for a in self._applied if a.id == candidate_id)
+                return taken.applied(self.currency)
         for skipped in self.skipped:
             if skipped.id == candidate_id:
                 return skipped
         return None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Stack):
+            return NotImplemented
+        return (self.applied, self.skipped, self.total) == (
+            other.applied, other.skipped, other.total
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        done = ", ".join(f"{a.candidate.name} {a.amount}" for a in self.applied)
+        return f"<Stack {done or 'nothing applied'}; {len(self.skipped)} skipped>"
 
 
 def stack(
     required: Sequence[Candidate], optional: Sequence[Candidate], context: Context
 ) -> Stack:
     """The best stack of ``optional`` around ``required`` (kept in the order given)."""
+    if not optional and len(required) == 1:  # one reward on a cart with nothing else
+        alone = run(required, context)
+        return Stack(alone.taken, tuple(alone.skipped), alone.total, context.cart.currency)
     kept, refused = _compatible(required, context)
     ordered = sorted(optional, key=context.position)
     valid = [c for c in ordered if _fits(kept, c)]
@@ -72,9 +107,8 @@ def stack(
     inside = {c.id for c in chosen}
     dropped = [_drop(kept, chosen, c, context) for c in valid if c.id not in inside]
     return Stack(
-        tuple(best.applied(context.cart.currency)),
-        tuple(refused + clash + best.skipped + dropped),
-        best.total,
+        best.taken, tuple(refused + clash + best.skipped + dropped), best.total,
+        context.cart.currency,
     )
 
 
@@ -123,7 +157,7 @@ def _clash_reason(chosen: Sequence[Candidate], candidate: Candidate) -> str:
         if other.mode is GroupMode.EXCLUSIVE:
             return f"excluded by {other.group!r} (exclusive): {other.label} applies alone"
         if candidate.mode is GroupMode.BEST_OF and other.group == candidate.group:
-            return f"only one of {candidate.group!r} applies: {other.label} gives more"
+            return f"only one of {candidate.group!r} applies: {other.label} is the better one"
     assert candidate.mode is GroupMode.EXCLUSIVE
     names = ", ".join(other.label for other in chosen)
     return f"{candidate.group!r} is exclusive and cannot be used with {names}"
@@ -168,14 +202,20 @@ def _exhaustive(
 def _every_combination(
     kept: list[Candidate], valid: list[Candidate], context: Context
 ) -> tuple[list[Candidate], Pass]:
-    best: tuple[tuple[int, int], list[Candidate], Pass] | None = None
+    best: tuple[tuple[int, int, int], list[Candidate], Pass] | None = None
     for combination in _combinations(kept, valid):  # in an order fixed by the candidates
         result = run(combination, context)
-        score = (result.total, -len(result.taken))
+        score = _score(result)
         if best is None or score > best[0]:
             best = (score, combination, result)
     assert best is not None  # the combination of the required ones alone is always valid
     return best[1], best[2]
+
+
+def _score(result: Pass) -> tuple[int, int, int]:
+    """Higher is better: the total; then fewer discounts; then what they wanted (of
+    two choices a cap makes equal, the more generous one)."""
+    return (result.total, -len(result.taken), sum(t.wanted for t in result.taken))
 
 
 def _monotone(candidates: Sequence[Candidate]) -> bool:
@@ -214,13 +254,13 @@ def _branch_and_bound(
     tops = [max(alone[c.id] for c in group) for group in options]
     rest = [sum(tops[i:]) for i in range(len(tops) + 1)]
     cap = context.max_total
-    best: list[tuple[tuple[int, int], list[Candidate], Pass]] = [
-        ((base.total, -len(base.taken)), list(kept), base)
+    best: list[tuple[tuple[int, int, int], list[Candidate], Pass]] = [
+        (_score(base), list(kept), base)
     ]
     exclusive = [c for c in valid if c.mode is GroupMode.EXCLUSIVE] if not kept else []
     for candidate in exclusive:
         result = run([candidate], context)
-        score = (result.total, -len(result.taken))
+        score = _score(result)
         if score > best[0][0]:
             best[0] = (score, [candidate], result)
 
@@ -234,7 +274,7 @@ def _branch_and_bound(
             if len(chosen) == len(kept):
                 return  # the required ones alone: scored already
             result = run(chosen, context)
-            score = (result.total, -len(result.taken))
+            score = _score(result)
             if score > best[0][0]:
                 best[0] = (score, list(chosen), result)
             return

@@ -104,6 +104,7 @@ class Caps(Section):
     max_discounts: Count | None = Field(default=None, description="Discounts applied at most.")
 
 
+_DEFAULT = Group(id=DEFAULT_GROUP)
 _DEFAULT_ORDER = (Stage.LINE, Stage.CART_PERCENT, Stage.CART_AMOUNT, Stage.SHIPPING)
 
 
@@ -143,7 +144,7 @@ class StackingConfig(Section):
         for group in self.groups:
             if group.id == group_id:
                 return group
-        return Group(id=group_id)
+        return _DEFAULT if group_id == DEFAULT_GROUP else Group(id=group_id)
 
     def known(self, group_id: str) -> bool:
         return group_id == DEFAULT_GROUP or any(g.id == group_id for g in self.groups)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalty.cart import Cart
+from loyalty.currencies import MINOR_UNITS
 from loyalty.hurdles import Check
 from loyalty.ledger.entries import DiscountLine
 from loyalty.money import Money
@@ -65,19 +66,53 @@ class Candidate:
         return other.name in self.combines_with or self.name in other.combines_with
 
 
-@dataclass(frozen=True, slots=True)
 class Applied:
-    candidate: Candidate
-    lines: tuple[DiscountLine, ...]
-    shipping: Money | None
-    amount: Money
-    wanted: Money
-    note: str | None = None
-    """Why it took less than it wanted (a cap, the room left)."""
+    """A discount applied: what it took off, line by line and off the shipping, what
+    it wanted, and why it took less (``note``: a cap, the room left). Its lines are
+    made when first read (a quote mostly needs the amount)."""
+
+    __slots__ = ("_lines", "_parts", "amount", "candidate", "note", "shipping", "wanted")
+
+    def __init__(
+        self,
+        candidate: Candidate,
+        lines: tuple[DiscountLine, ...] | Callable[[], tuple[DiscountLine, ...]],
+        shipping: Money | None,
+        amount: Money,
+        wanted: Money,
+        note: str | None = None,
+    ) -> None:
+        self.candidate = candidate
+        self._lines = lines if isinstance(lines, tuple) else None
+        self._parts = None if isinstance(lines, tuple) else lines
+        self.shipping = shipping
+        self.amount = amount
+        self.wanted = wanted
+        self.note = note
+
+    @property
+    def lines(self) -> tuple[DiscountLine, ...]:
+        if self._lines is None:
+            assert self._parts is not None
+            self._lines = self._parts()
+        return self._lines
 
     @property
     def id(self) -> str:
         return self.candidate.id
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Applied):
+            return NotImplemented
+        return (self.candidate, self.lines, self.shipping, self.amount, self.wanted,
+                self.note) == (other.candidate, other.lines, other.shipping, other.amount,
+                               other.wanted, other.note)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        cut = f", {self.note}" if self.note else ""
+        return f"<Applied {self.candidate.id}: {self.amount} off (wanted {self.wanted}{cut})>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +165,19 @@ class Taken:
     note: str | None
 
     def applied(self, currency: str) -> Applied:
+        money = _money_of(currency)
+        shipping = money(self.shipping) if self.shipping else None
+        return Applied(
+            self.candidate,
+            lambda: self._discount_lines(money),
+            shipping,
+            money(self.total),
+            money(max(self.wanted, self.total)),
+            self.note,
+        )
+
+    def _discount_lines(self, money: Callable[[int], Money]) -> tuple[DiscountLine, ...]:
+        """What it took off each line, in the cart's order of lines."""
         per_line: dict[str, int] = {}
         order: dict[str, int] = {}
         for slot, amount in self.lines.items():
@@ -137,18 +185,9 @@ class Taken:
                 ref = slot.line.ref
                 per_line[ref] = per_line.get(ref, 0) + amount
                 order.setdefault(ref, slot.position)
-        lines = tuple(
-            DiscountLine(ref, Money.from_minor(per_line[ref], currency))
+        return tuple(
+            DiscountLine(ref, money(per_line[ref]))
             for ref in sorted(per_line, key=order.__getitem__)
-        )
-        shipping = Money.from_minor(self.shipping, currency) if self.shipping else None
-        return Applied(
-            self.candidate,
-            lines,
-            shipping,
-            Money.from_minor(self.total, currency),
-            Money.from_minor(max(self.wanted, self.total), currency),
-            self.note,
         )
 
 
@@ -177,7 +216,8 @@ def run(candidates: Sequence[Candidate], context: Context) -> Pass:
     applied: list[Taken] = []
     skipped: list[Skipped] = []
     total = count = 0
-    for candidate in sorted(candidates, key=context.position):
+    ordered = candidates if len(candidates) < 2 else sorted(candidates, key=context.position)
+    for candidate in ordered:
         if candidate.conditions is not None:
             off = context.shipping_off + _decimal(shipping_start - units.shipping, currency)
             check = context.judge(candidate.conditions, units.reductions(), off)
@@ -191,37 +231,43 @@ def run(candidates: Sequence[Candidate], context: Context) -> Pass:
             ))
             continue
         take = candidate.effect.take(units, _open_to(candidate))
-        if take.total <= 0:
+        took = take.total
+        if took <= 0:
             skipped.append(Skipped(candidate, take.reason or _NOTHING))
             continue
         note = None
-        if not tender and context.max_total is not None and total + take.total > context.max_total:
+        if not tender and context.max_total is not None and total + took > context.max_total:
             room = context.max_total - total
             if room <= 0:
                 skipped.append(Skipped(candidate, f"over the per-order cap of {context.cap_text}"))
                 continue
             _cut(take, room)
+            took = take.total
             note = f"cut to the per-order cap of {context.cap_text}"
         _commit(units, take, candidate)
         if not tender:
-            total += take.total
+            total += took
             count += 1
         lines: dict[Slot, int] = {}
         for slot, amount in take.parts:
             lines[slot] = lines.get(slot, 0) + amount
-        applied.append(Taken(candidate, lines, take.shipping, take.total, take.wanted, note))
+        applied.append(Taken(candidate, lines, take.shipping, took, take.wanted, note))
     return Pass(applied, skipped, total)
 
 
 _NOTHING = "nothing on this cart for it to take off"
 
 
+def _always(slot: Slot) -> bool:
+    return True
+
+
 def _open_to(candidate: Candidate) -> Callable[[Slot], bool]:
     if candidate.stage is not Stage.LINE:
-        return lambda slot: True
+        return _always
 
     def is_open(slot: Slot) -> bool:
-        return all(candidate.combines(other) for other in slot.taken_by)
+        return not slot.taken_by or all(candidate.combines(o) for o in slot.taken_by)
 
     return is_open
 
@@ -235,13 +281,34 @@ def _cut(take: Take, room: int) -> None:
 
 
 def _commit(units: Units, take: Take, candidate: Candidate) -> None:
+    """Take ``take`` off ``units``: each slot it touched is replaced by a new one
+    (slots are shared between passes, never changed)."""
+    line = candidate.stage is Stage.LINE
+    changed: dict[int, tuple[Slot, int]] = {}
     for slot, amount in take.parts:
-        slot.left -= amount
+        changed[id(slot)] = (slot, amount)
+    if line:
+        for slot in take.consumed:
+            changed.setdefault(id(slot), (slot, 0))
+    for index, slot in enumerate(units.slots):
+        found = changed.get(id(slot))
+        if found is not None:
+            taken_by = (*slot.taken_by, candidate) if line else slot.taken_by
+            units.slots[index] = Slot(
+                slot.line, slot.position, slot.count, slot.initial, slot.left - found[1], taken_by
+            )
     units.shipping -= take.shipping
-    if candidate.stage is Stage.LINE:
-        for slot in [slot for slot, _ in take.parts] + take.consumed:
-            slot.taken_by = (*slot.taken_by, candidate)
 
 
 def _decimal(amount: int, currency: str) -> Decimal:
-    return Money.from_minor(amount, currency).amount
+    return Decimal(amount).scaleb(-MINOR_UNITS[currency])
+
+
+def _money_of(currency: str) -> Callable[[int], Money]:
+    """Whole minor units of ``currency`` as Money (exact: no checks needed)."""
+    digits = -MINOR_UNITS[currency]
+
+    def money(units: int) -> Money:
+        return Money._exact(Decimal(units).scaleb(digits), currency)
+
+    return money

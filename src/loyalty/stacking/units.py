@@ -30,7 +30,8 @@ def minor(amount: Decimal, currency: str) -> int:
 class Slot:
     """``count`` like units of one line: their price before loyalty discounts
     (``initial``) and what is left of it (``left``), both totals in minor units, and
-    the line discounts that consumed them."""
+    the line discounts that consumed them. Not changed once shared: a pass replaces
+    the slots it takes from."""
 
     line: Line
     position: int
@@ -83,14 +84,9 @@ class Units:
         return cls(slots, shipping, currency)
 
     def copy(self) -> Units:
-        return Units(
-            [
-                Slot(s.line, s.position, s.count, s.initial, s.left, s.taken_by)
-                for s in self.slots
-            ],
-            self.shipping,
-            self.currency,
-        )
+        """Another pass over the same units (slots are never changed once made: a
+        discount replaces those it takes from, a split the one it divides)."""
+        return Units(list(self.slots), self.shipping, self.currency)
 
     def left(self) -> int:
         return sum(slot.left for slot in self.slots)
