@@ -206,7 +206,7 @@ def test_only_the_best_of_five_percent_from_two_items_and_ten_from_four() -> Non
     assert [str(a.amount.amount) for a in five.offers if isinstance(a, Applied)] == ["5.00"]
     dropped = named(five, "five-from-2")
     assert isinstance(dropped, Skipped)
-    assert dropped.reason == "only one of 'volume' applies: ten-from-4 gives more"
+    assert dropped.reason == "only one of 'volume' applies: ten-from-4 is the better one"
 
 
 def test_at_least_three_of_a_and_at_least_320_in_all() -> None:
@@ -253,7 +253,7 @@ def test_of_two_exclusive_rewards_the_better_stays_whatever_the_order() -> None:
         else:
             with pytest.raises(RedemptionRefused) as refused:
                 redeem_reward(member, second, basket, at=T0, key="r-2")
-            assert "only one of 'vip' applies: big gives more" in str(refused.value)
+            assert "only one of 'vip' applies: big is the better one" in str(refused.value)
         on_cart = [r.reward for r in member.redemptions("C-1") if r.in_use]
         assert on_cart == ["big"]
         assert member.balance().available == 90  # small's points came back
@@ -268,7 +268,7 @@ def test_a_redemption_reports_what_it_took_off_the_cart() -> None:
     assert redeem_reward(member, "small", basket, at=T0, key="r-1").dropped == ()
     done = redeem_reward(member, "big", basket, at=T0, key="r-2")
     assert [(d.candidate.name, d.reason) for d in done.dropped] == [
-        ("small", "only one of 'vip' applies: big gives more")
+        ("small", "only one of 'vip' applies: big is the better one")
     ]
 
 
@@ -298,3 +298,101 @@ def test_a_rewritten_stocked_reward_still_releases_its_unit_when_voided() -> Non
     assert str(record.discounts[0].amount.amount) == "4.00"  # 10% of what is left: 40.00
     void_redemption(member, record.id, at=T0, key="v-1", stock=stock)
     assert stock.left("pct") == 1
+
+
+# ------------------------------------------------------------ what a review found
+
+
+def test_a_later_discount_may_not_cut_points_already_paid_as_money() -> None:
+    pwp = {"id": "pwp", "kind": "pay_with_points", "points": 100, "value": "1.00"}
+    ten = {"id": "ten", "kind": "percent_off", "percent": 10, "cost": 0}
+    member = funded(10000, rewards=rewards(pwp, ten))
+    basket = cart("C-1", line("X", "100.00"))
+    redeem_reward(member, "pwp", basket, at=T0, key="r-1", points=10000)
+    with pytest.raises(RedemptionRefused) as refused:
+        redeem_reward(member, "ten", basket, at=T0, key="r-2")
+    assert "it would leave pwp, paid with points, 90.00 USD instead of 100.00 USD" in str(
+        refused.value
+    )
+    assert member.balance().available == 0
+
+
+def test_a_reward_that_would_lose_a_better_offer_is_not_eligible() -> None:
+    member = funded(500, offers=offers({"id": "sale", "kind": "percent_off", "percent": 30,
+                                        "group": "sale"}),
+                    rewards=rewards({"id": "five", "kind": "amount_off", "amount": "5.00",
+                                     "cost": 100}),
+                    stacking={"groups": [{"id": "sale", "mode": "exclusive"}]})
+    basket = cart("C-1", line("X", "100.00"))
+    option = quote(member, basket, at=T0).option("five")
+    assert not option.eligible
+    assert option.check.reason == (
+        "the cart's discounts take 30.00 USD off without it, 5.00 USD with it"
+    )
+    assert quote(member, basket, at=T0).best is None
+
+
+def test_voiding_by_the_first_id_voids_the_redemption_written_in_its_place() -> None:
+    ten = {"id": "ten", "kind": "percent_off", "percent": 10, "cost": 100}
+    line20 = {"id": "line20", "kind": "percent_off", "percent": 20, "cost": 0,
+              "products": {"skus": ["X"]}}
+    member = funded(1000, rewards=rewards(ten, line20))
+    basket = cart("C-1", line("X", "100.00"))
+    first = redeem_reward(member, "ten", basket, at=T0, key="r-1")
+    redeem_reward(member, "line20", basket, at=T0, key="r-2")  # ten is written again: 8.00
+    replay = redeem_reward(member, "ten", basket, at=T0, key="r-1")
+    assert replay.entry.id != first.entry.id
+    assert replay.total == usd("8.00")  # the replay returns what stands now
+    void_redemption(member, first.entry.id, at=T0, key="v-1")
+    assert [r.reward for r in member.redemptions("C-1") if r.in_use] == ["line20"]
+    assert member.balance().available == 1000
+
+
+def test_voiding_with_the_cart_restacks_what_is_left() -> None:
+    ten = {"id": "ten", "kind": "percent_off", "percent": 10, "cost": 100}
+    line20 = {"id": "line20", "kind": "percent_off", "percent": 20, "cost": 0,
+              "products": {"skus": ["X"]}}
+    member = funded(1000, rewards=rewards(ten, line20))
+    basket = cart("C-1", line("X", "100.00"))
+    redeem_reward(member, "ten", basket, at=T0, key="r-1")
+    second = redeem_reward(member, "line20", basket, at=T0, key="r-2")
+    void_redemption(member, second.entry.id, at=T0, key="v-1", cart=basket)
+    (standing,) = [r for r in member.redemptions("C-1") if r.in_use]
+    assert standing.discounts[0].amount == usd("10.00")
+    assert member.balance().available == 900
+
+
+def test_a_reward_redeemed_on_other_terms_keeps_its_lines() -> None:
+    ten = {"id": "ten", "kind": "percent_off", "percent": 10, "cost": 100}
+    five = {"id": "five", "kind": "amount_off", "amount": "5.00", "cost": 10}
+    member = funded(1000, rewards=rewards(ten, five))
+    basket = cart("C-1", line("X", "100.00"))
+    redeem_reward(member, "ten", basket, at=T0, key="r-1")
+    member.program = program(earning={"actions": {"grant": {"points": 1000}}},
+                             rewards=rewards({**ten, "percent": 50}, five))
+    redeem_reward(member, "five", basket, at=T0, key="r-2")
+    amounts = {r.reward: str(r.discounts[0].amount.amount)
+               for r in member.redemptions("C-1") if r.in_use}
+    assert amounts == {"ten": "10.00", "five": "5.00"}
+
+
+def test_a_free_product_whose_line_left_the_cart_never_moves_to_another() -> None:
+    gift = {"id": "gift", "kind": "free_product", "choices": ["A", "B"], "cost": 10}
+    member = funded(100, rewards=rewards(gift))
+    redeem_reward(member, "gift", cart("C-1", line("A", "50.00"), line("B", "10.00")),
+                  at=T0, key="r-1", choice="B")
+    q = quote(member, cart("C-1", line("A", "50.00")), at=T0)
+    assert q.stack is not None
+    assert q.stack.applied == ()
+    assert [s.reason for s in q.stack.skipped] == ["add 1 more of B to your cart"]
+
+
+def test_a_quote_earns_as_the_order_will_after_the_offers() -> None:
+    member = funded(1, earning={"rate": 1},
+                    offers=offers({"id": "ten", "kind": "percent_off", "percent": 10}))
+    basket = cart("C-1", line("X", "50.00"))
+    assert quote(member, basket, at=T0).earn.points == 45
+    result = complete_order(member, basket, at=T0, key="o-1")  # writes the offer first
+    assert result.earn is not None
+    assert result.earn.points == 45
+    assert [r.offer for r in member.redemptions("C-1") if r.in_use] == ["ten"]

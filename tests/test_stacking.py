@@ -221,7 +221,7 @@ def test_best_of_applies_only_the_best_member() -> None:
     ten = offer("ten", PercentOff(Decimal(10)), group="volume", mode=GroupMode.BEST_OF)
     result = stack((), [five, ten], context(cart))
     assert amounts(result) == {"ten": "5.00"}
-    assert skipped(result, "five") == "only one of 'volume' applies: ten gives more"
+    assert skipped(result, "five") == "only one of 'volume' applies: ten is the better one"
 
 
 def test_an_exclusive_offer_applies_alone_when_it_gives_more() -> None:

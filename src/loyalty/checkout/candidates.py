@@ -4,6 +4,7 @@ the cart's rate and rounded down), their group, priority and order."""
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,8 @@ from loyalty.offers.config import (
     Offer,
     PercentOffer,
 )
+from loyalty.program.compiled import compiled
+from loyalty.program.model import Program
 from loyalty.rewards.config import (
     AmountOff,
     FreeProduct,
@@ -40,9 +43,28 @@ from loyalty.stacking.effects import (
 )
 from loyalty.stacking.engine import Candidate
 
-__all__ = ["Converter", "coupon_candidate", "offer_candidate", "reward_candidate"]
+__all__ = [
+    "Converter",
+    "coupon_candidate",
+    "offer_candidate",
+    "reward_candidate",
+    "reward_terms",
+]
 
 _OFFER, _REWARD, _COUPON = 0, 1, 2
+
+
+def reward_terms(program: Program, reward_id: str) -> str | None:
+    """A digest of reward ``reward_id``'s terms in ``program`` (``None``: no such reward):
+    a redemption keeps it, so a restack rebuilds the reward only on the same terms."""
+    return compiled(program, _terms).get(reward_id)
+
+
+def _terms(program: Program) -> dict[str, str]:
+    return {
+        reward.id: hashlib.sha256(reward.model_dump_json().encode()).hexdigest()[:16]
+        for reward in program.rewards.catalog
+    }
 
 
 class Converter:

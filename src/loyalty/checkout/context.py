@@ -14,12 +14,12 @@ journal.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
 from loyalty.cart import Cart
-from loyalty.checkout.stacked import CartStack, Standing, cart_stack
+from loyalty.checkout.stacked import CartStack, Standing, cart_stack, offers_written
 from loyalty.dates import Period, end_of, start_of
 from loyalty.earning.calculate import EarnContext, exchange_rate
 from loyalty.errors import InvalidInput
@@ -88,6 +88,7 @@ def member_context(
     )
     reductions = stacked.reductions()
     room = discountable(cart, reductions)
+    earn = _with_unwritten_offers(account, cart, earn, stacked)
     return MemberContext(
         tier=earn.tier,
         orders_before=orders,
@@ -102,6 +103,26 @@ def member_context(
         reductions=reductions,
         shipping_reduction=tier_shipping + stacked.shipping(),
     )
+
+
+def _with_unwritten_offers(
+    account: Account, cart: Cart, earn: EarnContext, stacked: CartStack
+) -> EarnContext:
+    """``earn`` with the offers of the cart's stack when none is written yet: completing
+    the order writes them, so a quote earns as the order will."""
+    if offers_written(account, cart.id):
+        return earn
+    offers = [a for a in stacked.base.applied if a.candidate.source == "offer"]
+    if not offers:
+        return earn
+    reductions = dict(earn.reductions)
+    shipping = earn.shipping_reduction
+    for applied in offers:
+        for part in applied.lines:
+            reductions[part.line] = reductions.get(part.line, Decimal(0)) + part.amount.amount
+        if applied.shipping is not None:
+            shipping += applied.shipping.amount
+    return replace(earn, reductions=reductions, shipping_reduction=shipping)
 
 
 def audience_facts(account: Account, at: datetime, segments: Iterable[str]) -> Callable[[], Facts]:

@@ -37,7 +37,7 @@ from loyalty.checkout.candidates import Converter, coupon_candidate
 from loyalty.checkout.cashback import fit_tenders
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import Builder, evaluate
-from loyalty.checkout.redemption import Redemption, _dropped, _redemption
+from loyalty.checkout.redemption import Redemption, _dropped, _redemption, live_entry
 from loyalty.checkout.restack import settle_stack
 from loyalty.checkout.stock import RewardStock
 from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
@@ -246,5 +246,5 @@ def _of_request(account: Account, key: str, holding_key: str) -> Redemption:
     entries: tuple[Entry, ...] = account.request_entries(key)
     for entry in entries:
         if isinstance(entry, Redeem) and entry.coupon == holding_key:
-            return _redemption(entry)
+            return _redemption(live_entry(account, entry))
     raise AssertionError(f"request {key!r} redeemed no coupon {holding_key!r}")

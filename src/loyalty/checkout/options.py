@@ -30,6 +30,7 @@ from decimal import ROUND_CEILING, Decimal
 from loyalty.cart import Cart
 from loyalty.checkout.candidates import Converter, reward_candidate
 from loyalty.checkout.context import MemberContext, audience_facts
+from loyalty.checkout.stacked import CartStack
 from loyalty.hurdles import (
     Check,
     MaxPointsShare,
@@ -82,6 +83,8 @@ class RewardOption:
     """For a free product: the skus in the cart the member may pick."""
     units: int | None = None
     """For a free product: the units it gives."""
+    choice: str | None = None
+    """For a free product: the sku it gives."""
 
     @property
     def discount(self) -> Discount | None:
@@ -218,6 +221,7 @@ def evaluate(
         stack=result,
         choices=choices,
         units=units if isinstance(reward, FreeProduct) else None,
+        choice=choice if isinstance(reward, FreeProduct) else None,
     )
 
 
@@ -270,7 +274,7 @@ def _stacked(
             program.stacking,
             id=f"reward:{reward.id}",
             sequence=sequence,
-            points=points if isinstance(reward, PayWithPoints) else 0,
+            points=points,
             choice=choice,
             units=units,
         )
@@ -278,6 +282,10 @@ def _stacked(
     result = member.stack.adding(built)
     found = result.find(built.id)
     if isinstance(found, Applied):
+        harm = _harm(member.stack, result, cart.currency)
+        if harm is not None:
+            checks.append(Check("value", False, harm))
+            return found, result
         checks.append(Check("value", True, f"takes {found.amount} off"))
         return found, result
     checks.append(Check("value", False, found.reason if found is not None else _NOTHING))
@@ -285,6 +293,30 @@ def _stacked(
 
 
 _NOTHING = "nothing on this cart for it to take off"
+
+
+def _harm(stacked: CartStack, result: Stack, currency: str) -> str | None:
+    """Why adding to the cart's stack would leave the customer worse off: less off in
+    all than without it, or a reward already on it that cost points cut short of
+    what it wants (a cap, no room left: points paid for nothing; a percentage that
+    sees a smaller cart is not cut)."""
+    before = stacked.base
+    if result.total < before.total:
+        money = Money.from_minor
+        return (
+            f"the cart's discounts take {money(before.total, currency)} off without it, "
+            f"{money(result.total, currency)} with it"
+        )
+    for item in before.applied:
+        if item.candidate.points <= 0:
+            continue
+        now = result.find(item.id)
+        if isinstance(now, Applied) and now.amount < item.amount and now.amount < now.wanted:
+            return (
+                f"it would leave {item.candidate.label}, paid with points, "
+                f"{now.amount} instead of {item.amount}"
+            )
+    return None
 
 
 def _situation(

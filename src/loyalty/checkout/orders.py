@@ -26,8 +26,10 @@ from decimal import Decimal
 from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
-from loyalty.checkout.context import earn_context
+from loyalty.checkout.context import earn_context, member_context
+from loyalty.checkout.restack import write_offers
 from loyalty.checkout.shares import earn_taken, points_returned, units_money
+from loyalty.checkout.stacked import offers_written
 from loyalty.checkout.unwinding import scale_cashback, settle_refund
 from loyalty.earning.calculate import EarnQuote, order_earn
 from loyalty.errors import CurrencyMismatch, InvalidInput, InvalidMoney, UnknownOrder
@@ -91,6 +93,11 @@ def complete_order(
 ) -> OrderResult:
     """Record ``cart`` as a completed order and credit the points it earns.
 
+    The program's offers that apply to the cart are written first, unless a
+    redemption or :func:`~loyalty.apply_offers` wrote them at checkout (they are not
+    changed then), so the order earns on what the customer pays after them. The
+    cart is the order as the shop priced it, before any loyalty discount.
+
     ``segments`` are the member's known segments, used when the cart's customer
     names none (the service passes the ones stored with the member). They are not
     part of the request's idempotency fingerprint: a redelivered order is the same
@@ -110,6 +117,10 @@ def complete_order(
     program = account.program
     with account._transaction():
         account.advance(request.at)
+        if program.offers.catalog and not offers_written(account, cart.id):
+            member = member_context(account, cart, request.occurred)
+            assert member.stack is not None
+            write_offers(account, request, cart, member.stack.base)
         context = earn_context(account, cart, request.occurred)
         earned = order_earn(program, cart, request.occurred, context)
         lines = tuple(

@@ -23,9 +23,10 @@ from datetime import datetime
 from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
+from loyalty.checkout.candidates import reward_terms
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import RewardOption, evaluate, visible
-from loyalty.checkout.restack import settle_stack
+from loyalty.checkout.restack import restack, settle_stack
 from loyalty.checkout.stock import RewardStock, claim_prefix
 from loyalty.errors import InvalidInput, RedemptionRefused, UnknownEntry, UnknownReward
 from loyalty.hurdles import Check
@@ -128,7 +129,7 @@ def redeem_reward(
         **({"units": units} if units is not None else {}),
     )
     if request.original is not None:
-        return _redemption(same(request.original, Redeem))
+        return _redemption(live_entry(account, same(request.original, Redeem)))
     cart = with_segments(cart, segments)
     if account.order(cart.id) is not None:  # its points were earned: too late to redeem on it
         done = Check("order", False, f"order {cart.id} is already completed")
@@ -210,9 +211,50 @@ def _write(
         discounts=applied.lines,
         shipping_discount=applied.shipping,
         units=option.units,
+        choice=option.choice,
+        terms=reward_terms(account.program, reward.id),
     )
     account._apply(entry)
     return entry
+
+
+def _cart_of(cart: Cart | Mapping[str, Any], source: str | None) -> Cart:
+    loaded = load_cart(cart)
+    if loaded.id != source:
+        raise InvalidInput("cart.id", loaded.id, f"is not the redemption's order {source!r}")
+    return loaded
+
+
+def _restack_after_void(
+    account: Account, request: Request, cart: Cart, stock: RewardStock | None
+) -> None:
+    others = [
+        r for r in account.redemptions(cart.id)
+        if r.in_use and r.tender is None
+    ]
+    if not others:
+        return
+    member = member_context(account, cart, request.at)
+    assert member.stack is not None
+    restack(account, request, cart, member.stack.base, stock=stock)
+
+
+def live_entry(account: Account, entry: Redeem) -> Redeem:
+    """The redemption now standing for ``entry``: itself, or the one a restack wrote
+    in its place (and so on)."""
+    record = account.redemption(entry.id)
+    while record is not None and record.voided_by is not None:
+        successor = next(
+            (r for r in account.redemptions(record.source) if r.replaces == record.id), None
+        )
+        if successor is None:
+            break
+        record = successor
+    if record is None or record.id == entry.id:
+        return entry
+    found = account.entry(record.id)
+    assert isinstance(found, Redeem)
+    return found
 
 
 def _redemption(entry: Redeem, dropped: tuple[Skipped, ...] = ()) -> Redemption:
@@ -228,14 +270,18 @@ def void_redemption(
     at: datetime,
     key: str,
     stock: RewardStock | None = None,
+    cart: Cart | Mapping[str, Any] | None = None,
 ) -> Void:
     """Undo the redemption ``redemption_id`` (``Redemption.entry.id``) before its order
     completes: its points go back to the lots they came from, each with its own
     expiry (points whose lot expired meanwhile expire at once), and the reward no
     longer counts toward its usage limit. The stock unit it claimed goes back to
-    ``stock``.
+    ``stock``. With the ``cart`` (as it stands), the discounts still on it are
+    restacked without this one (a percent that took less after it takes more
+    again); without it they keep their lines.
 
-    Voiding a redemption already voided returns the first :class:`Void`, whatever
+    Voiding a redemption a restack wrote again voids the one standing now; voiding
+    a redemption already voided returns the first :class:`Void`, whatever
     the ``key``. Raises :class:`UnknownEntry` for an id that is not a redemption of
     this member, and :class:`InvalidInput` once its order has completed (refund the
     order instead: its points come back pro rata).
@@ -248,6 +294,13 @@ def void_redemption(
     record = account.redemption(redemption_id)
     if record is None:
         raise UnknownEntry(account.member_id, redemption_id)
+    first = account.entry(redemption_id)
+    assert isinstance(first, Redeem)
+    standing = live_entry(account, first)
+    if standing.id != redemption_id:  # a restack wrote it again: void what stands now
+        record = account.redemption(standing.id)
+        assert record is not None
+        redemption_id = standing.id
     if record.voided_by is not None:
         return same(account.entry(record.voided_by), Void)
     if record.returned:
@@ -284,6 +337,8 @@ def void_redemption(
         )
         account._apply(entry)
         account.advance(request.at)  # points back in a lot past its expiry expire now
+        if cart is not None:
+            _restack_after_void(account, request, _cart_of(cart, record.source), stock)
     if stock is not None and record.reward is not None and redeemed.key is not None:
         claimed = redeemed.claim or redeemed.key
         stock.release(record.reward, claim_prefix(account.member_id) + claimed)

@@ -24,7 +24,7 @@ from loyalty.ledger.requests import Request
 from loyalty.stacking.choose import Stack
 from loyalty.stacking.engine import Applied
 
-__all__ = ["restack", "settle_stack"]
+__all__ = ["restack", "settle_stack", "write_offers"]
 
 
 def settle_stack(
@@ -136,6 +136,9 @@ def _again(account: Account, request: Request, cart: Cart, item: Applied) -> Non
             coupon=redeemed.coupon,
             units=redeemed.units,
             claim=redeemed.claim or redeemed.key,
+            replaces=redeemed.id,
+            terms=redeemed.terms,
+            choice=redeemed.choice,
         )
     )
 
@@ -152,3 +155,11 @@ def _offer(account: Account, request: Request, cart: Cart, item: Applied) -> Non
         )
     )
 
+
+
+def write_offers(account: Account, request: Request, cart: Cart, result: Stack) -> None:
+    """Write the offers ``result`` applies, and nothing else (an order completing on a
+    cart whose offers were never written)."""
+    for item in result.applied:
+        if item.candidate.source == "offer":
+            _offer(account, request, cart, item)

@@ -27,6 +27,7 @@ from loyalty.checkout.candidates import (
     coupon_candidate,
     offer_candidate,
     reward_candidate,
+    reward_terms,
 )
 from loyalty.hurdles import Check, Situation, window_check
 from loyalty.incentives.audience import Facts
@@ -35,12 +36,12 @@ from loyalty.ledger.account import Account
 from loyalty.ledger.records import RedemptionRecord
 from loyalty.money import Money
 from loyalty.program.model import Program
-from loyalty.rewards.config import FreeProduct, PayWithPoints
+from loyalty.rewards.config import FreeProduct
 from loyalty.stacking.choose import Stack, stack
 from loyalty.stacking.engine import Candidate, Context
 from loyalty.stacking.units import Units, minor
 
-__all__ = ["CartStack", "cart_stack", "line_totals"]
+__all__ = ["CartStack", "cart_stack", "line_totals", "offers_written"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,12 @@ class CartStack:
             if applied.shipping is not None:
                 found += applied.shipping.amount
         return found
+
+
+def offers_written(account: Account, cart_id: str) -> bool:
+    """Were the offers of cart ``cart_id`` written (by a redemption, ``apply_offers`` or
+    the order completing)?"""
+    return any(r.in_use and r.offer is not None for r in account.redemptions(cart_id))
 
 
 def line_totals(result: Stack) -> dict[str, Decimal]:
@@ -165,14 +172,19 @@ def _rebuilt(
     reward = program.rewards.get(record.reward) if record.reward is not None else None
     if reward is None:
         return None
+    if record.terms is not None and record.terms != reward_terms(program, reward.id):
+        return None  # redeemed on other terms: it keeps the lines it wrote
+    choice = record.choice or _sku(record, cart) if isinstance(reward, FreeProduct) else None
+    if isinstance(reward, FreeProduct) and choice is None:
+        return None  # its product left the cart, and the record does not name it
     sequence = uses.get(reward.id, 0)
     uses[reward.id] = sequence + 1
     return reward_candidate(
         reward, convert, program.stacking,
         id=f"reward:{record.id}",
         sequence=sequence,
-        points=record.points if isinstance(reward, PayWithPoints) else 0,
-        choice=_sku(record, cart) if isinstance(reward, FreeProduct) else None,
+        points=record.points,
+        choice=choice,
         units=record.units,
         reference=record,
     )

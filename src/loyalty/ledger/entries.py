@@ -193,6 +193,13 @@ class Redeem(Entry):
     claim: str | None = None
     """The key of the request whose stock claim it holds, when not its own (a
     redemption written again by a later one's restack keeps the first claim)."""
+    replaces: str | None = None
+    """For a redemption written again by a restack: the entry it replaces."""
+    terms: str | None = None
+    """A digest of the reward's terms when it was redeemed: a restack rebuilds it only
+    while the program's reward still has them."""
+    choice: str | None = None
+    """For a free product reward: the sku chosen."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

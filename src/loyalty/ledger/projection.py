@@ -89,6 +89,9 @@ class Projection(State):
                     tender=entry.tender,
                     offer=entry.offer,
                     units=entry.units,
+                    replaces=entry.replaces,
+                    terms=entry.terms,
+                    choice=entry.choice,
                 ),
             )
             if entry.coupon is not None:

@@ -69,6 +69,13 @@ class RedemptionRecord:
     """The program's offer it applied, if it was one."""
     units: int | None = None
     """For a free product reward: the units it gave."""
+    replaces: str | None = None
+    """For a redemption written again by a restack: the entry it replaces."""
+    terms: str | None = None
+    """A digest of the reward's terms when it was redeemed: a restack rebuilds it only
+    while the program's reward still has them."""
+    choice: str | None = None
+    """For a free product reward: the sku chosen."""
 
     @property
     def in_use(self) -> bool:

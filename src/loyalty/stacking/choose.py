@@ -10,11 +10,12 @@ rules and the caps:
 - at most one member of a ``best_of`` group applies;
 - ``stackable`` members combine freely.
 
-Up to 12 optional candidates, every valid combination is considered (a
-combination in which every discount applied in full is already the best, so most
-carts need one pass; otherwise branch and bound skips the combinations that
-cannot beat the best found, which is exact when no condition can turn true as
-the basket shrinks, and every combination is tried when one can). Above 12, a
+Up to 12 optional candidates, every valid combination is considered. When the
+candidates are monotone (each can only take less beside others: no condition
+that can turn true as the basket shrinks, no two line discounts competing for
+units), a combination in which every discount applied in full is the best, so
+most carts need one pass, and otherwise branch and bound skips the combinations
+that cannot beat the best found; when they are not, every combination is run. Above 12, a
 greedy rule: candidates are taken in descending order of what each gives alone
 (then in application order), each kept if the total grows. Ties go to fewer
 discounts, then to the one that wanted more (a cap can make two equal), then to
@@ -29,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from itertools import product
 
 from loyalty.hurdles import AnyOf, Not, walk
-from loyalty.stacking.config import GroupMode
+from loyalty.stacking.config import GroupMode, Stage
 from loyalty.stacking.engine import Applied, Candidate, Context, Pass, Skipped, Taken, run
 
 __all__ = ["EXHAUSTIVE", "Stack", "stack"]
@@ -189,13 +190,13 @@ def _drop(
 def _exhaustive(
     kept: list[Candidate], valid: list[Candidate], context: Context
 ) -> tuple[list[Candidate], Pass]:
+    if not _monotone(kept + valid):
+        return _every_combination(kept, valid, context)
     everything = kept + [c for c in valid if c.mode is GroupMode.STACKABLE]
     if len(everything) == len(kept) + len(valid):
         first = run(everything, context)
         if first.in_full() and context.max_discounts is None:
             return everything, first
-    if not _monotone(kept + valid):
-        return _every_combination(kept, valid, context)
     return _branch_and_bound(kept, valid, context)
 
 
@@ -219,8 +220,14 @@ def _score(result: Pass) -> tuple[int, int, int]:
 
 
 def _monotone(candidates: Sequence[Candidate]) -> bool:
-    """Can a discount only take less when others apply before it? True unless a
-    condition could turn true as the basket shrinks (a ``not`` or an ``any_of``)."""
+    """Can each discount only take less when others apply with it? Not when a
+    condition could turn true as the basket shrinks (a ``not``, an ``any_of``), nor
+    when two line discounts that do not combine compete for units (one taking a
+    unit can send the other to a dearer one)."""
+    lines = [c for c in candidates if c.stage is Stage.LINE]
+    for index, candidate in enumerate(lines):
+        if any(not candidate.combines(other) for other in lines[index + 1 :]):
+            return False
     for candidate in candidates:
         if candidate.conditions is None:
             continue
