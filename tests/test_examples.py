@@ -3,6 +3,7 @@
 import runpy
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,30 @@ def test_the_service_example_credits_a_redelivered_webhook_once(tmp_path: Path) 
         assert service.outbox() == []  # the example acknowledged what it forwarded
     finally:
         service.store.close()
+
+
+def test_the_stacked_offers_example_stacks_caps_and_earns_after_the_discounts() -> None:
+    member = runpy.run_path(str(EXAMPLES / "stacked_offers.py"))["main"]()
+    on_b2 = {
+        (record.offer or record.reward): (
+            sum(part.amount.amount for part in record.discounts),
+            record.shipping_discount.amount if record.shipping_discount else 0,
+        )
+        for record in member.redemptions("B-2")
+        if record.in_use
+    }
+    # 3-for-2 frees a 4.00 soap; 10% from 4 items beats 5% from 2 (best of); the
+    # reward's 5.00 comes after; the cap of 18.00 leaves 3.85 of the 5.90 shipping.
+    assert on_b2 == {
+        "soap-3-for-2": (4, 0),
+        "ten-from-4": (Decimal("5.15"), 0),
+        "five-off": (5, 0),
+        "newsletter-shipping": (0, Decimal("3.85")),
+    }
+    earns = [entry for entry in member.journal if entry.kind == "earn"]
+    assert [entry.points for entry in earns] == [120, 41, 54]  # 55.50 - 14.15; 72.50 - 18.00
+    assert [record.offer for record in member.redemptions("B-3") if record.in_use] == [
+        "summer-sale"
+    ]
+    assert member.balance().available == 120 - 100 + 41 + 54
+    assert verify(member) == []
