@@ -21,7 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import loyalty
-from loyalty.checkout.offers import apply_offers
 
 PROGRAM = Path(__file__).parent / "programs" / "stacked-offers.yaml"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -84,7 +83,7 @@ def main() -> loyalty.Account:
     print("== 4 July, summer sale ==")
     summer = cart("B-3", SERUM, CREAM)
     print(loyalty.quote(mia, summer, at=at("2026-07-04T11:00")).explain())
-    applied = apply_offers(mia, summer, at=at("2026-07-04T11:05"), key="offers:B-3")
+    applied = loyalty.apply_offers(mia, summer, at=at("2026-07-04T11:05"), key="offers:B-3")
     print("applied: " + ", ".join(f"{r.entry.offer} {r.total}" for r in applied))
     order = loyalty.complete_order(mia, summer, at=at("2026-07-04T11:10"), key="order:B-3")
     assert order.earn is not None
