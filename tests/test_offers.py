@@ -3,6 +3,7 @@ the quote shows is what a redemption writes, and the order earns after both."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from loyalty import (
     redeem_reward,
     void_redemption,
 )
+from loyalty.cart import load_cart
 from loyalty.checkout.offers import apply_offers
 from loyalty.stacking.engine import Applied, Skipped
 from tests.builders import program, usd
@@ -396,3 +398,25 @@ def test_a_quote_earns_as_the_order_will_after_the_offers() -> None:
     assert result.earn is not None
     assert result.earn.points == 45
     assert [r.offer for r in member.redemptions("C-1") if r.in_use] == ["ten"]
+
+
+def test_cashback_tendered_is_fitted_when_a_later_discount_leaves_less_to_pay() -> None:
+    from loyalty.checkout.cashback import left_to_pay, spend_cashback, taken
+    from loyalty.incentives.shared import MemoryRows, Shared
+    from tests.test_incentives import enrolled, new, welcome
+
+    member = new(program(
+        incentives={"catalog": [welcome({"kind": "cashback", "amount": "50.00"})]},
+        rewards=rewards({"id": "five", "kind": "amount_off", "amount": "5.00", "cost": 0}),
+        offers=offers({"id": "ten", "kind": "percent_off", "percent": 10}),
+    ))
+    enrolled(member, Shared(MemoryRows()))
+    basket = cart("c-1", line("X", "20.00"))
+    (paid,) = spend_cashback(member, basket, at=T0, key="pay")
+    assert paid.tender == usd("20.00")
+    redeem_reward(member, "five", basket, at=T0, key="five")  # writes the 10% offer too
+    on_cart = [r for r in member.redemptions("c-1") if r.in_use]
+    assert sum(taken(r) for r in on_cart) == Decimal("20.00")  # never more than the cart
+    assert left_to_pay(member, load_cart(basket)) == usd("0.00")
+    tender = [r.tender for r in on_cart if r.tender is not None]
+    assert tender == [usd("13.00")]  # 20.00 - 2.00 (10%) - 5.00

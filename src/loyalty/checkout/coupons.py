@@ -34,7 +34,6 @@ from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.candidates import Converter, coupon_candidate
-from loyalty.checkout.cashback import fit_tenders
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import Builder, evaluate
 from loyalty.checkout.redemption import Redemption, _dropped, _redemption, live_entry
@@ -143,7 +142,6 @@ def redeem_coupon(
     with account._transaction():
         account.advance(request.at)
         entry, dropped = _apply(account, request, holding, cart, shown, stock)
-        fit_tenders(account, request, cart)
     return _redemption(entry, dropped)
 
 

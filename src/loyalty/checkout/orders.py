@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalty.cart import Cart, load_cart, with_segments
+from loyalty.checkout.cashback import fit_tenders
 from loyalty.checkout.context import earn_context, member_context
 from loyalty.checkout.restack import write_offers
 from loyalty.checkout.shares import earn_taken, points_returned, units_money
@@ -121,6 +122,7 @@ def complete_order(
             member = member_context(account, cart, request.occurred)
             assert member.stack is not None
             write_offers(account, request, cart, member.stack.base)
+            fit_tenders(account, request, cart)
         context = earn_context(account, cart, request.occurred)
         earned = order_earn(program, cart, request.occurred, context)
         lines = tuple(

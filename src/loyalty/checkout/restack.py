@@ -7,7 +7,8 @@ stack changes is voided (its points and its coupon use come back) and written
 again as the stack has it; one the stack now leaves out stays off. The offers
 the stack applies are written as redemptions of no points naming the ``offer``,
 so the order earns on what the customer pays after them and a refund unwinds
-them like any discount.
+them like any discount. Cashback tendered on the cart is then fitted to what is
+left to pay (:func:`~loyalty.checkout.cashback.fit_tenders`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from loyalty.cart import Cart
+from loyalty.checkout.cashback import fit_tenders
 from loyalty.checkout.stock import RewardStock, claim_prefix
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Redeem, Void
@@ -84,6 +86,7 @@ def restack(
             _again(account, request, cart, item)
         elif item.candidate.source == "offer" and item.id not in kept_offers:
             _offer(account, request, cart, item)
+    fit_tenders(account, request, cart)
 
 
 def _ids(result: Stack) -> set[str]:
