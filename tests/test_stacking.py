@@ -344,3 +344,13 @@ def test_buy_x_get_y_can_give_the_dearest_units() -> None:
     cart = basket(("A", "9.00", 1), ("B", "3.00", 1), ("C", "5.00", 1))
     dearest = offer("3for2", BuyGet(buy=2, get=1, dearest=True))
     assert lines_of(stack((), [dearest], context(cart)).find("offer:3for2")) == [("A", "9.00")]
+
+
+def test_an_amount_across_many_lines_goes_by_largest_remainder() -> None:
+    cart = basket(*[(f"S{n}", "1.00", 1) for n in range(10)])
+    result = stack((), [offer("nine", AmountOff(cents("0.09")))], context(cart))
+    assert lines_of(result.find("offer:nine")) == [(f"S{n}", "0.01") for n in range(1, 10)]
+    uneven = basket(("A", "1.00", 1), ("B", "2.00", 1), ("C", "4.00", 1))
+    found = stack((), [offer("one", AmountOff(cents("1.00")))], context(uneven))
+    # 1.00 x 1/7, 2/7, 4/7 = 0.142, 0.285, 0.571: the two largest remainders get a cent.
+    assert lines_of(found.find("offer:one")) == [("A", "0.14"), ("B", "0.29"), ("C", "0.57")]

@@ -187,7 +187,9 @@ def coupon_candidate(
     reference: Any = None,
 ) -> Candidate:
     """The coupon ``holding``, whose offer is ``reward``; coupons of one class and
-    priority apply in the order they were issued."""
+    priority apply in the order they were issued. Its hurdles are checked where it
+    applies, on the cart as the discounts before it left it, so a restack that puts
+    a discount before it can leave it out."""
     return _candidate(
         reward,
         stacking,
@@ -198,6 +200,7 @@ def coupon_candidate(
         kind=reward.kind,
         effect=reward_effect(reward, convert, choice=choice),
         rank=(_COUPON, *holding_order(holding.key)),
+        conditions=reward.hurdles,
         reference=reference,
     )
 

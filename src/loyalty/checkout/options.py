@@ -52,7 +52,7 @@ from loyalty.rewards.discount import (
     points_value,
 )
 from loyalty.stacking.choose import Stack
-from loyalty.stacking.engine import Applied, Candidate
+from loyalty.stacking.engine import Applied, Candidate, Skipped
 
 Builder = Callable[[int, str | None, int | None], Candidate]
 """Makes the candidate of what is evaluated, from the points it uses, the free
@@ -288,20 +288,29 @@ def _stacked(
             return found, result
         checks.append(Check("value", True, f"takes {found.amount} off"))
         return found, result
-    checks.append(Check("value", False, found.reason if found is not None else _NOTHING))
+    if isinstance(found, Skipped) and found.check is not None:
+        checks.append(found.check)  # its hurdles, where it applies: reasons and shortfalls
+    else:
+        checks.append(Check("value", False, found.reason if found is not None else _NOTHING))
     return None, result
 
 
 _NOTHING = "nothing on this cart for it to take off"
 
 
+def _offers_total(result: Stack) -> int:
+    return sum((a.amount.minor_units for a in result.applied if a.candidate.source == "offer"), 0)
+
+
 def _harm(stacked: CartStack, result: Stack, currency: str) -> str | None:
     """Why adding to the cart's stack would leave the customer worse off: less off in
-    all than without it, or a reward already on it that cost points cut short of
-    what it wants (a cap, no room left: points paid for nothing; a percentage that
-    sees a smaller cart is not cut)."""
+    all than without it, for losing the offers (an exclusive reward beside better
+    offers), or a reward already on it that cost points cut short of what it wants
+    (a cap, no room left: points paid for nothing; a percentage that sees a smaller
+    cart is not cut). A discount already on the cart that the new one displaces is
+    reported in :attr:`~loyalty.checkout.redemption.Redemption.dropped`."""
     before = stacked.base
-    if result.total < before.total:
+    if result.total < before.total and _offers_total(result) < _offers_total(before):
         money = Money.from_minor
         return (
             f"the cart's discounts take {money(before.total, currency)} off without it, "

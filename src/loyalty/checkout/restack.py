@@ -78,15 +78,22 @@ def restack(
             rewrite.append(found)
     kept = {item.candidate.id for item in rewrite}
     for record in stale:
-        claim = _void(account, request, record, cart)
+        aside = record.coupon is not None and _candidate_id(record) not in kept
+        claim = _void(account, request, record, cart, aside)
         if stock is not None and record.reward is not None and _candidate_id(record) not in kept:
             stock.release(record.reward, claim_prefix(account.member_id) + claim)
     for item in result.applied:
-        if item in rewrite:
+        if item in rewrite or _back(item):
             _again(account, request, cart, item)
         elif item.candidate.source == "offer" and item.id not in kept_offers:
             _offer(account, request, cart, item)
     fit_tenders(account, request, cart)
+
+
+def _back(item: Applied) -> bool:
+    """Is ``item`` a coupon a restack had set aside, applying again?"""
+    record = item.candidate.reference
+    return isinstance(record, RedemptionRecord) and not record.in_use
 
 
 def _ids(result: Stack) -> set[str]:
@@ -105,8 +112,11 @@ def _same(record: RedemptionRecord, item: Applied) -> bool:
     return record.discounts == item.lines and record.shipping_discount == item.shipping
 
 
-def _void(account: Account, request: Request, record: RedemptionRecord, cart: Cart) -> str:
-    """Void ``record``; return the key of the stock claim it held."""
+def _void(
+    account: Account, request: Request, record: RedemptionRecord, cart: Cart, aside: bool
+) -> str:
+    """Void ``record`` (``aside``: a coupon the stack leaves out, which may come back);
+    return the key of the stock claim it held."""
     redeemed = account.entry(record.id)
     assert isinstance(redeemed, Redeem)
     account._apply(
@@ -117,6 +127,7 @@ def _void(account: Account, request: Request, record: RedemptionRecord, cart: Ca
             ),
             redeem_id=record.id,
             allocation=redeemed.allocation,
+            restacked=aside,
         )
     )
     return redeemed.claim or redeemed.key or ""

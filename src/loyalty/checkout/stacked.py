@@ -33,6 +33,7 @@ from loyalty.hurdles import Check, Situation, window_check
 from loyalty.incentives.audience import Facts
 from loyalty.incentives.offers import offer_of
 from loyalty.ledger.account import Account
+from loyalty.ledger.entries import Void
 from loyalty.ledger.records import RedemptionRecord
 from loyalty.money import Money
 from loyalty.program.model import Program
@@ -127,9 +128,11 @@ def cart_stack(
     required: list[Candidate] = []
     fixed: dict[str, Decimal] = {}
     uses: dict[str, int] = {}
-    for record in account.redemptions(cart.id):
-        if not record.in_use or record.tender is not None or record.offer is not None:
-            continue
+    records = account.redemptions(cart.id)
+    standing_now = [
+        r for r in records if r.in_use and r.tender is None and r.offer is None
+    ]
+    for record in (*standing_now, *_set_aside(account, records, standing.at)):
         if record.id == excluding:
             continue
         candidate = _rebuilt(account, record, cart, convert, uses)
@@ -145,6 +148,35 @@ def cart_stack(
     )
     context = _context(program, cart, standing, tier_shipping, fixed)
     return CartStack(context, tuple(required), optional, fixed)
+
+
+def _aside(account: Account, record: RedemptionRecord) -> bool:
+    """Was ``record``, a coupon's, taken off by a restack (not by the customer)?"""
+    if record.voided_by is None or record.coupon is None:
+        return False
+    void = account.entry(record.voided_by)
+    return isinstance(void, Void) and void.restacked
+
+
+def _set_aside(
+    account: Account, records: tuple[RedemptionRecord, ...], at: datetime
+) -> list[RedemptionRecord]:
+    """The coupons a restack took off this cart for having nothing to take off,
+    still open and not on it again (the latest record of each): they are candidates
+    again, so what the cart gets does not depend on the order they were entered in."""
+    on_cart = {r.coupon for r in records if r.in_use and r.coupon is not None}
+    replaced = {r.replaces for r in records if r.replaces is not None}
+    latest: dict[str, RedemptionRecord] = {}
+    for record in records:
+        if record.coupon is None or record.coupon in on_cart or record.id in replaced:
+            continue
+        if record.tender is not None or not _aside(account, record):
+            continue
+        holding = account._holdings.get(record.coupon)
+        if holding is None or holding.uses <= 0 or not holding.usable(at):
+            continue
+        latest[record.coupon] = record
+    return list(latest.values())
 
 
 def _sees(program: Program, offer: Any, at: datetime, facts: Callable[[], Facts]) -> bool:

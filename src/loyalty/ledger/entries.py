@@ -219,6 +219,9 @@ class Void(Entry):
     kind: ClassVar[EntryKind] = EntryKind.VOID
     redeem_id: str
     allocation: tuple[Allocation, ...]
+    restacked: bool = False
+    """Written by a restack that left a coupon with nothing to take off: it comes
+    back on the cart when a later restack gives it room again."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

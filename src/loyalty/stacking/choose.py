@@ -118,26 +118,41 @@ def _compatible(
 ) -> tuple[list[Candidate], list[Skipped]]:
     """The required candidates that can stay together. When some cannot (two of one
     best-of group, an exclusive one with others), the valid set that takes the most
-    off stays, whichever came first; up to :data:`EXHAUSTIVE` of them are compared,
-    and above that the first come stay."""
+    off stays, whatever order they came in; up to :data:`EXHAUSTIVE` of them are
+    compared, and above that the first come stay. (Line discounts after the same
+    units are not a clash: the one earlier in the application order takes them.)"""
     kept: list[Candidate] = []
     for candidate in required:
         if _fits(kept, candidate):
             kept.append(candidate)
-    if len(kept) < len(required) and len(required) <= EXHAUSTIVE:
+    clash = len(kept) < len(required)
+    if not clash:
+        return kept, []
+    if clash and len(required) <= EXHAUSTIVE:
         ordered = sorted(required, key=context.position)
-        best: tuple[int, list[Candidate]] | None = None
+        best: tuple[tuple[int, int], list[Candidate]] | None = None
         for mask in range(1 << len(ordered), 0, -1):
             subset = [c for i, c in enumerate(ordered) if mask >> (len(ordered) - 1 - i) & 1]
             if not all(_fits(subset[:i], c) for i, c in enumerate(subset)):
                 continue
-            total = run(subset, context).total
-            if best is None or total > best[0]:
-                best = (total, subset)
+            result = run(subset, context)
+            score = (result.total, -len(result.skipped))
+            if best is None or score > best[0]:
+                best = (score, subset)
         assert best is not None  # a single candidate always fits
         kept = [c for c in required if c in best[1]]
-    refused = [Skipped(c, _clash_reason(kept, c)) for c in required if c not in kept]
+    refused = [_left_out(kept, c, context) for c in required if c not in kept]
     return kept, refused
+
+
+def _left_out(kept: list[Candidate], candidate: Candidate, context: Context) -> Skipped:
+    """Why a required ``candidate`` is left out of the ``kept`` ones."""
+    if not _fits(kept, candidate):
+        return Skipped(candidate, _clash_reason(kept, candidate))
+    for skip in run([*kept, candidate], context).skipped:
+        if skip.candidate == candidate:
+            return skip
+    return Skipped(candidate, "the discounts on the cart take more off without it")
 
 
 def _fits(chosen: Sequence[Candidate], candidate: Candidate) -> bool:

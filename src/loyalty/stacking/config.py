@@ -79,7 +79,8 @@ class AmountAllocation(StrEnum):
 
     ACROSS = "across"
     """The amount spread over the units, in proportion to what is left of each
-    (largest remainder: the rounding remainder goes to the last)."""
+    (largest remainder: the minor units left after rounding down go one each to the
+    largest remainders, ties to the later unit)."""
     EACH = "each"
     """The amount off each unit."""
     CHEAPEST_ONCE = "cheapest_once"

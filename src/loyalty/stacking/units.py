@@ -126,16 +126,25 @@ class Units:
 
 
 def allocate(total: int, rooms: Sequence[int]) -> list[int]:
-    """``total`` (at most the sum of ``rooms``) in proportion to ``rooms``: each share
-    rounded down, the remainder to the last with room left, then the one before it;
-    no share above its room."""
+    """``total`` (at most the sum of ``rooms``) in proportion to ``rooms``, by largest
+    remainder: each share rounded down, then one minor unit more to the shares with
+    the largest remainders (ties to the later one), none above its room."""
     capacity = sum(rooms)
     if total <= 0 or capacity <= 0:
         return [0] * len(rooms)
     total = min(total, capacity)
     shares = [total * room // capacity for room in rooms]
     left = total - sum(shares)
-    for index in range(len(rooms) - 1, -1, -1):
+    order = sorted(
+        range(len(rooms)), key=lambda i: (total * rooms[i] % capacity, i), reverse=True
+    )
+    for index in order:
+        if not left:
+            break
+        if shares[index] < rooms[index]:
+            shares[index] += 1
+            left -= 1
+    for index in range(len(rooms) - 1, -1, -1):  # rooms too full for one each
         if not left:
             break
         extra = min(left, rooms[index] - shares[index])
