@@ -13,7 +13,8 @@ Up to 12 optional candidates, every valid combination is considered (a
 combination in which every discount applied in full is already the best, so most
 carts need one pass; otherwise branch and bound skips the combinations that
 cannot beat the best found, which is exact when no condition can turn true as
-the basket shrinks, and every combination is tried when one can). Above 12, a
+the basket shrinks, and every combination is tried when one can, or when two line
+discounts may take from one line: one can leave the other dearer units). Above 12, a
 greedy rule: candidates are taken in descending order of what each gives alone
 (then in application order), each kept if the total grows. Ties go to fewer
 discounts, then to the combination found first in an order fixed by the
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 from itertools import product
 
 from loyalty.hurdles import AnyOf, Not, walk
-from loyalty.stacking.config import GroupMode
+from loyalty.stacking.config import GroupMode, Stage
+from loyalty.stacking.effects import BuyGet, FreeUnits
 from loyalty.stacking.engine import Applied, Candidate, Context, Pass, Skipped, run
 
 __all__ = ["EXHAUSTIVE", "Stack", "stack"]
@@ -129,12 +131,13 @@ def _drop(chosen: Sequence[Candidate], candidate: Candidate, context: Context) -
 def _exhaustive(
     kept: list[Candidate], valid: list[Candidate], context: Context
 ) -> tuple[list[Candidate], Pass]:
+    contended = _contended(kept + valid, context)
     everything = kept + [c for c in valid if c.mode is GroupMode.STACKABLE]
-    if len(everything) == len(kept) + len(valid):
+    if not contended and len(everything) == len(kept) + len(valid):
         first = run(everything, context)
         if first.in_full() and context.max_discounts is None:
             return everything, first
-    if not _monotone(kept + valid):
+    if contended or not _monotone(kept + valid):
         return _every_combination(kept, valid, context)
     return _branch_and_bound(kept, valid, context)
 
@@ -162,6 +165,37 @@ def _monotone(candidates: Sequence[Candidate]) -> bool:
             if isinstance(condition, Not | AnyOf):
                 return False
     return True
+
+
+def _contended(candidates: Sequence[Candidate], context: Context) -> bool:
+    """May two line discounts take from one line? Then one can close (or use up) the
+    units the other would pick, and the other picks different units, dearer ones
+    too: a discount may take more beside others than alone, and one applied "in
+    full" beside others may take less than alone, so neither the fast path nor the
+    bound holds."""
+    reaches = [_reach(c, context) for c in candidates if c.stage is Stage.LINE]
+    seen: set[str] = set()
+    for reach in reaches:
+        if seen & reach:
+            return True
+        seen |= reach
+    return False
+
+
+def _reach(candidate: Candidate, context: Context) -> set[str]:
+    """The refs of the cart's lines a line discount may take from or consume."""
+    effect = candidate.effect
+    if isinstance(effect, FreeUnits):
+        return {line.ref for line in context.cart.lines if line.sku == effect.sku}
+    if isinstance(effect, BuyGet):
+        selectors = [effect.buy_products, effect.get_products or effect.buy_products]
+    else:
+        selectors = [getattr(effect, "products", None)]
+    return {
+        line.ref
+        for line in context.cart.lines
+        if any(s is None or s.matches(line.sku, line.categories, line.tags) for s in selectors)
+    }
 
 
 def _branch_and_bound(
