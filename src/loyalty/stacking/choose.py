@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import product
 
+from loyalty.cart import Line
 from loyalty.hurdles import AnyOf, Not, walk
 from loyalty.stacking.config import GroupMode, Stage
 from loyalty.stacking.effects import BuyGet, FreeUnits
@@ -173,28 +174,37 @@ def _contended(candidates: Sequence[Candidate], context: Context) -> bool:
     too: a discount may take more beside others than alone, and one applied "in
     full" beside others may take less than alone, so neither the fast path nor the
     bound holds."""
-    reaches = [_reach(c, context) for c in candidates if c.stage is Stage.LINE]
-    seen: set[str] = set()
-    for reach in reaches:
-        if seen & reach:
+    line_ones = [c for c in candidates if c.stage is Stage.LINE]
+    if len(line_ones) < 2:
+        return False
+    lines = context.cart.lines
+    seen: set[int] = set()
+    for candidate in line_ones:
+        reach = _reach(candidate.effect, lines)
+        if not seen.isdisjoint(reach):
             return True
         seen |= reach
     return False
 
 
-def _reach(candidate: Candidate, context: Context) -> set[str]:
-    """The refs of the cart's lines a line discount may take from or consume."""
-    effect = candidate.effect
+def _reach(effect: object, lines: Sequence[Line]) -> set[int]:
+    """The places of the lines a line discount may take from or consume."""
     if isinstance(effect, FreeUnits):
-        return {line.ref for line in context.cart.lines if line.sku == effect.sku}
+        return {i for i, line in enumerate(lines) if line.sku == effect.sku}
     if isinstance(effect, BuyGet):
         selectors = [effect.buy_products, effect.get_products or effect.buy_products]
     else:
         selectors = [getattr(effect, "products", None)]
+    if None in selectors:
+        return set(range(len(lines)))
+    chosen = [s for s in selectors if s is not None]
+    skus = {sku for s in chosen for sku in s.skus}
+    categories = {category for s in chosen for category in s.categories}
+    tags = {tag for s in chosen for tag in s.tags}
     return {
-        line.ref
-        for line in context.cart.lines
-        if any(s is None or s.matches(line.sku, line.categories, line.tags) for s in selectors)
+        i for i, line in enumerate(lines)
+        if line.sku in skus or not categories.isdisjoint(line.categories)
+        or not tags.isdisjoint(line.tags)
     }
 
 
