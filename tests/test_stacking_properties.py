@@ -13,14 +13,17 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from decimal import Decimal
 from itertools import product
 from typing import Any
 
-from hypothesis import HealthCheck, given, note, settings
+import pytest
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
+from loyalty import RedemptionRefused, quote, redeem_reward, verify
 from loyalty.cart import Cart, load_cart
 from loyalty.hurdles import AnyOf, Check, MinBasket, MinUnits, Not, Situation
 from loyalty.money import Money
@@ -31,7 +34,7 @@ from loyalty.stacking.effects import AmountOff, BuyGet, Effect, FreeUnits, Perce
 from loyalty.stacking.engine import Applied, Candidate, Context, run
 from loyalty.stacking.units import minor
 from tests.builders import program
-from tests.test_checkout import T0
+from tests.test_checkout import T0, funded
 
 SLOW = [HealthCheck.too_slow, HealthCheck.filter_too_much]
 ORDER = (Stage.LINE, Stage.CART_PERCENT, Stage.CART_AMOUNT, Stage.SHIPPING)
@@ -334,6 +337,248 @@ def test_the_choice_is_worth_at_least_every_valid_combination(data: st.DataObjec
     assert result.total >= run(best, ctx).total
     # ... and it is one of them: no combination is worth more than the best.
     assert result.total == run(best, ctx).total
+
+
+
+# ------------------------------------------------------------------ programs, for the checkout
+
+STACKING_GROUPS = [
+    {"id": "solo", "mode": "exclusive"},
+    {"id": "best-a", "mode": "best_of"},
+    {"id": "best-b", "mode": "best_of", "priority": 1},
+]
+product_specs = st.one_of(
+    st.none(),
+    st.sampled_from(SKUS).map(lambda sku: {"skus": [sku]}),
+    st.sampled_from(["odd", "even"]).map(lambda c: {"categories": [c]}),
+)
+money_texts = st.integers(1, 6000).map(_text)
+condition_specs = st.one_of(
+    st.none(),
+    st.none(),
+    money_texts.map(lambda amount: {"min_basket": amount}),
+    money_texts.map(lambda amount: {"not": {"min_basket": amount}}),
+    st.tuples(money_texts, st.integers(1, 6)).map(
+        lambda t: {"any_of": [{"min_basket": t[0]}, {"min_units": t[1]}]}
+    ),
+)
+
+
+def _put(found: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        found[key] = value
+
+
+@st.composite
+def stacking_fields(draw: st.DrawFn, ids: Sequence[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    _put(found, "group", draw(st.sampled_from([None, "default", "solo", "best-a", "best-b"])))
+    _put(found, "priority", draw(st.none() | st.integers(-1, 1)))
+    _put(found, "basis", draw(st.none() | st.sampled_from(["initial", "discounted"])))
+    combines = draw(st.lists(st.sampled_from(list(ids)), max_size=2, unique=True))
+    if combines:
+        found["combines_with"] = combines
+    return found
+
+
+@st.composite
+def offer_specs(draw: st.DrawFn, offer_id: str, ids: Sequence[str]) -> dict[str, Any]:
+    kind = draw(st.sampled_from(
+        ["percent_off", "amount_off", "buy_x_get_y", "free_product", "free_shipping"]
+    ))
+    found: dict[str, Any] = {"id": offer_id, "kind": kind, **draw(stacking_fields(ids))}
+    _put(found, "conditions", draw(condition_specs))
+    if kind == "percent_off":
+        found["percent"] = str(draw(percents))
+        _put(found, "products", draw(product_specs))
+        _put(found, "max_amount", draw(st.none() | money_texts))
+        _put(found, "max_items", draw(st.none() | st.integers(1, 3)))
+        _put(found, "pick", draw(st.none() | st.just("dearest")))
+    elif kind == "amount_off":
+        found["amount"] = draw(money_texts)
+        _put(found, "products", draw(product_specs))
+        _put(found, "allocation", draw(st.none() | st.sampled_from(["each", "cheapest_once"])))
+        _put(found, "max_items", draw(st.none() | st.integers(1, 3)))
+    elif kind == "buy_x_get_y":
+        found["buy"] = {"units": draw(st.integers(1, 3))}
+        found["get"] = {"units": draw(st.integers(1, 2)),
+                        "percent": draw(st.sampled_from([100, 50]))}
+        _put(found, "products", draw(product_specs))
+        _put(found, "limit", draw(st.none() | st.integers(1, 2)))
+    elif kind == "free_product":
+        found["sku"] = draw(st.sampled_from(SKUS))
+        _put(found, "units", draw(st.none() | st.integers(1, 2)))
+    else:
+        _put(found, "max_amount", draw(st.none() | money_texts))
+    return found
+
+
+@st.composite
+def reward_specs(draw: st.DrawFn, reward_id: str, ids: Sequence[str]) -> dict[str, Any]:
+    kind = draw(st.sampled_from(
+        ["amount_off", "percent_off", "free_shipping", "free_product", "pay_with_points"]
+    ))
+    found: dict[str, Any] = {"id": reward_id, "kind": kind, **draw(stacking_fields(ids))}
+    _put(found, "per_cart", draw(st.none() | st.just(2)))
+    if draw(st.integers(0, 4)) == 0:
+        found["hurdles"] = {"min_basket": draw(money_texts)}
+    if kind == "pay_with_points":
+        found.update(points=1, value="0.01")
+        return found
+    found["cost"] = draw(st.integers(0, 300))
+    if kind == "amount_off":
+        found["amount"] = draw(money_texts)
+    elif kind == "percent_off":
+        found["percent"] = str(draw(percents))
+        _put(found, "products", draw(product_specs))
+        _put(found, "max_amount", draw(st.none() | money_texts))
+        _put(found, "max_items", draw(st.none() | st.integers(1, 3)))
+    elif kind == "free_product":
+        found["choices"] = draw(st.lists(st.sampled_from(SKUS), min_size=1, max_size=2,
+                                         unique=True))
+        _put(found, "units", draw(st.none() | st.integers(1, 2)))
+    return found
+
+
+@st.composite
+def programs(draw: st.DrawFn, most_offers: int = 5, most_rewards: int = 4) -> dict[str, Any]:
+    """The sections of a program with offers, rewards and a stacking policy."""
+    offer_ids = [f"offer-{n}" for n in range(draw(st.integers(0, most_offers)))]
+    reward_ids = [f"reward-{n}" for n in range(draw(st.integers(1, most_rewards)))]
+    ids = offer_ids + reward_ids
+    caps: dict[str, Any] = {}
+    _put(caps, "max_amount", draw(st.none() | money_texts))
+    _put(caps, "max_percent", draw(st.none() | st.sampled_from(["15", "30", "33.3", "100"])))
+    _put(caps, "max_discounts", draw(st.none() | st.integers(1, 3)))
+    return {
+        "offers": {"catalog": [draw(offer_specs(i, ids)) for i in offer_ids]},
+        "rewards": {"catalog": [draw(reward_specs(i, ids)) for i in reward_ids]},
+        "stacking": {"groups": STACKING_GROUPS, "caps": caps},
+    }
+
+
+def cap_settings(sections: dict[str, Any], cart: Cart) -> dict[str, Any]:
+    """The per-order caps of ``sections`` on ``cart``, in minor units."""
+    caps = sections["stacking"]["caps"]
+    limits = []
+    if "max_amount" in caps:
+        limits.append(minor(Decimal(caps["max_amount"]), "USD"))
+    if "max_percent" in caps:
+        subtotal = cart.merchandise_subtotal.amount
+        limits.append(minor(subtotal * Decimal(caps["max_percent"]) / 100, "USD"))
+    return {"max_total": min(limits) if limits else None,
+            "max_discounts": caps.get("max_discounts")}
+
+
+POINTS = 2000
+
+
+# ------------------------------------------------------------------ through quote
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=SLOW)
+@given(sections=programs(), mapping=carts())
+def test_no_quoted_stack_exceeds_the_caps_the_lines_or_the_shipping(
+    sections: dict[str, Any], mapping: dict[str, Any]
+) -> None:
+    member = funded(POINTS, **sections)
+    cart = load_cart(mapping)
+    q = quote(member, cart, at=T0)
+    assert q.stack is not None
+    stacks = [q.stack] + [option.stack for option in q.rewards if option.stack is not None]
+    for result in stacks:
+        assert_within_the_caps(result, cap_settings(sections, cart))
+        assert_within_the_cart(result.applied, cart)
+    for option in q.rewards:
+        if option.eligible:
+            assert option.value is not None
+            assert option.value.minor_units > 0
+            assert option.applied is not None
+            assert option.applied.amount == option.value
+
+
+def _shuffled(sections: dict[str, Any], seed: int) -> dict[str, Any]:
+    shuffle = random.Random(seed).shuffle
+    offers = list(sections["offers"]["catalog"])
+    rewards = list(sections["rewards"]["catalog"])
+    groups = list(sections["stacking"]["groups"])
+    shuffle(offers)
+    shuffle(rewards)
+    shuffle(groups)
+    return {
+        "offers": {"catalog": offers},
+        "rewards": {"catalog": rewards},
+        "stacking": {**sections["stacking"], "groups": groups},
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=SLOW)
+@given(sections=programs(), mapping=carts(), seed=st.integers(0, 2**16))
+def test_the_quote_does_not_depend_on_the_order_of_the_catalogs(
+    sections: dict[str, Any], mapping: dict[str, Any], seed: int
+) -> None:
+    one = quote(funded(POINTS, **sections), mapping, at=T0)
+    other = quote(funded(POINTS, **_shuffled(sections, seed)), mapping, at=T0)
+    assert one.stack == other.stack
+    assert {o.reward: o for o in one.rewards} == {o.reward: o for o in other.rewards}
+
+
+# ------------------------------------------------------------------ quote, then redeem
+
+
+def _on_cart(member: Any, cart_id: str) -> list[Any]:
+    return [record for record in member.redemptions(cart_id) if record.in_use]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=SLOW)
+@given(sections=programs(), mapping=carts(), data=st.data())
+def test_a_quote_and_a_redemption_at_the_same_time_agree(
+    sections: dict[str, Any], mapping: dict[str, Any], data: st.DataObject
+) -> None:
+    member = funded(POINTS, **sections)
+    cart = load_cart(mapping)
+    ids = [reward["id"] for reward in sections["rewards"]["catalog"]]
+    kinds = {reward["id"]: reward["kind"] for reward in sections["rewards"]["catalog"]}
+    steps = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=4))
+    for step, reward_id in enumerate(steps):
+        option = quote(member, cart, at=T0).option(reward_id)
+        points = max(option.points, 1) if kinds[reward_id] == "pay_with_points" else None
+        before = len(member.journal)
+        note(f"step {step}: {reward_id} eligible={option.eligible} value={option.value}")
+        if not option.eligible:
+            with pytest.raises(RedemptionRefused):
+                redeem_reward(member, reward_id, cart, at=T0, key=f"k-{step}", points=points)
+            assert len(member.journal) == before
+            continue
+        done = redeem_reward(member, reward_id, cart, at=T0, key=f"k-{step}", points=points)
+        assert done.total == option.value
+        assert done.lines == option.lines
+        assert done.shipping == option.shipping
+        assert done.points == option.points
+    records = _on_cart(member, cart.id)
+    event(f"redemptions on the cart: {len(records)}")
+    net = {line.ref: minor(line.net, "USD") for line in cart.lines if not line.gift_card}
+    taken = dict.fromkeys(net, 0)
+    for record in records:
+        for part in record.discounts:
+            assert part.amount.minor_units > 0
+            taken[part.line] += part.amount.minor_units
+    assert all(taken[ref] <= net[ref] for ref in net), (taken, net)
+    shipping = sum(_cents(record.shipping_discount) for record in records)
+    assert shipping <= minor(cart.shipping, "USD")
+    if records:
+        # What is written on the cart is what its quote now shows, discount by discount.
+        q = quote(member, cart, at=T0)
+        assert q.stack is not None
+        written = sorted(
+            (record.offer or record.reward or "", _cents(record.tender) or
+             sum(part.amount.minor_units for part in record.discounts)
+             + _cents(record.shipping_discount))
+            for record in records
+        )
+        shown = sorted((a.candidate.name, a.amount.minor_units) for a in q.stack.applied)
+        assert written == shown
+    assert verify(member) == []
 
 
 def _offer(name: str, effect: Effect, **fields: Any) -> Candidate:
