@@ -29,8 +29,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from itertools import product
 
+from loyalty.cart import Line
 from loyalty.hurdles import AnyOf, Not, walk
 from loyalty.stacking.config import GroupMode, Stage
+from loyalty.stacking.effects import BuyGet, FreeUnits
 from loyalty.stacking.engine import Applied, Candidate, Context, Pass, Skipped, Taken, run
 
 __all__ = ["EXHAUSTIVE", "Stack", "stack"]
@@ -205,7 +207,7 @@ def _drop(
 def _exhaustive(
     kept: list[Candidate], valid: list[Candidate], context: Context
 ) -> tuple[list[Candidate], Pass]:
-    if not _monotone(kept + valid):
+    if not _monotone(kept + valid, context):
         return _every_combination(kept, valid, context)
     everything = kept + [c for c in valid if c.mode is GroupMode.STACKABLE]
     if len(everything) == len(kept) + len(valid):
@@ -234,15 +236,13 @@ def _score(result: Pass) -> tuple[int, int, int]:
     return (result.total, -len(result.taken), sum(t.wanted for t in result.taken))
 
 
-def _monotone(candidates: Sequence[Candidate]) -> bool:
+def _monotone(candidates: Sequence[Candidate], context: Context) -> bool:
     """Can each discount only take less when others apply with it? Not when a
     condition could turn true as the basket shrinks (a ``not``, an ``any_of``), nor
-    when two line discounts that do not combine compete for units (one taking a
-    unit can send the other to a dearer one)."""
-    lines = [c for c in candidates if c.stage is Stage.LINE]
-    for index, candidate in enumerate(lines):
-        if any(not candidate.combines(other) for other in lines[index + 1 :]):
-            return False
+    when two line discounts that do not combine may take from one line (one closing
+    a unit can send the other to a dearer one)."""
+    if _contended(candidates, context):
+        return False
     for candidate in candidates:
         if candidate.conditions is None:
             continue
@@ -250,6 +250,37 @@ def _monotone(candidates: Sequence[Candidate]) -> bool:
             if isinstance(condition, Not | AnyOf):
                 return False
     return True
+
+
+def _contended(candidates: Sequence[Candidate], context: Context) -> bool:
+    """May two line discounts that do not combine take from one line of the cart?"""
+    line_ones = [c for c in candidates if c.stage is Stage.LINE]
+    if len(line_ones) < 2:
+        return False
+    lines = context.cart.lines
+    reaches = [(c, _reach(c.effect, lines)) for c in line_ones]
+    for index, (candidate, reach) in enumerate(reaches):
+        for other, theirs in reaches[index + 1 :]:
+            if not reach.isdisjoint(theirs) and not candidate.combines(other):
+                return True
+    return False
+
+
+def _reach(effect: object, lines: Sequence[Line]) -> set[int]:
+    """The places of the lines a line discount may take from or consume."""
+    if isinstance(effect, FreeUnits):
+        return {i for i, line in enumerate(lines) if line.sku == effect.sku}
+    if isinstance(effect, BuyGet):
+        selectors = [effect.buy_products, effect.get_products or effect.buy_products]
+    else:
+        selectors = [getattr(effect, "products", None)]
+    if None in selectors:
+        return set(range(len(lines)))
+    chosen = [s for s in selectors if s is not None]
+    return {
+        i for i, line in enumerate(lines)
+        if any(s.matches(line.sku, line.categories, line.tags) for s in chosen)
+    }
 
 
 def _branch_and_bound(
