@@ -8,11 +8,11 @@ discounts, then cart percent, then cart amount, then shipping; within a class by
 priority, then rewards after offers, then id), each on the cart the ones before
 it left, with the engine's rounding: a percentage rounded down, an amount spread
 over the lines in proportion to what is left of them (shares rounded down, the
-remainder to the last), units picked cheapest first (the dearest for the units
+largest remainders one cent each), units picked cheapest first (the dearest for the units
 bought), a line split where a pick ends inside it. Then, for each reward, the
 same with the reward added, and whether the member can redeem it (points,
-hurdle, something to take off). The earn is the merchandise subtotal at one
-point per USD, rounded down.
+hurdle, something to take off). The earn is the merchandise after the offers
+(the order writes them when it completes) at one point per USD, rounded down.
 
 It handles only what that program uses: one currency, offers and rewards that
 all stack and never reach the same line as another line discount (so no unit is
@@ -106,9 +106,12 @@ def _allocate(total: int, rooms: Sequence[int]) -> list[int]:
     total = min(total, capacity)
     shares = [total * room // capacity for room in rooms]
     left = total - sum(shares)
+    by_remainder = sorted(range(len(rooms)), key=lambda i: (total * rooms[i] % capacity, i))
+    for index in reversed(by_remainder):
+        if left and shares[index] < rooms[index]:
+            shares[index] += 1
+            left -= 1
     for index in range(len(rooms) - 1, -1, -1):
-        if not left:
-            break
         extra = min(left, rooms[index] - shares[index])
         shares[index] += extra
         left -= extra
@@ -201,7 +204,6 @@ def quote(plan: Mapping[str, Any], points: int, cart: Mapping[str, Any]) -> dict
     cents per line (with the offers)."""
     offers = plan["offers"]
     base, basket = apply(offers, cart)
-    subtotal = sum(s[3] for s in _slots(cart))
     rewards = {}
     for reward in plan["rewards"]:
         applied, _ = apply([*offers, reward], cart)
@@ -212,4 +214,4 @@ def quote(plan: Mapping[str, Any], points: int, cart: Mapping[str, Any]) -> dict
             and (hurdle is None or basket >= hurdle)
         )
         rewards[reward["id"]] = (eligible, mine)
-    return {"points": subtotal // 100, "offers": base, "rewards": rewards}
+    return {"points": basket // 100, "offers": base, "rewards": rewards}
