@@ -183,13 +183,42 @@ def test_stacking_configuration_problems_are_reported_with_their_paths() -> None
 
 
 def test_a_one_sided_combines_with_is_a_warning() -> None:
+    skin = {"categories": ["skincare"]}
     prog = program(offers=offers(
-        {"id": "a", "kind": "percent_off", "percent": 10, "combines_with": ["b"]},
-        {"id": "b", "kind": "percent_off", "percent": 5},
+        {"id": "a", "kind": "percent_off", "percent": 10, "products": skin,
+         "combines_with": ["b"]},
+        {"id": "b", "kind": "percent_off", "percent": 5, "products": skin},
     ))
     warnings = program_warnings(prog)
     assert [w.path for w in warnings] == ["offers.catalog[0].combines_with"]
     assert "combine both ways" in warnings[0].message
+
+
+def test_combines_with_on_a_whole_cart_discount_is_a_warning() -> None:
+    prog = program(offers=offers(
+        {"id": "a", "kind": "percent_off", "percent": 10, "combines_with": ["b"]},
+        {"id": "b", "kind": "amount_off", "amount": "1.00", "combines_with": ["a"]},
+    ))
+    assert [w.path for w in program_warnings(prog)] == [
+        "offers.catalog[0].combines_with", "offers.catalog[1].combines_with"
+    ]
+
+
+def test_an_offer_may_not_share_a_reward_id() -> None:
+    with pytest.raises(ConfigurationError) as error:
+        program(offers=offers({"id": "ten", "kind": "percent_off", "percent": 10}),
+                rewards=rewards({"id": "ten", "kind": "amount_off", "amount": "1.00",
+                                 "cost": 1}))
+    assert [p.path for p in error.value.problems] == ["offers.catalog[0].id"]
+
+
+def test_a_multi_unit_free_product_quotes_the_units_the_cart_has() -> None:
+    gift = {"id": "two-free", "kind": "free_product", "choices": ["SOAP"], "units": 2, "cost": 3}
+    member = funded(20, rewards=rewards(gift))
+    option = quote(member, cart("C-1", line("SOAP", "4.00")), at=T0).option("two-free")
+    assert (option.eligible, option.units, option.points, option.value) == (
+        True, 1, 3, usd("4.00")
+    )
 
 
 def test_only_the_best_of_five_percent_from_two_items_and_ten_from_four() -> None:

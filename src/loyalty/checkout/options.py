@@ -180,14 +180,16 @@ def evaluate(
         least = max(reward.min_points, reward.step)
         checks.append(_cost(max(wanted, least), member))
     elif isinstance(reward, FreeProduct):
-        units = units if units is not None else reward.units
-        wanted = reward.cost_of(units)
-        if wanted:
-            checks.append(_cost(wanted, member))
         lines = free_product_choices(reward, cart)
         choices = tuple(line.sku for line in lines)
         if choice is None and lines:
             choice = max(lines, key=lambda line: line.unit_price).sku
+        if units is None:  # one redemption's units, or as many of the choice as the cart has
+            have = sum(line.quantity for line in lines if line.sku == choice)
+            units = max(min(reward.units, have), 1)
+        wanted = reward.cost_of(units)
+        if wanted:
+            checks.append(_cost(wanted, member))
         checks.append(
             Check("product", True, f"{choice} is in the cart")
             if choices

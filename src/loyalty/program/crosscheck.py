@@ -99,6 +99,12 @@ def _stackables(program: Program) -> Iterator[tuple[str, Stackable]]:
 
 def _stacking_problems(program: Program) -> list[Problem]:
     found = []
+    rewards = {reward.id for reward in program.rewards.catalog}
+    for index, offer in enumerate(program.offers.catalog):
+        if offer.id in rewards:
+            found.append(Problem(f"offers.catalog[{index}].id",
+                                 f"{offer.id!r} is a reward's id too; combines_with and the "
+                                 "quote name both by it", offer.id))
     stacking = program.stacking
     groups = ", ".join(repr(group.id) for group in stacking.groups) or "none but 'default'"
     names = _names(program)
@@ -118,13 +124,19 @@ def _names(program: Program) -> set[str]:
 
 
 def cross_warnings(program: Program) -> list[Problem]:
-    """Advice across sections: a ``combines_with`` only one side says."""
+    """Advice across sections: a ``combines_with`` only one side says, or on a
+    discount that is not on lines (only line discounts close units to others)."""
     said = {
         getattr(item, "id", ""): (path, set(item.combines_with))
         for path, item in _stackables(program)
         if path.startswith(("rewards", "offers"))
     }
     found = []
+    for path, item in _stackables(program):
+        if item.combines_with and not _on_lines(item):
+            found.append(Problem(f"{path}.combines_with",
+                                 "has no effect: only discounts on selected products' units "
+                                 "(line discounts) close units to others", item.combines_with))
     for name, (path, others) in said.items():
         for other in sorted(others):
             if other in said and name not in said[other][1]:
@@ -134,3 +146,17 @@ def cross_warnings(program: Program) -> list[Problem]:
                     other,
                 ))
     return found
+
+
+def _on_lines(item: Stackable) -> bool:
+    """Is ``item`` a line discount (on units of selected products, free units, buy X
+    get Y, an item cap)?"""
+    kind = getattr(item, "kind", None)
+    if kind in ("free_product", "buy_x_get_y", "gift"):
+        return True
+    if kind in ("percent_off", "amount_off"):
+        return bool(
+            getattr(item, "products", None) or getattr(item, "max_items", None)
+            or getattr(item, "allocation", "across") != "across"
+        )
+    return False

@@ -17,7 +17,8 @@ units), a combination in which every discount applied in full is the best, so
 most carts need one pass, and otherwise branch and bound skips the combinations
 that cannot beat the best found; when they are not, every combination is run. Above 12, a
 greedy rule: candidates are taken in descending order of what each gives alone
-(then in application order), each kept if the total grows. Ties go to fewer
+(then in application order), each kept if the total grows; then each exclusive
+one alone, kept if it gives more. Ties go to fewer
 discounts, then to the one that wanted more (a cap can make two equal), then to
 the combination found first in an order fixed by the
 candidates (application order, then id), so the choice never depends on the
@@ -33,7 +34,16 @@ from loyalty.cart import Line
 from loyalty.hurdles import AnyOf, Not, walk
 from loyalty.stacking.config import GroupMode, Stage
 from loyalty.stacking.effects import BuyGet, FreeUnits
-from loyalty.stacking.engine import Applied, Candidate, Context, Pass, Skipped, Taken, run
+from loyalty.stacking.engine import (
+    Applied,
+    Candidate,
+    Context,
+    Pass,
+    Skipped,
+    Taken,
+    over_limit,
+    run,
+)
 
 __all__ = ["EXHAUSTIVE", "Stack", "stack"]
 
@@ -197,7 +207,7 @@ def _drop(
         return Skipped(candidate, _clash_reason(chosen, candidate))
     limit = context.max_discounts
     if limit is not None and len(chosen) >= limit:
-        return Skipped(candidate, f"over the per-order limit of {limit} discounts")
+        return Skipped(candidate, over_limit(limit))
     for skip in run([*chosen, candidate], context).skipped:
         if skip.candidate == candidate:
             return skip
@@ -317,8 +327,13 @@ def _branch_and_bound(
         if score > best[0][0]:
             best[0] = (score, [candidate], result)
 
+    most = context.max_discounts
+
     def search(index: int, chosen: list[Candidate], bound: int) -> None:
-        ceiling = bound + rest[index]
+        if most is None:
+            ceiling = bound + rest[index]
+        else:  # at most ``most`` discounts apply: the largest amounts left, that many
+            ceiling = bound + sum(tops[index : index + max(most - len(chosen), 0)])
         if cap is not None:
             ceiling = min(ceiling, cap)
         if ceiling < best[0][0][0]:
@@ -368,8 +383,9 @@ def _options(kept: list[Candidate], valid: list[Candidate]) -> list[list[Candida
 def _greedy(
     kept: list[Candidate], valid: list[Candidate], context: Context
 ) -> tuple[list[Candidate], Pass]:
-    alone = {c.id: run([*kept, c], context).total for c in valid}
-    ranked = sorted(valid, key=lambda c: (-alone[c.id], context.position(c)))
+    together = [c for c in valid if c.mode is not GroupMode.EXCLUSIVE]
+    alone = {c.id: run([*kept, c], context).total for c in together}
+    ranked = sorted(together, key=lambda c: (-alone[c.id], context.position(c)))
     chosen = list(kept)
     best = run(chosen, context)
     for candidate in ranked:
@@ -379,4 +395,9 @@ def _greedy(
         if trial.total > best.total:
             chosen.append(candidate)
             best = trial
+    for candidate in valid if not kept else ():  # an exclusive one alone, if it gives more
+        if candidate.mode is GroupMode.EXCLUSIVE:
+            trial = run([candidate], context)
+            if trial.total > best.total:
+                chosen, best = [candidate], trial
     return chosen, best

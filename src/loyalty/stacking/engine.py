@@ -26,7 +26,7 @@ from loyalty.stacking.config import GroupMode, Stage
 from loyalty.stacking.effects import Effect, Take
 from loyalty.stacking.units import Slot, Units, allocate
 
-__all__ = ["Applied", "Candidate", "Context", "Pass", "Skipped", "run"]
+__all__ = ["Applied", "Candidate", "Context", "Pass", "Skipped", "over_limit", "run"]
 
 Judge = Callable[[Any, Mapping[str, Decimal], Decimal], Check]
 """Checks a condition on the cart with these line reductions (cart currency, per line
@@ -226,9 +226,7 @@ def run(candidates: Sequence[Candidate], context: Context) -> Pass:
                 continue
         tender = candidate.stage is Stage.TENDER
         if not tender and context.max_discounts is not None and count >= context.max_discounts:
-            skipped.append(Skipped(
-                candidate, f"over the per-order limit of {context.max_discounts} discounts"
-            ))
+            skipped.append(Skipped(candidate, over_limit(context.max_discounts)))
             continue
         take = candidate.effect.take(units, _open_to(candidate))
         took = take.total
@@ -256,6 +254,11 @@ def run(candidates: Sequence[Candidate], context: Context) -> Pass:
 
 
 _NOTHING = "nothing on this cart for it to take off"
+
+
+def over_limit(most: int) -> str:
+    """Why a discount past the per-order limit of ``most`` discounts is skipped."""
+    return f"over the per-order limit of {most} discount{'s' * (most != 1)}"
 
 
 def _always(slot: Slot) -> bool:
