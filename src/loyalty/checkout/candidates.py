@@ -134,14 +134,7 @@ def reward_effect(
     if isinstance(reward, AmountOff):
         return AmountEffect(convert(reward.amount))
     if isinstance(reward, PercentOff):
-        return PercentEffect(
-            reward.percent,
-            reward.products,
-            convert.optional(reward.max_amount),
-            reward.max_items,
-            reward.pick == "dearest",
-            reward.basis,
-        )
+        return _percent(reward, convert)
     if isinstance(reward, FreeShipping):
         return ShippingOff(convert.optional(reward.max_amount))
     assert isinstance(reward, FreeProduct)
@@ -223,16 +216,21 @@ def offer_candidate(
     )
 
 
+def _percent(item: PercentOff | PercentOffer, convert: Converter) -> PercentEffect:
+    """A percent-off reward's or offer's effect (they have the same terms)."""
+    return PercentEffect(
+        item.percent,
+        item.products,
+        convert.optional(item.max_amount),
+        item.max_items,
+        item.pick == "dearest",
+        item.basis,
+    )
+
+
 def offer_effect(offer: Offer, convert: Converter) -> Effect:
     if isinstance(offer, PercentOffer):
-        return PercentEffect(
-            offer.percent,
-            offer.products,
-            convert.optional(offer.max_amount),
-            offer.max_items,
-            offer.pick == "dearest",
-            offer.basis,
-        )
+        return _percent(offer, convert)
     if isinstance(offer, AmountOffer):
         return AmountEffect(
             convert(offer.amount),

@@ -4,7 +4,9 @@ Adding a reward or coupon can change what the discounts already on the cart take
 (one that applies before them leaves them less) and which offers apply. Within
 the redemption's transaction, every redemption on the cart whose lines the new
 stack changes is voided (its points and its coupon use come back) and written
-again as the stack has it; one the stack now leaves out stays off. The offers
+again as the stack has it, naming the entry it ``replaces``; one the stack now
+leaves out stays off (a coupon is set aside: it comes back when a later restack
+gives it room, see :mod:`loyalty.checkout.stacked`). The offers
 the stack applies are written as redemptions of no points naming the ``offer``,
 so the order earns on what the customer pays after them and a refund unwinds
 them like any discount. Cashback tendered on the cart is then fitted to what is
@@ -57,14 +59,13 @@ def restack(
     """Make the cart's redemptions (but ``new``, just written) match ``result``; a
     reward the stack leaves out gives its shared ``stock`` unit back."""
     applied = {item.id: item for item in result.applied}
-    entry = new
     stale: list[RedemptionRecord] = []
     rewrite: list[Applied] = []
     kept_offers: set[str] = set()
     for record in account.redemptions(cart.id):
         if not record.in_use or record.tender is not None:
             continue
-        if entry is not None and record.id == entry.id:
+        if new is not None and record.id == new.id:
             continue
         found = applied.get(_candidate_id(record))
         if found is not None and _same(record, found):

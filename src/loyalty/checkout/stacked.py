@@ -7,9 +7,12 @@ the customer the most. A reward or coupon the customer asks for joins the
 required ones. Quotes and redemptions build the same stack from the same
 inputs, so a redemption takes exactly what its quote showed.
 
-A redemption whose reward (or coupon offer) the program no longer has, and the
-cashback spent on the cart (a tender, re-fitted after every change), are not
-restacked: the former keeps the lines it wrote, taken off before any other.
+A redemption whose reward (or coupon offer) the program no longer has or has on
+other terms, a free product whose line left the cart without the record naming
+it, and the cashback spent on the cart (a tender, re-fitted after every change),
+are not restacked: the former keep the lines they wrote, taken off before any
+other. A coupon a restack set aside (nothing left for it to take off) is a
+required candidate again while it is open, so it comes back when it has room.
 """
 
 from __future__ import annotations
