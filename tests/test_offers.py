@@ -449,3 +449,18 @@ def test_cashback_tendered_is_fitted_when_a_later_discount_leaves_less_to_pay() 
     assert left_to_pay(member, load_cart(basket)) == usd("0.00")
     tender = [r.tender for r in on_cart if r.tender is not None]
     assert tender == [usd("13.00")]  # 20.00 - 2.00 (10%) - 5.00
+
+
+def test_the_wallet_payable_on_a_quote_counts_the_offers_the_order_will_take_off() -> None:
+    from loyalty.incentives.shared import MemoryRows, Shared
+    from tests.test_incentives import enrolled, new, welcome
+
+    member = new(program(
+        incentives={"catalog": [welcome({"kind": "cashback", "amount": "50.00"})]},
+        offers=offers({"id": "ten", "kind": "percent_off", "percent": 10}),
+    ))
+    enrolled(member, Shared(MemoryRows()))
+    basket = cart("c-1", line("X", "20.00"))
+    assert quote(member, basket, at=T0).wallet_payable == usd("18.00")
+    apply_offers(member, basket, at=T0, key="offers")
+    assert quote(member, basket, at=T0).wallet_payable == usd("18.00")  # now written

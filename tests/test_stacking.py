@@ -125,7 +125,7 @@ def test_buy_two_get_one_repeats_per_three_units(units: int, free: int) -> None:
     found = result.find("offer:3for2")
     if free == 0:
         assert isinstance(found, Skipped)
-        assert found.reason == "add 1 more of items"
+        assert found.reason == "add 1 more unit"
     else:
         assert lines_of(found) == [("SOAP", f"{4 * free}.00")]
 
@@ -354,3 +354,16 @@ def test_an_amount_across_many_lines_goes_by_largest_remainder() -> None:
     found = stack((), [offer("one", AmountOff(cents("1.00")))], context(uneven))
     # 1.00 x 1/7, 2/7, 4/7 = 0.142, 0.285, 0.571: the two largest remainders get a cent.
     assert lines_of(found.find("offer:one")) == [("A", "0.14"), ("B", "0.29"), ("C", "0.57")]
+
+
+def test_buy_x_get_y_with_pools_that_overlap_gets_from_the_get_only_units_when_it_must() -> None:
+    buy, get = Selector(skus=("A", "B")), Selector(skus=("B", "C"))
+    cart = basket(("B", "1.00", 1), ("C", "5.00", 1))
+    deal = offer("deal", BuyGet(1, 1, buy, get))
+    assert lines_of(stack((), [deal], context(cart)).find("offer:deal")) == [("C", "5.00")]
+
+
+def test_a_free_unit_counts_as_bought() -> None:
+    cart = basket(("X", "0.00", 1), ("Y", "7.00", 1))
+    deal = offer("deal", BuyGet(1, 1, Selector(skus=("X",)), Selector(skus=("Y",))))
+    assert lines_of(stack((), [deal], context(cart)).find("offer:deal")) == [("Y", "7.00")]

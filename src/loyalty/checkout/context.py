@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from loyalty.cart import Cart
-from loyalty.checkout.stacked import CartStack, Standing, cart_stack, offers_written
+from loyalty.checkout.stacked import CartStack, Standing, cart_stack, unwritten_offers
 from loyalty.dates import Period, end_of, start_of
 from loyalty.earning.calculate import EarnContext, exchange_rate
 from loyalty.errors import InvalidInput
@@ -110,9 +110,7 @@ def _with_unwritten_offers(
 ) -> EarnContext:
     """``earn`` with the offers of the cart's stack when none is written yet: completing
     the order writes them, so a quote earns as the order will."""
-    if offers_written(account, cart.id):
-        return earn
-    offers = [a for a in stacked.base.applied if a.candidate.source == "offer"]
+    offers = unwritten_offers(account, cart.id, stacked)
     if not offers:
         return earn
     reductions = dict(earn.reductions)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from loyalty.cart import Cart
 from loyalty.checkout.cashback import left_to_pay, taken
@@ -251,11 +252,15 @@ def choices(account: Account, at: datetime) -> tuple[PendingChoice, ...]:
     )
 
 
-def payable(account: Account, cart: Cart, held: Wallet) -> Money:
-    """What the wallet could pay of ``cart`` now (:func:`~loyalty.spend_cashback`'s most)."""
+def payable(account: Account, cart: Cart, held: Wallet, offers_off: Money | None = None) -> Money:
+    """What the wallet could pay of ``cart`` now (:func:`~loyalty.spend_cashback`'s most),
+    less ``offers_off``: the offers not yet written that the order will take off."""
     if not held.available or cart.currency != held.available.currency:
         return Money.zero(held.available.currency)
-    return min(held.available, left_to_pay(account, cart))
+    left = left_to_pay(account, cart)
+    if offers_off is not None:
+        left = cart.money(max(left.amount - offers_off.amount, Decimal(0)))
+    return min(held.available, left)
 
 
 def _left(at: datetime, end: datetime | None) -> str | None:

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from loyalty.cart import Cart, load_cart
-from loyalty.checkout.context import member_context
+from loyalty.checkout.context import MemberContext, member_context
 from loyalty.checkout.held import (
     CouponOption,
     EnteredCode,
@@ -40,6 +40,7 @@ from loyalty.checkout.held import (
     payable,
 )
 from loyalty.checkout.options import RewardOption, evaluate, visible
+from loyalty.checkout.stacked import unwritten_offers
 from loyalty.checkout.stock import RewardStock
 from loyalty.dates import require_aware
 from loyalty.earning.calculate import EarnQuote, order_earn
@@ -185,6 +186,14 @@ class Quote:
         return lines
 
 
+def _offers_off(account: Account, cart: Cart, member: MemberContext) -> Money | None:
+    """What the offers not yet written on ``cart`` will take off it."""
+    if member.stack is None:
+        return None
+    offers = unwritten_offers(account, cart.id, member.stack)
+    return sum((a.amount for a in offers[1:]), offers[0].amount) if offers else None
+
+
 def quote(
     account: Account,
     cart: Cart | Mapping[str, Any],
@@ -241,7 +250,7 @@ def quote(
             coupons=coupons(view, cart, instant, member),
             choices=choices(view, instant),
             wallet=held,
-            wallet_payable=payable(view, cart, held),
+            wallet_payable=payable(view, cart, held, _offers_off(view, cart, member)),
             entered=entered(view, codes, cart, instant, member),
             stack=member.stack.base if member.stack is not None else None,
         )

@@ -42,10 +42,10 @@ from loyalty.money import Money
 from loyalty.program.model import Program
 from loyalty.rewards.config import FreeProduct
 from loyalty.stacking.choose import Stack, stack
-from loyalty.stacking.engine import Candidate, Context
+from loyalty.stacking.engine import Applied, Candidate, Context
 from loyalty.stacking.units import Units, minor
 
-__all__ = ["CartStack", "cart_stack", "line_totals", "offers_written"]
+__all__ = ["CartStack", "cart_stack", "line_totals", "offers_written", "unwritten_offers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +104,14 @@ def offers_written(account: Account, cart_id: str) -> bool:
     """Were the offers of cart ``cart_id`` written (by a redemption, ``apply_offers`` or
     the order completing)?"""
     return any(r.in_use and r.offer is not None for r in account.redemptions(cart_id))
+
+
+def unwritten_offers(account: Account, cart_id: str, stacked: CartStack) -> list[Applied]:
+    """The offers ``stacked`` applies that completing the order will write (none were
+    written yet)."""
+    if offers_written(account, cart_id):
+        return []
+    return [a for a in stacked.base.applied if a.candidate.source == "offer"]
 
 
 def line_totals(result: Stack) -> dict[str, Decimal]:

@@ -53,11 +53,15 @@ def _floor(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_FLOOR))
 
 
-def _matching(units: Units, products: Selector | None, is_open: Open) -> list[Slot]:
+def _matching(
+    units: Units, products: Selector | None, is_open: Open, *, priced: bool = True
+) -> list[Slot]:
+    """The open slots of ``products`` (all if ``None``); with something left to take
+    off unless ``priced`` is false (units bought count even when free)."""
     return [
         slot
         for slot in units.slots
-        if slot.left > 0
+        if (slot.left > 0 or not priced)
         and is_open(slot)
         and (products is None or products.matches(slot.line.sku, slot.line.categories,
                                                    slot.line.tags))
@@ -195,62 +199,77 @@ class BuyGet:
     stage = Stage.LINE
 
     def take(self, units: Units, is_open: Open) -> Take:
-        buyable = _matching(units, self.buy_products, is_open)
-        gettable = (
-            buyable
-            if self.get_products is None
-            else _matching(units, self.get_products, is_open)
-        )
-        times = self._times(buyable, gettable)
+        buyable = _matching(units, self.buy_products, is_open, priced=False)
+        if self.get_products is None:
+            gettable = [slot for slot in buyable if slot.left > 0]
+        else:
+            gettable = _matching(units, self.get_products, is_open)
+        times, plan = self._most(buyable, gettable)
         if not times:
             return self._short(buyable, gettable)
-        got = units.pick(gettable, times * self.get, dearest=self.dearest)
+        got: list[Slot] = []
+        for slot, count in plan:
+            got += units.pick([slot], count)
         taken = {id(slot) for slot in got}
-        rest = [s for s in _matching(units, self.buy_products, is_open) if id(s) not in taken]
+        rest = [
+            slot
+            for slot in _matching(units, self.buy_products, is_open, priced=False)
+            if id(slot) not in taken
+        ]
         bought = units.pick(rest, times * self.buy, dearest=not self.dearest)
         found = _percent_of(got, self.percent, self.basis)
         found.consumed = bought
         return found
 
-    def _times(self, buyable: list[Slot], gettable: list[Slot]) -> int:
-        """The most repetitions the cart allows: binary search on the count of the
-        cheapest ``t * get`` gettable units that are also buyable."""
+    def _most(
+        self, buyable: list[Slot], gettable: list[Slot]
+    ) -> tuple[int, list[tuple[Slot, int]]]:
+        """The most repetitions the cart allows (binary search: if ``t`` fit, fewer do),
+        and for them the units got: the cheapest (dearest) gettable ones, taking units
+        that could also be bought only while enough are left to buy."""
         sign = -1 if self.dearest else 1
         ranked = sorted(gettable, key=lambda s: (sign * s.unit_price(), s.position))
         buy_ids = {id(slot) for slot in buyable}
         total_buy = unit_count(buyable)
-        same = self.get_products is None
         high = unit_count(gettable) // self.get
-        if same:
+        if self.get_products is None:
             high = min(high, total_buy // (self.buy + self.get))
         if self.limit is not None:
             high = min(high, self.limit)
 
-        def fits(t: int) -> bool:
-            need, overlap = t * self.get, 0
+        def plan(t: int) -> list[tuple[Slot, int]] | None:
+            need, spare = t * self.get, total_buy - t * self.buy
+            if spare < 0:
+                return None
+            chosen = []
             for slot in ranked:
                 if need <= 0:
                     break
-                took = min(slot.count, need)
-                need -= took
+                count = min(slot.count, need)
                 if id(slot) in buy_ids:
-                    overlap += took
-            return total_buy - overlap >= t * self.buy
+                    count = min(count, spare)
+                    spare -= count
+                if count > 0:
+                    chosen.append((slot, count))
+                    need -= count
+            return chosen if need <= 0 else None
 
-        low = 0
+        low, best = 0, []
         while low < high:
             middle = (low + high + 1) // 2
-            if fits(middle):
-                low = middle
+            found = plan(middle)
+            if found is not None:
+                low, best = middle, found
             else:
                 high = middle - 1
-        return low
+        if low and not best:
+            best = plan(low) or []
+        return low, best
 
     def _short(self, buyable: list[Slot], gettable: list[Slot]) -> Take:
         if self.get_products is None:
             missing = self.buy + self.get - unit_count(buyable)
-            what = self.buy_products.describe() if self.buy_products else "items"
-            return Take(reason=f"add {missing} more of {what}", shortfall=missing)
+            return Take(reason=_add(missing, self.buy_products), shortfall=missing)
         if unit_count(gettable) < self.get:
             assert self.get_products is not None
             missing = self.get - unit_count(gettable)
@@ -258,8 +277,13 @@ class BuyGet:
                 reason=f"add {missing} of {self.get_products.describe()}", shortfall=missing
             )
         missing = max(self.buy - unit_count(buyable), 1)
-        what = self.buy_products.describe() if self.buy_products else "items"
-        return Take(reason=f"add {missing} more of {what}", shortfall=missing)
+        return Take(reason=_add(missing, self.buy_products), shortfall=missing)
+
+
+def _add(missing: int, products: Selector | None) -> str:
+    if products is not None:
+        return f"add {missing} more of {products.describe()}"
+    return f"add {missing} more unit{'s' * (missing != 1)}"
 
 
 @dataclass(frozen=True, slots=True)

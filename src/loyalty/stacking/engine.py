@@ -217,6 +217,7 @@ def run(candidates: Sequence[Candidate], context: Context) -> Pass:
     skipped: list[Skipped] = []
     total = count = 0
     ordered = candidates if len(candidates) < 2 else sorted(candidates, key=context.position)
+    last = ordered[-1] if ordered else None
     for candidate in ordered:
         if candidate.conditions is not None:
             off = context.shipping_off + _decimal(shipping_start - units.shipping, currency)
@@ -242,7 +243,8 @@ def run(candidates: Sequence[Candidate], context: Context) -> Pass:
             _cut(take, room)
             took = take.total
             note = f"cut to the per-order cap of {context.cap_text}"
-        _commit(units, take, candidate)
+        if candidate is not last:  # nothing after the last reads the units
+            _commit(units, take, candidate)
         if not tender:
             total += took
             count += 1

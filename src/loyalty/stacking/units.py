@@ -78,7 +78,7 @@ class Units:
         slots = [
             Slot(line, index, line.quantity, net, net)
             for index, line in enumerate(cart.lines)
-            if not line.gift_card and (net := minor(line.net, currency)) > 0
+            if not line.gift_card and (net := minor(line.net, currency)) >= 0
         ]
         shipping = max(minor(cart.shipping - shipping_off, currency), 0)
         return cls(slots, shipping, currency)
