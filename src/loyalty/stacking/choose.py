@@ -10,12 +10,15 @@ rules and the caps:
 - at most one member of a ``best_of`` group applies;
 - ``stackable`` members combine freely.
 
-Up to 12 optional candidates, every valid combination is considered. When the
-candidates are monotone (each can only take less beside others: no condition
-that can turn true as the basket shrinks, no two line discounts competing for
-units), a combination in which every discount applied in full is the best, so
-most carts need one pass, and otherwise branch and bound skips the combinations
-that cannot beat the best found; when they are not, every combination is run. Above 12, a
+Up to 12 optional candidates, every valid combination is considered, exactly.
+When a condition can turn true as the basket shrinks (a ``not``, an
+``any_of``), every combination is run. Otherwise, when no two line discounts that
+do not combine may take from one line, a combination in which every discount
+applied in full is the best (most carts need one pass), and branch and bound
+skips the combinations whose bound (each one's amount beside the required ones
+alone) cannot beat the best found; when line discounts contend for units, one
+can send another to dearer units, and the bound is each one's ceiling (alone on
+the whole cart, picking the dearest units it may). Above 12, a
 greedy rule: candidates are taken in descending order of what each gives alone
 (then in application order), each kept if the total grows; then each exclusive
 one alone, kept if it gives more. Ties go to fewer
@@ -28,6 +31,7 @@ order of any list.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from itertools import product
 
 from loyalty.cart import Line
@@ -217,14 +221,15 @@ def _drop(
 def _exhaustive(
     kept: list[Candidate], valid: list[Candidate], context: Context
 ) -> tuple[list[Candidate], Pass]:
-    if not _monotone(kept + valid, context):
+    if not _conditions_monotone(kept + valid):
         return _every_combination(kept, valid, context)
+    contended = _contended(kept + valid, context)
     everything = kept + [c for c in valid if c.mode is GroupMode.STACKABLE]
-    if len(everything) == len(kept) + len(valid):
+    if not contended and len(everything) == len(kept) + len(valid):
         first = run(everything, context)
         if first.in_full() and context.max_discounts is None:
             return everything, first
-    return _branch_and_bound(kept, valid, context)
+    return _branch_and_bound(kept, valid, context, contended)
 
 
 def _every_combination(
@@ -246,13 +251,8 @@ def _score(result: Pass) -> tuple[int, int, int]:
     return (result.total, -len(result.taken), sum(t.wanted for t in result.taken))
 
 
-def _monotone(candidates: Sequence[Candidate], context: Context) -> bool:
-    """Can each discount only take less when others apply with it? Not when a
-    condition could turn true as the basket shrinks (a ``not``, an ``any_of``), nor
-    when two line discounts that do not combine may take from one line (one closing
-    a unit can send the other to a dearer one)."""
-    if _contended(candidates, context):
-        return False
+def _conditions_monotone(candidates: Sequence[Candidate]) -> bool:
+    """Can no condition turn true as the basket shrinks (no ``not``, no ``any_of``)?"""
     for candidate in candidates:
         if candidate.conditions is None:
             continue
@@ -294,24 +294,31 @@ def _reach(effect: object, lines: Sequence[Line]) -> set[int]:
 
 
 def _branch_and_bound(
-    kept: list[Candidate], valid: list[Candidate], context: Context
+    kept: list[Candidate], valid: list[Candidate], context: Context, contended: bool
 ) -> tuple[list[Candidate], Pass]:
     """Every valid combination, skipping those that cannot beat the best found.
 
-    With monotone candidates, a discount takes at most what it takes beside the
-    required ones alone; so a combination's total is at most the required ones'
-    total plus each member's amount alone (and the cap): branches whose bound is
-    below the best total are not tried. Options are tried in an order fixed by the
-    candidates (most alone first, then application order) and the first best found
-    wins, so the choice never depends on the order of a list.
+    A discount takes at most what it takes beside the required ones alone, when
+    no two line discounts contend for units; so a combination's total is at most
+    the required ones' total plus each member's amount alone (and the cap). When
+    they contend, one can send another to dearer units, and the bound is each
+    one's ceiling instead: what it takes alone on the whole cart picking the
+    dearest units it may. Branches whose bound is below the best total are not
+    tried. Options are tried in an order fixed by the candidates (most first, then
+    application order) and the first best found wins, so the choice never depends
+    on the order of a list.
     """
     base = run(kept, context)
     alone: dict[str, int] = {}
     for candidate in valid:
+        if contended:
+            alone[candidate.id] = _ceiling(candidate, context)
+            continue
         result = run([*kept, candidate], context)
         alone[candidate.id] = next(
             (t.total for t in result.taken if t.candidate.id == candidate.id), 0
         )
+    start = sum(_ceiling(c, context) for c in kept) if contended else base.total
     options = _options(kept, valid)
     options.sort(key=lambda group: (-max(alone[c.id] for c in group), context.position(group[0])))
     tops = [max(alone[c.id] for c in group) for group in options]
@@ -350,8 +357,14 @@ def _branch_and_bound(
             search(index + 1, [*chosen, candidate], bound + alone[candidate.id])
         search(index + 1, chosen, bound)
 
-    search(0, list(kept), base.total)
+    search(0, list(kept), start)
     return best[0][1], best[0][2]
+
+
+def _ceiling(candidate: Candidate, context: Context) -> int:
+    """The most ``candidate`` can take beside any others (see :func:`_branch_and_bound`)."""
+    upper = replace(candidate, effect=candidate.effect.ceiling(), conditions=None)
+    return run([upper], context).total if upper.stage is not Stage.TENDER else 0
 
 
 def _combinations(kept: list[Candidate], valid: list[Candidate]) -> Iterator[list[Candidate]]:

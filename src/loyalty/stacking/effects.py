@@ -10,7 +10,7 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 
 from loyalty.program.types import Selector
@@ -96,6 +96,10 @@ class PercentOff:
         line = self.products is not None or self.max_items is not None
         return Stage.LINE if line else Stage.CART_PERCENT
 
+    def ceiling(self) -> PercentOff:
+        """The most it can take beside any others: the dearest units it may pick."""
+        return replace(self, dearest=True) if self.max_items is not None else self
+
     def take(self, units: Units, is_open: Open) -> Take:
         slots = _matching(units, self.products, is_open)
         if self.max_items is not None:
@@ -130,6 +134,11 @@ class AmountOff:
         whole_cart = self.products is None and across and self.max_items is None
         return Stage.CART_AMOUNT if whole_cart else Stage.LINE
 
+    def ceiling(self) -> AmountOff:
+        """The most it can take beside any others: the dearest units it may pick."""
+        picks = self.max_items is not None or self.allocation is AmountAllocation.CHEAPEST_ONCE
+        return replace(self, dearest=True) if picks else self
+
     def take(self, units: Units, is_open: Open) -> Take:
         slots = _matching(units, self.products, is_open)
         if self.allocation is AmountAllocation.CHEAPEST_ONCE:
@@ -153,8 +162,13 @@ class FreeUnits:
     units: int = 1
     percent: Decimal = Decimal(100)
     basis: Basis = Basis.DISCOUNTED
+    dearest: bool = False
 
     stage = Stage.LINE
+
+    def ceiling(self) -> FreeUnits:
+        """The most it can take beside any others: the dearest units of its sku."""
+        return replace(self, dearest=True)
 
     def take(self, units: Units, is_open: Open) -> Take:
         slots = [s for s in units.slots if s.line.sku == self.sku and s.left > 0 and is_open(s)]
@@ -162,7 +176,7 @@ class FreeUnits:
         if have < self.units:
             missing = self.units - have
             return Take(reason=f"add {missing} more of {self.sku} to your cart", shortfall=missing)
-        chosen = units.pick(slots, self.units)
+        chosen = units.pick(slots, self.units, dearest=self.dearest)
         return _percent_of(chosen, self.percent, self.basis)
 
 
@@ -197,6 +211,11 @@ class BuyGet:
     """The units got are the dearest eligible ones instead of the cheapest."""
 
     stage = Stage.LINE
+
+    def ceiling(self) -> BuyGet:
+        """The most it can take beside any others: the dearest units got (the most
+        repetitions, the dearest that can be got: greedy is exact for that)."""
+        return replace(self, dearest=True)
 
     def take(self, units: Units, is_open: Open) -> Take:
         buyable = _matching(units, self.buy_products, is_open, priced=False)
@@ -293,6 +312,9 @@ class ShippingOff:
     max_amount: int | None = None
 
     stage = Stage.SHIPPING
+
+    def ceiling(self) -> ShippingOff:
+        return self
 
     def take(self, units: Units, is_open: Open) -> Take:
         if units.shipping <= 0:
