@@ -4,6 +4,7 @@ choices, holdings' lifecycle, coupons at checkout and the calendar triggers."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,17 +27,22 @@ from loyalty import (
     verify,
     void_redemption,
 )
+from loyalty.cart import load_cart
+from loyalty.checkout.candidates import Converter, coupon_candidate
 from loyalty.checkout.cashback import spend_cashback
-from loyalty.checkout.coupons import application_rank, redeem_coupon
+from loyalty.checkout.coupons import redeem_coupon
+from loyalty.hurdles import Check
 from loyalty.incentives.audience import Audience, Facts
 from loyalty.incentives.config import OnBirthday, OnSchedule, TriggerKind
 from loyalty.incentives.holdings import choose, holdings, revoke, settle_due, transfer, wallet
 from loyalty.incentives.issue import fire
 from loyalty.incentives.occasions import birthday_window, birthday_year, schedule_occurrences
+from loyalty.incentives.offers import offer_of
 from loyalty.incentives.plan import Occasion, OrderFacts
 from loyalty.incentives.shared import MemoryRows, Shared
 from loyalty.incentives.windows import ActiveWindow, Validity, Yearly
 from loyalty.ledger.account import Account
+from loyalty.stacking.engine import Context
 from tests.builders import T0, days, program, usd, utc
 
 NY = ZoneInfo("America/New_York")
@@ -475,7 +481,15 @@ def test_coupons_apply_in_one_order_whatever_order_they_are_entered_in() -> None
 def test_the_application_order_ranks_line_discounts_first() -> None:
     account, rows = new(incentives(welcome(*BUNDLE))), Shared(MemoryRows())
     enrolled(account, rows)
-    ranked = sorted(holdings(account, HoldingKind.COUPON), key=application_rank)
+    stacking = account.program.stacking
+    convert = Converter("USD", Decimal(1))
+    coupons = [
+        coupon_candidate(h, offer_of(h.offer), convert, stacking, id=h.key, reference=h)
+        for h in holdings(account, HoldingKind.COUPON)
+    ]
+    where = Context(cart=load_cart(cart("c-1", ("X", "1.00"))), order=stacking.order,
+                    judge=lambda condition, reductions, off: Check("none", True, ""))
+    ranked = [c.reference for c in sorted(coupons, key=where.position)]
     assert [h.title for h in ranked] == ["a free GIFT", "10% off", "5.00 USD off", "free shipping"]
 
 

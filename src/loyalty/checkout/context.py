@@ -19,7 +19,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from loyalty.cart import Cart
-from loyalty.checkout.stacked import CartStack, Standing, cart_stack, unwritten_offers
+from loyalty.checkout.stacked import (
+    CartStack,
+    Standing,
+    cart_stack,
+    shipping_of,
+    unwritten_offers,
+    with_lines,
+)
 from loyalty.dates import Period, end_of, start_of
 from loyalty.earning.calculate import EarnContext, exchange_rate
 from loyalty.errors import InvalidInput
@@ -29,7 +36,7 @@ from loyalty.incentives.issue import member_facts
 from loyalty.ledger.account import Account
 from loyalty.money import Money, Rounding
 from loyalty.program.model import Program
-from loyalty.rewards.discount import discountable, room_units
+from loyalty.rewards.discount import discountable
 
 __all__ = ["MemberContext", "audience_facts", "earn_context", "member_context"]
 
@@ -49,9 +56,6 @@ class MemberContext:
     tier_shipping: Decimal = Decimal(0)
     """The shipping the member's tier benefit takes off (``free_shipping``,
     ``free_shipping_above``), in the cart currency; counted in ``earn.shipping_reduction``."""
-    units: dict[str, int] = field(default_factory=dict)
-    """``room`` in whole minor units, for the lines that have some (worked out once for
-    every reward a quote evaluates)."""
     amounts: dict[Basis, Money] = field(default_factory=dict)
     """The cart's amounts on each basis after the loyalty discounts already on it, as
     hurdles measure them, memoised for the rewards of one quote."""
@@ -67,15 +71,12 @@ class MemberContext:
     """The shipping the tier's benefit and the cart's stack take off."""
 
 
-def member_context(
-    account: Account, cart: Cart, at: datetime, *, excluding: str | None = None
-) -> MemberContext:
+def member_context(account: Account, cart: Cart, at: datetime) -> MemberContext:
     """``account``'s standing at its clock (bring it to ``at`` first), for ``cart``.
 
     For a cart of a late event (``at`` before the account's clock), the standing as
     it was at ``at``: the tier then, the orders before it, and what was earned in
-    ``at``'s day and cap period. The loyalty discounts on the cart are its stack's
-    (``excluding`` a redemption on it being replaced)."""
+    ``at``'s day and cap period. The loyalty discounts on the cart are its stack's."""
     earn, tier_shipping, rate, late = _standing(account, cart, at)
     orders = cart.customer.completed_orders
     if orders is None:
@@ -84,7 +85,7 @@ def member_context(
     facts = audience_facts(account, at, cart.customer.segments)
     standing = Standing(at, available, earn.tier, orders, rate)
     stacked = cart_stack(
-        account, cart, standing, tier_shipping=tier_shipping, facts=facts, excluding=excluding
+        account, cart, standing, tier_shipping=tier_shipping, facts=facts
     )
     reductions = stacked.reductions()
     room = discountable(cart, reductions)
@@ -97,7 +98,6 @@ def member_context(
         earn=earn,
         room=room,
         tier_shipping=tier_shipping,
-        units=room_units(room, cart.currency),
         stack=stacked,
         facts=facts,
         reductions=reductions,
@@ -113,14 +113,11 @@ def _with_unwritten_offers(
     offers = unwritten_offers(account, cart.id, stacked)
     if not offers:
         return earn
-    reductions = dict(earn.reductions)
-    shipping = earn.shipping_reduction
-    for applied in offers:
-        for part in applied.lines:
-            reductions[part.line] = reductions.get(part.line, Decimal(0)) + part.amount.amount
-        if applied.shipping is not None:
-            shipping += applied.shipping.amount
-    return replace(earn, reductions=reductions, shipping_reduction=shipping)
+    return replace(
+        earn,
+        reductions=with_lines(earn.reductions, offers),
+        shipping_reduction=earn.shipping_reduction + shipping_of(offers),
+    )
 
 
 def audience_facts(account: Account, at: datetime, segments: Iterable[str]) -> Callable[[], Facts]:

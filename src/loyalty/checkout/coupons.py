@@ -51,7 +51,6 @@ from loyalty.ledger.entries import (
     HoldingKind,
     HoldingStatus,
     Redeem,
-    holding_order,
 )
 from loyalty.ledger.records import RedemptionRecord
 from loyalty.ledger.requests import Request, require_account
@@ -61,7 +60,6 @@ from loyalty.stacking.engine import Applied, Candidate, Skipped
 
 __all__ = [
     "CLOSED",
-    "application_rank",
     "last_use",
     "per_order_check",
     "redeem_coupon",
@@ -70,21 +68,6 @@ __all__ = [
 
 CLOSED = (HoldingStatus.REVOKED, HoldingStatus.EXPIRED, HoldingStatus.TRANSFERRED)
 """A coupon in one of these is no longer the member's to use, nor to be given back."""
-
-
-def application_rank(holding: Holding) -> tuple[int, int, int]:
-    """Where a coupon applies among the coupons on a cart (lower first)."""
-    reward = offer_of(holding.offer)
-    kind = reward.kind
-    if kind == "free_product" or (kind == "percent_off" and getattr(reward, "products", None)):
-        rank = 0
-    elif kind == "percent_off":
-        rank = 1
-    elif kind == "amount_off":
-        rank = 2
-    else:
-        rank = 3
-    return (rank, *holding_order(holding.key))
 
 
 def redeem_coupon(

@@ -262,7 +262,7 @@ def _stacked(
             checks.append(Check("value", False, fault))
             return None, None
         value = points_value(reward, points, member.rate, cart.currency)
-        most = Money.rounded(sum(member.room.values(), Decimal(0)), cart.currency, Rounding.FLOOR)
+        most = _room(member, cart.currency)
         if value > most:
             checks.append(Check("value", False, f"{points} points are worth {value}, more "
                                 f"than the {most} they can pay for"))
@@ -357,17 +357,21 @@ def _cost(points: int, member: MemberContext) -> Check:
     return points_check("cost", points, member.available_points)
 
 
+def _room(member: MemberContext, currency: str) -> Money:
+    """What is left to pay of the cart's lines after its stack: the most points as
+    money can pay (rounded down)."""
+    return Money.rounded(sum(member.room.values(), Decimal(0)), currency, Rounding.FLOOR)
+
+
 def _most_points(
     program: Program, reward: PayWithPoints, cart: Cart, at: datetime, member: MemberContext
 ) -> int:
     """The most points (a multiple of the step) the member can pay this cart with: the
     largest number :func:`redeem_reward` accepts."""
-    room = Money.rounded(
-        sum(member.room.values(), Decimal(0)),
-        cart.currency,
-        Rounding.FLOOR,
+    most = min(
+        member.available_points,
+        _points_within(reward, _room(member, cart.currency), member.rate),
     )
-    most = min(member.available_points, _points_within(reward, room, member.rate))
     most = most // reward.step * reward.step
     caps = [c for _, c in walk(reward.hurdles)] if reward.hurdles is not None else []
     for cap in caps:

@@ -17,7 +17,7 @@ required candidate again while it is open, so it comes back when it has room.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -45,7 +45,14 @@ from loyalty.stacking.choose import Stack, stack
 from loyalty.stacking.engine import Applied, Candidate, Context
 from loyalty.stacking.units import Units, minor
 
-__all__ = ["CartStack", "cart_stack", "line_totals", "offers_written", "unwritten_offers"]
+__all__ = [
+    "CartStack",
+    "cart_stack",
+    "offers_written",
+    "shipping_of",
+    "unwritten_offers",
+    "with_lines",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,24 +87,15 @@ class CartStack:
         return stack(self.required, self.optional, self.context)
 
     def adding(self, candidate: Candidate) -> Stack:
-        if not self.required and not self.optional:
-            return stack((candidate,), (), self.context)
         return stack((*self.required, candidate), self.optional, self.context)
 
-    def reductions(self, result: Stack | None = None) -> dict[str, Decimal]:
-        """What ``result`` (the base if not given) and the fixed lines take off each line."""
-        found = dict(self.fixed)
-        for ref, amount in line_totals(result if result is not None else self.base).items():
-            found[ref] = found.get(ref, Decimal(0)) + amount
-        return found
+    def reductions(self) -> dict[str, Decimal]:
+        """What the base stack and the fixed lines take off each line."""
+        return with_lines(self.fixed, self.base.applied)
 
-    def shipping(self, result: Stack | None = None) -> Decimal:
-        """The shipping ``result`` (the base if not given) takes off."""
-        found = Decimal(0)
-        for applied in (result if result is not None else self.base).applied:
-            if applied.shipping is not None:
-                found += applied.shipping.amount
-        return found
+    def shipping(self) -> Decimal:
+        """The shipping the base stack takes off."""
+        return shipping_of(self.base.applied)
 
 
 def offers_written(account: Account, cart_id: str) -> bool:
@@ -114,13 +112,18 @@ def unwritten_offers(account: Account, cart_id: str, stacked: CartStack) -> list
     return [a for a in stacked.base.applied if a.candidate.source == "offer"]
 
 
-def line_totals(result: Stack) -> dict[str, Decimal]:
-    """What the discounts of ``result`` (tenders too) take off each line."""
-    found: dict[str, Decimal] = {}
-    for applied in result.applied:
-        for part in applied.lines:
+def with_lines(taken: Mapping[str, Decimal], applied: Iterable[Applied]) -> dict[str, Decimal]:
+    """``taken`` (per line ref) plus what the ``applied`` discounts take off each line."""
+    found = dict(taken)
+    for item in applied:
+        for part in item.lines:
             found[part.line] = found.get(part.line, Decimal(0)) + part.amount.amount
     return found
+
+
+def shipping_of(applied: Iterable[Applied]) -> Decimal:
+    """The shipping the ``applied`` discounts take off."""
+    return sum((a.shipping.amount for a in applied if a.shipping is not None), Decimal(0))
 
 
 def cart_stack(
@@ -130,10 +133,8 @@ def cart_stack(
     *,
     tier_shipping: Decimal,
     facts: Callable[[], Facts],
-    excluding: str | None = None,
 ) -> CartStack:
-    """The stack of ``cart`` for ``account``'s member (``excluding`` a redemption id,
-    one being replaced)."""
+    """The stack of ``cart`` for ``account``'s member."""
     program = account.program
     convert = Converter(cart.currency, standing.rate)
     required: list[Candidate] = []
@@ -144,8 +145,6 @@ def cart_stack(
         r for r in records if r.in_use and r.tender is None and r.offer is None
     ]
     for record in (*standing_now, *_set_aside(account, records, standing.at)):
-        if record.id == excluding:
-            continue
         candidate = _rebuilt(account, record, cart, convert, uses)
         if candidate is None:
             for part in record.discounts:

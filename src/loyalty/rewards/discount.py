@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from loyalty.cart import Cart, Line
-from loyalty.currencies import MINOR_UNITS
 from loyalty.ledger.entries import DiscountLine
 from loyalty.money import Money, Rounding
 from loyalty.rewards.config import FreeProduct, PayWithPoints
@@ -28,7 +27,6 @@ __all__ = [
     "free_product_choices",
     "points_fault",
     "points_value",
-    "room_units",
     "total_of",
 ]
 
@@ -64,16 +62,6 @@ def discountable(cart: Cart, reductions: Mapping[str, Decimal]) -> dict[str, Dec
         line.ref: max(line.net - reductions.get(line.ref, _ZERO), _ZERO)
         for line in cart.lines
         if not line.gift_card
-    }
-
-
-def room_units(room: Mapping[str, Decimal], currency: str) -> dict[str, int]:
-    """The ``room`` of each line that has some, in whole minor units (rounded down)."""
-    digits = MINOR_UNITS[currency]
-    return {
-        ref: int(left.scaleb(digits).to_integral_value(rounding=ROUND_FLOOR))
-        for ref, left in room.items()
-        if left > 0
     }
 
 

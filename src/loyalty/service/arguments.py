@@ -104,13 +104,18 @@ def read_arguments(member_id: object, at: object) -> None:
         require_aware(at, "at")
 
 
+def write_arguments(member_id: object, at: object, key: object) -> None:
+    """A write's member, time and caller key."""
+    text(member_id, "member_id", required=True)
+    require_aware(at, "at")
+    caller_key(key)
+
+
 def redeem_arguments(
     member_id: object, reward_id: object, at: object, key: object, points: object, choice: object
 ) -> None:
-    text(member_id, "member_id", required=True)
+    write_arguments(member_id, at, key)
     text(reward_id, "reward_id", required=True)
-    require_aware(at, "at")
-    caller_key(key)
     if points is not None:
         positive_points(points, "points")
     text(choice, "choice", required=False)

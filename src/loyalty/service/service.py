@@ -300,9 +300,7 @@ class LoyaltyService:
     ) -> tuple[Redemption, ...]:
         """Write the offers the member's cart gets, for a checkout that uses no reward
         or coupon (see :func:`~loyalty.apply_offers`)."""
-        text(member_id, "member_id", required=True)
-        require_aware(at, "at")
-        arguments.caller_key(key)
+        arguments.write_arguments(member_id, at, key)
         return self._write(
             member_id,
             lambda session: apply_offers(
@@ -344,9 +342,7 @@ class LoyaltyService:
         :func:`~loyalty.redeem_coupon`). A transferable coupon of another member is
         moved to this one first, in the same transaction; any other code that is not
         the member's is refused exactly as an unknown one is."""
-        text(member_id, "member_id", required=True)
-        require_aware(at, "at")
-        arguments.caller_key(key)
+        arguments.write_arguments(member_id, at, key)
 
         def run(session: Session) -> Redemption:
             account = session.account(member_id, key)

@@ -141,10 +141,9 @@ def _compatible(
     for candidate in required:
         if _fits(kept, candidate):
             kept.append(candidate)
-    clash = len(kept) < len(required)
-    if not clash:
+    if len(kept) == len(required):
         return kept, []
-    if clash and len(required) <= EXHAUSTIVE:
+    if len(required) <= EXHAUSTIVE:
         ordered = sorted(required, key=context.position)
         best: tuple[tuple[int, int], list[Candidate]] | None = None
         for mask in range(1 << len(ordered), 0, -1):
@@ -165,10 +164,19 @@ def _left_out(kept: list[Candidate], candidate: Candidate, context: Context) -> 
     """Why a required ``candidate`` is left out of the ``kept`` ones."""
     if not _fits(kept, candidate):
         return Skipped(candidate, _clash_reason(kept, candidate))
-    for skip in run([*kept, candidate], context).skipped:
+    return _skipped_beside(kept, candidate, context) or Skipped(
+        candidate, "the discounts on the cart take more off without it"
+    )
+
+
+def _skipped_beside(
+    others: Sequence[Candidate], candidate: Candidate, context: Context
+) -> Skipped | None:
+    """Why ``candidate`` is skipped in a pass with ``others``, if it is."""
+    for skip in run([*others, candidate], context).skipped:
         if skip.candidate == candidate:
             return skip
-    return Skipped(candidate, "the discounts on the cart take more off without it")
+    return None
 
 
 def _fits(chosen: Sequence[Candidate], candidate: Candidate) -> bool:
@@ -204,18 +212,17 @@ def _drop(
     """Why ``candidate`` is not in the ``chosen`` combination: why it cannot apply
     even beside the required ones alone (its conditions, nothing to take), a clash,
     the limit of discounts, or what happens when it is added."""
-    for skip in run([*kept, candidate], context).skipped:
-        if skip.candidate == candidate:
-            return skip
+    alone = _skipped_beside(kept, candidate, context)
+    if alone is not None:
+        return alone
     if not _fits(chosen, candidate):
         return Skipped(candidate, _clash_reason(chosen, candidate))
     limit = context.max_discounts
     if limit is not None and len(chosen) >= limit:
         return Skipped(candidate, over_limit(limit))
-    for skip in run([*chosen, candidate], context).skipped:
-        if skip.candidate == candidate:
-            return skip
-    return Skipped(candidate, "the discounts applied give more without it")
+    return _skipped_beside(chosen, candidate, context) or Skipped(
+        candidate, "the discounts applied give more without it"
+    )
 
 
 def _exhaustive(
