@@ -10,6 +10,7 @@ import pytest
 
 from loyalty import (
     ConfigurationError,
+    InvalidInput,
     MemoryStock,
     RedemptionRefused,
     complete_order,
@@ -464,3 +465,14 @@ def test_the_wallet_payable_on_a_quote_counts_the_offers_the_order_will_take_off
     assert quote(member, basket, at=T0).wallet_payable == usd("18.00")
     apply_offers(member, basket, at=T0, key="offers")
     assert quote(member, basket, at=T0).wallet_payable == usd("18.00")  # now written
+
+
+@pytest.mark.parametrize("units", [True, 2.5, 0, -1, 10**30, "3"])
+def test_units_that_are_not_a_positive_whole_number_are_refused(units: Any) -> None:
+    gift = {"id": "g", "kind": "free_product", "choices": ["A"], "cost": 1, "units": 2}
+    member = funded(100, rewards=rewards(gift))
+    with pytest.raises(InvalidInput) as refused:
+        redeem_reward(member, "g", cart("C-1", line("A", "1.00", 3)), at=T0, key="k",
+                      units=units)
+    assert refused.value.field == "units"
+    assert member.balance().available == 100

@@ -33,7 +33,14 @@ from loyalty.hurdles import Check
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import DiscountLine, Redeem, Void
 from loyalty.ledger.operations import spend
-from loyalty.ledger.requests import Request, positive_points, require_account, same, text
+from loyalty.ledger.requests import (
+    Request,
+    positive_points,
+    positive_units,
+    require_account,
+    same,
+    text,
+)
 from loyalty.money import Money
 from loyalty.rewards.config import FreeProduct, PayWithPoints, Reward
 from loyalty.rewards.discount import total_of
@@ -104,7 +111,7 @@ def redeem_reward(
     if points is not None:
         positive_points(points, "points")
     if units is not None:
-        positive_points(units, "units")
+        positive_units(units, "units")
     program = account.program
     reward = program.rewards.get(reward_id)
     if reward is None:

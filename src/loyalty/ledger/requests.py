@@ -44,6 +44,7 @@ __all__ = [
     "money_amount",
     "nonzero_points",
     "positive_points",
+    "positive_units",
     "require_account",
     "require_flag",
     "same",
@@ -202,8 +203,13 @@ def unit_counts(value: object, field: str) -> None:
         raise InvalidInput(field, value, "must map line ids to units")
     for ref, count in value.items():
         text(ref, field, required=True)
-        if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_POINTS:
-            raise InvalidInput(f"{field}.{ref}", count, "must be a positive whole number of units")
+        positive_units(count, f"{field}.{ref}")
+
+
+def positive_units(value: object, field: str) -> None:
+    """``value`` must be a whole number of units from 1 to :data:`MAX_POINTS`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_POINTS:
+        raise InvalidInput(field, value, "must be a positive whole number of units")
 
 
 def positive_points(points: object, field: str) -> None:
