@@ -186,6 +186,7 @@ from loyalty.service import (
     load_event,
     load_event_json,
 )
+from loyalty.service.steps import Step, StepRunner, load_step, load_step_json
 from loyalty.stacking.choose import Stack
 from loyalty.stacking.config import (
     AmountAllocation,
@@ -395,6 +396,8 @@ __all__ = [
     "Stage",
     "Statement",
     "StatementLine",
+    "Step",
+    "StepRunner",
     "Store",
     "StoreConflict",
     "StoredMember",
@@ -441,6 +444,8 @@ __all__ = [
     "load_event",
     "load_event_json",
     "load_program",
+    "load_step",
+    "load_step_json",
     "open_account",
     "program_json_schema",
     "program_warnings",

@@ -41,6 +41,7 @@ from loyalty.errors import InvalidEvent, Problem, shown
 from loyalty.text import MAX_TEXT, printable
 
 __all__ = [
+    "EVENT_TYPES",
     "ActionCompleted",
     "Birthday",
     "Event",
@@ -51,6 +52,7 @@ __all__ = [
     "ShipmentDelayed",
     "load_event",
     "load_event_json",
+    "read_json",
 ]
 
 
@@ -179,6 +181,10 @@ _TYPES: dict[str, type[_Event]] = {
 }
 
 
+EVENT_TYPES: tuple[str, ...] = tuple(_TYPES)
+"""Every event's ``type``."""
+
+
 def load_event(data: Mapping[str, Any] | _Event) -> Event:
     """Validate an event from a mapping; raises :class:`InvalidEvent` with every problem."""
     if isinstance(data, _Event):
@@ -208,6 +214,12 @@ def load_event_json(text: str | bytes) -> Event:
     nesting deeper than :data:`MAX_DEPTH` are refused. Every refusal is an
     :class:`InvalidEvent`, like :func:`load_event`'s.
     """
+    return load_event(read_json(text))
+
+
+def read_json(text: str | bytes) -> dict[str, Any]:
+    """One JSON object, parsed by the rules of :func:`load_event_json` (not yet
+    validated as an event); a refusal is an :class:`InvalidEvent`."""
     if isinstance(text, bytes | bytearray):
         try:
             text = bytes(text).decode("utf-8")
@@ -231,7 +243,7 @@ def load_event_json(text: str | bytes) -> Event:
         raise InvalidEvent([Problem("", f"is not JSON: {str(error)[:200]}")]) from None
     if not isinstance(data, dict):
         raise InvalidEvent([Problem("", "an event is a JSON object", shown(data))])
-    return load_event(data)
+    return data
 
 
 class _Refused(Exception):

@@ -1,0 +1,7 @@
+"""``python -m loyalty``: the ``loyalty`` command."""
+
+import sys
+
+from loyalty.cli import main
+
+sys.exit(main())
