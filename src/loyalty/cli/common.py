@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from loyalty.errors import LoyaltyError
+from loyalty.cli.findings import findings
+from loyalty.errors import ConfigurationError, LoyaltyError
 from loyalty.program.loader import load_program
 from loyalty.program.model import Program
 from loyalty.service.events import read_json
@@ -57,9 +58,24 @@ def failure_of(error: BaseException) -> Failure | None:
     return None
 
 
-def read_program(path: Path) -> Program:
-    """The program of a file; an invalid one is a :class:`Failure` listing every problem."""
-    return load_program(path)
+SHOWN_PROBLEMS = 20
+"""The most problems a command other than ``validate`` lists for an invalid program."""
+
+
+def read_program(path: Path, option: str | None = None) -> Program:
+    """The program of a file; an invalid one is a :class:`Failure` listing its problems,
+    one ``FILE:LINE: error: PATH: MESSAGE`` line each (``option``: the command-line
+    option that named the file, for the message)."""
+    try:
+        return load_program(path)
+    except ConfigurationError as error:
+        found = findings(error.problems, path, "error")
+    head = f"{option}: " if option else ""
+    lines = [f"{head}{path}: not a valid program ({len(found)} problem(s)):"]
+    lines += [str(item) for item in found[:SHOWN_PROBLEMS]]
+    if len(found) > SHOWN_PROBLEMS:
+        lines.append(f"... and {len(found) - SHOWN_PROBLEMS} more (loyalty validate {path})")
+    raise Failure("\n".join(lines))
 
 
 def read_json_file(path: Path, what: str) -> dict[str, Any]:
