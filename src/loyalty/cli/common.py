@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from loyalty.cli.findings import findings
-from loyalty.errors import ConfigurationError, LoyaltyError
+from loyalty.errors import ConfigurationError, LoyaltyError, Problem
 from loyalty.program.loader import load_program
 from loyalty.program.model import Program
 from loyalty.service.events import read_json
@@ -86,8 +86,15 @@ def read_json_file(path: Path, what: str) -> dict[str, Any]:
         return read_json(data)
     except LoyaltyError as error:
         problems = getattr(error, "problems", ())
-        detail = "; ".join(str(problem) for problem in problems) or str(error)
+        detail = "; ".join(_worded(problem, what) for problem in problems) or str(error)
         raise Failure(f"{path}: not a valid {what}: {detail}") from None
+
+
+def _worded(problem: Problem, what: str) -> str:
+    """``problem``, where the JSON reader of events speaks of an event, of ``what``."""
+    if not problem.path and problem.message == "an event is a JSON object":
+        return f"(top level): a {what} is a JSON object, not {problem.value}"
+    return str(problem)
 
 
 def parse_at(text: str | None, timezone: str, option: str = "--at") -> datetime | None:
