@@ -31,10 +31,20 @@ def why_not(check: Check) -> str:
     return "\n".join(lines)
 
 
+_COUNTED = {
+    "cost": "point(s)",
+    "min_points": "point(s)",
+    "repeat_order": "completed order(s)",
+    "min_units": "unit(s)",
+    "min_items": "product(s)",
+}
+"""What the whole-number shortfall of a condition counts."""
+
+
 def _shortfall(check: Check) -> str:
     if isinstance(check.shortfall, Money):
         return str(check.shortfall)
-    return f"{check.shortfall} for {check.condition}"
+    return f"{check.shortfall} {_COUNTED.get(check.condition, 'for ' + check.condition)}"
 
 
 def _money(value: Money | None) -> str:

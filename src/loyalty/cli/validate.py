@@ -55,9 +55,7 @@ def check_file(path: Path, previous: Program | None = None) -> FileReport:
         return FileReport(str(path), None, errors=findings(error.problems, path, "error"))
     advice = program_warnings(program, previous=previous)
     locator = file_locator(path) if advice else None
-    return FileReport(
-        str(path), program.id, warnings=findings(advice, path, "warning", locator)
-    )
+    return FileReport(str(path), program.id, warnings=findings(advice, path, "warning", locator))
 
 
 def exit_code(reports: list[FileReport], strict: bool) -> int:

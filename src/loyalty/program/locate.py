@@ -90,7 +90,7 @@ class Locator:
         except (yaml.YAMLError, _TooDeep, RecursionError):
             return cls(None)
         finally:
-            composer.dispose()  # type: ignore[no-untyped-call]
+            composer.dispose()
 
     def line(self, path: str) -> int | None:
         """The 1-based line of ``path`` (see the module); ``None`` if there is no document."""
