@@ -145,7 +145,7 @@ def test_the_tables_show_points_reasons_and_the_best(tmp_path: Path) -> None:
     refused = command("quote", CLUB, "--cart", write(tmp_path, "first.json", cart("8.00")))
     assert refused.returncode == 0, refused.stderr
     text = refused.stdout
-    assert "Cart C-2 for member m-1 at 2026-03-01T10:00:00+00:00: 0 points available" in text
+    assert "Cart C-2 for member m-1 at 2026-03-01T05:00:00-05:00: 0 points available" in text
     assert "Earns 8 points on 8.00 USD" in text
     assert "earn 100 more points" in text
     assert "available from your second order (short by 1 completed order(s))" in text

@@ -283,7 +283,7 @@ def broken_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         ),
         "a list": (
             write(tmp_path, "list.yaml", "- 1\n- 2\n"),
-            ":1: error: the program must be a mapping of keys, not a list",
+            ": error: the program must be a mapping of keys, not a list",
         ),
         "wrong type": (
             write(tmp_path, "club.txt", "id: x\n"),

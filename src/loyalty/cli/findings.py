@@ -49,7 +49,7 @@ def findings(
     found = []
     for problem in problems:
         line = message_line(problem.message)
-        if line is None:
+        if line is None and problem.path:
             if locator is None:
                 locator = file_locator(file)
             line = locator.line(problem.path)

@@ -189,7 +189,7 @@ def quote(
     if as_json:
         print_json(quote_document(result))
     else:
-        print_quote(out(), result)
+        print_quote(out(), result, program.tz)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,8 @@ may hold brackets).
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -51,11 +53,13 @@ def _money(value: Money | None) -> str:
     return "-" if value is None else str(value)
 
 
-def print_quote(console: Console, quote: Quote) -> None:
-    """Print ``quote`` on ``console`` (see the module)."""
+def print_quote(console: Console, quote: Quote, zone: tzinfo | None = None) -> None:
+    """Print ``quote`` on ``console`` (see the module); its instant in ``zone`` (the
+    program's timezone), if given."""
+    at = quote.at.astimezone(zone) if zone is not None else quote.at
     console.print(
         Text(
-            f"Cart {quote.cart_id} for member {quote.member_id} at {quote.at.isoformat()}: "
+            f"Cart {quote.cart_id} for member {quote.member_id} at {at.isoformat()}: "
             f"{quote.available_points} points available",
             style="bold",
         )
