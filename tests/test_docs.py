@@ -21,7 +21,7 @@ def test_the_readme_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
         exec(compile(block, "README.md", "exec"), {})
 
 
-@pytest.mark.parametrize("page", ["offers.md"])
+@pytest.mark.parametrize("page", ["offers.md", "testing.md"])
 def test_the_page_examples_hold(page: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the pages load programs from examples/
     failures, tried = doctest.testfile(str(ROOT / "docs" / page), module_relative=False)
