@@ -1,0 +1,339 @@
+"""Advice about a valid program: what is legal but probably wrong.
+
+:func:`program_advice` is what ``program_warnings`` adds to the sections' own
+warnings. Each piece of advice is a :class:`~loyalty.errors.Problem` whose path is
+the key as written (``rewards.catalog[1].cost``) and whose message says, with the
+numbers, what a member will see. Only what is certain is said: a rule that
+depends on what members do (how much they spend, how often they order) says
+nothing. The rules, each with an example, are listed in ``docs/configuration.md``
+(Warnings):
+
+* hurdles always met, never met, contradicting each other or the dates of what
+  they guard (:mod:`loyalty.program.advice_hurdles`): a ``min_points`` that
+  repeats a reward's cost, a ``min_tier`` naming the entry tier, ``min_basket``
+  above the basket's own cap, a coupon that has expired before it is issued;
+* who can see a reward or an offer: tiers that see it none of which its
+  ``min_tier`` lets redeem it, an audience nobody is in, a ``repeat_order`` above
+  the audience's ``max_orders``;
+* an incentive on enrolment that asks for orders (its audience never fires, its
+  coupon's ``repeat_order`` keeps it off the first orders);
+* stacking caps that cut an incentive: an amount off above ``caps.max_amount``,
+  coupons per order above ``caps.max_discounts``;
+* tiers nobody can reach or keep, points that expire before they can be spent,
+  rewards nobody can afford before their points expire
+  (:mod:`loyalty.program.advice_time`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from loyalty.errors import Problem
+from loyalty.hurdles import Condition, InSegment, MinTier, RepeatOrder
+from loyalty.incentives.audience import Audience
+from loyalty.incentives.config import (
+    AmountOffer,
+    Cashback,
+    Coupon,
+    FreeShippingGrant,
+    Gift,
+    Incentive,
+    OnEnrol,
+    OnSchedule,
+    grants_of,
+)
+from loyalty.incentives.windows import Validity
+from loyalty.money import Money
+from loyalty.offers.config import AmountOffer as AmountOfferConfig
+from loyalty.program.advice_hurdles import Bound, Holder, day, hurdle_advice, leaves
+from loyalty.program.advice_time import expiry_advice, hours, tier_advice
+from loyalty.program.model import Program
+from loyalty.program.types import DateRange
+from loyalty.rewards.config import AmountOff, PayWithPoints, Reward
+
+__all__ = ["program_advice"]
+
+
+def program_advice(program: Program) -> list[Problem]:
+    """Every piece of advice about ``program`` (see the module), each with its path."""
+    ladder = tuple(tier.name for tier in program.tiers.ladder) if program.tiers else ()
+    found: list[Problem] = []
+    for holder in _holders(program):
+        found.extend(hurdle_advice(holder, ladder, program.currency, program.tz))
+    found.extend(_audiences(program, ladder))
+    found.extend(_enrolment(program))
+    found.extend(_caps(program))
+    found.extend(tier_advice(program))
+    found.extend(expiry_advice(program))
+    return found
+
+
+# ------------------------------------------------------------------ holders
+
+
+def _holders(program: Program) -> Iterator[Holder]:
+    """Every reward, offer, coupon and cashback, as the hurdle advice reads them."""
+    tz = program.tz
+    for index, reward in enumerate(program.rewards.catalog):
+        path = f"rewards.catalog[{index}]"
+        need, need_what = _cost(reward)
+        opens, closes = _valid(reward.valid, path, tz)
+        yield Holder(path, f"nobody can redeem reward {reward.id!r}", reward.hurdles, "hurdles",
+                     need, need_what, opens, closes)
+    for index, offer in enumerate(program.offers.catalog):
+        path = f"offers.catalog[{index}]"
+        opens, closes = _valid(offer.valid, path, tz)
+        yield Holder(path, f"offer {offer.id!r} never applies", offer.conditions, "conditions",
+                     opens=opens, closes=closes)
+    for index, incentive in enumerate(program.incentives.catalog):
+        first, last = _issued(incentive, f"incentives.catalog[{index}]", tz)
+        for path, grant in grants_of(incentive, f"incentives.catalog[{index}]"):
+            if not isinstance(grant, Coupon | FreeShippingGrant | Gift | Cashback):
+                continue
+            opens, closes = _valid(grant.valid, path, tz)
+            opens += first
+            closes += _within(grant.valid, path, last, tz)
+            noun = "this cashback" if isinstance(grant, Cashback) else "this coupon"
+            hurdles = None if isinstance(grant, Cashback) else grant.hurdles
+            yield Holder(path, f"{noun} can never be used", hurdles, "hurdles",
+                         opens=opens, closes=closes)
+
+
+def _cost(reward: Reward) -> tuple[int, str]:
+    """The points a member holds whenever ``reward`` can be redeemed, said as a noun."""
+    if isinstance(reward, PayWithPoints):
+        least = max(reward.min_points, reward.step)
+        return least, f"the {least} points paying with it takes at least"
+    return reward.cost, f"the reward's cost of {reward.cost} points"
+
+
+def _valid(
+    dates: DateRange | None, path: str, tz: ZoneInfo
+) -> tuple[tuple[Bound, ...], tuple[Bound, ...]]:
+    """The fixed dates a ``valid`` opens and closes on."""
+    if dates is None:
+        return (), ()
+    start, end = dates.start(tz), dates.end(tz)
+    opens = (Bound(start, f"{path}.valid.starts", "its valid dates open on"),) if start else ()
+    closes = (Bound(end, f"{path}.valid.ends", "ends on"),) if end else ()
+    return opens, closes
+
+
+def _issued(
+    incentive: Incentive, path: str, tz: ZoneInfo
+) -> tuple[tuple[Bound, ...], datetime | None]:
+    """When ``incentive`` first issues anything (a bound on it), and before when it
+    last does (``None``: no end)."""
+    first: list[Bound] = []
+    window = incentive.window
+    start = window.start(tz) if window is not None else None
+    if start is not None:
+        first.append(Bound(start, f"{path}.window.starts", "the incentive first issues it on"))
+    trigger = incentive.trigger
+    if isinstance(trigger, OnSchedule):
+        begins = datetime.combine(trigger.starts, time(), tzinfo=tz)
+        first.append(Bound(begins, f"{path}.trigger.starts", "its schedule starts on"))
+    last = window.end(tz) if window is not None else None
+    return tuple(first), last
+
+
+def _within(
+    valid: Validity, path: str, last: datetime | None, tz: ZoneInfo
+) -> tuple[Bound, ...]:
+    """A bound on when the last grant issued before ``last`` lapses by ``valid.within``."""
+    if valid.within is None or last is None:
+        return ()
+    lapse = last + timedelta(hours=hours(valid.within)[1])
+    what = (
+        f"lasts {valid.within} from issue, and the last one is issued before {day(last, tz)} "
+        "(the incentive's window.ends), so it ends by"
+    )
+    return (Bound(lapse, f"{path}.valid.within", what),)
+
+
+# ---------------------------------------------------------------- audiences
+
+
+def _audiences(program: Program, ladder: tuple[str, ...]) -> list[Problem]:
+    """Rewards and offers nobody sees, or nobody who sees can redeem."""
+    listed: dict[str, set[str]] = {}
+    for tier in program.tiers.ladder if program.tiers else ():
+        for reward_id in tier.benefits.rewards:
+            listed.setdefault(reward_id, set()).add(tier.name)
+    found = []
+    for index, reward in enumerate(program.rewards.catalog):
+        path = f"rewards.catalog[{index}]"
+        seen = set(reward.tiers) | listed.get(reward.id, set())
+        never = f"nobody can redeem reward {reward.id!r}"
+        found.extend(_audience(reward.audience, reward.hurdles, seen, path, "hurdles", never,
+                               ladder))
+    for index, offer in enumerate(program.offers.catalog):
+        path = f"offers.catalog[{index}]"
+        never = f"offer {offer.id!r} never applies"
+        found.extend(_audience(offer.audience, offer.conditions, set(), path, "conditions",
+                               never, ladder))
+    return found
+
+
+def _audience(
+    audience: Audience | None,
+    hurdles: Condition | None,
+    seen: set[str],
+    path: str,
+    key: str,
+    never: str,
+    ladder: tuple[str, ...],
+) -> list[Problem]:
+    found = []
+    audience = audience or Audience()
+    if seen and audience.tiers and not seen & set(audience.tiers):
+        found.append(Problem(
+            f"{path}.audience.tiers",
+            f"keeps it to tiers {_names(audience.tiers, ladder)}, but only tiers "
+            f"{_names(seen, ladder)} see it (its tiers and the tiers' benefits.rewards): {never}",
+            list(audience.tiers),
+        ))
+        return found
+    if audience.min_orders is not None and audience.max_orders is not None and (
+        audience.min_orders > audience.max_orders
+    ):
+        found.append(Problem(
+            f"{path}.audience.max_orders",
+            f"is below min_orders {audience.min_orders}: nobody is in the audience, so {never}",
+            audience.max_orders,
+        ))
+    tiers = (seen & set(audience.tiers)) if seen and audience.tiers else (
+        seen or set(audience.tiers)
+    )
+    if hurdles is None:
+        return found
+    for leaf in leaves(hurdles, f"{path}.{key}"):
+        condition = leaf.condition
+        if not leaf.must or leaf.negated:
+            continue
+        if isinstance(condition, MinTier) and tiers and condition.tier in ladder:
+            need = ladder.index(condition.tier)
+            if all(ladder.index(tier) < need for tier in tiers if tier in ladder):
+                found.append(Problem(
+                    leaf.path,
+                    f"needs tier {condition.tier} or above, but only tiers "
+                    f"{_names(tiers, ladder)} see it: {never}",
+                    condition.tier,
+                ))
+        if isinstance(condition, RepeatOrder) and audience.max_orders is not None and (
+            condition.orders_before > audience.max_orders
+        ):
+            found.append(Problem(
+                leaf.path,
+                f"needs {condition.orders_before} completed order(s) before this one, but its "
+                f"audience keeps it to members with at most {audience.max_orders} "
+                f"(audience.max_orders): {never}",
+                condition.orders_before,
+            ))
+    excluded = {
+        leaf.condition.segment
+        for leaf in leaves(hurdles, f"{path}.{key}")
+        if leaf.must and leaf.negated and isinstance(leaf.condition, InSegment)
+    }
+    if audience.segments and set(audience.segments) <= excluded:
+        found.append(Problem(
+            f"{path}.audience.segments",
+            f"keeps it to segment(s) {', '.join(audience.segments)}, which its {key} exclude "
+            f"with 'not': {never}",
+            list(audience.segments),
+        ))
+    return found
+
+
+def _names(tiers: Iterable[str], ladder: tuple[str, ...]) -> str:
+    names = set(tiers)
+    return ", ".join(repr(name) for name in ladder if name in names) or "none"
+
+
+# ---------------------------------------------------------------- enrolment
+
+
+def _enrolment(program: Program) -> list[Problem]:
+    """Incentives on enrolment that ask for orders a member who just joined has not made."""
+    found = []
+    for index, incentive in enumerate(program.incentives.catalog):
+        if not isinstance(incentive.trigger, OnEnrol):
+            continue
+        path = f"incentives.catalog[{index}]"
+        audience = incentive.audience
+        if audience is not None:
+            for name, value in (("min_orders", audience.min_orders),
+                                ("min_spend", audience.min_spend)):
+                if value is not None:
+                    found.append(Problem(
+                        f"{path}.audience.{name}",
+                        f"is {value}, but a member who is enrolling has no orders yet: "
+                        f"incentive {incentive.id!r} never fires",
+                        value,
+                    ))
+        for grant_path, grant in grants_of(incentive, path):
+            hurdles = getattr(grant, "hurdles", None)
+            if hurdles is None:
+                continue
+            for leaf in leaves(hurdles, f"{grant_path}.hurdles"):
+                condition = leaf.condition
+                if leaf.must and not leaf.negated and isinstance(condition, RepeatOrder):
+                    n = condition.orders_before
+                    found.append(Problem(
+                        leaf.path,
+                        f"asks for {n} completed order(s) before, on a coupon issued when a "
+                        f"member enrols, with no orders: it cannot be used on their first "
+                        f"{'order' if n == 1 else f'{n} orders'}",
+                        n,
+                    ))
+    return found
+
+
+# --------------------------------------------------------------------- caps
+
+
+def _caps(program: Program) -> list[Problem]:
+    """Stacking caps that cut a discount: an amount off above ``caps.max_amount``,
+    coupons usable on one order above ``caps.max_discounts``."""
+    caps = program.stacking.caps
+    found = []
+    if caps.max_amount is not None:
+        cap = Money(caps.max_amount, program.currency)
+        for path, amount, cost in _amounts_off(program):
+            if amount > caps.max_amount:
+                paid = f", though it costs {cost} points" if cost else ""
+                found.append(Problem(
+                    path,
+                    f"is {Money(amount, program.currency)}, above stacking.caps.max_amount "
+                    f"{cap}: an order never gets more than {cap} off in all, so it never "
+                    f"gives its full amount{paid}",
+                    str(amount),
+                ))
+    if caps.max_discounts is not None:
+        for index, incentive in enumerate(program.incentives.catalog):
+            most = incentive.limits.per_order
+            if most is not None and most > caps.max_discounts:
+                found.append(Problem(
+                    f"incentives.catalog[{index}].limits.per_order",
+                    f"lets an order use {most} of its coupons, but stacking.caps.max_discounts "
+                    f"applies at most {caps.max_discounts} discount(s) to an order",
+                    most,
+                ))
+    return found
+
+
+def _amounts_off(program: Program) -> Iterator[tuple[str, Decimal, int]]:
+    """Every fixed amount off: its path, amount and point cost."""
+    for index, reward in enumerate(program.rewards.catalog):
+        if isinstance(reward, AmountOff):
+            yield f"rewards.catalog[{index}].amount", reward.amount, reward.cost
+    for index, offer in enumerate(program.offers.catalog):
+        if isinstance(offer, AmountOfferConfig):
+            yield f"offers.catalog[{index}].amount", offer.amount, 0
+    for index, incentive in enumerate(program.incentives.catalog):
+        for path, grant in grants_of(incentive, f"incentives.catalog[{index}]"):
+            if isinstance(grant, Coupon) and isinstance(grant.offer, AmountOffer):
+                yield f"{path}.offer.amount", grant.offer.amount, 0
