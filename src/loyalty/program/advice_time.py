@@ -29,12 +29,13 @@ from loyalty.program.policies import FixedExpiry
 from loyalty.rewards.config import PayWithPoints, Reward
 from loyalty.tiers.config import Downgrade, DowngradeMode, Match, TierMetric, WindowKind
 
-__all__ = ["Earnable", "expiry_advice", "hours", "most_earned", "tier_advice", "touched"]
+__all__ = ["Earnable", "days", "expiry_advice", "hours", "most_earned", "tier_advice", "touched"]
 
 _SLACK = 26
 """Hours a clock change can move one instant against another, at most."""
+_LEAST_DAYS = (0, 28, 59, 89, 120, 150, 181, 212, 242, 273, 303, 334)
 _MOST_DAYS = (0, 31, 62, 92, 123, 153, 184, 215, 245, 276, 306, 337)
-"""The most days in 0 to 11 consecutive months."""
+"""The fewest and the most days 0 to 11 months span (a year spans 365 or 366)."""
 _PERIOD = {
     Period.DAY: Duration(days=1),
     Period.MONTH: Duration(months=1),
@@ -43,16 +44,24 @@ _PERIOD = {
 }
 _EACH = {Period.DAY: "a day", Period.MONTH: "a month", Period.QUARTER: "a quarter",
          Period.YEAR: "a year"}
-DELAY_ACTION = "shipment_delayed"
+_DELAY_ACTION = "shipment_delayed"
 """The bonus action credited once per delayed order (``loyalty.checkout.actions``)."""
+
+
+def days(duration: Duration) -> tuple[int, int]:
+    """The fewest and the most local days the calendar part of ``duration`` (its
+    months and days, not its hours) can span, from any start."""
+    years, months = divmod(duration.months, 12)
+    return (
+        365 * years + _LEAST_DAYS[months] + duration.days,
+        366 * years + _MOST_DAYS[months] + duration.days,
+    )
 
 
 def hours(duration: Duration) -> tuple[int, int]:
     """The fewest and the most hours ``duration`` can last, from any start."""
-    years, months = divmod(duration.months, 12)
-    low = (28 * duration.months + duration.days) * 24 + duration.hours - _SLACK
-    high = (366 * years + _MOST_DAYS[months] + duration.days) * 24 + duration.hours + _SLACK
-    return max(low, 0), high
+    low, high = days(duration)
+    return max(low * 24 + duration.hours - _SLACK, 0), high * 24 + duration.hours + _SLACK
 
 
 def _plus(duration: Duration, other: Duration) -> Duration:
@@ -66,11 +75,10 @@ def touched(span: Duration, period: Period, aligned: bool = False) -> int:
     the span is a calendar year (then a year holds 366 days, 12 months, 4 quarters)."""
     if aligned:
         return {Period.DAY: 366, Period.MONTH: 12, Period.QUARTER: 4, Period.YEAR: 1}[period]
-    days = span.days + ceil(span.hours / 24)
-    months = span.months + ceil(days / 28)
+    extra = span.days + ceil(span.hours / 24)
+    months = span.months + ceil(extra / 28)
     if period is Period.DAY:
-        years, rest = divmod(span.months, 12)
-        return 366 * years + _MOST_DAYS[rest] + days + 1
+        return days(Duration(months=span.months))[1] + extra + 1
     per = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}[period]
     return ceil(months / per) + 1
 
@@ -105,7 +113,7 @@ def most_earned(program: Program, span: Duration, aligned: bool = False) -> Earn
     parts = [said]
     bonus = 0
     for name, action in program.earning.actions.items():
-        if name == DELAY_ACTION:
+        if name == _DELAY_ACTION:
             return None
         points = action.points
         if name == "birthday" and program.tiers is not None:
@@ -190,7 +198,7 @@ def expiry_advice(program: Program) -> list[Problem]:
     if expiry.round_up_to is not None:
         rounded = f", rounded up to the end of the {expiry.round_up_to.value}"
         life = _plus(life, _PERIOD[expiry.round_up_to])
-    if _at_least(pending, life, exact=expiry.round_up_to is None):
+    if _at_least(pending, expiry.after, expiry.round_up_to):
         found.append(Problem(
             "expiry.after",
             f"points expire {expiry.after} after they are earned{rounded}, but stay pending "
@@ -215,15 +223,20 @@ def expiry_advice(program: Program) -> list[Problem]:
     return found
 
 
-def _at_least(duration: Duration, other: Duration, exact: bool) -> bool:
-    """Does ``duration`` last at least as long as ``other``, from any start?"""
-    if exact and (
+def _at_least(duration: Duration, other: Duration, rounded: Period | None) -> bool:
+    """Does ``duration`` from any instant end at or after ``other`` from it, rounded up
+    to the end of its ``rounded`` period? Calendar parts move the local wall time, so
+    a later local day is a later instant (a clock change moves it by hours)."""
+    if rounded is None and (
         duration.months >= other.months
         and duration.days >= other.days
         and duration.hours >= other.hours
     ):
         return True
-    return hours(duration)[0] >= hours(other)[1]
+    most = days(other)[1] + (days(_PERIOD[rounded])[1] if rounded is not None else 0)
+    if not duration.hours and not other.hours:
+        return days(duration)[0] >= most
+    return hours(duration)[0] >= most * 24 + other.hours + _SLACK
 
 
 def _need(reward: Reward, path: str) -> tuple[int, str]:
