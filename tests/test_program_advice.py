@@ -6,14 +6,24 @@ beside it that does not. The example programs give only the advice they deserve.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
-from loyalty import load_program, open_account, program_warnings
+from loyalty import ConfigurationError, load_cart, load_program, open_account, program_warnings
+from loyalty.dates import Duration, Period, end_of, start_of
+from loyalty.hurdles import Condition, Situation
 from loyalty.ledger.operations import earn
+from loyalty.program.advice_hurdles import Holder, hurdle_advice, leaves
+from loyalty.program.advice_time import days, hours, touched
+from loyalty.program.files import parse_file
 from tests.builders import BASE, program
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -469,3 +479,230 @@ def test_the_points_a_reward_needs_may_be_a_hurdle_or_a_minimum() -> None:
 )
 def test_without_a_bound_or_an_expiry_every_reward_is_affordable(sections: dict[str, Any]) -> None:
     assert advice(rewards=rewards(reward(cost=10**9)), **sections) == []
+
+
+# ------------------------------------------------------------------ properties
+
+ZONES = ["UTC", "America/New_York", "Australia/Lord_Howe", "Pacific/Apia", "Europe/London"]
+durations = st.builds(
+    Duration,
+    months=st.integers(0, 30),
+    days=st.integers(0, 400),
+    hours=st.integers(0, 100),
+)
+NAIVE_START = datetime(1990, 1, 1)  # noqa: DTZ001 - hypothesis bounds are naive
+NAIVE_END = datetime(2100, 1, 1)  # noqa: DTZ001
+instants = st.datetimes(NAIVE_START, NAIVE_END, timezones=st.just(UTC))
+
+
+@given(duration=durations, start=instants, zone_name=st.sampled_from(ZONES),
+       period=st.sampled_from(list(Period)))
+def test_the_calendar_bounds_hold_from_any_start(
+    duration: Duration, start: datetime, zone_name: str, period: Period
+) -> None:
+    tz = ZoneInfo(zone_name)
+    end = duration.after(start, tz)
+    low, high = hours(duration)
+    assert low * 3600 <= (end - start).total_seconds() <= high * 3600
+    count, cursor = 0, start_of(period, start, tz)
+    while cursor < end:
+        count += 1
+        cursor = end_of(period, cursor, tz)
+    assert count <= touched(duration, period)
+    if not duration.hours:
+        local_days = (end.astimezone(tz).date() - start.astimezone(tz).date()).days
+        least, most = days(duration)
+        assert least - 1 <= local_days <= most  # a skipped local day (Apia, 2011)
+
+
+TIERS = ("Member", "Silver", "Gold")
+CLUB = program(tiers={"metrics": ["orders"], "ladder": [
+    {"name": "Member"}, {"name": "Silver", "threshold": {"orders": 5}},
+    {"name": "Gold", "threshold": {"orders": 10}}]})
+CONDITION: TypeAdapter[Condition] = TypeAdapter(Condition)
+
+leaf_specs = st.one_of(
+    st.builds(lambda n: {"min_points": n}, st.integers(1, 300)),
+    st.builds(lambda n: {"repeat_order": n}, st.integers(1, 4)),
+    st.builds(lambda n: {"min_basket": f"{n}.00"}, st.integers(0, 60)),
+    st.builds(lambda n: {"min_units": n}, st.integers(1, 5)),
+    st.builds(lambda t: {"min_tier": t}, st.sampled_from(TIERS)),
+    st.builds(lambda s: {"segment": s}, st.sampled_from(["vip", "staff"])),
+)
+condition_specs = st.recursive(
+    leaf_specs,
+    lambda inner: st.one_of(
+        st.builds(lambda cs: {"all_of": cs}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda cs: {"any_of": cs}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda c: {"not": c}, inner),
+    ),
+    max_leaves=6,
+)
+
+
+def _situation(data: st.DataObject, cost: int) -> Situation:
+    cart = load_cart({
+        "id": "C-1", "member_id": "m-1", "currency": "USD",
+        "lines": [{"sku": "A", "unit_price": f"{data.draw(st.integers(1, 40))}.00",
+                   "quantity": data.draw(st.integers(1, 5))}],
+        "customer": {"completed_orders": data.draw(st.integers(0, 5)),
+                     "tier": data.draw(st.sampled_from(TIERS)),
+                     "segments": data.draw(st.lists(st.sampled_from(["vip", "staff"])))},
+    })
+    points = data.draw(st.integers(cost, 400))  # a member redeeming holds the cost
+    return Situation(cart, datetime(2026, 6, 1, tzinfo=UTC), points)
+
+
+@given(spec=condition_specs, cost=st.sampled_from([0, 50, 100, 200]), data=st.data())
+def test_what_the_hurdle_advice_says_holds_on_every_cart(
+    spec: dict[str, Any], cost: int, data: st.DataObject
+) -> None:
+    condition = CONDITION.validate_python(spec)
+    holder = Holder("rewards.catalog[0]", "nobody can redeem reward 'r'", condition, "hurdles",
+                    cost, f"the reward's cost of {cost} points")
+    found = hurdle_advice(holder, TIERS, "USD", ZoneInfo("UTC"))
+    every = leaves(condition, "rewards.catalog[0].hurdles")
+    by_path = {leaf.path: leaf.condition for leaf in every}
+    for _ in range(5):
+        situation = _situation(data, cost)
+        whole = condition.check(situation, CLUB).met
+        for problem in found:
+            if "always met" in problem.message or "never met under its 'not'" in problem.message:
+                assert by_path[problem.path].check(situation, CLUB).met, problem
+            if "nobody can redeem" in problem.message:
+                assert not whole, problem
+
+
+def resolves(data: Any, path: str) -> bool:
+    """Does ``path`` name a key of ``data`` as written (``rewards.catalog[0].cost``)?"""
+    node = data
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        try:
+            node = node[int(part[1:-1])] if part.startswith("[") else node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return True
+
+
+DAYS = ["2026-01-01", "2026-03-01", "2026-06-01", "2026-06-15", "2026-12-01"]
+dated = st.lists(st.sampled_from(DAYS), min_size=2, max_size=2, unique=True).map(sorted)
+ranges = st.one_of(
+    st.just({}),
+    dated.map(lambda pair: {"starts": pair[0], "ends": pair[1]}),
+    st.sampled_from(DAYS).map(lambda day: {"starts": day}),
+    st.sampled_from(DAYS).map(lambda day: {"ends": day}),
+)
+spans = st.sampled_from(["0 days", "30 days", "1 month", "2 months", "48 hours", "12 months"])
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> dict[str, Any]:
+    """A program mapping with caps, expiry, tiers, rewards, offers and incentives."""
+    data: dict[str, Any] = {**BASE}
+    caps = draw(st.fixed_dictionaries({}, optional={
+        "per_day": st.integers(1, 500),
+        "per_period": st.fixed_dictionaries({"points": st.integers(1, 5000),
+                                             "period": st.sampled_from(list(Period))}),
+    }))
+    actions = draw(st.dictionaries(
+        st.sampled_from(["signup", "birthday", "review", "shipment_delayed"]),
+        st.fixed_dictionaries({"points": st.integers(1, 100)}, optional={
+            "times": st.integers(1, 3), "per": st.sampled_from(["lifetime", "day", "month"])}),
+        max_size=2))
+    data["earning"] = {"caps": caps, "actions": actions}
+    data["pending"] = {"period": draw(spans)}
+    data["expiry"] = draw(st.one_of(
+        st.just({"policy": "none"}),
+        st.fixed_dictionaries(
+            {"policy": st.just("fixed"), "after": spans.filter(lambda text: text != "0 days")},
+            optional={"round_up_to": st.sampled_from(list(Period))},
+        ),
+    ))
+    tiered = draw(st.booleans())
+    if tiered:
+        gold = draw(st.integers(2, 50000))
+        data["tiers"] = {
+            "metrics": ["points"], "retention": draw(st.integers(0, 2)),
+            "window": draw(st.sampled_from(["lifetime", "calendar_year", "anniversary",
+                                            {"rolling": "6 months"}])),
+            "count_pending_points": draw(st.booleans()),
+            "ladder": [{"name": "Member"}, {"name": "Silver", "threshold": {"points": gold // 2}},
+                       {"name": "Gold", "threshold": {"points": gold}}],
+        }
+    hurdles = condition_specs
+    if not tiered:
+        hurdles = condition_specs.filter(lambda spec: "min_tier" not in str(spec))
+    data["rewards"] = {"catalog": [
+        {"id": f"r{index}", "kind": "amount_off", "amount": f"{draw(st.integers(1, 30))}.00",
+         "cost": draw(st.integers(0, 30000)), "valid": draw(ranges),
+         **draw(st.fixed_dictionaries({}, optional={"hurdles": hurdles}))}
+        for index in range(draw(st.integers(0, 3)))
+    ]}
+    data["offers"] = {"catalog": [
+        {"id": f"o{index}", "kind": "amount_off", "amount": f"{draw(st.integers(1, 30))}.00",
+         "valid": draw(ranges), "audience": draw(st.fixed_dictionaries({}, optional={
+             "max_orders": st.integers(0, 3), "segments": st.just(["vip"])})),
+         **draw(st.fixed_dictionaries({}, optional={"conditions": hurdles}))}
+        for index in range(draw(st.integers(0, 2)))
+    ]}
+    data["incentives"] = {"catalog": [
+        {"id": f"i{index}",
+         "trigger": draw(st.sampled_from([
+             {"event": "enrolled"}, {"event": "manual"}, {"event": "shipment_delayed"},
+             {"event": "schedule", "rrule": "FREQ=MONTHLY", "starts": "2026-03-01"}])),
+         "window": draw(ranges), "limits": {"per_order": draw(st.integers(1, 3))},
+         "grants": [
+             {"kind": "coupon", "offer": {"kind": "amount_off", "amount": "5.00"},
+              "valid": {**draw(ranges), **draw(st.fixed_dictionaries({}, optional={
+                  "within": st.sampled_from(["7 days", "30 days"])}))},
+              **draw(st.fixed_dictionaries({}, optional={"hurdles": hurdles}))},
+             *draw(st.lists(st.just({"kind": "points", "points": 10}), max_size=1)),
+         ]}
+        for index in range(draw(st.integers(0, 2)))
+    ]}
+    data["stacking"] = {"caps": draw(st.fixed_dictionaries({}, optional={
+        "max_amount": st.integers(1, 30).map(lambda n: f"{n}.00"),
+        "max_discounts": st.integers(1, 3)}))}
+    return data
+
+
+@given(data=programs())
+def test_advice_never_raises_and_points_at_keys_as_written(data: dict[str, Any]) -> None:
+    try:
+        loaded = load_program(data)
+    except ConfigurationError:
+        assume(False)
+        raise
+    for warning in program_warnings(loaded):
+        assert resolves(data, warning.path), warning
+        assert warning.message
+
+
+def _tweaked(node: Any, draw: st.DrawFn) -> Any:
+    """``node`` with some of its numbers changed: whole numbers and amounts."""
+    if isinstance(node, dict):
+        return {key: _tweaked(value, draw) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_tweaked(value, draw) for value in node]
+    if isinstance(node, bool) or not draw(st.booleans()):
+        return node
+    if isinstance(node, int):
+        return draw(st.integers(0, 20000))
+    if isinstance(node, str) and re.fullmatch(r"\d+\.\d\d", node):
+        return f"{draw(st.integers(0, 200))}.{draw(st.integers(0, 99)):02d}"
+    return node
+
+
+EXAMPLES = {name: parse_file(ROOT / "examples" / "programs" / f"{name}.yaml") for name in EXPECTED}
+
+
+@given(name=st.sampled_from(sorted(EXAMPLES)), data=st.data())
+def test_advice_on_the_examples_with_other_numbers(name: str, data: st.DataObject) -> None:
+    tweaked = _tweaked(EXAMPLES[name], data.draw)
+    try:
+        loaded = load_program(tweaked)
+    except ConfigurationError:
+        assume(False)
+        raise
+    for warning in program_warnings(loaded):
+        assert resolves(tweaked, warning.path), warning
