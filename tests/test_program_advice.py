@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
@@ -352,7 +353,7 @@ def test_a_points_threshold_above_what_the_caps_let_a_member_earn_in_a_year() ->
     message = at("tiers.ladder[1].threshold.points", earning=MONTHLY_CAP,
                  tiers=points_ladder(12001))
     assert "needs 12001 points in a calendar year, but a member earns at most 12000" in message
-    assert "orders at most 1000 a month (earning.caps.per_period)" in message
+    assert "orders at most 1000 a month by earning.caps.per_period" in message
     assert "nobody can reach 'Gold'" in message
     assert advice(earning=MONTHLY_CAP, tiers=points_ladder(12000)) == []
 
@@ -706,3 +707,28 @@ def test_advice_on_the_examples_with_other_numbers(name: str, data: st.DataObjec
         raise
     for warning in program_warnings(loaded):
         assert resolves(tweaked, warning.path), warning
+
+
+# ----------------------------------------------------------------------- docs
+
+
+def _section() -> str:
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    return page.split("\n## Warnings\n", 1)[1].split("\n## ", 1)[0]
+
+
+def _documented() -> list[tuple[str, str]]:
+    """The (YAML, message) pairs of the Warnings section of docs/configuration.md."""
+    return re.findall(r"```yaml\n(.*?)```\n\n```text\n(.*?)\n```", _section(), re.DOTALL)
+
+
+@pytest.mark.parametrize(("snippet", "said"), _documented())
+def test_each_documented_warning_is_what_its_program_prints(snippet: str, said: str) -> None:
+    path = re.match(r"# warns: (\S+)\n", snippet)
+    assert path is not None, snippet
+    loaded = load_program({**BASE, **yaml.safe_load(snippet)})
+    assert [str(w) for w in program_warnings(loaded) if w.path == path.group(1)] == [said]
+
+
+def test_every_program_of_the_warnings_section_is_followed_by_what_it_prints() -> None:
+    assert len(_documented()) == _section().count("```yaml") > 0

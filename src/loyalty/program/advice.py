@@ -31,7 +31,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from loyalty.errors import Problem
+from loyalty.errors import InvalidInput, Problem
 from loyalty.hurdles import Condition, InSegment, MinTier, RepeatOrder
 from loyalty.incentives.audience import Audience
 from loyalty.incentives.config import (
@@ -147,11 +147,15 @@ def _within(
     if valid.within is None or last is None:
         return ()
     lapse = last + timedelta(hours=hours(valid.within)[1])
+    try:
+        shown = day(valid.within.after(last, tz), tz)
+    except InvalidInput:  # past the instants taken
+        shown = None
     what = (
         f"lasts {valid.within} from issue, and the last one is issued before {day(last, tz)} "
         "(the incentive's window.ends), so it ends by"
     )
-    return (Bound(lapse, f"{path}.valid.within", what),)
+    return (Bound(lapse, f"{path}.valid.within", what, shown),)
 
 
 # ---------------------------------------------------------------- audiences

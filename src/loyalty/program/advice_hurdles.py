@@ -48,11 +48,17 @@ __all__ = ["Bound", "Holder", "Leaf", "hurdle_advice", "leaves"]
 @dataclass(frozen=True, slots=True)
 class Bound:
     """An instant a holder opens or closes on, the key that says so and how to say it:
-    ``what`` reads before the date ("ends on", "its valid dates open on")."""
+    ``what`` reads before the date ("ends on", "its valid dates open on"). ``shown``:
+    the date to show, when ``at`` is a bound on it (an opening no later, a closing no
+    earlier)."""
 
     at: datetime
     path: str
     what: str
+    shown: str | None = None
+
+    def said(self, tz: ZoneInfo) -> str:
+        return self.shown or day(self.at, tz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,11 +282,8 @@ def _dates(must: list[Leaf], holder: Holder, tz: ZoneInfo) -> list[Problem]:
     closing = min(closes, key=lambda bound: bound.at)
     if opening.at < closing.at:
         return []
-    message = (
-        f"{closing.what} {day(closing.at, tz)}, before {opening.what} "
-        f"{day(opening.at, tz)}: {holder.never}"
-    )
-    return [Problem(closing.path, message, day(closing.at, tz))]
+    message = f"{closing.what} {closing.said(tz)}, before {opening.what} {opening.said(tz)}: "
+    return [Problem(closing.path, message + holder.never, closing.said(tz))]
 
 
 def day(at: datetime, tz: ZoneInfo) -> str:

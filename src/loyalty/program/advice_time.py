@@ -101,12 +101,12 @@ def most_earned(program: Program, span: Duration, aligned: bool = False) -> Earn
     options: list[tuple[int, str]] = []
     if caps.per_day is not None:
         options.append((caps.per_day * touched(span, Period.DAY, aligned),
-                        f"orders at most {caps.per_day} a day (earning.caps.per_day)"))
+                        f"orders at most {caps.per_day} a day by earning.caps.per_day"))
     if caps.per_period is not None:
         cap = caps.per_period
         options.append((cap.points * touched(span, cap.period, aligned),
                         f"orders at most {cap.points} {_EACH[cap.period]} "
-                        "(earning.caps.per_period)"))
+                        "by earning.caps.per_period"))
     if not options or _grants_points(program):
         return None
     most, said = min(options)
