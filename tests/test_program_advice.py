@@ -18,13 +18,21 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from loyalty import ConfigurationError, load_cart, load_program, open_account, program_warnings
+from loyalty import (
+    ConfigurationError,
+    LoyaltyService,
+    load_cart,
+    load_program,
+    open_account,
+    program_warnings,
+)
 from loyalty.dates import Duration, Period, end_of, start_of
 from loyalty.hurdles import Condition, Situation
 from loyalty.ledger.operations import earn
-from loyalty.program.advice_hurdles import Holder, hurdle_advice, leaves
+from loyalty.program.advice_hurdles import Bound, Holder, hurdle_advice, leaves
 from loyalty.program.advice_time import days, hours, touched
 from loyalty.program.files import parse_file
+from loyalty.store.memory import MemoryStore
 from tests.builders import BASE, program
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -290,6 +298,20 @@ def test_a_coupon_whose_within_lapses_before_its_dates_open() -> None:
         valid={"within": "30 days", "starts": "2026-12-01"})) == []
 
 
+def test_a_coupon_the_member_picks_later_is_issued_after_the_window() -> None:
+    coupon = {"kind": "coupon", "offer": {"kind": "amount_off", "amount": "5.00"},
+              "valid": {"within": "7 days", "starts": "2026-12-01"}}
+    incentive = {"id": "pick", "trigger": {"event": "manual"},
+                 "window": {"starts": "2026-11-01", "ends": "2026-11-12"},
+                 "grants": [{"kind": "one_of", "deadline": "14 days",
+                             "grants": [coupon, {"kind": "points", "points": 10}]}]}
+    assert advice(incentives={"catalog": [incentive]}) == []  # picked by 11-26, used by 12-03
+    at_once = {**incentive, "grants": [{**incentive["grants"][0],
+                                        "policy": "highest_value_in_stock"}]}
+    assert "never be used" in at("incentives.catalog[0].grants[0].grants[0].valid.within",
+                                 incentives={"catalog": [at_once]})
+
+
 def test_cashback_that_closes_before_its_schedule_starts() -> None:
     incentive = {"id": "xmas", "trigger": {"event": "schedule", "rrule": "FREQ=YEARLY",
                                            "starts": "2026-12-01"},
@@ -356,6 +378,25 @@ def test_a_points_threshold_above_what_the_caps_let_a_member_earn_in_a_year() ->
     assert "orders at most 1000 a month by earning.caps.per_period" in message
     assert "nobody can reach 'Gold'" in message
     assert advice(earning=MONTHLY_CAP, tiers=points_ladder(12000)) == []
+
+
+def test_a_member_who_earns_all_the_caps_allow_stops_at_the_bound() -> None:
+    tiers = {**points_ladder(12001), "ladder": [
+        {"name": "Member"}, {"name": "Silver", "threshold": {"points": 12000}},
+        {"name": "Gold", "threshold": {"points": 12001}}]}
+    club = program(earning=MONTHLY_CAP, tiers=tiers)
+    assert [w.path for w in program_warnings(club)] == ["tiers.ladder[2].threshold.points"]
+    service = LoyaltyService(club, MemoryStore())
+    start = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    service.enrol("m-1", at=start)
+    for day in range(365):  # 400.00 USD every day: the monthly cap every month
+        when = start + timedelta(days=day)
+        service.handle({"type": "order_completed", "member_id": "m-1", "key": f"o-{day}",
+                        "at": when.isoformat(), "cart": {
+                            "id": f"o-{day}", "member_id": "m-1", "currency": "USD",
+                            "lines": [{"sku": "A", "unit_price": "400.00", "quantity": 1}]}})
+    assert service.balance("m-1", at=start + timedelta(days=365)).earned == 12000
+    assert service.member("m-1", at=start + timedelta(days=365)).tier == "Silver"
 
 
 def test_a_daily_cap_bounds_a_calendar_year_by_366_days() -> None:
@@ -522,6 +563,7 @@ CLUB = program(tiers={"metrics": ["orders"], "ladder": [
     {"name": "Gold", "threshold": {"orders": 10}}]})
 CONDITION: TypeAdapter[Condition] = TypeAdapter(Condition)
 
+MOMENTS = ["2026-01-01", "2026-03-01", "2026-06-01", "2026-06-15", "2026-12-01"]
 leaf_specs = st.one_of(
     st.builds(lambda n: {"min_points": n}, st.integers(1, 300)),
     st.builds(lambda n: {"repeat_order": n}, st.integers(1, 4)),
@@ -529,6 +571,10 @@ leaf_specs = st.one_of(
     st.builds(lambda n: {"min_units": n}, st.integers(1, 5)),
     st.builds(lambda t: {"min_tier": t}, st.sampled_from(TIERS)),
     st.builds(lambda s: {"segment": s}, st.sampled_from(["vip", "staff"])),
+    st.builds(lambda w: {"window": w}, st.one_of(
+        st.sampled_from(MOMENTS).map(lambda day: {"starts": day}),
+        st.sampled_from(MOMENTS).map(lambda day: {"ends": day}),
+    )),
 )
 condition_specs = st.recursive(
     leaf_specs,
@@ -551,22 +597,29 @@ def _situation(data: st.DataObject, cost: int) -> Situation:
                      "segments": data.draw(st.lists(st.sampled_from(["vip", "staff"])))},
     })
     points = data.draw(st.integers(cost, 400))  # a member redeeming holds the cost
-    return Situation(cart, datetime(2026, 6, 1, tzinfo=UTC), points)
+    day = data.draw(st.sampled_from([*MOMENTS, "2025-06-01", "2026-04-01", "2027-01-01"]))
+    return Situation(cart, datetime.fromisoformat(day).replace(tzinfo=UTC), points)
 
 
-@given(spec=condition_specs, cost=st.sampled_from([0, 50, 100, 200]), data=st.data())
+@given(spec=condition_specs, cost=st.sampled_from([0, 50, 100, 200]),
+       valid=st.sampled_from([None, *MOMENTS]), data=st.data())
 def test_what_the_hurdle_advice_says_holds_on_every_cart(
-    spec: dict[str, Any], cost: int, data: st.DataObject
+    spec: dict[str, Any], cost: int, valid: str | None, data: st.DataObject
 ) -> None:
+    """Always met: the leaf is met; nobody can redeem: the whole is not met within the
+    reward's dates (valid from ``valid``), whatever the cart, member and day."""
     condition = CONDITION.validate_python(spec)
+    opens = () if valid is None else (
+        Bound(datetime.fromisoformat(valid).replace(tzinfo=UTC), "valid.starts", "opens on"),)
     holder = Holder("rewards.catalog[0]", "nobody can redeem reward 'r'", condition, "hurdles",
-                    cost, f"the reward's cost of {cost} points")
+                    cost, f"the reward's cost of {cost} points", opens)
     found = hurdle_advice(holder, TIERS, "USD", ZoneInfo("UTC"))
     every = leaves(condition, "rewards.catalog[0].hurdles")
     by_path = {leaf.path: leaf.condition for leaf in every}
     for _ in range(5):
         situation = _situation(data, cost)
-        whole = condition.check(situation, CLUB).met
+        whole = condition.check(situation, CLUB).met and all(
+            situation.at >= bound.at for bound in opens)
         for problem in found:
             if "always met" in problem.message or "never met under its 'not'" in problem.message:
                 assert by_path[problem.path].check(situation, CLUB).met, problem

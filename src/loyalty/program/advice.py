@@ -34,14 +34,18 @@ from zoneinfo import ZoneInfo
 from loyalty.errors import InvalidInput, Problem
 from loyalty.hurdles import Condition, InSegment, MinTier, RepeatOrder
 from loyalty.incentives.audience import Audience
+from loyalty.incentives.config import AllOf as AllOfGrants
 from loyalty.incentives.config import (
     AmountOffer,
     Cashback,
+    ChoicePolicy,
     Coupon,
     FreeShippingGrant,
     Gift,
+    Grant,
     Incentive,
     OnEnrol,
+    OneOf,
     OnSchedule,
     grants_of,
 )
@@ -90,16 +94,39 @@ def _holders(program: Program) -> Iterator[Holder]:
                      opens=opens, closes=closes)
     for index, incentive in enumerate(program.incentives.catalog):
         first, last = _issued(incentive, f"incentives.catalog[{index}]", tz)
-        for path, grant in grants_of(incentive, f"incentives.catalog[{index}]"):
+        for path, grant, picked in _issues(incentive, f"incentives.catalog[{index}]"):
             if not isinstance(grant, Coupon | FreeShippingGrant | Gift | Cashback):
                 continue
             opens, closes = _valid(grant.valid, path, tz)
             opens += first
-            closes += _within(grant.valid, path, last, tz)
+            if not picked:  # a member's pick is issued when they make it, up to a deadline
+                closes += _within(grant.valid, path, last, tz)
             noun = "this cashback" if isinstance(grant, Cashback) else "this coupon"
             hurdles = None if isinstance(grant, Cashback) else grant.hurdles
             yield Holder(path, f"{noun} can never be used", hurdles, "hurdles",
                          opens=opens, closes=closes)
+
+
+def _issues(incentive: Incentive, path: str) -> Iterator[tuple[str, Grant, bool]]:
+    """Every grant of ``incentive`` with its path, and whether it is an option of a
+    choice the member makes later (``member_picks``)."""
+    trigger = incentive.trigger
+    rotate = trigger.rotate if isinstance(trigger, OnSchedule) else ()
+    yield from _nested(incentive.grants, f"{path}.grants", False)
+    yield from _nested(rotate, f"{path}.trigger.rotate", False)
+
+
+def _nested(
+    grants: tuple[Grant, ...], path: str, picked: bool
+) -> Iterator[tuple[str, Grant, bool]]:
+    for index, grant in enumerate(grants):
+        here = f"{path}[{index}]"
+        yield here, grant, picked
+        if isinstance(grant, OneOf | AllOfGrants):
+            later = picked or (
+                isinstance(grant, OneOf) and grant.policy is ChoicePolicy.MEMBER_PICKS
+            )
+            yield from _nested(grant.grants, f"{here}.grants", later)
 
 
 def _cost(reward: Reward) -> tuple[int, str]:

@@ -11,7 +11,9 @@ points is: orders by ``earning.caps`` (``per_day`` or ``per_period``; a
 their ``times`` per ``per`` (the ``shipment_delayed`` apology is once per order:
 unbounded), a tier's ``birthday_bonus`` through the ``birthday`` action. An
 incentive's points grant (on any trigger) leaves it unbounded, and so nothing is
-said. Manual credits and points given back by a refund are not earnings.
+said. Manual credits and points given back by a refund are not earnings, and
+points a shop credits through the ledger's own ``earn`` (outside orders and the
+program's rules) are not the program's to bound.
 """
 
 from __future__ import annotations
