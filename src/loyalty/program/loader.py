@@ -18,6 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from loyalty.boundary import problems_from
 from loyalty.errors import ConfigurationError, Problem
+from loyalty.program.advice import program_advice
 from loyalty.program.crosscheck import cross_problems, cross_warnings
 from loyalty.program.documents import TooLarge, document_problems
 from loyalty.program.files import parse_file
@@ -81,7 +82,7 @@ def program_warnings(program: Program, previous: Program | None = None) -> list[
     ladder that this one drops or renames. Members who hold one are placed on the
     new ladder by their figures at their next scheduled run (see ``docs/tiers.md``).
     """
-    found = section_checks(program, "warnings") + cross_warnings(program)
+    found = section_checks(program, "warnings") + cross_warnings(program) + program_advice(program)
     if previous is not None:
         found.extend(_ladder_changes(program, previous))
     return found
