@@ -1,0 +1,1 @@
+"""Helpers to test loyalty programs: scenario files, builders, a clock."""

@@ -1,0 +1,1 @@
+"""Scenario files: a program's tests as data (``*.loyalty.yaml``)."""
