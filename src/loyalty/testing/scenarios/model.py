@@ -56,7 +56,10 @@ def _when(value: object) -> date | datetime:
     """A date, or a date and time (naive: in the program's timezone; or with an offset)."""
     if isinstance(value, datetime | date):
         return value
-    hint = "is not a date (2026-03-01) or a date and time (2026-03-01T09:00, with an optional offset)"
+    hint = (
+        "is not a date (2026-03-01) or a date and time (2026-03-01T09:00, with an "
+        "optional offset)"
+    )
     if not isinstance(value, str) or len(value) > 64:
         raise ValueError(f"{shown(value)} {hint}")
     text = value.strip()
@@ -115,6 +118,24 @@ def _amount(value: object) -> tuple[Decimal, str | None]:
 
 AmountText = Annotated[tuple[Decimal, str | None], BeforeValidator(_amount)]
 """An expected amount: ``(amount, currency or None)``."""
+
+
+def _shortfall(value: object) -> int | tuple[Decimal, str | None]:
+    """Points (a whole number) or an amount of money (text)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return _amount(value)
+
+
+Shortfall = Annotated[int | tuple[Decimal, str | None], BeforeValidator(_shortfall)]
+"""What a condition misses: points, or an amount ``"2.00 USD"``."""
+
+
+def _count(value: object) -> object:
+    """``coupons: 2`` stands for two coupons, whatever they are."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1000:
+        return [{} for _ in range(value)]
+    return value
 
 
 def _cart(value: object) -> object:
@@ -284,7 +305,7 @@ class RewardExpect(_Spec):
 
     eligible: StrictBool | None = None
     reasons: list[str] | None = None
-    shortfalls: list[AmountText | StrictInt] | None = None
+    shortfalls: list[Shortfall] | None = None
     value: AmountText | None = None
     points: StrictInt | None = None
 
@@ -376,7 +397,7 @@ class Expect(_Spec):
     tier: Text | None = None
     progress: Annotated[ProgressExpect, _shorthand("next")] | None = None
     quote: QuoteExpect | None = None
-    coupons: StrictInt | list[HoldingExpect] | None = None
+    coupons: Annotated[list[HoldingExpect], BeforeValidator(_count)] | None = None
     cashback: Annotated[WalletExpect, _shorthand("available")] | None = None
     redemption: RedemptionExpect | None = None
     notifications: list[Annotated[NotificationExpect, _shorthand("kind")]] | None = None
