@@ -109,3 +109,16 @@ def store(request, tmp_path):  # type: ignore[no-untyped-def]
     yield made
     if request.param == "sqlite":
         made.close()
+
+
+# ------------------------------------------------------------------ scenario files
+# The plugin that collects *.loyalty.yaml (examples/scenarios) comes with the package's
+# pytest11 entry point; an install made before the entry point existed (an editable
+# install not reinstalled) lacks it, so it is registered here once, under its name.
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from loyalty.testing import pytest_plugin
+
+    if not config.pluginmanager.is_registered(pytest_plugin):
+        config.pluginmanager.register(pytest_plugin, "loyalty")

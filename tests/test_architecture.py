@@ -73,7 +73,13 @@ CONFIGURATION_LAYERS: tuple[tuple[str, ...], ...] = (
 layers below; everything not listed here (ledger, tiers, checkout...) sits above."""
 
 APPLICATION = ("loyalty.service", "loyalty.store")
-ENTRY_POINTS = ("loyalty.cli", "loyalty.__main__", "loyalty.report", "loyalty.simulation")
+ENTRY_POINTS = (
+    "loyalty.cli",
+    "loyalty.__main__",
+    "loyalty.report",
+    "loyalty.simulation",
+    "loyalty.testing",
+)
 FACADE = "loyalty"
 
 

@@ -120,14 +120,18 @@ def load_text(
         spec = ScenarioFileSpec.model_validate(source.data)
     except ValidationError as error:
         found = problems_from(error, source.data, ScenarioFileSpec)
-        raise ScenarioError([source.locate(p.path, p.message) for p in found]) from None
+        problems = [source.locate(p.path, p.message) for p in found]
+        checker = _Checker(source, base if base is not None else Path("."))
+        checker.valid_steps(source.data, program)  # the names in the steps that are well formed
+        ordered = sorted([*problems, *checker.problems], key=lambda p: p.line or 0)
+        raise ScenarioError(ordered) from None
     checker = _Checker(source, base if base is not None else Path("."))
     scenarios = tuple(
         checker.scenario(spec, scenario, index, program)
         for index, scenario in enumerate(spec.scenarios)
     )
     if checker.problems:
-        raise ScenarioError(checker.problems)
+        raise ScenarioError(sorted(checker.problems, key=lambda p: p.line or 0))
     return ScenarioFile(file, scenarios)
 
 
@@ -178,10 +182,9 @@ class _Checker:
                     self.programs[str(file)] = load_program(file)
                 except ConfigurationError as error:
                     self.programs[str(file)] = None
-                    if not file.exists():
-                        self.problem(path, f"no program file at {file}")
                     for found in error.problems:
-                        self.problem(path, f"the program {ref}: {found}")
+                        said = str(found) if found.path else found.message
+                        self.problem(path, f"the program {ref}: {said}")
             return self.programs[str(file)]
         try:
             return load_program(ref)
@@ -190,6 +193,28 @@ class _Checker:
                 inner = f"{path}.{found.path}" if found.path else path
                 self.problem(inner, found.message)
             return None
+
+    def valid_steps(self, data: Mapping[str, Any], given: Program | None) -> None:
+        """Check the names in each step that is well formed, in a file that is not: a
+        file's mistakes are reported all at once."""
+        scenarios = data.get("scenarios")
+        for index, scenario in enumerate(scenarios if isinstance(scenarios, list) else []):
+            if not isinstance(scenario, Mapping) or not isinstance(scenario.get("steps"), list):
+                continue
+            ref = scenario.get("program") or data.get("program")
+            program = given
+            if program is None and isinstance(ref, str | Mapping):
+                where = f"scenarios[{index}].program" if scenario.get("program") else "program"
+                program = self.program(ref if isinstance(ref, str) else dict(ref), where)
+            member = scenario.get("member") or data.get("member") or DEFAULT_MEMBER
+            for number, raw in enumerate(scenario["steps"]):
+                try:
+                    step = StepSpec.model_validate(raw)
+                except ValidationError:
+                    continue  # said already
+                if step.program is not None or program is None:
+                    break  # the names after a new version are that version's
+                self.step(step, f"scenarios[{index}].steps[{number}]", program, str(member))
 
     def scenario(
         self, file: ScenarioFileSpec, spec: ScenarioSpec, index: int, given: Program | None
