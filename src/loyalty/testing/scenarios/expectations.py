@@ -244,8 +244,9 @@ class Checks:
         if expect.shortfalls is not None:
             actual_shortfalls = [check.shortfall for check in unmet if check.shortfall is not None]
             if not _same_shortfalls(expect.shortfalls, actual_shortfalls):
-                shown = [_shortfall_text(item) for item in expect.shortfalls]
-                self.miss(f"{key}.shortfalls", shown, actual_shortfalls, why)
+                shown = ", ".join(_shortfall_text(item) for item in expect.shortfalls)
+                found = ", ".join(str(item) for item in actual_shortfalls)
+                self.miss(f"{key}.shortfalls", f"[{shown}]", f"[{found}]", why)
         if expect.value is not None and not same_amount(expect.value, option.value):
             self.miss(f"{key}.value", shown_amount(expect.value), option.value, why)
         if expect.points is not None and expect.points != option.points:
