@@ -587,3 +587,102 @@ def test_floats_are_read_as_decimals_and_times_as_text(tmp_path: Path) -> None:
           expect: {pending: 25, lots: [{points: 25, available: 2026-03-31}]}
     """)
     assert only(run_file(path)).passed
+
+
+def test_the_references_example_passes(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(# A scenario file beside.*?)```", page, re.DOTALL)
+    assert example is not None
+    text = example.group(1).replace("../programs/cosmetics-club.yaml", str(COSMETICS))
+    results = run_file(write(tmp_path, text))
+    assert len(results) == 2
+    for result in results:
+        assert result.passed, result.report()
+
+
+ACTIONS = """
+program:
+  id: actions
+  name: Actions
+  currency: USD
+  timezone: UTC
+  earning:
+    rate: 1
+    actions:
+      review: {points: 10, times: 2}
+      birthday: {points: 50, per: year}
+      referral: {points: 100, times: 5}
+member: ana
+start: 2026-05-01
+scenarios:
+  - name: every kind of step
+    steps:
+      - enrol: {birthday: 1990-05-02, segments: [newsletter]}
+      - action: review
+        expect: {available: 10}
+      - action: {action: review, source: product-page}
+      - action: review
+        error: {type: ActionLimitReached}
+      - birthday:
+        at: 2026-05-02
+        expect: {available: 70}
+      - referral: ben
+        expect: {available: 170}
+      - adjust: -20
+        expect: {available: 150}
+      - adjust: {points: 5, reason: goodwill, actor: support}
+        expect: {available: 155}
+      - order: {id: A-1, lines: [[X, "30.00", 1]], shipping: "4.90"}
+        expect: {available: 185}
+      - refund: {order: A-1, amount: "10.00"}
+        expect: {available: 175}
+      - cancel: A-1
+        expect: {available: 155}
+      - erase:
+      - action: review
+        error: UnknownMember          # their journal lives on under a pseudonym
+      - enrol: ana
+        expect: {available: 0}
+"""
+
+
+def test_every_kind_of_step_runs(tmp_path: Path) -> None:
+    result = only(run_file(write(tmp_path, ACTIONS)))
+    assert result.passed, result.report()
+    assert len(result.steps) == 14
+
+
+def test_a_grant_and_its_coupon(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: {segments: [lapsed]}
+        - grant: flash-half-off
+          expect:
+            coupons: [{incentive: flash-half-off, title: "50% off, this weekend only",
+                       status: open, value: "15.00"}]
+            notifications: [{kind: coupon_issued, incentive: flash-half-off}]
+        - redeem_coupon: {incentive: flash-half-off, cart: {id: C-1, lines: [[BAG, "40.00"]]}}
+          expect:
+            redemption: {total: "20.00", lines: {BAG: "20.00"}}
+            coupons: [{status: used}]
+        - redeem_coupon: {incentive: flash-half-off, cart: {id: C-2, lines: [[BAG, "40.00"]]}}
+    """, program=PROGRAMS / "flash-half-off.yaml")
+    result = only(run_file(path))
+    failed = result.failed_step
+    assert failed is not None
+    assert failed.number == 4
+    assert failed.mismatches[0].actual == "ana holds none usable now"
+
+
+def test_cashback_is_spent(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+          at: 2026-11-01
+        - order: {id: A-1, lines: [[SERUM, "200.00"]]}
+          at: 2026-11-11T10:00
+        - wait: 2026-12-02
+        - spend_cashback: {cart: {id: A-2, lines: [[SERUM, "30.00"]]}, amount: "5.00"}
+          expect: {cashback: {available: "15.00", spent: "5.00"}}
+        - apply_offers: {id: A-3, lines: [[SERUM, "30.00"]]}
+    """, program=PROGRAMS / "festival-cashback.yaml")
+    result = only(run_file(path))
+    assert result.passed, result.report()

@@ -284,7 +284,7 @@ class _Checker:
                     f"{path}.redeem_coupon.incentive", _unknown("incentive", wanted, incentives)
                 )
         if step.apply_offers is not None:
-            self.cart(step.apply_offers.cart, f"{path}.apply_offers", program, who)
+            self.cart(step.apply_offers, f"{path}.apply_offers", program, who)
         if step.spend_cashback is not None:
             self.cart(step.spend_cashback.cart, f"{path}.spend_cashback.cart", program, who)
         if step.grant is not None and step.grant.incentive not in incentives:

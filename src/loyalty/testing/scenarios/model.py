@@ -251,10 +251,6 @@ class CouponSpec(_Spec):
         return self
 
 
-class OffersSpec(_Spec):
-    cart: CartSpec
-
-
 class SpendSpec(_Spec):
     cart: CartSpec
     amount: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
@@ -454,7 +450,7 @@ class StepSpec(_Spec):
     action: Annotated[ActionSpec, _shorthand("action")] | None = None
     redeem: RedeemSpec | None = None
     redeem_coupon: CouponSpec | None = None
-    apply_offers: Annotated[OffersSpec, _shorthand("cart")] | None = None
+    apply_offers: CartSpec | None = None
     spend_cashback: SpendSpec | None = None
     void: Annotated[VoidSpec, _shorthand("redemption")] | None = None
     adjust: Annotated[AdjustSpec, _shorthand("points")] | None = None

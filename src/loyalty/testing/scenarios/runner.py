@@ -238,7 +238,7 @@ class _Run:
             cart = full_cart(coupon.cart, who, program)
             return {"type": "redeem_coupon", **base, "code": code, "cart": cart}
         if spec.apply_offers is not None:
-            cart = full_cart(spec.apply_offers.cart, who, program)
+            cart = full_cart(spec.apply_offers, who, program)
             return {"type": "apply_offers", **base, "cart": cart}
         if spec.spend_cashback is not None:
             spend = spec.spend_cashback
