@@ -159,4 +159,5 @@ def _print(runs: list[_FileRun]) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``loyalty test`` to ``app``."""
     app.command("test")(run_scenarios)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from loyalty.checkout.quote import Quote
 from loyalty.checkout.redemption import Redemption
@@ -17,12 +17,22 @@ from loyalty.errors import LoyaltyError, UnknownReward
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import HoldingKind
 from loyalty.ledger.lots import Lot
-from loyalty.money import Money
 from loyalty.service.service import LoyaltyService
 from loyalty.service.session import Accounts, transact
 from loyalty.stacking.engine import Applied, Skipped
-from loyalty.testing.scenarios.loader import full_cart
-from loyalty.testing.scenarios.model import (
+from loyalty.testing.scenarios.compare import (
+    local,
+    local_instant,
+    notification_text,
+    same_amount,
+    same_field,
+    same_shortfalls,
+    shortfall_text,
+    shown_amount,
+    text,
+    time_matches,
+)
+from loyalty.testing.scenarios.expected import (
     Expect,
     HoldingExpect,
     LotExpect,
@@ -31,22 +41,19 @@ from loyalty.testing.scenarios.model import (
     QuoteExpect,
     RewardExpect,
 )
+from loyalty.testing.scenarios.loader import full_cart
 from loyalty.testing.scenarios.results import Mismatch
 from loyalty.testing.scenarios.source import Source
 from loyalty.tiers.progress import tier_progress
 
-__all__ = ["Checks", "World", "account_of", "instant", "same_amount", "shown_amount"]
+__all__ = ["Checks", "World", "account_of", "instant"]
 
-Amount = tuple[Decimal, str | None]
 
 
 def instant(value: date | datetime, service: LoyaltyService) -> datetime:
     """A time of the file as an instant: a date is its midnight, a naive time is in the
     program's timezone."""
-    tz = service.program.tz
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
-    return datetime(value.year, value.month, value.day, tzinfo=tz)
+    return local_instant(value, service.program.tz)
 
 
 def account_of(service: LoyaltyService, member: str) -> Account:
@@ -62,32 +69,6 @@ def account_of(service: LoyaltyService, member: str) -> Account:
     )
 
 
-def same_amount(expected: Amount, actual: Money | None) -> bool:
-    if actual is None:
-        return False
-    amount, currency = expected
-    return (currency or actual.currency) == actual.currency and amount == actual.amount
-
-
-def shown_amount(expected: Amount) -> str:
-    amount, currency = expected
-    return f"{amount} {currency}" if currency else str(amount)
-
-
-def _time_matches(expected: date | datetime | None, actual: datetime | None, world: World) -> bool:
-    if expected is None or actual is None:
-        return expected is None and actual is None
-    if isinstance(expected, datetime):
-        return instant(expected, world.service) == actual
-    return actual.astimezone(world.service.program.tz).date() == expected
-
-
-def _local(value: datetime | None, world: World) -> str:
-    if value is None:
-        return "never"
-    return value.astimezone(world.service.program.tz).isoformat(timespec="minutes")
-
-
 @dataclass
 class World:
     """What the expectations read: the service, the step's member, the clock, the
@@ -99,6 +80,14 @@ class World:
     source: Source
     redemption: Redemption | None
     notifications: Callable[[], list[dict[str, Any]]]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.service.program.tz
+
+    @property
+    def currency(self) -> str:
+        return self.service.program.currency
 
 
 class Checks:
@@ -112,7 +101,7 @@ class Checks:
 
     def miss(self, key: str, expected: object, actual: object, why: str | None = None) -> None:
         line = self.world.source.line(f"{self.path}.{key}")
-        self.found.append(Mismatch(key, _text(expected), _text(actual), line, why))
+        self.found.append(Mismatch(key, text(expected), text(actual), line, why))
 
     def statement(self) -> str:
         """The member's journal in words: what produced which points."""
@@ -159,9 +148,10 @@ class Checks:
     # ------------------------------------------------------------------ parts
 
     def lots(self, wanted: Sequence[LotExpect], lots: tuple[Lot, ...]) -> None:
+        tz = self.world.tz
         shown = "\n".join(
             f"{lot.remaining} of {lot.points} points, {lot.status}, available "
-            f"{_local(lot.available_at, self.world)}, expires {_local(lot.expires_at, self.world)}"
+            f"{local(lot.available_at, tz)}, expires {local(lot.expires_at, tz)}"
             f" ({lot.source or lot.origin})"
             for lot in lots
         )
@@ -173,14 +163,14 @@ class Checks:
             key = f"lots[{index}]"
             if expect.points is not None and expect.points != lot.remaining:
                 self.miss(f"{key}.points", expect.points, lot.remaining, why)
-            if "expires" in expect.model_fields_set and not _time_matches(
-                expect.expires, lot.expires_at, self.world
+            if "expires" in expect.model_fields_set and not time_matches(
+                expect.expires, lot.expires_at, tz
             ):
-                self.miss(f"{key}.expires", expect.expires, _local(lot.expires_at, self.world), why)
-            if expect.available is not None and not _time_matches(
-                expect.available, lot.available_at, self.world
+                self.miss(f"{key}.expires", expect.expires, local(lot.expires_at, tz), why)
+            if expect.available is not None and not time_matches(
+                expect.available, lot.available_at, tz
             ):
-                actual = _local(lot.available_at, self.world)
+                actual = local(lot.available_at, tz)
                 self.miss(f"{key}.available", expect.available, actual, why)
             if expect.status is not None and expect.status != str(lot.status):
                 self.miss(f"{key}.status", expect.status, str(lot.status), why)
@@ -243,8 +233,8 @@ class Checks:
                 self.miss(f"{key}.reasons", expect.reasons, reasons, why)
         if expect.shortfalls is not None:
             actual_shortfalls = [check.shortfall for check in unmet if check.shortfall is not None]
-            if not _same_shortfalls(expect.shortfalls, actual_shortfalls):
-                shown = ", ".join(_shortfall_text(item) for item in expect.shortfalls)
+            if not same_shortfalls(expect.shortfalls, actual_shortfalls):
+                shown = ", ".join(shortfall_text(item) for item in expect.shortfalls)
                 found = ", ".join(str(item) for item in actual_shortfalls)
                 self.miss(f"{key}.shortfalls", f"[{shown}]", f"[{found}]", why)
         if expect.value is not None and not same_amount(expect.value, option.value):
@@ -283,7 +273,7 @@ class Checks:
         why = "the member's coupons, in the order issued:\n" + (
             "\n".join(
                 f"{c.title or c.incentive} ({c.incentive}): {c.value}, {c.status}, "
-                f"until {_local(c.valid_until, world)}"
+                f"until {local(c.valid_until, world.tz)}"
                 for c in coupons
             )
             or "(none)"
@@ -303,10 +293,10 @@ class Checks:
                     self.miss(f"{key}.{name}", expected, actual, why)
             if expect.value is not None and not same_amount(expect.value, coupon.value):
                 self.miss(f"{key}.value", shown_amount(expect.value), coupon.value, why)
-            if expect.valid_until is not None and not _time_matches(
-                expect.valid_until, coupon.valid_until, world
+            if expect.valid_until is not None and not time_matches(
+                expect.valid_until, coupon.valid_until, world.tz
             ):
-                actual_until = _local(coupon.valid_until, world)
+                actual_until = local(coupon.valid_until, world.tz)
                 self.miss(f"{key}.valid_until", expect.valid_until, actual_until, why)
 
     def redemption(self, wanted: Any) -> None:
@@ -340,7 +330,7 @@ class Checks:
         self, wanted: Sequence[NotificationExpect], sent: list[dict[str, Any]]
     ) -> None:
         why = "the notifications since the last check:\n" + (
-            "\n".join(_notification_text(data) for data in sent) or "(none)"
+            "\n".join(notification_text(data) for data in sent) or "(none)"
         )
         kinds = [str(data.get("kind")) for data in sent]
         if len(wanted) != len(sent):
@@ -355,67 +345,7 @@ class Checks:
             for name, value in (expect.model_extra or {}).items():
                 if name not in data:
                     self.miss(f"{key}.{name}", value, f"no field {name!r} in a {expect.kind}", why)
-                elif not _same_field(value, data[name], self.world):
+                elif not same_field(value, data[name], self.world.tz, self.world.currency):
                     self.miss(f"{key}.{name}", value, data[name], why)
 
 
-def _same_shortfalls(wanted: Sequence[int | Amount], actual: Sequence[Money | int]) -> bool:
-    if len(wanted) != len(actual):
-        return False
-    for expected, found in zip(wanted, actual, strict=True):
-        if isinstance(expected, int):
-            if isinstance(found, Money) or expected != found:
-                return False
-        elif not isinstance(found, Money) or not same_amount(expected, found):
-            return False
-    return True
-
-
-def _shortfall_text(item: int | Amount) -> str:
-    return str(item) if isinstance(item, int) else shown_amount(item)
-
-
-def _same_field(expected: object, actual: object, world: World) -> bool:
-    """A notification field as written against its JSON value: text, numbers, booleans,
-    ``"10.00"`` against ``"10.00 USD"``, a local time against an instant."""
-    if isinstance(expected, bool) or isinstance(actual, bool) or expected is None:
-        return expected == actual
-    if isinstance(actual, list):
-        return isinstance(expected, list) and [str(v) for v in expected] == actual
-    if isinstance(actual, int) or isinstance(expected, int | Decimal):
-        return str(expected) == str(actual)
-    text = str(expected)
-    if isinstance(actual, str) and actual == text:
-        return True
-    if isinstance(actual, str) and actual.endswith(f" {world.service.program.currency}"):
-        return actual.split()[0] == text.split()[0] and len(text.split()) == 1
-    if isinstance(actual, str):
-        try:
-            found = datetime.fromisoformat(actual)
-            if len(text) == 10:
-                return _time_matches(date.fromisoformat(text), found, world)
-            return _time_matches(datetime.fromisoformat(text.replace(" ", "T", 1)), found, world)
-        except ValueError:
-            return False
-    return False
-
-
-def _notification_text(data: dict[str, Any]) -> str:
-    fields = ", ".join(
-        f"{key}={value}" for key, value in data.items() if key not in ("kind", "dedupe", "at")
-    )
-    return f"{data.get('kind')}: {fields}"
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(repr(v) if isinstance(v, str) else _text(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) + "}"
-    return str(value)

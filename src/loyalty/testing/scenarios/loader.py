@@ -24,9 +24,9 @@ from loyalty.errors import ConfigurationError, InvalidCart, LoyaltyError
 from loyalty.notifications import NotificationKind
 from loyalty.program.loader import load_program
 from loyalty.program.model import Program
+from loyalty.testing.scenarios.expected import Expect
 from loyalty.testing.scenarios.model import (
     DEFAULT_MEMBER,
-    Expect,
     ScenarioFileSpec,
     ScenarioSpec,
     StepSpec,
@@ -78,11 +78,13 @@ class Scenario:
 
     @property
     def where(self) -> str:
+        """``file:line`` of the scenario."""
         return f"{self.file}:{self.line}" if self.line is not None else self.file
 
 
 @dataclass(frozen=True, slots=True)
 class ScenarioFile:
+    """A scenario file, checked: its scenarios, ready to run."""
     path: str
     scenarios: tuple[Scenario, ...]
 

@@ -10,6 +10,7 @@ __all__ = ["Mismatch", "ScenarioResult", "Status", "StepResult"]
 
 
 class Status(StrEnum):
+    """How a step ended."""
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "not run"
@@ -79,6 +80,7 @@ class ScenarioResult:
 
     @property
     def failed_step(self) -> StepResult | None:
+        """The step that failed, if one did (the steps after it did not run)."""
         return next((step for step in self.steps if step.status is Status.FAILED), None)
 
     def to_dict(self) -> dict[str, Any]:

@@ -65,6 +65,7 @@ def run_file(path: str | Path, program: Program | None = None) -> list[ScenarioR
 
 
 def run_scenarios(file: ScenarioFile) -> list[ScenarioResult]:
+    """Run every scenario of a loaded file, in order."""
     return [run_scenario(scenario) for scenario in file.scenarios]
 
 
