@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from loyalty import errors as loyalty_errors
 from loyalty.boundary import problems_from
 from loyalty.cart import load_cart
 from loyalty.errors import ConfigurationError, InvalidCart, LoyaltyError
-from loyalty.notifications import NotificationKind
+from loyalty.notifications import Notification, NotificationKind
 from loyalty.program.loader import load_program
 from loyalty.program.model import Program
 from loyalty.testing.scenarios.expected import Expect
@@ -336,6 +336,13 @@ class _Checker:
                 self.problem(f"{path}.redemption.reward", _unknown("reward", reward, rewards))
         kinds = [str(kind) for kind in NotificationKind]
         for index, notification in enumerate(expect.notifications or ()):
+            known = _notification_fields().get(notification.kind, frozenset())
+            for name in (notification.model_extra or {}) if known else ():
+                if name not in known:
+                    where = f"{path}.notifications[{index}].{name}"
+                    close = difflib.get_close_matches(name, sorted(known), 1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    self.problem(where, f"a {notification.kind} has no field {name!r}{hint}")
             if notification.kind not in kinds:
                 close = difflib.get_close_matches(notification.kind, kinds, 1)
                 hint = (
@@ -350,6 +357,14 @@ class _Checker:
         except InvalidCart as error:
             for found in error.problems:
                 self.problem(f"{path}.{found.path}" if found.path else path, found.message)
+
+
+def _notification_fields() -> dict[str, frozenset[str]]:
+    """The fields of each kind of notification."""
+    return {
+        str(kind.kind): frozenset(field.name for field in fields(kind))
+        for kind in Notification.__subclasses__()
+    }
 
 
 def full_cart(cart: Mapping[str, Any], member: str, program: Program) -> dict[str, Any]:
