@@ -109,3 +109,4 @@ def store(request, tmp_path):  # type: ignore[no-untyped-def]
     yield made
     if request.param == "sqlite":
         made.close()
+

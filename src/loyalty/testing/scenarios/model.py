@@ -1,0 +1,261 @@
+"""The scenario file format: what a ``*.loyalty.yaml`` file may say, as pydantic models.
+
+A file names a ``program`` and holds ``scenarios``; each scenario is a timeline of
+``steps``. A step is a mapping that names one *kind* (``order:``, ``refund:``,
+``redeem:``, ``wait:``, ``expect:``...) and may add *modifiers*: ``member`` (whose
+step it is), ``at`` (when it happens; the scenario's clock moves there), ``key``
+(its idempotency key), ``error`` (the step must fail that way) and ``expect``
+(checked after it). See ``docs/testing.md`` ("Scenario files") for the reference.
+
+Times are written as a date (``2026-03-01``: midnight), a date and time
+(``2026-03-01T09:00`` or ``2026-03-01 09:00``), both in the program's timezone, or
+with an offset (``2026-03-01T09:00+01:00``). Amounts are ``"5.00"`` (the program's
+or the cart's currency) or ``"5.00 USD"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Final
+
+from pydantic import Field, StrictBool, StrictInt, model_validator
+
+from loyalty.testing.scenarios.expected import ErrorExpect, Expect
+from loyalty.testing.scenarios.fields import (
+    CartSpec,
+    Move,
+    ProgramRef,
+    Spec,
+    Text,
+    When,
+    shorthand,
+)
+
+__all__ = [
+    "DEFAULT_MEMBER",
+    "DEFAULT_START",
+    "KINDS",
+    "ScenarioFileSpec",
+    "ScenarioSpec",
+    "StepSpec",
+]
+
+# ------------------------------------------------------------------ step kinds
+
+
+class EnrolSpec(Spec):
+    """``enrol:`` (the step's member; ``enrol: ana`` names them)."""
+
+    birthday: date | None = None
+    segments: tuple[Text, ...] = ()
+    channel: Text | None = None
+    campaign_code: Text | None = None
+    referral_code: Text | None = None
+    identity: Text | None = None
+
+
+class RefundSpec(Spec):
+    """``refund:`` units of lines, an amount, or (neither) all that is left."""
+
+    order: Text
+    lines: dict[Text, Annotated[StrictInt, Field(gt=0)]] | None = None
+    amount: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+    shipping: StrictBool = False
+
+
+class OrderRef(Spec):
+    """``cancel:`` and ``shipment_delayed:`` the order (``cancel: A-1``)."""
+
+    order: Text
+
+
+class ReferralSpec(Spec):
+    """``referral:`` the member referred (``referral: ben``)."""
+
+    referred: Text
+
+
+class ActionSpec(Spec):
+    """``action:`` a bonus action by name (``action: review``), with its ``source``."""
+
+    action: Text
+    source: Text | None = None
+
+
+class RedeemSpec(Spec):
+    """``redeem:`` a reward on a cart; ``points`` to pay with points, ``choice`` and
+    ``units`` of a free product."""
+
+    reward: Text
+    cart: CartSpec
+    points: StrictInt | None = None
+    choice: Text | None = None
+    units: StrictInt | None = None
+
+
+class CouponSpec(Spec):
+    """``redeem_coupon:`` a literal ``code``, or the member's oldest open coupon of an
+    ``incentive`` (codes are drawn at random)."""
+
+    code: Text | None = None
+    incentive: Text | None = None
+    cart: CartSpec
+
+    @model_validator(mode="after")
+    def _one_way(self) -> CouponSpec:
+        if (self.code is None) == (self.incentive is None):
+            raise ValueError("give the coupon's code or its incentive (one of them)")
+        return self
+
+
+class SpendSpec(Spec):
+    """``spend_cashback:`` pay part of a cart from the wallet (all it can if no ``amount``)."""
+
+    cart: CartSpec
+    amount: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+
+
+class VoidSpec(Spec):
+    """``void:`` the key of a redeem step, or (``void:`` alone) the member's last one."""
+
+    redemption: Text | None = None
+
+
+class AdjustSpec(Spec):
+    """``adjust:`` a manual correction (``adjust: -50``)."""
+
+    points: StrictInt
+    reason: Text = "scenario"
+    actor: Text = "scenario"
+
+
+class GrantSpec(Spec):
+    """``grant:`` a manual incentive (``grant: flash-half-off``)."""
+
+    incentive: Text
+    reason: Text = "scenario"
+    actor: Text = "scenario"
+
+
+class AdvanceSpec(Spec):
+    """``advance:`` the nightly job, at the clock or after moving it (``to``)."""
+
+    to: Move | None = None
+    members: tuple[Text, ...] | None = None
+
+
+# ------------------------------------------------------------------ steps
+
+
+KINDS: Final = (
+    "enrol",
+    "order",
+    "refund",
+    "cancel",
+    "shipment_delayed",
+    "referral",
+    "birthday",
+    "action",
+    "redeem",
+    "redeem_coupon",
+    "apply_offers",
+    "spend_cashback",
+    "void",
+    "adjust",
+    "grant",
+    "advance",
+    "erase",
+    "wait",
+    "program",
+)
+"""The kinds a step may name (``expect:`` alone is a step too)."""
+
+QUIET: Final = frozenset({"wait", "program"})
+"""Kinds that do not call the service: no ``error`` is expected of them."""
+
+
+class StepSpec(Spec):
+    """One step: exactly one kind, and modifiers."""
+
+    enrol: EnrolSpec | None = None
+    order: CartSpec | None = None
+    refund: RefundSpec | None = None
+    cancel: Annotated[OrderRef, shorthand("order")] | None = None
+    shipment_delayed: Annotated[OrderRef, shorthand("order")] | None = None
+    referral: Annotated[ReferralSpec, shorthand("referred")] | None = None
+    birthday: None = None
+    action: Annotated[ActionSpec, shorthand("action")] | None = None
+    redeem: RedeemSpec | None = None
+    redeem_coupon: CouponSpec | None = None
+    apply_offers: CartSpec | None = None
+    spend_cashback: SpendSpec | None = None
+    void: Annotated[VoidSpec, shorthand("redemption")] | None = None
+    adjust: Annotated[AdjustSpec, shorthand("points")] | None = None
+    grant: Annotated[GrantSpec, shorthand("incentive")] | None = None
+    advance: Annotated[AdvanceSpec, shorthand("to")] | None = None
+    erase: None = None
+    wait: Move | None = None
+    program: ProgramRef | None = None
+    # modifiers
+    member: Text | None = None
+    at: When | None = None
+    key: Text | None = None
+    error: Annotated[ErrorExpect, shorthand("type")] | None = None
+    expect: Expect | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _enrol_names_the_member(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and isinstance(data.get("enrol"), str):
+            data = dict(data)
+            if "member" not in data:
+                data["member"] = data["enrol"]
+            data["enrol"] = None
+        return data
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> StepSpec:
+        named = [kind for kind in KINDS if kind in self.model_fields_set]
+        if len(named) > 1:
+            raise ValueError(f"a step does one thing; this one names {', '.join(named)}")
+        if not named and self.expect is None:
+            raise ValueError(f"a step names one of {', '.join(KINDS)}, or expect")
+        if self.error is not None and (not named or named[0] in QUIET):
+            raise ValueError("'error' goes on a step that calls the service")
+        if self.wait is not None and self.at is not None:
+            raise ValueError("give 'wait' or 'at', not both")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """The kind it names (``expect`` for an expect step)."""
+        named = [kind for kind in KINDS if kind in self.model_fields_set]
+        return named[0] if named else "expect"
+
+
+class ScenarioSpec(Spec):
+    """One scenario: a name and a timeline; ``program``, ``member`` and ``start`` default
+    to the file's."""
+
+    name: Text
+    description: str | None = None
+    program: ProgramRef | None = None
+    member: Text | None = None
+    start: When | None = None
+    steps: Annotated[list[StepSpec], Field(min_length=1)]
+
+
+DEFAULT_MEMBER: Final = "member"
+DEFAULT_START: Final = date(2026, 1, 1)
+
+
+class ScenarioFileSpec(Spec):
+    """A scenario file: the program, defaults, and the scenarios."""
+
+    program: ProgramRef | None = None
+    description: str | None = None
+    member: Text = DEFAULT_MEMBER
+    start: When = DEFAULT_START
+    scenarios: Annotated[list[ScenarioSpec], Field(min_length=1)]

@@ -1,0 +1,691 @@
+"""Scenario files: the format, the loader's errors (file, line, path), the runner and
+its reports, on the example programs."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import loyalty
+from loyalty.testing.scenarios import (
+    ScenarioError,
+    ScenarioResult,
+    Status,
+    load_file,
+    run_file,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+PROGRAMS = ROOT / "examples" / "programs"
+EXAMPLE = ROOT / "examples" / "scenarios" / "cosmetics-club.loyalty.yaml"
+COSMETICS = PROGRAMS / "cosmetics-club.yaml"
+
+
+def write(folder: Path, text: str, name: str = "case.loyalty.yaml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def scenario(folder: Path, steps: str, program: Path = COSMETICS, **top: str) -> Path:
+    """A file of one scenario named 'case' with ``steps`` (YAML, indented as a list)."""
+    head = "".join(f"{key}: {value}\n" for key, value in top.items())
+    body = textwrap.indent(textwrap.dedent(steps).strip("\n"), "      ")
+    return write(
+        folder,
+        f"program: {program}\nmember: ana\nstart: 2026-03-01T09:00\n{head}"
+        f"scenarios:\n  - name: case\n    steps:\n{body}\n",
+    )
+
+
+def only(results: list[ScenarioResult]) -> ScenarioResult:
+    assert len(results) == 1
+    return results[0]
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(ScenarioError) as raised:
+        load_file(path)
+    return [str(problem) for problem in raised.value.problems]
+
+
+def line_of(path: Path, text: str, start: int = 0) -> int:
+    """The (1-based) line of the first occurrence of ``text`` after line ``start``."""
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if number > start and text in line:
+            return number
+    raise AssertionError(f"{text!r} not in {path}")
+
+
+# ------------------------------------------------------------------ the example
+
+
+def test_the_cosmetics_club_scenarios_pass() -> None:
+    results = run_file(EXAMPLE)
+    assert [result.name for result in results] == [
+        "The 100-point reward is refused on the first order and below 10.00, then accepted",
+        "Pending points become available after the 30-day return window",
+        "A partial refund reverses the points of the units returned, and leaves a debt",
+        "The apology coupon is issued once per delayed order",
+    ]
+    for result in results:
+        assert result.passed, result.report()
+        assert all(step.status is Status.PASSED for step in result.steps)
+
+
+def mutated(folder: Path, old: str, new: str, count: int = 1) -> Path:
+    """The example with one expectation changed (its programs found from ``folder``)."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert text.count(old) >= count, old
+    text = text.replace(old, new, count)
+    text = text.replace("../programs/cosmetics-club.yaml", str(COSMETICS))
+    text = text.replace("cosmetics-club-v2.yaml", str(EXAMPLE.parent / "cosmetics-club-v2.yaml"))
+    path = folder / "mutant.loyalty.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def failing(results: list[ScenarioResult]) -> ScenarioResult:
+    failed = [result for result in results if not result.passed]
+    assert len(failed) == 1, [result.name for result in failed]
+    return failed[0]
+
+
+def test_a_wrong_balance_fails_at_its_line_with_both_values_and_the_statement(
+    tmp_path: Path,
+) -> None:
+    path = mutated(tmp_path, "          pending: 120\n          available: 0\n          notif",
+                   "          pending: 121\n          available: 0\n          notif")
+    result = failing(run_file(path))
+    step = result.failed_step
+    assert step is not None
+    assert step.kind == "order"
+    line = line_of(path, "pending: 121")
+    report = result.report()
+    assert f"{path}:{line}: pending" in report
+    assert "expected: 121" in report
+    assert "actual:   120" in report
+    assert "earned on order A-1" in report  # the statement: which entry made the points
+    # the steps after it did not run
+    later = [s.status for s in result.steps if s.number > step.number]
+    assert later
+    assert set(later) == {Status.SKIPPED}
+
+
+def test_a_wrong_reason_shows_the_engines_reasons_and_its_explanation(tmp_path: Path) -> None:
+    path = mutated(tmp_path, "reasons: [earn 100 more points, available from your second order]",
+                   "reasons: [earn 99 more points, available from your second order]")
+    result = failing(run_file(path))
+    report = result.report()
+    line = line_of(path, "earn 99 more points")
+    assert f"{path}:{line}: quote.rewards.five-off.reasons" in report
+    assert "expected: ['earn 99 more points', 'available from your second order']" in report
+    assert "actual:   ['earn 100 more points', 'available from your second order']" in report
+    # Quote.explain(): why the reward is not eligible, which rule produced the points
+    assert "five-off: not yet: earn 100 more points; available from your second order" in report
+    assert "base: +120 (base rate)" in report
+
+
+def test_a_wrong_shortfall_and_earn_fail(tmp_path: Path) -> None:
+    path = mutated(tmp_path, 'shortfalls: ["2.00 USD"]', 'shortfalls: ["2.50 USD"]')
+    report = failing(run_file(path)).report()
+    assert "expected: [2.50 USD]" in report
+    assert "actual:   [2.00 USD]" in report
+    path = mutated(tmp_path, "earns: 120", "earns: 119")
+    report = failing(run_file(path)).report()
+    assert "quote.earns" in report
+    assert "expected: 119" in report
+    assert "actual:   120" in report
+
+
+def test_an_expected_error_of_another_type_fails(tmp_path: Path) -> None:
+    path = mutated(
+        tmp_path,
+        "error: {type: RedemptionRefused, message_contains: earn 80 more points}",
+        "error: InsufficientPoints",
+    )
+    result = failing(run_file(path))
+    report = result.report()
+    assert "expected: InsufficientPoints" in report
+    assert "actual:   RedemptionRefused:" in report
+    assert "earn 80 more points" in report
+
+
+def test_an_expected_message_that_is_not_said_fails(tmp_path: Path) -> None:
+    path = mutated(tmp_path, "message_contains: earn 80 more points",
+                   "message_contains: earn 81 more points")
+    report = failing(run_file(path)).report()
+    assert "error message" in report
+    assert "containing 'earn 81 more points'" in report
+
+
+def test_one_apology_per_order_is_pinned(tmp_path: Path) -> None:
+    path = mutated(tmp_path, "expect: {coupons: 1, notifications: []}",
+                   "expect: {coupons: 2, notifications: []}")
+    result = failing(run_file(path))
+    assert result.name == "The apology coupon is issued once per delayed order"
+    report = result.report()
+    assert "expected: 2 coupon(s)" in report
+    assert "actual:   1 coupon(s)" in report
+    assert "late-apology" in report  # the coupons the member holds
+
+
+def test_the_partial_refund_debt_is_pinned(tmp_path: Path) -> None:
+    path = mutated(tmp_path, "debt: 50}", "debt: 0}")
+    result = failing(run_file(path))
+    report = result.report()
+    assert "expected: 0" in report
+    assert "actual:   50" in report
+    assert "reversed 100 points: refund on order C-1" in report
+
+
+def test_a_wrong_lot_expiry_names_the_lots(tmp_path: Path) -> None:
+    path = mutated(tmp_path, "expires: 2027-04-01T00:00}", "expires: 2027-03-01T00:00}")
+    report = failing(run_file(path)).report()
+    assert "lots[0].expires" in report
+    assert "expected: 2027-03-01T00:00" in report
+    assert "actual:   2027-04-01T00:00-04:00" in report
+
+
+# ------------------------------------------------------------------ behaviours
+
+
+def test_an_error_expected_of_a_step_that_succeeds_fails(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [[SERUM, "10.00"]]}
+          error: InsufficientPoints
+    """)
+    result = only(run_file(path))
+    assert not result.passed
+    mismatch = result.steps[1].mismatches[0]
+    assert mismatch.expected == "InsufficientPoints"
+    assert mismatch.actual.startswith("the step succeeded")
+    assert mismatch.line == line_of(path, "order:")
+
+
+def test_an_unexpected_refusal_fails_the_step_with_the_engines_message(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - redeem: {reward: five-off, cart: {id: A-1, lines: [[SERUM, "20.00"]]}}
+    """)
+    result = only(run_file(path))
+    mismatch = result.steps[1].mismatches[0]
+    assert mismatch.expected == "no error"
+    assert mismatch.actual.startswith("RedemptionRefused: ")
+    assert "earn 100 more points" in mismatch.actual
+
+
+def test_a_base_class_matches_an_expected_error(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - redeem: {reward: five-off, cart: {id: A-1, lines: [[SERUM, "20.00"]]}}
+          error: LoyaltyError
+        - expect: {available: 0}
+    """)
+    assert only(run_file(path)).passed
+
+
+def test_the_same_key_twice_credits_once_and_void_gives_the_points_back(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [[SERUM, "120.00"]]}
+          key: webhook-1
+        - order: {id: A-1, lines: [[SERUM, "120.00"]]}
+          key: webhook-1
+          expect: {pending: 120}
+        - order: {id: A-2, lines: [[SERUM, "20.00"]]}
+          expect: {pending: 140}
+        - advance: 31 days
+          expect: {available: 140}
+        - redeem: {reward: five-off, cart: {id: A-3, lines: [[LIP, "12.00"]]}}
+          key: checkout-1
+          expect: {available: 40}
+        - void:
+          expect: {available: 140}
+        - redeem: {reward: five-off, cart: {id: A-4, lines: [[LIP, "12.00"]]}}
+          key: checkout-2
+        - void: checkout-2
+          expect: {available: 140}
+    """)
+    result = only(run_file(path))
+    assert result.passed, result.report()
+
+
+def test_wait_reads_the_future_and_advance_writes_it(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [[SERUM, "120.00"]]}
+          expect: {notifications: [points_earned]}
+        - wait: 31 days
+          expect: {available: 120, notifications: []}
+        - advance:
+          expect: {notifications: [{kind: reward_unlocked, reward: five-off}]}
+    """)
+    assert only(run_file(path)).passed
+
+
+def test_the_clock_does_not_wait_backwards(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - wait: 2026-02-01
+    """)
+    mismatch = only(run_file(path)).steps[1].mismatches[0]
+    assert mismatch.what == "the clock"
+    assert "time only moves forward" in (mismatch.explanation or "")
+
+
+def test_a_late_event_is_dated_with_at(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+          at: 2026-02-01
+        - wait: 2026-03-10
+        - order: {id: A-1, lines: [[SERUM, "120.00"]]}
+          at: 2026-03-01T12:00
+        - expect:
+            lots: [{points: 120, available: 2026-03-31T12:00, status: pending}]
+    """)
+    assert only(run_file(path)).passed
+
+
+def test_steps_of_another_member(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - enrol: ben
+        - order: {id: B-1, lines: [[SERUM, "30.00"]]}
+          member: ben
+        - expect: {pending: 0}
+        - expect: {pending: 30}
+          member: ben
+    """)
+    assert only(run_file(path)).passed
+
+
+def test_a_tier_and_its_progress(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - expect:
+            tier: Insider
+            progress: spend 350.00 USD more or complete 6 more orders by 2026-12-31 to reach VIB
+        - order: {id: A-1, lines: [[BAG, "400.00"]]}
+          expect:
+            tier: VIB
+            progress:
+              keep: "keep VIB: done"
+    """, program=PROGRAMS / "beauty-tiers.yaml")
+    result = only(run_file(path))
+    assert result.passed, result.report()
+
+
+def test_a_wrong_tier_shows_the_progress(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [[BAG, "40.00"]]}
+          expect: {tier: VIB}
+    """, program=PROGRAMS / "beauty-tiers.yaml")
+    mismatch = only(run_file(path)).steps[1].mismatches[0]
+    assert (mismatch.expected, mismatch.actual) == ("VIB", "Insider")
+    assert "to reach VIB" in (mismatch.explanation or "")
+
+
+def test_offers_on_a_quoted_cart(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - expect:
+            quote:
+              cart: {id: Q-1, lines: [[SOAP, "10.00", 1], [CREAM, "30.00", 1]]}
+              offers:
+                five-from-2: {applied: true, amount: "2.00"}
+                ten-from-4: {applied: false}
+                soap-3-for-2: false
+    """, program=PROGRAMS / "stacked-offers.yaml")
+    result = only(run_file(path))
+    assert result.passed, result.report()
+
+
+def test_an_offer_expected_applied_that_is_not_says_why(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - expect:
+            quote:
+              cart: {id: Q-1, lines: [[CREAM, "30.00", 1]]}
+              offers: {five-from-2: true}
+    """, program=PROGRAMS / "stacked-offers.yaml")
+    mismatch = only(run_file(path)).steps[1].mismatches[0]
+    assert mismatch.what == "quote.offers.five-from-2.applied"
+    assert (mismatch.expected, mismatch.actual) == ("true", "skipped: add 1 more unit")
+    assert "5% off from 2 items: not applied: add 1 more unit" in (mismatch.explanation or "")
+
+
+def test_cashback_in_the_wallet(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+          at: 2026-11-01
+        - order: {id: A-1, lines: [[SERUM, "200.00"]]}
+          at: 2026-11-11T10:00
+          expect:
+            cashback: {available: "0.00", pending: "20.00"}
+            notifications: [points_earned, {kind: cashback_credited, amount: "20.00"}]
+        - wait: 2026-12-02
+          expect: {cashback: "20.00"}
+    """, program=PROGRAMS / "festival-cashback.yaml")
+    result = only(run_file(path))
+    assert result.passed, result.report()
+
+
+def test_an_inline_program_and_a_new_version_mid_scenario(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+        program:
+          id: shop
+          name: Shop
+          currency: EUR
+          timezone: Europe/Paris
+          earning: {rate: 1}
+        member: ana
+        scenarios:
+          - name: the rate doubles in version 2
+            steps:
+              - enrol: ana
+              - order: {id: A-1, lines: [[X, "10.00"]]}
+                expect: {available: 10}
+              - program: {id: shop, name: Shop, currency: EUR, timezone: Europe/Paris,
+                          earning: {rate: 2}}
+              - order: {id: A-2, lines: [[X, "10.00"]]}
+                expect: {available: 30}
+    """)
+    assert only(run_file(path)).passed
+
+
+def test_a_program_given_replaces_the_files(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [[SERUM, "12.00"]]}
+          expect: {pending: 12}
+    """)
+    assert only(run_file(path)).passed
+    doubled = loyalty.load_program(
+        {"id": "cosmetics-club", "name": "C", "currency": "USD", "timezone": "UTC",
+         "earning": {"rate": 2}, "pending": {"period": "30 days"}, "rewards": {"catalog": [
+             {"id": "five-off", "kind": "amount_off", "amount": "5.00", "cost": 100}]}}
+    )
+    result = only(run_file(path, doubled))
+    mismatch = result.steps[1].mismatches[0]
+    assert (mismatch.expected, mismatch.actual) == ("12", "24")
+
+
+def test_a_redemption_and_coupons_expected_of_nothing(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - expect: {redemption: {total: "5.00"}, coupons: 0, cashback: "0.00"}
+    """)
+    mismatch = only(run_file(path)).steps[1].mismatches
+    assert [m.what for m in mismatch] == ["redemption"]
+    assert mismatch[0].actual == "no redeem step has run in this scenario"
+
+
+def test_results_as_dicts_say_where(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - expect: {available: 5}
+    """)
+    data = only(run_file(path)).to_dict()
+    assert data["passed"] is False
+    failed = data["steps"][1]
+    assert failed["status"] == "failed"
+    assert failed["mismatches"][0] == {
+        "what": "available",
+        "expected": "5",
+        "actual": "0",
+        "line": line_of(path, "available: 5"),
+        "explanation": failed["mismatches"][0]["explanation"],
+    }
+
+
+# ------------------------------------------------------------------ files with mistakes
+
+
+def one_problem(path: Path) -> str:
+    found = problems(path)
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("steps", "marker", "where", "message"),
+    [
+        ("- ordr: {id: A-1, lines: [[A, '1.00']]}", "ordr", "steps[1].ordr",
+         "unknown key (did you mean 'order'?)"),
+        ("- order: {id: A-1, lines: [[A, '1.00']], colour: red}", "colour",
+         "steps[1].order.colour", "unknown key"),
+        ("- order: {id: A-1, lines: [[A, '1x.00']]}", "1x.00",
+         "steps[1].order.lines[0].unit_price", "valid decimal"),
+        ("- refund: {order: A-1, lines: {A: 0}}", "refund", "steps[1].refund.lines.A",
+         "greater than 0"),
+        ("- redeem: {reward: five-of, cart: {id: A, lines: [[A, '1.00']]}}", "five-of",
+         "steps[1].redeem.reward",
+         "the program has no reward 'five-of' (did you mean 'five-off'?)"),
+        ("- expect: {quote: {cart: {id: Q, lines: [[A, '1.00']]}, rewards: {fiveoff: true}}}",
+         "fiveoff", "steps[1].expect.quote.rewards.fiveoff", "no reward 'fiveoff'"),
+        ("- expect: {tier: Gold}", "Gold", "steps[1].expect.tier", "no tier 'Gold'"),
+        ("- expect: {quote: {cart: {id: Q, lines: [[A, '1.00']]}, offers: {half: false}}}",
+         "half", "steps[1].expect.quote.offers.half", "no offer 'half'"),
+        ("- grant: welcome", "welcome", "steps[1].grant", "no incentive 'welcome'"),
+        ("- action: review", "review", "steps[1].action", "no bonus action 'review'"),
+        ("- order: {id: A, lines: [[A, '1.00']]}\n  error: InsuficientPoints", "error:",
+         "steps[1].error", "(did you mean 'InsufficientPoints'?)"),
+        ("- expect: {notifications: [points_earnd]}", "points_earnd",
+         "steps[1].expect.notifications[0].kind", "(did you mean 'points_earned'?)"),
+        ("- cancel: A-1\n  shipment_delayed: A-1", "cancel", "steps[1]",
+         "a step does one thing; this one names cancel, shipment_delayed"),
+        ("- wait: 2 days\n  error: LoyaltyError", "wait", "steps[1]",
+         "'error' goes on a step that calls the service"),
+        ("- wait: soon", "soon", "steps[1].wait", "'soon' is not a duration"),
+        ("- member: ben", "member", "steps[1]", "a step names one of enrol, order"),
+        ("- order: {id: A, lines: [[A, '1.00', 1, 2]]}", "order", "steps[1].order",
+         "a short line is [sku, unit price] or [sku, unit price, quantity]"),
+        ("- order: {id: A, lines: [[A, '-1.00']]}", "order", "steps[1].order.lines[0].unit_price",
+         ""),
+        ("- expect: {available: many}", "many", "steps[1].expect.available", "valid integer"),
+        ("- expect: {notifications: [{kind: points_earned, pionts: 3}]}", "pionts",
+         "steps[1].expect.notifications[0].pionts",
+         "a points_earned has no field 'pionts' (did you mean 'points'?)"),
+        ("- expect: {lots: [{points: 1, expires: soon}]}", "soon",
+         "steps[1].expect.lots[0].expires", "is not a date"),
+        ("- expect: {coupons: [{statuss: open}]}", "statuss", "steps[1].expect.coupons[0].statuss",
+         "did you mean 'status'"),
+    ],
+)
+def test_a_mistake_is_named_with_file_line_and_path(
+    tmp_path: Path, steps: str, marker: str, where: str, message: str
+) -> None:
+    path = scenario(tmp_path, f"- enrol: ana\n{steps}")
+    found = one_problem(path)
+    line = line_of(path, marker, start=line_of(path, "enrol: ana"))
+    assert found.startswith(f"{path}:{line}: scenarios[0].{where}: "), found
+    assert message in found
+
+
+def test_every_mistake_of_a_file_is_listed_in_line_order(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - redeem: {reward: five-of, cart: {id: A, lines: [[A, "1.00"]]}}
+        - ordr: {id: A}
+        - expect: {tier: Gold}
+    """)
+    found = problems(path)
+    lines = [int(re.match(rf"{re.escape(str(path))}:(\d+):", item).group(1))  # type: ignore[union-attr]
+             for item in found]
+    assert len(found) == 3
+    assert lines == sorted(lines)
+    assert "five-of" in found[0]
+    assert "ordr" in found[1]
+    assert "Gold" in found[2]
+
+
+def test_a_names_after_a_new_version_are_checked_against_it(tmp_path: Path) -> None:
+    path = scenario(tmp_path, f"""
+        - enrol: ana
+        - redeem_coupon: {{incentive: late-apology, cart: {{id: A, lines: [[A, "1.00"]]}}}}
+        - program: {EXAMPLE.parent / "cosmetics-club-v2.yaml"}
+        - redeem_coupon: {{incentive: late-apology, cart: {{id: A, lines: [[A, "1.00"]]}}}}
+    """)
+    found = one_problem(path)
+    assert "steps[1].redeem_coupon.incentive: the program has no incentive 'late-apology'" in found
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("program: x\nscenarios: [\n", 3, "is not valid YAML"),
+        ("", 1, "is empty"),
+        ("- a\n- b\n", 1, "a scenario file is a mapping"),
+        ("program: x\nprogram: y\nscenarios: []\n", 2, "program: is given twice"),
+        ("scenarios:\n  - name: a\n    steps: [{enrol: ana}]\n", 2,
+         "scenarios[0]: no program: give 'program'"),
+        ("program: nowhere.yaml\nscenarios:\n  - name: a\n    steps: [{enrol: ana}]\n", 1,
+         "program: the program nowhere.yaml: cannot read the file"),
+        ("program: {id: p, name: P, currency: USX, timezone: UTC}\n"
+         "scenarios:\n  - name: a\n    steps: [{enrol: ana}]\n", 1, "program.currency: "),
+        ("program: {id: p}\nscenarios:\n  - steps: [{enrol: ana}]\n", 3,
+         "scenarios[0].name: is required"),
+        ("program: {id: p}\nstart: tomorrow\nscenarios: []\n", 2,
+         "start: 'tomorrow' is not a date"),
+    ],
+)
+def test_a_broken_file_is_named_with_its_line(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    path = tmp_path / "broken.loyalty.yaml"
+    path.write_text(text, encoding="utf-8")
+    found = problems(path)
+    assert any(item.startswith(f"{path}:{line}: ") and message in item for item in found), found
+
+
+def test_a_new_version_must_keep_the_programs_id(tmp_path: Path) -> None:
+    path = scenario(tmp_path, f"""
+        - enrol: ana
+        - program: {PROGRAMS / "late-apology.yaml"}
+    """)
+    found = one_problem(path)
+    assert "steps[1].program: is program 'late-apology', not 'cosmetics-club'" in found
+
+
+def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:
+    missing = one_problem(tmp_path / "missing.loyalty.yaml")
+    assert missing.startswith(f"{tmp_path / 'missing.loyalty.yaml'}: (top level): cannot be read")
+    binary = tmp_path / "binary.loyalty.yaml"
+    binary.write_bytes(b"program: \xff\n")
+    assert "is not UTF-8 (byte 9)" in one_problem(binary)
+
+
+def test_floats_are_read_as_decimals_and_times_as_text(tmp_path: Path) -> None:
+    # An unquoted 12.50 is the amount 12.50, not a float the cart would refuse.
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [[SERUM, 12.50, 2]]}
+          at: 2026-03-01 10:00
+          expect: {pending: 25, lots: [{points: 25, available: 2026-03-31}]}
+    """)
+    assert only(run_file(path)).passed
+
+
+def test_the_references_example_passes(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(# A scenario file beside.*?)```", page, re.DOTALL)
+    assert example is not None
+    text = example.group(1).replace("../programs/cosmetics-club.yaml", str(COSMETICS))
+    results = run_file(write(tmp_path, text))
+    assert len(results) == 2
+    for result in results:
+        assert result.passed, result.report()
+
+
+ACTIONS = """
+program:
+  id: actions
+  name: Actions
+  currency: USD
+  timezone: UTC
+  earning:
+    rate: 1
+    actions:
+      review: {points: 10, times: 2}
+      birthday: {points: 50, per: year}
+      referral: {points: 100, times: 5}
+member: ana
+start: 2026-05-01
+scenarios:
+  - name: every kind of step
+    steps:
+      - enrol: {birthday: 1990-05-02, segments: [newsletter]}
+      - action: review
+        expect: {available: 10}
+      - action: {action: review, source: product-page}
+      - action: review
+        error: {type: ActionLimitReached}
+      - birthday:
+        at: 2026-05-02
+        expect: {available: 70}
+      - referral: ben
+        expect: {available: 170}
+      - adjust: -20
+        expect: {available: 150}
+      - adjust: {points: 5, reason: goodwill, actor: support}
+        expect: {available: 155}
+      - order: {id: A-1, lines: [[X, "30.00", 1]], shipping: "4.90"}
+        expect: {available: 185}
+      - refund: {order: A-1, amount: "10.00"}
+        expect: {available: 175}
+      - cancel: A-1
+        expect: {available: 155}
+      - erase:
+      - action: review
+        error: UnknownMember          # their journal lives on under a pseudonym
+      - enrol: ana
+        expect: {available: 0}
+"""
+
+
+def test_every_kind_of_step_runs(tmp_path: Path) -> None:
+    result = only(run_file(write(tmp_path, ACTIONS)))
+    assert result.passed, result.report()
+    assert len(result.steps) == 14
+
+
+def test_a_grant_and_its_coupon(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: {segments: [lapsed]}
+        - grant: flash-half-off
+          expect:
+            coupons: [{incentive: flash-half-off, title: "50% off, this weekend only",
+                       status: open, value: "15.00"}]
+            notifications: [{kind: coupon_issued, incentive: flash-half-off}]
+        - redeem_coupon: {incentive: flash-half-off, cart: {id: C-1, lines: [[BAG, "40.00"]]}}
+          expect:
+            redemption: {total: "20.00", lines: {BAG: "20.00"}}
+            coupons: [{status: used}]
+        - redeem_coupon: {incentive: flash-half-off, cart: {id: C-2, lines: [[BAG, "40.00"]]}}
+    """, program=PROGRAMS / "flash-half-off.yaml")
+    result = only(run_file(path))
+    failed = result.failed_step
+    assert failed is not None
+    assert failed.number == 4
+    assert failed.mismatches[0].actual == "ana holds none usable now"
+
+
+def test_cashback_is_spent(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+          at: 2026-11-01
+        - order: {id: A-1, lines: [[SERUM, "200.00"]]}
+          at: 2026-11-11T10:00
+        - wait: 2026-12-02
+        - spend_cashback: {cart: {id: A-2, lines: [[SERUM, "30.00"]]}, amount: "5.00"}
+          expect: {cashback: {available: "15.00", spent: "5.00"}}
+        - apply_offers: {id: A-3, lines: [[SERUM, "30.00"]]}
+    """, program=PROGRAMS / "festival-cashback.yaml")
+    result = only(run_file(path))
+    assert result.passed, result.report()
