@@ -15,6 +15,7 @@ from loyalty.money import Money
 __all__ = [
     "Amount",
     "local",
+    "local_field",
     "local_instant",
     "notification_text",
     "same_amount",
@@ -110,10 +111,24 @@ def same_field(expected: object, actual: object, tz: ZoneInfo, currency: str) ->
     return False
 
 
-def notification_text(data: dict[str, Any]) -> str:
-    """A notification in one line, for an explanation."""
+def local_field(value: object, tz: ZoneInfo) -> object:
+    """A notification's field as a report shows it: an instant in ``tz``, to the minute
+    (as the file writes times), anything else as it is."""
+    if not isinstance(value, str) or len(value) < 16 or value[10:11] != "T":
+        return value
+    try:
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return local(found, tz) if found.tzinfo is not None else value
+
+
+def notification_text(data: dict[str, Any], tz: ZoneInfo) -> str:
+    """A notification in one line, for an explanation (its times in ``tz``)."""
     fields = ", ".join(
-        f"{key}={value}" for key, value in data.items() if key not in ("kind", "dedupe", "at")
+        f"{key}={local_field(value, tz)}"
+        for key, value in data.items()
+        if key not in ("kind", "dedupe", "at")
     )
     return f"{data.get('kind')}: {fields}"
 

@@ -5,7 +5,7 @@ tier progress)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -15,13 +15,15 @@ from loyalty.checkout.quote import Quote
 from loyalty.checkout.redemption import Redemption
 from loyalty.errors import LoyaltyError, UnknownReward
 from loyalty.ledger.account import Account
-from loyalty.ledger.entries import HoldingKind
+from loyalty.ledger.entries import DiscountLine, HoldingKind
 from loyalty.ledger.lots import Lot
+from loyalty.money import Money
 from loyalty.service.service import LoyaltyService
 from loyalty.service.session import Accounts, transact
 from loyalty.stacking.engine import Applied, Skipped
 from loyalty.testing.scenarios.compare import (
     local,
+    local_field,
     local_instant,
     notification_text,
     same_amount,
@@ -39,14 +41,18 @@ from loyalty.testing.scenarios.expected import (
     NotificationExpect,
     OfferExpect,
     QuoteExpect,
+    RedemptionExpect,
+    ReferralExpect,
     RewardExpect,
+    WrittenExpect,
 )
 from loyalty.testing.scenarios.loader import full_cart
+from loyalty.testing.scenarios.redemptions import Made, described, standing
 from loyalty.testing.scenarios.results import Mismatch
 from loyalty.testing.scenarios.source import Source
 from loyalty.tiers.progress import tier_progress
 
-__all__ = ["Checks", "World", "account_of", "instant"]
+__all__ = ["Checks", "Made", "World", "account_of", "instant"]
 
 
 
@@ -78,7 +84,10 @@ class World:
     member: str
     at: datetime
     source: Source
-    redemption: Redemption | None
+    made: Mapping[str, Made]
+    """The redemptions made, by the key of the step that made them (the last, last)."""
+    written: tuple[Redemption, ...] | None
+    """What the last ``apply_offers`` step wrote."""
     notifications: Callable[[], list[dict[str, Any]]]
 
     @property
@@ -141,9 +150,13 @@ class Checks:
                     self.miss(f"cashback.{key}", shown_amount(wanted), getattr(wallet, key))
         if expect.redemption is not None:
             self.redemption(expect.redemption)
+        if expect.offers_written is not None:
+            self.written(expect.offers_written)
+        if "referral" in given:
+            self.referral(expect.referral)
         if expect.notifications is not None:
             self.notifications(expect.notifications, world.notifications())
-        return self.found
+        return sorted(self.found, key=lambda found: found.line or 0)
 
     # ------------------------------------------------------------------ parts
 
@@ -221,7 +234,12 @@ class Checks:
         try:
             option = quote.option(reward)
         except UnknownReward:
-            self.miss(key, "offered to this member", "not offered to this member", why)
+            if expect.offered is not False:
+                self.miss(key, "offered to this member", "not offered to this member", why)
+            return
+        if expect.offered is False:
+            actual = "offered: " + ("eligible" if option.eligible else "not eligible")
+            self.miss(key, "absent (not offered to this member)", actual, why)
             return
         if expect.eligible is not None and expect.eligible != option.eligible:
             actual = "eligible" if option.eligible else f"not eligible: {option.check.reason}"
@@ -248,9 +266,14 @@ class Checks:
             (item for item in quote.offers if item.candidate.name == offer), None
         )
         if found is None:
-            self.miss(key, "on this cart (applied or skipped)", "not on this cart", why)
+            if expect.offered is not False:
+                self.miss(key, "on this cart (applied or skipped)", "not on this cart", why)
             return
         applied = isinstance(found, Applied)
+        if expect.offered is False:
+            actual = "applied" if isinstance(found, Applied) else f"skipped: {found.reason}"
+            self.miss(key, "absent (not on this cart)", actual, why)
+            return
         if expect.applied is not None and expect.applied != applied:
             actual = "applied" if isinstance(found, Applied) else f"skipped: {found.reason}"
             self.miss(f"{key}.applied", expect.applied, actual, why)
@@ -299,53 +322,125 @@ class Checks:
                 actual_until = local(coupon.valid_until, world.tz)
                 self.miss(f"{key}.valid_until", expect.valid_until, actual_until, why)
 
-    def redemption(self, wanted: Any) -> None:
-        done = self.world.redemption
-        if done is None:
+    def redemption(self, wanted: RedemptionExpect) -> None:
+        made = self.world.made
+        if wanted.key is not None:
+            found = made.get(wanted.key)
+            if found is None:
+                steps = ", ".join(made) or "none"
+                actual = f"no redemption made by a step with that key (made by: {steps})"
+                self.miss("redemption.key", wanted.key, actual)
+                return
+        elif made:
+            found = list(made.values())[-1]
+        else:
             self.miss("redemption", "a redemption", "no redeem step has run in this scenario")
             return
-        why = "\n".join(
-            [f"{done.reward}: {done.points} points, {done.total} off"]
-            + [f"  {line.line}: {line.amount}" for line in done.lines]
-            + ([f"  shipping: {done.shipping}"] if done.shipping is not None else [])
-        )
+        account = account_of(self.world.service, found.member)
+        done = standing(account, found.redemption)
+        why = described(done.reward or "the redemption", done)
+        if done.voided:
+            self.miss("redemption", "a redemption in use", "it was voided", why)
+            return
         if wanted.reward is not None and wanted.reward != done.reward:
             self.miss("redemption.reward", wanted.reward, done.reward, why)
         if wanted.points is not None and wanted.points != done.points:
             self.miss("redemption.points", wanted.points, done.points, why)
-        if wanted.total is not None and not same_amount(wanted.total, done.total):
-            self.miss("redemption.total", shown_amount(wanted.total), done.total, why)
-        if wanted.shipping is not None and not same_amount(wanted.shipping, done.shipping):
-            self.miss("redemption.shipping", shown_amount(wanted.shipping), done.shipping, why)
+        self.discount("redemption", wanted, done.total, done.lines, done.shipping, why)
+
+    def discount(
+        self,
+        key: str,
+        wanted: RedemptionExpect | WrittenExpect,
+        total: Money | None,
+        lines: Sequence[DiscountLine],
+        shipping: Money | None,
+        why: str,
+    ) -> None:
+        """The ``total``, ``lines`` and ``shipping`` of a discount written."""
+        if wanted.total is not None and not same_amount(wanted.total, total):
+            self.miss(f"{key}.total", shown_amount(wanted.total), total, why)
+        if wanted.shipping is not None and not same_amount(wanted.shipping, shipping):
+            self.miss(f"{key}.shipping", shown_amount(wanted.shipping), shipping, why)
         if wanted.lines is not None:
-            actual = {line.line: line.amount for line in done.lines}
+            actual = {line.line: line.amount for line in lines}
             same = set(actual) == set(wanted.lines) and all(
                 same_amount(amount, actual[line]) for line, amount in wanted.lines.items()
             )
             if not same:
                 expected = {line: shown_amount(amount) for line, amount in wanted.lines.items()}
-                self.miss("redemption.lines", expected, {k: str(v) for k, v in actual.items()}, why)
+                self.miss(f"{key}.lines", expected, {k: str(v) for k, v in actual.items()}, why)
+
+    def written(self, wanted: Mapping[str, WrittenExpect]) -> None:
+        written = self.world.written
+        if written is None:
+            self.miss("offers_written", "an apply_offers step", "none has run in this scenario")
+            return
+        by_offer = {item.entry.offer or item.reward: item for item in written}
+        why = "the offers the last apply_offers wrote:\n" + (
+            "\n".join(described(offer, item) for offer, item in by_offer.items()) or "(none)"
+        )
+        if set(wanted) != set(by_offer):
+            self.miss("offers_written", sorted(wanted), sorted(by_offer), why)
+            return
+        for offer, expect in wanted.items():
+            item = by_offer[offer]
+            key = f"offers_written.{offer}"
+            self.discount(key, expect, item.total, item.lines, item.shipping, why)
+
+    def referral(self, wanted: ReferralExpect | None) -> None:
+        world = self.world
+        found = world.service.referral(world.member)
+        if found is None or wanted is None:
+            if found is not None or wanted is not None:
+                actual = "none" if found is None else f"{found.state}, by {found.referrer}"
+                self.miss("referral", "none" if wanted is None else "a referral", actual)
+            return
+        why = (
+            f"{world.member} was referred by {found.referrer}: {found.state}"
+            + (f", order {found.order}" if found.order else "")
+            + (f", due {local(found.due, world.tz)}" if found.due else "")
+            + (f" ({found.reason})" if found.reason else "")
+            + (f"; it fired {', '.join(found.incentives)}" if found.incentives else "")
+        )
+        fields: tuple[tuple[str, str | None], ...] = (
+            ("state", str(found.state)),
+            ("referrer", found.referrer),
+            ("order", found.order),
+            ("reason", found.reason),
+        )
+        for name, said in fields:
+            expected = getattr(wanted, name)
+            if expected is not None and expected != said:
+                self.miss(f"referral.{name}", expected, said, why)
+        if wanted.due is not None and not time_matches(wanted.due, found.due, world.tz):
+            self.miss("referral.due", wanted.due, local(found.due, world.tz), why)
+        if wanted.incentives is not None and wanted.incentives != list(found.incentives):
+            self.miss("referral.incentives", wanted.incentives, list(found.incentives), why)
 
     def notifications(
         self, wanted: Sequence[NotificationExpect], sent: list[dict[str, Any]]
     ) -> None:
         why = "the notifications since the last check:\n" + (
-            "\n".join(notification_text(data) for data in sent) or "(none)"
+            "\n".join(notification_text(data, self.world.tz) for data in sent) or "(none)"
         )
         kinds = [str(data.get("kind")) for data in sent]
         if len(wanted) != len(sent):
-            expected = [item.kind for item in wanted]
-            self.miss("notifications", expected, kinds, why)
+            if all(item.kind is None for item in wanted):
+                self.miss("notifications", f"{len(wanted)} notification(s)", kinds, why)
+            else:
+                self.miss("notifications", [item.kind or "any" for item in wanted], kinds, why)
             return
+        tz = self.world.tz
         for index, (expect, data) in enumerate(zip(wanted, sent, strict=True)):
             key = f"notifications[{index}]"
-            if expect.kind != data.get("kind"):
+            if expect.kind is not None and expect.kind != data.get("kind"):
                 self.miss(f"{key}.kind", expect.kind, data.get("kind"), why)
                 continue
             for name, value in (expect.model_extra or {}).items():
                 if name not in data:
                     self.miss(f"{key}.{name}", value, f"no field {name!r} in a {expect.kind}", why)
-                elif not same_field(value, data[name], self.world.tz, self.world.currency):
-                    self.miss(f"{key}.{name}", value, data[name], why)
+                elif not same_field(value, data[name], tz, self.world.currency):
+                    self.miss(f"{key}.{name}", value, local_field(data[name], tz), why)
 
 

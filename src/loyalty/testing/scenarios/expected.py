@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from loyalty.testing.scenarios.fields import (
     AmountText,
@@ -28,8 +35,10 @@ __all__ = [
     "ProgressExpect",
     "QuoteExpect",
     "RedemptionExpect",
+    "ReferralExpect",
     "RewardExpect",
     "WalletExpect",
+    "WrittenExpect",
 ]
 
 class LotExpect(Spec):
@@ -42,10 +51,25 @@ class LotExpect(Spec):
     status: Literal["pending", "available"] | None = None
 
 
-class RewardExpect(Spec):
-    """A reward on the quoted cart: ``eligible``; the ``reasons`` and ``shortfalls`` of
-    the conditions it fails (all of them, in order, exactly as the engine says them);
-    the ``value`` it takes off and the ``points`` it uses."""
+class _Listed(Spec):
+    """A reward or offer of a quote: ``offered: false`` (or ``absent``) says the quote
+    does not list it at all, and then nothing else can be checked of it."""
+
+    offered: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _nothing_of_what_is_absent(self) -> _Listed:
+        if self.offered is False and self.model_fields_set - {"offered"}:
+            named = ", ".join(sorted(self.model_fields_set - {"offered"}))
+            raise ValueError(f"what is not offered has no {named} to check")
+        return self
+
+
+class RewardExpect(_Listed):
+    """A reward on the quoted cart: ``offered`` (listed for this member at all);
+    ``eligible``; the ``reasons`` and ``shortfalls`` of the conditions it fails (all of
+    them, in order, exactly as the engine says them); the ``value`` it takes off and
+    the ``points`` it uses."""
 
     eligible: StrictBool | None = None
     reasons: list[str] | None = None
@@ -54,9 +78,10 @@ class RewardExpect(Spec):
     points: StrictInt | None = None
 
 
-class OfferExpect(Spec):
-    """An offer on the quoted cart: ``applied``, the ``amount`` it takes off, or the
-    ``reason`` it is skipped."""
+class OfferExpect(_Listed):
+    """An offer on the quoted cart: ``offered`` (on the cart at all, applied or
+    skipped); ``applied``, the ``amount`` it takes off, or the ``reason`` it is
+    skipped."""
 
     applied: StrictBool | None = None
     amount: AmountText | None = None
@@ -97,8 +122,11 @@ class WalletExpect(Spec):
 
 
 class RedemptionExpect(Spec):
-    """The last redemption (``redeem``/``redeem_coupon``) of the scenario."""
+    """A redemption (``redeem``/``redeem_coupon``) as it stands now (a later coupon may
+    have moved its discount): the scenario's last, or the one the step with ``key``
+    made."""
 
+    key: Text | None = None
     reward: Text | None = None
     points: StrictInt | None = None
     total: AmountText | None = None
@@ -106,12 +134,41 @@ class RedemptionExpect(Spec):
     shipping: AmountText | None = None
 
 
+class WrittenExpect(Spec):
+    """An offer an ``apply_offers`` step wrote: its ``total``, per-line ``lines`` and
+    ``shipping`` discount (``offers_written: {five-from-2: "2.00"}`` gives the total)."""
+
+    total: AmountText | None = None
+    lines: dict[Text, AmountText] | None = None
+    shipping: AmountText | None = None
+
+
 class NotificationExpect(BaseModel):
-    """A notification: its ``kind`` and any of its fields, compared as text."""
+    """A notification: its ``kind`` and any of its fields, compared as text; ``{}`` (or
+    a count, ``notifications: 2``) is one of any kind."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    kind: Text
+    kind: Text | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_a_kind(self) -> NotificationExpect:
+        if self.kind is None and self.model_extra:
+            raise ValueError("give the notification's kind to check its fields")
+        return self
+
+
+class ReferralExpect(Spec):
+    """The referral that brought the member in (``referral: qualified`` is its state):
+    its ``state``, ``referrer``, qualifying ``order``, when it is ``due``, the
+    ``reason`` it was rejected, the referrer's ``incentives`` it fired."""
+
+    state: Literal["attributed", "qualified", "rewarded", "rejected"] | None = None
+    referrer: Text | None = None
+    order: Text | None = None
+    due: When | None = None
+    reason: str | None = None
+    incentives: list[Text] | None = None
 
 
 class ProgressExpect(Spec):
@@ -135,7 +192,14 @@ class Expect(Spec):
     coupons: Annotated[list[HoldingExpect], BeforeValidator(count)] | None = None
     cashback: Annotated[WalletExpect, shorthand("available")] | None = None
     redemption: RedemptionExpect | None = None
-    notifications: list[Annotated[NotificationExpect, shorthand("kind")]] | None = None
+    offers_written: dict[Text, Annotated[WrittenExpect, shorthand("total")]] | None = None
+    referral: Annotated[ReferralExpect, shorthand("state")] | None = None
+    notifications: (
+        Annotated[
+            list[Annotated[NotificationExpect, shorthand("kind")]], BeforeValidator(count)
+        ]
+        | None
+    ) = None
 
 
 class ErrorExpect(Spec):

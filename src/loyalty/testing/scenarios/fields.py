@@ -15,6 +15,7 @@ from loyalty.errors import InvalidDuration, shown
 from loyalty.text import MAX_TEXT, printable
 
 __all__ = [
+    "ABSENT",
     "AmountText",
     "CartSpec",
     "Move",
@@ -131,8 +132,10 @@ def _cart(value: object) -> object:
 
 
 def _line(line: object, index: int) -> object:
+    if isinstance(line, Mapping):  # the cart's own rules check it; one unit if not given
+        return {"quantity": 1, **line}
     if not isinstance(line, list):
-        return line  # a mapping: the cart's own rules check it
+        return line
     if not 2 <= len(line) <= 3:
         raise ValueError(
             f"lines[{index}]: {shown(line, 60)}: a short line is [sku, unit price] or "
@@ -175,10 +178,17 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ABSENT = "absent"
+"""Stands for ``{offered: false}``: a reward or offer the quote does not list."""
+
+
 def flag(field: str) -> Any:
-    """``true``/``false`` stands for ``{field: ...}``."""
+    """``true``/``false`` stands for ``{field: ...}``, and ``absent`` for
+    ``{offered: false}``."""
 
     def expand(value: object) -> object:
-        return {field: value} if isinstance(value, bool) else value
+        if isinstance(value, bool):
+            return {field: value}
+        return {"offered": False} if value == ABSENT else value
 
     return BeforeValidator(expand)

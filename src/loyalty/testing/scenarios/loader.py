@@ -20,11 +20,13 @@ from pydantic import ValidationError
 from loyalty import errors as loyalty_errors
 from loyalty.boundary import problems_from
 from loyalty.cart import load_cart
+from loyalty.earning.plan import earning_plan
 from loyalty.errors import ConfigurationError, InvalidCart, LoyaltyError
 from loyalty.notifications import Notification, NotificationKind
 from loyalty.program.loader import load_program
 from loyalty.program.model import Program
 from loyalty.testing.scenarios.expected import Expect
+from loyalty.testing.scenarios.holdings import coupon_grants, option_problem
 from loyalty.testing.scenarios.model import (
     DEFAULT_MEMBER,
     ScenarioFileSpec,
@@ -209,6 +211,7 @@ class _Checker:
                 where = f"scenarios[{index}].program" if scenario.get("program") else "program"
                 program = self.program(ref if isinstance(ref, str) else dict(ref), where)
             member = scenario.get("member") or data.get("member") or DEFAULT_MEMBER
+            enrolled: set[str] = set()
             for number, raw in enumerate(scenario["steps"]):
                 try:
                     step = StepSpec.model_validate(raw)
@@ -216,7 +219,8 @@ class _Checker:
                     continue  # said already
                 if step.program is not None or program is None:
                     break  # the names after a new version are that version's
-                self.step(step, f"scenarios[{index}].steps[{number}]", program, str(member))
+                where = f"scenarios[{index}].steps[{number}]"
+                self.step(step, where, program, str(member), enrolled)
 
     def scenario(
         self, file: ScenarioFileSpec, spec: ScenarioSpec, index: int, given: Program | None
@@ -233,12 +237,13 @@ class _Checker:
         member = spec.member or file.member or DEFAULT_MEMBER
         steps = []
         current = program
+        enrolled: set[str] = set()
         for number, step in enumerate(spec.steps, start=1):
             path = f"{here}.steps[{number - 1}]"
             if step.program is not None:
                 current = self._change(step.program, f"{path}.program", program, current)
             if current is not None:
-                self.step(step, path, current, member)
+                self.step(step, path, current, member, enrolled)
                 steps.append(Step(step, number, path, self.source.line(path), current))
         return Scenario(
             spec.name,
@@ -267,10 +272,22 @@ class _Checker:
             return current
         return changed if changed is not None else current
 
-    def step(self, step: StepSpec, path: str, program: Program, member: str) -> None:
+    def step(
+        self, step: StepSpec, path: str, program: Program, member: str, enrolled: set[str]
+    ) -> None:
         rewards = {reward.id for reward in program.rewards.catalog}
-        incentives = {incentive.id for incentive in program.incentives.catalog}
+        incentives = {incentive.id: incentive for incentive in program.incentives.catalog}
         who = step.member or member
+        if step.enrol is not None and step.enrol.referred_by is not None:
+            referrer = step.enrol.referred_by
+            if referrer not in enrolled:
+                known = ", ".join(sorted(enrolled)) or "none"
+                self.problem(
+                    f"{path}.enrol.referred_by",
+                    f"no earlier step enrols {referrer!r} (enrolled before: {known})",
+                )
+        if step.kind == "enrol":
+            enrolled.add(who)
         if step.order is not None:
             self.cart(step.order, f"{path}.order", program, who)
         if step.redeem is not None:
@@ -281,10 +298,19 @@ class _Checker:
         if step.redeem_coupon is not None:
             self.cart(step.redeem_coupon.cart, f"{path}.redeem_coupon.cart", program, who)
             wanted = step.redeem_coupon.incentive
+            where = f"{path}.redeem_coupon.incentive"
             if wanted is not None and wanted not in incentives:
-                self.problem(
-                    f"{path}.redeem_coupon.incentive", _unknown("incentive", wanted, incentives)
-                )
+                self.problem(where, _unknown("incentive", wanted, incentives))
+            elif wanted is not None and not coupon_grants(incentives[wanted]):
+                self.problem(where, f"incentive {wanted!r} issues no coupon")
+        if step.choose is not None and step.choose.incentive is not None:
+            wanted = step.choose.incentive
+            if wanted not in incentives:
+                self.problem(f"{path}.choose.incentive", _unknown("incentive", wanted, incentives))
+            else:
+                problem = option_problem(incentives[wanted], step.choose.option)
+                if problem is not None:
+                    self.problem(f"{path}.choose.option", problem)
         if step.apply_offers is not None:
             self.cart(step.apply_offers, f"{path}.apply_offers", program, who)
         if step.spend_cashback is not None:
@@ -322,10 +348,22 @@ class _Checker:
                 if offer not in offers:
                     self.problem(f"{here}.offers.{offer}", _unknown("offer", offer, offers))
             rules = {"base", "cap", *(rule.name for rule in program.earning.rules)}
+            plan = earning_plan(program)
+            rules |= {rate.label for rates in plan.tier_rates.values() for rate in rates}
             for rule in quote.rules or {}:
                 if rule not in rules:
                     self.problem(f"{here}.rules.{rule}", _unknown("earning rule", rule, rules))
+        offers = {offer.id for offer in program.offers.catalog}
+        for offer in expect.offers_written or {}:
+            if offer not in offers:
+                where = f"{path}.offers_written.{offer}"
+                self.problem(where, _unknown("offer", offer, offers))
         incentives = {incentive.id for incentive in program.incentives.catalog}
+        referral = expect.referral
+        for index, fired in enumerate(referral.incentives or () if referral else ()):
+            if fired not in incentives:
+                where = f"{path}.referral.incentives[{index}]"
+                self.problem(where, _unknown("incentive", fired, incentives))
         for index, coupon in enumerate(expect.coupons or ()):
             if coupon.incentive is not None and coupon.incentive not in incentives:
                 where = f"{path}.coupons[{index}].incentive"
@@ -336,6 +374,8 @@ class _Checker:
                 self.problem(f"{path}.redemption.reward", _unknown("reward", reward, rewards))
         kinds = [str(kind) for kind in NotificationKind]
         for index, notification in enumerate(expect.notifications or ()):
+            if notification.kind is None:
+                continue  # one of any kind
             known = _notification_fields().get(notification.kind, frozenset())
             for name in (notification.model_extra or {}) if known else ():
                 if name not in known:

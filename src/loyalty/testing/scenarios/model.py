@@ -46,14 +46,23 @@ __all__ = [
 
 
 class EnrolSpec(Spec):
-    """``enrol:`` (the step's member; ``enrol: ana`` names them)."""
+    """``enrol:`` (the step's member; ``enrol: ana`` names them). ``referred_by``: a
+    member enrolled earlier, whose referral code (drawn at random) the service is
+    asked for and the enrolment given."""
 
     birthday: date | None = None
     segments: tuple[Text, ...] = ()
     channel: Text | None = None
     campaign_code: Text | None = None
     referral_code: Text | None = None
+    referred_by: Text | None = None
     identity: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_code(self) -> EnrolSpec:
+        if self.referral_code is not None and self.referred_by is not None:
+            raise ValueError("give 'referral_code' or 'referred_by', not both")
+        return self
 
 
 class RefundSpec(Spec):
@@ -96,8 +105,9 @@ class RedeemSpec(Spec):
 
 
 class CouponSpec(Spec):
-    """``redeem_coupon:`` a literal ``code``, or the member's oldest open coupon of an
-    ``incentive`` (codes are drawn at random)."""
+    """``redeem_coupon:`` a literal ``code``, or a coupon of an ``incentive`` (codes are
+    drawn at random): the member's oldest one usable now or, if none is, their newest
+    whatever its state (for the engine to refuse, in its own words)."""
 
     code: Text | None = None
     incentive: Text | None = None
@@ -107,6 +117,22 @@ class CouponSpec(Spec):
     def _one_way(self) -> CouponSpec:
         if (self.code is None) == (self.incentive is None):
             raise ValueError("give the coupon's code or its incentive (one of them)")
+        return self
+
+
+class ChooseSpec(Spec):
+    """``choose:`` the member picks an ``option`` (its number, from 0, or a gift's sku
+    or title) of a pending choice: the oldest open one of ``incentive`` (a choice made
+    or lapsed if none is open, for the engine to refuse), or the ``holding`` key."""
+
+    incentive: Text | None = None
+    holding: Text | None = None
+    option: Annotated[StrictInt, Field(ge=0)] | Text
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ChooseSpec:
+        if (self.incentive is None) == (self.holding is None):
+            raise ValueError("give the choice's incentive or its holding (one of them)")
         return self
 
 
@@ -165,6 +191,7 @@ KINDS: Final = (
     "void",
     "adjust",
     "grant",
+    "choose",
     "advance",
     "erase",
     "wait",
@@ -194,6 +221,7 @@ class StepSpec(Spec):
     void: Annotated[VoidSpec, shorthand("redemption")] | None = None
     adjust: Annotated[AdjustSpec, shorthand("points")] | None = None
     grant: Annotated[GrantSpec, shorthand("incentive")] | None = None
+    choose: ChooseSpec | None = None
     advance: Annotated[AdvanceSpec, shorthand("to")] | None = None
     erase: None = None
     wait: Move | None = None

@@ -102,12 +102,17 @@ class ScenarioResult:
             f"scenario {self.name!r} failed at step {step.number} ({step.kind}) {where}"
             + (f", at {step.at}" if step.at else "")
         ]
-        for mismatch in step.mismatches:
+        told: set[str] = set()
+        for mismatch in sorted(step.mismatches, key=lambda found: found.line or 0):
             line = f"{self.file}:{mismatch.line}" if mismatch.line is not None else where
             lines.append(f"  {line}: {mismatch.what}")
             lines.append(f"    expected: {mismatch.expected}")
             lines.append(f"    actual:   {mismatch.actual}")
-            if mismatch.explanation:
+            why = mismatch.explanation
+            if why and why in told:
+                lines.append("    why: as above")
+            elif why:
+                told.add(why)
                 lines.append("    why:")
-                lines.extend(f"      {text}" for text in mismatch.explanation.splitlines())
+                lines.extend(f"      {text}" for text in why.splitlines())
         return "\n".join(lines)

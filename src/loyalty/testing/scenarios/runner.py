@@ -22,13 +22,14 @@ from typing import Any
 from loyalty.checkout.redemption import Redemption
 from loyalty.dates import Duration
 from loyalty.errors import LoyaltyError
-from loyalty.ledger.entries import HoldingKind
+from loyalty.ledger.entries import Holding, HoldingChange
 from loyalty.program.model import Program
 from loyalty.service.arguments import MOST_MESSAGES
 from loyalty.service.service import LoyaltyService
 from loyalty.service.steps import StepRunner
 from loyalty.store.memory import MemoryStore
-from loyalty.testing.scenarios.expectations import Checks, World, instant
+from loyalty.testing.scenarios.expectations import Checks, Made, World, instant
+from loyalty.testing.scenarios.holdings import choice_of, coupon_of, option_of
 from loyalty.testing.scenarios.loader import (
     Scenario,
     ScenarioFile,
@@ -37,7 +38,7 @@ from loyalty.testing.scenarios.loader import (
     full_cart,
     load_file,
 )
-from loyalty.testing.scenarios.model import StepSpec
+from loyalty.testing.scenarios.model import ChooseSpec, StepSpec
 from loyalty.testing.scenarios.results import Mismatch, ScenarioResult, Status, StepResult
 
 __all__ = ["find_files", "run_file", "run_scenario", "run_scenarios"]
@@ -101,7 +102,10 @@ class _Run:
         self.clock = instant(scenario.start, self.service)
         self.redeemed: dict[str, list[str]] = {}
         """Per member, the entry ids of their redemptions, in order."""
-        self.last: Redemption | None = None
+        self.made: dict[str, Made] = {}
+        """The redemptions made, by the key of the step that made them (the last, last)."""
+        self.written: tuple[Redemption, ...] | None = None
+        """What the last ``apply_offers`` step wrote."""
 
     def step(self, step: Step) -> StepResult:
         spec = step.spec
@@ -147,7 +151,10 @@ class _Run:
         who = spec.member or self.scenario.member
         expected = spec.error
         try:
-            result = self.runner.run(self._record(step, spec, who))
+            if spec.choose is not None:
+                result: object = self._choose(step, spec.choose, who)
+            else:
+                result = self.runner.run(self._record(step, spec, who))
         except _Failed:
             raise
         except Exception as error:  # the engine's refusal, or a bug: both fail the step
@@ -179,8 +186,12 @@ class _Run:
                 )
             )
         if isinstance(result, Redemption):
-            self.last = result
+            key = spec.key or f"step-{step.number}"
+            self.made.pop(key, None)  # the same key again: it is the last one now
+            self.made[key] = Made(who, result)
             self.redeemed.setdefault(who, []).append(result.entry.id)
+        elif spec.apply_offers is not None and isinstance(result, tuple):
+            self.written = tuple(item for item in result if isinstance(item, Redemption))
 
     def _record(self, step: Step, spec: StepSpec, who: str) -> dict[str, Any]:
         kind = spec.kind
@@ -195,6 +206,9 @@ class _Run:
             return {"type": "erase", "member_id": who}
         if kind == "enrol":
             fields = spec.enrol.model_dump(exclude_unset=True) if spec.enrol else {}
+            referrer = fields.pop("referred_by", None)
+            if referrer is not None:  # their code is drawn at random: ask for it
+                fields["referral_code"] = self.service.referral_code(referrer)
             return {"type": "enrol", "member_id": who, "at": self.clock, **fields}
         base = {"member_id": who, "key": key, "at": self.clock}
         if kind == "order":
@@ -235,7 +249,10 @@ class _Run:
             return {"type": "redeem", **base, **fields, "cart": cart}
         if spec.redeem_coupon is not None:
             coupon = spec.redeem_coupon
-            code = coupon.code if coupon.code is not None else self._coupon(who, coupon.incentive)
+            code = coupon.code
+            if code is None:
+                assert coupon.incentive is not None
+                code = self._coupon(step, who, coupon.incentive)
             cart = full_cart(coupon.cart, who, program)
             return {"type": "redeem_coupon", **base, "code": code, "cart": cart}
         if spec.apply_offers is not None:
@@ -252,22 +269,41 @@ class _Run:
         assert spec.grant is not None
         return {"type": "grant", **base, **spec.grant.model_dump()}
 
-    def _coupon(self, who: str, incentive: str | None) -> str:
-        for holding in self.service.holdings(who):
-            if (
-                holding.kind is HoldingKind.COUPON
-                and holding.incentive == incentive
-                and holding.usable(self.clock)
-                and holding.code is not None
-            ):
-                return holding.code
-        raise _Failed(
-            Mismatch(
-                "redeem_coupon.incentive",
-                f"an open coupon of {incentive!r}",
-                f"{who} holds none usable now",
+    def _coupon(self, step: Step, who: str, incentive: str) -> str:
+        found = coupon_of(self.service.holdings(who), incentive, self.clock)
+        if found is None or found.code is None:
+            raise _Failed(
+                Mismatch(
+                    "redeem_coupon.incentive",
+                    f"a coupon of {incentive!r}",
+                    f"{who} holds none",
+                    step.line,
+                    f"{who} holds:\n{_holdings(self.service.holdings(who))}",
+                )
             )
-        )
+        return found.code
+
+    def _choose(self, step: Step, spec: ChooseSpec, who: str) -> HoldingChange:
+        holdings = self.service.holdings(who)
+        if spec.incentive is not None:
+            found = choice_of(holdings, spec.incentive, self.clock)
+            if found is None:
+                raise _Failed(
+                    Mismatch(
+                        "choose.incentive",
+                        f"a choice of {spec.incentive!r}",
+                        f"{who} holds none",
+                        step.line,
+                        f"{who} holds:\n{_holdings(holdings)}",
+                    )
+                )
+        else:
+            found = next((h for h in holdings if h.key == spec.holding), None)
+        holding = found.key if found is not None else spec.holding
+        assert holding is not None
+        key = step.spec.key or f"step-{step.number}"
+        option = option_of(found, spec.option)
+        return self.service.choose(who, holding, option, at=self.clock, key=key)
 
     def _redemption(self, step: Step, spec: StepSpec, who: str) -> str:
         named = spec.void.redemption if spec.void is not None else None
@@ -284,7 +320,10 @@ class _Run:
     def _expect(self, step: Step, spec: StepSpec) -> list[Mismatch]:
         assert spec.expect is not None
         who = spec.member or self.scenario.member
-        world = World(self.service, who, self.clock, self.scenario.source, self.last, self._sent)
+        world = World(
+            self.service, who, self.clock, self.scenario.source, self.made, self.written,
+            self._sent,
+        )
         checks = Checks(world, f"{step.path}.expect")
         try:
             return checks.run(spec.expect)
@@ -309,6 +348,14 @@ def _unexpected(error: Exception, step: Step, what: str = "the step") -> Mismatc
     if not isinstance(error, LoyaltyError):  # a bug, not a refusal: where it happened
         why = "".join(traceback.format_exception(error, limit=-8)).rstrip()
     return Mismatch(what, "no error", message, step.line, why)
+
+
+def _holdings(holdings: Iterable[Holding]) -> str:
+    shown = [
+        f"  {h.kind} {h.key}: {h.title or h.incentive} ({h.incentive}), {h.status}"
+        for h in holdings
+    ]
+    return "\n".join(shown) or "  (nothing)"
 
 
 def _summary(result: object) -> str:

@@ -76,8 +76,7 @@ def read_source(text: str, file: str) -> Source:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
-        reason = error.problem or error.context or "is not valid YAML"
-        raise SourceError(Located(file, line, "", f"is not valid YAML: {reason}")) from None
+        raise SourceError(Located(file, line, "", f"is not valid YAML: {_said(error)}")) from None
     except yaml.YAMLError as error:
         raise SourceError(Located(file, None, "", f"is not valid YAML: {error}")) from None
     if node is None:
@@ -85,6 +84,16 @@ def read_source(text: str, file: str) -> Source:
     builder = _Builder(source)
     source.data = builder.build(node, "", 0)
     return source
+
+
+def _said(error: yaml.MarkedYAMLError) -> str:
+    """PyYAML's words for a mistake, its context and its problem, each with its line
+    ("found duplicate anchor 'B'; first occurrence (line 3), second occurrence (line 7)")."""
+    parts = []
+    for said, mark in ((error.context, error.context_mark), (error.problem, error.problem_mark)):
+        if said:
+            parts.append(f"{said} (line {mark.line + 1})" if mark is not None else said)
+    return ", ".join(parts) or "it cannot be read"
 
 
 def _join(path: str, key: object) -> str:
