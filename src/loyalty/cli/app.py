@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from loyalty.cli import validate
+from loyalty.cli import members, operations, replay, validate
 from loyalty.cli.common import failure_of
 from loyalty.cli.output import errors
 
@@ -39,7 +39,7 @@ def _options(
     """Validate, quote, replay, test and operate loyalty programs."""
 
 
-for _module in (validate,):
+for _module in (validate, replay, members, operations):
     _module.register(app)
 
 INTERNAL = 70
