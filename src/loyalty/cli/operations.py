@@ -4,7 +4,8 @@ revision)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
 import typer
@@ -23,6 +24,7 @@ from loyalty.cli.members import (
 from loyalty.cli.output import errors, out, print_json
 from loyalty.cli.replay import one_line
 from loyalty.cli.state import when
+from loyalty.notifications import Notification
 from loyalty.service.arguments import MOST_MESSAGES
 from loyalty.service.batches import AdvanceReport
 
@@ -102,23 +104,33 @@ def outbox_command(
             for name in ("id", "kind", "member", "at", "details"):
                 table.add_column(name, justify="right" if name == "id" else "left")
             for message in messages:
-                data = message.notification.data()
-                details = ", ".join(
-                    f"{name}={value}"
-                    for name, value in data.items()
-                    if name not in ("kind", "member_id", "at", "dedupe") and value is not None
-                )
+                notification = message.notification
                 table.add_row(
                     str(message.id),
-                    str(data["kind"]),
-                    message.notification.member_id,
-                    when(message.notification.at, zone),
-                    details,
+                    str(notification.kind),
+                    notification.member_id,
+                    when(notification.at, zone),
+                    _details(notification, zone),
                 )
             out().print(table)
         if ack and messages:
             service.acknowledge([message.id for message in messages])
             errors().print(f"acknowledged {len(messages):,} messages", markup=False)
+
+
+def _details(notification: Notification, zone: tzinfo) -> str:
+    """A notification's own fields, ``name=value``, times in the program's timezone."""
+    shown = []
+    for field in fields(notification):
+        value = getattr(notification, field.name)
+        if field.name in ("member_id", "at", "dedupe") or value is None or value == "":
+            continue
+        if isinstance(value, datetime):
+            value = when(value, zone)
+        elif isinstance(value, tuple):
+            value = ", ".join(str(item) for item in value)
+        shown.append(f"{field.name}={value}")
+    return "; ".join(shown)
 
 
 # -------------------------------------------------------------------------- db

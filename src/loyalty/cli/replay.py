@@ -164,8 +164,8 @@ def _count_lines(handle: IO[bytes]) -> int:
 
 
 def _progress(console: Console, handle: IO[bytes], name: str) -> Progress | None:
-    """A progress bar on ``console`` for a long file, if it is a terminal."""
-    if not console.is_terminal:
+    """A progress bar on ``console`` for a long file, if it is an interactive terminal."""
+    if not console.is_interactive:
         return None
     total = _count_lines(handle)
     if total <= PROGRESS_FROM:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from rich import box
 from rich.table import Table
 
 from loyalty.incentives.holdings import Wallet
@@ -22,7 +23,15 @@ from loyalty.ledger.lots import Lot
 from loyalty.money import Money
 from loyalty.service.service import LoyaltyService, Member
 
-__all__ = ["MemberState", "member_table", "members_table", "read_state", "state_json", "when"]
+__all__ = [
+    "MemberState",
+    "day",
+    "member_table",
+    "members_table",
+    "read_state",
+    "state_json",
+    "when",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +155,11 @@ def when(value: datetime | None, zone: tzinfo) -> str:
     return "" if value is None else f"{value.astimezone(zone):%Y-%m-%d %H:%M}"
 
 
+def day(value: datetime | None, zone: tzinfo) -> str:
+    """The day of ``value`` in the program's timezone ('' for none)."""
+    return "" if value is None else f"{value.astimezone(zone):%Y-%m-%d}"
+
+
 def _cashback(wallet: Wallet) -> str:
     if not wallet.credited:
         return ""
@@ -168,8 +182,7 @@ def members_table(states: Iterable[MemberState], zone: tzinfo) -> Table:
     ]  # fmt: skip
     table = Table()
     for n in kept:
-        name = columns[n]
-        table.add_column(name, justify="left" if n in (0, 1, 6) else "right")
+        table.add_column(columns[n], justify="left" if n in (0, 1, 6) else "right")
     for row in rows:
         table.add_row(*(row[n] for n in kept))
     return table
@@ -186,7 +199,7 @@ def _row(state: MemberState, zone: tzinfo) -> tuple[str, ...]:
         f"{balance.available:,}",
         f"{balance.debt:,}" if balance.debt else "",
         f"{len(state.lots):,}" if state.lots else "",
-        f"{min(expiries).astimezone(zone):%Y-%m-%d}" if expiries else "",
+        day(min(expiries), zone) if expiries else "",
         f"{usable:,}" if usable else "",
         _cashback(state.cashback),
     )
@@ -214,25 +227,23 @@ def member_table(state: MemberState, zone: tzinfo) -> list[Table]:
         summary.add_row(name, value)
     tables = [summary]
     if state.lots:
-        lots = Table(title="Open lots")
-        for name in ("lot", "status", "points", "remaining", "earned", "available", "expires"):
-            lots.add_column(name, justify="right" if name in ("points", "remaining") else "left")
-        lots.add_column("source")
+        lots = Table(title="Open lots", box=box.SIMPLE_HEAD)
+        for name in ("lot", "status", "points", "left", "available from", "expires", "source"):
+            lots.add_column(name, justify="right" if name in ("points", "left") else "left")
         for lot in state.lots:
             lots.add_row(
                 lot.id,
                 lot.status.value,
                 f"{lot.points:,}",
                 f"{lot.remaining:,}",
-                when(lot.earned_at, zone),
                 when(lot.available_at, zone),
-                when(lot.expires_at, zone) or "never",
+                day(lot.expires_at, zone) or "never",
                 lot.source or "",
             )
         tables.append(lots)
     held = [*state.coupons, *state.choices]
     if held:
-        holdings = Table(title="Coupons and choices")
+        holdings = Table(title="Coupons and choices", box=box.SIMPLE_HEAD)
         for name in ("code", "kind", "title", "valid from", "valid until", "uses"):
             holdings.add_column(name)
         for holding in held:
@@ -240,8 +251,8 @@ def member_table(state: MemberState, zone: tzinfo) -> list[Table]:
                 holding.code or "",
                 holding.kind.value,
                 holding.title or holding.incentive,
-                when(holding.valid_from, zone),
-                when(holding.valid_until, zone) or "no end",
+                day(holding.valid_from, zone),
+                day(holding.valid_until, zone) or "no end",
                 f"{holding.uses}" if holding.kind is HoldingKind.COUPON else "",
             )
         tables.append(holdings)
