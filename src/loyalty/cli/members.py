@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from loyalty.cli.common import MEMORY, Failure, open_store, parse_at, read_program
-from loyalty.cli.output import out, print_json, to_json
+from loyalty.cli.output import errors, out, print_json, to_json
 from loyalty.cli.state import member_table, read_state, state_json, when
 from loyalty.ledger.state import Balance
 from loyalty.program.model import Program
@@ -195,7 +195,8 @@ def erase_command(
             )
             try:
                 confirmed = typer.confirm(question, default=False, err=True)
-            except typer.Abort:
+            except typer.Abort:  # no answer (end of input)
+                errors().print()
                 confirmed = False
             if not confirmed:
                 raise Failure(f"member {member!r} not erased (pass --yes to erase without asking)")
