@@ -112,6 +112,19 @@ def test_a_replay_into_a_store_that_has_it_all_applies_nothing(
     assert members(again)["ann"]["available"] == 120
 
 
+def test_the_state_shows_the_members_the_file_names_that_are_still_enrolled(
+    history: Path, tmp_path: Path
+) -> None:
+    store = f"sqlite:///{tmp_path / 'loyalty.db'}"
+    assert cli("replay", COSMETICS, history, "--store", store).code == 0
+    more = write_steps(
+        tmp_path / "more.jsonl", [enrol("cat", at(70)), {"type": "erase", "member_id": "ann"}]
+    )
+    ran = cli("replay", COSMETICS, more, "--store", store, "--json")
+    assert ran.code == 0
+    assert list(members(ran)) == ["cat"]  # not bob (another file's), not ann (erased)
+
+
 def test_blank_lines_and_comments_are_skipped_and_lines_keep_their_numbers(
     tmp_path: Path,
 ) -> None:

@@ -25,8 +25,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from loyalty.cli.common import Failure, open_store, parse_at, read_program
 from loyalty.cli.counting import CountingStore
 from loyalty.cli.output import errors, out, print_json, to_json
-from loyalty.cli.state import members_table, read_state, state_json, when
-from loyalty.errors import InvalidEvent, LoyaltyError
+from loyalty.cli.state import MemberState, members_table, read_state, state_json, when
+from loyalty.errors import InvalidEvent, LoyaltyError, UnknownMember
 from loyalty.incentives.issue import Fired
 from loyalty.service.batches import AdvanceReport
 from loyalty.service.service import LoyaltyService, Member
@@ -39,7 +39,6 @@ from loyalty.service.steps import (
     StepRunner,
     load_step_json,
 )
-from loyalty.store.port import iter_members
 
 __all__ = ["PROGRESS_FROM", "Tally", "one_line", "register"]
 
@@ -52,7 +51,7 @@ class Tally:
     """What a replay did: steps read (blank and comment lines aside), and how many
     were applied, replayed (a duplicate key: nothing written) or rejected (with the
     line and message of each); the latest ``at`` of the valid steps; the line it
-    stopped at (``--stop-on-error``)."""
+    stopped at (``--stop-on-error``); the members the valid steps named."""
 
     steps: int = 0
     applied: int = 0
@@ -60,6 +59,7 @@ class Tally:
     rejected: list[tuple[int, str]] = field(default_factory=list)
     latest: datetime | None = None
     stopped_at: int | None = None
+    members: set[str] = field(default_factory=set)
 
 
 _POSITION = re.compile(r"line 1 column (\d+) \(char \d+\)")
@@ -114,9 +114,7 @@ def replay(
             tally = _replay(StepRunner(service), counted, events, handle, stop_on_error)
             end = instant or tally.latest or datetime.now(UTC)
             report = service.advance(end) if advance else None
-            states = [
-                read_state(service, member, end) for member in iter_members(counted, loaded.id)
-            ]
+            states = _states(service, tally.members, end)
         finally:
             counted.close()
     if as_json:
@@ -223,6 +221,9 @@ def _step(runner: StepRunner, counted: CountingStore, raw: bytes, tally: Tally) 
     except InvalidEvent as error:
         # A line is one JSON text: "line 1" of the parser's position says nothing.
         return "invalid step: " + _POSITION.sub(r"column \1", one_line(error))
+    member = getattr(step, "member_id", None)
+    if isinstance(member, str):
+        tally.members.add(member)
     instant = getattr(step, "at", None)
     if isinstance(instant, datetime) and (tally.latest is None or instant > tally.latest):
         tally.latest = instant
@@ -236,6 +237,18 @@ def _step(runner: StepRunner, counted: CountingStore, raw: bytes, tally: Tally) 
     else:
         tally.applied += 1
     return None
+
+
+def _states(service: LoyaltyService, members: set[str], at: datetime) -> list[MemberState]:
+    """The state of each member the file named, by id, but those no longer enrolled
+    (erased, or never enrolled: their steps were rejected)."""
+    states = []
+    for member in sorted(members):
+        try:
+            states.append(read_state(service, member, at))
+        except UnknownMember:
+            continue
+    return states
 
 
 def _answered(step: Step, result: StepResult) -> bool:
