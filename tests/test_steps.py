@@ -12,7 +12,13 @@ import pytest
 from loyalty import LoyaltyService, Money
 from loyalty.checkout.orders import OrderResult, RefundResult
 from loyalty.checkout.redemption import Redemption
-from loyalty.errors import InvalidEvent, RedemptionRefused, UnknownMember
+from loyalty.errors import (
+    CouponUsed,
+    InvalidEvent,
+    InvalidInput,
+    RedemptionRefused,
+    UnknownMember,
+)
 from loyalty.incentives.issue import Fired
 from loyalty.ledger.entries import Earn, Grant, HoldingKind, HoldingStatus, Redeem, Void
 from loyalty.service.batches import AdvanceReport
@@ -459,3 +465,79 @@ def test_a_spend_amount_is_decimal_never_a_float() -> None:
 def test_a_validated_step_passes_through_as_it_is() -> None:
     step = RedeemReward(member_id="m", key="k", at=T0, reward="r", cart={})
     assert load_step(step) is step
+
+
+# --------------------------------------------------- a coupon named by its incentive
+
+
+def goodwill(runner: StepRunner, key: str) -> Grant:
+    grant = runner.run(
+        {
+            "type": "grant",
+            "member_id": "m-1",
+            "key": key,
+            "at": at(1),
+            "incentive": "goodwill",
+            "actor": "ops",
+            "reason": "late parcel",
+        }
+    )
+    assert isinstance(grant, Grant)
+    return grant
+
+
+def by_incentive(order_id: str, key: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "redeem_coupon",
+        "member_id": "m-1",
+        "key": key or f"checkout:{order_id}",
+        "at": at(2),
+        "incentive": "goodwill",
+        "cart": basket(order_id, "50.00"),
+    }
+
+
+def test_a_coupon_named_by_its_incentive_is_the_members_first_usable_one(
+    runner: StepRunner,
+) -> None:
+    first, second = goodwill(runner, "g-1"), goodwill(runner, "g-2")
+    used = runner.run(by_incentive("o-1"))
+    assert isinstance(used, Redemption)
+    assert used.total == usd("10.00")
+    after = runner.run(by_incentive("o-2"))
+    assert isinstance(after, Redemption)
+    codes = {h.code: h.status for h in runner.service.holdings("m-1")}
+    assert codes == {
+        first.holdings[0].code: HoldingStatus.USED,
+        second.holdings[0].code: HoldingStatus.USED,
+    }
+
+
+def test_a_coupon_step_by_incentive_given_again_is_answered_by_its_key(
+    runner: StepRunner,
+) -> None:
+    goodwill(runner, "g-1")
+    goodwill(runner, "g-2")
+    used = runner.run(by_incentive("o-1"))
+    assert runner.run(by_incentive("o-1")) == used  # the same run
+    assert StepRunner(runner.service).run(by_incentive("o-1")) == used  # a run after
+    usable = [h for h in runner.service.holdings("m-1") if h.status is HoldingStatus.OPEN]
+    assert len(usable) == 1  # the second coupon was not touched
+
+
+def test_no_usable_coupon_of_the_incentive_is_named_as_such(runner: StepRunner) -> None:
+    with pytest.raises(InvalidInput, match=r"incentive: 'goodwill' gave member 'm-1' no coupon"):
+        runner.run(by_incentive("o-1"))
+    goodwill(runner, "g-1")
+    runner.run(by_incentive("o-1"))
+    with pytest.raises(CouponUsed):  # the one it had is used: the service says when
+        runner.run(by_incentive("o-2"))
+
+
+def test_a_coupon_step_takes_a_code_or_an_incentive() -> None:
+    step = {"type": "redeem_coupon", "member_id": "m", "key": "k", "at": at(0), "cart": {}}
+    ((path, message),) = problems(step)
+    assert path == "code"
+    assert message == "is required: the coupon's code, or the incentive that issued it"
+    ((path, message),) = problems({**step, "code": "X", "incentive": "goodwill"})
+    assert (path, message) == ("code", "give the coupon's code or its incentive, not both")
