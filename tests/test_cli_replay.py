@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from loyalty.service.steps import STEP_TYPES
 from tests.cli_support import COSMETICS, ROOT, cli, command, enrol, environment, order, write_steps
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -345,3 +346,34 @@ def test_a_short_file_on_a_terminal_shows_no_progress_bar(history: Path) -> None
     code, stderr = with_a_terminal("replay", COSMETICS, history)
     assert code == 0
     assert "replaying" not in stderr
+
+
+# ------------------------------------------------------------- the documented example
+
+EXAMPLE = ROOT / "examples" / "replay"
+
+
+def test_the_documented_example_uses_every_step_type_and_replays_clean() -> None:
+    history = EXAMPLE / "corner-shop.jsonl"
+    lines = [line for line in history.read_text().splitlines() if line.startswith("{")]
+    assert {json.loads(line)["type"] for line in lines} == set(STEP_TYPES)
+    ran = cli("replay", EXAMPLE / "corner-shop.yaml", history, "--json")
+    assert ran.code == 0, ran.stderr
+    assert ran.json()["summary"] == {
+        "steps": 25,
+        "applied": 24,
+        "replayed": 1,
+        "rejected": 0,
+        "stopped_at_line": None,
+    }
+    state = members(ran)
+    assert list(state) == ["ann", "bob"]
+    assert (state["ann"]["pending"], state["ann"]["available"]) == (50, 329)
+    assert (state["bob"]["pending"], state["bob"]["available"]) == (225, 25)
+    assert state["bob"]["cashback"]["available"]["amount"] == "2.50"
+
+
+def test_the_docs_show_the_example_files_as_they_are() -> None:
+    pages = "\n".join(page.read_text() for page in sorted((ROOT / "docs").glob("*.md")))
+    for name, fence in (("corner-shop.yaml", "yaml"), ("corner-shop.jsonl", "jsonl")):
+        assert f"```{fence}\n{(EXAMPLE / name).read_text()}```" in pages, name
