@@ -10,6 +10,7 @@ import pytest
 
 from loyalty.store.sql import migrate
 from tests.cli_support import cli, command, enrol, order, write_steps
+from tests.conftest import clear_postgres, postgres_url
 
 CLUB = {
     "id": "club",
@@ -66,11 +67,16 @@ def program(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def store(tmp_path: Path, program: Path) -> str:
-    """A SQLite file a replay wrote: ann (an order of 120.00 on 2 January, a coupon and
-    7.50 of cashback on the 3rd) and bob (enrolled only)."""
-    url = f"sqlite:///{tmp_path / 'loyalty.db'}"
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, program: Path) -> str:
+    """A store a replay wrote (a SQLite file, or the PostgreSQL test database): ann (an
+    order of 120.00 on 2 January, a coupon and 7.50 of cashback on the 3rd) and bob
+    (enrolled only)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'loyalty.db'}"
+    else:
+        clear_postgres(request.getfixturevalue("postgres_engine"))
+        url = postgres_url()
     steps = write_steps(
         tmp_path / "history.jsonl",
         [
@@ -278,6 +284,13 @@ def test_db_current_of_an_old_database_says_to_upgrade(tmp_path: Path) -> None:
     upgraded = cli("db", "upgrade", url)
     assert upgraded.stdout.startswith("upgraded from 0002 to ")
     assert cli("db", "current", url, "--check").code == 0
+
+
+def test_db_current_of_postgresql(postgres_engine: object) -> None:
+    url = postgres_url().replace("postgresql+psycopg://", "postgresql://", 1)
+    current = cli("db", "current", url, "--check")
+    assert current.code == 0, current.stderr
+    assert current.stdout.endswith("(head)\n")
 
 
 def test_db_refuses_what_is_not_a_sql_database(tmp_path: Path) -> None:
