@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime, tzinfo
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -22,11 +22,10 @@ from loyalty.cli.members import (
     service_for,
 )
 from loyalty.cli.output import errors, out, print_json
-from loyalty.cli.replay import one_line
+from loyalty.cli.replay import advance_json, one_line
 from loyalty.cli.state import when
 from loyalty.notifications import Notification
 from loyalty.service.arguments import MOST_MESSAGES
-from loyalty.service.batches import AdvanceReport
 
 __all__ = ["register"]
 
@@ -48,7 +47,7 @@ def advance_command(
         report = service.advance(when_at)
         zone = service.program.tz
     if as_json:
-        print_json({"at": when_at, **_report_json(report)})
+        print_json({"at": when_at, **advance_json(report)})
     else:
         out().print(
             f"advanced to {when(when_at, zone)} ({service.program.timezone}): "
@@ -60,20 +59,6 @@ def advance_command(
         errors().print(f"{member}: {one_line(error)}", markup=False, soft_wrap=True)
     if report.failed:
         raise typer.Exit(1)
-
-
-def _report_json(report: AdvanceReport) -> dict[str, Any]:
-    return {
-        "members": report.members,
-        "entries": report.entries,
-        "notifications": report.notifications,
-        "referrals": report.referrals,
-        "skipped": report.skipped,
-        "failed": [
-            {"member_id": member, "error": type(error).__name__, "message": one_line(error)}
-            for member, error in report.failed
-        ],
-    }
 
 
 # ---------------------------------------------------------------------- outbox

@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from loyalty.cli.common import Failure, open_store, parse_at, read_program
 from loyalty.cli.counting import CountingStore
-from loyalty.cli.output import errors, out, print_json, to_json
+from loyalty.cli.output import errors, out, print_json
 from loyalty.cli.state import MemberState, members_table, read_state, state_json, when
 from loyalty.errors import InvalidEvent, LoyaltyError, UnknownMember
 from loyalty.incentives.issue import Fired
@@ -40,7 +40,7 @@ from loyalty.service.steps import (
     load_step_json,
 )
 
-__all__ = ["PROGRESS_FROM", "Tally", "one_line", "register"]
+__all__ = ["PROGRESS_FROM", "Tally", "advance_json", "one_line", "register"]
 
 PROGRESS_FROM = 1000
 """A file of more lines than this shows a progress bar (when stderr is a terminal)."""
@@ -123,7 +123,7 @@ def replay(
                 "at": end,
                 "summary": _summary(tally),
                 "rejected": [{"line": line, "message": text} for line, text in tally.rejected],
-                "advance": None if report is None else to_json(report),
+                "advance": None if report is None else advance_json(report),
                 "members": [state_json(state) for state in states],
             }
         )
@@ -295,6 +295,21 @@ def _summary(tally: Tally) -> dict[str, Any]:
         "replayed": tally.replayed,
         "rejected": len(tally.rejected),
         "stopped_at_line": tally.stopped_at,
+    }
+
+
+def advance_json(report: AdvanceReport) -> dict[str, Any]:
+    """What the scheduled run did, as JSON: counts, and each member that failed."""
+    return {
+        "members": report.members,
+        "entries": report.entries,
+        "notifications": report.notifications,
+        "referrals": report.referrals,
+        "skipped": report.skipped,
+        "failed": [
+            {"member_id": member, "error": type(error).__name__, "message": one_line(error)}
+            for member, error in report.failed
+        ],
     }
 
 
