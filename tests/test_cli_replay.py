@@ -202,6 +202,13 @@ def test_a_line_that_is_not_utf8_is_rejected_by_its_number(tmp_path: Path) -> No
     assert ran.stderr.strip() == f"{steps}:2: not UTF-8 (byte 19 of the line)"
 
 
+def test_dash_reads_the_steps_from_standard_input(history: Path) -> None:
+    ran = cli("replay", COSMETICS, "-", "--json", input=history.read_text() + "{oops}\n")
+    assert ran.code == 1
+    assert ran.json()["summary"]["applied"] == 4
+    assert ran.stderr.startswith("stdin:5: invalid step: is not JSON")
+
+
 def test_a_utf8_byte_order_mark_is_read_past(tmp_path: Path) -> None:
     steps = tmp_path / "bom.jsonl"
     steps.write_bytes(b"\xef\xbb\xbf" + json.dumps(enrol("ann", at(0))).encode() + b"\n")

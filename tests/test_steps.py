@@ -429,6 +429,12 @@ def test_a_type_nothing_is_close_to_lists_the_types() -> None:
     assert all(kind in message for kind in STEP_TYPES)
 
 
+def test_a_step_without_a_type_says_it_is_required() -> None:
+    ((path, message),) = problems({"member_id": "m"})
+    assert path == "type"
+    assert message.startswith("is required: one of order_completed, ")
+
+
 @pytest.mark.parametrize("given", [None, 7, ["redeem"]])
 def test_a_missing_or_odd_type_is_refused_at_type(given: Any) -> None:
     data = {"member_id": "m"} if given is None else {"type": given, "member_id": "m"}

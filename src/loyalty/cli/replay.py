@@ -10,9 +10,11 @@ replayed: :class:`~loyalty.cli.counting.CountingStore` tells it from a new one.
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,13 +64,20 @@ class Tally:
     members: set[str] = field(default_factory=set)
 
 
+STDIN = "-"
+"""The events argument that reads standard input (no progress bar: its length is unknown)."""
+
 _POSITION = re.compile(r"line 1 column (\d+) \(char \d+\)")
 
 
 def replay(
     program: Annotated[Path, typer.Argument(help="The program file (YAML, TOML or JSON).")],
     events: Annotated[
-        Path, typer.Argument(help="The steps, one JSON object a line.", metavar="EVENTS.jsonl")
+        Path,
+        typer.Argument(
+            help="The steps, one JSON object a line ('-': standard input).",
+            metavar="EVENTS.jsonl",
+        ),
     ],
     store: Annotated[
         str | None,
@@ -106,7 +115,7 @@ def replay(
     """
     loaded = read_program(program)
     instant = parse_at(at, loaded.timezone)
-    with events.open("rb") as handle:
+    with _opened(events) as handle:
         _check_encoding(events, handle)
         counted = CountingStore(open_store(store))
         try:
@@ -138,12 +147,32 @@ def replay(
 # ----------------------------------------------------------------------- reading
 
 
+@contextmanager
+def _opened(path: Path) -> Iterator[IO[bytes]]:
+    """The file at ``path``, or standard input for ``-`` (left open)."""
+    if str(path) == STDIN:
+        yield sys.stdin.buffer
+        return
+    with path.open("rb") as handle:
+        yield handle
+
+
+def _shown(path: Path) -> str:
+    """``path`` as messages name it."""
+    return "stdin" if str(path) == STDIN else str(path)
+
+
 def _check_encoding(path: Path, handle: IO[bytes]) -> None:
     """Refuse a UTF-16 or UTF-32 file at once (every line of it would be rejected)."""
-    head = handle.read(4)
-    handle.seek(0)
+    if handle.seekable():
+        head = handle.read(4)
+        handle.seek(0)
+    elif isinstance(handle, io.BufferedReader):
+        head = handle.peek(4)[:4]
+    else:  # pragma: no cover - standard input is buffered
+        return
     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head in (b"\x00\x00\xfe\xff",):
-        raise Failure(f"{path}: is UTF-16 or UTF-32 text; a replay file is UTF-8")
+        raise Failure(f"{_shown(path)}: is UTF-16 or UTF-32 text; a replay file is UTF-8")
 
 
 def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
@@ -163,7 +192,7 @@ def _count_lines(handle: IO[bytes]) -> int:
 
 def _progress(console: Console, handle: IO[bytes], name: str) -> Progress | None:
     """A progress bar on ``console`` for a long file, if it is an interactive terminal."""
-    if not console.is_interactive:
+    if not console.is_interactive or not handle.seekable():
         return None
     total = _count_lines(handle)
     if total <= PROGRESS_FROM:
@@ -198,7 +227,7 @@ def _replay(
                 continue
             tally.rejected.append((number, problem))
             console.print(
-                f"{path}:{number}: {problem}", markup=False, highlight=False, soft_wrap=True
+                f"{_shown(path)}:{number}: {problem}", markup=False, highlight=False, soft_wrap=True
             )
             if stop:
                 tally.stopped_at = number

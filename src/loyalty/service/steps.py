@@ -259,7 +259,10 @@ def load_step(data: Mapping[str, Any] | Step) -> Step:
         close = difflib.get_close_matches(given, STEP_TYPES, 1) if isinstance(given, str) else []
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         known = ", ".join(STEP_TYPES)
-        message = f"{shown(given)}: must be one of {known}{hint}"
+        if given is None:
+            message = f"is required: one of {known}"
+        else:
+            message = f"{shown(given)}: must be one of {known}{hint}"
         raise InvalidEvent([Problem("type", message, given)])
     try:
         return kind.model_validate(dict(data))  # type: ignore[return-value]
