@@ -140,6 +140,10 @@ def replay(
         zone = loaded.tz
         out().print(members_table(states, zone))
         out().print(_sentence(tally, report, f"{when(end, zone)} ({loaded.timezone})"))
+    for member, error in () if report is None else report.failed:
+        errors().print(
+            f"--advance: {member}: {one_line(error)}", markup=False, highlight=False, soft_wrap=True
+        )
     if tally.rejected or (report is not None and report.failed):
         raise typer.Exit(1)
 
@@ -354,7 +358,6 @@ def _sentence(tally: Tally, report: AdvanceReport | None, shown_at: str) -> str:
             f"\nscheduled run: {report.members:,} members, {report.entries:,} entries, "
             f"{report.notifications:,} notifications, {len(report.failed)} failed"
         )
-        text += "".join(f"\n  {member}: {one_line(error)}" for member, error in report.failed)
     return f"{text}\nstate as of {shown_at}"
 
 
