@@ -304,3 +304,14 @@ def test_db_refuses_what_is_not_a_sql_database(tmp_path: Path) -> None:
         assert refused.returncode == 1
         assert "is not a SQL database URL" in refused.stderr
         assert "Traceback" not in refused.stderr
+
+
+def test_db_names_a_database_it_cannot_open_without_its_password() -> None:
+    for url in (
+        "postgresql://shop:s3cret@127.0.0.1:1/loyalty",
+        "postgresql+nodriver://shop:s3cret@h/x",
+    ):
+        ran = cli("db", "current", url)
+        assert ran.code == 1
+        assert ran.stderr.startswith("URL: cannot ")
+        assert "s3cret" not in ran.stderr

@@ -4,6 +4,7 @@ revision)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from datetime import datetime, tzinfo
 from typing import Annotated
@@ -164,6 +165,14 @@ def _sql_url(url: str) -> str:
     return url
 
 
+_PASSWORD = re.compile(r"(://[^:/@\s]*):[^@\s]*@")
+
+
+def _masked(text: str) -> str:
+    """``text`` with the password of any URL in it masked."""
+    return _PASSWORD.sub(r"\1:***@", text)
+
+
 def _revision(url: str) -> Revision:
     try:
         from alembic.runtime.migration import MigrationContext
@@ -179,14 +188,14 @@ def _revision(url: str) -> Revision:
     try:
         engine = create_engine(url)
     except Exception as error:  # a URL SQLAlchemy cannot read, a driver not installed
-        raise Failure(f"URL: cannot open {url!r}: {error}") from None
+        raise Failure(f"URL: cannot open {_masked(url)!r}: {_masked(str(error))}") from None
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
             current = context.get_current_revision()
             head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
     except Exception as error:  # a server that is down, a wrong password
-        raise Failure(f"URL: cannot read the database: {one_line(error)}") from None
+        raise Failure(f"URL: cannot read the database: {_masked(one_line(error))}") from None
     finally:
         engine.dispose()
     assert head is not None  # the package ships its migrations
@@ -231,7 +240,10 @@ def db_upgrade(url: Url) -> None:
         from loyalty.store.sql.upgrade import migrate
     except ImportError as error:  # pragma: no cover - _revision needs the same extra
         raise Failure(str(error)) from None
-    migrate(sql_url)
+    try:
+        migrate(sql_url)
+    except Exception as error:  # the database refused (rights, a lock held too long)
+        raise Failure(f"URL: cannot upgrade the database: {_masked(one_line(error))}") from None
     if before.up_to_date:
         out().print(f"already at revision {before.head} (head)", markup=False)
     else:
