@@ -29,6 +29,19 @@ def test_the_page_examples_hold(page: str, monkeypatch: pytest.MonkeyPatch) -> N
     assert failures == 0
 
 
+@pytest.mark.parametrize("page", ["testing.md", "cli.md"])
+def test_the_page_excerpts_are_the_files_they_name(page: str) -> None:
+    """A YAML or JSON block whose first line names a file of the project
+    (``# examples/...``) is a verbatim excerpt of it: the page cannot drift from a file
+    the tests run."""
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    blocks = re.findall(r"```(?:yaml|json)\n# ((?:examples|docs)/\S+)\n(.*?)```", text, re.DOTALL)
+    for name, excerpt in blocks:
+        assert excerpt.strip() in (ROOT / name).read_text(encoding="utf-8"), name
+    if page == "testing.md":
+        assert blocks, "the page shows a scenario file"
+
+
 @pytest.mark.parametrize(
     "module", [loyalty.money, loyalty.dates, rounding], ids=lambda m: m.__name__
 )

@@ -19,7 +19,7 @@ COSMETICS = ROOT / "examples" / "programs" / "cosmetics-club.yaml"
 # The plugin, registered once whether or not the installed package has its entry point
 # (an editable install made before it existed does not).
 CONFTEST = """
-import loyalty.testing.pytest_plugin as plugin
+import pytest_loyalty as plugin
 
 def pytest_configure(config):
     if not config.pluginmanager.is_registered(plugin):
@@ -148,8 +148,8 @@ def test_the_plugin_imports_no_engine_until_it_meets_a_scenario(
         import sys
 
         def test_nothing_of_the_scenarios_was_imported():
-            assert "loyalty.testing.pytest_plugin" in sys.modules
-            assert "loyalty.testing.scenarios" not in sys.modules
+            assert "pytest_loyalty" in sys.modules
+            assert "loyalty" not in sys.modules
         """
     )
     result = suite.runpytest_subprocess()
@@ -159,11 +159,11 @@ def test_the_plugin_imports_no_engine_until_it_meets_a_scenario(
 def test_the_package_declares_the_entry_point() -> None:
     with (ROOT / "pyproject.toml").open("rb") as file:
         project = tomllib.load(file)["project"]
-    assert project["entry-points"]["pytest11"] == {"loyalty": "loyalty.testing.pytest_plugin"}
+    assert project["entry-points"]["pytest11"] == {"loyalty": "pytest_loyalty"}
     source = textwrap.dedent(
         """
         import sys
-        import loyalty.testing.pytest_plugin as plugin
+        import pytest_loyalty as plugin
         print(callable(plugin.pytest_collect_file), "loyalty.cli" in sys.modules)
         """
     )

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from loyalty.cli import quote, scenarios, schema, validate
+from loyalty.cli import members, operations, quote, replay, scenarios, schema, validate
 from loyalty.cli.common import failure_of
 from loyalty.cli.output import errors
 
@@ -39,7 +39,7 @@ def _options(
     """Validate, quote, replay, test and operate loyalty programs."""
 
 
-for _module in (validate, schema, quote, scenarios):
+for _module in (validate, schema, quote, replay, scenarios, members, operations):
     _module.register(app)
 
 INTERNAL = 70

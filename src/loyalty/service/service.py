@@ -42,6 +42,7 @@ from loyalty.incentives.holdings import Wallet, choose, find_code, holdings, rev
 from loyalty.incentives.issue import Fired
 from loyalty.incentives.shared import Shared
 from loyalty.ledger.entries import Earn, Entry, Grant, Holding, HoldingChange, Redeem, Void
+from loyalty.ledger.lots import Lot
 from loyalty.ledger.operations import adjust, open_account
 from loyalty.ledger.operations import advance as advance_account
 from loyalty.ledger.requests import nonzero_points, text
@@ -551,6 +552,12 @@ class LoyaltyService:
         """The member's points: available, pending and owed (as at ``at``, if given)."""
         arguments.read_arguments(member_id, at)
         return self._read(member_id, lambda session: session.account(member_id).balance(at))
+
+    def lots(self, member_id: str, at: datetime | None = None) -> tuple[Lot, ...]:
+        """The member's open lots (pending or available), in the order they would be
+        spent (as at ``at``, if given)."""
+        arguments.read_arguments(member_id, at)
+        return self._read(member_id, lambda session: session.account(member_id).lots(at))
 
     def quote(
         self,

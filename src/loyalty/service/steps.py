@@ -12,7 +12,10 @@ others are:
                    ``campaign_code``, ``referral_code``, ``identity``
 ``redeem``         ``member_id``, ``key``, ``at``, ``reward``, ``cart``; ``points``,
                    ``choice``, ``units``
-``redeem_coupon``  ``member_id``, ``key``, ``at``, ``code``, ``cart``
+``redeem_coupon``  ``member_id``, ``key``, ``at``, ``cart``, and ``code`` or ``incentive``:
+                   the code, or the incentive whose coupon the member uses (their
+                   first one usable at ``at``; codes are drawn at random, so a file
+                   written before it runs cannot know them)
 ``apply_offers``   ``member_id``, ``key``, ``at``, ``cart``
 ``spend_cashback`` ``member_id``, ``key``, ``at``, ``cart``; ``amount`` (in the cart's
                    currency; all that can be spent if omitted)
@@ -39,13 +42,28 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from loyalty.boundary import problems_from
 from loyalty.cart import Amount
 from loyalty.checkout.redemption import Redemption
-from loyalty.errors import InvalidEvent, Problem, shown
-from loyalty.ledger.entries import Entry, HoldingChange, Redeem, Void
+from loyalty.errors import InvalidEvent, InvalidInput, LoyaltyError, Problem, shown
+from loyalty.ledger.entries import (
+    Entry,
+    HoldingChange,
+    HoldingKind,
+    HoldingStatus,
+    Redeem,
+    Void,
+)
 from loyalty.money import Money
 from loyalty.service.events import EVENT_TYPES, Event, Instant, Text, load_event, read_json
 from loyalty.service.service import AdvanceReport, LoyaltyService, Member, Outcome
@@ -105,11 +123,23 @@ class RedeemReward(_Write):
 
 
 class RedeemCoupon(_Write):
-    """Use a coupon code on a cart (:meth:`LoyaltyService.redeem_coupon`)."""
+    """Use a coupon on a cart (:meth:`LoyaltyService.redeem_coupon`): its ``code``, or
+    the member's first coupon of ``incentive`` usable at ``at``."""
 
     type: Literal["redeem_coupon"] = "redeem_coupon"
-    code: Text
+    incentive: Text | None = None
+    code: Annotated[Text | None, Field(validate_default=True)] = None
     cart: dict[str, Any]
+
+    @field_validator("code")
+    @classmethod
+    def _code_or_incentive(cls, code: str | None, info: ValidationInfo) -> str | None:
+        incentive = info.data.get("incentive")
+        if code is None and incentive is None:
+            raise ValueError("is required: the coupon's code, or the incentive that issued it")
+        if code is not None and incentive is not None:
+            raise ValueError("give the coupon's code or its incentive, not both")
+        return code
 
 
 class ApplyOffers(_Write):
@@ -229,7 +259,10 @@ def load_step(data: Mapping[str, Any] | Step) -> Step:
         close = difflib.get_close_matches(given, STEP_TYPES, 1) if isinstance(given, str) else []
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         known = ", ".join(STEP_TYPES)
-        message = f"{shown(given)}: must be one of {known}{hint}"
+        if given is None:
+            message = f"is required: one of {known}"
+        else:
+            message = f"{shown(given)}: must be one of {known}{hint}"
         raise InvalidEvent([Problem("type", message, given)])
     try:
         return kind.model_validate(dict(data))  # type: ignore[return-value]
@@ -286,10 +319,7 @@ class StepRunner:
                 )
                 return self._remember(step, redemption)
             case RedeemCoupon():
-                redemption = service.redeem_coupon(
-                    step.member_id, step.code, step.cart, at=step.at, key=step.key
-                )
-                return self._remember(step, redemption)
+                return self._remember(step, self._redeem_coupon(step))
             case ApplyOffers():
                 return service.apply_offers(step.member_id, step.cart, at=step.at, key=step.key)
             case SpendCashback():
@@ -325,6 +355,42 @@ class StepRunner:
                 return service.advance(step.at, step.members)
             case Erase():
                 return service.erase(step.member_id)
+
+    def _redeem_coupon(self, step: RedeemCoupon) -> Redemption:
+        """Use the step's coupon. One named by its incentive is the member's first usable
+        one; if it is refused, the coupons of that incentive already used are tried,
+        latest first, for one of them may be this very request's (a step given again:
+        its coupon is used now, and the service answers the key with what it did)."""
+        codes = [step.code] if step.code is not None else self._codes(step)
+        refused: LoyaltyError | None = None
+        for code in codes:
+            try:
+                return self.service.redeem_coupon(
+                    step.member_id, code, step.cart, at=step.at, key=step.key
+                )
+            except LoyaltyError as error:
+                if step.code is not None:
+                    raise
+                refused = refused or error
+        raise refused or InvalidInput(
+            "incentive",
+            step.incentive,
+            f"gave member {step.member_id!r} no coupon usable at {step.at.isoformat()}",
+        )
+
+    def _codes(self, step: RedeemCoupon) -> list[str]:
+        """The member's first coupon of ``step.incentive`` usable at its time (if any),
+        then those of it already used, latest first."""
+        coupons = [
+            holding
+            for holding in self.service.holdings(step.member_id)
+            if holding.kind is HoldingKind.COUPON
+            and holding.incentive == step.incentive
+            and holding.code is not None
+        ]
+        usable = [h.code for h in coupons if h.usable(step.at)][:1]
+        used = [h.code for h in reversed(coupons) if h.status is HoldingStatus.USED]
+        return [code for code in (*usable, *used) if code is not None]
 
     def _remember(self, step: RedeemReward | RedeemCoupon, redemption: Redemption) -> Redemption:
         self._redeemed[(step.member_id, step.key)] = redemption.entry.id
