@@ -426,7 +426,7 @@ class Checks:
         )
         kinds = [str(data.get("kind")) for data in sent]
         if len(wanted) != len(sent):
-            if all(item.kind is None for item in wanted):
+            if wanted and all(item.kind is None for item in wanted):
                 self.miss("notifications", f"{len(wanted)} notification(s)", kinds, why)
             else:
                 self.miss("notifications", [item.kind or "any" for item in wanted], kinds, why)
