@@ -30,13 +30,19 @@ def write(folder: Path, text: str, name: str = "case.loyalty.yaml") -> Path:
     return path
 
 
-def scenario(folder: Path, steps: str, program: Path = COSMETICS, **top: str) -> Path:
+def scenario(
+    folder: Path,
+    steps: str,
+    program: Path = COSMETICS,
+    start: str = "2026-03-01T09:00",
+    **top: str,
+) -> Path:
     """A file of one scenario named 'case' with ``steps`` (YAML, indented as a list)."""
     head = "".join(f"{key}: {value}\n" for key, value in top.items())
     body = textwrap.indent(textwrap.dedent(steps).strip("\n"), "      ")
     return write(
         folder,
-        f"program: {program}\nmember: ana\nstart: 2026-03-01T09:00\n{head}"
+        f"program: {program}\nmember: ana\nstart: {start}\n{head}"
         f"scenarios:\n  - name: case\n    steps:\n{body}\n",
     )
 
@@ -691,3 +697,427 @@ def test_cashback_is_spent(tmp_path: Path) -> None:
     """, program=PROGRAMS / "festival-cashback.yaml")
     result = only(run_file(path))
     assert result.passed, result.report()
+
+
+# ------------------------------------------------------------------ choices and referrals
+
+CLUB = PROGRAMS / "club-welcome.yaml"
+
+
+@pytest.mark.parametrize("option", ["Full-size cream", "CREAM-50ML", "1"])
+def test_a_member_picks_an_option_of_her_choice(tmp_path: Path, option: str) -> None:
+    path = scenario(tmp_path, f"""
+        - enrol: {{channel: email}}
+        - choose: {{incentive: club-welcome, option: {option}}}
+          expect:
+            coupons: [{{}}, {{}}, {{title: Full-size cream, value: "19.00", status: open}}]
+        - choose: {{incentive: club-welcome, option: 0}}
+          error: {{type: InvalidInput, message_contains: is used}}
+    """, program=CLUB, start="2026-03-02T09:00")
+    result = only(run_file(path))
+    assert result.passed, result.report()
+
+
+def test_a_choice_is_chosen_by_its_holding_key(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: {channel: email}
+        - choose: {holding: "1.0", option: MASK-75ML}
+          expect: {coupons: [{}, {}, {title: Full-size mask}]}
+    """, program=CLUB, start="2026-03-02T09:00")
+    result = only(run_file(path))
+    assert result.passed, result.report()
+
+
+def test_choosing_without_a_choice_fails_at_the_steps_line(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: {channel: app}
+        - choose: {incentive: club-welcome, option: 0}
+    """, program=CLUB, start="2026-03-02T09:00")
+    mismatch = only(run_file(path)).steps[1].mismatches[0]
+    assert mismatch.what == "choose.incentive"
+    assert mismatch.actual == "ana holds none"
+    assert mismatch.line == line_of(path, "choose:")
+
+
+REFERRAL = """
+    - enrol: ana
+    - enrol: {referred_by: ana}
+      member: cleo
+      expect:
+        referral: {state: attributed, referrer: ana}
+        coupons: [{incentive: referee-welcome, value: "10.00"}, {incentive: referee-welcome}]
+    - expect: {referral: null}
+    - order: {id: C-1, lines: [[SERUM-30ML, "40.00"]]}
+      member: cleo
+      at: 2026-03-20T14:00
+      expect:
+        referral: {state: qualified, order: C-1, due: 2026-04-19T14:00}
+    - advance: 2026-04-20T02:00
+      expect: {available: 200, coupons: [{incentive: referrer-thanks, value: "15.00"}]}
+    - member: cleo
+      expect: {referral: rewarded}
+"""
+
+
+def test_a_member_enrols_with_another_members_referral_code(tmp_path: Path) -> None:
+    path = scenario(tmp_path, REFERRAL, program=CLUB, start="2026-03-18T18:00")
+    result = only(run_file(path))
+    assert result.passed, result.report()
+
+
+def test_a_wrong_referral_state_fails_with_the_referral_in_words(tmp_path: Path) -> None:
+    text = REFERRAL.replace("referral: rewarded", "referral: rejected")
+    path = scenario(tmp_path, text, program=CLUB, start="2026-03-18T18:00")
+    mismatch = only(run_file(path)).steps[5].mismatches[0]
+    assert (mismatch.what, mismatch.expected, mismatch.actual) == (
+        "referral.state", "rejected", "rewarded"
+    )
+    assert "cleo was referred by ana: rewarded, order C-1" in (mismatch.explanation or "")
+    assert mismatch.line == line_of(path, "referral: rejected")
+
+
+def test_a_referral_expected_of_a_member_nobody_referred(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - expect: {referral: attributed}
+    """, program=CLUB)
+    mismatch = only(run_file(path)).steps[1].mismatches[0]
+    assert (mismatch.what, mismatch.expected, mismatch.actual) == ("referral", "a referral", "none")
+
+
+# ------------------------------------------------------------------ coupons found for the engine
+
+
+def test_a_lapsed_coupon_is_refused_by_the_engine(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: {segments: [lapsed]}
+        - grant: flash-half-off
+        - wait: 3 days
+        - redeem_coupon: {incentive: flash-half-off, cart: {id: C-1, lines: [[BAG, "40.00"]]}}
+          error: {type: CouponRefused, message_contains: this code cannot be applied}
+    """, program=PROGRAMS / "flash-half-off.yaml")
+    result = only(run_file(path))
+    assert result.passed, result.report()
+
+
+def test_a_usable_coupon_is_found_before_a_used_one(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [[BAG, "40.00"]]}
+        - shipment_delayed: A-1
+        - redeem_coupon: {incentive: late-apology, cart: {id: C-1, lines: [[BAG, "40.00"]]}}
+          expect: {redemption: {total: "10.00"}}
+        - order: {id: A-2, lines: [[BAG, "40.00"]]}
+        - shipment_delayed: A-2
+          expect: {coupons: [{status: used}, {status: open}, {status: open}, {status: open}]}
+        - redeem_coupon: {incentive: late-apology, cart: {id: C-2, shipping: "4.90",
+                                                          lines: [[BAG, "40.00"]]}}
+          expect:   # the first delay's free shipping: the oldest usable, not the newest
+            redemption: {shipping: "4.90"}
+            coupons: [{status: used}, {status: used}, {status: open}, {status: open}]
+    """, program=PROGRAMS / "late-apology.yaml")
+    result = only(run_file(path))
+    assert result.passed, result.report()
+
+
+def test_redeeming_a_coupon_the_member_does_not_hold_fails_at_the_steps_line(
+    tmp_path: Path,
+) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - redeem_coupon: {incentive: flash-half-off, cart: {id: C-1, lines: [[BAG, "40.00"]]}}
+    """, program=PROGRAMS / "flash-half-off.yaml")
+    result = only(run_file(path))
+    mismatch = result.steps[1].mismatches[0]
+    assert mismatch.actual == "ana holds none"
+    line = line_of(path, "redeem_coupon:")
+    assert mismatch.line == line
+    assert f"{path}:{line}: redeem_coupon.incentive" in result.report()
+
+
+# ------------------------------------------------------------------ what a quote does not list
+
+
+def test_a_reward_the_quote_does_not_list_is_absent(tmp_path: Path) -> None:
+    steps = """
+        - enrol: {segments: [%s]}
+        - expect:
+            quote:
+              cart: {id: Q-1, lines: [[SERUM, "40.00"]]}
+              rewards: {vip-free-shipping: absent}
+    """
+    program = PROGRAMS / "segment-free-shipping.yaml"
+    assert only(run_file(scenario(tmp_path, steps % "newsletter", program=program))).passed
+    result = only(run_file(scenario(tmp_path, steps % "vip", program=program)))
+    mismatch = result.steps[1].mismatches[0]
+    assert mismatch.what == "quote.rewards.vip-free-shipping"
+    assert mismatch.expected == "absent (not offered to this member)"
+    assert mismatch.actual == "offered: not eligible"
+
+
+def test_an_offer_the_quote_does_not_list_is_absent(tmp_path: Path) -> None:
+    steps = """
+        - enrol: {segments: [newsletter]}
+        - expect:
+            quote:
+              cart: {id: Q-1, lines: [[SOAP, "10.00", 1], [CREAM, "30.00", 1]]}
+              offers: {summer-sale: {offered: false}, five-from-2: {offered: true}}
+    """
+    program = PROGRAMS / "stacked-offers.yaml"
+    assert only(run_file(scenario(tmp_path, steps, program=program))).passed
+    july = scenario(tmp_path, steps, program=program, start="2026-07-02")
+    mismatch = only(run_file(july)).steps[1].mismatches[0]
+    assert mismatch.what == "quote.offers.summer-sale"
+    assert mismatch.actual == "applied"
+
+
+def test_nothing_else_is_checked_of_what_is_absent(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - expect:
+            quote:
+              cart: {id: Q-1, lines: [[SERUM, "40.00"]]}
+              rewards: {five-off: {offered: false, eligible: false}}
+    """)
+    found = one_problem(path)
+    assert "steps[1].expect.quote.rewards.five-off: " in found
+    assert "what is not offered has no eligible to check" in found
+
+
+# ------------------------------------------------------------------ rules, offers written
+
+
+def test_the_tier_multipliers_rule_is_named_after_the_tier(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [[BAG, "400.00"]]}
+        - expect:
+            quote:
+              cart: {id: Q-1, lines: [[BAG, "650.00"]]}
+              earns: 812
+              rules: {base: 650, tier VIB: 162}
+    """, program=PROGRAMS / "beauty-tiers.yaml")
+    result = only(run_file(path))
+    assert result.passed, result.report()
+
+
+def test_a_tier_without_a_multiplier_has_no_rule(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - expect:
+            quote: {cart: {id: Q-1, lines: [[BAG, "6.00"]]}, rules: {tier Insider: 0}}
+    """, program=PROGRAMS / "beauty-tiers.yaml")
+    found = one_problem(path)
+    assert "steps[1].expect.quote.rules.tier Insider: the program has no earning rule" in found
+    assert "tier VIB" in found or "tier Rouge" in found
+
+
+def test_what_apply_offers_wrote(tmp_path: Path) -> None:
+    steps = """
+        - enrol: {segments: [newsletter]}
+        - apply_offers: {id: A-1, shipping: "5.90",
+                         lines: [[SOAP, "10.00", 1], [CREAM, "30.00", 1]]}
+          expect:
+            offers_written:
+              five-from-2: {total: "2.00", lines: {SOAP: "0.50", CREAM: "1.50"}}
+              newsletter-shipping: {shipping: "5.90", lines: {}}
+    """
+    program = PROGRAMS / "stacked-offers.yaml"
+    result = only(run_file(scenario(tmp_path, steps, program=program)))
+    assert result.passed, result.report()
+    wrong = steps.replace('five-from-2: {total: "2.00", ', 'five-from-2: {total: "2.50", ')
+    mismatch = only(run_file(scenario(tmp_path, wrong, program=program))).steps[1].mismatches[0]
+    assert (mismatch.what, mismatch.expected, mismatch.actual) == (
+        "offers_written.five-from-2.total", "2.50", "2.00 USD"
+    )
+    assert "five-from-2: 0 points, 2.00 USD off" in (mismatch.explanation or "")
+    fewer = scenario(tmp_path, steps.replace(
+        "              newsletter-shipping: {shipping: \"5.90\", lines: {}}\n", ""
+    ), program=program)
+    mismatch = only(run_file(fewer)).steps[1].mismatches[0]
+    assert (mismatch.what, mismatch.expected, mismatch.actual) == (
+        "offers_written", "['five-from-2']", "['five-from-2', 'newsletter-shipping']"
+    )
+
+
+def test_a_redemption_is_read_as_a_later_one_left_it(tmp_path: Path) -> None:
+    cart = '{id: A-1, shipping: "4.90", lines: [[SERUM-30ML, "24.00", 1], [LIPSTICK, "8.50", 1]]}'
+    path = scenario(tmp_path, f"""
+        - enrol: {{channel: email}}
+        - choose: {{incentive: club-welcome, option: SERUM-30ML}}
+        - redeem_coupon: {{incentive: club-welcome, cart: {cart}}}
+          key: five-off
+          expect: {{redemption: {{total: "5.00", lines: {{SERUM-30ML: "3.69", LIPSTICK: "1.31"}}}}}}
+        - redeem_coupon: {{incentive: club-welcome, cart: {cart}}}
+        - redeem_coupon: {{incentive: club-welcome, cart: {cart}}}
+          expect:
+            redemption: {{total: "24.00", lines: {{SERUM-30ML: "24.00"}}}}
+        - expect:
+            redemption: {{key: five-off, total: "5.00", lines: {{LIPSTICK: "5.00"}}}}
+        - void: five-off
+        - expect:
+            redemption: {{key: five-off}}
+    """, program=CLUB, start="2026-03-02T09:00")
+    result = only(run_file(path))
+    failed = result.failed_step
+    assert failed is not None, result.report()
+    assert failed.number == 8, result.report()
+    mismatch = failed.mismatches[0]
+    assert (mismatch.what, mismatch.actual) == ("redemption", "it was voided")
+
+
+def test_a_redemption_named_by_a_key_no_step_made(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - expect: {redemption: {key: checkout-1}}
+    """)
+    mismatch = only(run_file(path)).steps[1].mismatches[0]
+    assert mismatch.what == "redemption.key"
+    assert mismatch.actual == "no redemption made by a step with that key (made by: none)"
+
+
+# ------------------------------------------------------------------ shorthands
+
+
+def test_a_mapping_line_is_one_unit_unless_it_says(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [{sku: LIP, unit_price: "12.00", categories: [makeup]},
+                                   {sku: SERUM, unit_price: "10.00", quantity: 3}]}
+          expect: {pending: 42}
+    """)
+    result = only(run_file(path))
+    assert result.passed, result.report()
+
+
+def test_a_count_of_notifications(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [[SERUM, "120.00"]]}
+          expect: {notifications: 1}
+        - advance: 31 days
+          expect: {notifications: 2}
+    """)
+    result = only(run_file(path))
+    mismatch = result.steps[2].mismatches[0]
+    assert (mismatch.what, mismatch.expected, mismatch.actual) == (
+        "notifications", "2 notification(s)", "['reward_unlocked']"
+    )
+    assert result.steps[1].status is Status.PASSED
+
+
+def test_a_notification_of_any_kind_has_no_fields(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - expect: {notifications: [{points: 3}]}
+    """)
+    found = one_problem(path)
+    assert "steps[1].expect.notifications[0]: " in found
+    assert "give the notification's kind to check its fields" in found
+
+
+# ------------------------------------------------------------------ checked before running
+
+
+@pytest.mark.parametrize(
+    ("steps", "marker", "where", "message"),
+    [
+        ("- choose: {incentive: club-welcom, option: 0}", "club-welcom",
+         "steps[1].choose.incentive", "no incentive 'club-welcom' (did you mean 'club-welcome'?)"),
+        ("- choose: {incentive: referee-welcome, option: 0}", "referee-welcome",
+         "steps[1].choose.option", "incentive 'referee-welcome' leaves no choice to the member"),
+        ("- choose: {incentive: club-welcome, option: 3}", "option: 3",
+         "steps[1].choose.option", "option 3: pick a number from 0 to 2"),
+        ("- choose: {incentive: club-welcome, option: LIPSTICK}", "LIPSTICK",
+         "steps[1].choose.option", "option 'LIPSTICK' is none of the choice's"),
+        ("- choose: {option: 0}", "choose", "steps[1].choose",
+         "give the choice's incentive or its holding"),
+        ("- enrol: {referred_by: ben}\n  member: cleo", "referred_by",
+         "steps[1].enrol.referred_by", "no earlier step enrols 'ben' (enrolled before: ana)"),
+        ("- enrol: {referred_by: ana, referral_code: X}\n  member: cleo", "referred_by",
+         "steps[1].enrol", "give 'referral_code' or 'referred_by', not both"),
+        ("- redeem_coupon: {incentive: referrer-thank, cart: {id: A, lines: [[A, '1.00']]}}",
+         "referrer-thank", "steps[1].redeem_coupon.incentive",
+         "(did you mean 'referrer-thanks'?)"),
+        ("- expect: {quote: {cart: {id: Q, lines: [[A, '1.00']]}, rewards: {five-off: absent}}}",
+         "five-off", "steps[1].expect.quote.rewards.five-off", "no reward 'five-off'"),
+        ("- expect: {offers_written: {half: '1.00'}}", "half",
+         "steps[1].expect.offers_written.half", "no offer 'half'"),
+        ("- expect: {referral: {incentives: [referrer]}}", "referrer",
+         "steps[1].expect.referral.incentives[0]", "(did you mean 'referrer-thanks'?)"),
+        ("- expect: {referral: invited}", "invited", "steps[1].expect.referral",
+         "'invited': input should be 'attributed', 'qualified', 'rewarded' or 'rejected'"),
+    ],
+)
+def test_the_names_of_the_new_steps_are_checked_before_running(
+    tmp_path: Path, steps: str, marker: str, where: str, message: str
+) -> None:
+    path = scenario(tmp_path, f"- enrol: ana\n{steps}", program=CLUB)
+    found = one_problem(path)
+    line = line_of(path, marker, start=line_of(path, "enrol: ana"))
+    assert found.startswith(f"{path}:{line}: scenarios[0].{where}: "), found
+    assert message in found
+
+
+def test_a_coupon_of_an_incentive_that_issues_none(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - redeem_coupon: {incentive: singles-day-cashback, cart: {id: A, lines: [[A, "1.00"]]}}
+    """, program=PROGRAMS / "festival-cashback.yaml")
+    found = one_problem(path)
+    said = "steps[1].redeem_coupon.incentive: incentive 'singles-day-cashback' issues no coupon"
+    assert said in found
+
+
+def test_a_duplicate_anchor_keeps_pyyamls_words_and_both_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, """\
+        program: x
+        scenarios:
+          - name: a
+            steps:
+              - order: &B-3 {id: B-3}
+              - order: &B-3 {id: B-4}
+    """)
+    found = one_problem(path)
+    assert found.startswith(f"{path}:6: (top level): is not valid YAML: "), found
+    assert "found duplicate anchor 'B-3'; first occurrence (line 5)" in found
+    assert "second occurrence (line 6)" in found
+
+
+# ------------------------------------------------------------------ reports
+
+
+def test_a_report_lists_mismatches_in_line_order_and_each_explanation_once(
+    tmp_path: Path,
+) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [[SERUM, "120.00"]]}
+          expect:
+            pending: 121
+            available: 1
+            notifications: [points_earned, points_earned]
+            debt: 2
+    """)
+    result = only(run_file(path))
+    step = result.steps[1]
+    whats = [mismatch.what for mismatch in step.mismatches]
+    assert whats == ["pending", "available", "notifications", "debt"]
+    assert [m.line for m in step.mismatches] == sorted(m.line or 0 for m in step.mismatches)
+    report = result.report()
+    assert report.count("Statement for member ana") == 1
+    assert report.count("why: as above") == 2
+    assert report.index("pending") < report.index("debt")
+
+
+def test_times_in_a_notification_mismatch_are_in_the_programs_timezone(tmp_path: Path) -> None:
+    path = scenario(tmp_path, """
+        - enrol: ana
+        - order: {id: A-1, lines: [[SERUM, "120.00"]]}
+          expect:
+            notifications: [{kind: points_earned, available_at: 2026-03-31T10:00}]
+    """)
+    mismatch = only(run_file(path)).steps[1].mismatches[0]
+    assert mismatch.expected == "2026-03-31T10:00"
+    assert mismatch.actual == "2026-03-31T09:00-04:00"
+    assert "available_at=2026-03-31T09:00-04:00" in (mismatch.explanation or "")
