@@ -9,33 +9,35 @@ action, notification kind or error type the program (or the package) does not ha
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from loyalty import errors as loyalty_errors
 from loyalty.boundary import problems_from
-from loyalty.cart import load_cart
-from loyalty.earning.plan import earning_plan
-from loyalty.errors import ConfigurationError, InvalidCart, LoyaltyError
-from loyalty.notifications import Notification, NotificationKind
+from loyalty.errors import ConfigurationError, LoyaltyError
 from loyalty.program.loader import load_program
 from loyalty.program.model import Program
-from loyalty.testing.scenarios.expected import Expect
-from loyalty.testing.scenarios.holdings import coupon_grants, option_problem
 from loyalty.testing.scenarios.model import (
     DEFAULT_MEMBER,
     ScenarioFileSpec,
     ScenarioSpec,
     StepSpec,
 )
+from loyalty.testing.scenarios.names import NameChecks, error_type, full_cart
 from loyalty.testing.scenarios.source import Located, Source, SourceError, read_source
 
-__all__ = ["Scenario", "ScenarioError", "ScenarioFile", "Step", "error_type", "load_file"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "ScenarioFile",
+    "Step",
+    "error_type",
+    "full_cart",
+    "load_file",
+]
 
 MAX_FILE_BYTES = 10_000_000
 
@@ -138,45 +140,13 @@ def load_text(
         raise ScenarioError(sorted(checker.problems, key=lambda p: p.line or 0))
     return ScenarioFile(file, scenarios)
 
-
-def error_type(name: str) -> type[Exception] | None:
-    """The error class ``name`` of :mod:`loyalty.errors` (or the module of this
-    package that defines it), if there is one."""
-    found = getattr(loyalty_errors, name, None)
-    if isinstance(found, type) and issubclass(found, Exception):
-        return found
-    return None
-
-
-def _error_names() -> list[str]:
-    return [
-        name
-        for name in dir(loyalty_errors)
-        if isinstance(getattr(loyalty_errors, name), type)
-        and issubclass(getattr(loyalty_errors, name), Exception)
-    ]
-
-
-def _unknown(what: str, name: str, known: Iterable[str]) -> str:
-    names = sorted(known)
-    close = difflib.get_close_matches(name, names, 1)
-    if close:
-        return f"the program has no {what} {name!r} (did you mean {close[0]!r}?)"
-    listed = ", ".join(names[:12]) if names else "none"
-    return f"the program has no {what} {name!r} (it has: {listed})"
-
-
-class _Checker:
+class _Checker(NameChecks):
     """Resolves the programs and checks every name against the program in force."""
 
     def __init__(self, source: Source, base: Path) -> None:
-        self.source = source
+        super().__init__(source)
         self.base = base
-        self.problems: list[Located] = []
         self.programs: dict[str, Program | None] = {}
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(self.source.locate(path, message))
 
     def program(self, ref: str | dict[str, Any], path: str) -> Program | None:
         if isinstance(ref, str):
@@ -271,142 +241,3 @@ class _Checker:
             )
             return current
         return changed if changed is not None else current
-
-    def step(
-        self, step: StepSpec, path: str, program: Program, member: str, enrolled: set[str]
-    ) -> None:
-        rewards = {reward.id for reward in program.rewards.catalog}
-        incentives = {incentive.id: incentive for incentive in program.incentives.catalog}
-        who = step.member or member
-        if step.enrol is not None and step.enrol.referred_by is not None:
-            referrer = step.enrol.referred_by
-            if referrer not in enrolled:
-                known = ", ".join(sorted(enrolled)) or "none"
-                self.problem(
-                    f"{path}.enrol.referred_by",
-                    f"no earlier step enrols {referrer!r} (enrolled before: {known})",
-                )
-        if step.kind == "enrol":
-            enrolled.add(who)
-        if step.order is not None:
-            self.cart(step.order, f"{path}.order", program, who)
-        if step.redeem is not None:
-            self.cart(step.redeem.cart, f"{path}.redeem.cart", program, who)
-            if step.redeem.reward not in rewards:
-                unknown = _unknown("reward", step.redeem.reward, rewards)
-                self.problem(f"{path}.redeem.reward", unknown)
-        if step.redeem_coupon is not None:
-            self.cart(step.redeem_coupon.cart, f"{path}.redeem_coupon.cart", program, who)
-            wanted = step.redeem_coupon.incentive
-            where = f"{path}.redeem_coupon.incentive"
-            if wanted is not None and wanted not in incentives:
-                self.problem(where, _unknown("incentive", wanted, incentives))
-            elif wanted is not None and not coupon_grants(incentives[wanted]):
-                self.problem(where, f"incentive {wanted!r} issues no coupon")
-        if step.choose is not None and step.choose.incentive is not None:
-            wanted = step.choose.incentive
-            if wanted not in incentives:
-                self.problem(f"{path}.choose.incentive", _unknown("incentive", wanted, incentives))
-            else:
-                problem = option_problem(incentives[wanted], step.choose.option)
-                if problem is not None:
-                    self.problem(f"{path}.choose.option", problem)
-        if step.apply_offers is not None:
-            self.cart(step.apply_offers, f"{path}.apply_offers", program, who)
-        if step.spend_cashback is not None:
-            self.cart(step.spend_cashback.cart, f"{path}.spend_cashback.cart", program, who)
-        if step.grant is not None and step.grant.incentive not in incentives:
-            where = f"{path}.grant"
-            self.problem(where, _unknown("incentive", step.grant.incentive, incentives))
-        if step.action is not None and step.action.action not in program.earning.actions:
-            actions = program.earning.actions
-            self.problem(f"{path}.action", _unknown("bonus action", step.action.action, actions))
-        if step.error is not None and error_type(step.error.type) is None:
-            close = difflib.get_close_matches(step.error.type, _error_names(), 1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            self.problem(f"{path}.error", f"{step.error.type!r} is not an error of loyalty{hint}")
-        if step.expect is not None:
-            self.expect(step.expect, f"{path}.expect", program, who)
-
-    def expect(self, expect: Expect, path: str, program: Program, member: str) -> None:
-        rewards = {reward.id for reward in program.rewards.catalog}
-        if expect.tier is not None:
-            tiers = [tier.name for tier in program.tiers.ladder] if program.tiers else []
-            if expect.tier not in tiers:
-                self.problem(f"{path}.tier", _unknown("tier", expect.tier, tiers))
-        quote = expect.quote
-        if quote is not None:
-            here = f"{path}.quote"
-            self.cart(quote.cart, f"{here}.cart", program, member)
-            for reward in quote.rewards or {}:
-                if reward not in rewards:
-                    self.problem(f"{here}.rewards.{reward}", _unknown("reward", reward, rewards))
-            if quote.best is not None and quote.best not in rewards:
-                self.problem(f"{here}.best", _unknown("reward", quote.best, rewards))
-            offers = {offer.id for offer in program.offers.catalog}
-            for offer in quote.offers or {}:
-                if offer not in offers:
-                    self.problem(f"{here}.offers.{offer}", _unknown("offer", offer, offers))
-            rules = {"base", "cap", *(rule.name for rule in program.earning.rules)}
-            plan = earning_plan(program)
-            rules |= {rate.label for rates in plan.tier_rates.values() for rate in rates}
-            for rule in quote.rules or {}:
-                if rule not in rules:
-                    self.problem(f"{here}.rules.{rule}", _unknown("earning rule", rule, rules))
-        offers = {offer.id for offer in program.offers.catalog}
-        for offer in expect.offers_written or {}:
-            if offer not in offers:
-                where = f"{path}.offers_written.{offer}"
-                self.problem(where, _unknown("offer", offer, offers))
-        incentives = {incentive.id for incentive in program.incentives.catalog}
-        referral = expect.referral
-        for index, fired in enumerate(referral.incentives or () if referral else ()):
-            if fired not in incentives:
-                where = f"{path}.referral.incentives[{index}]"
-                self.problem(where, _unknown("incentive", fired, incentives))
-        for index, coupon in enumerate(expect.coupons or ()):
-            if coupon.incentive is not None and coupon.incentive not in incentives:
-                where = f"{path}.coupons[{index}].incentive"
-                self.problem(where, _unknown("incentive", coupon.incentive, incentives))
-        if expect.redemption is not None and expect.redemption.reward is not None:
-            reward = expect.redemption.reward
-            if reward not in rewards:
-                self.problem(f"{path}.redemption.reward", _unknown("reward", reward, rewards))
-        kinds = [str(kind) for kind in NotificationKind]
-        for index, notification in enumerate(expect.notifications or ()):
-            if notification.kind is None:
-                continue  # one of any kind
-            known = _notification_fields().get(notification.kind, frozenset())
-            for name in (notification.model_extra or {}) if known else ():
-                if name not in known:
-                    where = f"{path}.notifications[{index}].{name}"
-                    close = difflib.get_close_matches(name, sorted(known), 1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    self.problem(where, f"a {notification.kind} has no field {name!r}{hint}")
-            if notification.kind not in kinds:
-                close = difflib.get_close_matches(notification.kind, kinds, 1)
-                hint = (
-                    f" (did you mean {close[0]!r}?)" if close else f" (one of {', '.join(kinds)})"
-                )
-                where = f"{path}.notifications[{index}].kind"
-                self.problem(where, f"{notification.kind!r} is not a notification kind{hint}")
-
-    def cart(self, cart: Mapping[str, Any], path: str, program: Program, member: str) -> None:
-        try:
-            load_cart(full_cart(cart, member, program))
-        except InvalidCart as error:
-            for found in error.problems:
-                self.problem(f"{path}.{found.path}" if found.path else path, found.message)
-
-
-def _notification_fields() -> dict[str, frozenset[str]]:
-    """The fields of each kind of notification."""
-    return {
-        str(kind.kind): frozenset(field.name for field in fields(kind))
-        for kind in Notification.__subclasses__()
-    }
-
-
-def full_cart(cart: Mapping[str, Any], member: str, program: Program) -> dict[str, Any]:
-    """The cart with the step's member and the program's currency, unless it gives them."""
-    return {"member_id": member, "currency": program.currency, **cart}
