@@ -44,12 +44,14 @@ def _error_names() -> list[str]:
 
 
 def unknown(what: str, name: str, known: Iterable[str]) -> str:
+    """The program has no ``what`` called ``name``: the closest it has, or what it has."""
     names = sorted(known)
     close = difflib.get_close_matches(name, names, 1)
     if close:
         return f"the program has no {what} {name!r} (did you mean {close[0]!r}?)"
     listed = ", ".join(names[:12]) if names else "none"
     return f"the program has no {what} {name!r} (it has: {listed})"
+
 
 class NameChecks:
     """The problems of a file's names, each located in ``source``."""
