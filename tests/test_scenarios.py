@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRAMS = ROOT / "examples" / "programs"
 EXAMPLE = ROOT / "examples" / "scenarios" / "cosmetics-club.loyalty.yaml"
 COSMETICS = PROGRAMS / "cosmetics-club.yaml"
+CLUB = PROGRAMS / "club-welcome.yaml"
 
 
 def write(folder: Path, text: str, name: str = "case.loyalty.yaml") -> Path:
@@ -609,6 +610,15 @@ def test_the_references_example_passes(tmp_path: Path) -> None:
         assert result.passed, result.report()
 
 
+def test_the_references_choices_and_referrals_example_passes(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(# Choices and referrals.*?)```", page, re.DOTALL)
+    assert example is not None
+    text = example.group(1).replace("../programs/club-welcome.yaml", str(CLUB))
+    result = only(run_file(write(tmp_path, text)))
+    assert result.passed, result.report()
+
+
 ACTIONS = """
 program:
   id: actions
@@ -700,9 +710,6 @@ def test_cashback_is_spent(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ choices and referrals
-
-CLUB = PROGRAMS / "club-welcome.yaml"
-
 
 @pytest.mark.parametrize("option", ["Full-size cream", "CREAM-50ML", "1"])
 def test_a_member_picks_an_option_of_her_choice(tmp_path: Path, option: str) -> None:
