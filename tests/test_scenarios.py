@@ -1039,6 +1039,8 @@ def test_a_notification_of_any_kind_has_no_fields(tmp_path: Path) -> None:
          "steps[1].choose.option", "option 'LIPSTICK' is none of the choice's"),
         ("- choose: {option: 0}", "choose", "steps[1].choose",
          "give the choice's incentive or its holding"),
+        ("- choose: {incentive: club-welcome, option: -1}", "option: -1",
+         "steps[1].choose.option", "-1: give the option's number (from 0), a gift's sku"),
         ("- enrol: {referred_by: ben}\n  member: cleo", "referred_by",
          "steps[1].enrol.referred_by", "no earlier step enrols 'ben' (enrolled before: ana)"),
         ("- enrol: {referred_by: ana, referral_code: X}\n  member: cleo", "referred_by",

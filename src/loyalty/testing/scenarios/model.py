@@ -20,8 +20,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from pydantic import Field, StrictBool, StrictInt, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, StrictInt, model_validator
 
+from loyalty.errors import shown
 from loyalty.testing.scenarios.expected import ErrorExpect, Expect
 from loyalty.testing.scenarios.fields import (
     CartSpec,
@@ -120,6 +121,17 @@ class CouponSpec(Spec):
         return self
 
 
+def _option(value: object) -> object:
+    """An option: its number (from 0), or a gift's sku or an option's title."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip():
+        return value
+    raise ValueError(
+        f"{shown(value)}: give the option's number (from 0), a gift's sku or an option's title"
+    )
+
+
 class ChooseSpec(Spec):
     """``choose:`` the member picks an ``option`` (its number, from 0, or a gift's sku
     or title) of a pending choice: the oldest open one of ``incentive`` (a choice made
@@ -127,7 +139,7 @@ class ChooseSpec(Spec):
 
     incentive: Text | None = None
     holding: Text | None = None
-    option: Annotated[StrictInt, Field(ge=0)] | Text
+    option: Annotated[int | Text, BeforeValidator(_option)]
 
     @model_validator(mode="after")
     def _one_way(self) -> ChooseSpec:
