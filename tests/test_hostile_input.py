@@ -354,6 +354,48 @@ def test_a_naive_datetime_is_naive_datetime_in_calls_and_a_problem_at_at_in_even
     assert "naive datetime" in problem.message
 
 
+NAIVE_AT = "'2026-03-01T10:00' is a naive datetime; give a UTC offset (e.g. '+00:00')"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("2026-03-01T10:00", NAIVE_AT),
+        ("2026-03-01", "'2026-03-01' is a naive datetime; give a UTC offset (e.g. '+00:00')"),
+        (
+            "1900-03-01T10:00+00:00",
+            "'1900-03-01T10:00+00:00' lies outside the instants taken "
+            "(from 1970-01-01 to 2200-01-01 UTC)",
+        ),
+    ],
+)
+def test_a_refused_at_is_shown_as_it_was_written(given: str, message: str) -> None:
+    event = {"type": "birthday", "member_id": "m", "key": "k", "at": given}
+    for load in (lambda: load_event(event), lambda: load_event_json(json.dumps(event))):
+        with pytest.raises(InvalidEvent) as raised:
+            load()
+        (problem,) = raised.value.problems
+        assert (problem.path, problem.message, problem.value) == ("at", message, given)
+
+
+def test_a_naive_at_in_a_step_is_shown_as_it_was_written() -> None:
+    from loyalty.service.steps import load_step, load_step_json
+
+    step = {"type": "enrol", "member_id": "m", "at": "2026-03-01T10:00"}
+    for load in (lambda: load_step(step), lambda: load_step_json(json.dumps(step))):
+        with pytest.raises(InvalidEvent) as raised:
+            load()
+        assert [(p.path, p.message) for p in raised.value.problems] == [("at", NAIVE_AT)]
+
+
+def test_a_naive_datetime_given_in_python_is_shown_as_a_datetime() -> None:
+    naive = datetime(2026, 3, 1, 10)  # noqa: DTZ001
+    with pytest.raises(InvalidEvent) as raised:
+        load_event({"type": "birthday", "member_id": "m", "key": "k", "at": naive})
+    (problem,) = raised.value.problems
+    assert problem.message.startswith("datetime.datetime(2026, 3, 1, 10, 0) is a naive datetime")
+
+
 # ------------------------------------------------------------------ load_event_json
 
 

@@ -817,6 +817,114 @@ def test_the_apology_is_issued_once_per_order_and_knows_a_first_order() -> None:
     assert len(service.holdings("m-1")) == 2
 
 
+APOLOGY = {
+    "id": "apology",
+    "trigger": {"event": "shipment_delayed"},
+    "grants": [{"kind": "coupon", "offer": {"kind": "amount_off", "amount": "10.00"}}, SHIPPING],
+}
+
+
+def _ordered(lines: tuple[tuple[str, str], ...] = (("X", "30.00"), ("Y", "20.00"))) -> Any:
+    service = LoyaltyService(program(incentives={"catalog": [APOLOGY]}), MemoryStore())
+    service.enrol("m-1", at=T0)
+    basket = cart("o-1", *lines)
+    service.handle(
+        {"type": "order_completed", "member_id": "m-1", "key": "w-1", "at": T0, "cart": basket}
+    )
+    return service
+
+
+def _delayed(service: LoyaltyService, at: datetime, key: str = "d-1") -> Any:
+    event = {"type": "shipment_delayed", "member_id": "m-1", "key": key, "at": at}
+    return service.handle({**event, "order_id": "o-1"})
+
+
+NOTHING_TO_SHIP = (
+    "nothing to grant: order o-1 was cancelled or refunded in full before the delay; "
+    "nothing is left to ship"
+)
+
+
+@pytest.mark.parametrize(
+    "refund",
+    [
+        {"type": "order_cancelled"},
+        {"type": "order_refunded"},  # all that is left
+        {"type": "order_refunded", "amount": Decimal("50.00"), "shipping": True},
+        {"type": "order_refunded", "lines": {"X": 1, "Y": 1}},
+    ],
+    ids=["cancelled", "refunded", "refunded-amount", "refunded-lines"],
+)
+def test_no_apology_for_a_late_shipment_of_an_order_cancelled_or_refunded_in_full(
+    refund: dict[str, Any],
+) -> None:
+    service = _ordered()
+    refunded = {"member_id": "m-1", "key": "r-1", "at": T0 + days(1), "order_id": "o-1"}
+    service.handle({**refund, **refunded})
+    messages = len(service.outbox(1000))
+    fired = _delayed(service, T0 + days(2))
+    assert fired.grants == ()
+    assert fired.refused == (("apology", NOTHING_TO_SHIP),)
+    assert service.holdings("m-1") == ()
+    assert len(service.outbox(1000)) == messages  # no budget was exhausted: nothing told
+    assert _delayed(service, T0 + days(3), key="d-2") == fired  # reported again: the same
+
+
+def test_the_late_apology_example_gives_no_coupons_for_a_cancelled_order() -> None:
+    from pathlib import Path
+
+    from loyalty import load_program
+
+    example = Path(__file__).parent.parent / "examples" / "programs" / "late-apology.yaml"
+    service = LoyaltyService(load_program(example), MemoryStore())
+    service.enrol("ana", at=T0)
+    basket = cart("A-1", ("SERUM", "42.00"), member="ana")
+    service.handle(
+        {"type": "order_completed", "member_id": "ana", "key": "o", "at": T0, "cart": basket}
+    )
+    service.handle(
+        {"type": "order_cancelled", "member_id": "ana", "key": "c", "at": T0, "order_id": "A-1"}
+    )
+    fired = service.handle(
+        {"type": "shipment_delayed", "member_id": "ana", "key": "d", "at": T0, "order_id": "A-1"}
+    )
+    assert fired.grants == ()
+    assert [incentive for incentive, _ in fired.refused] == ["late-apology"]
+    assert service.holdings("ana") == ()
+
+
+def test_the_apology_fires_for_an_order_refunded_in_part() -> None:
+    service = _ordered()
+    service.handle(
+        {
+            "type": "order_refunded",
+            "member_id": "m-1",
+            "key": "r-1",
+            "at": T0 + days(1),
+            "order_id": "o-1",
+            "lines": {"X": 1},
+        }
+    )
+    fired = _delayed(service, T0 + days(2))
+    assert len(fired.grants) == 1
+    assert fired.refused == ()
+    assert len(service.holdings("m-1")) == 2
+
+
+def test_an_apology_for_a_delay_before_the_cancellation_stands() -> None:
+    """The delay is judged as things stood when it happened: one reported late, after
+    the cancellation it preceded, still fires; one granted before stays granted."""
+    service = _ordered()
+    first = _delayed(service, T0 + days(1))
+    cancel = {"type": "order_cancelled", "member_id": "m-1", "key": "c", "order_id": "o-1"}
+    service.handle({**cancel, "at": T0 + days(2)})
+    assert _delayed(service, T0 + days(3), key="d-2") == first
+    late = _ordered()
+    late.handle({**cancel, "at": T0 + days(2)})
+    fired = _delayed(late, T0 + days(1))  # happened the day before the cancellation
+    assert len(fired.grants) == 1
+
+
 def test_tiers_named_by_audiences_and_coupon_hurdles_must_be_on_the_ladder() -> None:
     from tests.builders import SPEND_LADDER, ladder
 

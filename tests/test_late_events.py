@@ -4,10 +4,11 @@ redemptions: through the ledger and through the service on every store."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from loyalty import (
@@ -23,6 +24,7 @@ from loyalty import (
     earn,
     redeem,
     redeem_reward,
+    refund_order,
     reverse,
     verify,
     void_redemption,
@@ -314,6 +316,204 @@ def test_a_redemption_of_points_whose_earn_was_reversed_is_not_voided() -> None:
         void_redemption(member, redemption.entry.id, at=T0 + days(2), key="v")
     assert member.balance().available == 0
     assert verify(member) == []
+
+
+def _lots(member: Any) -> dict[str, tuple[int, datetime | None]]:
+    return {lot.id: (lot.remaining, lot.expires_at) for lot in member.lots()}
+
+
+def test_a_redemption_spending_a_lot_refunded_in_part_before_it_can_be_voided() -> None:
+    """A refund made before the redemption left the lot what it kept: the redemption
+    spent from that, so its points go back where they came from."""
+    member = account(
+        expiry={"policy": "fixed", "after": "1 year"},
+        rewards={
+            "catalog": [{"id": "five-off", "kind": "amount_off", "amount": "5.00", "cost": 100}]
+        },
+    )
+    completed = complete_order(member, cart("A", "200.00"), at=T0, key="A")
+    assert completed.earn is not None
+    refund_order(member, "A", amount="50.00", at=T0 + days(1), key="refund-A")
+    assert member.lot(completed.earn.id).remaining == 150
+    before = _lots(member)
+    redemption = redeem_reward(member, "five-off", cart("C", "20.00"), at=T0 + days(2), key="r")
+    assert redemption.entry.allocation[0].lot_id == completed.earn.id
+    void = void_redemption(member, redemption.entry.id, at=T0 + days(3), key="v")
+    assert void.points == 100
+    assert _lots(member) == before
+    assert member.lot(completed.earn.id).expires_at == T0 + days(365)
+    assert member.balance().available == 150
+    assert verify(member) == []
+
+
+def test_a_voided_redemption_after_a_partial_refund_on_every_store(
+    service: LoyaltyService,
+) -> None:
+    service.enrol("m-1", at=T0)
+    service.handle(order("A", "300.00", T0))
+    service.handle(
+        {
+            "type": "order_refunded",
+            "member_id": "m-1",
+            "key": "refund-A",
+            "at": (T0 + days(1)).isoformat(),
+            "order_id": "A",
+            "amount": "100.00",
+        }
+    )
+    at = T0 + days(15)  # past the pending period
+    assert service.balance("m-1", at=at).available == 200
+    taken = service.redeem("m-1", "five-off", cart("C", "20.00"), at=at, key="r")
+    assert service.balance("m-1", at=at).available == 100
+    service.void_redemption("m-1", taken.entry.id, at=at + days(1), key="v")
+    assert service.balance("m-1", at=at + days(1)).available == 200
+    assert service.verify("m-1") == []
+
+
+def test_a_redemption_is_voided_after_a_refund_that_took_only_what_its_lot_had_left() -> None:
+    """A refund after the redemption that took its points from what the lot still
+    held leaves the lot room for the voided points: the void goes ahead."""
+    member = account(
+        clawback="write_off",
+        rewards={
+            "catalog": [{"id": "five-off", "kind": "amount_off", "amount": "5.00", "cost": 100}]
+        },
+    )
+    earned = earn(member, points=150, at=T0, key="e")
+    redemption = redeem_reward(member, "five-off", cart("C", "20.00"), at=T0, key="r")
+    reverse(member, earned.id, points=30, at=T0 + days(1), key="rev")
+    void_redemption(member, redemption.entry.id, at=T0 + days(2), key="v")
+    assert member.lot(earned.id).remaining == 120
+    assert member.balance().available == 120
+    assert verify(member) == []
+
+
+def test_a_redemption_whose_points_a_later_refund_took_from_another_lot_is_not_voided() -> (
+    None
+):
+    """The refund reached the points the redemption spent and took them from another
+    lot: voiding would put them back in the refunded earn's lot, so it is refused."""
+    member = account(
+        rewards={
+            "catalog": [{"id": "five-off", "kind": "amount_off", "amount": "5.00", "cost": 100}]
+        },
+    )
+    earned = earn(member, points=100, at=T0, key="e")
+    redemption = redeem_reward(member, "five-off", cart("C", "20.00"), at=T0, key="r")
+    earn(member, points=50, at=T0 + days(1), key="e-2")
+    reverse(member, earned.id, points=20, at=T0 + days(2), key="rev")
+    with pytest.raises(InvalidInput, match="reversed after it") as raised:
+        void_redemption(member, redemption.entry.id, at=T0 + days(3), key="v")
+    assert (raised.value.field, raised.value.value) == ("redemption_id", redemption.entry.id)
+    assert member.balance().available == 30
+    assert verify(member) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_a_void_after_earns_and_partial_refunds_restores_the_balance_and_lots(
+    data: st.DataObject,
+) -> None:
+    """Orders earned, some refunded in part, then a redemption: voiding it gives back
+    exactly the balance and the lots (remaining and expiry) from before it."""
+    member = account(
+        expiry={"policy": "fixed", "after": "30 days"},
+        rewards={
+            "catalog": [
+                {
+                    "id": "points-off",
+                    "kind": "pay_with_points",
+                    "points": 10,
+                    "value": "1.00",
+                    "step": 10,
+                }
+            ]
+        },
+    )
+    prices = data.draw(st.lists(st.integers(1, 300), min_size=1, max_size=5), label="prices")
+    at = T0
+    left: list[int] = []  # cents not yet refunded, per order
+    for index, price in enumerate(prices):
+        at += days(data.draw(st.integers(0, 3)))
+        complete_order(member, cart(f"O-{index}", f"{price}.00"), at=at, key=f"O-{index}")
+        left.append(100 * price)
+        for turn in range(data.draw(st.integers(0, 2))):
+            refunded = data.draw(st.integers(0, index))
+            if left[refunded] == 0:
+                continue
+            cents = data.draw(st.integers(1, left[refunded]))
+            left[refunded] -= cents
+            amount = Decimal(cents) / 100
+            refund_order(member, f"O-{refunded}", amount=amount, at=at, key=f"{index}-{turn}")
+    at += days(data.draw(st.integers(0, 10)))
+    advance(member, at)
+    available = member.balance().available
+    if available < 10:
+        return
+    before, balance = _lots(member), member.balance()
+    spent = 10 * data.draw(st.integers(1, available // 10))
+    redemption = redeem_reward(
+        member, "points-off", cart("C", "100000.00"), at=at, key="r", points=spent
+    )
+    assert member.balance().available == available - spent
+    void_redemption(member, redemption.entry.id, at=at, key="v")
+    assert _lots(member) == before
+    after = member.balance()
+    assert (after.available, after.pending) == (balance.available, balance.pending)
+    assert verify(member) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_a_void_allowed_after_later_refunds_leaves_what_no_redemption_would_have(
+    data: st.DataObject,
+) -> None:
+    """Refunds after a redemption: the void is refused, or it leaves the member the
+    balance and lots of a twin who never redeemed and had the same refunds."""
+    catalog = [
+        {"id": "points-off", "kind": "pay_with_points", "points": 10, "value": "1.00", "step": 10}
+    ]
+    prices = data.draw(st.lists(st.integers(1, 300), min_size=1, max_size=4), label="prices")
+    refunds = data.draw(
+        st.lists(st.tuples(st.integers(0, len(prices) - 1), st.integers(1, 100)), max_size=4),
+        label="refunds (order, percent of what is left)",
+    )
+    spent = 10 * data.draw(st.integers(1, sum(prices) // 10 + 1), label="tens spent")
+    clawback = data.draw(st.sampled_from(["negative_balance", "write_off"]), label="clawback")
+    twins = [account(rewards={"catalog": catalog}, clawback=clawback) for _ in range(2)]
+    for member in twins:
+        for index, price in enumerate(prices):
+            complete_order(member, cart(f"O-{index}", f"{price}.00"), at=T0, key=f"O-{index}")
+    real, twin = twins
+    if spent > real.balance().available:
+        return
+    redemption = redeem_reward(
+        real, "points-off", cart("C", "100000.00"), at=T0, key="r", points=spent
+    )
+    left = [100 * price for price in prices]
+    for turn, (index, percent) in enumerate(refunds):
+        cents = left[index] * percent // 100
+        if cents == 0:
+            continue
+        left[index] -= cents
+        for member in twins:
+            refund_order(
+                member, f"O-{index}", amount=Decimal(cents) / 100, at=T0 + days(1), key=f"{turn}"
+            )
+    refusal = None
+    try:
+        void_redemption(real, redemption.entry.id, at=T0 + days(2), key="v")
+    except InvalidInput as refused:
+        refusal = refused.reason
+    event("void refused" if refusal else "void allowed")
+    if refusal is not None:
+        assert "reversed after it" in refusal
+        return
+    advance(twin, T0 + days(2))
+    assert _lots(real) == _lots(twin)
+    assert real.balance().available == twin.balance().available
+    assert real.balance().debt == twin.balance().debt
+    assert verify(real) == []
 
 
 def test_voiding_a_reward_with_stock_needs_the_stock() -> None:

@@ -61,7 +61,7 @@ def rewards(*catalog: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------- examples
 
 EXPECTED = {
-    "beauty-tiers": [],
+    "beauty-tiers": ["tiers.ladder[2].benefits.birthday_bonus"],
     "club-welcome": [],
     "cosmetics-club": [],
     "festival-cashback": [],
@@ -447,6 +447,53 @@ def test_with_match_all_the_points_threshold_alone_blocks_the_tier() -> None:
                                              "threshold": {"points": 7001, "orders": 5}}]}
     message = at("tiers.ladder[1].threshold.points", earning=MONTHLY_CAP, tiers=tiers)
     assert "needs 7001 points in 6 months, but a member earns at most 7000" in message
+
+
+def birthday_ladder(bonus: int = 250) -> dict[str, Any]:
+    return {"metrics": ["net_spend"], "ladder": [
+        {"name": "Member"},
+        {"name": "Rouge", "threshold": {"net_spend": 1000}, "benefits": {"birthday_bonus": bonus}},
+    ]}
+
+
+def test_a_birthday_bonus_without_a_birthday_action_is_never_given() -> None:
+    message = at("tiers.ladder[1].benefits.birthday_bonus", tiers=birthday_ladder())
+    assert message == (
+        "is 250 points on top of the 'birthday' bonus action, but earning.actions has no "
+        "'birthday': members of 'Rouge' never get it (add the action, even of few points, "
+        "or give the gift as a birthday incentive)"
+    )
+    single = {"metrics": ["net_spend"], "ladder": [{"name": "Member",
+                                                   "benefits": {"birthday_bonus": 5}}]}
+    assert [path for path, _ in advice(tiers=single)] == [
+        "tiers.ladder[0].benefits.birthday_bonus"
+    ]
+
+
+def test_a_birthday_bonus_with_a_birthday_action_or_of_zero_says_nothing() -> None:
+    actions = {"actions": {"birthday": {"points": 1, "per": "year"}}}
+    assert advice(tiers=birthday_ladder(), earning=actions) == []
+    assert advice(tiers=birthday_ladder(0)) == []
+
+
+def test_the_bonus_is_given_with_the_action_only_as_the_warning_says() -> None:
+    """What the warning rests on: a birthday event gives the tier's bonus with the
+    action's points, and nothing without the action."""
+    tiers = {**birthday_ladder(), "ladder": [
+        {"name": "Member", "benefits": {"birthday_bonus": 7}},
+        birthday_ladder()["ladder"][1],
+    ]}
+    birthday = {"type": "birthday", "member_id": "m-1", "key": "b", "at": "2026-03-01T10:00Z"}
+    enrolled = datetime(2026, 1, 1, tzinfo=UTC)
+    without = LoyaltyService(program(tiers=tiers), MemoryStore())
+    without.enrol("m-1", at=enrolled)
+    without.handle(birthday)
+    assert without.balance("m-1").available == 0
+    actions = {"actions": {"birthday": {"points": 1, "per": "year"}}}
+    with_action = LoyaltyService(program(tiers=tiers, earning=actions), MemoryStore())
+    with_action.enrol("m-1", at=enrolled)
+    with_action.handle(birthday)
+    assert with_action.balance("m-1").available == 1 + 7
 
 
 # --------------------------------- 2. points that expire before they can be spent

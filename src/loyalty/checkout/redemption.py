@@ -31,7 +31,7 @@ from loyalty.checkout.stock import RewardStock, claim_prefix
 from loyalty.errors import InvalidInput, RedemptionRefused, UnknownEntry, UnknownReward
 from loyalty.hurdles import Check
 from loyalty.ledger.account import Account
-from loyalty.ledger.entries import DiscountLine, Redeem, Void
+from loyalty.ledger.entries import DiscountLine, Redeem, Reverse, Void
 from loyalty.ledger.operations import spend
 from loyalty.ledger.requests import (
     Request,
@@ -264,6 +264,26 @@ def live_entry(account: Account, entry: Redeem) -> Redeem:
     return found
 
 
+def _reversed_after(account: Account, redeemed: Redeem) -> bool:
+    """Whether a reversal written after ``redeemed`` reached points it had spent.
+
+    A reversal takes first what is left in the earn's own lot: a reversal made
+    before the redemption (which then spent what the lot kept), or one made after
+    that found enough left in the lot, leaves room for the voided points. One that
+    found the lot's points spent took them from other lots, as a debt, or wrote them
+    off: voiding would put them back into the refunded earn's lot a second time.
+    """
+    lots = {part.lot_id for part in redeemed.allocation}
+    if not any(account.lot(lot_id).reversed for lot_id in lots):
+        return False
+    for entry in account.entries_from(redeemed.seq + 1):
+        if isinstance(entry, Reverse) and entry.earn_id in lots:
+            own = sum(part.points for part in entry.allocation if part.lot_id == entry.earn_id)
+            if entry.requested > own + entry.forgiven:
+                return True
+    return False
+
+
 def _redemption(entry: Redeem, dropped: tuple[Skipped, ...] = ()) -> Redemption:
     return Redemption(
         entry.reward or "", entry, entry.discounts, entry.shipping_discount, dropped
@@ -291,7 +311,8 @@ def void_redemption(
     a redemption already voided returns the first :class:`Void`, whatever
     the ``key``. Raises :class:`UnknownEntry` for an id that is not a redemption of
     this member, and :class:`InvalidInput` once its order has completed (refund the
-    order instead: its points come back pro rata).
+    order instead: its points come back pro rata) or when a reversal written after it
+    reached the points it spent (see :func:`_reversed_after`: adjust by hand).
     """
     require_account(account)
     text(redemption_id, "redemption_id", required=True)
@@ -325,13 +346,12 @@ def void_redemption(
     reward = account.program.rewards.get(record.reward) if record.reward else None
     if reward is not None and reward.stock is not None and stock is None:
         raise InvalidInput("stock", stock, f"{reward.id!r} has a shared stock; pass a RewardStock")
-    if any(account.lot(part.lot_id).reversed for part in redeemed.allocation):
-        # Its points would come back into an earn reversed since (a refunded order),
-        # whose shortfall was owed or written off: correct that by hand.
+    if _reversed_after(account, redeemed):
         raise InvalidInput(
             "redemption_id",
             redemption_id,
-            "spent points of an earn reversed since; adjust the balance by hand instead",
+            "spent points of an earn reversed after it, the reversal taking them from "
+            "other points or writing them off; adjust the balance by hand instead",
         )
     with account._transaction():
         account.advance(request.at)

@@ -36,7 +36,13 @@ from loyalty.incentives.config import (
     TriggerKind,
 )
 from loyalty.incentives.offers import CouponGrant, as_reward, describe, stored_offer
-from loyalty.incentives.plan import Occasion, incentive_plan, member_excluded, off_occasion
+from loyalty.incentives.plan import (
+    Occasion,
+    incentive_plan,
+    member_excluded,
+    nothing_to_ship,
+    off_occasion,
+)
 from loyalty.incentives.shared import Shared
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import Earn, Grant, Holding, HoldingKind, Order
@@ -161,6 +167,9 @@ def fire(
         earlier = granted(account, incentive.id, occasion.occurrence)
         if earlier is not None:  # a redelivery: what was granted, before any limit counts it
             grants.append(earlier)
+            continue
+        if (unshipped := nothing_to_ship(occasion)) is not None:
+            refused.append((incentive.id, unshipped))
             continue
         times = (
             account.action_times(f"incentive:{incentive.id}")

@@ -36,6 +36,7 @@ __all__ = [
     "excluded",
     "incentive_plan",
     "member_excluded",
+    "nothing_to_ship",
     "off_occasion",
 ]
 
@@ -50,6 +51,24 @@ class OrderFacts:
     nth: int
     """It is the member's nth completed order (1: their first)."""
     categories: frozenset[str] = frozenset()
+    cancelled: bool = False
+    """Cancelled, or refunded in full, by the occasion's time (a late shipment of it
+    has nothing left to ship)."""
+
+
+def nothing_to_ship(occasion: Occasion) -> str | None:
+    """Why a ``shipment_delayed`` occasion grants nothing whatever the incentive: its
+    order was cancelled or refunded in full before the delay (``None``: it may grant).
+    The reason begins like a bundle's that came to nothing: no budget is to blame."""
+    order = occasion.order
+    if occasion.trigger is not TriggerKind.SHIPMENT_DELAYED or order is None:
+        return None
+    if not order.cancelled:
+        return None
+    return (
+        f"nothing to grant: order {order.order_id} was cancelled or refunded in full "
+        "before the delay; nothing is left to ship"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,9 @@ nothing. The rules, each with an example, are listed in ``docs/configuration.md`
   orders) (:mod:`loyalty.program.advice_audience`);
 * stacking caps that cut an incentive: an amount off above ``caps.max_amount``,
   coupons per order above ``caps.max_discounts``;
-* tiers nobody can reach or keep, points that expire before they can be spent,
-  rewards nobody can afford before their points expire
+* tiers nobody can reach or keep, a tier's ``birthday_bonus`` without the
+  ``birthday`` action it is given with, points that expire before they can be
+  spent, rewards nobody can afford before their points expire
   (:mod:`loyalty.program.advice_time`).
 """
 

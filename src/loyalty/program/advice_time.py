@@ -1,5 +1,6 @@
-"""Advice over time: tiers nobody can reach or keep, points that expire before they
-can be spent, and rewards nobody can afford before their points expire.
+"""Advice over time: tiers nobody can reach or keep, a tier's birthday bonus with no
+birthday to give it on, points that expire before they can be spent, and rewards
+nobody can afford before their points expire.
 
 Durations are calendar durations, so a comparison is only said when it holds
 whatever the start: a month is 28 to 31 days, a year 365 or 366, and a clock
@@ -141,12 +142,15 @@ def _grants_points(program: Program) -> bool:
 
 
 def tier_advice(program: Program) -> list[Problem]:
-    """A tier nobody can keep past a review (``retention: 0``), and a ``points``
-    threshold above the most points a member can earn in the window."""
+    """A tier's ``birthday_bonus`` without a ``birthday`` action to ride on, a tier
+    nobody can keep past a review (``retention: 0``), and a ``points`` threshold above
+    the most points a member can earn in the window."""
     tiers = program.tiers
-    if tiers is None or len(tiers.ladder) < 2:
+    if tiers is None:
         return []
-    found = []
+    found = _birthday_advice(program)
+    if len(tiers.ladder) < 2:
+        return found
     entry = tiers.ladder[0].name
     if tiers.retention == 0 and tiers.downgrade_mode is DowngradeMode.AT_REVIEW:
         step = "one tier" if tiers.downgrade is Downgrade.ONE_STEP else f"to {entry!r}"
@@ -182,6 +186,24 @@ def tier_advice(program: Program) -> list[Problem]:
             int(need),
         ))
     return found
+
+
+def _birthday_advice(program: Program) -> list[Problem]:
+    """A tier's ``birthday_bonus`` is given on top of the ``birthday`` bonus action's
+    points (``loyalty.checkout.actions``): without the action, never."""
+    if program.tiers is None or "birthday" in program.earning.actions:
+        return []
+    return [
+        Problem(
+            f"tiers.ladder[{index}].benefits.birthday_bonus",
+            f"is {tier.benefits.birthday_bonus} points on top of the 'birthday' bonus action, "
+            f"but earning.actions has no 'birthday': members of {tier.name!r} never get it "
+            "(add the action, even of few points, or give the gift as a birthday incentive)",
+            tier.benefits.birthday_bonus,
+        )
+        for index, tier in enumerate(program.tiers.ladder)
+        if tier.benefits.birthday_bonus
+    ]
 
 
 # ------------------------------------------------------------------- expiry

@@ -31,6 +31,8 @@ from pydantic import (
     StrictInt,
     ValidationError,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
 )
 
@@ -66,18 +68,22 @@ def _instant(value: object) -> object:
     return value
 
 
-def _aware_in_range(value: datetime) -> datetime:
+def _aware_in_range(given: object, parse: ValidatorFunctionWrapHandler) -> datetime:
+    """Parse ``given`` and refuse a naive or out-of-range instant, showing the value as
+    it was given (the text written, not the datetime parsed from it)."""
+    value = parse(given)
+    assert isinstance(value, datetime)
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(
-            f"{shown(value)} is a naive datetime; give a UTC offset (e.g. '+00:00')"
+            f"{shown(given)} is a naive datetime; give a UTC offset (e.g. '+00:00')"
         )
     fault = instant_fault(value)
     if fault is not None:
-        raise ValueError(f"{shown(value)} {fault}")
+        raise ValueError(f"{shown(given)} {fault}")
     return value
 
 
-Instant = Annotated[datetime, BeforeValidator(_instant), AfterValidator(_aware_in_range)]
+Instant = Annotated[datetime, BeforeValidator(_instant), WrapValidator(_aware_in_range)]
 
 
 class _Event(BaseModel):

@@ -23,7 +23,8 @@ from loyalty.incentives.occasions import birthday_year, schedule_occurrences
 from loyalty.incentives.plan import Occasion, OrderFacts, excluded, incentive_plan
 from loyalty.incentives.shared import Shared
 from loyalty.ledger.account import Account
-from loyalty.ledger.entries import Grant, Order
+from loyalty.ledger.entries import Grant, Order, Refund
+from loyalty.ledger.records import OrderRecord
 from loyalty.money import Money
 from loyalty.program.model import Program
 from loyalty.service.session import Session
@@ -75,9 +76,23 @@ def on_delay(session: Session, account: Account, order_id: str, at: datetime) ->
     if record is None:
         raise UnknownOrder(account.member_id, order_id)
     nth = account.completed_orders(excluding=order_id, before=record.at) + 1
-    facts = OrderFacts(order_id, record.amount, nth)
+    cancelled = _refunded_in_full(account, order_id, record, at)
+    facts = OrderFacts(order_id, record.amount, nth, cancelled=cancelled)
     occasion = Occasion(TriggerKind.SHIPMENT_DELAYED, f"delay:{order_id}", at, order=facts)
     return _fire(session, account, occasion, at)
+
+
+def _refunded_in_full(account: Account, order_id: str, record: OrderRecord, at: datetime) -> bool:
+    """Whether order ``order_id`` was cancelled or refunded in full at ``at``: it is now,
+    and the refund that completed it (the last to happen) happened at or before ``at``."""
+    if not record.fully_refunded:
+        return False
+    refunds = [
+        entry.when
+        for entry in account.entries_since(record.at)
+        if isinstance(entry, Refund) and entry.order_id == order_id
+    ]
+    return bool(refunds) and max(refunds) <= at
 
 
 def on_enrol(
