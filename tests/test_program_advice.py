@@ -61,7 +61,7 @@ def rewards(*catalog: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------- examples
 
 EXPECTED = {
-    "beauty-tiers": ["tiers.ladder[2].benefits.birthday_bonus"],
+    "beauty-tiers": [],
     "club-welcome": [],
     "cosmetics-club": [],
     "festival-cashback": [],
