@@ -34,7 +34,12 @@ __all__ = [
     "service_for",
 ]
 
-ProgramFile = Annotated[Path, typer.Argument(help="The program file (YAML, TOML or JSON).")]
+ProgramFile = Annotated[
+    Path,
+    typer.Argument(
+        help="The program file (YAML, TOML or JSON).", metavar="PROGRAM", readable=False
+    ),
+]
 StoreUrl = Annotated[
     str | None,
     typer.Option(
