@@ -67,11 +67,13 @@ def failure_of(error: BaseException) -> Failure | None:
 
 
 def _database_refused(error: BaseException) -> bool:
-    """Whether ``error`` is a database's refusal the user can fix (SQLAlchemy's
-    ``OperationalError``: a read-only file, a full disk, a server gone), told by its
-    class (the command does not import SQLAlchemy, an extra)."""
+    """Whether ``error`` is a database's refusal the user can fix (an
+    ``OperationalError`` of SQLAlchemy, sqlite3 or psycopg: a read-only file, a full
+    disk, a server gone), told by its class (the command does not import the SQL
+    extra's packages)."""
     return any(
-        kind.__name__ == "OperationalError" and kind.__module__.startswith("sqlalchemy")
+        kind.__name__ == "OperationalError"
+        and kind.__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg")
         for kind in type(error).__mro__
     )
 
