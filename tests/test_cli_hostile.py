@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,16 @@ import typer
 from loyalty.cli import app as cli_app
 from loyalty.cli.common import Failure, database_error, failure_of, open_store
 from loyalty.cli.lines import MAX_LINE
-from tests.cli_support import COSMETICS, Ran, cli, command, enrol, order, write_steps
+from tests.cli_support import (
+    COSMETICS,
+    Ran,
+    cli,
+    command,
+    enrol,
+    environment,
+    order,
+    write_steps,
+)
 
 T0 = "2026-01-05T10:00:00+00:00"
 CART: dict[str, Any] = {
@@ -428,3 +438,36 @@ def test_every_commands_usage_names_its_arguments_in_capitals() -> None:
         assert "{PROGRAM}" in usage, usage
         assert "{program}" not in usage
         assert "PROGRAM...}" not in usage
+
+
+# ----------------------------------------------------------------- the terminal
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_stdout_that_is_not_utf8_still_gets_json_that_parses_and_tables(
+    tmp_path: Path, encoding: str
+) -> None:
+    steps = write_steps(tmp_path / "steps.jsonl", [enrol("zoé", T0), enrol("李", T0)])
+    for args in (["--json"], []):
+        done = subprocess.run(
+            [sys.executable, "-m", "loyalty", "replay", str(COSMETICS), str(steps), *args],
+            capture_output=True,
+            cwd=tmp_path,
+            env=environment(PYTHONIOENCODING=encoding),
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        if args:
+            document = json.loads(done.stdout.decode("ascii"))
+            assert [member["member_id"] for member in document["members"]] == ["zoé", "李"]
+        else:
+            assert "\\u674e" in done.stdout.decode(encoding)  # 李, escaped
+
+
+def test_debug_may_follow_the_command(tmp_path: Path) -> None:
+    missing = tmp_path / "none.jsonl"
+    ran = cli("replay", COSMETICS, missing, "--debug")
+    assert ran.code == 1
+    assert "Traceback (most recent call last)" in ran.stderr
+    assert ran.stderr.strip().endswith(f"{missing}: no such file")

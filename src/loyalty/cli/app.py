@@ -8,6 +8,7 @@ refused operation) is one message on stderr and exit code 1, never a traceback;
 
 from __future__ import annotations
 
+import contextlib
 import os
 import traceback
 from typing import Annotated
@@ -59,8 +60,11 @@ def run(argv: list[str]) -> int:
 
     With ``--json``, stdout holds one JSON document whatever happens: the command's, or
     ``{"error": {"kind", "message", "exit_code"}}`` when it fails before writing it."""
-    debug = "--debug" in argv or os.environ.get("LOYALTY_DEBUG") == "1"
-    wants_json = "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    debug = "--debug" in options or os.environ.get("LOYALTY_DEBUG") == "1"
+    if "--debug" in options:  # an option of the command as a whole, wherever it is given
+        argv = ["--debug", *(word for word in options if word != "--debug"), *argv[len(options) :]]
+    wants_json = "--json" in options
     json_written(reset=True)
     try:
         repeated = repeated_option(get_command(app), argv)
@@ -104,5 +108,6 @@ def _failed(wants_json: bool, kind: str, message: str, code: int) -> int:
     """Exit ``code``; with ``--json``, the error's document on stdout unless the command
     already wrote its own."""
     if wants_json and not json_written():
-        print_json_error(kind, message, code)
+        with contextlib.suppress(OSError):  # stdout closed (a pipe's reader gone)
+            print_json_error(kind, message, code)
     return code

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -74,8 +75,11 @@ class _Written:
 
 
 def print_json(value: Any) -> None:
-    """``value`` as indented JSON on stdout (plain text: no colour, no wrapping)."""
-    print(json.dumps(to_json(value), indent=2, ensure_ascii=False))
+    """``value`` as indented JSON on stdout (plain text: no colour, no wrapping). On a
+    stdout that is not UTF-8 (``PYTHONIOENCODING=ascii``, a Latin-1 terminal), text
+    beyond ASCII is written as JSON escapes (``"zo\\u00e9"``): the same document."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "")
+    print(json.dumps(to_json(value), indent=2, ensure_ascii=encoding != "utf8"))
     _Written.json = True
 
 
