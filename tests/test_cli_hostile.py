@@ -471,3 +471,11 @@ def test_debug_may_follow_the_command(tmp_path: Path) -> None:
     assert ran.code == 1
     assert "Traceback (most recent call last)" in ran.stderr
     assert ran.stderr.strip().endswith(f"{missing}: no such file")
+
+
+def test_a_carts_member_that_is_not_the_member_quoted_names_the_cart(tmp_path: Path) -> None:
+    cart = write(tmp_path, "cart.json", CART)  # member_id m-1
+    assert refused(cli("quote", COSMETICS, "--cart", cart, "--member-id", "ann")) == (
+        f"{cart}: member_id: 'm-1' is not the member quoted, 'ann' (--member-id, else the "
+        "member state's); leave it out of the cart, or make them the same"
+    )

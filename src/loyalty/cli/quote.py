@@ -166,7 +166,13 @@ def build(
             f"({events}:{history.line} is at {last.isoformat()}); give a later --at"
         )
     member_id = _member_id(member_option, state, cart, cart_path)
-    cart.setdefault("member_id", member_id)
+    named = cart.setdefault("member_id", member_id)
+    if named != member_id:
+        raise Failure(
+            f"{cart_path}: member_id: {named!r} is not the member quoted, {member_id!r} "
+            "(--member-id, else the member state's); leave it out of the cart, or make "
+            "them the same"
+        )
     if state is not None:
         if state.enrolled_at > at:
             raise Failure(
