@@ -361,7 +361,7 @@ def test_member_and_events_together_are_refused(
 def test_an_unknown_member_of_the_history(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cart_file = write(tmp_path, "c.json", cart())
+    cart_file = write(tmp_path, "c.json", {k: v for k, v in cart().items() if k != "member_id"})
     events = steps_file(tmp_path, ENROL)
     message = run_failing(capsys, CLUB, "--cart", cart_file, "--events", events, "--member-id", "x")
     assert message.startswith(f"{events}: the history does not name member 'x'")
