@@ -479,3 +479,19 @@ def test_a_carts_member_that_is_not_the_member_quoted_names_the_cart(tmp_path: P
         f"{cart}: member_id: 'm-1' is not the member quoted, 'ann' (--member-id, else the "
         "member state's); leave it out of the cart, or make them the same"
     )
+
+
+def test_erase_asks_on_stderr_and_writes_nothing_on_stdout_without_an_answer(
+    tmp_path: Path,
+) -> None:
+    steps = write_steps(tmp_path / "steps.jsonl", [enrol("ann", T0)])
+    url = f"sqlite:///{tmp_path / 'club.db'}"
+    assert cli("replay", COSMETICS, steps, "--store", url).code == 0
+    unanswered = cli("erase", COSMETICS, "ann", "--store", url, input="")
+    assert unanswered.code == 1
+    assert unanswered.stdout == ""  # the prompt is on stderr, all of it
+    assert "Erase the personal data of member 'ann'? " in unanswered.stderr
+    assert "not erased" in unanswered.stderr
+    answered = cli("erase", COSMETICS, "ann", "--store", url, "--json", input="yes\n")
+    assert answered.code == 0, answered.stderr
+    assert answered.json()["member_id"] == "ann"

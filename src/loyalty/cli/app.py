@@ -2,8 +2,11 @@
 
 Every command is registered by its module's ``register(app)``. An error a user can
 cause (a missing or undecodable file, bad JSON, an invalid program or event, a
-refused operation) is one message on stderr and exit code 1, never a traceback;
-``--debug`` (or ``LOYALTY_DEBUG=1``) shows the traceback of any error.
+refused operation, a database that refuses) is one message on stderr and exit code
+1, never a traceback; ``--debug`` anywhere on the line (or ``LOYALTY_DEBUG=1``) shows
+the traceback of any error. A usage error (an unknown option, an option that takes
+one value given twice: see :mod:`loyalty.cli.options`) exits with 2, anything else
+with 70 (a bug). With ``--json``, stdout holds one JSON document even on an error.
 """
 
 from __future__ import annotations
