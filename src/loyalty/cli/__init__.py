@@ -27,4 +27,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     from loyalty.cli.app import run
 
+    _replace_what_stdout_cannot_encode()
     return run(list(sys.argv[1:] if argv is None else argv))
+
+
+def _replace_what_stdout_cannot_encode() -> None:
+    """On a stdout that is not UTF-8 (``PYTHONIOENCODING=ascii``, a Latin-1 terminal),
+    write a character it cannot encode as an escape (``\\xe9``) rather than fail: the
+    command's tables then still print. (JSON is written with its own escapes.)"""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "")
+    if callable(reconfigure) and encoding != "utf8":
+        reconfigure(errors="backslashreplace")

@@ -7,12 +7,14 @@ words them in one message. Anything else is a bug (see :mod:`loyalty.cli.app`).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from loyalty.cli.findings import findings
+from loyalty.dates import instant_fault
 from loyalty.errors import ConfigurationError, LoyaltyError, Problem
 from loyalty.program.loader import load_program
 from loyalty.program.model import Program
@@ -22,11 +24,15 @@ from loyalty.store.port import Store
 
 __all__ = [
     "Failure",
+    "database_error",
     "failure_of",
+    "masked",
     "open_store",
     "parse_at",
     "read_json_file",
     "read_program",
+    "sql_url",
+    "worded",
 ]
 
 MEMORY = "memory"
@@ -55,7 +61,21 @@ def failure_of(error: BaseException) -> Failure | None:
     if isinstance(error, OSError):
         where = f"{error.filename}: " if error.filename else ""
         return Failure(f"{where}{error.strerror or error}")
+    if _database_refused(error):
+        return Failure(f"the store's database refused: {database_error(error)}")
     return None
+
+
+def _database_refused(error: BaseException) -> bool:
+    """Whether ``error`` is a database's refusal the user can fix (an
+    ``OperationalError`` of SQLAlchemy, sqlite3 or psycopg: a read-only file, a full
+    disk, a server gone), told by its class (the command does not import the SQL
+    extra's packages)."""
+    return any(
+        kind.__name__ == "OperationalError"
+        and kind.__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg")
+        for kind in type(error).__mro__
+    )
 
 
 SHOWN_PROBLEMS = 20
@@ -78,10 +98,20 @@ def read_program(path: Path, option: str | None = None) -> Program:
     raise Failure("\n".join(lines))
 
 
+MAX_JSON_FILE = 16 << 20
+"""The largest cart or member state file read, in bytes (16 MiB)."""
+
+
 def read_json_file(path: Path, what: str) -> dict[str, Any]:
     """The JSON object of file ``path`` (``what`` it holds, for messages), read as
-    events are: amounts as ``Decimal``, duplicate keys and deep nesting refused."""
-    data = path.read_bytes()
+    events are: amounts as ``Decimal``, duplicate keys and deep nesting refused. A file
+    larger than :data:`MAX_JSON_FILE` is refused before it is read whole."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_JSON_FILE + 1)
+    if len(data) > MAX_JSON_FILE:
+        raise Failure(f"{path}: is larger than {MAX_JSON_FILE:,} bytes; is it a {what}?")
+    if not data.strip():
+        raise Failure(f"{path}: is empty; a {what} is a JSON object")
     try:
         return read_json(data)
     except LoyaltyError as error:
@@ -93,8 +123,16 @@ def read_json_file(path: Path, what: str) -> dict[str, Any]:
 def _worded(problem: Problem, what: str) -> str:
     """``problem``, where the JSON reader of events speaks of an event, of ``what``."""
     if not problem.path and problem.message == "an event is a JSON object":
-        return f"(top level): a {what} is a JSON object, not {problem.value}"
-    return str(problem)
+        return f"a {what} is a JSON object, not {problem.value}"
+    return worded(str(problem).removeprefix("(top level): "), what)
+
+
+def worded(message: str, what: str) -> str:
+    """``message`` of the JSON reader of events, speaking of ``what`` it read (a
+    ``step``, a ``cart``) rather than of an event."""
+    return message.replace("an event is a JSON object", f"a {what} is a JSON object").replace(
+        "an event may hold", f"a {what} may hold"
+    )
 
 
 def parse_at(text: str | None, timezone: str, option: str = "--at") -> datetime | None:
@@ -106,16 +144,19 @@ def parse_at(text: str | None, timezone: str, option: str = "--at") -> datetime 
     value = text.strip()
     try:
         if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime.combine(day, time(), ZoneInfo(timezone))
-        instant = datetime.fromisoformat(value)
+            instant = datetime.combine(date.fromisoformat(value), time(), ZoneInfo(timezone))
+        else:
+            instant = datetime.fromisoformat(value)
     except ValueError:
         raise Failure(
             f"{option}: {text!r} is not a date (2026-03-01) or a date and time with an offset "
             "(2026-03-01T10:00+00:00)"
         ) from None
-    if instant.tzinfo is None:
+    if instant.tzinfo is None or instant.utcoffset() is None:
         raise Failure(f"{option}: {text!r} has no UTC offset; add one, e.g. '+00:00' or 'Z'")
+    fault = instant_fault(instant)
+    if fault is not None:
+        raise Failure(f"{option}: {text!r} {fault}")
     return instant
 
 
@@ -125,14 +166,7 @@ def open_store(url: str | None) -> Store:
     ``sql`` (or ``postgres``) extra; their tables are brought up to date."""
     if url is None or url == MEMORY:
         return MemoryStore()
-    scheme = url.split(":", 1)[0].lower()
-    if scheme in ("postgres", "postgresql"):
-        url = "postgresql+psycopg" + url[len(scheme) :]
-    elif not (scheme.startswith("sqlite") or scheme.startswith("postgresql+")):
-        raise Failure(
-            f"--store: {url!r} is not a store URL; give 'memory', 'sqlite:///file.db' "
-            "or 'postgresql://user@host/db'"
-        )
+    url = sql_url(url, "--store", memory=True)
     try:
         from loyalty.store.sql import SQLStore
     except ImportError as error:
@@ -142,14 +176,50 @@ def open_store(url: str | None) -> Store:
     except LoyaltyError:
         raise
     except Exception as error:  # a URL SQLAlchemy cannot use, a server that is down
-        raise Failure(f"--store: cannot open {_masked(url)}: {error}") from None
+        raise Failure(f"--store: cannot open {masked(url)}: {database_error(error)}") from None
 
 
-def _masked(url: str) -> str:
-    """``url`` without its password."""
-    head, at, tail = url.rpartition("@")
-    if not at or ":" not in head.split("//", 1)[-1]:
+def sql_url(url: str, option: str, memory: bool = False) -> str:
+    """The SQLAlchemy URL of a store URL given as ``option`` (``postgresql://`` is read
+    with psycopg 3); anything but SQLite and PostgreSQL is refused, its password
+    masked in the message."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in ("postgres", "postgresql"):
+        return "postgresql+psycopg" + url[len(scheme) :]
+    if scheme.startswith("sqlite") or scheme.startswith("postgresql+"):
         return url
-    scheme, _, credentials = head.partition("//")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}//{user}:***@{tail}"
+    what, stores = (
+        ("a store URL", "'memory', 'sqlite:///file.db'")
+        if memory
+        else ("a SQL database URL", "'sqlite:///file.db'")
+    )
+    raise Failure(
+        f"{option}: {masked(url)!r} is not {what}; give {stores} or 'postgresql://user@host/db'"
+    )
+
+
+_PASSWORD = re.compile(r"(://[^:/@\s]*):[^@\s]*@")
+
+
+def masked(text: str) -> str:
+    """``text`` with the password of any URL in it masked."""
+    return _PASSWORD.sub(r"\1:***@", text)
+
+
+def database_error(error: BaseException) -> str:
+    """What a database driver said, on one line, without SQLAlchemy's links and SQL,
+    with what to check for the usual reasons, and any password masked."""
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").startswith("psycopg"):
+        return "PostgreSQL needs the postgres extra: pip install 'loyalty[postgres]'"
+    cause = getattr(error, "orig", None) or error
+    text = " ".join(str(cause).split("\n(Background on this error", 1)[0].split())
+    text = text.split(" [SQL: ", 1)[0]
+    hint = next((hint for found, hint in _HINTS if found in text), "")
+    return masked(f"{text}{hint}" or type(error).__name__)
+
+
+_HINTS = (
+    ("unable to open database file", " (does its directory exist, and may you write there?)"),
+    ("readonly database", " (the file, or its directory, is read-only: the store writes)"),
+    ("file is not a database", " (is it a SQLite database?)"),
+)

@@ -7,6 +7,7 @@ read without one would show points pending that the return window has released.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -34,7 +35,12 @@ __all__ = [
     "service_for",
 ]
 
-ProgramFile = Annotated[Path, typer.Argument(help="The program file (YAML, TOML or JSON).")]
+ProgramFile = Annotated[
+    Path,
+    typer.Argument(
+        help="The program file (YAML, TOML or JSON).", metavar="PROGRAM", readable=False
+    ),
+]
 StoreUrl = Annotated[
     str | None,
     typer.Option(
@@ -193,18 +199,25 @@ def erase_command(
                 f"Erase the personal data of member {member!r}? Their journal stays, under a "
                 "pseudonym; this cannot be undone."
             )
-            try:
-                confirmed = typer.confirm(question, default=False, err=True)
-            except typer.Abort:  # no answer (end of input)
-                errors().print()
-                confirmed = False
-            if not confirmed:
+            if not _confirmed(question):
                 raise Failure(f"member {member!r} not erased (pass --yes to erase without asking)")
         pseudonym = service.erase(member)
     if as_json:
         print_json({"member_id": member, "pseudonym": pseudonym})
     else:
         out().print(f"member {member!r} erased; their journal is kept as {pseudonym}")
+
+
+def _confirmed(question: str) -> bool:
+    """Ask ``question`` on stderr and read the answer from stdin: ``y`` or ``yes``
+    confirms; anything else, or no answer (stdin closed), does not. Nothing is written
+    on stdout, which holds only the command's result."""
+    console = errors()
+    console.print(f"{question} [y/N]: ", end="", markup=False, highlight=False, soft_wrap=True)
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):  # end of input: finish the prompt's line
+        console.print()
+    return answer.strip().lower() in ("y", "yes")
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,6 @@ revision)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
 from datetime import datetime, tzinfo
 from typing import Annotated
@@ -12,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from loyalty.cli.common import MEMORY, Failure
+from loyalty.cli.common import MEMORY, Failure, database_error, masked, sql_url
 from loyalty.cli.members import (
     At,
     Json,
@@ -154,23 +153,12 @@ class Revision:
 
 def _sql_url(url: str) -> str:
     """A SQLAlchemy URL: ``postgresql://`` is read with psycopg 3."""
-    scheme = url.split(":", 1)[0].lower()
-    if url == MEMORY or not (scheme.startswith("sqlite") or scheme.startswith("postgres")):
+    if url == MEMORY:
         raise Failure(
-            f"URL: {url!r} is not a SQL database URL; give 'sqlite:///file.db' or "
+            "URL: 'memory' is not a SQL database URL; give 'sqlite:///file.db' or "
             "'postgresql://user@host/db'"
         )
-    if scheme in ("postgres", "postgresql"):
-        return "postgresql+psycopg" + url[len(scheme) :]
-    return url
-
-
-_PASSWORD = re.compile(r"(://[^:/@\s]*):[^@\s]*@")
-
-
-def _masked(text: str) -> str:
-    """``text`` with the password of any URL in it masked."""
-    return _PASSWORD.sub(r"\1:***@", text)
+    return sql_url(url, "URL")
 
 
 def _revision(url: str) -> Revision:
@@ -188,14 +176,14 @@ def _revision(url: str) -> Revision:
     try:
         engine = create_engine(url)
     except Exception as error:  # a URL SQLAlchemy cannot read, a driver not installed
-        raise Failure(f"URL: cannot open {_masked(url)!r}: {_masked(str(error))}") from None
+        raise Failure(f"URL: cannot open {masked(url)!r}: {database_error(error)}") from None
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
             current = context.get_current_revision()
             head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
     except Exception as error:  # a server that is down, a wrong password
-        raise Failure(f"URL: cannot read the database: {_masked(one_line(error))}") from None
+        raise Failure(f"URL: cannot read the database: {database_error(error)}") from None
     finally:
         engine.dispose()
     assert head is not None  # the package ships its migrations
@@ -243,7 +231,7 @@ def db_upgrade(url: Url) -> None:
     try:
         migrate(sql_url)
     except Exception as error:  # the database refused (rights, a lock held too long)
-        raise Failure(f"URL: cannot upgrade the database: {_masked(one_line(error))}") from None
+        raise Failure(f"URL: cannot upgrade the database: {database_error(error)}") from None
     if before.up_to_date:
         out().print(f"already at revision {before.head} (head)", markup=False)
     else:

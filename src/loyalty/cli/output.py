@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -22,7 +23,7 @@ from rich.console import Console
 
 from loyalty.money import Money
 
-__all__ = ["errors", "out", "print_json", "to_json"]
+__all__ = ["errors", "json_written", "out", "print_json", "print_json_error", "to_json"]
 
 
 @cache
@@ -67,6 +68,32 @@ def to_json(value: Any) -> Any:
     return str(value)
 
 
+class _Written:
+    """Whether this run has written a JSON document on stdout yet."""
+
+    json = False
+
+
 def print_json(value: Any) -> None:
-    """``value`` as indented JSON on stdout (plain text: no colour, no wrapping)."""
-    print(json.dumps(to_json(value), indent=2, ensure_ascii=False))
+    """``value`` as indented JSON on stdout (plain text: no colour, no wrapping). On a
+    stdout that is not UTF-8 (``PYTHONIOENCODING=ascii``, a Latin-1 terminal), text
+    beyond ASCII is written as JSON escapes (``"zo\\u00e9"``): the same document."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "")
+    print(json.dumps(to_json(value), indent=2, ensure_ascii=encoding != "utf8"))
+    _Written.json = True
+
+
+def json_written(reset: bool = False) -> bool:
+    """Whether a JSON document was written on stdout since the last reset (``reset``:
+    forget it, at the start of a run)."""
+    written = _Written.json
+    if reset:
+        _Written.json = False
+    return written
+
+
+def print_json_error(kind: str, message: str, exit_code: int) -> None:
+    """The document ``--json`` writes on stdout when a command fails before writing its
+    own: ``{"error": {"kind", "message", "exit_code"}}`` (``kind``: ``usage``, ``input``
+    or ``internal``), so that stdout always holds one JSON document."""
+    print_json({"error": {"kind": kind, "message": message, "exit_code": exit_code}})

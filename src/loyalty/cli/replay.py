@@ -10,7 +10,6 @@ replayed: :class:`~loyalty.cli.counting.CountingStore` tells it from a new one.
 
 from __future__ import annotations
 
-import io
 import re
 import sys
 from collections.abc import Iterator
@@ -24,8 +23,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from loyalty.cli.common import Failure, open_store, parse_at, read_program
+from loyalty.cli.common import open_store, parse_at, read_program, worded
 from loyalty.cli.counting import CountingStore
+from loyalty.cli.lines import TOO_LONG, check_encoding, numbered_lines, too_long
 from loyalty.cli.output import errors, out, print_json
 from loyalty.cli.state import MemberState, members_table, read_state, state_json, when
 from loyalty.errors import InvalidEvent, LoyaltyError, UnknownMember
@@ -71,12 +71,18 @@ _POSITION = re.compile(r"line 1 column (\d+) \(char \d+\)")
 
 
 def replay(
-    program: Annotated[Path, typer.Argument(help="The program file (YAML, TOML or JSON).")],
+    program: Annotated[
+        Path,
+        typer.Argument(
+            help="The program file (YAML, TOML or JSON).", metavar="PROGRAM", readable=False
+        ),
+    ],
     events: Annotated[
         Path,
         typer.Argument(
             help="The steps, one JSON object a line ('-': standard input).",
             metavar="EVENTS.jsonl",
+            readable=False,
         ),
     ],
     store: Annotated[
@@ -116,7 +122,7 @@ def replay(
     loaded = read_program(program)
     instant = parse_at(at, loaded.timezone)
     with _opened(events) as handle:
-        _check_encoding(events, handle)
+        check_encoding(_shown(events), handle)
         counted = CountingStore(open_store(store))
         try:
             service = LoyaltyService(loaded, counted)
@@ -166,25 +172,6 @@ def _shown(path: Path) -> str:
     return "stdin" if str(path) == STDIN else str(path)
 
 
-def _check_encoding(path: Path, handle: IO[bytes]) -> None:
-    """Refuse a UTF-16 or UTF-32 file at once (every line of it would be rejected)."""
-    if handle.seekable():
-        head = handle.read(4)
-        handle.seek(0)
-    elif isinstance(handle, io.BufferedReader):
-        head = handle.peek(4)[:4]
-    else:  # pragma: no cover - standard input is buffered
-        return
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head in (b"\x00\x00\xfe\xff",):
-        raise Failure(f"{_shown(path)}: is UTF-16 or UTF-32 text; a replay file is UTF-8")
-
-
-def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """The file's lines, numbered from 1 (a UTF-8 byte order mark dropped)."""
-    for number, raw in enumerate(handle, 1):
-        yield number, (raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw)
-
-
 def _count_lines(handle: IO[bytes]) -> int:
     count, last = 0, b"\n"
     while chunk := handle.read(1 << 20):
@@ -223,7 +210,7 @@ def _replay(
     console = errors()
     progress = _progress(console, handle, path.name)
     with progress if progress is not None else nullcontext():
-        for number, raw in _lines(handle):
+        for number, raw in numbered_lines(handle, _shown(path)):
             if progress is not None:
                 progress.advance(progress.task_ids[0])
             problem = _step(runner, counted, raw, tally)
@@ -241,6 +228,9 @@ def _replay(
 
 def _step(runner: StepRunner, counted: CountingStore, raw: bytes, tally: Tally) -> str | None:
     """Apply the step of one line and count it; what was wrong with it, if anything."""
+    if raw == TOO_LONG:
+        tally.steps += 1
+        return too_long()
     try:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError as error:
@@ -253,7 +243,7 @@ def _step(runner: StepRunner, counted: CountingStore, raw: bytes, tally: Tally) 
         step = load_step_json(text)
     except InvalidEvent as error:
         # A line is one JSON text: "line 1" of the parser's position says nothing.
-        return "invalid step: " + _POSITION.sub(r"column \1", one_line(error))
+        return "invalid step: " + _POSITION.sub(r"column \1", worded(one_line(error), "step"))
     member = getattr(step, "member_id", None)
     if isinstance(member, str):
         tally.members.add(member)

@@ -9,7 +9,6 @@ allowed), 1 any error, 2 warnings with ``--strict`` and no error.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +18,7 @@ from rich.text import Text
 
 from loyalty.cli.common import read_program
 from loyalty.cli.findings import Finding, findings
-from loyalty.cli.output import out, to_json
+from loyalty.cli.output import out, print_json, to_json
 from loyalty.errors import ConfigurationError
 from loyalty.program.loader import load_program, program_warnings
 from loyalty.program.locate import file_locator
@@ -133,7 +132,9 @@ def _print(reports: list[FileReport], strict: bool) -> None:
 def validate(
     programs: Annotated[
         list[Path],
-        typer.Argument(help="Program files (YAML, TOML or JSON).", metavar="PROGRAM..."),
+        typer.Argument(
+            help="Program files (YAML, TOML or JSON).", metavar="PROGRAM", readable=False
+        ),
     ],
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit with 2 when there are warnings.")
@@ -146,6 +147,7 @@ def validate(
         typer.Option(
             "--previous",
             metavar="OLD",
+            readable=False,
             help="The version these programs replace: warn about tiers dropped or renamed.",
         ),
     ] = None,
@@ -157,7 +159,7 @@ def validate(
     before = read_program(previous, "--previous") if previous is not None else None
     reports = [check_file(path, before) for path in programs]
     if as_json:
-        print(json.dumps(document(reports, strict), indent=2, ensure_ascii=False))
+        print_json(document(reports, strict))
     else:
         _print(reports, strict)
     raise typer.Exit(exit_code(reports, strict))
