@@ -231,7 +231,7 @@ def read_json(text: str | bytes) -> dict[str, Any]:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as error:
             raise InvalidEvent(
-                [Problem("", f"is not UTF-8 (byte {error.start})", shown(text))]
+                [Problem("", f"is not UTF-8 (at byte {error.start + 1})", shown(text))]
             ) from None
     if not isinstance(text, str):
         raise InvalidEvent([Problem("", "event JSON must be text (str or bytes)", text)])
@@ -245,8 +245,12 @@ def read_json(text: str | bytes) -> dict[str, Any]:
         )
     except _Refused as refused:
         raise InvalidEvent([refused.problem]) from None
-    except (ValueError, RecursionError) as error:  # JSONDecodeError; int digit limit
+    except json.JSONDecodeError as error:
         raise InvalidEvent([Problem("", f"is not JSON: {str(error)[:200]}")]) from None
+    except (ValueError, RecursionError):  # Python's limit on an integer's digits
+        raise InvalidEvent(
+            [Problem("", "holds a number with more digits than an event may hold (4300)")]
+        ) from None
     if not isinstance(data, dict):
         raise InvalidEvent([Problem("", "an event is a JSON object", shown(data))])
     return data
