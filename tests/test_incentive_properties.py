@@ -68,6 +68,7 @@ from loyalty import (
     Money,
     OrderResult,
     Program,
+    Redemption,
     RedemptionRefused,
     open_account,
     replay,
@@ -1246,6 +1247,18 @@ STORY_CART = {
     basket=STORY_CART | {"lines": [{"id": "L0", "sku": "SER", "unit_price": "40.00"}]},
     drawn=([amount_off("40.00"), amount_off("10.00")], [(1, 0)]),
 )
+@example(  # a free product entered first: the 1% entered last does not cost it
+    basket=STORY_CART | {"lines": [{"id": "L0", "sku": "SER", "unit_price": "1.00"}]},
+    drawn=(
+        [
+            _offer({"kind": "percent_off", "percent": 1, "products": {"skus": ["SER"]}}),
+            _offer({"kind": "amount_off", "amount": "0.01"}),
+            _offer({"kind": "amount_off", "amount": "0.01"}),
+            _offer({"kind": "free_product", "choices": ["SER"]}),
+        ],
+        [(3, 1, 2, 0)],
+    ),
+)
 def test_the_total_of_a_bundle_does_not_depend_on_the_order_it_is_redeemed_in(
     basket: dict[str, Any], drawn: tuple[list[dict[str, Any]], list[tuple[int, ...]]]
 ) -> None:
@@ -1540,16 +1553,27 @@ class Holdings(RuleBasedStateMachine):
             assert isinstance(result, CouponUsed), result
         elif not isinstance(result, LoyaltyError):
             after = {e.coupon for e in self.in_use(cart_id)}
-            assert after - before == {chosen}
+            assert isinstance(result, Redemption), result
+            assert result.aside is None or (chosen not in after and not result.lines)
+            assert result.aside is not None or chosen in after
             for dropped in before - after:  # left nothing for them: off the cart, unused
                 self.give_back_use(dropped or "")
-            held.uses -= 1
-            if not held.uses:
-                held.status = HoldingStatus.USED
-            event("coupon redeemed" + (", another taken off" if before - after else ""))
+            for taken in after - before:  # this one, or one set aside that came back
+                self.take_use(taken or "")
+            event(
+                ("coupon set aside" if result.aside is not None else "coupon redeemed")
+                + (", another taken off" if before - after else "")
+                + (", another back" if after - before - {chosen} else "")
+            )
         else:
             assert isinstance(result, RedemptionRefused), result
             event("a coupon refused at checkout")
+
+    def take_use(self, key: str) -> None:
+        held = self.model[key]
+        held.uses -= 1
+        if not held.uses:
+            held.status = HoldingStatus.USED
 
     def give_back_use(self, key: str) -> None:
         held = self.model[key]

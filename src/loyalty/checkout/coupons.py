@@ -13,9 +13,16 @@ discounts (free products, percent off selected products), then percent off the
 cart, then amount off the cart, then shipping; within a class by priority, then
 coupons in the order they were issued. A coupon entered after one that sorts
 later changes what that one takes: it is voided and written again after this one
-(:mod:`loyalty.checkout.restack`), in the same transaction, so the cart's total
-depends only on which coupons are on it; one that has nothing left to take off
-after it stays off the cart, unused.
+(:mod:`loyalty.checkout.restack`), in the same transaction. Of coupons that
+cannot all take what they would alone (two line discounts after the same units,
+groups, caps), the set that takes the most off stays
+(:func:`~loyalty.stacking.choose.stack`); the others are **set aside**, not lost:
+a coupon entered that is not in that set is kept on the cart unused (the returned
+redemption has no lines and says why in ``aside``), and one on the cart that a
+new one leaves out goes back to the member; while open, a set-aside coupon comes
+back on the cart when a restack makes it part of the best set. Only a coupon that
+takes nothing off the cart even alone is refused. So the cart's total depends only
+on which coupons were entered, never on their order.
 
 **Refusals never leak.** An unknown code, another member's code, an expired or a
 revoked coupon all raise the same :class:`~loyalty.errors.CouponRefused` ("this
@@ -28,6 +35,7 @@ naming the code and when it was used. Hurdles that fail (a minimum basket) raise
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -37,7 +45,7 @@ from loyalty.checkout.candidates import Converter, coupon_candidate
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import Builder, evaluate
 from loyalty.checkout.redemption import Redemption, _dropped, _redemption, live_entry
-from loyalty.checkout.restack import settle_stack
+from loyalty.checkout.restack import settle_aside, settle_stack
 from loyalty.checkout.stock import RewardStock
 from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
 from loyalty.hurdles import Check
@@ -51,12 +59,13 @@ from loyalty.ledger.entries import (
     HoldingKind,
     HoldingStatus,
     Redeem,
+    Void,
 )
 from loyalty.ledger.records import RedemptionRecord
 from loyalty.ledger.requests import Request, require_account
 from loyalty.program.model import Program
 from loyalty.rewards.config import Reward
-from loyalty.stacking.engine import Applied, Candidate, Skipped
+from loyalty.stacking.engine import Applied, Candidate, Context, Skipped, run
 
 __all__ = [
     "CLOSED",
@@ -81,7 +90,8 @@ def redeem_coupon(
     stock: RewardStock | None = None,
 ) -> Redemption:
     """Use the member's coupon ``code`` (as the customer typed it) on ``cart`` (see the
-    module). Using it again on the same cart returns the same redemption. ``stock``
+    module). Using it again on the same cart returns the same redemption (entering
+    a coupon set aside on it again tries it again). ``stock``
     takes back the unit of a reward with a shared stock that the coupon's restack
     takes off the cart."""
     require_account(account)
@@ -124,8 +134,8 @@ def redeem_coupon(
     _per_order(account, holding, cart, shown)
     with account._transaction():
         account.advance(request.at)
-        entry, dropped = _apply(account, request, holding, cart, shown, stock)
-    return _redemption(entry, dropped)
+        entry, dropped, aside = _apply(account, request, holding, cart, shown, stock)
+    return replace(_redemption(entry, dropped), aside=aside)
 
 
 def _apply(
@@ -135,7 +145,7 @@ def _apply(
     cart: Cart,
     shown: str,
     stock: RewardStock | None,
-) -> tuple[Redeem, tuple[Skipped, ...]]:
+) -> tuple[Redeem, tuple[Skipped, ...], str | None]:
     program = account.program
     reward = offer_of(holding.offer)
     member = member_context(account, cart, request.at)
@@ -143,23 +153,46 @@ def _apply(
         program, reward, cart, request.at, member, uses=0,
         candidate=coupon_builder(holding, reward, cart, member.rate, program),
     )
-    if not option.eligible or option.applied is None or option.stack is None:
+    result = option.stack
+    assert member.stack is not None  # member_context builds it
+    aside = option.aside
+    applies = option.eligible and option.applied is not None
+    if result is None or not (
+        applies or (aside is not None and _applies_alone(aside.candidate, member.stack.context))
+    ):
         raise RedemptionRefused(account.member_id, f"coupon {shown}", option.unmet)
 
-    def write(applied: Applied) -> Redeem:
+    def write(applied: Applied | None) -> Redeem:
         entry = Redeem(
             **request.fields(account, 0, f"coupon {holding.title} on order {cart.id}", cart.id),
             allocation=(),
-            discounts=applied.lines,
-            shipping_discount=applied.shipping,
+            discounts=applied.lines if applied is not None else (),
+            shipping_discount=applied.shipping if applied is not None else None,
             coupon=holding.key,
+            choice=option.choice if applied is None else None,
         )
         account._apply(entry)
         return entry
 
-    dropped = _dropped(option.stack, option.applied.id)
-    entry = settle_stack(account, request, cart, option.stack, option.applied.id, write, stock)
-    return entry, dropped
+    new_id = f"coupon:{holding.key}"
+    dropped = tuple(item for item in _dropped(result, new_id) if _was_on_cart(item))
+    if option.applied is None:
+        assert aside is not None
+        entry = settle_aside(account, request, cart, result, lambda: write(None), stock)
+        return entry, dropped, aside.reason
+    entry = settle_stack(account, request, cart, result, new_id, write, stock)
+    return entry, dropped, None
+
+
+def _was_on_cart(item: Skipped) -> bool:
+    """Was ``item`` on the cart (not a coupon set aside there, staying aside)?"""
+    record = item.candidate.reference
+    return isinstance(record, RedemptionRecord) and record.in_use
+
+
+def _applies_alone(candidate: Candidate, context: Context) -> bool:
+    """Does ``candidate`` take something off the cart with no other discount?"""
+    return bool(run([candidate], context).taken)
 
 
 def coupon_builder(
@@ -222,10 +255,23 @@ def _redeem_entry(account: Account, record: RedemptionRecord) -> Redeem:
     return entry
 
 
+_ASIDE = "set aside: the discounts on the cart take more off without it"
+
+
 def _of_request(account: Account, key: str, holding_key: str) -> Redemption:
     """What the request with ``key`` returned: its redemption of coupon ``holding_key``."""
     entries: tuple[Entry, ...] = account.request_entries(key)
     for entry in entries:
         if isinstance(entry, Redeem) and entry.coupon == holding_key:
+            record = account.redemption(entry.id)
+            set_aside = (
+                not entry.discounts and entry.shipping_discount is None
+                and record is not None and record.voided_by is not None
+                and isinstance(void := account.entry(record.voided_by), Void) and void.restacked
+            )
+            if set_aside:  # set aside when entered (it may be back on the cart since)
+                standing = live_entry(account, entry)
+                aside = _ASIDE if standing is entry else None
+                return replace(_redemption(standing), aside=aside)
             return _redemption(live_entry(account, entry))
     raise AssertionError(f"request {key!r} redeemed no coupon {holding_key!r}")

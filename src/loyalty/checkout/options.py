@@ -85,6 +85,11 @@ class RewardOption:
     """For a free product: the units it gives."""
     choice: str | None = None
     """For a free product: the sku it gives."""
+    aside: Skipped | None = None
+    """Why the stack leaves it out, when that alone makes it not eligible: the
+    discounts on the cart take more off without it, or leave it nothing (it may
+    still apply alone: a coupon is then set aside, see
+    :func:`~loyalty.checkout.coupons.redeem_coupon`)."""
 
     @property
     def discount(self) -> Discount | None:
@@ -199,7 +204,7 @@ def evaluate(
         wanted = reward.cost
         if reward.cost:
             checks.append(_cost(reward.cost, member))
-    applied, result = _stacked(
+    applied, result, left_out = _stacked(
         program, reward, cart, member, wanted, choice, units, candidate, checks, on_cart, choices
     )
     value = applied.amount if applied is not None else None
@@ -208,6 +213,9 @@ def evaluate(
         situation = _situation(cart, at, member, uses=uses, points_value=worth)
         checks.append(reward.hurdles.check(situation, program))
     failing = [check for check in checks if not check.met]
+    aside = None
+    if left_out is not None and len(failing) == 1 and failing[0] is left_out[1]:
+        aside = left_out[0]
     root = Check("reward", not failing, "can be redeemed", children=tuple(checks))
     if failing:
         root = Check("reward", False, "; ".join(root.reasons()), children=tuple(checks))
@@ -224,6 +232,7 @@ def evaluate(
         choices=choices,
         units=units if isinstance(reward, FreeProduct) else None,
         choice=choice if isinstance(reward, FreeProduct) else None,
+        aside=aside,
     )
 
 
@@ -243,30 +252,31 @@ def _stacked(
     checks: list[Check],
     sequence: int,
     free_choices: tuple[str, ...],
-) -> tuple[Applied | None, Stack | None]:
-    """Where ``reward`` lands in the cart's stack; adds the ``value`` check."""
+) -> tuple[Applied | None, Stack | None, tuple[Skipped, Check] | None]:
+    """Where ``reward`` lands in the cart's stack; adds the ``value`` check (and,
+    when the stack leaves it out, returns why with that check)."""
     if isinstance(reward, FreeProduct):
         if choice is None:
-            return None, None  # none of its products is in the cart: said by "product"
+            return None, None, None  # none of its products is in the cart: said by "product"
         if choice not in free_choices:
             among = ", ".join(reward.choices)
             checks.append(Check("value", False, f"{choice!r} is not in the cart among {among}"))
-            return None, None
+            return None, None, None
     if isinstance(reward, PayWithPoints):
         if points <= 0:
             if not any(not check.met for check in checks):
                 checks.append(Check("value", False, _NOTHING))
-            return None, None
+            return None, None, None
         fault = points_fault(reward, points)
         if fault is not None:
             checks.append(Check("value", False, fault))
-            return None, None
+            return None, None, None
         value = points_value(reward, points, member.rate, cart.currency)
         most = _room(member, cart.currency)
         if value > most:
             checks.append(Check("value", False, f"{points} points are worth {value}, more "
                                 f"than the {most} they can pay for"))
-            return None, None
+            return None, None, None
     if candidate is not None:
         built = candidate(points, choice, units)
     else:
@@ -287,14 +297,14 @@ def _stacked(
         harm = _harm(member.stack, result, cart.currency)
         if harm is not None:
             checks.append(Check("value", False, harm))
-            return found, result
+            return found, result, None
         checks.append(Check("value", True, f"takes {found.amount} off"))
-        return found, result
+        return found, result, None
     if isinstance(found, Skipped) and found.check is not None:
         checks.append(found.check)  # its hurdles, where it applies: reasons and shortfalls
     else:
         checks.append(Check("value", False, found.reason if found is not None else _NOTHING))
-    return None, result
+    return None, result, (found, checks[-1]) if isinstance(found, Skipped) else None
 
 
 _NOTHING = "nothing on this cart for it to take off"

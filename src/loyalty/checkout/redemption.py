@@ -62,6 +62,10 @@ class Redemption:
     """The rewards and coupons already on the cart that this one took off (their
     points and uses came back), each with why: what the restack reports when it
     happens (a replay of the request returns none)."""
+    aside: str | None = None
+    """For a coupon that cannot apply beside the discounts on the cart (though it
+    could alone): why. It is kept on the cart, set aside, and comes back when a
+    restack gives it room; ``lines`` are empty."""
 
     @property
     def points(self) -> int:

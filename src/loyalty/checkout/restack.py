@@ -6,7 +6,7 @@ the redemption's transaction, every redemption on the cart whose lines the new
 stack changes is voided (its points and its coupon use come back) and written
 again as the stack has it, naming the entry it ``replaces``; one the stack now
 leaves out stays off (a coupon is set aside: it comes back when a later restack
-gives it room, see :mod:`loyalty.checkout.stacked`). The offers
+makes it part of the best set, see :mod:`loyalty.checkout.stacked`). The offers
 the stack applies are written as redemptions of no points naming the ``offer``,
 so the order earns on what the customer pays after them and a refund unwinds
 them like any discount. Cashback tendered on the cart is then fitted to what is
@@ -28,7 +28,7 @@ from loyalty.ledger.requests import Request
 from loyalty.stacking.choose import Stack
 from loyalty.stacking.engine import Applied
 
-__all__ = ["restack", "settle_stack", "write_offers"]
+__all__ = ["restack", "settle_aside", "settle_stack", "write_offers"]
 
 
 def settle_stack(
@@ -44,6 +44,25 @@ def settle_stack(
     with ``write_new`` first (the request's first entry is what it returns when
     replayed); return its entry. Call inside the account's transaction."""
     entry = write_new(next(item for item in result.applied if item.id == new_id))
+    restack(account, request, cart, result, entry, stock)
+    return entry
+
+
+def settle_aside(
+    account: Account,
+    request: Request,
+    cart: Cart,
+    result: Stack,
+    write_new: Callable[[], Redeem],
+    stock: RewardStock | None = None,
+) -> Redeem:
+    """Like :func:`settle_stack`, for a coupon ``result`` leaves out though it could
+    apply alone: written with ``write_new`` (no lines), set aside at once (it comes
+    back when a restack gives it room), and the cart made to match ``result``."""
+    entry = write_new()
+    record = account.redemption(entry.id)
+    assert record is not None
+    _void(account, request, record, cart, True)
     restack(account, request, cart, result, entry, stock)
     return entry
 

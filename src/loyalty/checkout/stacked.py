@@ -11,8 +11,9 @@ A redemption whose reward (or coupon offer) the program no longer has or has on
 other terms, a free product whose line left the cart without the record naming
 it, and the cashback spent on the cart (a tender, re-fitted after every change),
 are not restacked: the former keep the lines they wrote, taken off before any
-other. A coupon a restack set aside (nothing left for it to take off) is a
-required candidate again while it is open, so it comes back when it has room.
+other. A coupon set aside (entered, or left out by a restack, when the best set
+of the discounts on the cart does not include it) is a required candidate again
+while it is open, so it comes back when the best set includes it.
 """
 
 from __future__ import annotations
@@ -87,7 +88,10 @@ class CartStack:
         return stack(self.required, self.optional, self.context)
 
     def adding(self, candidate: Candidate) -> Stack:
-        return stack((*self.required, candidate), self.optional, self.context)
+        """The stack with ``candidate`` required too (in place of a required one of
+        the same id: a coupon set aside on the cart, entered again)."""
+        required = tuple(c for c in self.required if c.id != candidate.id)
+        return stack((*required, candidate), self.optional, self.context)
 
     def reductions(self) -> dict[str, Decimal]:
         """What the base stack and the fixed lines take off each line."""
@@ -171,9 +175,10 @@ def _aside(account: Account, record: RedemptionRecord) -> bool:
 def _set_aside(
     account: Account, records: tuple[RedemptionRecord, ...], at: datetime
 ) -> list[RedemptionRecord]:
-    """The coupons a restack took off this cart for having nothing to take off,
-    still open and not on it again (the latest record of each): they are candidates
-    again, so what the cart gets does not depend on the order they were entered in."""
+    """The coupons set aside on this cart (entered, or taken off by a restack, when
+    the stack left them out), still open and not on it again (the latest record of
+    each): they are candidates again, so what the cart gets does not depend on the
+    order they were entered in."""
     on_cart = {r.coupon for r in records if r.in_use and r.coupon is not None}
     replaced = {r.replaces for r in records if r.replaces is not None}
     latest: dict[str, RedemptionRecord] = {}
@@ -209,7 +214,8 @@ def _rebuilt(
             return None
         return coupon_candidate(
             holding, offer_of(holding.offer), convert, program.stacking,
-            id=f"coupon:{holding.key}", choice=_sku(record, cart), reference=record,
+            id=f"coupon:{holding.key}", choice=record.choice or _sku(record, cart),
+            reference=record,
         )
     reward = program.rewards.get(record.reward) if record.reward is not None else None
     if reward is None:

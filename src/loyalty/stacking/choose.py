@@ -1,8 +1,9 @@
 """Best for the customer: which of the optional discounts to apply.
 
 Required candidates (what the customer chose: the rewards and coupons on the
-cart) always stay in, unless some cannot be used together: then the valid set of
-them that takes the most off stays, whatever order they came in. Optional ones
+cart) stay in, unless some cannot be used together (their groups) or take more
+off without one (two line discounts after the same units, a cap): then the valid
+set of them that takes the most off stays, whatever order they came in. Optional ones
 (offers) are chosen to give the customer the most discount, within the groups'
 rules and the caps:
 
@@ -132,16 +133,23 @@ def stack(
 def _compatible(
     required: Sequence[Candidate], context: Context
 ) -> tuple[list[Candidate], list[Skipped]]:
-    """The required candidates that can stay together. When some cannot (two of one
-    best-of group, an exclusive one with others), the valid set that takes the most
-    off stays, whatever order they came in; up to :data:`EXHAUSTIVE` of them are
-    compared, and above that the first come stay. (Line discounts after the same
-    units are not a clash: the one earlier in the application order takes them.)"""
+    """The required candidates that stay: the valid set of them (by their groups)
+    that takes the most off, whatever order they came in.
+
+    When all of them apply together in full, none contending with another for
+    units, with no cap and no condition that can turn true as the basket shrinks,
+    they all stay (nothing can take more). Otherwise up to :data:`EXHAUSTIVE` of
+    them are compared, every valid set: the most off, then the fewest skipped,
+    then the set whose first difference in the application order is a member (so
+    of two equal sets the one with the earlier discount), an order fixed by the
+    candidates alone: the set chosen among some is the one chosen among more when
+    it is among them, which makes a cart's discounts depend only on which were
+    entered. Above that the first come stay."""
     kept: list[Candidate] = []
     for candidate in required:
         if _fits(kept, candidate):
             kept.append(candidate)
-    if len(kept) == len(required):
+    if len(kept) == len(required) and _all_stay(kept, context):
         return kept, []
     if len(required) <= EXHAUSTIVE:
         ordered = sorted(required, key=context.position)
@@ -158,6 +166,19 @@ def _compatible(
         kept = [c for c in required if c in best[1]]
     refused = [_left_out(kept, c, context) for c in required if c not in kept]
     return kept, refused
+
+
+def _all_stay(required: Sequence[Candidate], context: Context) -> bool:
+    """Do ``required`` (which fit together by their groups) all stay, no subset of
+    them taking more? True when they apply in full together, no two line
+    discounts contending for units, with no cap and monotone conditions."""
+    if len(required) < 2:
+        return True
+    if context.max_total is not None or context.max_discounts is not None:
+        return False
+    if not _conditions_monotone(required) or _contended(required, context):
+        return False
+    return run(required, context).in_full()
 
 
 def _left_out(kept: list[Candidate], candidate: Candidate, context: Context) -> Skipped:
