@@ -154,3 +154,17 @@ def test_a_coupon_set_aside_and_entered_again_applies_when_it_has_room() -> None
     assert again.total is not None
     assert on_cart(account) == {"L0": Decimal("1.00"), "L1": Decimal("0.01")}
     assert [r.coupon for r in account.redemptions("C-1") if r.in_use].count("1.0") == 1
+
+
+def test_voiding_the_only_coupon_in_use_brings_back_one_set_aside() -> None:
+    """The free SER is the best set; the 1% waits aside. Voiding the free SER leaves
+    no discount in use, and the 1% comes back all the same."""
+    account, codes = coupons(FREE_SER, ONE_PERCENT)
+    cart = basket(("SER", "1.00"))
+    free, percent = enter(account, codes, [0, 1], cart)
+    assert free.aside is None
+    assert percent.aside is not None
+    assert on_cart(account) == {"L0": Decimal("1.00")}
+    void_redemption(account, free.entry.id, at=LATER, key="void", cart=cart)
+    assert on_cart(account) == {"L0": Decimal("0.01")}
+    assert {r.coupon for r in account.redemptions("C-1") if r.in_use} == {"1.1"}

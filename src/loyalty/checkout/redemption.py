@@ -27,6 +27,7 @@ from loyalty.checkout.candidates import reward_terms
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import RewardOption, evaluate, visible
 from loyalty.checkout.restack import restack, settle_stack
+from loyalty.checkout.stacked import coupons_aside
 from loyalty.checkout.stock import RewardStock, claim_prefix
 from loyalty.errors import InvalidInput, RedemptionRefused, UnknownEntry, UnknownReward
 from loyalty.hurdles import Check
@@ -243,7 +244,7 @@ def _restack_after_void(
         r for r in account.redemptions(cart.id)
         if r.in_use and r.tender is None
     ]
-    if not others:
+    if not others and not coupons_aside(account, cart.id, request.at):
         return
     member = member_context(account, cart, request.at)
     assert member.stack is not None

@@ -49,6 +49,7 @@ from loyalty.stacking.units import Units, minor
 __all__ = [
     "CartStack",
     "cart_stack",
+    "coupons_aside",
     "offers_written",
     "shipping_of",
     "unwritten_offers",
@@ -192,6 +193,12 @@ def _set_aside(
             continue
         latest[record.coupon] = record
     return list(latest.values())
+
+
+def coupons_aside(account: Account, cart_id: str, at: datetime) -> bool:
+    """Are coupons set aside on cart ``cart_id`` at ``at`` (they come back when a
+    restack has room for them)?"""
+    return bool(_set_aside(account, account.redemptions(cart_id), at))
 
 
 def _sees(program: Program, offer: Any, at: datetime, facts: Callable[[], Facts]) -> bool:

@@ -220,8 +220,10 @@ class Void(Entry):
     redeem_id: str
     allocation: tuple[Allocation, ...]
     restacked: bool = False
-    """Written by a restack that left a coupon with nothing to take off: it comes
-    back on the cart when a later restack gives it room again."""
+    """Written by a restack, not by the customer: it set a coupon aside (one entered
+    that the best set of the cart's discounts leaves out, or one a restack left with
+    nothing to take off). The coupon keeps its use and comes back on the cart when a
+    later restack has room for it (a void included)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
