@@ -1226,3 +1226,28 @@ def test_without_a_member_or_a_named_enrolment_the_member_is_member(tmp_path: Pa
     """)
     assert load_file(path).scenarios[0].member == "member"
     assert only(run_file(path)).passed
+
+
+def _headings(page: Path) -> list[str]:
+    """The page's headings, outside code blocks."""
+    found, fenced = [], False
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("#"):
+            found.append(line)
+    return found
+
+
+def test_the_scenarios_page_has_one_title_and_the_anchors_testing_links_to() -> None:
+    docs = ROOT / "docs"
+    headings = _headings(docs / "scenarios.md")
+    assert headings[0] == "# Scenario files"
+    assert [h for h in headings if h.startswith("# ")] == ["# Scenario files"]
+    slugs = {
+        re.sub(r"[^\w\- ]", "", h.lstrip("#").strip().lower()).replace(" ", "-")
+        for h in headings
+    }
+    linked = re.findall(r"\]\(scenarios\.md#([\w-]+)\)", (docs / "testing.md").read_text())
+    assert set(linked) == {"loyalty-test", "the-pytest-plugin"}
+    assert set(linked) <= slugs
