@@ -182,3 +182,81 @@ def test_no_arguments_is_a_usage_error() -> None:
     done = run()
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (bytes(range(128, 256)), "not UTF-8 text"),
+        (b"a: 1\n", "id: is required; and 4 more problem(s)"),
+    ],
+)
+def test_a_file_neither_scenario_nor_program_says_so(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    path = tmp_path / "bin.yaml"
+    path.write_bytes(content)
+    done = run(path)
+    assert done.returncode == 1
+    assert "is a program" not in done.stderr
+    assert (
+        f"{path} is neither a scenario file (its name does not end in .loyalty.yaml) "
+        "nor a valid program: "
+    ) in done.stderr
+    assert reason in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_unreadable_file_is_its_own_error_not_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As root every file reads: the parser's check (``os.access``) and the read both
+    refuse here, as they would for a user without the permission."""
+    path = write(tmp_path, "club.loyalty.yaml", SCENARIO)
+    real = Path.read_bytes
+
+    def refused(self: Path) -> bytes:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
+    monkeypatch.setattr(Path, "read_bytes", refused)
+    code, output = invoke(path)
+    assert code == 1
+    assert "is not readable" not in output
+    assert f"{path}: (top level): cannot be read: Permission denied" in output
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file"
+)
+def test_an_unreadable_file_is_its_own_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "club.loyalty.yaml", SCENARIO)
+    path.chmod(0)
+    done = run(path)
+    assert done.returncode == 1
+    assert "is not readable" not in done.stderr + done.stdout
+    assert "cannot be read" in done.stdout
+
+
+def test_the_where_column_is_not_wrapped_at_80_columns(tmp_path: Path) -> None:
+    folder = tmp_path / "tests" / "loyalty"
+    folder.mkdir(parents=True)
+    long_name = "an order earns pending points, " * 4
+    text = SCENARIO.replace("an order earns pending points", long_name.strip(" ,"))
+    write(folder, "club.loyalty.yaml", text.replace("pending: 120", "pending: 7"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "80"}
+    done = subprocess.run(
+        [sys.executable, "-m", "loyalty", "test", "tests/loyalty"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 1
+    table = done.stdout.split("\n\n")[0]
+    assert max(len(line) for line in table.splitlines()) <= 80
+    assert "tests/loyalty/club.loyalty.yaml:8 (step 2)" in table
+    assert "pending points" in table  # the name wraps instead

@@ -503,6 +503,21 @@ def one_problem(path: Path) -> str:
          "steps[1].expect.lots[0].expires", "is not a date"),
         ("- expect: {coupons: [{statuss: open}]}", "statuss", "steps[1].expect.coupons[0].statuss",
          "did you mean 'status'"),
+        ("- order: {id: A, currency: EUR, lines: [[A, '1.00']]}", "EUR",
+         "steps[1].order.currency", "'EUR' is not accepted (accepted: USD)"),
+        ("- redeem: {reward: five-off, cart: {id: A, currency: EUR, lines: [[A, '1.00']]}}",
+         "EUR", "steps[1].redeem.cart.currency", "'EUR' is not accepted"),
+        ("- adjust: 1000000000000000", "adjust", "steps[1].adjust",
+         "less than or equal to 1000000000000"),
+        ("- adjust: -1000000000001", "adjust", "steps[1].adjust",
+         "greater than or equal to -1000000000000"),
+        ("- order: {id: A, lines: [[A, '1.00']]}\n  at: 9999-01-01", "9999", "steps[1].at",
+         "9999-01-01 lies outside the instants taken (from 1970-01-01 to 2200-01-01 UTC)"),
+        ("- wait: 2200-01-02T00:00", "wait", "steps[1].wait", "lies outside the instants taken"),
+        ("- advance: 1969-06-01", "advance", "steps[1].advance",
+         "1969-06-01 lies outside the instants taken"),
+        ('- enrol: "a\\u0007b"', "u0007", "steps[1].enrol",
+         "'a\\x07b' contains a control character (U+0007) at position 1"),
     ],
 )
 def test_a_mistake_is_named_with_file_line_and_path(
@@ -560,6 +575,12 @@ def test_a_names_after_a_new_version_are_checked_against_it(tmp_path: Path) -> N
          "scenarios[0].name: is required"),
         ("program: {id: p}\nstart: tomorrow\nscenarios: []\n", 2,
          "start: 'tomorrow' is not a date"),
+        (f"program: {COSMETICS}\nstart: 9999-01-01\nscenarios:\n  - name: a\n"
+         "    steps: [{enrol: ana}]\n", 2,
+         "start: 9999-01-01 lies outside the instants taken (from 1970-01-01 to 2200-01-01 UTC)"),
+        (f"program: {COSMETICS}\nscenarios:\n  - name: a\n    start: 1900-01-01T09:00\n"
+         "    steps: [{enrol: ana}]\n", 4,
+         "scenarios[0].start: 1900-01-01T09:00 lies outside the instants taken"),
     ],
 )
 def test_a_broken_file_is_named_with_its_line(
@@ -1130,3 +1151,103 @@ def test_times_in_a_notification_mismatch_are_in_the_programs_timezone(tmp_path:
     assert mismatch.expected == "2026-03-31T10:00"
     assert mismatch.actual == "2026-03-31T09:00-04:00"
     assert "available_at=2026-03-31T09:00-04:00" in (mismatch.explanation or "")
+
+
+def test_a_files_start_out_of_range_is_said_once(tmp_path: Path) -> None:
+    path = write(tmp_path, f"""\
+        program: {COSMETICS}
+        start: 9999-01-01
+        scenarios:
+          - name: a
+            steps: [{{enrol: ana}}]
+          - name: b
+            steps: [{{enrol: ben}}]
+    """)
+    assert one_problem(path) == (
+        f"{path}:2: start: 9999-01-01 lies outside the instants taken "
+        "(from 1970-01-01 to 2200-01-01 UTC)"
+    )
+
+
+def test_without_a_member_the_first_enrolled_is_the_scenarios_member(tmp_path: Path) -> None:
+    path = write(tmp_path, f"""\
+        program: {COSMETICS}
+        scenarios:
+          - name: the first enrolled is the default
+            steps:
+              - enrol: m
+              - order: {{id: A-1, lines: [[SERUM, "12.00", 1]]}}
+                expect: {{pending: 12}}
+              - enrol: ben
+              - expect: {{pending: 12}}
+              - order: {{id: B-1, lines: [[SERUM, "5.00", 1]]}}
+                member: ben
+                expect: {{pending: 5}}
+          - name: an enrol step's member modifier names them too
+            steps:
+              - enrol: {{channel: email}}
+                member: cleo
+              - order: {{id: C-1, lines: [[SERUM, "3.00", 1]]}}
+                expect: {{pending: 3}}
+    """)
+    results = run_file(path)
+    assert [result.passed for result in results] == [True, True], [r.report() for r in results]
+    assert [scenario.member for scenario in load_file(path).scenarios] == ["m", "cleo"]
+
+
+def test_a_member_given_stays_the_default_whoever_enrols_first(tmp_path: Path) -> None:
+    path = write(tmp_path, f"""\
+        program: {COSMETICS}
+        member: ana
+        scenarios:
+          - name: a
+            steps:
+              - enrol: ben
+              - order: {{id: A-1, lines: [[SERUM, "12.00", 1]]}}
+                error: UnknownMember
+          - name: b
+            member: cleo
+            steps:
+              - enrol: ben
+    """)
+    assert [scenario.member for scenario in load_file(path).scenarios] == ["ana", "cleo"]
+    assert only(run_file(path)[:1]).passed
+
+
+def test_without_a_member_or_a_named_enrolment_the_member_is_member(tmp_path: Path) -> None:
+    path = write(tmp_path, f"""\
+        program: {COSMETICS}
+        scenarios:
+          - name: a
+            steps:
+              - enrol:
+              - order: {{id: A-1, lines: [[SERUM, "12.00", 1]]}}
+                expect: {{pending: 12}}
+    """)
+    assert load_file(path).scenarios[0].member == "member"
+    assert only(run_file(path)).passed
+
+
+def _headings(page: Path) -> list[str]:
+    """The page's headings, outside code blocks."""
+    found, fenced = [], False
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("#"):
+            found.append(line)
+    return found
+
+
+def test_the_scenarios_page_has_one_title_and_the_anchors_testing_links_to() -> None:
+    docs = ROOT / "docs"
+    headings = _headings(docs / "scenarios.md")
+    assert headings[0] == "# Scenario files"
+    assert [h for h in headings if h.startswith("# ")] == ["# Scenario files"]
+    slugs = {
+        re.sub(r"[^\w\- ]", "", h.lstrip("#").strip().lower()).replace(" ", "-")
+        for h in headings
+    }
+    linked = re.findall(r"\]\(scenarios\.md#([\w-]+)\)", (docs / "testing.md").read_text())
+    assert set(linked) == {"loyalty-test", "the-pytest-plugin"}
+    assert set(linked) <= slugs

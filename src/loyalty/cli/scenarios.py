@@ -20,6 +20,8 @@ from rich.table import Table
 
 from loyalty.cli.common import Failure, read_program
 from loyalty.cli.output import out, print_json
+from loyalty.errors import ConfigurationError
+from loyalty.program.loader import load_program
 from loyalty.program.model import Program
 from loyalty.testing.scenarios import (
     Located,
@@ -67,15 +69,32 @@ def _inputs(target: Path, scenarios: list[Path]) -> tuple[Program | None, list[P
         program = None
     else:
         if not scenarios:
-            raise Failure(
-                f"{target} is a program: give the scenario files to run against it "
-                f"(loyalty test {target} SCENARIOS...), or a directory of {PATTERN} files"
-            )
+            raise Failure(_alone(target))
         program = read_program(target)
         files = find_files(scenarios)
     if not files:
         raise Failure(f"no scenario files ({PATTERN}) under {target}")
     return program, files
+
+
+def _alone(target: Path) -> str:
+    """What to say of ``target`` given alone, neither a directory nor a scenario file:
+    a program wants scenario files to run; anything else is neither, and why."""
+    try:
+        load_program(target)
+    except ConfigurationError as error:
+        first = error.problems[0] if error.problems else None
+        said = (str(first) if first.path else first.message) if first else "it does not load"
+        others = len(error.problems) - 1
+        more = f"; and {others} more problem(s)" if others > 0 else ""
+        return (
+            f"{target} is neither a scenario file (its name does not end in "
+            f"{PATTERN.removeprefix('*')}) nor a valid program: {said}{more}"
+        )
+    return (
+        f"{target} is a program: give the scenario files to run against it "
+        f"(loyalty test {target} SCENARIOS...), or a directory of {PATTERN} files"
+    )
 
 
 def run_scenarios(
@@ -85,11 +104,12 @@ def run_scenarios(
             help=f"A directory of scenario files ({PATTERN}), a scenario file, or a program "
             "to run the SCENARIOS against.",
             metavar="PROGRAM_OR_DIR",
+            readable=False,
         ),
     ],
     scenarios: Annotated[
         list[Path] | None,
-        typer.Argument(help="Scenario files or directories.", metavar="SCENARIOS"),
+        typer.Argument(help="Scenario files or directories.", metavar="SCENARIOS", readable=False),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
@@ -123,15 +143,22 @@ def _summary(runs: list[_FileRun]) -> dict[str, int]:
     }
 
 
+SCENARIO_WIDTH = 12
+"""The narrowest the Scenario column gets before the table grows past the console's
+width: the names wrap, the ``FILE:LINE`` of the Where column never does."""
+
+
 def _print(runs: list[_FileRun]) -> None:
     console = out()
     table = Table(title="Scenarios", title_justify="left")
-    table.add_column("Result")
-    table.add_column("Scenario", overflow="fold")
-    table.add_column("Where", overflow="fold")
-    table.add_column("Steps", justify="right")
+    table.add_column("Result", no_wrap=True, min_width=6)
+    table.add_column("Scenario", overflow="fold", ratio=1, min_width=SCENARIO_WIDTH)
+    table.add_column("Where", no_wrap=True)  # FILE:LINE stays whole: a link to the step
+    table.add_column("Steps", justify="right", no_wrap=True)
+    wheres = [""]
     for run in runs:
         if run.problems:
+            wheres.append(str(run.path))
             table.add_row("[red]ERROR[/]", "(the file has mistakes)", escape(str(run.path)), "")
         for result in run.results:
             done = sum(1 for step in result.steps if step.passed)
@@ -139,9 +166,12 @@ def _print(runs: list[_FileRun]) -> None:
             where = f"{result.file}:{result.line}"
             if failed is not None:
                 where = f"{result.file}:{failed.line} (step {failed.number})"
+            wheres.append(where)
             mark = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
             table.add_row(mark, escape(result.name), escape(where), f"{done}/{len(result.steps)}")
-    console.print(table)
+    # borders (5), padding (2 a column), Result, the narrowest Scenario, Where, Steps
+    needed = 5 + 8 + 6 + SCENARIO_WIDTH + max(len(where) for where in wheres) + 5
+    console.print(table, width=max(console.width, needed), crop=False)
     for run in runs:
         if run.problems:
             console.print(f"\n{escape(str(run.path))}: the file has mistakes, nothing ran:")

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from loyalty.boundary import problems_from
+from loyalty.dates import instant_fault
 from loyalty.errors import ConfigurationError, LoyaltyError
 from loyalty.program.loader import load_program
 from loyalty.program.model import Program
+from loyalty.testing.scenarios.compare import local_instant
 from loyalty.testing.scenarios.model import (
     DEFAULT_MEMBER,
     ScenarioFileSpec,
@@ -140,6 +143,19 @@ def load_text(
         raise ScenarioError(sorted(checker.problems, key=lambda p: p.line or 0))
     return ScenarioFile(file, scenarios)
 
+def _first_enrolled(steps: Sequence[Any]) -> str:
+    """The default member of a scenario for which neither it nor its file gives
+    ``member``: the member of its first enrol step that names one (``enrol: ana``),
+    else ``member``."""
+    for step in steps:
+        if isinstance(step, Mapping) and "enrol" in step:
+            named = step.get("member")
+            if named is None and isinstance(step.get("enrol"), str):
+                named = step["enrol"]
+            return str(named) if isinstance(named, str) and named else DEFAULT_MEMBER
+    return DEFAULT_MEMBER
+
+
 class _Checker(NameChecks):
     """Resolves the programs and checks every name against the program in force."""
 
@@ -180,7 +196,9 @@ class _Checker(NameChecks):
             if program is None and isinstance(ref, str | Mapping):
                 where = f"scenarios[{index}].program" if scenario.get("program") else "program"
                 program = self.program(ref if isinstance(ref, str) else dict(ref), where)
-            member = scenario.get("member") or data.get("member") or DEFAULT_MEMBER
+            member = scenario.get("member") or data.get("member") or _first_enrolled(
+                scenario["steps"]
+            )
             enrolled: set[str] = set()
             for number, raw in enumerate(scenario["steps"]):
                 try:
@@ -204,7 +222,14 @@ class _Checker(NameChecks):
                 self.problem(here, "no program: give 'program' (a path or the program inline)")
             else:
                 program = self.program(ref, at)
-        member = spec.member or file.member or DEFAULT_MEMBER
+        member = spec.member or (file.member if "member" in file.model_fields_set else None)
+        if member is None:
+            enrols = (step.member for step in spec.steps if step.kind == "enrol")
+            member = next(enrols, None) or DEFAULT_MEMBER
+        start, at = (spec.start, f"{here}.start") if spec.start is not None else (file.start,
+                                                                                  "start")
+        if program is not None:
+            self.time(start, at, program)
         steps = []
         current = program
         enrolled: set[str] = set()
@@ -214,6 +239,7 @@ class _Checker(NameChecks):
                 current = self._change(step.program, f"{path}.program", program, current)
             if current is not None:
                 self.step(step, path, current, member, enrolled)
+                self.times(step, path, current)
                 steps.append(Step(step, number, path, self.source.line(path), current))
         return Scenario(
             spec.name,
@@ -221,10 +247,33 @@ class _Checker(NameChecks):
             self.source.line(here),
             program,  # type: ignore[arg-type]  # a None program leaves a problem: nothing runs
             member,
-            spec.start if spec.start is not None else file.start,
+            start,
             tuple(steps),
             self.source,
         )
+
+    def times(self, step: StepSpec, path: str, program: Program) -> None:
+        """The times a step names, each within the instants the engine takes."""
+        if step.at is not None:
+            self.time(step.at, f"{path}.at", program)
+        if isinstance(step.wait, date):
+            self.time(step.wait, f"{path}.wait", program)
+        if step.advance is not None and isinstance(step.advance.to, date):
+            self.time(step.advance.to, f"{path}.advance", program)
+
+    def time(self, value: date | datetime, path: str, program: Program) -> None:
+        """A time of the file that lies outside the instants events take is a mistake
+        (said once, if the file's ``start`` serves several scenarios)."""
+        try:
+            fault = instant_fault(local_instant(value, program.tz))
+        except (OverflowError, ValueError):  # pragma: no cover - instant_fault catches these
+            fault = "lies outside the instants taken"
+        written = value.isoformat()
+        if isinstance(value, datetime) and not (value.second or value.microsecond):
+            written = value.isoformat(timespec="minutes")
+        located = self.source.locate(path, f"{written} {fault}")
+        if fault is not None and located not in self.problems:
+            self.problems.append(located)
 
     def _change(
         self,

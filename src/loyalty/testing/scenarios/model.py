@@ -23,6 +23,7 @@ from typing import Annotated, Any, Final
 from pydantic import BeforeValidator, Field, StrictBool, StrictInt, model_validator
 
 from loyalty.errors import shown
+from loyalty.money import MAX_POINTS
 from loyalty.testing.scenarios.expected import ErrorExpect, Expect
 from loyalty.testing.scenarios.fields import (
     CartSpec,
@@ -33,6 +34,7 @@ from loyalty.testing.scenarios.fields import (
     When,
     shorthand,
 )
+from loyalty.text import MAX_TEXT, text_fault
 
 __all__ = [
     "DEFAULT_MEMBER",
@@ -164,7 +166,7 @@ class VoidSpec(Spec):
 class AdjustSpec(Spec):
     """``adjust:`` a manual correction (``adjust: -50``)."""
 
-    points: StrictInt
+    points: Annotated[StrictInt, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
     reason: Text = "scenario"
     actor: Text = "scenario"
 
@@ -185,6 +187,23 @@ class AdvanceSpec(Spec):
 
 
 # ------------------------------------------------------------------ steps
+
+
+def _name_fault(name: str) -> str | None:
+    """Why ``name`` (``enrol: NAME``) is not a member id, or ``None``."""
+    if not name:
+        return "is empty: give the member id"
+    if len(name) > MAX_TEXT:
+        return f"is longer than {MAX_TEXT} characters"
+    return text_fault(name)
+
+
+def _enrol_name(value: object) -> object:
+    """``enrol: NAME`` whose name is not a member id (a good one is the step's
+    ``member`` by now): refused here, at ``enrol``."""
+    if isinstance(value, str):
+        raise ValueError(f"{shown(value)} {_name_fault(value) or 'is not a member id'}")
+    return value
 
 
 KINDS: Final = (
@@ -218,7 +237,7 @@ QUIET: Final = frozenset({"wait", "program"})
 class StepSpec(Spec):
     """One step: exactly one kind, and modifiers."""
 
-    enrol: EnrolSpec | None = None
+    enrol: Annotated[EnrolSpec | None, BeforeValidator(_enrol_name)] = None
     order: CartSpec | None = None
     refund: RefundSpec | None = None
     cancel: Annotated[OrderRef, shorthand("order")] | None = None
@@ -248,7 +267,9 @@ class StepSpec(Spec):
     @model_validator(mode="before")
     @classmethod
     def _enrol_names_the_member(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and isinstance(data.get("enrol"), str):
+        # a name that is not a member id stays, for ``enrol`` to refuse at its own path
+        enrol = data.get("enrol") if isinstance(data, Mapping) else None
+        if isinstance(enrol, str) and _name_fault(enrol) is None:
             data = dict(data)
             if "member" not in data:
                 data["member"] = data["enrol"]

@@ -13,8 +13,9 @@ from typing import Any
 
 from loyalty import errors as loyalty_errors
 from loyalty.cart import load_cart
+from loyalty.earning.calculate import exchange_rate
 from loyalty.earning.plan import earning_plan
-from loyalty.errors import InvalidCart
+from loyalty.errors import InvalidCart, UnsupportedCurrency
 from loyalty.notifications import Notification, NotificationKind
 from loyalty.program.model import Program
 from loyalty.testing.scenarios.expected import Expect
@@ -184,10 +185,15 @@ class NameChecks:
 
     def cart(self, cart: Mapping[str, Any], path: str, program: Program, member: str) -> None:
         try:
-            load_cart(full_cart(cart, member, program))
+            loaded = load_cart(full_cart(cart, member, program))
         except InvalidCart as error:
             for found in error.problems:
                 self.problem(f"{path}.{found.path}" if found.path else path, found.message)
+            return
+        try:
+            exchange_rate(program, loaded.currency)
+        except UnsupportedCurrency as error:
+            self.problem(f"{path}.currency", f"{loaded.currency!r} {error.reason}")
 
 
 def _notification_fields() -> dict[str, frozenset[str]]:
