@@ -71,7 +71,12 @@ CLUB = {
     },
     "incentives": {
         "catalog": [
-            {"id": "goodwill", "trigger": {"event": "manual"}, "grants": [COUPON]},
+            {
+                "id": "goodwill",
+                "trigger": {"event": "manual"},
+                "limits": {"per_order": 1},
+                "grants": [COUPON],
+            },
             {
                 "id": "credit",
                 "trigger": {"event": "manual"},
@@ -529,6 +534,21 @@ def test_a_coupon_step_by_incentive_given_again_is_answered_by_its_key(
     assert StepRunner(runner.service).run(by_incentive("o-1")) == used  # a run after
     usable = [h for h in runner.service.holdings("m-1") if h.status is HoldingStatus.OPEN]
     assert len(usable) == 1  # the second coupon was not touched
+
+
+def test_a_new_key_by_incentive_is_refused_as_its_code_would_be_not_answered_by_another(
+    runner: StepRunner,
+) -> None:
+    """A second coupon of the incentive, on the cart the first one is on, with a new
+    key: the engine's refusal (here the incentive's per_order limit, like the code's),
+    never the first step's redemption returned as if it were this one's."""
+    goodwill(runner, "g-1")
+    goodwill(runner, "g-2")
+    used = runner.run(by_incentive("o-1", key="k-1"))
+    assert isinstance(used, Redemption)
+    with pytest.raises(RedemptionRefused, match="at most 1 of these coupons per order"):
+        runner.run(by_incentive("o-1", key="k-2"))
+    assert runner.run(by_incentive("o-1", key="k-1")) == used
 
 
 def test_no_usable_coupon_of_the_incentive_is_named_as_such(runner: StepRunner) -> None:

@@ -14,7 +14,8 @@ others are:
                    ``choice``, ``units``
 ``redeem_coupon``  ``member_id``, ``key``, ``at``, ``cart``, and ``code`` or ``incentive``:
                    the code, or the incentive whose coupon the member uses (their
-                   first one usable at ``at``; codes are drawn at random, so a file
+                   oldest one usable at ``at``, else their newest, which the engine
+                   refuses in its own words; codes are drawn at random, so a file
                    written before it runs cannot know them)
 ``apply_offers``   ``member_id``, ``key``, ``at``, ``cart``
 ``spend_cashback`` ``member_id``, ``key``, ``at``, ``cart``; ``amount`` (in the cart's
@@ -55,7 +56,7 @@ from pydantic import (
 from loyalty.boundary import problems_from
 from loyalty.cart import Amount
 from loyalty.checkout.redemption import Redemption
-from loyalty.errors import InvalidEvent, InvalidInput, LoyaltyError, Problem, shown
+from loyalty.errors import IdempotencyConflict, InvalidEvent, InvalidInput, Problem, shown
 from loyalty.ledger.entries import (
     Entry,
     HoldingChange,
@@ -357,40 +358,40 @@ class StepRunner:
                 return service.erase(step.member_id)
 
     def _redeem_coupon(self, step: RedeemCoupon) -> Redemption:
-        """Use the step's coupon. One named by its incentive is the member's first usable
-        one; if it is refused, the coupons of that incentive already used are tried,
-        latest first, for one of them may be this very request's (a step given again:
-        its coupon is used now, and the service answers the key with what it did)."""
-        codes = [step.code] if step.code is not None else self._codes(step)
-        refused: LoyaltyError | None = None
-        for code in codes:
-            try:
-                return self.service.redeem_coupon(
-                    step.member_id, code, step.cart, at=step.at, key=step.key
-                )
-            except LoyaltyError as error:
-                if step.code is not None:
-                    raise
-                refused = refused or error
-        raise refused or InvalidInput(
-            "incentive",
-            step.incentive,
-            f"gave member {step.member_id!r} no coupon usable at {step.at.isoformat()}",
-        )
-
-    def _codes(self, step: RedeemCoupon) -> list[str]:
-        """The member's first coupon of ``step.incentive`` usable at its time (if any),
-        then those of it already used, latest first."""
-        coupons = [
+        """Use the step's coupon. One named by its incentive is the member's oldest
+        coupon of it usable at the step's time, or else their newest (the engine then
+        refuses it in its own words). If the key was used before with another coupon
+        of the incentive (a step given again: its coupon is used by now), the request
+        is answered as it was the first time."""
+        if step.code is not None:
+            return self._use(step, step.code)
+        held = [
             holding
             for holding in self.service.holdings(step.member_id)
             if holding.kind is HoldingKind.COUPON
             and holding.incentive == step.incentive
             and holding.code is not None
         ]
-        usable = [h.code for h in coupons if h.usable(step.at)][:1]
-        used = [h.code for h in reversed(coupons) if h.status is HoldingStatus.USED]
-        return [code for code in (*usable, *used) if code is not None]
+        usable = [holding.code for holding in held if holding.usable(step.at)]
+        first = usable[0] if usable else (held[-1].code if held else None)
+        if first is None:
+            raise InvalidInput(
+                "incentive", step.incentive, f"gave member {step.member_id!r} no coupon"
+            )
+        try:
+            return self._use(step, first)
+        except IdempotencyConflict as conflict:
+            used = [h.code for h in held if h.status is HoldingStatus.USED and h.code != first]
+            for code in reversed(used):  # the one this key used, among those used
+                assert code is not None
+                try:
+                    return self._use(step, code)
+                except IdempotencyConflict:
+                    continue
+            raise conflict from None
+
+    def _use(self, step: RedeemCoupon, code: str) -> Redemption:
+        return self.service.redeem_coupon(step.member_id, code, step.cart, at=step.at, key=step.key)
 
     def _remember(self, step: RedeemReward | RedeemCoupon, redemption: Redemption) -> Redemption:
         self._redeemed[(step.member_id, step.key)] = redemption.entry.id
