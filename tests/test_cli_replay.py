@@ -230,6 +230,31 @@ def test_an_empty_file_applies_nothing(tmp_path: Path) -> None:
     assert ran.json()["members"] == []
 
 
+def test_a_refused_steps_time_does_not_move_the_instant_of_the_state(tmp_path: Path) -> None:
+    """ann's order on day 1 is pending for the 30-day return window; a refused step
+    dated day 90 must not read her state on day 90 (it would show them available)."""
+    refused = {"type": "order_refunded", "member_id": "ann", "key": "r", "at": at(90),
+               "order_id": "NO-SUCH-ORDER"}
+    steps = write_steps(
+        tmp_path / "h.jsonl", [enrol("ann", at(0)), order("ann", "A-1", "40.00", at(1)), refused]
+    )
+    ran = cli("replay", COSMETICS, steps, "--json")
+    assert ran.code == 1
+    body = ran.json()
+    assert body["summary"]["rejected"] == 1
+    assert body["at"] == datetime.fromisoformat(at(1)).isoformat()
+    (ann,) = body["members"]
+    assert (ann["pending"], ann["available"]) == (40, 0)
+
+
+def test_advance_with_no_step_taken_needs_at(tmp_path: Path) -> None:
+    empty = write_steps(tmp_path / "empty.jsonl", [])
+    ran = cli("replay", COSMETICS, empty, "--advance")
+    assert ran.code == 2
+    assert "--advance needs --at" in ran.stderr
+    assert cli("replay", COSMETICS, empty, "--advance", "--at", "2026-03-01").code == 0
+
+
 # --------------------------------------------------------------- the real command
 
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from loyalty.cli.common import open_store, parse_at, read_program, worded
+from loyalty.cli.common import Failure, open_store, parse_at, read_program, worded
 from loyalty.cli.counting import CountingStore
 from loyalty.cli.lines import TOO_LONG, check_encoding, numbered_lines, too_long
 from loyalty.cli.output import errors, out, print_json
@@ -127,9 +127,12 @@ def replay(
         try:
             service = LoyaltyService(loaded, counted)
             tally = _replay(StepRunner(service), counted, events, handle, stop_on_error)
-            end = instant or tally.latest or datetime.now(UTC)
-            report = service.advance(end) if advance else None
-            states = _states(service, tally.members, end)
+            end = instant or tally.latest
+            if end is None and advance:
+                raise Failure("--advance needs --at: no step of the file was applied", 2)
+            report = service.advance(end) if advance and end is not None else None
+            # No step taken and no --at: no instant to read at, and nothing to show.
+            states = [] if end is None else _states(service, tally.members, end)
         finally:
             counted.close()
     if as_json:
@@ -247,14 +250,14 @@ def _step(runner: StepRunner, counted: CountingStore, raw: bytes, tally: Tally) 
     member = getattr(step, "member_id", None)
     if isinstance(member, str):
         tally.members.add(member)
-    instant = getattr(step, "at", None)
-    if isinstance(instant, datetime) and (tally.latest is None or instant > tally.latest):
-        tally.latest = instant
     before = counted.written
     try:
         result = runner.run(step)
     except LoyaltyError as error:
         return f"{_label(step)} refused: {one_line(error)}"
+    instant = getattr(step, "at", None)  # of a step the service took: a refused one says nothing
+    if isinstance(instant, datetime) and (tally.latest is None or instant > tally.latest):
+        tally.latest = instant
     if counted.written == before and _answered(step, result):
         tally.replayed += 1
     else:
