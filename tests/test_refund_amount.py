@@ -529,3 +529,15 @@ def twin(account: Account, cart: dict[str, Any]) -> Account:
     refunds = [i for i, e in enumerate(account.journal) if isinstance(e, Refund)]
     entries = account.journal[: refunds[0]] if refunds else account.journal
     return replay(account.program, account.member_id, entries, at=entries[-1].at)
+
+
+def test_a_refund_of_an_order_refunded_in_full_names_the_order_not_its_lines() -> None:
+    account = paid_with_points()
+    refund_order(account, "O-1", at=T0 + HOUR, key="all")
+    with pytest.raises(InvalidInput) as again:
+        refund_order(account, "O-1", at=T0 + 2 * HOUR, key="again")
+    assert str(again.value) == (
+        "order_id: 'O-1' has nothing left to refund: it is cancelled or refunded in full"
+    )
+    with pytest.raises(InvalidInput, match=r"^lines: \{\} names nothing to refund of order"):
+        refund_order(paid_with_points(), "O-1", at=T0 + HOUR, key="none", lines={})

@@ -214,8 +214,12 @@ def refund_order(
         )
     shipping = shipping or everything
     nothing = money is None and not units and (not shipping or order.shipping_refunded)
-    if order.fully_refunded or nothing:
-        raise InvalidInput("lines", lines, f"order {order_id!r} has nothing left to refund")
+    if order.fully_refunded:
+        raise InvalidInput(
+            "order_id", order_id, "has nothing left to refund: it is cancelled or refunded in full"
+        )
+    if nothing:
+        raise InvalidInput("lines", lines, f"names nothing to refund of order {order_id!r}")
     with account._transaction():
         account.advance(request.at)
         if money is not None:
