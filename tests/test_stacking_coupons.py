@@ -168,3 +168,19 @@ def test_voiding_the_only_coupon_in_use_brings_back_one_set_aside() -> None:
     void_redemption(account, free.entry.id, at=LATER, key="void", cart=cart)
     assert on_cart(account) == {"L0": Decimal("0.01")}
     assert {r.coupon for r in account.redemptions("C-1") if r.in_use} == {"1.1"}
+
+
+def test_a_coupon_set_aside_that_the_customer_removes_stays_off() -> None:
+    account, codes = coupons(FREE_SER, ONE_PERCENT)
+    cart = basket(("SER", "1.00"))
+    free, percent = enter(account, codes, [0, 1], cart)
+    assert percent.aside is not None
+    removed = void_redemption(account, percent.entry.id, at=LATER, key="void-p", cart=cart)
+    assert (removed.restacked, removed.key, removed.points) == (False, "void-p", 0)
+    assert void_redemption(account, percent.entry.id, at=LATER, key="void-p", cart=cart) == removed
+    assert void_redemption(account, percent.entry.id, at=LATER, key="other") == removed
+    void_redemption(account, free.entry.id, at=LATER, key="void-f", cart=cart)
+    assert on_cart(account) == {}
+    assert all(not r.in_use for r in account.redemptions("C-1"))
+    held = {h.key: h for h in account._holdings.values()}
+    assert [held[key].uses for key in ("1.0", "1.1")] == [1, 1]
