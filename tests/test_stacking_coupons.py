@@ -11,12 +11,15 @@ import pytest
 
 from loyalty import Account, RedemptionRefused, open_account
 from loyalty.checkout.coupons import redeem_coupon
+from loyalty.checkout.orders import complete_order
+from loyalty.checkout.quote import quote
 from loyalty.checkout.redemption import Redemption, void_redemption
 from loyalty.incentives.config import TriggerKind
 from loyalty.incentives.issue import fire
 from loyalty.incentives.plan import Occasion
 from loyalty.incentives.shared import MemoryRows, Shared
 from loyalty.ledger.entries import HoldingStatus
+from loyalty.money import Money
 from tests.builders import T0, program
 
 LATER = T0.replace(hour=T0.hour + 1)
@@ -184,3 +187,28 @@ def test_a_coupon_set_aside_that_the_customer_removes_stays_off() -> None:
     assert all(not r.in_use for r in account.redemptions("C-1"))
     held = {h.key: h for h in account._holdings.values()}
     assert [held[key].uses for key in ("1.0", "1.1")] == [1, 1]
+
+
+def test_a_completed_order_gets_the_set_aside_coupon_its_quote_showed() -> None:
+    catalog = [{"id": "b", "trigger": {"event": "manual"},
+                "grants": [coupon(CENT), coupon(FREE_SER)]}]
+    prog = program(timezone="UTC", stacking={}, incentives={"catalog": catalog},
+                   offers={"catalog": [{"id": "half", "kind": "amount_off", "amount": "0.50"}]})
+    account = open_account(prog, "m-1", enrolled_at=T0)
+    occasion = Occasion(TriggerKind.MANUAL, "manual:b", T0, only="b")
+    (grant,) = fire(account, occasion, at=T0, shared=Shared(MemoryRows())).grants
+    codes = [h.code or "" for h in grant.holdings]
+    _, cent = enter(account, codes, [1, 0], basket(("SER", "1.00")))
+    assert cent.aside is not None
+    bigger = basket(("SER", "1.00"), ("X", "2.00"))
+    shown = quote(account, bigger, at=LATER)
+    assert shown.stack is not None
+    done = complete_order(account, bigger, at=LATER, key="order")
+    assert done.earn is not None
+    assert done.earn.basis == shown.earn.basis == Money("1.49", "USD")
+    assert done.order.amount == Money("1.49", "USD")
+    written = {(r.coupon or r.offer, r.discounts) for r in account.redemptions("C-1") if r.in_use}
+    expected = {(a.candidate.name if a.candidate.source == "offer" else a.id.split(":")[1],
+                 a.lines) for a in shown.stack.applied}
+    assert written == expected
+    assert account._holdings["1.0"].uses == 0

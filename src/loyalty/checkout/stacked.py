@@ -48,9 +48,11 @@ from loyalty.stacking.units import Units, minor
 
 __all__ = [
     "CartStack",
+    "brings_back",
     "cart_stack",
     "coupons_aside",
     "offers_written",
+    "restacked",
     "shipping_of",
     "unwritten_offers",
     "with_lines",
@@ -115,6 +117,27 @@ def unwritten_offers(account: Account, cart_id: str, stacked: CartStack) -> list
     if offers_written(account, cart_id):
         return []
     return [a for a in stacked.base.applied if a.candidate.source == "offer"]
+
+
+def brings_back(stacked: CartStack) -> bool:
+    """Does ``stacked``'s base put a coupon set aside back on the cart? Completing the
+    order then writes the whole stack (a restack), as a checkout would."""
+    return any(
+        isinstance(a.candidate.reference, RedemptionRecord) and not a.candidate.reference.in_use
+        for a in stacked.base.applied
+    )
+
+
+def restacked(record: RedemptionRecord, result: Stack) -> bool:
+    """Would writing ``result`` on the cart change or void ``record`` (one in use)? An
+    offer or a redemption that is one of its candidates; not a tender, nor one kept
+    with its own lines."""
+    if record.tender is not None:
+        return False
+    if record.offer is not None:
+        return True
+    name = f"coupon:{record.coupon}" if record.coupon is not None else f"reward:{record.id}"
+    return any(a.id == name for a in result.applied) or any(s.id == name for s in result.skipped)
 
 
 def with_lines(taken: Mapping[str, Decimal], applied: Iterable[Applied]) -> dict[str, Decimal]:
