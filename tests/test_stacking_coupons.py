@@ -212,3 +212,30 @@ def test_a_completed_order_gets_the_set_aside_coupon_its_quote_showed() -> None:
                  a.lines) for a in shown.stack.applied}
     assert written == expected
     assert account._holdings["1.0"].uses == 0
+
+
+def test_per_order_counts_coupons_set_aside_so_no_more_come_back() -> None:
+    three = coupon({"kind": "amount_off", "amount": "3.00"})
+    catalog = [
+        {"id": "a", "trigger": {"event": "manual"}, "limits": {"per_order": 1},
+         "grants": [three, three]},
+        {"id": "d", "trigger": {"event": "manual"},
+         "grants": [coupon({"kind": "amount_off", "amount": "10.00"}, group="solo")]},
+    ]
+    prog = program(timezone="UTC", stacking={"groups": [{"id": "solo", "mode": "exclusive"}]},
+                   incentives={"catalog": catalog})
+    account = open_account(prog, "m-1", enrolled_at=T0)
+    shared = Shared(MemoryRows())
+    codes: list[str] = []
+    for name in ("a", "d"):
+        occasion = Occasion(TriggerKind.MANUAL, f"manual:{name}", T0, only=name)
+        (grant,) = fire(account, occasion, at=T0, shared=shared).grants
+        codes += [h.code or "" for h in grant.holdings]
+    cart = basket(("X", "50.00"))
+    solo, first = enter(account, codes, [2, 0], cart)
+    assert first.aside is not None
+    with pytest.raises(RedemptionRefused, match="at most 1 of these coupons per order"):
+        redeem_coupon(account, codes[1], cart, at=LATER, key="use:1")
+    void_redemption(account, solo.entry.id, at=LATER, key="void", cart=cart)
+    assert on_cart(account) == {"L0": Decimal("3.00")}
+    assert {r.coupon for r in account.redemptions("C-1") if r.in_use} == {"1.0"}

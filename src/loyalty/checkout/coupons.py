@@ -46,6 +46,7 @@ from loyalty.checkout.context import member_context
 from loyalty.checkout.options import Builder, evaluate
 from loyalty.checkout.redemption import Redemption, _dropped, _redemption, live_entry
 from loyalty.checkout.restack import settle_aside, settle_stack
+from loyalty.checkout.stacked import set_aside
 from loyalty.checkout.stock import RewardStock
 from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
 from loyalty.hurdles import Check
@@ -131,7 +132,7 @@ def redeem_coupon(
     if account.order(cart.id) is not None:
         done = Check("order", False, f"order {cart.id} is already completed")
         raise RedemptionRefused(member_id, f"coupon {shown}", (done,))
-    _per_order(account, holding, cart, shown)
+    _per_order(account, holding, cart, shown, request.at)
     with account._transaction():
         account.advance(request.at)
         entry, dropped, aside = _apply(account, request, holding, cart, shown, stock)
@@ -209,24 +210,29 @@ def coupon_builder(
     return build
 
 
-def _per_order(account: Account, holding: Holding, cart: Cart, shown: str) -> None:
-    limit = per_order_check(account, holding, cart)
+def _per_order(
+    account: Account, holding: Holding, cart: Cart, shown: str, at: datetime
+) -> None:
+    limit = per_order_check(account, holding, cart, at)
     if limit is not None:
         raise RedemptionRefused(account.member_id, f"coupon {shown}", (limit,))
 
 
-def per_order_check(account: Account, holding: Holding, cart: Cart) -> Check | None:
+def per_order_check(
+    account: Account, holding: Holding, cart: Cart, at: datetime
+) -> Check | None:
     """The failed check of the incentive's ``per_order`` limit, if ``holding`` would go
-    past it on ``cart`` (coupons of the same incentive in use on it; cashback tenders
-    are not coupons)."""
+    past it on ``cart`` at ``at`` (coupons of the same incentive in use on it or set
+    aside there, which may come back; cashback tenders are not coupons)."""
     incentive = account.program.incentives.get(holding.incentive)
     most = incentive.limits.per_order if incentive is not None else None
     if most is None:
         return None
+    aside = {record.id for record in set_aside(account, cart.id, at)}
     used = sum(
         1
         for record in account.redemptions(cart.id)
-        if record.in_use
+        if (record.in_use or record.id in aside)
         and record.tender is None
         and record.coupon is not None
         and record.coupon != holding.key

@@ -13,7 +13,8 @@ it, and the cashback spent on the cart (a tender, re-fitted after every change),
 are not restacked: the former keep the lines they wrote, taken off before any
 other. A coupon set aside (entered, or left out by a restack, when the best set
 of the discounts on the cart does not include it) is a required candidate again
-while it is open, so it comes back when the best set includes it.
+while it is open, so it comes back when the best set includes it (no more of one
+incentive than its ``per_order`` limit allows beside those in use).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ __all__ = [
     "coupons_aside",
     "offers_written",
     "restacked",
+    "set_aside",
     "shipping_of",
     "unwritten_offers",
     "with_lines",
@@ -215,7 +217,37 @@ def _set_aside(
         if holding is None or holding.uses <= 0 or not holding.usable(at):
             continue
         latest[record.coupon] = record
-    return list(latest.values())
+    return _within_per_order(account, records, latest.values())
+
+
+def _within_per_order(
+    account: Account, records: tuple[RedemptionRecord, ...], aside: Iterable[RedemptionRecord]
+) -> list[RedemptionRecord]:
+    """Of the coupons set ``aside`` (first entered first), those that can come back
+    within their incentive's ``per_order`` limit beside the coupons in use."""
+    counts: dict[str, int] = {}
+    for record in records:
+        if record.in_use and record.tender is None and record.coupon is not None:
+            holding = account._holdings.get(record.coupon)
+            if holding is not None:
+                counts[holding.incentive] = counts.get(holding.incentive, 0) + 1
+    kept: list[RedemptionRecord] = []
+    for record in aside:
+        assert record.coupon is not None
+        holding = account._holdings[record.coupon]
+        incentive = account.program.incentives.get(holding.incentive)
+        most = incentive.limits.per_order if incentive is not None else None
+        if most is not None and counts.get(holding.incentive, 0) >= most:
+            continue
+        counts[holding.incentive] = counts.get(holding.incentive, 0) + 1
+        kept.append(record)
+    return kept
+
+
+def set_aside(account: Account, cart_id: str, at: datetime) -> list[RedemptionRecord]:
+    """The coupons set aside on cart ``cart_id`` at ``at`` that can come back (the
+    latest record of each)."""
+    return _set_aside(account, account.redemptions(cart_id), at)
 
 
 def coupons_aside(account: Account, cart_id: str, at: datetime) -> bool:
