@@ -102,8 +102,9 @@ def test_an_entered_coupon_left_out_is_set_aside_with_why_and_keeps_its_use() ->
     assert held["1.0"].status is HoldingStatus.OPEN
     # the same request again answers the same
     again = redeem_coupon(account, codes[0], cart, at=LATER, key="use:0")
-    assert again.aside is not None
+    assert again.aside == percent.aside
     assert again.lines == ()
+    assert redeem_coupon(account, codes[1], cart, at=LATER, key="use:1").aside == cent.aside
 
 
 def test_set_aside_coupons_come_back_when_the_best_set_includes_them() -> None:
@@ -182,6 +183,8 @@ def test_a_coupon_set_aside_that_the_customer_removes_stays_off() -> None:
     assert (removed.restacked, removed.key, removed.points) == (False, "void-p", 0)
     assert void_redemption(account, percent.entry.id, at=LATER, key="void-p", cart=cart) == removed
     assert void_redemption(account, percent.entry.id, at=LATER, key="other") == removed
+    replayed = redeem_coupon(account, codes[1], cart, at=LATER, key="use:1")
+    assert (replayed.aside, replayed.entry) == (percent.aside, percent.entry)
     void_redemption(account, free.entry.id, at=LATER, key="void-f", cart=cart)
     assert on_cart(account) == {}
     assert all(not r.in_use for r in account.redemptions("C-1"))

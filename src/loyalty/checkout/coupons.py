@@ -45,7 +45,7 @@ from loyalty.checkout.candidates import Converter, coupon_candidate
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import Builder, evaluate
 from loyalty.checkout.redemption import Redemption, _dropped, _redemption, live_entry
-from loyalty.checkout.restack import settle_aside, settle_stack
+from loyalty.checkout.restack import aside_reason, settle_aside, settle_stack
 from loyalty.checkout.stacked import set_aside
 from loyalty.checkout.stock import RewardStock
 from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
@@ -179,7 +179,9 @@ def _apply(
     dropped = tuple(item for item in _dropped(result, new_id) if _was_on_cart(item))
     if option.applied is None:
         assert aside is not None
-        entry = settle_aside(account, request, cart, result, lambda: write(None), stock)
+        entry = settle_aside(
+            account, request, cart, result, lambda: write(None), stock, aside.reason
+        )
         return entry, dropped, aside.reason
     entry = settle_stack(account, request, cart, result, new_id, write, stock)
     return entry, dropped, None
@@ -262,22 +264,26 @@ def _redeem_entry(account: Account, record: RedemptionRecord) -> Redeem:
 
 
 _ASIDE = "set aside: the discounts on the cart take more off without it"
+"""What a replay says of a coupon set aside by a request that did not write why."""
 
 
 def _of_request(account: Account, key: str, holding_key: str) -> Redemption:
-    """What the request with ``key`` returned: its redemption of coupon ``holding_key``."""
+    """What the request with ``key`` returned: its redemption of coupon ``holding_key``
+    (for one set aside when entered, the same ``aside`` reason, unless it is back on
+    the cart since)."""
     entries: tuple[Entry, ...] = account.request_entries(key)
     for entry in entries:
         if isinstance(entry, Redeem) and entry.coupon == holding_key:
-            record = account.redemption(entry.id)
-            set_aside = (
-                not entry.discounts and entry.shipping_discount is None
-                and record is not None and record.voided_by is not None
-                and isinstance(void := account.entry(record.voided_by), Void) and void.restacked
+            set_aside = next(
+                (
+                    other for other in entries
+                    if isinstance(other, Void) and other.redeem_id == entry.id and other.restacked
+                ),
+                None,
             )
-            if set_aside:  # set aside when entered (it may be back on the cart since)
-                standing = live_entry(account, entry)
-                aside = _ASIDE if standing is entry else None
-                return replace(_redemption(standing), aside=aside)
-            return _redemption(live_entry(account, entry))
+            standing = live_entry(account, entry)
+            if set_aside is not None and not entry.discounts and entry.shipping_discount is None:
+                why = aside_reason(set_aside) or _ASIDE
+                return replace(_redemption(standing), aside=why if standing is entry else None)
+            return _redemption(standing)
     raise AssertionError(f"request {key!r} redeemed no coupon {holding_key!r}")
