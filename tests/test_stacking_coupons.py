@@ -11,12 +11,15 @@ import pytest
 
 from loyalty import Account, RedemptionRefused, open_account
 from loyalty.checkout.coupons import redeem_coupon
+from loyalty.checkout.orders import complete_order
+from loyalty.checkout.quote import quote
 from loyalty.checkout.redemption import Redemption, void_redemption
 from loyalty.incentives.config import TriggerKind
 from loyalty.incentives.issue import fire
 from loyalty.incentives.plan import Occasion
 from loyalty.incentives.shared import MemoryRows, Shared
 from loyalty.ledger.entries import HoldingStatus
+from loyalty.money import Money
 from tests.builders import T0, program
 
 LATER = T0.replace(hour=T0.hour + 1)
@@ -99,8 +102,9 @@ def test_an_entered_coupon_left_out_is_set_aside_with_why_and_keeps_its_use() ->
     assert held["1.0"].status is HoldingStatus.OPEN
     # the same request again answers the same
     again = redeem_coupon(account, codes[0], cart, at=LATER, key="use:0")
-    assert again.aside is not None
+    assert again.aside == percent.aside
     assert again.lines == ()
+    assert redeem_coupon(account, codes[1], cart, at=LATER, key="use:1").aside == cent.aside
 
 
 def test_set_aside_coupons_come_back_when_the_best_set_includes_them() -> None:
@@ -168,3 +172,73 @@ def test_voiding_the_only_coupon_in_use_brings_back_one_set_aside() -> None:
     void_redemption(account, free.entry.id, at=LATER, key="void", cart=cart)
     assert on_cart(account) == {"L0": Decimal("0.01")}
     assert {r.coupon for r in account.redemptions("C-1") if r.in_use} == {"1.1"}
+
+
+def test_a_coupon_set_aside_that_the_customer_removes_stays_off() -> None:
+    account, codes = coupons(FREE_SER, ONE_PERCENT)
+    cart = basket(("SER", "1.00"))
+    free, percent = enter(account, codes, [0, 1], cart)
+    assert percent.aside is not None
+    removed = void_redemption(account, percent.entry.id, at=LATER, key="void-p", cart=cart)
+    assert (removed.restacked, removed.key, removed.points) == (False, "void-p", 0)
+    assert void_redemption(account, percent.entry.id, at=LATER, key="void-p", cart=cart) == removed
+    assert void_redemption(account, percent.entry.id, at=LATER, key="other") == removed
+    replayed = redeem_coupon(account, codes[1], cart, at=LATER, key="use:1")
+    assert (replayed.aside, replayed.entry) == (percent.aside, percent.entry)
+    void_redemption(account, free.entry.id, at=LATER, key="void-f", cart=cart)
+    assert on_cart(account) == {}
+    assert all(not r.in_use for r in account.redemptions("C-1"))
+    held = {h.key: h for h in account._holdings.values()}
+    assert [held[key].uses for key in ("1.0", "1.1")] == [1, 1]
+
+
+def test_a_completed_order_gets_the_set_aside_coupon_its_quote_showed() -> None:
+    catalog = [{"id": "b", "trigger": {"event": "manual"},
+                "grants": [coupon(CENT), coupon(FREE_SER)]}]
+    prog = program(timezone="UTC", stacking={}, incentives={"catalog": catalog},
+                   offers={"catalog": [{"id": "half", "kind": "amount_off", "amount": "0.50"}]})
+    account = open_account(prog, "m-1", enrolled_at=T0)
+    occasion = Occasion(TriggerKind.MANUAL, "manual:b", T0, only="b")
+    (grant,) = fire(account, occasion, at=T0, shared=Shared(MemoryRows())).grants
+    codes = [h.code or "" for h in grant.holdings]
+    _, cent = enter(account, codes, [1, 0], basket(("SER", "1.00")))
+    assert cent.aside is not None
+    bigger = basket(("SER", "1.00"), ("X", "2.00"))
+    shown = quote(account, bigger, at=LATER)
+    assert shown.stack is not None
+    done = complete_order(account, bigger, at=LATER, key="order")
+    assert done.earn is not None
+    assert done.earn.basis == shown.earn.basis == Money("1.49", "USD")
+    assert done.order.amount == Money("1.49", "USD")
+    written = {(r.coupon or r.offer, r.discounts) for r in account.redemptions("C-1") if r.in_use}
+    expected = {(a.candidate.name if a.candidate.source == "offer" else a.id.split(":")[1],
+                 a.lines) for a in shown.stack.applied}
+    assert written == expected
+    assert account._holdings["1.0"].uses == 0
+
+
+def test_per_order_counts_coupons_set_aside_so_no_more_come_back() -> None:
+    three = coupon({"kind": "amount_off", "amount": "3.00"})
+    catalog = [
+        {"id": "a", "trigger": {"event": "manual"}, "limits": {"per_order": 1},
+         "grants": [three, three]},
+        {"id": "d", "trigger": {"event": "manual"},
+         "grants": [coupon({"kind": "amount_off", "amount": "10.00"}, group="solo")]},
+    ]
+    prog = program(timezone="UTC", stacking={"groups": [{"id": "solo", "mode": "exclusive"}]},
+                   incentives={"catalog": catalog})
+    account = open_account(prog, "m-1", enrolled_at=T0)
+    shared = Shared(MemoryRows())
+    codes: list[str] = []
+    for name in ("a", "d"):
+        occasion = Occasion(TriggerKind.MANUAL, f"manual:{name}", T0, only=name)
+        (grant,) = fire(account, occasion, at=T0, shared=shared).grants
+        codes += [h.code or "" for h in grant.holdings]
+    cart = basket(("X", "50.00"))
+    solo, first = enter(account, codes, [2, 0], cart)
+    assert first.aside is not None
+    with pytest.raises(RedemptionRefused, match="at most 1 of these coupons per order"):
+        redeem_coupon(account, codes[1], cart, at=LATER, key="use:1")
+    void_redemption(account, solo.entry.id, at=LATER, key="void", cart=cart)
+    assert on_cart(account) == {"L0": Decimal("3.00")}
+    assert {r.coupon for r in account.redemptions("C-1") if r.in_use} == {"1.0"}

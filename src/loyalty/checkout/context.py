@@ -22,7 +22,9 @@ from loyalty.cart import Cart
 from loyalty.checkout.stacked import (
     CartStack,
     Standing,
+    brings_back,
     cart_stack,
+    restacked,
     shipping_of,
     unwritten_offers,
     with_lines,
@@ -110,6 +112,24 @@ def _with_unwritten_offers(
 ) -> EarnContext:
     """``earn`` with the offers of the cart's stack when none is written yet: completing
     the order writes them, so a quote earns as the order will."""
+    if brings_back(stacked):  # completing the order writes the whole stack
+        reductions: dict[str, Decimal] = {}
+        shipping = Decimal(0)
+        for record in account.redemptions(cart.id):
+            if not record.in_use:
+                continue
+            if restacked(record, stacked.base):
+                if record.shipping_discount is not None:
+                    shipping -= record.shipping_discount.amount
+                continue
+            for part in record.discounts:
+                reductions[part.line] = reductions.get(part.line, Decimal(0)) + part.amount.amount
+        return replace(
+            earn,
+            reductions=with_lines(reductions, stacked.base.applied),
+            shipping_reduction=earn.shipping_reduction + shipping
+            + shipping_of(stacked.base.applied),
+        )
     offers = unwritten_offers(account, cart.id, stacked)
     if not offers:
         return earn

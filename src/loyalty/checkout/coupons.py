@@ -45,7 +45,8 @@ from loyalty.checkout.candidates import Converter, coupon_candidate
 from loyalty.checkout.context import member_context
 from loyalty.checkout.options import Builder, evaluate
 from loyalty.checkout.redemption import Redemption, _dropped, _redemption, live_entry
-from loyalty.checkout.restack import settle_aside, settle_stack
+from loyalty.checkout.restack import aside_reason, settle_aside, settle_stack
+from loyalty.checkout.stacked import set_aside
 from loyalty.checkout.stock import RewardStock
 from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
 from loyalty.hurdles import Check
@@ -131,7 +132,7 @@ def redeem_coupon(
     if account.order(cart.id) is not None:
         done = Check("order", False, f"order {cart.id} is already completed")
         raise RedemptionRefused(member_id, f"coupon {shown}", (done,))
-    _per_order(account, holding, cart, shown)
+    _per_order(account, holding, cart, shown, request.at)
     with account._transaction():
         account.advance(request.at)
         entry, dropped, aside = _apply(account, request, holding, cart, shown, stock)
@@ -178,7 +179,9 @@ def _apply(
     dropped = tuple(item for item in _dropped(result, new_id) if _was_on_cart(item))
     if option.applied is None:
         assert aside is not None
-        entry = settle_aside(account, request, cart, result, lambda: write(None), stock)
+        entry = settle_aside(
+            account, request, cart, result, lambda: write(None), stock, aside.reason
+        )
         return entry, dropped, aside.reason
     entry = settle_stack(account, request, cart, result, new_id, write, stock)
     return entry, dropped, None
@@ -209,24 +212,29 @@ def coupon_builder(
     return build
 
 
-def _per_order(account: Account, holding: Holding, cart: Cart, shown: str) -> None:
-    limit = per_order_check(account, holding, cart)
+def _per_order(
+    account: Account, holding: Holding, cart: Cart, shown: str, at: datetime
+) -> None:
+    limit = per_order_check(account, holding, cart, at)
     if limit is not None:
         raise RedemptionRefused(account.member_id, f"coupon {shown}", (limit,))
 
 
-def per_order_check(account: Account, holding: Holding, cart: Cart) -> Check | None:
+def per_order_check(
+    account: Account, holding: Holding, cart: Cart, at: datetime
+) -> Check | None:
     """The failed check of the incentive's ``per_order`` limit, if ``holding`` would go
-    past it on ``cart`` (coupons of the same incentive in use on it; cashback tenders
-    are not coupons)."""
+    past it on ``cart`` at ``at`` (coupons of the same incentive in use on it or set
+    aside there, which may come back; cashback tenders are not coupons)."""
     incentive = account.program.incentives.get(holding.incentive)
     most = incentive.limits.per_order if incentive is not None else None
     if most is None:
         return None
+    aside = {record.id for record in set_aside(account, cart.id, at)}
     used = sum(
         1
         for record in account.redemptions(cart.id)
-        if record.in_use
+        if (record.in_use or record.id in aside)
         and record.tender is None
         and record.coupon is not None
         and record.coupon != holding.key
@@ -256,22 +264,26 @@ def _redeem_entry(account: Account, record: RedemptionRecord) -> Redeem:
 
 
 _ASIDE = "set aside: the discounts on the cart take more off without it"
+"""What a replay says of a coupon set aside by a request that did not write why."""
 
 
 def _of_request(account: Account, key: str, holding_key: str) -> Redemption:
-    """What the request with ``key`` returned: its redemption of coupon ``holding_key``."""
+    """What the request with ``key`` returned: its redemption of coupon ``holding_key``
+    (for one set aside when entered, the same ``aside`` reason, unless it is back on
+    the cart since)."""
     entries: tuple[Entry, ...] = account.request_entries(key)
     for entry in entries:
         if isinstance(entry, Redeem) and entry.coupon == holding_key:
-            record = account.redemption(entry.id)
-            set_aside = (
-                not entry.discounts and entry.shipping_discount is None
-                and record is not None and record.voided_by is not None
-                and isinstance(void := account.entry(record.voided_by), Void) and void.restacked
+            set_aside = next(
+                (
+                    other for other in entries
+                    if isinstance(other, Void) and other.redeem_id == entry.id and other.restacked
+                ),
+                None,
             )
-            if set_aside:  # set aside when entered (it may be back on the cart since)
-                standing = live_entry(account, entry)
-                aside = _ASIDE if standing is entry else None
-                return replace(_redemption(standing), aside=aside)
-            return _redemption(live_entry(account, entry))
+            standing = live_entry(account, entry)
+            if set_aside is not None and not entry.discounts and entry.shipping_discount is None:
+                why = aside_reason(set_aside) or _ASIDE
+                return replace(_redemption(standing), aside=why if standing is entry else None)
+            return _redemption(standing)
     raise AssertionError(f"request {key!r} redeemed no coupon {holding_key!r}")

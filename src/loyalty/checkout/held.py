@@ -216,7 +216,7 @@ def _coupon(
         candidate=coupon_builder(holding, reward, cart, member.rate, program),
     )
     checks = option.check.children
-    limit = per_order_check(account, holding, cart)
+    limit = per_order_check(account, holding, cart, at)
     if limit is not None:
         checks += (limit,)
     failing = [check for check in checks if not check.met]

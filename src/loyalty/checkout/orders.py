@@ -28,9 +28,9 @@ from typing import Any
 from loyalty.cart import Cart, load_cart, with_segments
 from loyalty.checkout.cashback import fit_tenders
 from loyalty.checkout.context import earn_context, member_context
-from loyalty.checkout.restack import write_offers
+from loyalty.checkout.restack import restack, write_offers
 from loyalty.checkout.shares import earn_taken, points_returned, units_money
-from loyalty.checkout.stacked import offers_written
+from loyalty.checkout.stacked import brings_back, coupons_aside, offers_written
 from loyalty.checkout.unwinding import scale_cashback, settle_refund
 from loyalty.earning.calculate import EarnQuote, order_earn
 from loyalty.errors import CurrencyMismatch, InvalidInput, InvalidMoney, UnknownOrder
@@ -96,7 +96,9 @@ def complete_order(
 
     The program's offers that apply to the cart are written first, unless a
     redemption or :func:`~loyalty.apply_offers` wrote them at checkout (they are not
-    changed then), so the order earns on what the customer pays after them. The
+    changed then), so the order earns on what the customer pays after them. When
+    the cart's stack puts a coupon set aside on it back, the whole stack is written
+    (a restack, as a checkout would), as the cart's quote showed. The
     cart is the order as the shop priced it, before any loyalty discount.
 
     ``segments`` are the member's known segments, used when the cart's customer
@@ -118,11 +120,15 @@ def complete_order(
     program = account.program
     with account._transaction():
         account.advance(request.at)
-        if program.offers.catalog and not offers_written(account, cart.id):
+        aside = coupons_aside(account, cart.id, request.occurred)
+        if aside or (program.offers.catalog and not offers_written(account, cart.id)):
             member = member_context(account, cart, request.occurred)
             assert member.stack is not None
-            write_offers(account, request, cart, member.stack.base)
-            fit_tenders(account, request, cart)
+            if aside and brings_back(member.stack):
+                restack(account, request, cart, member.stack.base)
+            elif program.offers.catalog and not offers_written(account, cart.id):
+                write_offers(account, request, cart, member.stack.base)
+                fit_tenders(account, request, cart)
         context = earn_context(account, cart, request.occurred)
         earned = order_earn(program, cart, request.occurred, context)
         lines = tuple(

@@ -314,8 +314,11 @@ def void_redemption(
 
     Voiding a redemption a restack wrote again voids the one standing now; voiding
     a redemption already voided returns the first :class:`Void`, whatever
-    the ``key``. Raises :class:`UnknownEntry` for an id that is not a redemption of
-    this member, and :class:`InvalidInput` once its order has completed (refund the
+    the ``key`` - except a coupon set aside on the cart (voided by a restack, its
+    use kept): the customer removing it writes a :class:`Void` of its own (no
+    points, ``restacked`` false), so it no longer comes back on the cart.
+    Raises :class:`UnknownEntry` for an id that is not a redemption of this member,
+    and :class:`InvalidInput` once its order has completed (refund the
     order instead: its points come back pro rata) or when a reversal written after it
     reached the points it spent (see :func:`_reversed_after`: adjust by hand).
     """
@@ -335,7 +338,20 @@ def void_redemption(
         assert record is not None
         redemption_id = standing.id
     if record.voided_by is not None:
-        return same(account.entry(record.voided_by), Void)
+        first_void = same(account.entry(record.voided_by), Void)
+        if not (first_void.restacked and record.coupon is not None):
+            return first_void
+        if record.source is not None and account.order(record.source) is not None:
+            return first_void
+        # a coupon set aside on the cart: the customer removes it, so it stays off
+        with account._transaction():
+            removal = Void(
+                **request.fields(account, 0, f"removed: {first.reason}", record.source),
+                redeem_id=redemption_id,
+                allocation=(),
+            )
+            account._apply(removal)
+        return removal
     if record.returned:
         raise InvalidInput(
             "redemption_id", redemption_id, "has had points given back by a refund already"

@@ -28,7 +28,7 @@ from loyalty.ledger.requests import Request
 from loyalty.stacking.choose import Stack
 from loyalty.stacking.engine import Applied
 
-__all__ = ["restack", "settle_aside", "settle_stack", "write_offers"]
+__all__ = ["aside_reason", "restack", "settle_aside", "settle_stack", "write_offers"]
 
 
 def settle_stack(
@@ -55,14 +55,16 @@ def settle_aside(
     result: Stack,
     write_new: Callable[[], Redeem],
     stock: RewardStock | None = None,
+    why: str = "",
 ) -> Redeem:
     """Like :func:`settle_stack`, for a coupon ``result`` leaves out though it could
     apply alone: written with ``write_new`` (no lines), set aside at once (it comes
-    back when a restack gives it room), and the cart made to match ``result``."""
+    back when a restack gives it room; the void's reason ends with ``why``, see
+    :func:`aside_reason`), and the cart made to match ``result``."""
     entry = write_new()
     record = account.redemption(entry.id)
     assert record is not None
-    _void(account, request, record, cart, True)
+    _void(account, request, record, cart, True, f"{_ASIDE_PREFIX}{cart.id}: {why}")
     restack(account, request, cart, result, entry, stock)
     return entry
 
@@ -132,8 +134,25 @@ def _same(record: RedemptionRecord, item: Applied) -> bool:
     return record.discounts == item.lines and record.shipping_discount == item.shipping
 
 
+_ASIDE_PREFIX = "set aside on order "
+
+
+def aside_reason(void: Void) -> str | None:
+    """Why a coupon was set aside when entered, from the ``void`` that set it aside
+    (None for a void that does not say)."""
+    prefix = f"{_ASIDE_PREFIX}{void.source}: "
+    if not void.restacked or not void.reason.startswith(prefix):
+        return None
+    return void.reason[len(prefix):]
+
+
 def _void(
-    account: Account, request: Request, record: RedemptionRecord, cart: Cart, aside: bool
+    account: Account,
+    request: Request,
+    record: RedemptionRecord,
+    cart: Cart,
+    aside: bool,
+    reason: str | None = None,
 ) -> str:
     """Void ``record`` (``aside``: a coupon the stack leaves out, which may come back);
     return the key of the stock claim it held."""
@@ -142,7 +161,8 @@ def _void(
     account._apply(
         Void(
             **request.fields(
-                account, record.points, f"restacked on order {cart.id}: {redeemed.reason}",
+                account, record.points,
+                reason or f"restacked on order {cart.id}: {redeemed.reason}",
                 cart.id,
             ),
             redeem_id=record.id,

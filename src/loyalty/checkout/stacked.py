@@ -13,7 +13,8 @@ it, and the cashback spent on the cart (a tender, re-fitted after every change),
 are not restacked: the former keep the lines they wrote, taken off before any
 other. A coupon set aside (entered, or left out by a restack, when the best set
 of the discounts on the cart does not include it) is a required candidate again
-while it is open, so it comes back when the best set includes it.
+while it is open, so it comes back when the best set includes it (no more of one
+incentive than its ``per_order`` limit allows beside those in use).
 """
 
 from __future__ import annotations
@@ -48,9 +49,12 @@ from loyalty.stacking.units import Units, minor
 
 __all__ = [
     "CartStack",
+    "brings_back",
     "cart_stack",
     "coupons_aside",
     "offers_written",
+    "restacked",
+    "set_aside",
     "shipping_of",
     "unwritten_offers",
     "with_lines",
@@ -115,6 +119,27 @@ def unwritten_offers(account: Account, cart_id: str, stacked: CartStack) -> list
     if offers_written(account, cart_id):
         return []
     return [a for a in stacked.base.applied if a.candidate.source == "offer"]
+
+
+def brings_back(stacked: CartStack) -> bool:
+    """Does ``stacked``'s base put a coupon set aside back on the cart? Completing the
+    order then writes the whole stack (a restack), as a checkout would."""
+    return any(
+        isinstance(a.candidate.reference, RedemptionRecord) and not a.candidate.reference.in_use
+        for a in stacked.base.applied
+    )
+
+
+def restacked(record: RedemptionRecord, result: Stack) -> bool:
+    """Would writing ``result`` on the cart change or void ``record`` (one in use)? An
+    offer or a redemption that is one of its candidates; not a tender, nor one kept
+    with its own lines."""
+    if record.tender is not None:
+        return False
+    if record.offer is not None:
+        return True
+    name = f"coupon:{record.coupon}" if record.coupon is not None else f"reward:{record.id}"
+    return any(a.id == name for a in result.applied) or any(s.id == name for s in result.skipped)
 
 
 def with_lines(taken: Mapping[str, Decimal], applied: Iterable[Applied]) -> dict[str, Decimal]:
@@ -192,7 +217,37 @@ def _set_aside(
         if holding is None or holding.uses <= 0 or not holding.usable(at):
             continue
         latest[record.coupon] = record
-    return list(latest.values())
+    return _within_per_order(account, records, latest.values())
+
+
+def _within_per_order(
+    account: Account, records: tuple[RedemptionRecord, ...], aside: Iterable[RedemptionRecord]
+) -> list[RedemptionRecord]:
+    """Of the coupons set ``aside`` (first entered first), those that can come back
+    within their incentive's ``per_order`` limit beside the coupons in use."""
+    counts: dict[str, int] = {}
+    for record in records:
+        if record.in_use and record.tender is None and record.coupon is not None:
+            holding = account._holdings.get(record.coupon)
+            if holding is not None:
+                counts[holding.incentive] = counts.get(holding.incentive, 0) + 1
+    kept: list[RedemptionRecord] = []
+    for record in aside:
+        assert record.coupon is not None
+        holding = account._holdings[record.coupon]
+        incentive = account.program.incentives.get(holding.incentive)
+        most = incentive.limits.per_order if incentive is not None else None
+        if most is not None and counts.get(holding.incentive, 0) >= most:
+            continue
+        counts[holding.incentive] = counts.get(holding.incentive, 0) + 1
+        kept.append(record)
+    return kept
+
+
+def set_aside(account: Account, cart_id: str, at: datetime) -> list[RedemptionRecord]:
+    """The coupons set aside on cart ``cart_id`` at ``at`` that can come back (the
+    latest record of each)."""
+    return _set_aside(account, account.redemptions(cart_id), at)
 
 
 def coupons_aside(account: Account, cart_id: str, at: datetime) -> bool:

@@ -339,6 +339,9 @@ class Projection(State):
         """Give a redemption's points back to the lots they came from (settling any debt
         first, as a release does)."""
         record = self._redemption(entry.redeem_id)
+        if record is not None and record.voided_by is not None:
+            self._remove_aside(entry, record)
+            return
         spent = {part.lot_id: part.points for part in self._spent(entry.redeem_id)}
         if (
             record is None
@@ -370,6 +373,26 @@ class Projection(State):
         tally.available += entry.points - restored
         tally.debt -= restored
         tally.returned += entry.points
+
+    def _remove_aside(self, entry: Void, record: RedemptionRecord) -> None:
+        """The customer removing a coupon a restack had set aside (its use was given
+        back then): the record names this void from now on, so it stays off the cart;
+        nothing else changes."""
+        assert record.voided_by is not None
+        seq = entry_seq(record.voided_by)
+        first = self._journal.entry(seq) if 0 < seq <= len(self._journal) else None
+        if (
+            not isinstance(first, Void)
+            or not first.restacked
+            or entry.restacked
+            or record.coupon is None
+            or entry.points
+            or entry.allocation
+        ):
+            raise CorruptJournal(
+                self.member_id, entry.seq, f"voids redemption {entry.redeem_id} again"
+            )
+        self._put("redemptions", entry.redeem_id, replace(record, voided_by=entry.id))
 
     def _spent(self, redeem_id: str) -> tuple[Allocation, ...]:
         """The lots a redemption took its points from (from its journal entry)."""
