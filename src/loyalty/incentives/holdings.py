@@ -14,7 +14,7 @@ what lapses when its window closes. Every change is a journal entry
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -42,7 +42,9 @@ from loyalty.program.model import Program
 
 __all__ = [
     "Wallet",
+    "choice_of",
     "choose",
+    "coupon_of",
     "find_code",
     "holdings",
     "revoke",
@@ -56,6 +58,31 @@ def holdings(account: Account, kind: HoldingKind | None = None) -> tuple[Holding
     """The member's holdings (of ``kind``), in the order they were issued."""
     found = account._holdings.values()
     return tuple(holding for holding in found if kind is None or holding.kind is kind)
+
+
+def coupon_of(found: Sequence[Holding], incentive: str, at: datetime) -> Holding | None:
+    """Of ``found`` (a member's holdings, as issued), their oldest coupon of
+    ``incentive`` usable at ``at``; if none is, their newest whatever its state (so
+    that the engine refuses it in its own words: used, expired, revoked); ``None`` if
+    they hold none. For a caller that names a coupon by the incentive that gave it
+    (codes are drawn at random): a replay file, a scenario."""
+    return _pick(found, HoldingKind.COUPON, incentive, at)
+
+
+def choice_of(found: Sequence[Holding], incentive: str, at: datetime) -> Holding | None:
+    """Of ``found``, the oldest open choice of ``incentive``; if none is, the newest (a
+    choice made or lapsed); ``None`` if there is none."""
+    return _pick(found, HoldingKind.CHOICE, incentive, at)
+
+
+def _pick(
+    found: Sequence[Holding], kind: HoldingKind, incentive: str, at: datetime
+) -> Holding | None:
+    mine = [h for h in found if h.kind is kind and h.incentive == incentive]
+    usable = [holding for holding in mine if holding.usable(at)]
+    if usable:
+        return usable[0]
+    return mine[-1] if mine else None
 
 
 def find_code(account: Account, code: object) -> Holding | None:

@@ -57,6 +57,7 @@ from loyalty.boundary import problems_from
 from loyalty.cart import Amount
 from loyalty.checkout.redemption import Redemption
 from loyalty.errors import IdempotencyConflict, InvalidEvent, InvalidInput, Problem, shown
+from loyalty.incentives.holdings import coupon_of
 from loyalty.ledger.entries import (
     Entry,
     HoldingChange,
@@ -365,15 +366,9 @@ class StepRunner:
         is answered as it was the first time."""
         if step.code is not None:
             return self._use(step, step.code)
-        held = [
-            holding
-            for holding in self.service.holdings(step.member_id)
-            if holding.kind is HoldingKind.COUPON
-            and holding.incentive == step.incentive
-            and holding.code is not None
-        ]
-        usable = [holding.code for holding in held if holding.usable(step.at)]
-        first = usable[0] if usable else (held[-1].code if held else None)
+        held = self.service.holdings(step.member_id)
+        found = coupon_of(held, step.incentive or "", step.at)
+        first = None if found is None else found.code
         if first is None:
             raise InvalidInput(
                 "incentive", step.incentive, f"gave member {step.member_id!r} no coupon"
@@ -381,7 +376,14 @@ class StepRunner:
         try:
             return self._use(step, first)
         except IdempotencyConflict as conflict:
-            used = [h.code for h in held if h.status is HoldingStatus.USED and h.code != first]
+            used = [
+                h.code
+                for h in held
+                if h.kind is HoldingKind.COUPON
+                and h.incentive == step.incentive
+                and h.status is HoldingStatus.USED
+                and h.code != first
+            ]
             for code in reversed(used):  # the one this key used, among those used
                 assert code is not None
                 try:

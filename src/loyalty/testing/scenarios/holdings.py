@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 
 from loyalty.incentives.config import (
     AllOf,
@@ -22,7 +21,8 @@ from loyalty.incentives.config import (
     Incentive,
     OneOf,
 )
-from loyalty.ledger.entries import Holding, HoldingKind
+from loyalty.incentives.holdings import choice_of, coupon_of
+from loyalty.ledger.entries import Holding
 
 __all__ = ["choice_of", "choices", "coupon_grants", "coupon_of", "option_of", "option_problem"]
 
@@ -71,27 +71,6 @@ def option_problem(incentive: Incentive, option: int | str) -> str | None:
         return None
     listed = ", ".join(names)
     return f"option {option!r} is none of the choice's (give a number, or one of: {listed})"
-
-
-def _pick(found: list[Holding], at: datetime) -> Holding | None:
-    usable = [holding for holding in found if holding.usable(at)]
-    if usable:
-        return usable[0]
-    return found[-1] if found else None
-
-
-def coupon_of(holdings: Sequence[Holding], incentive: str, at: datetime) -> Holding | None:
-    """The member's oldest coupon of ``incentive`` usable at ``at``; if none is, their
-    newest whatever its state; ``None`` if they hold none."""
-    found = [h for h in holdings if h.kind is HoldingKind.COUPON and h.incentive == incentive]
-    return _pick(found, at)
-
-
-def choice_of(holdings: Sequence[Holding], incentive: str, at: datetime) -> Holding | None:
-    """The member's oldest open choice of ``incentive``; if none is, their newest (a
-    choice made or lapsed); ``None`` if they hold none."""
-    found = [h for h in holdings if h.kind is HoldingKind.CHOICE and h.incentive == incentive]
-    return _pick(found, at)
 
 
 def option_of(holding: Holding | None, option: int | str) -> int | str:
