@@ -56,10 +56,10 @@ class Clock:
         step: timedelta | None = None,
         /,
         *,
-        days: float = 0,
-        hours: float = 0,
-        minutes: float = 0,
-        seconds: float = 0,
+        days: float = 0,  # float-ok: a span of time, as timedelta takes it
+        hours: float = 0,  # float-ok: a span of time, as timedelta takes it
+        minutes: float = 0,  # float-ok: a span of time, as timedelta takes it
+        seconds: float = 0,  # float-ok: a span of time, as timedelta takes it
     ) -> datetime:
         """Move forward by ``step`` and/or ``days``, ``hours``, ``minutes`` and
         ``seconds`` (added together); return the new time.
