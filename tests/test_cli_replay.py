@@ -228,6 +228,10 @@ def test_an_empty_file_applies_nothing(tmp_path: Path) -> None:
     assert ran.code == 0
     assert ran.json()["summary"]["steps"] == 0
     assert ran.json()["members"] == []
+    assert ran.json()["at"] is None
+    table = cli("replay", COSMETICS, write_steps(tmp_path / "empty.jsonl", []))
+    assert table.code == 0
+    assert table.stdout.strip() == "0 steps: 0 applied, 0 replayed (duplicate keys), 0 rejected"
 
 
 def test_a_refused_steps_time_does_not_move_the_instant_of_the_state(tmp_path: Path) -> None:

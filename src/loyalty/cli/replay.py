@@ -147,8 +147,10 @@ def replay(
         )
     else:
         zone = loaded.tz
-        out().print(members_table(states, zone))
-        out().print(_sentence(tally, report, f"{when(end, zone)} ({loaded.timezone})"))
+        if end is not None:  # no step taken and no --at: no state to show
+            out().print(members_table(states, zone))
+        shown_at = None if end is None else f"{when(end, zone)} ({loaded.timezone})"
+        out().print(_sentence(tally, report, shown_at))
     for member, error in () if report is None else report.failed:
         errors().print(
             f"--advance: {member}: {one_line(error)}", markup=False, highlight=False, soft_wrap=True
@@ -339,7 +341,7 @@ def advance_json(report: AdvanceReport) -> dict[str, Any]:
     }
 
 
-def _sentence(tally: Tally, report: AdvanceReport | None, shown_at: str) -> str:
+def _sentence(tally: Tally, report: AdvanceReport | None, shown_at: str | None) -> str:
     text = (
         f"{tally.steps:,} steps: {tally.applied:,} applied, {tally.replayed:,} replayed "
         f"(duplicate keys), {len(tally.rejected):,} rejected"
@@ -351,7 +353,7 @@ def _sentence(tally: Tally, report: AdvanceReport | None, shown_at: str) -> str:
             f"\nscheduled run: {report.members:,} members, {report.entries:,} entries, "
             f"{report.notifications:,} notifications, {len(report.failed)} failed"
         )
-    return f"{text}\nstate as of {shown_at}"
+    return text if shown_at is None else f"{text}\nstate as of {shown_at}"
 
 
 def register(app: typer.Typer) -> None:
