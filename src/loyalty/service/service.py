@@ -602,6 +602,12 @@ class LoyaltyService:
         """Every entry of the member's journal, with its reason and the running balance."""
         return self._read(member_id, lambda session: statement(session.account(member_id)))
 
+    def journal(self, member_id: str) -> tuple[Entry, ...]:
+        """Every entry of the member's journal, oldest first: the facts :meth:`statement`
+        renders, with all their fields."""
+        arguments.read_arguments(member_id, None)
+        return self._read(member_id, lambda session: tuple(session.account(member_id).journal))
+
     def verify(self, member_id: str) -> list[Discrepancy]:
         """Re-derive the member's state from the stored journal and compare it with the
         stored state: every discrepancy (empty when sound)."""

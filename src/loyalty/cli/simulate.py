@@ -1,0 +1,206 @@
+"""``loyalty simulate``: replay an order history under a program, or two variants side
+by side, and show what each would have cost and owed (see docs/simulation.md)."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from loyalty.cli.common import Failure, read_program
+from loyalty.cli.output import errors, out
+from loyalty.simulation import Policy, Variant, simulate
+
+__all__ = ["register", "summary_table"]
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _chance(text: str, option: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise Failure(f"{option}: {text!r} is not a number between 0 and 1", 2) from None
+    if not value.is_finite() or not 0 <= value <= 1:
+        raise Failure(f"{option}: {text!r} is not a number between 0 and 1", 2)
+    return value
+
+
+def _point_value(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value <= 0:
+        raise Failure(f"--point-value: {text!r} is not an amount of money above 0", 2)
+    return value
+
+
+_ROWS: tuple[tuple[str, str], ...] = (
+    ("orders", "orders"),
+    ("orders with a reward", "orders_with_reward"),
+    ("coupons used", "coupons_used"),
+    ("points issued", "points.issued"),
+    ("points redeemed", "points.redeemed"),
+    ("points expired", "points.expired"),
+    ("points reversed", "points.reversed"),
+    ("breakage rate", "breakage_rate"),
+    ("points outstanding at the end", "points.outstanding"),
+    ("liability at the end", "liability.total"),
+    ("loyalty cost", "cost.total"),
+    ("net revenue", "sales.net"),
+)
+
+
+def _figure(figures: dict[str, Any], path: str) -> Any:
+    value: Any = figures
+    for part in path.split("."):
+        value = value[part]
+    return value
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{Decimal(value):,}"
+
+
+def summary_table(document: dict[str, Any]) -> Table:
+    """The totals of each variant (and their difference) as a Rich table."""
+    variants = document["variants"]
+    table = Table(title=f"Simulated {document['history']['orders']:,} orders "
+                  f"({document['history']['first']} to {document['history']['last']})")
+    table.add_column("figure")
+    for variant in variants:
+        table.add_column(f"{variant['name']}: {variant['program']['id']}", justify="right")
+    compared = document.get("difference")
+    if compared:
+        table.add_column("B - A", justify="right")
+    for label, path in _ROWS:
+        cells = [_shown(_figure(variant["total"], path)) for variant in variants]
+        if compared:
+            gap = _figure(compared["total"], path)
+            cells.append(("+" if Decimal(gap) > 0 else "") + _shown(gap))
+        table.add_row(label, *cells)
+    return table
+
+
+def simulate_command(
+    program: Annotated[Path, typer.Argument(help="The program file (A).", metavar="PROGRAM")],
+    orders: Annotated[
+        Path, typer.Argument(help="The history: steps, one JSON object a line.", metavar="ORDERS")
+    ],
+    compare: Annotated[
+        Path | None,
+        typer.Option("--compare", help="A second program (B) to compare with.", metavar="FILE"),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write the HTML report here.", metavar="FILE.html"),
+    ] = None,
+    json_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--json", help="Write the figures as JSON here ('-': stdout).", metavar="FILE"
+        ),
+    ] = None,
+    csv_dir: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Write months.csv into this directory.", metavar="DIR"),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Processes to run on (default: every core)."),
+    ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster", help="A Dask scheduler (tcp://host:8786), instead of processes.",
+            metavar="ADDRESS",
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="The seed of the members' choices.")
+    ] = 0,
+    redeem: Annotated[
+        str, typer.Option("--redeem", help="Chance a member redeems a reward they can use.")
+    ] = "0.5",
+    coupons: Annotated[
+        str, typer.Option("--coupons", help="Chance a member uses a coupon the cart can take.")
+    ] = "0.8",
+    cashback: Annotated[
+        str, typer.Option("--cashback", help="Chance a member pays with cashback they hold.")
+    ] = "1",
+    point_value: Annotated[
+        str | None,
+        typer.Option(
+            "--point-value",
+            help="What a point is worth, for the liability (default: from the program).",
+            metavar="AMOUNT",
+        ),
+    ] = None,
+) -> None:
+    """Replay ORDERS under PROGRAM (and --compare B) and report what each would have
+    issued, redeemed, expired, cost and owed, month by month."""
+    policy = Policy(
+        seed=seed,
+        redeem=_chance(redeem, "--redeem"),
+        coupons=_chance(coupons, "--coupons"),
+        cashback=_chance(cashback, "--cashback"),
+    )
+    value = _point_value(point_value)
+    variants = [Variant("A", read_program(program), str(program))]
+    if compare is not None:
+        variants.append(Variant("B", read_program(compare, "--compare"), str(compare)))
+    if not orders.is_file():
+        raise Failure(f"{orders}: no such file")
+    render = _renderer() if report is not None else None
+    with errors().status("simulating...", spinner="dots"):
+        result = simulate(
+            variants,
+            orders,
+            policy=policy,
+            workers=workers or _cores(),
+            cluster=cluster,
+            point_value=value,
+        )
+    document = result.document
+    if json_file is not None and str(json_file) == "-":
+        out().out(result.to_json(), end="", highlight=False)
+        return
+    out().print(summary_table(document))
+    out().print(document["summary"], markup=False, highlight=False, soft_wrap=True)
+    for note in document["notes"]:
+        out().print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    if json_file is not None:
+        json_file.write_text(result.to_json(), encoding="utf-8")
+        out().print(f"figures: {json_file}", markup=False, highlight=False)
+    if csv_dir is not None:
+        for path in result.write_csv(csv_dir):
+            out().print(f"csv: {path}", markup=False, highlight=False)
+    if render is not None and report is not None:
+        report.write_text(render(document), encoding="utf-8")
+        out().print(f"report: {report}", markup=False, highlight=False)
+
+
+def _renderer() -> Any:
+    try:
+        from loyalty.report import render_report
+    except ImportError as error:
+        raise Failure(
+            f"the report needs the report extra: pip install 'loyalty[report]' ({error})"
+        ) from None
+    return render_report
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``simulate`` to ``app``."""
+    app.command("simulate")(simulate_command)

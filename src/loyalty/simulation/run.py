@@ -1,0 +1,224 @@
+"""Simulate programs over an order history: in this process, over a process pool, or
+over a Dask cluster, with the same result to the cent and the point.
+
+Members are independent: a partitioned run splits the history by member
+(:mod:`loyalty.simulation.split`), replays each partition under every variant
+(:func:`~loyalty.simulation.partition.run_partition`), and adds up the partitions'
+books, which are flows (exact sums, in any order). Two things are shared between
+members and would make the result depend on the partitioning: a program's global
+budgets and stocks, and a history's referrals; with either, the run is one partition
+(and the result says why).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from loyalty.errors import InvalidInput
+from loyalty.program.model import Program
+from loyalty.simulation.months import period_end
+from loyalty.simulation.partition import PartitionResult, VariantResult, run_partition
+from loyalty.simulation.policy import Policy
+from loyalty.simulation.result import Simulation, Variant, build_simulation
+from loyalty.simulation.split import Split, split_history
+
+__all__ = ["Variant", "run_bytes", "run_file", "shared_state", "simulate"]
+
+
+def shared_state(program: Program) -> list[str]:
+    """What the program's members share (global budgets, stocks): each makes a member's
+    outcome depend on the others', so the members cannot be simulated apart."""
+    found = [
+        f"incentive {incentive.id!r} has a global budget"
+        for incentive in program.incentives.catalog
+        if incentive.limits.budget is not None
+    ]
+    found += [
+        f"reward {reward.id!r} has a stock"
+        for reward in program.rewards.catalog
+        if reward.stock is not None
+    ]
+    return found
+
+
+def simulate(
+    variants: Sequence[Variant | Program],
+    history: str | Path | Iterable[str | bytes],
+    *,
+    policy: Policy | None = None,
+    workers: int = 1,
+    cluster: Any = None,
+    partitions: int | None = None,
+    point_value: Decimal | None = None,
+) -> Simulation:
+    """Replay ``history`` (a JSON-lines file of steps, or its lines) under each variant
+    (one program, or two to compare: "A" and "B" unless named) and return the figures.
+
+    ``workers``: processes to run partitions on (1: this process). ``cluster``: a Dask
+    scheduler address or ``distributed.Client`` (the ``dask`` extra), instead of
+    processes. ``partitions``: how many parts to split the members in (default: one per
+    worker; on a cluster, two per thread). ``point_value``: the money a point is worth,
+    for the liability (default: see :func:`~loyalty.simulation.result.point_value_of`).
+    The result does not depend on ``workers``, ``cluster`` or ``partitions``."""
+    named = _variants(variants)
+    policy = policy if policy is not None else Policy()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidInput("workers", workers, "must be a whole number, at least 1")
+    programs = [variant.program for variant in named]
+    notes: list[str] = []
+    shared = [reason for program in programs for reason in shared_state(program)]
+    count = _partitions(partitions, workers, cluster)
+    if shared and count > 1:
+        notes.append(f"simulated as one partition: {'; '.join(shared)}")
+        count = 1
+    name = str(history) if isinstance(history, str | Path) else None
+    if count > 1 or cluster is not None:
+        if name is None:
+            raise InvalidInput(
+                "history", "(lines)", "must be a file to be split across workers or a cluster"
+            )
+        with tempfile.TemporaryDirectory(prefix="loyalty-simulation-") as directory:
+            with Path(name).open("rb") as lines:
+                split = split_history(lines, count, Path(directory))
+            if not split.linked or count == 1:
+                merged = _partitioned(split, programs, policy, workers, cluster)
+                return build_simulation(
+                    named, merged, split.steps - merged.invalid, policy, point_value, notes, name
+                )
+        notes.append("simulated as one partition: the history links members (referrals)")
+    with _opened(history) as lines:
+        result = run_partition(programs, lines, policy, None)
+    return build_simulation(named, result, result.steps, policy, point_value, notes, name)
+
+
+def _variants(variants: Sequence[Variant | Program]) -> list[Variant]:
+    if isinstance(variants, Program) or not 1 <= len(variants) <= 2:
+        raise InvalidInput("variants", len(variants) if not isinstance(variants, Program) else 1,
+                           "give one program, or two to compare")
+    named = [
+        variant if isinstance(variant, Variant) else Variant("AB"[number], variant)
+        for number, variant in enumerate(variants)
+    ]
+    first = named[0].program
+    for variant in named[1:]:
+        for field in ("currency", "timezone"):
+            if getattr(variant.program, field) != getattr(first, field):
+                raise InvalidInput(
+                    field,
+                    getattr(variant.program, field),
+                    f"differs from {named[0].name}'s {getattr(first, field)}: variants "
+                    "compared month by month must share it",
+                )
+    return named
+
+
+def _partitions(partitions: int | None, workers: int, cluster: Any) -> int:
+    if partitions is None:
+        if cluster is None:
+            return workers
+        threads: int = sum(_client(cluster).nthreads().values())
+        return 2 * max(1, threads)
+    if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
+        raise InvalidInput("partitions", partitions, "must be a whole number, at least 1")
+    return partitions
+
+
+@contextmanager
+def _opened(history: str | Path | Iterable[str | bytes]) -> Iterator[Iterable[str | bytes]]:
+    if isinstance(history, str | Path):
+        with Path(history).open("rb") as lines:
+            yield lines
+    else:
+        yield history
+
+
+def _partitioned(
+    split: Split, programs: list[Program], policy: Policy, workers: int, cluster: Any
+) -> PartitionResult:
+    """Run the partitions of ``split``, and add up their results in partition order."""
+    if split.period.last is None:
+        merged = PartitionResult([VariantResult() for _ in programs])
+    else:
+        until = period_end(split.period.last, programs[0].tz)
+        if cluster is not None:
+            results = _on_cluster(_client(cluster), programs, split.files, policy, until)
+        else:
+            results = _on_processes(workers, programs, split.files, policy, until)
+        merged = results[0]
+        for other in results[1:]:
+            merged.add(other)
+    merged.first, merged.last = split.period.first, split.period.last
+    return merged
+
+
+def run_file(
+    programs: list[Program], path: str, policy: Policy, until: datetime, part: tuple[int, int]
+) -> PartitionResult:
+    """Run one partition from its file (in a worker process)."""
+    with Path(path).open("rb") as lines:
+        return run_partition(programs, lines, policy, until, part)
+
+
+def run_bytes(
+    programs: list[Program], data: bytes, policy: Policy, until: datetime, part: tuple[int, int]
+) -> PartitionResult:
+    """Run one partition from its lines (on a Dask worker, which may not see the file)."""
+    return run_partition(programs, data.splitlines(), policy, until, part)
+
+
+def _on_processes(
+    workers: int, programs: list[Program], files: Sequence[Path], policy: Policy, until: datetime
+) -> list[PartitionResult]:
+    count = len(files)
+    # Forking a process with one thread is safe, quick, and needs no `if __name__ ==
+    # "__main__"` guard in the caller's script; with other threads running, spawn.
+    alone = sys.platform == "linux" and threading.active_count() == 1
+    context = multiprocessing.get_context("fork" if alone else "spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context) as pool:
+        futures = [
+            pool.submit(run_file, programs, str(path), policy, until, (number, count))
+            for number, path in enumerate(files)
+        ]
+        return [future.result() for future in futures]
+
+
+def _client(cluster: Any) -> Any:
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - the dask extra is installed in the tests
+        raise InvalidInput(
+            "cluster", str(cluster), "needs the dask extra: pip install 'loyalty[dask]'"
+        ) from None
+    return cluster if isinstance(cluster, Client) else Client(cluster)  # type: ignore[no-untyped-call]
+
+
+def _on_cluster(
+    client: Any, programs: list[Program], files: Sequence[Path], policy: Policy, until: datetime
+) -> list[PartitionResult]:
+    """Each partition's lines go to the cluster as a task's data, a few at a time (the
+    workers need not see this machine's files; memory stays bounded)."""
+    from distributed import wait
+
+    count = len(files)
+    window = 2 * max(1, sum(client.nthreads().values()))
+    futures: list[Any] = []
+    for number, path in enumerate(files):
+        running = [future for future in futures if not future.done()]
+        if len(running) >= window:
+            wait(running, return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
+        futures.append(
+            client.submit(
+                run_bytes, programs, path.read_bytes(), policy, until, (number, count), pure=False
+            )
+        )
+    return list(client.gather(futures))
