@@ -12,11 +12,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## The ledger quickstart, a checkout, the service on a SQLite file, a joining bundle
-	$(PY) examples/quickstart.py
-	$(PY) examples/checkout.py
-	$(PY) examples/service.py
-	$(PY) examples/club_welcome.py
+demo: $(STAMP)  ## Test and learn: a year of orders, cosmetics-club against a variant, a report
+	@mkdir -p demo-output
+	$(PY) -m loyalty generate-orders --members 2000 --months 12 --seed 1 -o demo-output/orders.jsonl
+	$(PY) -m loyalty simulate examples/programs/cosmetics-club.yaml demo-output/orders.jsonl \
+	  --compare examples/simulation/cosmetics-club-b.yaml \
+	  --report demo-output/report.html --json demo-output/figures.json --csv demo-output
 
 test: $(STAMP)  ## The test suite with the coverage gate (90% of src/loyalty)
 	$(PY) -m pytest --cov=loyalty --cov-report=term --cov-fail-under=90
@@ -48,4 +49,4 @@ schema: $(STAMP)  ## Regenerate docs/program.schema.json from the configuration 
 	$(PY) -c "from loyalty.program.schema import program_json_schema_text as s; open('docs/program.schema.json','w').write(s())"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage
