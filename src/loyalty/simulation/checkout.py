@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from loyalty.errors import LoyaltyError
+from loyalty.errors import InsufficientPoints, LoyaltyError, RedemptionRefused
 from loyalty.program.model import Program
 from loyalty.service.service import LoyaltyService
 from loyalty.simulation.policy import Policy
@@ -40,6 +40,10 @@ class Checkout:
             (getattr(reward, "cost", 0) for reward in program.rewards.catalog), default=0
         )
         self._holders: set[str] = set()
+        # With one reward, the best eligible one is that one if the redemption is
+        # accepted (quote and redeem check the same hurdles): no quote is needed.
+        catalog = program.rewards.catalog
+        self._only = catalog[0].id if len(catalog) == 1 else None
         # Grants that no step's result shows (at enrolment, on a schedule, when a referral
         # completes) could reach anyone: then every checkout looks at the holdings.
         self._everyone = any(
@@ -72,8 +76,16 @@ class Checkout:
             and service.balance(member_id, at).available < self._cheapest
         ):
             return
-        quote = service.quote(member_id, cart, at=at)
         key = f"simulation:{order_id}"
+        if reward and not (coupon or cashback) and self._only is not None:
+            try:
+                service.redeem(member_id, self._only, cart, at=at, key=f"{key}:reward")
+            except (RedemptionRefused, InsufficientPoints):
+                pass  # not eligible: what the quote would have said
+            except LoyaltyError as error:
+                self.refused[f"reward: {type(error).__name__}"] += 1
+            return
+        quote = service.quote(member_id, cart, at=at)
         if coupon:
             usable = [option for option in quote.coupons if option.eligible and not option.applied]
             if usable:
