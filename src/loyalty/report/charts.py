@@ -9,7 +9,6 @@ from operator import attrgetter
 from typing import Final
 
 from loyalty.money import Money
-from loyalty.report.document import Document, Figures, Variant
 from loyalty.report.drawing import (
     Axis,
     Bars,
@@ -20,6 +19,7 @@ from loyalty.report.drawing import (
     lines,
     stacked_panels,
 )
+from loyalty.report.figures import Document, Figures, Variant
 from loyalty.report.html import Markup
 from loyalty.report.svg import draw_svg
 

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from loyalty.money import Money
 from loyalty.report import charts
-from loyalty.report.document import Document, Figures, Variant
+from loyalty.report.figures import Document, Figures, Variant
 from loyalty.report.formats import month_label, signed, value
 from loyalty.report.html import Markup, concat, el
 from loyalty.report.tables import Column, Row, Table, render_table

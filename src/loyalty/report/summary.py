@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Final
 
 from loyalty.money import Money
-from loyalty.report.document import Document, Figures
+from loyalty.report.figures import Document, Figures
 from loyalty.report.formats import count, label_of, month_label, signed, value
 from loyalty.report.html import Markup, concat, el
 from loyalty.report.sections import DIFFERENCE, variant_header
