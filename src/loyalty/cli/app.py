@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 from typer.main import get_command
 
-from loyalty.cli import members, operations, quote, replay, scenarios, schema, validate
+from loyalty.cli import generate, members, operations, quote, replay, scenarios, schema, validate
 from loyalty.cli.common import failure_of
 from loyalty.cli.options import repeated_option
 from loyalty.cli.output import errors, json_written, print_json_error
@@ -45,7 +45,7 @@ def _options(
     """Validate, quote, replay, test and operate loyalty programs."""
 
 
-for _module in (validate, schema, quote, replay, scenarios, members, operations):
+for _module in (validate, schema, quote, replay, scenarios, members, operations, generate):
     _module.register(app)
 
 INTERNAL = 70
