@@ -20,6 +20,7 @@ import typer
 from typer.main import get_command
 
 from loyalty.cli import (
+    generate,
     members,
     operations,
     quote,
@@ -37,7 +38,7 @@ __all__ = ["app", "run"]
 
 app = typer.Typer(
     name="loyalty",
-    help="Validate, quote, replay, test and operate loyalty programs.",
+    help="Validate, quote, replay, test, simulate and operate loyalty programs.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -51,10 +52,20 @@ def _options(
         bool, typer.Option("--debug", help="Show the traceback of an error.")
     ] = False,
 ) -> None:
-    """Validate, quote, replay, test and operate loyalty programs."""
+    """Validate, quote, replay, test, simulate and operate loyalty programs."""
 
 
-for _module in (validate, schema, quote, replay, scenarios, members, operations, simulate):
+for _module in (
+    validate,
+    schema,
+    quote,
+    replay,
+    scenarios,
+    members,
+    operations,
+    generate,
+    simulate,
+):
     _module.register(app)
 
 INTERNAL = 70
