@@ -26,7 +26,7 @@ from loyalty.service.steps import Advance, Enrol, StepRunner, load_step_json
 from loyalty.simulation.books import Books
 from loyalty.simulation.checkout import Checkout
 from loyalty.simulation.journal import enter_journal, enter_member
-from loyalty.simulation.months import month_key, period_end
+from loyalty.simulation.months import TICK, month_key, period_end
 from loyalty.simulation.policy import Policy
 from loyalty.simulation.split import owner_of, partition_of
 from loyalty.store.memory import MemoryStore
@@ -112,9 +112,12 @@ class _Variant:
         self.drain()
         books, program = self.result.books, self.program
         tz = program.tz
+        last = until - TICK
 
         def month_of(at: datetime) -> str:
-            return month_key(at, tz)
+            # What the advance wrote at ``until`` (the instant the period ends) is the
+            # period's last month's.
+            return month_key(min(at, last), tz)
 
         for member_id, enrolled_at in self.enrolled.items():
             enter_member(books, program, month_of, enrolled_at)
