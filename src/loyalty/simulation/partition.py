@@ -3,9 +3,11 @@
 :func:`run_partition` reads steps (JSON lines of the replay format) and applies each
 to one in-memory service per program variant, in the order given; before an order
 completes, the variant's :class:`~loyalty.simulation.checkout.Checkout` does what
-the policy decides. At the end every member is brought to the end of the period
-(points released and expired, tiers reviewed), and each member's journal is entered
-in the variant's books. Members are independent, so a partition needs only its own
+the policy decides. Before each of a member's steps the scheduled run brings them
+to its time, when the program has anything only that run writes (tier reviews,
+birthdays, scheduled grants...). At the end every member is brought to the end of the
+period (points released and expired, tiers reviewed), and each member's journal is
+entered in the variant's books. Members are independent, so a partition needs only its own
 members' steps (and the steps that name no member, such as ``advance``).
 """
 
@@ -81,8 +83,21 @@ class _Variant:
         self.checkout = Checkout(self.service, program, policy)
         self.result = VariantResult()
         self.enrolled: dict[str, datetime] = {}
+        # What only the shop's scheduled run writes (tier reviews and downgrades,
+        # birthdays, scheduled grants, choices and lapses of holdings, referrals
+        # settling) must have happened before a member's next step, as the nightly job
+        # would have done it: else a member keeps a tier they lost and misses an upgrade.
+        self.scheduled = (
+            program.tiers is not None
+            or bool(program.incentives.catalog)
+            or bool(program.earning.actions)
+        )
 
     def apply(self, step: Any) -> None:
+        member_id = getattr(step, "member_id", None)
+        at = getattr(step, "at", None)
+        if self.scheduled and at is not None and member_id in self.enrolled:
+            self.advance(at, [member_id])
         try:
             if isinstance(step, OrderCompleted):
                 self.checkout(step.member_id, step.cart, step.at)
@@ -95,9 +110,14 @@ class _Variant:
         elif isinstance(step, OrderCompleted):
             books = self.result.books
             books.month(month_key(step.at, self.program.tz)).gross += _gross(step.cart)
-        member_id = getattr(step, "member_id", None)
         if member_id is not None:
             self.checkout.saw(member_id, outcome)
+
+    def advance(self, at: datetime, members: list[str] | None = None) -> None:
+        """The scheduled run at ``at`` (for ``members``, or all)."""
+        report = self.service.advance(at, members)
+        for _member_id, error in report.failed:
+            self.result.refused[f"advance: {type(error).__name__}"] += 1
 
     def drain(self) -> None:
         service = self.service
@@ -106,9 +126,7 @@ class _Variant:
 
     def close(self, until: datetime) -> VariantResult:
         """Bring every member to ``until`` and enter their journals in the books."""
-        report = self.service.advance(until)
-        for _member_id, error in report.failed:
-            self.result.refused[f"advance: {type(error).__name__}"] += 1
+        self.advance(until)
         self.drain()
         books, program = self.result.books, self.program
         tz = program.tz
