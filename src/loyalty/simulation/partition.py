@@ -73,6 +73,10 @@ class PartitionResult:
             mine.add(theirs)
         self.steps += other.steps
         self.invalid += other.invalid
+        if other.first is not None and (self.first is None or other.first < self.first):
+            self.first = other.first
+        if other.last is not None and (self.last is None or other.last > self.last):
+            self.last = other.last
 
 
 class _Variant:
