@@ -44,11 +44,24 @@ def shared_state(program: Program) -> list[str]:
         if incentive.limits.budget is not None
     ]
     found += [
+        f"incentive {incentive.id!r} gives a gift with a stock"
+        for incentive in program.incentives.catalog
+        if _stocked(incentive.grants)
+    ]
+    found += [
         f"reward {reward.id!r} has a stock"
         for reward in program.rewards.catalog
         if reward.stock is not None
     ]
     return found
+
+
+def _stocked(grants: Iterable[Any]) -> bool:
+    """Whether any of ``grants`` (or of the bundles and choices among them) has a stock."""
+    return any(
+        getattr(grant, "stock", None) is not None or _stocked(getattr(grant, "grants", ()))
+        for grant in grants
+    )
 
 
 def simulate(
