@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from loyalty.errors import InvalidEvent, LoyaltyError
+from loyalty.incentives.config import OnSchedule
+from loyalty.incentives.occasions import schedule_occurrences
 from loyalty.program.model import Program
 from loyalty.service.events import OrderCompleted
 from loyalty.service.service import LoyaltyService
@@ -79,6 +81,41 @@ class PartitionResult:
             self.last = other.last
 
 
+class _Schedules:
+    """The instants of a program's scheduled grants, oldest first, as the steps reach
+    them (found a month ahead at a time: a rule is read from its start each time)."""
+
+    def __init__(self, program: Program) -> None:
+        self.triggers = [
+            incentive.trigger
+            for incentive in program.incentives.catalog
+            if isinstance(incentive.trigger, OnSchedule)
+        ]
+        self.tz = program.tz
+        self.horizon: datetime | None = None
+        self.ahead: list[datetime] = []
+
+    def due(self, at: datetime) -> list[datetime]:
+        """The occurrences after the last call's ``at`` (after the first step, at the
+        first call: nobody is enrolled before it) up to ``at``, included."""
+        if not self.triggers:
+            return []
+        if self.horizon is None:
+            self.horizon = at
+        if at > self.horizon:
+            end = at + timedelta(days=31)
+            found = {
+                instant
+                for trigger in self.triggers
+                for _, instant in schedule_occurrences(trigger, self.horizon, end, self.tz)
+            }
+            self.ahead = sorted({*self.ahead, *found})
+            self.horizon = end
+        due = [instant for instant in self.ahead if instant <= at]
+        self.ahead = self.ahead[len(due) :]
+        return due
+
+
 class _Variant:
     def __init__(self, program: Program, policy: Policy) -> None:
         self.program = program
@@ -96,10 +133,17 @@ class _Variant:
             or bool(program.incentives.catalog)
             or bool(program.earning.actions)
         )
+        # A scheduled grant goes to every member in its audience when it falls due,
+        # whether or not they have a step soon after (the run makes up only the last
+        # few days it missed): the scheduled run runs then for everyone.
+        self.schedules = _Schedules(program)
 
     def apply(self, step: Any) -> None:
         member_id = getattr(step, "member_id", None)
         at = getattr(step, "at", None)
+        if at is not None:
+            for instant in self.schedules.due(at):
+                self.advance(instant)
         if self.scheduled and at is not None and member_id in self.enrolled:
             self.advance(at, [member_id])
         try:
@@ -130,6 +174,8 @@ class _Variant:
 
     def close(self, until: datetime) -> VariantResult:
         """Bring every member to ``until`` and enter their journals in the books."""
+        for instant in self.schedules.due(until):
+            self.advance(instant)
         self.advance(until)
         self.drain()
         books, program = self.result.books, self.program
