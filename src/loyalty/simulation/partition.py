@@ -32,7 +32,7 @@ from loyalty.simulation.checkout import Checkout
 from loyalty.simulation.journal import enter_journal, enter_member
 from loyalty.simulation.months import TICK, month_key, period_end
 from loyalty.simulation.policy import Policy
-from loyalty.simulation.split import owner_of, partition_of
+from loyalty.simulation.split import Period, owner_of, partition_of
 from loyalty.store.memory import MemoryStore
 
 __all__ = ["PartitionResult", "VariantResult", "run_partition"]
@@ -235,11 +235,14 @@ def run_partition(
     this partition's). ``partition`` is ``(number, count)``: the steps of members of
     other partitions are left out. A line that is not a valid step is counted in
     :attr:`PartitionResult.invalid`; a step a variant refuses in the variant's
-    :attr:`VariantResult.refused`."""
+    :attr:`VariantResult.refused`. The period runs from the first to the last time of
+    any line, as a split history reads it (:class:`~loyalty.simulation.split.Period`):
+    a run gives the same months split or not."""
     variants = [_Variant(program, policy) for program in programs]
     steps = 0
     first = last = None
     invalid = 0
+    unread = Period()
     for line in lines:
         if not line.strip():
             continue
@@ -248,6 +251,7 @@ def run_partition(
         except InvalidEvent:
             raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
             invalid += owner_of(raw, partition[1]) == partition[0]
+            unread.see(raw)
             continue
         if step is None:
             continue
@@ -261,6 +265,8 @@ def run_partition(
         if steps % _DRAIN_EVERY == 0:
             for variant in variants:
                 variant.drain()
+    first = min(filter(None, (first, unread.first)), default=None)
+    last = max(filter(None, (last, unread.last)), default=None)
     if until is None:
         until = period_end(last, programs[0].tz) if last is not None else None
     closed = [variant.close(until) if until is not None else variant.result for variant in variants]
