@@ -128,7 +128,10 @@ def simulate_command(
         ),
     ] = None,
     seed: Annotated[
-        int, typer.Option("--seed", min=0, help="The seed of the members' choices.")
+        int,
+        typer.Option(
+            "--seed", min=0, max=(1 << 63) - 1, help="The seed of the members' choices."
+        ),
     ] = 0,
     redeem: Annotated[
         str, typer.Option("--redeem", help="Chance a member redeems a reward they can use.")
