@@ -128,7 +128,10 @@ def simulate_command(
         ),
     ] = None,
     seed: Annotated[
-        int, typer.Option("--seed", min=0, help="The seed of the members' choices.")
+        int,
+        typer.Option(
+            "--seed", min=0, max=(1 << 63) - 1, help="The seed of the members' choices."
+        ),
     ] = 0,
     redeem: Annotated[
         str, typer.Option("--redeem", help="Chance a member redeems a reward they can use.")
@@ -173,22 +176,25 @@ def simulate_command(
             point_value=value,
         )
     document = result.document
-    if json_file is not None and str(json_file) == "-":
+    to_stdout = json_file is not None and str(json_file) == "-"
+    # With the figures on stdout, the lines naming the files written go to stderr.
+    told = errors() if to_stdout else out()
+    if to_stdout:
         out().out(result.to_json(), end="", highlight=False)
-        return
-    out().print(summary_table(document))
-    out().print(document["summary"], markup=False, highlight=False, soft_wrap=True)
-    for note in document["notes"]:
-        out().print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
-    if json_file is not None:
+    else:
+        out().print(summary_table(document))
+        out().print(document["summary"], markup=False, highlight=False, soft_wrap=True)
+        for note in document["notes"]:
+            out().print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    if json_file is not None and not to_stdout:
         json_file.write_text(result.to_json(), encoding="utf-8")
-        out().print(f"figures: {json_file}", markup=False, highlight=False)
+        told.print(f"figures: {json_file}", markup=False, highlight=False)
     if csv_dir is not None:
         for path in result.write_csv(csv_dir):
-            out().print(f"csv: {path}", markup=False, highlight=False)
+            told.print(f"csv: {path}", markup=False, highlight=False)
     if render is not None and report is not None:
         report.write_text(render(document), encoding="utf-8")
-        out().print(f"report: {report}", markup=False, highlight=False)
+        told.print(f"report: {report}", markup=False, highlight=False)
 
 
 def _renderer() -> Any:

@@ -21,7 +21,7 @@ from loyalty.simulation.policy import Policy
 
 __all__ = ["Checkout"]
 
-_UNSEEN_TRIGGERS = frozenset({"enrolled", "schedule", "referral_completed"})
+_UNSEEN_TRIGGERS = frozenset({"enrolled", "schedule", "referral_completed", "birthday"})
 
 
 class Checkout:
@@ -44,8 +44,9 @@ class Checkout:
         # accepted (quote and redeem check the same hurdles): no quote is needed.
         catalog = program.rewards.catalog
         self._only = catalog[0].id if len(catalog) == 1 else None
-        # Grants that no step's result shows (at enrolment, on a schedule, when a referral
-        # completes) could reach anyone: then every checkout looks at the holdings.
+        # Grants that no step's result shows (at enrolment, on a schedule, on a birthday
+        # the scheduled run found, when a referral completes) could reach anyone: then
+        # every checkout looks at the holdings.
         self._everyone = any(
             str(incentive.trigger.event) in _UNSEEN_TRIGGERS
             for incentive in program.incentives.catalog

@@ -76,6 +76,16 @@ def _amount(text: str, currency: str) -> str:
     return f"{Decimal(text).copy_abs():,} {currency}"
 
 
+def _percent(part: int, whole: int) -> str:
+    """``part`` as a percentage of ``whole``, whole if that says anything ("18"), else to
+    a tenth ("0.4"), else "<0.1": a change is never shown as none."""
+    share = Decimal(part) * 100 / whole
+    for shown in (f"{share:.0f}", f"{share:.1f}"):
+        if Decimal(shown):
+            return shown
+    return "<0.1"
+
+
 def summary(variants: list[dict[str, Any]], currency: str, months: int) -> str:
     """One sentence: with two variants, what B costs, redeems and owes against A; with
     one, what it issues, redeems, costs and owes."""
@@ -96,13 +106,11 @@ def summary(variants: list[dict[str, Any]], currency: str, months: int) -> str:
     else:
         costs = "costs the same"
     a_rewards, b_rewards = _rewards(first), _rewards(second)
-    if a_rewards:
-        change = round((b_rewards - a_rewards) * 100 / a_rewards)
-        rewards = (
-            f"redeems {abs(change)}% {'more' if change > 0 else 'fewer'} rewards"
-            if change
-            else "redeems as many rewards"
-        )
+    if a_rewards == b_rewards:
+        rewards = "redeems as many rewards"
+    elif a_rewards:
+        change = _percent(abs(b_rewards - a_rewards), a_rewards)
+        rewards = f"redeems {change}% {'more' if b_rewards > a_rewards else 'fewer'} rewards"
     else:
         rewards = f"redeems {b_rewards:,} rewards (A none)"
     liability = Decimal(second["liability"]["total"]) - Decimal(first["liability"]["total"])

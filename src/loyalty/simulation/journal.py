@@ -6,7 +6,10 @@ move is an entry with its time, so the books are read from the journals the
 simulation wrote, not from what the simulation thought it did. Each flow goes to
 the month it took effect in: a tier review to the end of the period it reviewed, a
 downgrade to when its grace ended, a lapsed coupon to when its validity ended,
-whenever the entry was written.
+whenever the entry was written. What ends at an instant (points expiring, a
+validity or a grace ending, a period reviewed) belongs to the month of the last
+instant it was there: points usable to the end of January expire at midnight on
+1 February, and that is January's breakage.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from loyalty.ledger.entries import (
 )
 from loyalty.program.model import Program
 from loyalty.simulation.books import Books, Flows
+from loyalty.simulation.months import TICK
 
 __all__ = ["enter_journal", "enter_member"]
 
@@ -95,7 +99,7 @@ class _Holdings:
         at = entry.at
         if entry.change is Change.EXPIRE and holding.valid_until is not None:
             at = min(at, holding.valid_until)
-        flows = books.month(month_of(at))
+        flows = books.month(month_of(at - TICK if entry.change is Change.EXPIRE else at))
         if holding.kind is HoldingKind.CASHBACK:
             amount = Decimal(0) if entry.amount is None else entry.amount.amount
             flows.cashback += amount if entry.change is Change.RESTORE else -amount
@@ -130,7 +134,7 @@ def enter_journal(
         elif isinstance(entry, Void | Return):
             flows.redeemed -= entry.points
         elif isinstance(entry, Expire):
-            flows.expired -= entry.points
+            books.month(month_of(entry.at - TICK)).expired -= entry.points
         elif isinstance(entry, Reverse):
             flows.reversed -= entry.points
         elif isinstance(entry, Adjust):
@@ -189,9 +193,9 @@ def _tier(books: Books, month_of: MonthOf, entry: TierChange) -> None:
         return
     at = entry.at
     if entry.cause is TierCause.REVIEW and entry.reviewed is not None:
-        at = entry.reviewed
+        at = entry.reviewed - TICK
     elif entry.cause is TierCause.DOWNGRADE and entry.downgrade_at is not None:
-        at = entry.downgrade_at
+        at = entry.downgrade_at - TICK
     flows = books.month(month_of(at))
     flows.tiers[entry.tier_from] -= 1
     flows.tiers[entry.tier_to] += 1

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
-__all__ = ["month_end", "month_key", "months_between", "period_end"]
+__all__ = ["TICK", "month_end", "month_key", "months_between", "period_end"]
+
+TICK = timedelta(microseconds=1)
+"""The smallest step of time: what ends at an instant was there until one tick before."""
 
 
 def month_key(at: datetime, tz: tzinfo) -> str:
@@ -31,7 +34,8 @@ def months_between(first: str, last: str) -> list[str]:
 
 
 def period_end(last: datetime, tz: tzinfo) -> datetime:
-    """The last instant of the month of ``last``: what the simulation brings every member
-    to, so that what falls due within the period (a lot expiring on the last day) is in
-    its books, and nothing of the next month is."""
-    return month_end(month_key(last, tz), tz) - timedelta(microseconds=1)
+    """The instant the month of ``last`` ends (midnight, in ``tz``, of the next 1st): what
+    the simulation brings every member to, so that what falls due by then (a lot usable
+    to the month's last day, which expires at that midnight) is in its books, and nothing
+    of the next month is."""
+    return month_end(month_key(last, tz), tz)

@@ -3,9 +3,11 @@
 :func:`run_partition` reads steps (JSON lines of the replay format) and applies each
 to one in-memory service per program variant, in the order given; before an order
 completes, the variant's :class:`~loyalty.simulation.checkout.Checkout` does what
-the policy decides. At the end every member is brought to the end of the period
-(points released and expired, tiers reviewed), and each member's journal is entered
-in the variant's books. Members are independent, so a partition needs only its own
+the policy decides. Before each of a member's steps the scheduled run brings them
+to its time, when the program has anything only that run writes (tier reviews,
+birthdays, scheduled grants...). At the end every member is brought to the end of the
+period (points released and expired, tiers reviewed), and each member's journal is
+entered in the variant's books. Members are independent, so a partition needs only its own
 members' steps (and the steps that name no member, such as ``advance``).
 """
 
@@ -14,11 +16,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from loyalty.errors import InvalidEvent, LoyaltyError
+from loyalty.incentives.config import OnSchedule
+from loyalty.incentives.occasions import schedule_occurrences
 from loyalty.program.model import Program
 from loyalty.service.events import OrderCompleted
 from loyalty.service.service import LoyaltyService
@@ -26,9 +30,9 @@ from loyalty.service.steps import Advance, Enrol, StepRunner, load_step_json
 from loyalty.simulation.books import Books
 from loyalty.simulation.checkout import Checkout
 from loyalty.simulation.journal import enter_journal, enter_member
-from loyalty.simulation.months import month_key, period_end
+from loyalty.simulation.months import TICK, month_key, period_end
 from loyalty.simulation.policy import Policy
-from loyalty.simulation.split import owner_of, partition_of
+from loyalty.simulation.split import Period, owner_of, partition_of
 from loyalty.store.memory import MemoryStore
 
 __all__ = ["PartitionResult", "VariantResult", "run_partition"]
@@ -71,6 +75,45 @@ class PartitionResult:
             mine.add(theirs)
         self.steps += other.steps
         self.invalid += other.invalid
+        if other.first is not None and (self.first is None or other.first < self.first):
+            self.first = other.first
+        if other.last is not None and (self.last is None or other.last > self.last):
+            self.last = other.last
+
+
+class _Schedules:
+    """The instants of a program's scheduled grants, oldest first, as the steps reach
+    them (found a month ahead at a time: a rule is read from its start each time)."""
+
+    def __init__(self, program: Program) -> None:
+        self.triggers = [
+            incentive.trigger
+            for incentive in program.incentives.catalog
+            if isinstance(incentive.trigger, OnSchedule)
+        ]
+        self.tz = program.tz
+        self.horizon: datetime | None = None
+        self.ahead: list[datetime] = []
+
+    def due(self, at: datetime) -> list[datetime]:
+        """The occurrences after the last call's ``at`` (after the first step, at the
+        first call: nobody is enrolled before it) up to ``at``, included."""
+        if not self.triggers:
+            return []
+        if self.horizon is None:
+            self.horizon = at
+        if at > self.horizon:
+            end = at + timedelta(days=31)
+            found = {
+                instant
+                for trigger in self.triggers
+                for _, instant in schedule_occurrences(trigger, self.horizon, end, self.tz)
+            }
+            self.ahead = sorted({*self.ahead, *found})
+            self.horizon = end
+        due = [instant for instant in self.ahead if instant <= at]
+        self.ahead = self.ahead[len(due) :]
+        return due
 
 
 class _Variant:
@@ -81,8 +124,28 @@ class _Variant:
         self.checkout = Checkout(self.service, program, policy)
         self.result = VariantResult()
         self.enrolled: dict[str, datetime] = {}
+        # What only the shop's scheduled run writes (tier reviews and downgrades,
+        # birthdays, scheduled grants, choices and lapses of holdings, referrals
+        # settling) must have happened before a member's next step, as the nightly job
+        # would have done it: else a member keeps a tier they lost and misses an upgrade.
+        self.scheduled = (
+            program.tiers is not None
+            or bool(program.incentives.catalog)
+            or bool(program.earning.actions)
+        )
+        # A scheduled grant goes to every member in its audience when it falls due,
+        # whether or not they have a step soon after (the run makes up only the last
+        # few days it missed): the scheduled run runs then for everyone.
+        self.schedules = _Schedules(program)
 
     def apply(self, step: Any) -> None:
+        member_id = getattr(step, "member_id", None)
+        at = getattr(step, "at", None)
+        if at is not None:
+            for instant in self.schedules.due(at):
+                self.advance(instant)
+        if self.scheduled and at is not None and member_id in self.enrolled:
+            self.advance(at, [member_id])
         try:
             if isinstance(step, OrderCompleted):
                 self.checkout(step.member_id, step.cart, step.at)
@@ -95,9 +158,14 @@ class _Variant:
         elif isinstance(step, OrderCompleted):
             books = self.result.books
             books.month(month_key(step.at, self.program.tz)).gross += _gross(step.cart)
-        member_id = getattr(step, "member_id", None)
         if member_id is not None:
             self.checkout.saw(member_id, outcome)
+
+    def advance(self, at: datetime, members: list[str] | None = None) -> None:
+        """The scheduled run at ``at`` (for ``members``, or all)."""
+        report = self.service.advance(at, members)
+        for _member_id, error in report.failed:
+            self.result.refused[f"advance: {type(error).__name__}"] += 1
 
     def drain(self) -> None:
         service = self.service
@@ -106,15 +174,18 @@ class _Variant:
 
     def close(self, until: datetime) -> VariantResult:
         """Bring every member to ``until`` and enter their journals in the books."""
-        report = self.service.advance(until)
-        for _member_id, error in report.failed:
-            self.result.refused[f"advance: {type(error).__name__}"] += 1
+        for instant in self.schedules.due(until):
+            self.advance(instant)
+        self.advance(until)
         self.drain()
         books, program = self.result.books, self.program
         tz = program.tz
+        last = until - TICK
 
         def month_of(at: datetime) -> str:
-            return month_key(at, tz)
+            # What the advance wrote at ``until`` (the instant the period ends) is the
+            # period's last month's.
+            return month_key(min(at, last), tz)
 
         for member_id, enrolled_at in self.enrolled.items():
             enter_member(books, program, month_of, enrolled_at)
@@ -164,11 +235,14 @@ def run_partition(
     this partition's). ``partition`` is ``(number, count)``: the steps of members of
     other partitions are left out. A line that is not a valid step is counted in
     :attr:`PartitionResult.invalid`; a step a variant refuses in the variant's
-    :attr:`VariantResult.refused`."""
+    :attr:`VariantResult.refused`. The period runs from the first to the last time of
+    any line, as a split history reads it (:class:`~loyalty.simulation.split.Period`):
+    a run gives the same months split or not."""
     variants = [_Variant(program, policy) for program in programs]
     steps = 0
     first = last = None
     invalid = 0
+    unread = Period()
     for line in lines:
         if not line.strip():
             continue
@@ -177,6 +251,7 @@ def run_partition(
         except InvalidEvent:
             raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
             invalid += owner_of(raw, partition[1]) == partition[0]
+            unread.see(raw)
             continue
         if step is None:
             continue
@@ -190,6 +265,8 @@ def run_partition(
         if steps % _DRAIN_EVERY == 0:
             for variant in variants:
                 variant.drain()
+    first = min(filter(None, (first, unread.first)), default=None)
+    last = max(filter(None, (last, unread.last)), default=None)
     if until is None:
         until = period_end(last, programs[0].tz) if last is not None else None
     closed = [variant.close(until) if until is not None else variant.result for variant in variants]

@@ -27,7 +27,7 @@ from typing import Any
 from loyalty.errors import InvalidInput
 from loyalty.program.model import Program
 from loyalty.simulation.months import period_end
-from loyalty.simulation.partition import PartitionResult, VariantResult, run_partition
+from loyalty.simulation.partition import PartitionResult, run_partition
 from loyalty.simulation.policy import Policy
 from loyalty.simulation.result import Simulation, Variant, build_simulation
 from loyalty.simulation.split import Split, split_history
@@ -44,11 +44,24 @@ def shared_state(program: Program) -> list[str]:
         if incentive.limits.budget is not None
     ]
     found += [
+        f"incentive {incentive.id!r} gives a gift with a stock"
+        for incentive in program.incentives.catalog
+        if _stocked(incentive.grants)
+    ]
+    found += [
         f"reward {reward.id!r} has a stock"
         for reward in program.rewards.catalog
         if reward.stock is not None
     ]
     return found
+
+
+def _stocked(grants: Iterable[Any]) -> bool:
+    """Whether any of ``grants`` (or of the bundles and choices among them) has a stock."""
+    return any(
+        getattr(grant, "stock", None) is not None or _stocked(getattr(grant, "grants", ()))
+        for grant in grants
+    )
 
 
 def simulate(
@@ -90,12 +103,15 @@ def simulate(
         with tempfile.TemporaryDirectory(prefix="loyalty-simulation-") as directory:
             with Path(name).open("rb") as lines:
                 split = split_history(lines, count, Path(directory))
-            if not split.linked or count == 1:
-                merged = _partitioned(split, programs, policy, workers, cluster)
+            # A history with no time in it has no period to bring members to: its
+            # lines (invalid, or steps with no time) are read and counted in one run.
+            if split.period.last is not None and (not split.linked or count == 1):
+                merged = _partitioned(split, split.period.last, programs, policy, workers, cluster)
                 return build_simulation(
                     named, merged, split.steps - merged.invalid, policy, point_value, notes, name
                 )
-        notes.append("simulated as one partition: the history links members (referrals)")
+        if split.linked:
+            notes.append("simulated as one partition: the history links members (referrals)")
     with _opened(history) as lines:
         result = run_partition(programs, lines, policy, None)
     return build_simulation(named, result, result.steps, policy, point_value, notes, name)
@@ -143,20 +159,23 @@ def _opened(history: str | Path | Iterable[str | bytes]) -> Iterator[Iterable[st
 
 
 def _partitioned(
-    split: Split, programs: list[Program], policy: Policy, workers: int, cluster: Any
+    split: Split,
+    last: datetime,
+    programs: list[Program],
+    policy: Policy,
+    workers: int,
+    cluster: Any,
 ) -> PartitionResult:
-    """Run the partitions of ``split``, and add up their results in partition order."""
-    if split.period.last is None:
-        merged = PartitionResult([VariantResult() for _ in programs])
+    """Run the partitions of ``split`` (whose last step is at ``last``), and add up their
+    results in partition order."""
+    until = period_end(last, programs[0].tz)
+    if cluster is not None:
+        results = _on_cluster(_client(cluster), programs, split.files, policy, until)
     else:
-        until = period_end(split.period.last, programs[0].tz)
-        if cluster is not None:
-            results = _on_cluster(_client(cluster), programs, split.files, policy, until)
-        else:
-            results = _on_processes(workers, programs, split.files, policy, until)
-        merged = results[0]
-        for other in results[1:]:
-            merged.add(other)
+        results = _on_processes(workers, programs, split.files, policy, until)
+    merged = results[0]
+    for other in results[1:]:
+        merged.add(other)
     merged.first, merged.last = split.period.first, split.period.last
     return merged
 

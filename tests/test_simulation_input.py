@@ -1,0 +1,108 @@
+"""What a simulation refuses before it runs: each refusal an InvalidInput naming the
+field and the value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loyalty import Program, load_program
+from loyalty.errors import InvalidInput
+from loyalty.simulation import Policy, Variant, simulate
+from tests.simulation_history import history, text, write
+
+COSMETICS = Path(__file__).resolve().parents[1] / "examples" / "programs" / "cosmetics-club.yaml"
+
+
+@pytest.fixture(scope="module")
+def program() -> Program:
+    return load_program(COSMETICS)
+
+
+@pytest.fixture(scope="module")
+def lines() -> list[str]:
+    return text(history(3, seed=1, months=1))
+
+
+def other(program: Program, **fields: Any) -> Program:
+    return load_program({**program.model_dump(mode="json", exclude_unset=True), **fields})
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "value"),
+    [
+        ({"workers": 0}, "workers", 0),
+        ({"workers": True}, "workers", True),
+        ({"workers": -2}, "workers", -2),
+        ({"workers": 1.5}, "workers", 1.5),
+        ({"partitions": 0}, "partitions", 0),
+        ({"partitions": False}, "partitions", False),
+        ({"partitions": "2"}, "partitions", "2"),
+    ],
+)
+def test_workers_and_partitions_must_be_whole_numbers_from_1(
+    program: Program, lines: list[str], options: dict[str, Any], field: str, value: Any
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        simulate([program], lines, **options)
+    assert raised.value.field == field
+    assert raised.value.value == value
+    assert type(raised.value.value) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "value"),
+    [
+        ({"currency": "EUR"}, "currency", "EUR"),
+        ({"timezone": "Europe/Paris"}, "timezone", "Europe/Paris"),
+    ],
+)
+def test_two_variants_must_share_their_currency_and_timezone(
+    program: Program, lines: list[str], fields: dict[str, Any], field: str, value: str
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        simulate([program, other(program, id="b", **fields)], lines)
+    assert raised.value.field == field
+    assert str(raised.value.value) == value
+    assert "A's" in str(raised.value)
+
+
+@pytest.mark.parametrize("count", [0, 3])
+def test_one_or_two_programs_and_no_more(program: Program, lines: list[str], count: int) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        simulate([program] * count, lines)
+    assert raised.value.field == "variants"
+    assert raised.value.value == count
+
+
+def test_a_program_alone_is_not_a_list_of_variants(program: Program, lines: list[str]) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        simulate(program, lines)  # type: ignore[arg-type]
+    assert raised.value.field == "variants"
+
+
+def test_lines_cannot_be_split_across_workers_but_a_file_can(
+    program: Program, lines: list[str], tmp_path: Path
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        simulate([program], lines, workers=2)
+    assert raised.value.field == "history"
+    path = write(tmp_path / "orders.jsonl", lines)
+    split = simulate([program], path, partitions=2).document
+    together = simulate([program], lines).document
+    assert split["history"].pop("file") == "orders.jsonl"
+    assert together["history"].pop("file") is None
+    assert split == together
+
+
+def test_named_variants_keep_their_names_and_files(program: Program, lines: list[str]) -> None:
+    document = simulate(
+        [Variant("now", program, "/somewhere/cosmetics-club.yaml"), Variant("next", program)],
+        lines,
+        policy=Policy(seed=3),
+    ).document
+    assert [v["name"] for v in document["variants"]] == ["now", "next"]
+    assert [v["program"]["file"] for v in document["variants"]] == ["cosmetics-club.yaml", None]
+    assert document["summary"].startswith("next costs the same")
