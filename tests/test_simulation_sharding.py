@@ -234,6 +234,7 @@ def test_a_history_of_nothing_but_invalid_lines_is_counted_split_or_not(tmp_path
     assert one.document["history"]["invalid_lines"] == 2
     assert one.document["history"]["events"] == 0
     assert one.document["variants"][0]["months"] == []
+    assert "over no month" in one.document["summary"]
     assert one.document["notes"][0].startswith("2 line(s) of the history are not valid steps")
 
 
@@ -260,6 +261,18 @@ def test_a_dask_cluster_of_threads_gives_the_same_document(
         # more partitions than the cluster has threads: they queue
         on_cluster = simulate(programs, history_file, policy=POLICY, cluster=client, partitions=5)
         assert on_cluster.to_json() == alone.to_json()
+
+
+def test_a_scheduler_address_gives_the_same_document_and_its_client_is_closed(
+    alone: Simulation, history_file: Path, programs: list[Program]
+) -> None:
+    """``--cluster tcp://...``: the client made from the address is the run's own, and
+    is closed when the run ends (the scheduler then knows no client but none)."""
+    with _cluster(processes=False) as cluster:
+        address = cluster.scheduler_address
+        on_cluster = simulate(programs, history_file, policy=POLICY, cluster=address)
+        assert on_cluster.to_json() == alone.to_json()
+        assert not [name for name in cluster.scheduler.clients if name != "fire-and-forget"]
 
 
 def test_a_dask_cluster_of_processes_gives_the_same_document(

@@ -89,7 +89,7 @@ def _percent(part: int, whole: int) -> str:
 def summary(variants: list[dict[str, Any]], currency: str, months: int) -> str:
     """One sentence: with two variants, what B costs, redeems and owes against A; with
     one, what it issues, redeems, costs and owes."""
-    span = f"the {months} months" if months != 1 else "the month"
+    span = {0: "no month", 1: "the month"}.get(months, f"the {months} months")
     first = variants[0]["total"]
     if len(variants) == 1:
         return (

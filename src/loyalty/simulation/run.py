@@ -87,6 +87,25 @@ def simulate(
     policy = policy if policy is not None else Policy()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidInput("workers", workers, "must be a whole number, at least 1")
+    if cluster is None:
+        return _simulate(named, history, policy, workers, None, partitions, point_value)
+    client = _client(cluster)
+    try:
+        return _simulate(named, history, policy, workers, client, partitions, point_value)
+    finally:
+        if client is not cluster:  # made here from an address: closed here
+            client.close()
+
+
+def _simulate(
+    named: list[Variant],
+    history: str | Path | Iterable[str | bytes],
+    policy: Policy,
+    workers: int,
+    cluster: Any,
+    partitions: int | None,
+    point_value: Decimal | None,
+) -> Simulation:
     programs = [variant.program for variant in named]
     notes: list[str] = []
     shared = [reason for program in programs for reason in shared_state(program)]
@@ -142,7 +161,7 @@ def _partitions(partitions: int | None, workers: int, cluster: Any) -> int:
     if partitions is None:
         if cluster is None:
             return workers
-        threads: int = sum(_client(cluster).nthreads().values())
+        threads: int = sum(cluster.nthreads().values())
         return 2 * max(1, threads)
     if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
         raise InvalidInput("partitions", partitions, "must be a whole number, at least 1")
@@ -170,7 +189,7 @@ def _partitioned(
     results in partition order."""
     until = period_end(last, programs[0].tz)
     if cluster is not None:
-        results = _on_cluster(_client(cluster), programs, split.files, policy, until)
+        results = _on_cluster(cluster, programs, split.files, policy, until)
     else:
         results = _on_processes(workers, programs, split.files, policy, until)
     merged = results[0]
