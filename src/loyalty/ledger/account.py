@@ -302,6 +302,9 @@ class Account(Timeline):
                 enrolled_at=self._enrolled_at,
             )
             return
+        if self._undo is None and self._stands_at(instant):
+            yield self  # nothing to project, so nothing to roll back
+            return
         with self._transaction(commit=False):
             self.advance(instant)
             yield self

@@ -34,11 +34,9 @@ class Timeline(Projection):
         transaction.
         """
         written: list[Expire] = []
-        queues, tally = self._queues, self._tally
+        queues = self._queues
         while True:
-            release = queues.next_release()
-            expiry = queues.next_expiry()
-            deadline = self._inactivity_deadline if tally.pending + tally.available else None
+            release, expiry, deadline = self._next_due()
             due = min(filter(None, (release, expiry, deadline)), default=None)
             if due is None or due > at:
                 if self._clock is None or at > self._clock:
@@ -58,6 +56,21 @@ class Timeline(Projection):
             else:
                 lot = queues.pop_expiry()
                 written.append(self._expire(when, [lot], _lot_reason(self, lot)))
+
+    def _next_due(self) -> tuple[datetime | None, datetime | None, datetime | None]:
+        """The next release, the next expiry and the inactivity deadline (of points held)."""
+        tally = self._tally
+        deadline = self._inactivity_deadline if tally.pending + tally.available else None
+        return self._queues.next_release(), self._queues.next_expiry(), deadline
+
+    def _stands_at(self, at: datetime) -> bool:
+        """Whether :meth:`advance` to ``at`` would change nothing: the clock is at ``at``,
+        nothing is due by then and the tier does not follow every change."""
+        return (
+            at == self._clock
+            and not self._follow_tiers
+            and all(due is None or due > at for due in self._next_due())
+        )
 
     def _settle_tier(self) -> None:
         """When the tier follows every change (automatic downgrades, or the balance

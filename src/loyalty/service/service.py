@@ -646,8 +646,9 @@ class LoyaltyService:
         at, key = event.at, event.key
         if isinstance(event, OrderCompleted):
             segments = session.profile(event.member_id).segments
-            result = complete_order(account, event.cart, at=at, key=key, segments=segments)
-            fired = on_order(session, account, result.order, event.cart, at)
+            cart = load_cart(event.cart)  # validated once, for the order and its incentives
+            result = complete_order(account, cart, at=at, key=key, segments=segments)
+            fired = on_order(session, account, result.order, cart, at)
             referrals.qualify(session, account, result.order)
             session.refused(event.member_id, fired, at)
             return replace(result, grants=fired.grants) if fired.grants else result

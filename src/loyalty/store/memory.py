@@ -250,6 +250,10 @@ class _Transaction:
 
     def commit(self) -> None:
         self.committed = True
+        # Nothing is undone now. The undo closures refer to this transaction: dropped
+        # here, the transaction is freed as soon as it is done with, not by a later
+        # garbage collection (with the state it replaced).
+        self._undo.clear()
 
     def _writing(self) -> None:
         if not self._write:
