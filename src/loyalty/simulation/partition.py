@@ -13,8 +13,10 @@ members' steps (and the steps that name no member, such as ``advance``).
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -38,7 +40,8 @@ from loyalty.store.memory import MemoryStore
 __all__ = ["PartitionResult", "VariantResult", "run_partition"]
 
 _DRAIN_EVERY = 2_000
-"""Steps between two drains of a variant's outbox (the simulation forwards nothing)."""
+"""Steps between two drains of a variant's outbox (the simulation forwards nothing),
+and between two freezes of what the collector tracks (see :func:`_calm_collector`)."""
 
 
 @dataclass(slots=True)
@@ -238,6 +241,30 @@ def run_partition(
     :attr:`VariantResult.refused`. The period runs from the first to the last time of
     any line, as a split history reads it (:class:`~loyalty.simulation.split.Period`):
     a run gives the same months split or not."""
+    with _calm_collector() as freeze:
+        return _run(programs, lines, policy, until, partition, freeze)
+
+
+@contextmanager
+def _calm_collector() -> Iterator[Callable[[], None]]:
+    """A run keeps every member's accounts, tens of objects per order, which the garbage
+    collector would scan again at each full collection (a fifth of the run at 10,000
+    members): what the run built so far is frozen out of its reach as it goes
+    (``gc.freeze``), and given back at the end."""
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
+
+
+def _run(
+    programs: Sequence[Program],
+    lines: Iterable[str | bytes],
+    policy: Policy,
+    until: datetime | None,
+    partition: tuple[int, int],
+    freeze: Callable[[], None],
+) -> PartitionResult:
     variants = [_Variant(program, policy) for program in programs]
     steps = 0
     first = last = None
@@ -265,6 +292,7 @@ def run_partition(
         if steps % _DRAIN_EVERY == 0:
             for variant in variants:
                 variant.drain()
+            freeze()
     first = min(filter(None, (first, unread.first)), default=None)
     last = max(filter(None, (last, unread.last)), default=None)
     if until is None:
