@@ -51,6 +51,15 @@ def variant_header(document: Document, variant: Variant) -> str:
     return f"{variant.name}: {variant.program.name}"
 
 
+def total_columns(document: Document) -> list[Column]:
+    """The columns of a table of totals: each variant, then B - A when two are compared."""
+    columns = [Column(variant.name, variant_header(document, variant))
+               for variant in document.variants]
+    if document.difference is not None:
+        columns.append(Column("difference", DIFFERENCE))
+    return columns
+
+
 def monthly_table(document: Document, table_id: str, caption: str,
                   measures: Callable[[Variant], Sequence[Measure]],
                   differences: Sequence[Measure] = (), foot: str | None = "Total") -> Table:
@@ -176,11 +185,8 @@ def _rewards(document: Document) -> Markup:
 def _rewards_by_id(document: Document) -> Table:
     """Each reward's redemptions over the whole period (a row a reward)."""
     names = sorted({name for variant in document.variants for name in variant.total.rewards})
-    columns = [Column(variant.name, variant_header(document, variant))
-               for variant in document.variants]
+    columns = total_columns(document)
     comparison = document.difference
-    if comparison is not None:
-        columns.append(Column("difference", DIFFERENCE))
     rows = []
     for name in names:
         cells = [value(variant.total.rewards.get(name, 0)) for variant in document.variants]

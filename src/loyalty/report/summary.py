@@ -13,7 +13,7 @@ from loyalty.money import Money
 from loyalty.report.figures import Document, Figures
 from loyalty.report.formats import count, label_of, month_label, signed, value
 from loyalty.report.html import Markup, concat, el
-from loyalty.report.sections import DIFFERENCE, variant_header
+from loyalty.report.sections import DIFFERENCE, total_columns, variant_header
 from loyalty.report.tables import Column, Row, Table, render_table
 
 __all__ = ["HEADLINE", "diverge", "headline", "overview", "title"]
@@ -90,11 +90,8 @@ def overview(document: Document) -> Markup:
 def headline(document: Document) -> Markup:
     """The totals of the period, a row a figure: each variant and, when two are compared,
     B - A."""
-    columns = [Column(variant.name, variant_header(document, variant))
-               for variant in document.variants]
+    columns = total_columns(document)
     comparison = document.difference
-    if comparison is not None:
-        columns.append(Column("difference", DIFFERENCE))
     rows = []
     for figure, name, pick in HEADLINE:
         cells = [value(pick(variant.total)) for variant in document.variants]
