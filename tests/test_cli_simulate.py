@@ -187,6 +187,23 @@ def test_a_missing_history_exits_1(tmp_path: Path) -> None:
     assert f"{tmp_path / 'nowhere.jsonl'}: no such file" in ran.stderr
 
 
+@pytest.mark.parametrize("form", [["--json", "{file}"], ["--json={file}"]])
+def test_a_failure_with_a_json_file_writes_no_json_on_stdout(
+    tmp_path: Path, form: list[str]
+) -> None:
+    """``--json FILE`` asks for a file, not for JSON on stdout: an error is a message on
+    stderr, as without it; with ``--json -`` stdout holds the error as JSON."""
+    out = tmp_path / "figures.json"
+    words = [word.format(file=out) for word in form]
+    ran = cli("simulate", COSMETICS, tmp_path / "nowhere.jsonl", *words)
+    assert (ran.code, ran.stdout) == (1, "")
+    assert "no such file" in ran.stderr
+    assert not out.exists()
+    ran = cli("simulate", COSMETICS, tmp_path / "nowhere.jsonl", "--json", "-")
+    assert ran.code == 1
+    assert json.loads(ran.stdout)["error"]["exit_code"] == 1
+
+
 def test_an_invalid_program_exits_1_listing_its_problems(orders: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(

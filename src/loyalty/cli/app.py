@@ -87,7 +87,7 @@ def run(argv: list[str]) -> int:
     debug = "--debug" in options or os.environ.get("LOYALTY_DEBUG") == "1"
     if "--debug" in options:  # an option of the command as a whole, wherever it is given
         argv = ["--debug", *(word for word in options if word != "--debug"), *argv[len(options) :]]
-    wants_json = "--json" in options
+    wants_json = _json_on_stdout(options)
     json_written(reset=True)
     try:
         repeated = repeated_option(get_command(app), argv)
@@ -125,6 +125,24 @@ def run(argv: list[str]) -> int:
             )
         return _failed(wants_json, "internal", message, INTERNAL)
     return done if isinstance(done, int) else 0
+
+
+_JSON_TO_A_FILE = frozenset({"simulate"})
+"""Commands whose ``--json`` names a file to write: stdout holds JSON only with ``-``."""
+
+
+def _json_on_stdout(options: list[str]) -> bool:
+    """Whether the command line asks for JSON on stdout (``--json``; for a command whose
+    ``--json`` takes a file, ``--json -``)."""
+    command = next((word for word in options if not word.startswith("-")), None)
+    if command not in _JSON_TO_A_FILE:
+        return "--json" in options
+    for at, word in enumerate(options):
+        if word == "--json":
+            return options[at + 1 : at + 2] == ["-"]
+        if word.startswith("--json="):
+            return word == "--json=-"
+    return False
 
 
 def _failed(wants_json: bool, kind: str, message: str, code: int) -> int:
