@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
+
+import pytest
 
 from loyalty.simulation.generate import HistorySettings, generate_history
+from tests.cli_support import COSMETICS, cli
 
 
 def test_a_history_over_a_day_the_timezone_skipped_is_drawn() -> None:
@@ -15,5 +19,33 @@ def test_a_history_over_a_day_the_timezone_skipped_is_drawn() -> None:
     steps = list(generate_history(settings))
     days = {datetime.fromisoformat(step["at"]).date() for step in steps}
     assert date(2011, 12, 30) not in days
-    assert date(2011, 12, 29) in days and date(2011, 12, 31) in days
+    assert date(2011, 12, 29) in days
+    assert date(2011, 12, 31) in days
     assert sum(step["type"] == "order_completed" for step in steps) > 0
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--timezone", "--timezone: '' is not an IANA timezone"),
+        ("--currency", "--currency: '' is not an ISO 4217 code"),
+    ],
+)
+def test_generate_orders_refuses_an_empty_timezone_or_currency(
+    tmp_path: Path, option: str, message: str
+) -> None:
+    out = tmp_path / "orders.jsonl"
+    ran = cli("generate-orders", "--members", "5", "--months", "1", "--seed", "1", "-o", out,
+              option, "")
+    assert ran.code == 1
+    assert message in ran.stderr
+    assert not out.exists()
+
+
+def test_generate_orders_refuses_an_empty_currency_beside_a_program(tmp_path: Path) -> None:
+    out = tmp_path / "orders.jsonl"
+    ran = cli("generate-orders", "--members", "5", "--months", "1", "--seed", "1", "-o", out,
+              "--program", COSMETICS, "--currency", "")
+    assert ran.code == 2
+    assert "--currency: the program gives it" in ran.stderr
+    assert not out.exists()
