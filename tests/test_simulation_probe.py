@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from loyalty import load_program
+from loyalty.simulation import simulate
 from loyalty.simulation.generate import HistorySettings, generate_history
 from tests.cli_support import COSMETICS, cli
 
@@ -49,3 +51,23 @@ def test_generate_orders_refuses_an_empty_currency_beside_a_program(tmp_path: Pa
     assert ran.code == 2
     assert "--currency: the program gives it" in ran.stderr
     assert not out.exists()
+
+
+ENROL = '{"type":"enrol","member_id":"m1","at":"2026-01-05T10:00:00+00:00"}'
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:00+00:00", "1900-01-01T00:00:00+00:00"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_line_at_an_instant_not_taken_leaves_the_period_alone(
+    tmp_path: Path, at: str, workers: int
+) -> None:
+    orders = tmp_path / "orders.jsonl"
+    order = ENROL.replace('"enrol"', '"order_completed"').replace(
+        "2026-01-05T10:00:00+00:00", at
+    )
+    orders.write_text(f"{ENROL}\n{order}\n", encoding="utf-8")
+    result = simulate([load_program(COSMETICS)], orders, workers=workers)
+    history = result.document["history"]
+    assert history["invalid_lines"] == 1
+    assert (history["first"], history["last"]) == ("2026-01-05", "2026-01-05")
+    assert [month["month"] for month in result.document["variants"][0]["months"]] == ["2026-01"]
