@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from loyalty import load_program
+from loyalty.errors import InvalidInput
 from loyalty.simulation import simulate
 from loyalty.simulation.generate import HistorySettings, generate_history
 from tests.cli_support import COSMETICS, cli
@@ -71,3 +75,44 @@ def test_a_line_at_an_instant_not_taken_leaves_the_period_alone(
     assert history["invalid_lines"] == 1
     assert (history["first"], history["last"]) == ("2026-01-05", "2026-01-05")
     assert [month["month"] for month in result.document["variants"][0]["months"]] == ["2026-01"]
+
+
+@pytest.fixture
+def babbler() -> Iterator[str]:
+    """The address of a TCP server that answers anything with bytes no scheduler sends."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.sendall(b"\xff" * 64)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_a_cluster_address_without_a_port_is_a_bad_option(tmp_path: Path) -> None:
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text(f"{ENROL}\n", encoding="utf-8")
+    ran = cli("simulate", COSMETICS, orders, "--cluster", "garbage")
+    assert ran.code == 1
+    assert ran.stderr.startswith("cluster: 'garbage' is not a Dask scheduler reached: ")
+
+
+def test_a_server_that_is_not_a_scheduler_is_a_bad_option(tmp_path: Path, babbler: str) -> None:
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text(f"{ENROL}\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as raised:
+        simulate([load_program(COSMETICS)], orders, cluster=babbler)
+    assert raised.value.field == "cluster"
+    assert raised.value.value == babbler
