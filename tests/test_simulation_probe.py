@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import threading
 from collections.abc import Iterator
@@ -116,3 +117,53 @@ def test_a_server_that_is_not_a_scheduler_is_a_bad_option(tmp_path: Path, babble
         simulate([load_program(COSMETICS)], orders, cluster=babbler)
     assert raised.value.field == "cluster"
     assert raised.value.value == babbler
+
+
+@pytest.mark.parametrize(
+    ("option", "where", "message"),
+    [
+        ("--report", "dir", "--report: {path}: is a directory, not a file"),
+        ("--report", "missing/report.html", "the directory {tmp}/missing does not exist"),
+        ("--json", "dir", "--json: {path}: is a directory, not a file"),
+        ("--json", "missing/figures.json", "the directory {tmp}/missing does not exist"),
+        ("--csv", "orders.jsonl", "--csv: {path}: is a file, not a directory"),
+    ],
+)
+def test_where_the_results_go_is_refused_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str, where: str, message: str
+) -> None:
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text(f"{ENROL}\n", encoding="utf-8")
+    (tmp_path / "dir").mkdir()
+    ran_simulation: list[object] = []
+    monkeypatch.setattr("loyalty.cli.simulate.simulate", lambda *a, **k: ran_simulation.append(a))
+    path = tmp_path / where
+    ran = cli("simulate", COSMETICS, orders, option, path, "--workers", "1")
+    assert ran.code == 1
+    assert message.format(path=path, tmp=tmp_path) in ran.stderr
+    assert ran_simulation == []
+
+
+def test_a_directory_of_orders_is_named_a_directory(tmp_path: Path) -> None:
+    ran = cli("simulate", COSMETICS, tmp_path)
+    assert ran.code == 1
+    assert f"{tmp_path}: is a directory, not a file" in ran.stderr
+
+
+def test_a_report_without_matplotlib_is_refused_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text(f"{ENROL}\n", encoding="utf-8")
+    found = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec",
+        lambda name, *rest: None if name == "matplotlib" else found(name, *rest),
+    )
+    ran_simulation: list[object] = []
+    monkeypatch.setattr("loyalty.cli.simulate.simulate", lambda *a, **k: ran_simulation.append(a))
+    ran = cli("simulate", COSMETICS, orders, "--report", tmp_path / "r.html", "--workers", "1")
+    assert ran.code == 1
+    assert "pip install 'loyalty[report]'" in ran.stderr
+    assert ran_simulation == []
+    assert not (tmp_path / "r.html").exists()
