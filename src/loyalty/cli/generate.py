@@ -92,7 +92,11 @@ def generate_orders(
     """Write a synthetic order history (JSON lines for replay) to simulate programs over."""
     if program is not None:
         given = next(
-            (name for name, value in (("--currency", currency), ("--timezone", timezone)) if value),
+            (
+                name
+                for name, value in (("--currency", currency), ("--timezone", timezone))
+                if value is not None
+            ),
             None,
         )
         if given is not None:
@@ -100,7 +104,13 @@ def generate_orders(
         chosen = read_program(program, "--program")
         currency, timezone = chosen.currency, chosen.timezone
     settings = _settings(
-        members, months, seed, start, currency or _CURRENCY, timezone or _TIMEZONE, orders_per_year
+        members,
+        months,
+        seed,
+        start,
+        _CURRENCY if currency is None else currency,
+        _TIMEZONE if timezone is None else timezone,
+        orders_per_year,
     )
     if output == STDOUT:
         counts = write_history(settings, sys.stdout)

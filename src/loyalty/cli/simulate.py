@@ -3,6 +3,7 @@ by side, and show what each would have cost and owed (see docs/simulation.md).""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -163,9 +164,17 @@ def simulate_command(
     variants = [Variant("A", read_program(program), str(program))]
     if compare is not None:
         variants.append(Variant("B", read_program(compare, "--compare"), str(compare)))
+    if orders.is_dir():
+        raise Failure(f"{orders}: is a directory, not a file")
     if not orders.is_file():
         raise Failure(f"{orders}: no such file")
     render = _renderer() if report is not None else None
+    # Where the results go is checked before the run, which may take a while.
+    for option, path in (("--report", report), ("--json", json_file)):
+        if path is not None and str(path) != "-":
+            _check_file(option, path)
+    if csv_dir is not None and csv_dir.exists() and not csv_dir.is_dir():
+        raise Failure(f"--csv: {csv_dir}: is a file, not a directory")
     with errors().status("simulating...", spinner="dots"):
         result = simulate(
             variants,
@@ -197,9 +206,20 @@ def simulate_command(
         told.print(f"report: {report}", markup=False, highlight=False)
 
 
+def _check_file(option: str, path: Path) -> None:
+    """Refuse ``path`` for ``option`` if no file can be written there."""
+    if path.is_dir():
+        raise Failure(f"{option}: {path}: is a directory, not a file")
+    if not path.parent.is_dir():
+        raise Failure(f"{option}: {path}: the directory {path.parent} does not exist")
+
+
 def _renderer() -> Any:
     try:
         from loyalty.report import render_report
+
+        if importlib.util.find_spec("matplotlib") is None:
+            raise ImportError("No module named 'matplotlib'")
     except ImportError as error:
         raise Failure(
             f"the report needs the report extra: pip install 'loyalty[report]' ({error})"

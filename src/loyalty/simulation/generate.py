@@ -199,8 +199,11 @@ class _Clock:
             (at, min(at + 60, high), HOUR_WEIGHTS[_local(at, self.tz).hour])
             for at in range(low, high, 60)
         ]
-        scale = day_intensity(day) / sum(w * (stop - at) for at, stop, w in hours)
         first = self.busy[-1] + self.rates[-1] * (low - self.starts[-1]) if self.busy else 0.0
+        if not hours:  # a local day the timezone skipped (Pacific/Apia, 30 December 2011)
+            self.days.append((first, first))
+            return
+        scale = day_intensity(day) / sum(w * (stop - at) for at, stop, w in hours)
         busy = first
         for at, stop, weight in hours:
             lo, hi = max(at, self.begin), min(stop, self.end)

@@ -237,7 +237,15 @@ def _client(cluster: Any) -> Any:
         raise InvalidInput(
             "cluster", str(cluster), "needs the dask extra: pip install 'loyalty[dask]'"
         ) from None
-    return cluster if isinstance(cluster, Client) else Client(cluster)  # type: ignore[no-untyped-call]
+    if isinstance(cluster, Client):
+        return cluster
+    try:
+        return Client(cluster)  # type: ignore[no-untyped-call]
+    except Exception as error:  # a bad address, no scheduler there, something else answering
+        reason = f"{type(error).__name__}: {str(error)[:300]}"
+        raise InvalidInput(
+            "cluster", str(cluster), f"is not a Dask scheduler reached: {reason}"
+        ) from None
 
 
 def _on_cluster(

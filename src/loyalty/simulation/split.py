@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from loyalty.dates import instant_fault
+
 __all__ = ["Period", "Split", "owner_of", "partition_of", "split_history"]
 
 _MEMBER = re.compile(rb'"member_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
@@ -62,8 +64,8 @@ class Period:
             at = datetime.fromisoformat(match.group(1).decode())
         except ValueError:
             return  # the step's own validation names it
-        if at.tzinfo is None:
-            return
+        if at.tzinfo is None or at.utcoffset() is None or instant_fault(at) is not None:
+            return  # no instant taken (the step's own validation names it)
         if self.first is None or at < self.first:
             self.first = at
         if self.last is None or at > self.last:
