@@ -158,6 +158,7 @@ def test_a_program_without_a_point_value_gets_a_note(orders: Path) -> None:
         ("--point-value", "-1", "--point-value: '-1' is not an amount of money above 0"),
         ("--point-value", "lots", "--point-value: 'lots' is not an amount of money above 0"),
         ("--point-value", "inf", "--point-value: 'inf' is not an amount of money above 0"),
+        ("--point-value", "1e400", "--point-value: '1e400' is beyond the largest amount"),
     ],
 )
 def test_a_bad_chance_or_point_value_exits_2_naming_it(
@@ -240,3 +241,51 @@ def test_the_report_is_written_from_the_document(orders: Path, tmp_path: Path) -
     assert ran.code == 0, ran.stderr
     assert f"report: {report}" in ran.stdout
     assert "<html" in report.read_text(encoding="utf-8").lower()
+
+
+def test_a_history_with_no_valid_step_exits_1_saying_so(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.jsonl"
+    junk.write_bytes(b"not json\n\x00\x01\n" + b'{"type": "order_completed"}\n')
+    out = tmp_path / "figures.json"
+    ran = cli("simulate", COSMETICS, junk, "--workers", "1", "--json", out)
+    assert ran.code == 1
+    assert f"{junk}: no valid step to simulate (3 line(s) that are not steps" in ran.stderr
+    assert not out.exists()
+
+
+def test_steps_a_variant_refuses_are_told_on_the_console(tmp_path: Path) -> None:
+    """A history in euros under a program in dollars: every order is refused, and the
+    console says so rather than showing zeros with no reason."""
+    steps = history(3, seed=5, months=1, delays=0)
+    euros = [
+        {**step, "cart": {**step["cart"], "currency": "EUR"}} if "cart" in step else step
+        for step in steps
+    ]
+    orders = sum(1 for step in steps if step["type"] == "order_completed")
+    assert orders
+    path = write(tmp_path / "euros.jsonl", euros)
+    ran = cli("simulate", COSMETICS, path, "--workers", "1")
+    assert ran.code == 0
+    note = next(line for line in ran.stdout.splitlines() if line.startswith("note: A refused"))
+    assert f"note: A refused {orders:,} steps: " in note
+
+
+def test_more_workers_than_cores_run_on_as_many_processes_as_cores(
+    orders: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``workers=16`` on a machine of fewer cores: 16 parts, at most a process a core,
+    and the same document."""
+    import loyalty.simulation.run as run_module
+
+    sizes: list[int] = []
+    pool = run_module.ProcessPoolExecutor
+
+    def recording(max_workers: int, **options: Any) -> Any:
+        sizes.append(max_workers)
+        return pool(max_workers=max_workers, **options)
+
+    monkeypatch.setattr(run_module, "ProcessPoolExecutor", recording)
+    program = load_program(COSMETICS)
+    many = simulate([program], orders, workers=16)
+    assert sizes == [min(16, run_module.usable_cores())]
+    assert many.to_json() == simulate([program], orders).to_json()

@@ -129,11 +129,11 @@ def _expected_summary(a: dict[str, Any], b: dict[str, Any], months: int) -> str:
     cost = Decimal(b["cost"]["total"]) - Decimal(a["cost"]["total"])
     change = round((rewards(b) - rewards(a)) * 100 / rewards(a))
     liability = Decimal(b["liability"]["total"]) - Decimal(a["liability"]["total"])
-    sign = "+" if liability > 0 else "-"
     return (
         f"B costs {abs(cost):,} USD {'more' if cost > 0 else 'less'} over the {months} months "
         f"and redeems {abs(change)}% {'more' if change > 0 else 'fewer'} rewards; "
-        f"liability at the end {sign}{abs(liability):,} USD"
+        f"its liability at the end is {abs(liability):,} USD "
+        f"{'higher' if liability > 0 else 'lower'}"
     )
 
 
@@ -181,7 +181,7 @@ def test_a_variant_compared_with_itself_differs_in_nothing(lines: list[str]) -> 
     assert document["diverge"] == []
     assert document["summary"] == (
         "B costs the same over the 5 months and redeems as many rewards; "
-        "liability at the end ±0.00 USD"
+        "its liability at the end is the same"
     )
 
 
@@ -249,5 +249,5 @@ def test_the_summary_never_calls_a_change_in_rewards_none(a: int, b: int, said: 
 
     sentence = summary([_variant("A", a), _variant("B", b)], "USD", 12)
     assert sentence == (
-        f"B costs the same over the 12 months and {said}; liability at the end ±0.00 USD"
+        f"B costs the same over the 12 months and {said}; its liability at the end is the same"
     )

@@ -4,7 +4,6 @@ by side, and show what each would have cost and owed (see docs/simulation.md).""
 from __future__ import annotations
 
 import importlib.util
-import os
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,13 +13,11 @@ from rich.table import Table
 
 from loyalty.cli.common import Failure, read_program
 from loyalty.cli.output import errors, out
+from loyalty.money import MAX_AMOUNT
 from loyalty.simulation import Policy, Variant, simulate
+from loyalty.simulation.run import usable_cores
 
 __all__ = ["register", "summary_table"]
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _chance(text: str, option: str) -> Decimal:
@@ -42,6 +39,8 @@ def _point_value(text: str | None) -> Decimal | None:
         value = Decimal("NaN")
     if not value.is_finite() or value <= 0:
         raise Failure(f"--point-value: {text!r} is not an amount of money above 0", 2)
+    if value > MAX_AMOUNT:
+        raise Failure(f"--point-value: {text!r} is beyond the largest amount of money taken", 2)
     return value
 
 
@@ -55,7 +54,7 @@ _ROWS: tuple[tuple[str, str], ...] = (
     ("points reversed", "points.reversed"),
     ("breakage rate", "breakage_rate"),
     ("points outstanding at the end", "points.outstanding"),
-    ("liability at the end", "liability.total"),
+    ("liability at the end (all)", "liability.total"),
     ("loyalty cost", "cost.total"),
     ("net revenue", "sales.net"),
 )
@@ -180,11 +179,17 @@ def simulate_command(
             variants,
             orders,
             policy=policy,
-            workers=workers or _cores(),
+            workers=workers or usable_cores(),
             cluster=cluster,
             point_value=value,
         )
     document = result.document
+    if not document["history"]["events"]:
+        invalid = document["history"]["invalid_lines"]
+        raise Failure(
+            f"{orders}: no valid step to simulate ({invalid:,} line(s) that are not steps; "
+            f"loyalty replay names each)"
+        )
     to_stdout = json_file is not None and str(json_file) == "-"
     # With the figures on stdout, the lines naming the files written go to stderr.
     told = errors() if to_stdout else out()
@@ -193,7 +198,7 @@ def simulate_command(
     else:
         out().print(summary_table(document))
         out().print(document["summary"], markup=False, highlight=False, soft_wrap=True)
-        for note in document["notes"]:
+        for note in [*document["notes"], *_refusals(document)]:
             out().print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     if json_file is not None and not to_stdout:
         json_file.write_text(result.to_json(), encoding="utf-8")
@@ -204,6 +209,20 @@ def simulate_command(
     if render is not None and report is not None:
         report.write_text(render(document), encoding="utf-8")
         told.print(f"report: {report}", markup=False, highlight=False)
+
+
+def _refusals(document: dict[str, Any]) -> list[str]:
+    """A line for each variant that refused steps, or uses at checkout, by error type."""
+    lines = []
+    for variant in document["variants"]:
+        for counts, what in (
+            (variant["refused"], "steps"),
+            (variant["declined"], "uses at checkout"),
+        ):
+            if counts:
+                said = ", ".join(f"{kind} {count:,}" for kind, count in counts.items())
+                lines.append(f"{variant['name']} refused {sum(counts.values()):,} {what}: {said}")
+    return lines
 
 
 def _check_file(option: str, path: Path) -> None:

@@ -114,8 +114,11 @@ def summary(variants: list[dict[str, Any]], currency: str, months: int) -> str:
     else:
         rewards = f"redeems {b_rewards:,} rewards (A none)"
     liability = Decimal(second["liability"]["total"]) - Decimal(first["liability"]["total"])
-    sign = "+" if liability > 0 else "-" if liability < 0 else "±"
-    return (
-        f"{name} {costs} over {span} and {rewards}; liability at the end "
-        f"{sign}{_amount(str(liability), currency)}"
-    )
+    if liability:
+        owes = (
+            f"its liability at the end is {_amount(str(liability), currency)} "
+            f"{'higher' if liability > 0 else 'lower'}"
+        )
+    else:
+        owes = "its liability at the end is the same"
+    return f"{name} {costs} over {span} and {rewards}; {owes}"

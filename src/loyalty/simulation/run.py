@@ -13,6 +13,7 @@ budgets and stocks, and a history's referrals; with either, the run is one parti
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import tempfile
 import threading
@@ -32,7 +33,7 @@ from loyalty.simulation.policy import Policy
 from loyalty.simulation.result import Simulation, Variant, build_simulation
 from loyalty.simulation.split import Split, split_history
 
-__all__ = ["Variant", "run_bytes", "run_file", "shared_state", "simulate"]
+__all__ = ["Variant", "run_bytes", "run_file", "shared_state", "simulate", "usable_cores"]
 
 
 def shared_state(program: Program) -> list[str]:
@@ -222,12 +223,21 @@ def _on_processes(
     # "__main__"` guard in the caller's script; with other threads running, spawn.
     alone = sys.platform == "linux" and threading.active_count() == 1
     context = multiprocessing.get_context("fork" if alone else "spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context) as pool:
+    # More processes than cores only compete for them: the parts then queue.
+    processes = min(workers, count, usable_cores())
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
         futures = [
             pool.submit(run_file, programs, str(path), policy, until, (number, count))
             for number, path in enumerate(files)
         ]
         return [future.result() for future in futures]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1  # pragma: no cover - not Linux
 
 
 def _client(cluster: Any) -> Any:
