@@ -153,3 +153,24 @@ def test_options_are_required_and_the_directory_must_exist(tmp_path: Path) -> No
     nowhere = cli("generate-orders", *SMALL, "-o", tmp_path / "no" / "orders.jsonl")
     assert nowhere.code == 1
     assert "no such file" in nowhere.stderr
+
+
+def test_a_failure_while_writing_leaves_the_file_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history is written beside the file and moved over it only when whole."""
+    import loyalty.cli.generate as command
+
+    target = tmp_path / "orders.jsonl"
+    target.write_text("last year's history\n", encoding="utf-8")
+
+    def half_then_full_disk(settings: Any, stream: Any) -> Any:
+        stream.write('{"type":"enrol"}\n')
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(command, "write_history", half_then_full_disk)
+    ran = cli("generate-orders", *SMALL, "-o", target)
+    assert ran.code == 1
+    assert "No space left on device" in ran.stderr
+    assert target.read_text(encoding="utf-8") == "last year's history\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.jsonl"]

@@ -116,14 +116,26 @@ def generate_orders(
         counts = write_history(settings, sys.stdout)
         sys.stdout.flush()
     else:
-        with Path(output).open("w", encoding="utf-8", newline="\n") as handle:
-            counts = write_history(settings, handle)
+        counts = _write_whole(Path(output), settings)
     errors().print(
         _summary(counts, "stdout" if output == STDOUT else output),
         markup=False,
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _write_whole(path: Path, settings: HistorySettings) -> HistoryCounts:
+    """Write the history beside ``path`` and move it there when it is whole: a failure
+    leaves an existing file as it was, and no part of a history."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="\n") as handle:
+            counts = write_history(settings, handle)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return counts
 
 
 def _settings(
