@@ -501,6 +501,8 @@ def changed(data: dict[str, Any], path: list[str | int], value: Any) -> dict[str
      "variants[0].months[0].points.issued", "not an integer"),
     (["variants", 0, "months", 0, "orders"], True, "variants[0].months[0].orders",
      "not an integer"),
+    (["variants", 0, "months", 3, "points", "issued"], 10**400,
+     "variants[0].months[3].points.issued", "beyond the largest count"),
     (["variants", 1, "months", 11, "month"], "2027-01", "variants[1].months[11].month",
      "not the month of variants[0].months[11]"),
     (["variants", 0, "months", 2, "month"], "2026-02", "variants[0].months[2].month",

@@ -40,6 +40,8 @@ FORMAT: Final = "loyalty-simulation/1"
 """The one format the report reads."""
 
 _DECIMAL: Final = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,12})?")
+_LARGEST: Final = 10**15
+"""Counts and points have at most 15 digits, as amounts have before their decimals."""
 _MONTH: Final = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
@@ -110,6 +112,8 @@ class _Node:
     def integer(self) -> int:
         if type(self.value) is not int:
             raise self.bad("is not an integer")
+        if abs(self.value) >= _LARGEST:
+            raise self.bad("is beyond the largest count a report shows (15 digits)")
         return self.value
 
     def decimal(self) -> Decimal:
