@@ -171,6 +171,28 @@ def test_a_failure_while_writing_leaves_the_file_as_it_was(
     monkeypatch.setattr(command, "write_history", half_then_full_disk)
     ran = cli("generate-orders", *SMALL, "-o", target)
     assert ran.code == 1
-    assert "No space left on device" in ran.stderr
+    assert f"{target}: cannot write the history: No space left on device" in ran.stderr
     assert target.read_text(encoding="utf-8") == "last year's history\n"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.jsonl"]
+
+
+def test_a_pipe_is_written_to_and_stays_a_pipe(tmp_path: Path) -> None:
+    """Only a regular file is written beside and replaced: a named pipe (or a device)
+    is written to as it is, and is still a pipe afterwards."""
+    import os
+    import stat
+    import threading
+
+    pipe = tmp_path / "orders.fifo"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    ran = cli("generate-orders", *SMALL, "-o", pipe)
+    reader.join(timeout=30)
+    assert ran.code == 0, ran.stderr
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert received
+    assert received[0].count(b"\n") > 0
+    assert received[0].splitlines()[0].startswith(b'{"type":"enrol"')
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.fifo"]

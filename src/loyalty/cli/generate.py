@@ -126,15 +126,24 @@ def generate_orders(
 
 
 def _write_whole(path: Path, settings: HistorySettings) -> HistoryCounts:
-    """Write the history beside ``path`` and move it there when it is whole: a failure
-    leaves an existing file as it was, and no part of a history."""
-    partial = path.with_name(f".{path.name}.partial")
+    """Write the history to ``path``. A regular file (or a new one) is written beside it
+    and moved over it when whole: a failure leaves an existing file as it was, and no part
+    of a history. Anything else (a device, a pipe) is written to as it is."""
     try:
-        with partial.open("w", encoding="utf-8", newline="\n") as handle:
-            counts = write_history(settings, handle)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+        if path.exists() and not path.is_file():
+            with path.open("w", encoding="utf-8", newline="\n") as handle:
+                return write_history(settings, handle)
+        partial = path.with_name(f".{path.name}.partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="\n") as handle:
+                counts = write_history(settings, handle)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+    except FileNotFoundError:
+        raise Failure(f"{path}: no such file or directory (the directory must exist)") from None
+    except OSError as error:
+        raise Failure(f"{path}: cannot write the history: {error.strerror or error}") from None
     return counts
 
 
