@@ -3,6 +3,7 @@ field and the value."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +41,23 @@ def other(program: Program, **fields: Any) -> Program:
         ({"partitions": 0}, "partitions", 0),
         ({"partitions": False}, "partitions", False),
         ({"partitions": "2"}, "partitions", "2"),
+        ({"point_value": Decimal(0)}, "point_value", Decimal(0)),
+        ({"point_value": Decimal("-0.05")}, "point_value", Decimal("-0.05")),
+        ({"point_value": Decimal("NaN")}, "point_value", None),
+        ({"point_value": Decimal("1e400")}, "point_value", Decimal("1e400")),
+        ({"point_value": 0.05}, "point_value", 0.05),
+        ({"policy": {"redeem": "1"}}, "policy", {"redeem": "1"}),
     ],
 )
-def test_workers_and_partitions_must_be_whole_numbers_from_1(
+def test_bad_workers_partitions_point_value_or_policy_are_named(
     program: Program, lines: list[str], options: dict[str, Any], field: str, value: Any
 ) -> None:
     with pytest.raises(InvalidInput) as raised:
         simulate([program], lines, **options)
     assert raised.value.field == field
-    assert raised.value.value == value
-    assert type(raised.value.value) is type(value)
+    if value is not None:  # NaN is not equal to itself
+        assert raised.value.value == value
+    assert type(raised.value.value) is type(options[field])
 
 
 @pytest.mark.parametrize(

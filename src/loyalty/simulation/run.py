@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from loyalty.errors import InvalidInput
+from loyalty.money import MAX_AMOUNT
 from loyalty.program.model import Program
 from loyalty.simulation.months import period_end
 from loyalty.simulation.partition import PartitionResult, run_partition
@@ -86,8 +87,16 @@ def simulate(
     The result does not depend on ``workers``, ``cluster`` or ``partitions``."""
     named = _variants(variants)
     policy = policy if policy is not None else Policy()
+    if not isinstance(policy, Policy):
+        raise InvalidInput("policy", policy, "is not a loyalty.simulation.Policy")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidInput("workers", workers, "must be a whole number, at least 1")
+    if point_value is not None and not (
+        isinstance(point_value, Decimal)
+        and point_value.is_finite()
+        and 0 < point_value <= MAX_AMOUNT
+    ):
+        raise InvalidInput("point_value", point_value, "must be a Decimal above 0, at most 10^12")
     if cluster is None:
         return _simulate(named, history, policy, workers, None, partitions, point_value)
     client = _client(cluster)
