@@ -20,12 +20,13 @@ orders (members are independent: the work grows with the orders). The outputs of
 the 1- and 2-worker runs must be the same bytes, or the run fails.
 
 Peak memory (``simulation.*.peak_rss_mb``): the largest resident set of any one
-process of the run (the command or a worker), from ``getrusage(RUSAGE_CHILDREN)``.
+process of the run (the command or a worker), from ``getrusage(RUSAGE_CHILDREN)`` in
+a fresh parent of the command (the benchmarks' own process has run other modules'
+processes, whose peaks that call would count too).
 """
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 import tempfile
@@ -47,19 +48,30 @@ GOAL_SECONDS = 60.0
 DESIGN_ORDERS = 1_000_000
 
 
+_PEAK = (
+    "import resource, subprocess, sys\n"
+    "done = subprocess.run(sys.argv[1:], check=False)\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(peak, file=sys.stderr)\n"
+    "sys.exit(done.returncode)\n"
+)
+"""Runs a command and prints, last on stderr, the largest resident set (KiB) of any process
+it ran: a fresh parent, so no process of an earlier benchmark counts."""
+
+
 def _simulate(history: Path, *extra: str) -> tuple[float, int, bytes]:
     """Run ``loyalty simulate`` in a fresh process: wall seconds, the peak resident set
-    (KiB) of any process it ran, and the JSON it wrote."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    (KiB) of any process it ran (the command or a worker), and the JSON it wrote."""
     command = [sys.executable, "-m", "loyalty", "simulate", str(PROGRAM_A), str(history),
                "--json", "-", *extra]
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, check=False)
+    done = subprocess.run([sys.executable, "-c", _PEAK, *command], capture_output=True,
+                          check=False)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed: {done.stderr.decode()[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before), done.stdout
+    peak = int(done.stderr.decode().strip().splitlines()[-1])
+    return seconds, peak, done.stdout
 
 
 def run(settings: Settings) -> list[Result]:
