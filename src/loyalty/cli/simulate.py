@@ -15,6 +15,7 @@ from loyalty.cli.common import Failure, read_program
 from loyalty.cli.output import errors, out
 from loyalty.money import MAX_AMOUNT
 from loyalty.simulation import Policy, Variant, simulate
+from loyalty.simulation.compare import figure
 from loyalty.simulation.run import usable_cores
 
 __all__ = ["register", "summary_table"]
@@ -60,13 +61,6 @@ _ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _figure(figures: dict[str, Any], path: str) -> Any:
-    value: Any = figures
-    for part in path.split("."):
-        value = value[part]
-    return value
-
-
 def _shown(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
@@ -85,9 +79,9 @@ def summary_table(document: dict[str, Any]) -> Table:
     if compared:
         table.add_column("B - A", justify="right")
     for label, path in _ROWS:
-        cells = [_shown(_figure(variant["total"], path)) for variant in variants]
+        cells = [_shown(figure(variant["total"], path)) for variant in variants]
         if compared:
-            gap = _figure(compared["total"], path)
+            gap = figure(compared["total"], path)
             cells.append(("+" if Decimal(gap) > 0 else "") + _shown(gap))
         table.add_row(label, *cells)
     return table

@@ -4,14 +4,13 @@ Every figure is kept as a flow of its month (points issued, an order, a coupon
 issued or closed, a member moving into a tier), never as a snapshot, so the books
 of any partition of the members add up to the books of all of them, exactly and in
 any order, and the stocks at each month end (outstanding points, liabilities,
-members per tier) are the running sums of the flows (:mod:`loyalty.simulation.report`).
+members per tier) are the running sums of the flows (:mod:`loyalty.simulation.figures`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 __all__ = ["Books", "Flows"]
@@ -76,10 +75,6 @@ class Flows:
         """The change of the members' net balance (pending + available - debt)."""
         return self.issued - self.redeemed - self.expired - self.reversed + self.adjusted
 
-    def to_plain(self) -> dict[str, object]:
-        """The flows as plain values (for pickling across processes and tests)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 @dataclass(slots=True)
 class Books:
@@ -98,11 +93,3 @@ class Books:
         """Add ``other``'s months to these."""
         for key, flows in other.months.items():
             self.month(key).add(flows)
-
-    @classmethod
-    def merged(cls, parts: Iterable[Books]) -> Books:
-        """The books of all ``parts`` together."""
-        books = cls()
-        for part in parts:
-            books.add(part)
-        return books

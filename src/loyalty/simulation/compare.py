@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["HEADLINES", "difference", "diverge", "summary"]
+__all__ = ["HEADLINES", "difference", "diverge", "figure", "summary"]
 
 HEADLINES = (
     "cost.total",
