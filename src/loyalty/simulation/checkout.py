@@ -11,6 +11,7 @@ broke) is counted, never raised: the order completes without it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -70,22 +71,20 @@ class Checkout:
         if not (reward or coupon or cashback):
             return
         service = self.service
-        # The common case: a quote is worth asking for only with points enough.
-        if (
-            reward
-            and not (coupon or cashback)
-            and service.balance(member_id, at).available < self._cheapest
-        ):
-            return
         key = f"simulation:{order_id}"
-        if reward and not (coupon or cashback) and self._only is not None:
-            try:
-                service.redeem(member_id, self._only, cart, at=at, key=f"{key}:reward")
-            except (RedemptionRefused, InsufficientPoints):
-                pass  # not eligible: what the quote would have said
-            except LoyaltyError as error:
-                self.refused[f"reward: {type(error).__name__}"] += 1
-            return
+        if reward and not (coupon or cashback):
+            # The common case: nothing to look at without points enough for a reward.
+            if service.balance(member_id, at).available < self._cheapest:
+                return
+            if self._only is not None:
+                only = self._only
+                self._try(
+                    "reward",
+                    lambda: service.redeem(member_id, only, cart, at=at, key=f"{key}:reward"),
+                    # not eligible: what the quote would have said
+                    expected=(RedemptionRefused, InsufficientPoints),
+                )
+                return
         quote = service.quote(member_id, cart, at=at)
         if coupon:
             usable = [option for option in quote.coupons if option.eligible and not option.applied]
@@ -112,8 +111,16 @@ class Checkout:
                 lambda: service.spend_cashback(member_id, cart, at=at, key=f"{key}:cashback"),
             )
 
-    def _try(self, what: str, call: Any) -> None:
+    def _try(
+        self,
+        what: str,
+        call: Callable[[], object],
+        expected: tuple[type[LoyaltyError], ...] = (),
+    ) -> None:
+        """Make ``call``; a refusal is counted, unless it is one of ``expected``."""
         try:
             call()
+        except expected:
+            pass
         except LoyaltyError as error:
             self.refused[f"{what}: {type(error).__name__}"] += 1
