@@ -19,7 +19,9 @@ from loyalty.cli.output import errors
 from loyalty.dates import zone
 from loyalty.errors import InvalidInput, shown
 from loyalty.simulation.generate import (
+    DEFAULT_CURRENCY,
     DEFAULT_START,
+    DEFAULT_TIMEZONE,
     HistoryCounts,
     HistorySettings,
     write_history,
@@ -29,8 +31,6 @@ __all__ = ["generate_orders", "register"]
 
 STDOUT = "-"
 """The ``--output`` that writes standard output."""
-
-_CURRENCY, _TIMEZONE = "USD", "America/New_York"
 
 
 def generate_orders(
@@ -62,7 +62,7 @@ def generate_orders(
     currency: Annotated[
         str | None,
         typer.Option(
-            "--currency", metavar="CODE", help=f"The carts' currency [default: {_CURRENCY}]."
+            "--currency", metavar="CODE", help=f"The carts' currency [default: {DEFAULT_CURRENCY}]."
         ),
     ] = None,
     timezone: Annotated[
@@ -70,7 +70,7 @@ def generate_orders(
         typer.Option(
             "--timezone",
             metavar="ZONE",
-            help=f"The IANA timezone of the times [default: {_TIMEZONE}].",
+            help=f"The IANA timezone of the times [default: {DEFAULT_TIMEZONE}].",
         ),
     ] = None,
     program: Annotated[
@@ -108,8 +108,8 @@ def generate_orders(
         months,
         seed,
         start,
-        _CURRENCY if currency is None else currency,
-        _TIMEZONE if timezone is None else timezone,
+        DEFAULT_CURRENCY if currency is None else currency,
+        DEFAULT_TIMEZONE if timezone is None else timezone,
         orders_per_year,
     )
     if output == STDOUT:

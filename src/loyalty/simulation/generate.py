@@ -32,7 +32,9 @@ from loyalty.errors import InvalidInput, NaiveDatetime, UnknownCurrency
 from loyalty.simulation.catalog import Catalog
 
 __all__ = [
+    "DEFAULT_CURRENCY",
     "DEFAULT_START",
+    "DEFAULT_TIMEZONE",
     "HOUR_WEIGHTS",
     "HistoryCounts",
     "HistorySettings",
@@ -43,6 +45,9 @@ __all__ = [
 
 DEFAULT_START: Final = date(2026, 1, 1)
 """The first day of a history whose start is not given."""
+DEFAULT_CURRENCY: Final = "USD"
+DEFAULT_TIMEZONE: Final = "America/New_York"
+"""The currency of the carts and the timezone of the times, unless given."""
 MAX_MEMBERS: Final = 10_000_000
 MAX_MONTHS: Final = 120
 MAX_ORDERS_PER_YEAR: Final = 100
@@ -88,8 +93,8 @@ class HistorySettings:
     months: int
     seed: int
     start: date | datetime = DEFAULT_START
-    currency: str = "USD"
-    timezone: str = "America/New_York"
+    currency: str = DEFAULT_CURRENCY
+    timezone: str = DEFAULT_TIMEZONE
     orders_per_year: float = 10.0  # float-ok: a rate of orders
 
     def __post_init__(self) -> None:
