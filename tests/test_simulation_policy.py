@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from loyalty import load_program
+from loyalty.errors import InvalidInput
 from loyalty.simulation import Policy, simulate
 from loyalty.testing import program_from
 from tests.simulation_history import history, text
@@ -111,11 +111,20 @@ def test_decisions_are_drawn_apart_for_each_decision_and_each_seed() -> None:
         {"seed": True},
         {"seed": 1 << 63},
         {"surprise": 1},
+        {"redeem": 0.5},
+        {"coupons": True},
+        {"cashback": "a\x00b"},
     ],
 )
 def test_a_policy_out_of_its_bounds_is_refused(fields: dict[str, Any]) -> None:
-    with pytest.raises(ValidationError):
+    """Refused as a typed error naming the field and the value (a float too: a chance
+    is exact, like money)."""
+    with pytest.raises(InvalidInput) as raised:
         Policy(**fields)
+    (field, value), = fields.items()
+    assert raised.value.field == field
+    assert raised.value.value is value or raised.value.value == value
+    assert str(raised.value).startswith(f"{field}: ")
 
 
 def test_a_policy_reads_as_the_document_shows_it() -> None:

@@ -20,15 +20,25 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
+
+from loyalty.boundary import brief, problems_from
+from loyalty.errors import InvalidInput
 
 __all__ = ["Decision", "Policy"]
 
 Decision = Literal["redeem", "coupons", "cashback"]
 
-_Chance = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
+
+def _exact(value: object) -> object:
+    if isinstance(value, float | bool):
+        raise ValueError("is not exact: give a chance as a string or a Decimal, such as '0.5'")
+    return value
+
+
+_Chance = Annotated[Decimal, BeforeValidator(_exact), Field(ge=0, le=1, allow_inf_nan=False)]
 _SCALE = 1 << 64
 
 
@@ -42,6 +52,16 @@ class Policy(BaseModel):
     redeem: _Chance = Decimal("0.5")
     coupons: _Chance = Decimal("0.8")
     cashback: _Chance = Decimal("1")
+
+    def __init__(self, **fields: Any) -> None:
+        """A bad field is an :class:`~loyalty.errors.InvalidInput` naming it (the first,
+        in the order of the fields)."""
+        try:
+            super().__init__(**fields)
+        except ValidationError as error:
+            problem = problems_from(error, fields, Policy)[0]
+            reason = problem.message.removeprefix(f"{brief(problem.value)}: ")
+            raise InvalidInput(problem.path, problem.value, reason) from None
 
     def decides(self, decision: Decision, member_id: str, order_id: str) -> bool:
         """Whether ``member_id`` does ``decision`` at the checkout of ``order_id``: true
