@@ -91,6 +91,45 @@ def test_a_program_alone_is_not_a_list_of_variants(program: Program, lines: list
     assert raised.value.field == "variants"
 
 
+@pytest.mark.parametrize(
+    ("variants", "field"),
+    [(["club.yaml"], "variants[0]"), ([None], "variants[0]"), (5, "variants")],
+)
+def test_a_variant_that_is_not_a_program_is_named(
+    program: Program, lines: list[str], variants: Any, field: str
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        simulate(variants, lines)
+    assert raised.value.field == field
+    with pytest.raises(InvalidInput) as named:
+        simulate([program, Variant("B", "club-b.yaml")], lines)  # type: ignore[arg-type]
+    assert (named.value.field, named.value.value) == ("variants[1]", "club-b.yaml")
+
+
+@pytest.mark.parametrize(
+    ("history", "reason"),
+    [
+        ("/no/such/orders.jsonl", "is not a file"),
+        (42, "is not a file's path, nor its lines"),
+        (b'{"type": "enrol"}', "is not a file's path, nor its lines"),
+        ([b"", 7], "has a line that is not text"),
+    ],
+)
+def test_a_history_that_is_neither_a_file_nor_lines_is_named(
+    program: Program, history: Any, reason: str
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        simulate([program], history)
+    assert raised.value.field == "history"
+    assert reason in str(raised.value)
+
+
+def test_a_directory_is_not_a_history(program: Program, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        simulate([program], tmp_path, workers=2)
+    assert (raised.value.field, raised.value.value) == ("history", str(tmp_path))
+
+
 def test_lines_cannot_be_split_across_workers_but_a_file_can(
     program: Program, lines: list[str], tmp_path: Path
 ) -> None:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from loyalty.errors import InvalidEvent, LoyaltyError
+from loyalty.errors import InvalidEvent, InvalidInput, LoyaltyError
 from loyalty.incentives.config import OnSchedule
 from loyalty.incentives.occasions import schedule_occurrences
 from loyalty.program.model import Program
@@ -271,6 +271,8 @@ def _run(
     invalid = 0
     unread = Period()
     for line in lines:
+        if not isinstance(line, str | bytes):
+            raise InvalidInput("history", line, "has a line that is not text")
         if not line.strip():
             continue
         try:

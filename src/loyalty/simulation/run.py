@@ -97,11 +97,12 @@ def simulate(
         and 0 < point_value <= MAX_AMOUNT
     ):
         raise InvalidInput("point_value", point_value, "must be a Decimal above 0, at most 10^12")
+    name = _history(history)
     if cluster is None:
-        return _simulate(named, history, policy, workers, None, partitions, point_value)
+        return _simulate(named, history, name, policy, workers, None, partitions, point_value)
     client = _client(cluster)
     try:
-        return _simulate(named, history, policy, workers, client, partitions, point_value)
+        return _simulate(named, history, name, policy, workers, client, partitions, point_value)
     finally:
         if client is not cluster:  # made here from an address: closed here
             client.close()
@@ -110,6 +111,7 @@ def simulate(
 def _simulate(
     named: list[Variant],
     history: str | Path | Iterable[str | bytes],
+    name: str | None,
     policy: Policy,
     workers: int,
     cluster: Any,
@@ -123,7 +125,6 @@ def _simulate(
     if shared and count > 1:
         notes.append(f"simulated as one partition: {'; '.join(shared)}")
         count = 1
-    name = str(history) if isinstance(history, str | Path) else None
     if count > 1 or cluster is not None:
         if name is None:
             raise InvalidInput(
@@ -147,13 +148,18 @@ def _simulate(
 
 
 def _variants(variants: Sequence[Variant | Program]) -> list[Variant]:
-    if isinstance(variants, Program) or not 1 <= len(variants) <= 2:
-        raise InvalidInput("variants", len(variants) if not isinstance(variants, Program) else 1,
-                           "give one program, or two to compare")
-    named = [
-        variant if isinstance(variant, Variant) else Variant("AB"[number], variant)
-        for number, variant in enumerate(variants)
-    ]
+    if not isinstance(variants, Sequence) or not 1 <= len(variants) <= 2:
+        shown = len(variants) if isinstance(variants, Sequence) else variants
+        raise InvalidInput("variants", shown, "give a list of one program, or two to compare")
+    named = []
+    for number, variant in enumerate(variants):
+        if not isinstance(variant, Variant):
+            variant = Variant("AB"[number], variant)
+        if not isinstance(variant.program, Program):
+            raise InvalidInput(
+                f"variants[{number}]", variant.program, "is not a Program (see load_program)"
+            )
+        named.append(variant)
     first = named[0].program
     for variant in named[1:]:
         for field in ("currency", "timezone"):
@@ -185,6 +191,18 @@ def _opened(history: str | Path | Iterable[str | bytes]) -> Iterator[Iterable[st
             yield lines
     else:
         yield history
+
+
+def _history(history: object) -> str | None:
+    """The path of ``history`` if it is a file's (``None`` for lines); anything else is
+    refused."""
+    if isinstance(history, str | Path):
+        if not Path(history).is_file():
+            raise InvalidInput("history", str(history), "is not a file")
+        return str(history)
+    if isinstance(history, bytes | bytearray) or not isinstance(history, Iterable):
+        raise InvalidInput("history", history, "is not a file's path, nor its lines")
+    return None
 
 
 def _partitioned(
