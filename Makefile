@@ -45,8 +45,13 @@ bench: $(STAMP)  ## Benchmarks: prints a table and writes benchmarks/results.jso
 	fi; \
 	$(PY) -m benchmarks
 
+# The site: docs/ through MkDocs (mkdocs.yml) into site/. --strict: any warning (a broken link, a
+# page missing from the nav, an included file that does not exist) fails the build.
+docs: $(STAMP)  ## The documentation site, built into site/ (any warning fails)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
 schema: $(STAMP)  ## Regenerate docs/program.schema.json from the configuration models
 	$(PY) -c "from loyalty.program.schema import program_json_schema_text as s; open('docs/program.schema.json','w').write(s())"
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage
+	rm -rf $(VENV) demo-output site .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage
