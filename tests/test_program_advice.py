@@ -70,6 +70,7 @@ EXPECTED = {
     "monthly-gift": [],
     "segment-free-shipping": [],
     "stacked-offers": [],
+    "tea-house": [],
 }
 
 
