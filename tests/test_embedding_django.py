@@ -11,9 +11,11 @@ from __future__ import annotations
 import io
 import os
 import re
+import runpy
 import sqlite3
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 import pytest
 
 import loyalty
+from tests.conftest import postgres_url
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "examples" / "embedding" / "django_shop"
@@ -131,6 +134,70 @@ def test_the_loyalty_tables_share_the_projects_database(database: Path) -> None:
     assert out.getvalue() == "loyalty tables are at the latest revision\n"
 
 
+def settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
+    """The example's settings module run afresh with ``env`` (Django's state is untouched)."""
+    for name in ("SHOP_POSTGRES_URL", "SHOP_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(PROJECT / "django_shop" / "settings.py"))
+
+
+def test_the_loyalty_url_names_the_projects_database(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+    from storefront.services import loyalty_url
+
+    sqlite = settings_with(monkeypatch, SHOP_DATABASE="/srv/shop/shop.sqlite3")["DATABASES"]
+    assert loyalty_url(sqlite["default"]) == "sqlite:////srv/shop/shop.sqlite3"
+    url = "postgresql://shop:p%40ss@127.0.0.1:5433/shop"
+    postgres = settings_with(monkeypatch, SHOP_POSTGRES_URL=url)["DATABASES"]["default"]
+    assert postgres == {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "shop",
+        "USER": "shop",
+        "PASSWORD": "p@ss",
+        "HOST": "127.0.0.1",
+        "PORT": "5433",
+    }
+    assert loyalty_url(postgres) == "postgresql+psycopg://shop:p%40ss@127.0.0.1:5433/shop"
+    with pytest.raises(ImproperlyConfigured, match="mysql"):
+        loyalty_url({"ENGINE": "django.db.backends.mysql", "NAME": "shop"})
+
+
+def test_on_postgresql_the_loyalty_tables_are_in_djangos_database(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The URL made from Django's DATABASES entry reaches the database Django connects to:
+    a member enrolled through it is a row that a connection made from the same entry
+    reads."""
+    import psycopg
+    from storefront.services import loyalty_url
+
+    from loyalty.store.sql import SQLStore
+
+    entry = settings_with(monkeypatch, SHOP_POSTGRES_URL=postgres_url())["DATABASES"]["default"]
+    program = loyalty.load_program(ROOT / "examples" / "programs" / "cosmetics-club.yaml")
+    service = loyalty.LoyaltyService(program, SQLStore(loyalty_url(entry)))
+    member = f"django-{uuid.uuid4().hex}"
+    try:
+        enrol(service, member)
+    finally:
+        service.store.close()
+    with psycopg.connect(
+        dbname=entry["NAME"],
+        user=entry["USER"],
+        password=entry["PASSWORD"] or None,
+        host=entry["HOST"],
+        port=entry["PORT"],
+    ) as connection:
+        found = connection.execute(
+            "SELECT program_id FROM loyalty_members WHERE member_id = %s", (member,)
+        ).fetchall()
+    assert found == [("cosmetics-club",)]
+
+
 def test_a_webhook_saves_the_order_and_a_redelivery_credits_once(
     client: Any, service: loyalty.LoyaltyService
 ) -> None:
@@ -220,6 +287,49 @@ def test_an_order_committed_whose_credit_was_busy_is_credited_by_the_redelivery(
         other_writer.close()
     assert orders("C-1") == 1
     assert service.balance("cid").earned == 12
+
+
+def test_under_atomic_requests_the_view_answers_202_and_credits_after_the_commit(
+    client: Any, service: loyalty.LoyaltyService
+) -> None:
+    from django.db import connections
+
+    enrol(service, "fay")
+    connection = connections["default"]
+    connection.settings_dict["ATOMIC_REQUESTS"] = True
+    try:
+        response = deliver(client, "wh-f1", order("fay", "F-1", ("SERUM-50ML", "60.00", 2)))
+    finally:
+        connection.settings_dict["ATOMIC_REQUESTS"] = False
+    assert (response.status_code, response.json()) == (202, {"order": "F-1", "points": None})
+    assert orders("F-1") == 1
+    assert service.balance("fay").earned == 120
+
+
+def test_calling_the_service_inside_the_shops_atomic_block_is_busy_on_sqlite(
+    service: loyalty.LoyaltyService,
+) -> None:
+    """What the guide warns against: once the shop's transaction has written its row, it
+    holds the SQLite file's write lock, and the service's own transaction waits for it
+    until it gives up."""
+    from django.db import transaction
+    from storefront.models import Order
+
+    enrol(service, "gus")
+    body = order("gus", "G-1", ("LIPSTICK", "12.00", 1))
+    event = loyalty.load_event({**body, "key": "webhook:wh-g1"})
+
+    def credit_inside_the_block() -> None:
+        with transaction.atomic():
+            Order.objects.create(
+                order_id="G-1", member_id="gus", webhook_id="wh-g1", placed_at=event.at
+            )
+            service.handle(event)
+
+    with pytest.raises(loyalty.Busy):
+        credit_inside_the_block()
+    assert orders("G-1") == 0
+    assert service.balance("gus").earned == 0
 
 
 def test_the_nightly_command_releases_points_and_the_quote_sees_them(
@@ -312,16 +422,16 @@ def test_bad_requests_are_400s_naming_the_field_and_unknown_members_404s(
 
 
 def test_the_documented_deploy_and_cron_commands_run(tmp_path: Path) -> None:
-    """``manage.py migrate``, ``manage.py loyalty_migrate`` and the cron line's
-    ``manage.py loyalty_advance``, as the guide gives them, on a new database."""
-    env = {**os.environ, "SHOP_DATABASE": str(tmp_path / "shop.sqlite3")}
+    """``manage.py loyalty_migrate`` (the deploy step) and the cron line's ``manage.py
+    loyalty_advance``, as the guide gives them, on a new database (``manage.py migrate``
+    is Django's own: the module's fixture runs it in-process)."""
+    from loyalty.store.sql import SQLStore
+
+    database = tmp_path / "shop.sqlite3"
+    env = {**os.environ, "SHOP_DATABASE": str(database)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    outputs = []
-    for command in (
-        ["migrate", "--verbosity", "0"],
-        ["loyalty_migrate"],
-        ["loyalty_advance", "--at", "2026-04-01T02:00:00+00:00"],
-    ):
+
+    def manage(*command: str) -> str:
         ran = subprocess.run(
             [sys.executable, "manage.py", *command],
             cwd=PROJECT,
@@ -331,10 +441,21 @@ def test_the_documented_deploy_and_cron_commands_run(tmp_path: Path) -> None:
             timeout=60,
         )
         assert ran.returncode == 0, ran.stderr
-        outputs.append(ran.stdout)
-    assert outputs == [
-        "",
-        "loyalty tables are at the latest revision\n",
-        "advanced to 2026-04-01T02:00:00+00:00: 0 members, 0 entries, 0 notifications, "
-        "0 failed\n",
-    ]
+        return ran.stdout
+
+    assert manage("loyalty_migrate") == "loyalty tables are at the latest revision\n"
+    # One member with 120 points pending, written by another process on the same file.
+    program = loyalty.load_program(ROOT / "examples" / "programs" / "cosmetics-club.yaml")
+    other = loyalty.LoyaltyService(program, SQLStore(f"sqlite:///{database}", migrate=False))
+    enrol(other, "hal")
+    other.handle(
+        {**order("hal", "H-1", ("SERUM-50ML", "60.00", 2)), "key": "webhook:wh-h1"}
+    )
+    assert other.balance("hal").pending == 120
+    ran = manage("loyalty_advance", "--at", "2026-04-01T02:00:00+00:00")
+    assert ran == (
+        "advanced to 2026-04-01T02:00:00+00:00: 1 members, 0 entries, 1 notifications, "
+        "0 failed\n"
+    )
+    assert other.balance("hal").available == 120
+    other.store.close()
