@@ -197,6 +197,21 @@ def test_bad_requests_are_400s_naming_the_field_and_write_nothing(
     assert service(app).journal("member-7") == ()
 
 
+def test_refusals_by_the_program_are_422s_and_other_events_are_handled(
+    app: Flask, client: FlaskClient
+) -> None:
+    refund = {"type": "order_refunded", "member_id": "member-7", "at": "2026-03-03T09:00:00+00:00"}
+    unknown = webhook(client, "wh-3001", {**refund, "order_id": "B-9"})
+    assert (unknown.status_code, unknown.json["error"]) == (422, "UnknownOrder")
+    webhook(client, "wh-1001", B1)
+    refunded = webhook(client, "wh-3002", {**refund, "order_id": "B-1"})
+    assert (refunded.status_code, refunded.json) == (200, {"handled": "order_refunded"})
+    balance = service(app).balance("member-7")
+    assert (balance.earned, balance.reversed, balance.pending) == (120, 120, 0)
+    again = client.post("/members", json={"member_id": "member-7", "segments": ["vip"]})
+    assert (again.status_code, again.json["error"]) == (409, "MemberExists")
+
+
 def test_an_unknown_member_is_a_404(client: FlaskClient) -> None:
     quoted = client.post("/members/member-8/quote", json={"cart": cart("C-1", member="member-8")})
     assert quoted.status_code == 404
