@@ -24,7 +24,13 @@ ERRORS_PAGE = ROOT / "docs" / "errors.md"
 
 
 @pytest.mark.parametrize(
-    "page", ["concepts/idempotency.md", "concepts/stores.md", "concepts/erasure.md"]
+    "page",
+    [
+        "concepts/idempotency.md",
+        "concepts/stores.md",
+        "concepts/erasure.md",
+        "operations.md",
+    ],
 )
 def test_the_concept_page_examples_hold(page: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the pages load programs from examples/programs
