@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -60,7 +61,7 @@ def defined_errors() -> dict[str, type[LoyaltyError]]:
     return found
 
 
-def _report_modules() -> list[object]:
+def _report_modules() -> list[ModuleType]:
     import loyalty.report.document
     import loyalty.report.svg
 
@@ -109,9 +110,7 @@ def test_the_tree_is_the_class_hierarchy() -> None:
         f"not errors: {sorted(set(tree) - set(errors))}"
     )
     for name, parent in tree.items():
-        base = next(
-            (b for b in errors[name].__bases__ if issubclass(b, LoyaltyError)), None
-        )
+        base = next((b for b in errors[name].__bases__ if issubclass(b, LoyaltyError)), None)
         assert (base.__name__ if base is not None else None) == parent, name
 
 
@@ -158,7 +157,7 @@ FACTORIES: dict[str, Callable[[], LoyaltyError]] = {
     "InvalidMoney": lambda: loyalty.errors.InvalidMoney("amount", 1.5, "is a float"),
     "UnknownCurrency": lambda: loyalty.errors.UnknownCurrency("currency", "XYZ", "is not ISO"),
     "UnsupportedCurrency": lambda: loyalty.errors.UnsupportedCurrency("currency", "JPY", "no"),
-    "NaiveDatetime": lambda: loyalty.errors.NaiveDatetime("at", datetime(2026, 3, 1)),
+    "NaiveDatetime": lambda: loyalty.errors.NaiveDatetime("at", AT.replace(tzinfo=None)),
     "InvalidPoints": lambda: loyalty.errors.InvalidPoints("points", -1, "is negative"),
     "InvalidDuration": lambda: loyalty.errors.InvalidDuration("after", "soon", "is not one"),
     "UnknownReward": lambda: loyalty.errors.UnknownReward("reward_id", "x", "is unknown"),
