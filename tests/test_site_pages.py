@@ -7,6 +7,7 @@ from __future__ import annotations
 import doctest
 import inspect
 import re
+import shlex
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import loyalty.report
 from loyalty.errors import LoyaltyError, Problem
 from loyalty.hurdles import Check
 from loyalty.testing.scenarios.loader import ScenarioError
+from tests.cli_support import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 ERRORS_PAGE = ROOT / "docs" / "errors.md"
@@ -216,3 +218,43 @@ def test_the_unmet_checks_carry_what_the_page_says() -> None:
     for field in ("condition", "reason", "shortfall"):
         assert hasattr(refused.unmet[0], field)
     assert "`condition`, `reason` and `shortfall`" in ERRORS_PAGE.read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------ the operations page
+
+
+def shown_commands(page: Path) -> list[list[str]]:
+    """The words of each ``loyalty ...`` command in the page's shell and plain blocks
+    (a cron line or a systemd ``ExecStart`` included) and in its prose's code spans,
+    from ``loyalty`` to the end of the command."""
+    found: list[list[str]] = []
+    language: str | None = None  # of the block the line is in; None: outside blocks
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            language = line[3:].strip() if language is None else None
+            continue
+        if language is None:  # prose: its `loyalty ...` code spans
+            found += [shlex.split(span) for span in re.findall(r"`loyalty ([^`]+)`", line)]
+            continue
+        if language not in ("", "sh", "ini"):
+            continue
+        line = line.split("#", 1)[0].split(">>", 1)[0]
+        match = re.search(r"(?:^|[\s/=])loyalty (\S.*)$", line)
+        if match:
+            found.append(shlex.split(match.group(1)))
+    return found
+
+
+def test_every_command_the_operations_page_shows_is_real() -> None:
+    """Each command names a real subcommand, and each option it uses is one that
+    subcommand's help lists."""
+    commands = shown_commands(ROOT / "docs" / "operations.md")
+    assert len(commands) >= 5
+    for words in commands:
+        path = [words[0], words[1]] if words[0] == "db" else [words[0]]
+        ran = cli(*path, "--help")
+        assert ran.code == 0, f"loyalty {' '.join(path)}: {ran.stderr}"
+        for option in (word.strip("[]") for word in words if word.lstrip("[").startswith("--")):
+            assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", ran.stdout), (
+                f"loyalty {' '.join(path)} has no option {option}"
+            )
