@@ -3,7 +3,7 @@ nothing, notifications through the outbox, stock, batch import and erasure."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from loyalty import (
 )
 from loyalty.ledger.entries import Entry
 from loyalty.ledger.records import KeyRecord
+from loyalty.store.port import ConnectionLost, OutboxMessage
 from tests.builders import SPEND_LADDER, T0, days, ladder, program
 
 PROGRAM = program(
@@ -406,6 +407,54 @@ def test_a_write_that_loses_races_is_retried_then_gives_up() -> None:
     with pytest.raises(Busy):
         service.handle(order("A", "10.00", T0))
     assert service.balance("m-1").earned == 50
+
+
+class _Dropping(MemoryStore):
+    """A memory store whose next ``drops`` outbox reads, acknowledgements and
+    transactions lose their connection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drops = 0
+
+    def _drop(self) -> None:
+        if self.drops > 0:
+            self.drops -= 1
+            raise ConnectionLost("connection lost: server closed the connection")
+
+    def outbox(self, program_id: str, limit: int) -> list[OutboxMessage]:
+        self._drop()
+        return super().outbox(program_id, limit)
+
+    def acknowledge(self, program_id: str, ids: Sequence[int]) -> None:
+        self._drop()
+        super().acknowledge(program_id, ids)
+
+    def transaction(self, program_id: str, *, write: bool = True) -> Any:
+        self._drop()
+        return super().transaction(program_id, write=write)
+
+
+def test_the_outbox_and_budgets_retry_a_lost_connection_then_are_busy() -> None:
+    """The relay's calls go through the same retries as the rest: a dropped connection
+    is tried again, and one that stays down is a Busy, never the store's own error."""
+    store = _Dropping()
+    service = LoyaltyService(PROGRAM, store, attempts=3)
+    service.enrol("m-1", at=T0)
+    store.drops = 2
+    messages = service.outbox()
+    assert [str(m.notification.kind) for m in messages] == ["points_earned"]
+    store.drops = 2
+    service.acknowledge([m.id for m in messages])
+    assert service.outbox() == []
+    store.drops = 2
+    assert service.budgets() == ()
+    for call in (service.outbox, lambda: service.acknowledge([1]), service.budgets):
+        store.drops = 3
+        with pytest.raises(Busy) as caught:
+            call()
+        assert caught.value.attempts == 3
+        assert caught.value.member_id in ("(outbox)", "(budgets)")
 
 
 def test_a_kept_account_is_not_used_once_another_writer_moved_the_member_on(store: Store) -> None:

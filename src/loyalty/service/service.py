@@ -85,7 +85,7 @@ from loyalty.service.incentives import (
     take_transferred,
 )
 from loyalty.service.referrals import ReferralStatus
-from loyalty.service.session import Accounts, Session, transact
+from loyalty.service.session import Accounts, Session, retried, transact
 from loyalty.store.port import (
     MemberProfile,
     OutboxMessage,
@@ -595,8 +595,11 @@ class LoyaltyService:
     def budgets(self) -> tuple[BudgetLeft, ...]:
         """What is left of each global budget of the program's incentives (read in one
         read-only transaction; a concurrent grant may take from it the next moment)."""
-        with self.store.transaction(self.program.id, write=False) as transaction:
-            return budgets_left(self.program, Shared(transaction.registry()))
+        def read() -> tuple[BudgetLeft, ...]:
+            with self.store.transaction(self.program.id, write=False) as transaction:
+                return budgets_left(self.program, Shared(transaction.registry()))
+
+        return retried(read, self.attempts, "(budgets)")
 
     def statement(self, member_id: str) -> Statement:
         """Every entry of the member's journal, with its reason and the running balance."""
@@ -622,13 +625,18 @@ class LoyaltyService:
         return self._read(member_id, run)
 
     def outbox(self, limit: int = 100) -> list[OutboxMessage]:
-        """Notifications to forward, oldest first; :meth:`acknowledge` them once sent."""
+        """Notifications to forward, oldest first; :meth:`acknowledge` them once sent. A
+        lost connection is retried like a read; after ``attempts`` tries, :class:`Busy`."""
         limit = arguments.count(limit, "limit", 1, most=arguments.MOST_MESSAGES)
-        return self.store.outbox(self.program.id, limit)
+        return retried(lambda: self.store.outbox(self.program.id, limit), self.attempts, "(outbox)")
 
     def acknowledge(self, ids: Sequence[int]) -> None:
-        """Mark outbox messages (by their ids) forwarded: they are not read again."""
-        self.store.acknowledge(self.program.id, arguments.message_ids(ids))
+        """Mark outbox messages (by their ids) forwarded: they are not read again.
+        Acknowledging a message twice is harmless, so a lost connection is retried."""
+        checked = arguments.message_ids(ids)
+        retried(
+            lambda: self.store.acknowledge(self.program.id, checked), self.attempts, "(outbox)"
+        )
 
     # --------------------------------------------------------------- internals
 

@@ -194,20 +194,31 @@ def transact(
     writing: bool,
 ) -> _R:
     """``run`` in one store transaction; a write saves what the session loaded and
-    commits. A transaction that loses a race (or, for a read, its connection) is run
-    again after a short random backoff; after ``attempts`` tries, :class:`Busy`."""
+    commits. A transaction that loses a race (or its connection) is run again: see
+    :func:`retried`."""
+
+    def once() -> _R:
+        with store.transaction(program.id, write=writing) as transaction:
+            session = Session(program, transaction, accounts, writing=writing)
+            result = run(session)
+            if writing:
+                session.save()
+                transaction.commit()
+        session.keep()
+        return result
+
+    return retried(once, attempts, member_id)
+
+
+def retried(call: Callable[[], _R], attempts: int, who: str) -> _R:
+    """``call()``, run again after a short random backoff each time it loses a race with
+    another transaction or its connection (:class:`StoreConflict`); after ``attempts``
+    tries, :class:`Busy` naming ``who`` (a member, or what the call was about)."""
     for attempt in range(1, attempts + 1):
         try:
-            with store.transaction(program.id, write=writing) as transaction:
-                session = Session(program, transaction, accounts, writing=writing)
-                result = run(session)
-                if writing:
-                    session.save()
-                    transaction.commit()
-            session.keep()
-            return result
+            return call()
         except StoreConflict:
             if attempt == attempts:
-                raise Busy(member_id, attempt) from None
+                raise Busy(who, attempt) from None
             time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.1)))
     raise AssertionError("unreachable")  # pragma: no cover
