@@ -166,6 +166,7 @@ class Duration:
 
     @property
     def is_zero(self) -> bool:
+        """No months, days or hours."""
         return not (self.months or self.days or self.hours)
 
     def after(self, instant: datetime, tz: ZoneInfo) -> datetime:
@@ -215,9 +216,13 @@ class Period(StrEnum):
     """A calendar period to round an instant up to the end of."""
 
     DAY = "day"
+    """A local day, from midnight."""
     MONTH = "month"
+    """A calendar month, from the 1st."""
     QUARTER = "quarter"
+    """A calendar quarter, from 1 January, April, July or October."""
     YEAR = "year"
+    """A calendar year, from 1 January."""
 
 
 def start_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:

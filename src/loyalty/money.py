@@ -62,6 +62,7 @@ class Rounding(StrEnum):
 
     @property
     def decimal_mode(self) -> str:
+        """The :mod:`decimal` rounding constant of the same name (``ROUND_HALF_EVEN``...)."""
         return _DECIMAL_MODES[self]
 
 

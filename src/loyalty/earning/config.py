@@ -80,6 +80,8 @@ class RoundingScope(StrEnum):
 
 
 class TaxBasis(StrEnum):
+    """Whether points are earned on amounts with or without tax."""
+
     EXCLUDED = "excluded"
     """Points on amounts without tax (tax is taken out of tax-inclusive prices)."""
     INCLUDED = "included"
@@ -130,6 +132,10 @@ class EarningRule(Section):
 
 
 class PeriodCap(Section):
+    """At most ``points`` earned by orders in each calendar ``period`` (day, month,
+    quarter or year) of the program's time zone; an order past the cap earns what is
+    left of it."""
+
     points: Points
     period: Period
 
@@ -186,6 +192,7 @@ class EarningPolicy(Section):
     )
 
     def problems(self) -> list[Problem]:
+        """What is wrong across the rules (a name used twice), each with its path."""
         found = []
         names = [rule.name for rule in self.rules]
         for index, name in enumerate(names):
