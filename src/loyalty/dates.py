@@ -121,10 +121,11 @@ _ISO: Final = re.compile(
 class Duration:
     """A calendar duration: months, days and hours (years are 12 months, weeks 7 days).
 
-    >>> Duration.parse("1 year 6 months")
-    Duration(months=18, days=0, hours=0)
-    >>> str(Duration.parse("P2W"))
-    '14 days'
+    Examples:
+        >>> Duration.parse("1 year 6 months")
+        Duration(months=18, days=0, hours=0)
+        >>> str(Duration.parse("P2W"))
+        '14 days'
     """
 
     months: int = 0
@@ -228,9 +229,11 @@ class Period(StrEnum):
 def start_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:
     """The first instant of the ``period`` (in ``tz``) that contains ``instant``, in UTC.
 
-    >>> from zoneinfo import ZoneInfo
-    >>> start_of(Period.MONTH, datetime(2026, 2, 10, 12, tzinfo=UTC), ZoneInfo("UTC")).isoformat()
-    '2026-02-01T00:00:00+00:00'
+    Examples:
+        >>> from zoneinfo import ZoneInfo
+        >>> at = datetime(2026, 2, 10, 12, tzinfo=UTC)
+        >>> start_of(Period.MONTH, at, ZoneInfo("UTC")).isoformat()
+        '2026-02-01T00:00:00+00:00'
     """
     local = require_aware(instant, "instant").astimezone(tz)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
@@ -246,9 +249,11 @@ def start_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:
 def end_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:
     """The first instant after the ``period`` (in ``tz``) that contains ``instant``, in UTC.
 
-    >>> from zoneinfo import ZoneInfo
-    >>> end_of(Period.QUARTER, datetime(2026, 2, 10, 12, tzinfo=UTC), ZoneInfo("UTC")).isoformat()
-    '2026-04-01T00:00:00+00:00'
+    Examples:
+        >>> from zoneinfo import ZoneInfo
+        >>> at = datetime(2026, 2, 10, 12, tzinfo=UTC)
+        >>> end_of(Period.QUARTER, at, ZoneInfo("UTC")).isoformat()
+        '2026-04-01T00:00:00+00:00'
     """
     start = start_of(period, instant, tz).astimezone(tz).replace(tzinfo=None)
     steps = {

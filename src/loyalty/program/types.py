@@ -194,7 +194,7 @@ class Selector(Section):
         return self
 
     def matches(self, sku: str, categories: Iterable[str], tags: Iterable[str]) -> bool:
-        """Does a line with this ``sku``, ``categories`` and ``tags`` match any of the selector's?"""
+        """Does a line with this ``sku``, ``categories`` and ``tags`` match any of them?"""
         return (
             sku in self.skus
             or any(category in self.categories for category in categories)
