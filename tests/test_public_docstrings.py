@@ -98,9 +98,8 @@ def members(cls: type) -> Iterator[tuple[str, Any]]:
     for name, value in vars(cls).items():
         if name.startswith("_"):
             continue
-        if isinstance(value, property | functools.cached_property | classmethod | staticmethod):
-            yield name, value
-        elif inspect.isfunction(value):
+        described = property | functools.cached_property | classmethod | staticmethod
+        if isinstance(value, described) or inspect.isfunction(value):
             yield name, value
 
 
