@@ -70,7 +70,8 @@ class Match(StrEnum):
 
 
 class WindowKind(StrEnum):
-    """The span of time whose facts a member qualifies on (see :class:`Window`)."""
+    """The span of time whose facts a member qualifies on: the ``kind`` of the tiers'
+    ``window``."""
 
     LIFETIME = "lifetime"
     """Everything since enrolment; reviewed every 1 January."""
