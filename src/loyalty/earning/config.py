@@ -160,7 +160,11 @@ class BonusAction(Section):
 
 
 class EarningPolicy(Section):
-    """How money and actions become points."""
+    """The ``earning`` section: how money and actions become points. A base ``rate``
+    per unit of the program currency on what the customer pays (the ``basis``), rules
+    that multiply or add for some products, dates, segments or tiers, the tier
+    multiplier, per-order and per-period ``caps``, rounding, other ``currencies`` at a
+    fixed rate, and fixed points for ``actions`` that are not orders."""
 
     rate: PositiveDecimal = Field(
         default=Decimal(1), description="Base earn rate: points per unit of the program currency."

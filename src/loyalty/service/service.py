@@ -107,7 +107,9 @@ shipment delay or a birthday granted (when the program has no points action for 
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A member as the service reports them."""
+    """A member as the service reports them: their id, when they enrolled, their
+    birthday and segments (as last given), their points (``balance``) and their tier
+    (``None`` for a program without tiers)."""
 
     member_id: str
     enrolled_at: datetime
