@@ -111,7 +111,8 @@ class TriggerKind(StrEnum):
     BIRTHDAY = "birthday"
     """The member's birthday, once a year."""
     SCHEDULE = "schedule"
-    """A recurrence rule (monthly on the 1st...), run by the scheduled job."""
+    """A recurrence rule (monthly on the 1st...): the scheduled run issues each
+    occurrence due."""
     MANUAL = "manual"
     """An operator grants it by hand, with a reason."""
 
@@ -434,8 +435,8 @@ class IncentivesConfig(Section):
     """The ``incentives`` section: the ``catalog`` of incentives (coupons, free
     shipping, gifts, cashback and points that fire on events or a schedule), the
     format of coupon ``codes``, the rules of ``referrals``, what a full refund does to
-    a coupon used on the order (``coupon_refund``), and the ``point_value`` that costs
-    points granted."""
+    a coupon used on the order (``coupon_refund``), and what one point granted costs
+    the shop (``point_value``)."""
 
     point_value: Amount | None = None
     """What one point costs the shop, in the program currency (for grant costs)."""

@@ -368,7 +368,8 @@ class HoldingStatus(StrEnum):
     """Where a :class:`Holding` stands. Only an open holding can be used or chosen."""
 
     OPEN = "open"
-    """Usable: a coupon with uses left, a credit with money left, a choice not made yet."""
+    """Not used up, withdrawn or lapsed: a coupon with uses left, a credit with money
+    left, a choice not made yet (usable within its validity)."""
     USED = "used"
     """A coupon with no uses left, a cashback credit spent in full, a choice made."""
     REVOKED = "revoked"

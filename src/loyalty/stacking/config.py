@@ -95,7 +95,8 @@ class AmountAllocation(StrEnum):
 class Group(Section):
     """A stacking group that rewards, coupons and offers name with ``group``: its ``mode``
     says whether its members apply together (``stackable``), alone (``exclusive``) or
-    only the best one (``best_of``). A group not listed here is stackable."""
+    only the best one (``best_of``). One that names no group is in ``default``
+    (stackable unless listed here); naming a group that is not listed is refused."""
 
     id: GroupId
     mode: GroupMode = GroupMode.STACKABLE
