@@ -233,6 +233,7 @@ from loyalty.tiers.tracker import OrderRecord, TierStatus
 from loyalty.tiers.tracker import TierTracker as _TierTracker
 
 __version__ = "0.1.0"
+"""The version of the library (``major.minor.patch``), the same as its package's."""
 
 # The ledger learns about tiers only through this listener (see docs/architecture.md).
 _wire_tier_figures(_TierTracker.for_program)

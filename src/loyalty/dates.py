@@ -121,10 +121,11 @@ _ISO: Final = re.compile(
 class Duration:
     """A calendar duration: months, days and hours (years are 12 months, weeks 7 days).
 
-    >>> Duration.parse("1 year 6 months")
-    Duration(months=18, days=0, hours=0)
-    >>> str(Duration.parse("P2W"))
-    '14 days'
+    Examples:
+        >>> Duration.parse("1 year 6 months")
+        Duration(months=18, days=0, hours=0)
+        >>> str(Duration.parse("P2W"))
+        '14 days'
     """
 
     months: int = 0
@@ -166,6 +167,7 @@ class Duration:
 
     @property
     def is_zero(self) -> bool:
+        """No months, days or hours."""
         return not (self.months or self.days or self.hours)
 
     def after(self, instant: datetime, tz: ZoneInfo) -> datetime:
@@ -215,17 +217,23 @@ class Period(StrEnum):
     """A calendar period to round an instant up to the end of."""
 
     DAY = "day"
+    """A local day, from midnight."""
     MONTH = "month"
+    """A calendar month, from the 1st."""
     QUARTER = "quarter"
+    """A calendar quarter, from 1 January, April, July or October."""
     YEAR = "year"
+    """A calendar year, from 1 January."""
 
 
 def start_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:
     """The first instant of the ``period`` (in ``tz``) that contains ``instant``, in UTC.
 
-    >>> from zoneinfo import ZoneInfo
-    >>> start_of(Period.MONTH, datetime(2026, 2, 10, 12, tzinfo=UTC), ZoneInfo("UTC")).isoformat()
-    '2026-02-01T00:00:00+00:00'
+    Examples:
+        >>> from zoneinfo import ZoneInfo
+        >>> at = datetime(2026, 2, 10, 12, tzinfo=UTC)
+        >>> start_of(Period.MONTH, at, ZoneInfo("UTC")).isoformat()
+        '2026-02-01T00:00:00+00:00'
     """
     local = require_aware(instant, "instant").astimezone(tz)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
@@ -241,9 +249,11 @@ def start_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:
 def end_of(period: Period, instant: datetime, tz: ZoneInfo) -> datetime:
     """The first instant after the ``period`` (in ``tz``) that contains ``instant``, in UTC.
 
-    >>> from zoneinfo import ZoneInfo
-    >>> end_of(Period.QUARTER, datetime(2026, 2, 10, 12, tzinfo=UTC), ZoneInfo("UTC")).isoformat()
-    '2026-04-01T00:00:00+00:00'
+    Examples:
+        >>> from zoneinfo import ZoneInfo
+        >>> at = datetime(2026, 2, 10, 12, tzinfo=UTC)
+        >>> end_of(Period.QUARTER, at, ZoneInfo("UTC")).isoformat()
+        '2026-04-01T00:00:00+00:00'
     """
     start = start_of(period, instant, tz).astimezone(tz).replace(tzinfo=None)
     steps = {

@@ -99,10 +99,12 @@ class Situation:
 
     @property
     def member_tier(self) -> str | None:
+        """``tier``, or the cart's ``customer.tier`` when it is not given."""
         return self.tier if self.tier is not None else self.cart.customer.tier
 
     @property
     def completed_orders(self) -> int:
+        """``orders_before``, or the cart's ``customer.completed_orders`` (0 if neither)."""
         if self.orders_before is not None:
             return self.orders_before
         return self.cart.customer.completed_orders or 0
@@ -402,6 +404,13 @@ _Tagged = Annotated[
     Field(discriminator="kind"),
 ]
 Condition = Annotated[_Tagged, BeforeValidator(_tagged)]
+"""One hurdle, or a combination of them: what a reward's ``hurdles``, an offer's or a
+coupon's ``conditions`` hold. Each condition is a model told apart by its ``kind``
+(``min_points``, ``repeat_order``, ``min_basket``, ``max_points_share``, ``min_tier``,
+``segment``, ``window``, ``usage_limit``, ``requires``, ``min_units``, ``min_items``,
+and ``all_of``, ``any_of`` and ``not`` to combine them). In a file the short form
+``{min_points: 100}`` stands for ``{kind: min_points, points: 100}``. Checking one
+never raises for "not eligible": it gives a :class:`Check`."""
 
 AllOf.model_rebuild()
 AnyOf.model_rebuild()

@@ -62,6 +62,7 @@ class Rounding(StrEnum):
 
     @property
     def decimal_mode(self) -> str:
+        """The :mod:`decimal` rounding constant of the same name (``ROUND_HALF_EVEN``...)."""
         return _DECIMAL_MODES[self]
 
 
@@ -130,12 +131,13 @@ _LONGEST: Final = 100
 class Money:
     """An exact amount of money in one currency.
 
-    >>> Money("12.5", "USD")
-    Money('12.50', 'USD')
-    >>> Money("0.005", "USD")
-    Traceback (most recent call last):
-    ...
-    loyalty.errors.InvalidMoney: amount: '0.005' has more decimals than USD allows (2)
+    Examples:
+        >>> Money("12.5", "USD")
+        Money('12.50', 'USD')
+        >>> Money("0.005", "USD")
+        Traceback (most recent call last):
+        ...
+        loyalty.errors.InvalidMoney: amount: '0.005' has more decimals than USD allows (2)
     """
 
     __slots__ = ("amount", "currency")
@@ -284,8 +286,9 @@ class Money:
     def split(self, weights: Sequence[int | Decimal]) -> list[Money]:
         """Split over ``weights`` in proportion; the last weighted part takes the remainder.
 
-        >>> [str(m) for m in Money("10.00", "USD").split([1, 1, 1])]
-        ['3.33 USD', '3.33 USD', '3.34 USD']
+        Examples:
+            >>> [str(m) for m in Money("10.00", "USD").split([1, 1, 1])]
+            ['3.33 USD', '3.33 USD', '3.34 USD']
         """
         return [
             Money.from_minor(units, self.currency) for units in allocate(self.minor_units, weights)
@@ -295,10 +298,11 @@ class Money:
 def to_points(amount: Money, rate: Decimal, rounding: Rounding) -> int:
     """Points for ``amount`` at ``rate`` points per currency unit, rounded with ``rounding``.
 
-    >>> to_points(Money("12.99", "USD"), Decimal(1), Rounding.FLOOR)
-    12
-    >>> to_points(Money("12.50", "USD"), Decimal(1), Rounding.HALF_EVEN)
-    12
+    Examples:
+        >>> to_points(Money("12.99", "USD"), Decimal(1), Rounding.FLOOR)
+        12
+        >>> to_points(Money("12.50", "USD"), Decimal(1), Rounding.HALF_EVEN)
+        12
     """
     if isinstance(rate, bool) or not isinstance(rate, int | Decimal):
         raise InvalidInput("rate", rate, "must be an int or a Decimal")
@@ -309,8 +313,9 @@ def prorate(whole: int, part: int | Decimal, of: int | Decimal, rounding: Roundi
     """``whole x part / of``, rounded to a whole number with ``rounding``: the share of
     ``whole`` that ``part`` of ``of`` keeps (``of`` must not be zero).
 
-    >>> prorate(10, 2, 3, Rounding.FLOOR)
-    6
+    Examples:
+        >>> prorate(10, 2, 3, Rounding.FLOOR)
+        6
     """
     share = Decimal(whole) * Decimal(part) / Decimal(of)
     return int(share.to_integral_value(rounding=rounding.decimal_mode))
@@ -323,10 +328,11 @@ def allocate(total: int, weights: Sequence[int | Decimal]) -> list[int]:
     part takes the remainder, so ``sum(parts) == total`` always and no part has the
     opposite sign of ``total``. With all weights zero, the last part takes everything.
 
-    >>> allocate(100, [1, 1, 1])
-    [33, 33, 34]
-    >>> allocate(7, [2, 0, 0])
-    [7, 0, 0]
+    Examples:
+        >>> allocate(100, [1, 1, 1])
+        [33, 33, 34]
+        >>> allocate(7, [2, 0, 0])
+        [7, 0, 0]
     """
     if not weights:
         raise InvalidInput("weights", list(weights), "must not be empty")

@@ -77,18 +77,34 @@ def dedupe_key(kind: str, *parts: str) -> str:
 
 
 class NotificationKind(StrEnum):
+    """What a notification announces: the ``kind`` of each notification class, and the
+    ``kind`` field of an outbox message's data, for the shop to pick a template by."""
+
     POINTS_EARNED = "points_earned"
+    """Points were credited (:class:`PointsEarned`)."""
     POINTS_EXPIRING = "points_expiring"
+    """Points of a lot expire soon unless used (:class:`PointsExpiring`)."""
     TIER_CHANGED = "tier_changed"
+    """The member moved to another tier (:class:`TierChanged`)."""
     REWARD_UNLOCKED = "reward_unlocked"
+    """The member can now afford a reward they could not before (:class:`RewardUnlocked`)."""
     REFERRAL_COMPLETED = "referral_completed"
+    """A member this member referred qualified: the referrer's part was granted
+    (:class:`ReferralCompleted`)."""
     # incentives
     COUPON_ISSUED = "coupon_issued"
+    """An incentive issued the member a coupon (:class:`CouponIssued`)."""
     CHOICE_PENDING = "choice_pending"
+    """An incentive gave the member a choice to make (:class:`ChoicePending`)."""
     CASHBACK_CREDITED = "cashback_credited"
+    """An incentive put cashback in the member's wallet (:class:`CashbackCredited`)."""
     CASHBACK_EXPIRING = "cashback_expiring"
+    """Cashback left in the wallet expires soon unless spent (:class:`CashbackExpiring`)."""
     OFFER_EXPIRING = "offer_expiring"
+    """An open coupon lapses, or a choice is made for the member, soon (:class:`OfferExpiring`)."""
     BUDGET_EXHAUSTED = "budget_exhausted"
+    """An incentive was not issued because its budget or stock ran out
+    (:class:`BudgetExhausted`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,6 +161,11 @@ class PointsExpiring(Notification):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TierChanged(Notification):
+    """The member moved from ``tier_from`` to ``tier_to``: ``cause`` is the
+    :class:`~loyalty.TierCause` value (``upgrade``, ``downgrade``, ``manual``...) and
+    ``reason`` the entry's reason. A downgrade decided at review but waiting out its
+    grace period is not announced until it takes effect."""
+
     kind: ClassVar[NotificationKind] = NotificationKind.TIER_CHANGED
     tier_from: str
     tier_to: str

@@ -100,10 +100,12 @@ class RewardOption:
 
     @property
     def lines(self) -> tuple[DiscountLine, ...]:
+        """What it would take off each line (none when it does not apply)."""
         return self.applied.lines if self.applied is not None else ()
 
     @property
     def shipping(self) -> Money | None:
+        """What it would take off the shipping, or ``None``."""
         return self.applied.shipping if self.applied is not None else None
 
     def __repr__(self) -> str:

@@ -110,6 +110,8 @@ class Quote:
         return max(eligible, key=lambda o: (o.value.amount if o.value else 0, -o.points))
 
     def option(self, reward_id: str) -> RewardOption:
+        """The option for reward ``reward_id``; :class:`~loyalty.UnknownReward` if the member
+        does not see it on this cart."""
         for option in self.rewards:
             if option.reward == reward_id:
                 return option

@@ -70,6 +70,7 @@ class Redemption:
 
     @property
     def points(self) -> int:
+        """The points it spent (0 for a coupon, cashback or offer)."""
         return -self.entry.points
 
     @property

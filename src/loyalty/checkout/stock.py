@@ -48,6 +48,7 @@ class MemoryStock:
         self._lock = threading.Lock()
 
     def left(self, reward_id: str) -> int | None:
+        """Units left, or ``None`` if the reward has no stock limit."""
         limit = self._limits.get(reward_id)
         if limit is None:
             return None
@@ -55,6 +56,7 @@ class MemoryStock:
             return limit - len(self._claims[reward_id])
 
     def claim(self, reward_id: str, claim: str) -> bool:
+        """Take one unit for ``claim``; ``False`` if none is left. Claiming again is a no-op."""
         limit = self._limits.get(reward_id)
         if limit is None:
             return True
@@ -68,5 +70,6 @@ class MemoryStock:
             return True
 
     def release(self, reward_id: str, claim: str) -> None:
+        """Give back the unit ``claim`` took, if it took one."""
         with self._lock:
             self._claims.get(reward_id, set()).discard(claim)

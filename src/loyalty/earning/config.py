@@ -80,6 +80,8 @@ class RoundingScope(StrEnum):
 
 
 class TaxBasis(StrEnum):
+    """Whether points are earned on amounts with or without tax."""
+
     EXCLUDED = "excluded"
     """Points on amounts without tax (tax is taken out of tax-inclusive prices)."""
     INCLUDED = "included"
@@ -130,6 +132,10 @@ class EarningRule(Section):
 
 
 class PeriodCap(Section):
+    """At most ``points`` earned by orders in each calendar ``period`` (day, month,
+    quarter or year) of the program's time zone; an order past the cap earns what is
+    left of it."""
+
     points: Points
     period: Period
 
@@ -154,7 +160,11 @@ class BonusAction(Section):
 
 
 class EarningPolicy(Section):
-    """How money and actions become points."""
+    """The ``earning`` section: how money and actions become points. A base ``rate``
+    per unit of the program currency on what the customer pays (the ``basis``), rules
+    that multiply or add for some products, dates, segments or tiers, the tier
+    multiplier, per-order and per-period ``caps``, rounding, other ``currencies`` at a
+    fixed rate, and fixed points for ``actions`` that are not orders."""
 
     rate: PositiveDecimal = Field(
         default=Decimal(1), description="Base earn rate: points per unit of the program currency."
@@ -186,6 +196,7 @@ class EarningPolicy(Section):
     )
 
     def problems(self) -> list[Problem]:
+        """What is wrong across the rules (a name used twice), each with its path."""
         found = []
         names = [rule.name for rule in self.rules]
         for index, name in enumerate(names):

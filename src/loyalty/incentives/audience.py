@@ -47,6 +47,12 @@ class Facts:
 
 
 class Audience(Section):
+    """Who an incentive, a reward or an offer is for. Every condition given must hold:
+    in one of ``segments``, in one of ``tiers``, at least ``min_orders`` and at most
+    ``max_orders`` completed orders, at least ``min_spend`` lifetime net spend, no order
+    in the ``not_ordered_in`` window, enrolled in the ``joined_in`` window. A member
+    outside it does not see the thing at all, and a trigger does not fire for them."""
+
     segments: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
     min_orders: Count | None = None
@@ -56,7 +62,8 @@ class Audience(Section):
     joined_in: ActiveWindow | None = None
 
     def excludes(self, facts: Facts, tz: ZoneInfo) -> str | None:
-        """Why a member with ``facts`` is outside the audience, or ``None``: inside."""
+        """Why a member with ``facts`` is outside the audience (the first condition
+        they miss, as a phrase), or ``None``: inside."""
         if self.segments and not facts.segments & set(self.segments):
             return f"not in segment {' or '.join(self.segments)}"
         if self.tiers and facts.tier not in self.tiers:

@@ -96,13 +96,25 @@ Title = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class TriggerKind(StrEnum):
+    """What makes an incentive fire: the ``event`` of its ``trigger``."""
+
     ORDER_COMPLETED = "order_completed"
+    """A member completed an order (optionally their first, their nth, above an amount
+    or with a line in some categories)."""
     ENROLLED = "enrolled"
+    """A member enrolled (optionally through a channel, with a campaign code, or referred)."""
     REFERRAL_COMPLETED = "referral_completed"
+    """A member this member referred completed a first order and its return window
+    passed: the referrer's part."""
     SHIPMENT_DELAYED = "shipment_delayed"
+    """An order's shipment is late (at most once per order)."""
     BIRTHDAY = "birthday"
+    """The member's birthday, once a year."""
     SCHEDULE = "schedule"
+    """A recurrence rule (monthly on the 1st...): the scheduled run issues each
+    occurrence due."""
     MANUAL = "manual"
+    """An operator grants it by hand, with a reason."""
 
 
 # ------------------------------------------------------------------- triggers
@@ -371,6 +383,11 @@ class Limits(Section):
 
 
 class Incentive(Section):
+    """One incentive of the catalog: when it fires (``trigger``), for whom
+    (``audience``) and when (``window``), what each occurrence gives (``grants``) and
+    how often and how much in all (``limits``). Its cost counts toward its
+    ``campaign``."""
+
     id: Id
     title: Title | None = None
     campaign: Id | None = None
@@ -386,10 +403,12 @@ class Incentive(Section):
 
     @property
     def label(self) -> str:
+        """Its ``title``, or its ``id`` when it has none."""
         return self.title or self.id
 
     @property
     def campaign_id(self) -> str:
+        """The campaign its cost counts toward: ``campaign``, or its own ``id``."""
         return self.campaign or self.id
 
 
@@ -413,6 +432,12 @@ class RefundPolicy(StrEnum):
 
 
 class IncentivesConfig(Section):
+    """The ``incentives`` section: the ``catalog`` of incentives (coupons, free
+    shipping, gifts, cashback and points that fire on events or a schedule), the
+    format of coupon ``codes``, the rules of ``referrals``, what a full refund does to
+    a coupon used on the order (``coupon_refund``), and what one point granted costs
+    the shop (``point_value``)."""
+
     point_value: Amount | None = None
     """What one point costs the shop, in the program currency (for grant costs)."""
     codes: CodeFormat = Field(default_factory=lambda: CodeFormat())
@@ -421,6 +446,9 @@ class IncentivesConfig(Section):
     catalog: tuple[Incentive, ...] = ()
 
     def problems(self) -> list[Problem]:
+        """What is wrong across the catalog (an id used twice, an incentive that grants
+        nothing, an audience no member can be in, contradictory triggers...), each
+        with its path."""
         found = [
             Problem(f"codes.{problem.path}", problem.message, problem.value)
             for problem in self.codes.problems()
@@ -485,6 +513,7 @@ class IncentivesConfig(Section):
         return found
 
     def get(self, incentive_id: str) -> Incentive | None:
+        """The incentive ``incentive_id`` of the catalog, or ``None``."""
         return next((item for item in self.catalog if item.id == incentive_id), None)
 
 

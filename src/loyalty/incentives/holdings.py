@@ -334,6 +334,7 @@ class Wallet:
 
     @property
     def balance(self) -> Money:
+        """``pending + available``: the cashback the member still has."""
         return self.pending + self.available
 
 

@@ -46,10 +46,13 @@ class MemoryRows:
         self._lock = threading.RLock()
 
     def get(self, space: str, key: str, *, lock: bool = False) -> Any:
+        """The value of row ``key`` in ``space``, or ``None`` (``lock`` is for a store's
+        rows; the process lock covers these)."""
         with self._lock:
             return self._rows.get((space, key))
 
     def add(self, space: str, key: str, value: Any) -> bool:
+        """Add row ``key`` with ``value``; ``False`` (and no change) if it exists."""
         with self._lock:
             if (space, key) in self._rows:
                 return False
@@ -57,10 +60,12 @@ class MemoryRows:
             return True
 
     def put(self, space: str, key: str, value: Any) -> None:
+        """Set row ``key`` to ``value``, added or replaced."""
         with self._lock:
             self._rows[space, key] = value
 
     def delete(self, space: str, key: str) -> bool:
+        """Remove row ``key``; ``False`` if there was none."""
         with self._lock:
             return self._rows.pop((space, key), None) is not None
 
@@ -92,6 +97,7 @@ class Shared:
     # ---------------------------------------------------------------- budgets
 
     def used(self, budget: str) -> int:
+        """How much of ``budget`` grants have taken so far (0 if none)."""
         found = self.rows.get("budget", budget)
         return 0 if found is None else int(found)
 

@@ -92,6 +92,8 @@ class ActiveWindow(DateRange):
     yearly: Yearly | None = None
 
     def contains(self, at: datetime, tz: ZoneInfo) -> bool:
+        """Is ``at`` within ``starts``/``ends`` and, when ``yearly`` is given, within this
+        year's occurrence (read in ``tz``)?"""
         if not DateRange.contains(self, at, tz):
             return False
         if self.yearly is None:

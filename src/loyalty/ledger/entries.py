@@ -63,18 +63,35 @@ def entry_seq(entry_id: str) -> int:
 
 
 class EntryKind(StrEnum):
+    """What a journal entry records; each entry class has one (its ``kind``), and a
+    statement or a stored journal names entries by it."""
+
     EARN = "earn"
+    """Points earned by an order, a bonus action or an incentive: a new lot (:class:`Earn`)."""
     REDEEM = "redeem"
+    """Points spent on a reward, or a coupon, cashback or offer used on a cart (:class:`Redeem`)."""
     EXPIRE = "expire"
+    """Points that expired from one lot, or for inactivity from every open lot
+    (:class:`Expire`)."""
     REVERSE = "reverse"
+    """Points of an earn taken back after a refund or a cancellation (:class:`Reverse`)."""
     ADJUST = "adjust"
+    """A manual credit or debit by an operator (:class:`Adjust`)."""
     ORDER = "order"
+    """A completed order and its net spend, which tiers count (:class:`Order`); no points."""
     REFUND = "refund"
+    """Money refunded on an order, which tiers stop counting (:class:`Refund`); no points."""
     RETURN = "return"
+    """Points a redemption spent, given back when its order was refunded (:class:`Return`)."""
     VOID = "void"
+    """A redemption undone before its order completed (:class:`Void`)."""
     TIER = "tier"
+    """A change or a review of the member's tier (:class:`TierChange`)."""
     GRANT = "grant"
+    """An incentive fired and what it issued besides points (:class:`Grant`)."""
     HOLDING = "holding"
+    """A coupon, cashback credit or choice chosen, revoked, expired, restored or
+    transferred (:class:`HoldingChange`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +306,8 @@ class Refund(Entry):
 
 
 class TierCause(StrEnum):
+    """Why a :class:`TierChange` was written (its ``cause``)."""
+
     UPGRADE = "upgrade"
     """Crossed a threshold: upgraded at once."""
     REVIEW = "review"
@@ -335,6 +354,8 @@ def holding_order(key: str) -> tuple[int, int]:
 
 
 class HoldingKind(StrEnum):
+    """What kind of thing an incentive gave a member besides points (a :class:`Holding`)."""
+
     COUPON = "coupon"
     """An issued instance of an offer, with a code; used on a cart."""
     CASHBACK = "cashback"
@@ -344,11 +365,20 @@ class HoldingKind(StrEnum):
 
 
 class HoldingStatus(StrEnum):
+    """Where a :class:`Holding` stands. Only an open holding can be used or chosen."""
+
     OPEN = "open"
+    """Not used up, withdrawn or lapsed: a coupon with uses left, a credit with money
+    left, a choice not made yet (usable within its validity)."""
     USED = "used"
     """A coupon with no uses left, a cashback credit spent in full, a choice made."""
     REVOKED = "revoked"
+    """Withdrawn by an operator, or unwound because the order whose incentive granted
+    it was refunded in full (or a referral's grant was clawed back)."""
     EXPIRED = "expired"
+    """Its validity ended first: a coupon lapsed, the money left in a credit lapsed,
+    or a choice reached its deadline with no option that could still be given (else
+    the option worth most is made for the member, and the choice is used)."""
     TRANSFERRED = "transferred"
     """A transferable coupon passed to another member: no refund or void gives it back."""
 

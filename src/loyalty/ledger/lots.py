@@ -14,9 +14,15 @@ __all__ = ["Lot", "LotStatus"]
 
 
 class LotStatus(StrEnum):
+    """Where a :class:`Lot` stands (its ``status``)."""
+
     PENDING = "pending"
+    """Points with something left, still in the return window: they count toward
+    ``Balance.pending`` and cannot be spent until ``available_at``."""
     AVAILABLE = "available"
+    """Points with something left that can be spent."""
     CLOSED = "closed"
+    """Nothing left: every point was spent, expired or reversed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +55,14 @@ class Lot:
 
     @property
     def status(self) -> LotStatus:
+        """Closed when nothing remains; otherwise available once activated, else pending."""
         if self.remaining <= 0:
             return LotStatus.CLOSED
         return LotStatus.AVAILABLE if self.activated else LotStatus.PENDING
 
     @property
     def is_open(self) -> bool:
+        """Are there points left in it (pending or available)?"""
         return self.remaining > 0
 
     @property

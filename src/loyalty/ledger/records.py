@@ -41,6 +41,7 @@ class OrderRecord:
 
     @property
     def fully_refunded(self) -> bool:
+        """Is all its money refunded and, for an order with lines, every unit of every line?"""
         return self.refunded == self.amount and (
             not self.lines
             or all(self.units_refunded(line.line) == line.quantity for line in self.lines)

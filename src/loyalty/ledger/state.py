@@ -38,6 +38,7 @@ class Balance:
 
     @property
     def net(self) -> int:
+        """``pending + available - debt``: the points the member holds, less what they owe."""
         return self.pending + self.available - self.debt
 
     @property

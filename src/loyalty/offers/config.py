@@ -124,6 +124,9 @@ class FreeProductOffer(_Offer):
 
 
 class FreeShippingOffer(_Offer):
+    """The order's shipping free, or cheaper by at most ``max_amount`` (usually with
+    ``conditions`` such as a minimum basket)."""
+
     kind: Literal["free_shipping"]
     max_amount: Amount | None = None
 
@@ -132,12 +135,21 @@ Offer = Annotated[
     PercentOffer | AmountOffer | BuyXGetY | FreeProductOffer | FreeShippingOffer,
     Field(discriminator="kind"),
 ]
+"""One entry of the ``offers`` catalog: a :class:`PercentOffer`, :class:`AmountOffer`,
+:class:`BuyXGetY`, :class:`FreeProductOffer` or :class:`FreeShippingOffer`, told apart by
+its ``kind`` (``percent_off``, ``amount_off``, ``buy_x_get_y``, ``free_product``,
+``free_shipping``). An unknown ``kind`` is refused, naming the ones there are."""
 
 
 class OffersConfig(Section):
+    """Discounts that cost no points and apply by themselves to every cart they fit:
+    the ``catalog`` of offers, each with a unique ``id``. Each may be limited by dates,
+    an audience and hurdles, and stacks with the rest by its group and priority."""
+
     catalog: tuple[Offer, ...] = ()
 
     def problems(self) -> list[Problem]:
+        """What is wrong across the catalog (an id used twice), each with its path."""
         found = []
         seen: set[str] = set()
         for index, offer in enumerate(self.catalog):

@@ -164,12 +164,15 @@ class DateRange(Section):
         return self
 
     def start(self, tz: ZoneInfo) -> datetime | None:
+        """``starts`` as an instant (a date is midnight in ``tz``), or ``None``: open."""
         return None if self.starts is None else _instant(self.starts, tz)
 
     def end(self, tz: ZoneInfo) -> datetime | None:
+        """``ends`` as an instant (a date is midnight in ``tz``), or ``None``: open."""
         return None if self.ends is None else _instant(self.ends, tz)
 
     def contains(self, at: datetime, tz: ZoneInfo) -> bool:
+        """Is ``starts <= at < ends`` (dates read in ``tz``)?"""
         start, end = self.start(tz), self.end(tz)
         return (start is None or at >= start) and (end is None or at < end)
 
@@ -191,6 +194,7 @@ class Selector(Section):
         return self
 
     def matches(self, sku: str, categories: Iterable[str], tags: Iterable[str]) -> bool:
+        """Does a line with this ``sku``, ``categories`` and ``tags`` match any of them?"""
         return (
             sku in self.skus
             or any(category in self.categories for category in categories)
@@ -198,4 +202,5 @@ class Selector(Section):
         )
 
     def describe(self) -> str:
+        """The skus, categories and tags, comma-separated (for messages)."""
         return ", ".join((*self.skus, *self.categories, *self.tags))

@@ -37,7 +37,8 @@ from loyalty.text import text_fault
 __all__ = ["FORMAT", "InvalidDocument", "read_document"]
 
 FORMAT: Final = "loyalty-simulation/1"
-"""The one format the report reads."""
+"""The one format the report reads: the ``format`` a ``loyalty simulate`` result
+document names (:class:`InvalidDocument` for another)."""
 
 _DECIMAL: Final = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,12})?")
 _LARGEST: Final = 10**15

@@ -18,6 +18,9 @@ from loyalty.report.summary import diverge, headline, overview, title
 __all__ = ["CONTENT_SECURITY_POLICY", "render_report"]
 
 CONTENT_SECURITY_POLICY: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+"""The policy the report page declares in a ``<meta>`` tag: it loads nothing from
+anywhere and runs no script (inline styles and ``data:`` images only). A server that
+serves the page may send the same policy as a header."""
 
 CSS: Final = """
 :root { color-scheme: light; --ink: #1d2530; --muted: #566170; --line: #d8dde3;

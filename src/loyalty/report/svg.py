@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["INSTALL", "ReportUnavailable", "draw_svg"]
 
 INSTALL: Final = "pip install 'loyalty[report]'"
+"""The command that installs what the charts need (the ``report`` extra, with
+matplotlib); :class:`ReportUnavailable` names it when matplotlib is missing."""
 
 STYLE: Final[dict[str, Any]] = {
     "svg.fonttype": "none",

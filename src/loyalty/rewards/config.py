@@ -136,6 +136,11 @@ Reward = Annotated[
     AmountOff | PercentOff | FreeShipping | FreeProduct | PayWithPoints,
     Field(discriminator="kind"),
 ]
+"""One entry of the rewards catalog, bought with points: an :class:`AmountOff`,
+:class:`PercentOff`, :class:`FreeShipping`, :class:`FreeProduct` or
+:class:`PayWithPoints`, told apart by its ``kind`` (``amount_off``, ``percent_off``,
+``free_shipping``, ``free_product``, ``pay_with_points``). An unknown ``kind`` is
+refused, naming the ones there are."""
 
 
 class RewardsConfig(Section):
@@ -149,6 +154,8 @@ class RewardsConfig(Section):
     catalog: tuple[Reward, ...] = ()
 
     def problems(self) -> list[Problem]:
+        """What is wrong across the catalog (an id used twice, a ``min_points`` that is not
+        a multiple of ``step``), each with its path."""
         found = []
         ids = [reward.id for reward in self.catalog]
         for index, reward_id in enumerate(ids):
@@ -168,4 +175,5 @@ class RewardsConfig(Section):
         return found
 
     def get(self, reward_id: str) -> Reward | None:
+        """The reward ``reward_id`` of the catalog, or ``None``."""
         return next((reward for reward in self.catalog if reward.id == reward_id), None)

@@ -172,6 +172,13 @@ Event = Annotated[
     | ActionCompleted,
     Field(discriminator="type"),
 ]
+"""One event the shop sends to :meth:`LoyaltyService.handle <loyalty.LoyaltyService.handle>`:
+:class:`OrderCompleted`, :class:`OrderRefunded`, :class:`OrderCancelled`,
+:class:`ShipmentDelayed`, :class:`Referral`, :class:`Birthday` or
+:class:`ActionCompleted`, told apart by its ``type`` (``order_completed``,
+``order_refunded``, ``order_cancelled``, ``shipment_delayed``, ``referral``,
+``birthday``, ``action``). Each carries a ``key``: the same key with the same content
+is applied once; with other content it is an :class:`~loyalty.IdempotencyConflict`."""
 
 _TYPES: dict[str, type[_Event]] = {
     kind.model_fields["type"].default: kind

@@ -107,7 +107,9 @@ shipment delay or a birthday granted (when the program has no points action for 
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A member as the service reports them."""
+    """A member as the service reports them: their id, when they enrolled, their
+    birthday and segments (as last given), their points (``balance``) and their tier
+    (``None`` for a program without tiers)."""
 
     member_id: str
     enrolled_at: datetime
@@ -475,7 +477,9 @@ class LoyaltyService:
         """The scheduled run: settle the referrals due by ``at`` (those of ``member_ids``,
         if given; each in its own transaction: see :mod:`loyalty.service.referrals`),
         then bring members (all, by default) to ``at`` — activate pending points,
-        expire due lots, reconcile a tier the program no longer has, review tiers — and
+        expire due lots, run the incentives' calendar (holdings past their end lapse,
+        choices past their deadline are made, birthday and schedule incentives due are
+        issued), reconcile a tier the program no longer has, review tiers — and
         announce points that expire within ``expiring_within``.
 
         A member whose run fails writes nothing and is listed in

@@ -212,7 +212,11 @@ Call = (
     | Erase
 )
 Step = Event | Call
-"""A step: an event or a call."""
+"""One record of a program's history, as a replay file's line or a scenario's timeline
+holds it: an :data:`~loyalty.Event` the shop sends, or a call no webhook makes
+(``enrol``, ``redeem``, ``redeem_coupon``, ``apply_offers``, ``spend_cashback``,
+``void``, ``adjust``, ``grant``, ``advance``, ``erase``), told apart by its ``type``.
+:func:`load_step` reads one; a :class:`StepRunner` applies them in order."""
 
 CALL_TYPES: dict[str, type[_Call]] = {
     kind.model_fields["type"].default: kind

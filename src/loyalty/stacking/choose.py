@@ -83,6 +83,8 @@ class Stack:
         return self._applied
 
     def find(self, candidate_id: str) -> Applied | Skipped | None:
+        """What became of ``candidate_id``: applied, skipped, or ``None`` if it was not a
+        candidate."""
         for taken in self._taken:
             if taken.candidate.id == candidate_id:
                 if self._applied is not None:

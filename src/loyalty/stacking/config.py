@@ -52,13 +52,18 @@ class Stage(StrEnum):
     LINE = "line"
     """On units of selected products: percent or amount off them, free units, buy X get Y."""
     CART_PERCENT = "cart_percent"
+    """A percentage off the whole cart."""
     CART_AMOUNT = "cart_amount"
+    """A fixed amount off the whole cart."""
     SHIPPING = "shipping"
+    """Free or cheaper shipping."""
     TENDER = "tender"
     """Points as payment: always last, on what is left to pay."""
 
 
 class GroupMode(StrEnum):
+    """How the discounts of one stacking group combine with each other and with the rest."""
+
     STACKABLE = "stackable"
     """Its members apply with each other and with other groups."""
     EXCLUSIVE = "exclusive"
@@ -88,6 +93,11 @@ class AmountAllocation(StrEnum):
 
 
 class Group(Section):
+    """A stacking group that rewards, coupons and offers name with ``group``: its ``mode``
+    says whether its members apply together (``stackable``), alone (``exclusive``) or
+    only the best one (``best_of``). One that names no group is in ``default``
+    (stackable unless listed here); naming a group that is not listed is refused."""
+
     id: GroupId
     mode: GroupMode = GroupMode.STACKABLE
     priority: int = Field(
@@ -110,6 +120,11 @@ _DEFAULT_ORDER = (Stage.LINE, Stage.CART_PERCENT, Stage.CART_AMOUNT, Stage.SHIPP
 
 
 class StackingConfig(Section):
+    """How discounts combine on one order: the ``order`` the classes of discount apply
+    in (each class once; tenders always last), the ``groups`` and their modes, and
+    per-order ``caps`` on all discounts together. Without it every discount stacks in
+    the default order, uncapped."""
+
     order: tuple[Stage, ...] = Field(
         default=_DEFAULT_ORDER,
         description="The application order of the classes of discount (tenders come last).",
@@ -130,6 +145,7 @@ class StackingConfig(Section):
         return order
 
     def problems(self) -> list[Problem]:
+        """What is wrong across the groups (an id used twice), each with its path."""
         found = []
         seen: set[str] = set()
         for index, group in enumerate(self.groups):
@@ -148,6 +164,7 @@ class StackingConfig(Section):
         return _DEFAULT if group_id == DEFAULT_GROUP else Group(id=group_id)
 
     def known(self, group_id: str) -> bool:
+        """Is ``group_id`` ``default`` or one of the ``groups``?"""
         return group_id == DEFAULT_GROUP or any(g.id == group_id for g in self.groups)
 
 

@@ -92,6 +92,7 @@ class Applied:
 
     @property
     def lines(self) -> tuple[DiscountLine, ...]:
+        """What it took off each line (made when first read)."""
         if self._lines is None:
             assert self._parts is not None
             self._lines = self._parts()
@@ -99,6 +100,7 @@ class Applied:
 
     @property
     def id(self) -> str:
+        """The id of the reward, coupon or offer."""
         return self.candidate.id
 
     def __eq__(self, other: object) -> bool:
@@ -117,6 +119,9 @@ class Applied:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
+    """A discount that did not apply to the cart, and why (``reason``: its hurdles
+    were not met, its group or a cap left no room, nothing was left to take off)."""
+
     candidate: Candidate
     reason: str
     check: Check | None = None
@@ -124,6 +129,7 @@ class Skipped:
 
     @property
     def id(self) -> str:
+        """The id of the reward, coupon or offer."""
         return self.candidate.id
 
 

@@ -432,6 +432,8 @@ class MemoryStore:
 
     @contextmanager
     def transaction(self, program_id: str, *, write: bool = True) -> Iterator[_Transaction]:
+        """A unit of work on ``program_id``, holding the store's one lock: writers (and
+        readers) take turns. What is not committed is undone when the block ends."""
         with self._lock:
             transaction = _Transaction(
                 self, self._programs.setdefault(program_id, _Program()), write
@@ -443,6 +445,7 @@ class MemoryStore:
                     transaction.rollback()
 
     def outbox(self, program_id: str, limit: int = 100) -> list[OutboxMessage]:
+        """At most ``limit`` notifications not yet acknowledged, oldest first."""
         with self._lock:
             data = self._programs.get(program_id)
             if data is None:
@@ -451,6 +454,7 @@ class MemoryStore:
             return [OutboxMessage(number, data.outbox[number]) for number in numbers]
 
     def acknowledge(self, program_id: str, ids: Sequence[int]) -> None:
+        """Drop the notifications ``ids`` from the outbox (unknown ids are ignored)."""
         with self._lock:
             data = self._programs.get(program_id)
             for number in ids:

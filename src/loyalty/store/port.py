@@ -231,7 +231,10 @@ class Transaction(Protocol):
         acknowledged. The :meth:`registry` is left as it is (see :class:`Registry`)."""
         ...
 
-    def commit(self) -> None: ...
+    def commit(self) -> None:
+        """Make the transaction's writes durable. Leaving the ``transaction`` block without
+        committing rolls every write back."""
+        ...
 
 
 class Store(Protocol):
@@ -252,7 +255,9 @@ class Store(Protocol):
         """Mark notifications forwarded; they are not read again."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the store's connections; it is not used again."""
+        ...
 
 
 def new_incarnation() -> str:

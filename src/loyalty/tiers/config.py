@@ -61,6 +61,8 @@ class TierMetric(StrEnum):
 
 
 class Match(StrEnum):
+    """How a tier's thresholds combine, when it has more than one metric."""
+
     ANY = "any"
     """A tier is reached when any one of its thresholds is met ("500 spend or 10 orders")."""
     ALL = "all"
@@ -68,13 +70,23 @@ class Match(StrEnum):
 
 
 class WindowKind(StrEnum):
+    """The span of time whose facts a member qualifies on: the ``kind`` of the tiers'
+    ``window``."""
+
     LIFETIME = "lifetime"
+    """Everything since enrolment; reviewed every 1 January."""
     CALENDAR_YEAR = "calendar_year"
+    """The current calendar year in the program's time zone; reviewed every 1 January."""
     ANNIVERSARY = "anniversary"
+    """The current membership year, from the enrolment date; reviewed at each anniversary."""
     ROLLING = "rolling"
+    """The last ``length`` (whole days or months) up to now; reviewed on the first of
+    every month."""
 
 
 class Downgrade(StrEnum):
+    """How far a review moves a member down (``downgrade_mode: at_review`` only)."""
+
     ONE_STEP = "one_step"
     """At each review a member drops at most one tier."""
     TO_QUALIFIED = "to_qualified"
@@ -147,6 +159,10 @@ class Benefits(Section):
 
 
 class Tier(Section):
+    """One rung of the ladder: its ``name``, the ``threshold`` that reaches it (a value
+    for each of the tier metrics; none for the entry tier, the first) and the
+    ``benefits`` it gives."""
+
     name: Annotated[str, Field(min_length=1, max_length=80)]
     threshold: dict[TierMetric, Threshold] = Field(
         default_factory=dict,
@@ -156,6 +172,12 @@ class Tier(Section):
 
 
 class TiersConfig(Section):
+    """The ``tiers`` section: a ladder of tiers from the entry tier up, the metrics
+    members qualify on and how thresholds combine (``match``), the ``window`` of facts
+    that counts, and how members keep or lose a tier (``retention``, ``grace``,
+    ``downgrade``, ``downgrade_mode``, ``qualify_on``). Thresholds must increase up the
+    ladder."""
+
     metrics: tuple[TierMetric, ...] = Field(min_length=1)
     match: Match = Match.ANY
     window: Annotated[Window, BeforeValidator(_window)] = Window(kind=WindowKind.LIFETIME)

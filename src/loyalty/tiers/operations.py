@@ -233,7 +233,9 @@ def _follow(account: Account, tracker: TierTracker, instant: datetime) -> tuple[
 
 @dataclass(frozen=True, slots=True)
 class ReviewReport:
-    """What a batch review did."""
+    """What a batch review did at ``at``: ``members`` reviewed, how many ``kept`` their
+    tier, ``moved_down``, or had a downgrade ``scheduled`` after its grace period, and
+    the tier ``entries`` it wrote."""
 
     at: datetime
     members: int

@@ -27,9 +27,11 @@ class Shortfall:
 
     @property
     def missing(self) -> Decimal:
+        """``need - have``, never below zero."""
         return max(Decimal(0), self.need - self.have)
 
     def describe(self, currency: str) -> str:
+        """What is missing as a phrase: 'spend 37.50 USD more', 'complete 2 more orders'."""
         if self.metric is TierMetric.NET_SPEND:
             return f"spend {Money.rounded(self.missing, currency, Rounding.CEILING)} more"
         count = int(self.missing)
@@ -51,6 +53,7 @@ class Goal:
 
     @property
     def met(self) -> bool:
+        """Is the goal reached: any shortfall at zero (``match: any``), or every one (``all``)?"""
         done = [shortfall.missing == 0 for shortfall in self.shortfalls]
         return any(done) if self.match is Match.ANY else all(done)
 
@@ -76,6 +79,8 @@ class TierProgress:
     currency: str
 
     def describe(self) -> str:
+        """The tier, then the goals: 'tier Silver; spend 120.00 USD more by 2026-12-31 to
+        reach Gold'."""
         lines = [f"tier {self.tier}"]
         if self.next is not None:
             lines.append(self.next.describe(self.currency, "reach"))

@@ -87,6 +87,8 @@ class SQLStore:
 
     @property
     def engine(self) -> Engine:
+        """The SQLAlchemy engine it runs on: the one given, or the one it made from the URL
+        (only then does :meth:`close` dispose of it)."""
         return self._engine
 
     @property

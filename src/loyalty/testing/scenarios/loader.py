@@ -71,7 +71,8 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """A scenario ready to run."""
+    """A scenario ready to run: its ``name`` and where it is written, the program it
+    runs, the member it follows, its ``start`` and its checked ``steps``."""
 
     name: str
     file: str

@@ -11,8 +11,12 @@ __all__ = ["Mismatch", "ScenarioResult", "Status", "StepResult"]
 
 class Status(StrEnum):
     """How a step ended."""
+
     PASSED = "passed"
+    """It ran, and every expectation held."""
     FAILED = "failed"
+    """It raised where it should not (or did not raise where it should), or an
+    expectation did not hold: the mismatches say which."""
     SKIPPED = "not run"
     """After a failing step: the steps that follow depend on it, so they do not run."""
 
@@ -30,6 +34,7 @@ class Mismatch:
     explanation: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Its fields as JSON-ready values (as ``loyalty test --json`` prints them)."""
         return {
             "what": self.what,
             "expected": self.expected,
@@ -52,9 +57,11 @@ class StepResult:
 
     @property
     def passed(self) -> bool:
+        """Did the step run with every expectation met?"""
         return self.status is Status.PASSED
 
     def to_dict(self) -> dict[str, Any]:
+        """Its fields as JSON-ready values, with its mismatches."""
         return {
             "number": self.number,
             "kind": self.kind,
@@ -76,6 +83,7 @@ class ScenarioResult:
 
     @property
     def passed(self) -> bool:
+        """Did no step fail (a skipped step does not fail the scenario)?"""
         return all(step.status is not Status.FAILED for step in self.steps)
 
     @property
@@ -84,6 +92,7 @@ class ScenarioResult:
         return next((step for step in self.steps if step.status is Status.FAILED), None)
 
     def to_dict(self) -> dict[str, Any]:
+        """Its fields as JSON-ready values, with every step's."""
         return {
             "name": self.name,
             "file": self.file,
