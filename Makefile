@@ -23,8 +23,8 @@ test: $(STAMP)  ## The test suite with the coverage gate (90% of src/loyalty)
 	$(PY) -m pytest --cov=loyalty --cov-report=term --cov-fail-under=90
 
 lint: $(STAMP)  ## ruff and mypy --strict
-	$(PY) -m ruff check src tests benchmarks examples
-	$(PY) -m mypy --strict src examples
+	$(PY) -m ruff check src tests benchmarks examples mkdocs_ext
+	$(PY) -m mypy --strict src examples mkdocs_ext
 
 # bench measures PostgreSQL too: on a throwaway server (.ci/postgres.sh, docs/postgres.md) unless
 # LOYALTY_POSTGRES_URL is set. A server that cannot be started is a failure only under CI=true.
