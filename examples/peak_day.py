@@ -91,7 +91,8 @@ def main(database: Path) -> Run:
         webhook("ben", "B-1", "2026-11-11T00:02", "55.00"),  # delivered twice
     ]
     report = service.import_events(batch)
-    print(f"batch: {len(batch)} webhooks, {report.applied} applied, {len(report.rejected)} rejected")
+    rejected = len(report.rejected)
+    print(f"batch: {len(batch)} webhooks, {report.applied} applied, {rejected} rejected")
     # --8<-- [end:batch]
 
     # --8<-- [start:outbox]
@@ -102,8 +103,8 @@ def main(database: Path) -> Run:
     for message in messages:
         data = message.notification.data()
         if data["kind"] == "coupon_issued":
-            issued = datetime.fromisoformat(data["valid_from"]).astimezone(NEW_YORK)
-            ends = datetime.fromisoformat(data["expires_at"]).astimezone(NEW_YORK)
+            issued = datetime.fromisoformat(str(data["valid_from"])).astimezone(NEW_YORK)
+            ends = datetime.fromisoformat(str(data["expires_at"])).astimezone(NEW_YORK)
             print(f"  {data['member_id']}: {data['title']}, {issued:%H:%M} to {ends:%H:%M}")
     service.acknowledge([message.id for message in messages])
     # --8<-- [end:outbox]
@@ -138,8 +139,7 @@ def main(database: Path) -> Run:
         coupons = [h.status.value for h in service.holdings(member)]
         problems = service.verify(member)
         print(
-            f"  {member}: {balance.net} points, coupons {coupons or 'none'}, "
-            f"{'sound' if not problems else problems}"
+            f"  {member}: {balance.net} points, coupons {coupons or 'none'}, {problems or 'sound'}"
         )
     (left,) = service.budgets()
     print(f"flash coupons issued: {left.used} of {left.limit}")
