@@ -90,12 +90,11 @@ class Page:
     """Each console block and its commands, in page order."""
     shown_after: dict[int, str] = field(default_factory=dict)
     """A console block's line -> the commands' output file the next block includes."""
+    problems: list[str] = field(default_factory=list)
 
     @property
     def commands(self) -> list[str]:
         return [command for _, commands in self.shells for command in commands]
-
-    problems: list[str] = field(default_factory=list)
 
 
 def blocks_of(text: str, page: str) -> tuple[list[Block], list[tuple[int, str]]]:
@@ -298,8 +297,8 @@ def test_every_story_has_its_page_and_every_page_its_story() -> None:
 
 @pytest.mark.parametrize("path", pages(), ids=lambda path: path.name)
 def test_a_page_holds_only_code_the_tests_run(path: Path) -> None:
-    page = read_page(path)
-    assert not page.problems, "\n".join(page.problems)
+    problems = read_page(path).problems
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("story", sorted(STORIES))
@@ -377,7 +376,7 @@ def test_the_example_prints_what_its_page_shows(story: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert not done.stderr, done.stderr
-    compare(f"{OUTPUT}/{story}.txt", masked(done.stdout), script)
+    compare(f"{OUTPUT}/{story}.txt", masked(done.stdout), f"{script} (docs/cookbook/{story}.md)")
 
 
 @pytest.mark.parametrize("program", included("loaded"))
