@@ -68,6 +68,7 @@ EXPECTED = {
     "flash-half-off": [],
     "late-apology": [],
     "monthly-gift": [],
+    "peak-day": [],
     "segment-free-shipping": [],
     "stacked-offers": [],
     "tea-house": [],
