@@ -75,9 +75,14 @@ def page_tree() -> dict[str, str | None]:
     text = ERRORS_PAGE.read_text(encoding="utf-8")
     block = re.search(r"## The tree\n\n```text\n(.*?)```", text, re.DOTALL)
     assert block, "the errors page has the tree as a text block"
+    return tree_of(block.group(1))
+
+
+def tree_of(drawing: str) -> dict[str, str | None]:
+    """Each class of a drawn tree (``├── Name``) with its parent (None for the root)."""
     parents: dict[str, str | None] = {}
     stack: list[tuple[int, str]] = []
-    for line in block.group(1).splitlines():
+    for line in drawing.splitlines():
         match = re.match(r"^([│ ]*(?:├── |└── )?)([A-Z]\w+)", line)
         if match is None:
             continue  # a comment continued on the next line
@@ -113,6 +118,23 @@ def test_the_tree_is_the_class_hierarchy() -> None:
     )
     for name, parent in tree.items():
         base = next((b for b in errors[name].__bases__ if issubclass(b, LoyaltyError)), None)
+        assert (base.__name__ if base is not None else None) == parent, name
+
+
+def test_the_errors_module_draws_its_own_hierarchy() -> None:
+    """The tree in ``loyalty.errors``' docstring (what ``help(loyalty.errors)`` shows)
+    lists every error the module defines, under its parent."""
+    assert loyalty.errors.__doc__ is not None
+    drawing = loyalty.errors.__doc__.split("::", 1)[1].split("\n\n", 2)[1]
+    tree = tree_of(drawing)
+    defined = {
+        name: value
+        for name, value in vars(loyalty.errors).items()
+        if inspect.isclass(value) and issubclass(value, LoyaltyError)
+    }
+    assert set(tree) == set(defined), sorted(set(tree) ^ set(defined))
+    for name, parent in tree.items():
+        base = next((b for b in defined[name].__bases__ if issubclass(b, LoyaltyError)), None)
         assert (base.__name__ if base is not None else None) == parent, name
 
 

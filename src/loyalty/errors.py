@@ -27,6 +27,10 @@ and values it is about, so a caller can act on it without parsing a message::
     ├── NoTiers                    a tier operation on a program without tiers
     ├── RedemptionRefused          a reward's hurdles are not met; lists each unmet one
     ├── ActionLimitReached         a bonus action awarded as often as the program allows
+    ├── CouponRefused              a code that cannot be applied (one message for every reason)
+    ├── CouponUsed                 the member's own coupon has no use left
+    ├── ReferralRefused            a referral that cannot be made (self, repeat, circular, cap)
+    ├── IncentiveRefused           an incentive that applies but whose budget or stock is spent
     ├── InvalidCart                every problem of a cart, each with its path
     ├── InvalidEvent               every problem of an event payload, each with its path
     ├── MemberExists               an enrolment of a member already enrolled, with other details
