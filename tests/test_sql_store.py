@@ -309,6 +309,27 @@ def test_postgres_lock_holds_the_member_until_the_transaction_ends(postgres: str
     store.close()
 
 
+@pytest.mark.parametrize("setting", ["lock_timeout=100ms", "statement_timeout=100ms"])
+def test_postgres_timeouts_are_lost_races(postgres: str, setting: str) -> None:
+    """A server-side timeout while waiting on a member's row lock (SQLSTATE 55P03, or
+    57014 for a statement timeout) aborts the transaction; like a lost race it is a
+    StoreConflict, which the service runs again and, when it keeps timing out, reports
+    as Busy, never as the driver's error."""
+    options = make_url(postgres).query["options"]
+    timed = make_url(postgres).update_query_dict({"options": f"{options} -c{setting}"})
+    store = SQLStore(timed.render_as_string(hide_password=False))
+    holder = SQLStore(postgres)
+    enrol(holder, "p", journal("m-1", 1))
+    with holder.transaction("p") as held:
+        held.member("m-1", lock=True)
+        with pytest.raises(StoreConflict), store.transaction("p") as transaction:
+            transaction.member("m-1", lock=True)
+    with store.transaction("p") as transaction:  # the store works on once the lock is free
+        assert transaction.member("m-1", lock=True) is not None
+    store.close()
+    holder.close()
+
+
 # --- transactions -------------------------------------------------------------------------------
 
 

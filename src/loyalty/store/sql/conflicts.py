@@ -2,7 +2,8 @@
 :class:`~loyalty.store.port.StoreConflict`.
 
 Lost races are a locked SQLite database, a serialization failure or deadlock, a unique
-violation such as two transactions enrolling one member, and an aborted psycopg pipeline.
+violation such as two transactions enrolling one member, a PostgreSQL lock or statement
+timeout, and an aborted psycopg pipeline.
 A lost PostgreSQL connection (:func:`_disconnected`) is raised as
 :class:`~loyalty.store.port.ConnectionLost`, a kind of conflict: see ``SQLStore._lost``.
 """
@@ -18,7 +19,10 @@ from sqlalchemy.exc import DBAPIError
 
 from loyalty.store.port import StoreConflict
 
-_PG_CONFLICTS: Final = frozenset({"40001", "40P01", "23505"})
+_PG_CONFLICTS: Final = frozenset({"40001", "40P01", "23505", "55P03", "57014"})
+"""Serialization failure, deadlock, unique violation; a lock wait past ``lock_timeout``
+and a statement cancelled (``statement_timeout``): the transaction is aborted either way,
+and running it again is safe."""
 _SQLITE_CONFLICTS: Final = frozenset(
     {
         "SQLITE_BUSY",
