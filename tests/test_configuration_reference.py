@@ -355,6 +355,17 @@ def test_anchors_are_unique_and_made_from_the_paths(page: str) -> None:
     assert links <= set(ids), sorted(links - set(ids))
 
 
+def test_links_from_other_pages_land_on_a_key(page: str) -> None:
+    ids = {anchor for anchor, _ in _ROW.findall(page)} | set(_HEADING.findall(page))
+    links = [
+        (doc.name, anchor)
+        for doc in (ROOT / "docs").rglob("*.md")
+        for anchor in re.findall(r"reference/configuration\.md#([\w-]+)", doc.read_text("utf-8"))
+    ]
+    assert ("configuration.md", "pending-period") in links
+    assert [link for link in links if link[1] not in ids] == []
+
+
 def test_table_cells_do_not_break_the_tables(page: str) -> None:
     """Each row has exactly five cells: a ``|`` inside a cell is escaped."""
     for line in page.splitlines():

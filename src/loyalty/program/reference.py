@@ -117,6 +117,8 @@ class Reference:
     nodes: dict[str, dict[str, Any]]
     shared_sites: dict[str, list[str]]
     builder: _Builder = field(repr=False)
+    value_types: dict[str, str] = field(default_factory=dict)
+    """What the schema says of money and of durations wherever they are used."""
 
     def built(self, path: str) -> Any:
         """A value for the key or kind at ``path`` (``rewards.catalog[kind=amount_off]``),
@@ -557,7 +559,8 @@ class _Builder:
             block.used_at = self.shared_sites.get(block.title, [])
         for block in blocks:
             self._fill_examples(block)
-        return Reference(blocks, self.nodes, self.shared_sites, self)
+        words = {kind: text for text, kind in self.s.type_words.items()}
+        return Reference(blocks, self.nodes, self.shared_sites, self, words)
 
     def _fill_examples(self, block: Block) -> None:
         block.rows = [replace(row, example=self.example(row.path)) for row in block.rows]
@@ -658,10 +661,15 @@ class _Builder:
             shorts = self.short_forms.get(display)
             if shorts:
                 source, raw = sorted(shorts, key=lambda sv: (len(_flow(sv[1])), sv[0]))[0]
+                ((short, inner),) = raw.items()
+                variants = self.s.variants(node)
+                body = self._expand_short(short, inner, variants, disc)
+                full = {disc: short, **body} if isinstance(body, dict) else None
                 block.notes.append(
-                    f"The samples also write a {display} in a short form, its kind as the "
-                    f"only key: `{_flow(raw)}` ({source}) stands for the kind's keys, or its "
-                    "one key's value."
+                    f"The example programs also write a {display.lower()} in a short form: "
+                    "its kind as the only key, holding the kind's keys, or the value of its "
+                    f"one key other than `{disc}`. `{_flow(raw)}` ({source})"
+                    + (f" is `{_flow(full)}`." if full is not None else ".")
                 )
             for value, _, schema in self.s.variants(node):
                 vpath = f"{display}[{disc}={value}]"
@@ -1140,7 +1148,7 @@ Each key has an anchor made from its path: `#earning-rules-multiplier`,
 `#rewards-catalog-amount_off-cost` (a kind's value takes its place, `*` is `name`).
 
 **Columns.** *Type* says what the value is, with its bounds; *default* is `required`, the
-value a missing key takes, `none` (no value) or `optional`; *example* is a value that
+value a missing key takes, "not set" (no value) or "optional"; *example* is a value that
 loads, taken from the example programs in `examples/programs/` (the file is named) where
 the key is used there, else from the schema, its default, or built from the type.
 """
@@ -1149,6 +1157,9 @@ the key is used there, else from the schema, its default, or built from the type
 def reference_markdown(reference: Reference) -> str:
     """The page's Markdown text."""
     lines = [_INTRO]
+    said = {"money": "Money", "duration": "Durations"}
+    for kind, text in sorted(reference.value_types.items()):
+        lines.append(f"**{said.get(kind, kind)}.** {_inline(_text(text), cell=False)}\n")
     for block in reference.blocks:
         _write_block(lines, block)
     return "\n".join(lines).rstrip("\n") + "\n"
