@@ -33,6 +33,7 @@ from loyalty.program.reference import (
     Reference,
     anchor_of,
     build_reference,
+    main,
     read_samples,
     reference_markdown,
 )
@@ -374,6 +375,25 @@ def test_table_cells_do_not_break_the_tables(page: str) -> None:
             assert len(cells) == 7, line
 
 
+def test_descriptions_come_from_the_schema_however_they_are_written() -> None:
+    """A docstring on a model becomes a description: on a key, or on a definition (a
+    kind's or a shared type's). Several lines, paragraphs and Markdown characters are
+    shown in one table cell without breaking the table."""
+    schema = program_json_schema()
+    schema["properties"]["name"]["description"] = (
+        "The name members see,\nshown as is.\n\nAt most 200 characters | no *markup* <b>."
+    )
+    schema["$defs"]["Selector"]["description"] = "Products.\n\nBy ``sku`` or category."
+    schema["$defs"]["MinPoints"]["description"] = "Holds at least\n``points`` points."
+    page = reference_markdown(build_reference(schema, read_samples(SAMPLES)))
+    row = next(line for line in page.splitlines() if line.startswith('| <a id="name">'))
+    assert "The name members see, shown as is.<br><br>At most 200 characters" in row
+    assert "\\| no \\*markup\\* &lt;b&gt;." in row
+    assert len(re.split(r"(?<!\\)\|", row)) == 7
+    assert "### Selector {#type-selector}\n\nProducts.\n\nBy `sku` or category.\n" in page
+    assert "{#kind-condition-min_points}\n\nHolds at least `points` points.\n" in page
+
+
 # ------------------------------------------------------------------ determinism
 
 
@@ -387,6 +407,18 @@ def test_the_output_is_the_same_under_another_hash_seed(tmp_path: Path, page: st
         cwd=tmp_path,
     )
     assert out.read_text(encoding="utf-8") == page
+
+
+def test_main_writes_the_page_and_says_how_to_call_it(
+    tmp_path: Path, page: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "reference" / "configuration.md"
+    assert main([str(SAMPLES), str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == page
+    assert main([str(SAMPLES)]) == 2
+    assert (
+        "usage: python -m loyalty.program.reference EXAMPLES_DIR OUTPUT" in capsys.readouterr().err
+    )
 
 
 @settings(max_examples=10, deadline=None)

@@ -35,6 +35,7 @@ import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
@@ -1022,9 +1023,9 @@ def _scalar_value(node: Mapping[str, Any]) -> Any:
     if _is_decimal(node):
         number = next(b for b in node["anyOf"] if b.get("type") == "number")
         top = number.get("maximum", 10)
-        return "1.5" if top >= 2 else str(top)
+        return "10" if top == 100 else "1.5" if top >= 2 else str(top)
     if _is_dates(node):
-        return "2026-11-11"
+        return date(2026, 11, 11)
     kind = node.get("type")
     if kind == "boolean":
         return True
@@ -1039,7 +1040,7 @@ def _scalar_value(node: Mapping[str, Any]) -> Any:
         return 1
     if kind == "string":
         if node.get("format") == "date":
-            return "2026-11-11"
+            return date(2026, 11, 11)
         if node.get("format") == "date-time":
             return "2026-11-11T09:00:00+00:00"
         pattern = node.get("pattern")
