@@ -22,8 +22,15 @@ How the schema becomes a page:
   links to it. So are types that contain themselves (``all_of`` of hurdles).
 - Each key has an anchor made from its path (``#earning-rules-multiplier``).
 - An example is, in this order of preference: the shortest value the key has in the
-  samples (the file is named), the schema's ``examples``, its ``default``, or a value
-  built from the type (for a mapping: its required keys' examples).
+  samples (the file is named; a list too long to show is shown by its shortest item),
+  the schema's ``examples``, its ``default``, or a value built from the type (for a
+  mapping: its required keys' examples, or its first key's if none is required).
+- A sample may write a mapping in a short form the schema does not describe (a tier
+  ``window: calendar_year``, a hurdle ``{min_basket: "10.00"}`` for ``{kind: min_basket,
+  amount: "10.00"}``): the page says so where it is seen.
+- Descriptions are the schema's (from the models' docstrings and field descriptions),
+  joined into paragraphs; the descriptions that money and durations carry everywhere
+  are said once, at the top.
 
 The output is the same bytes for the same schema and samples: nothing depends on set
 order or hash seeds.
@@ -1023,7 +1030,7 @@ def _scalar_value(node: Mapping[str, Any]) -> Any:
     if _is_decimal(node):
         number = next(b for b in node["anyOf"] if b.get("type") == "number")
         top = number.get("maximum", 10)
-        return "10" if top == 100 else "1.5" if top >= 2 else str(top)
+        return 10 if top == 100 else "1.5" if top >= 2 else str(top)
     if _is_dates(node):
         return date(2026, 11, 11)
     kind = node.get("type")
