@@ -50,8 +50,10 @@ bench: $(STAMP)  ## Benchmarks: prints a table and writes benchmarks/results.jso
 docs: $(STAMP)  ## The documentation site, built into site/ (any warning fails)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
-schema: $(STAMP)  ## Regenerate docs/program.schema.json from the configuration models
+# Both files are generated from the configuration models; tests fail when either is stale.
+schema: $(STAMP)  ## Regenerate docs/program.schema.json and docs/reference/configuration.md
 	$(PY) -c "from loyalty.program.schema import program_json_schema_text as s; open('docs/program.schema.json','w').write(s())"
+	$(PY) -m loyalty.program.reference examples/programs docs/reference/configuration.md
 
 clean:
 	rm -rf $(VENV) demo-output site .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage
