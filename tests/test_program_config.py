@@ -15,7 +15,7 @@ from loyalty import (
     Rounding,
     load_program,
 )
-from loyalty.program.schema import program_json_schema_text
+from loyalty.program.schema import program_json_schema, program_json_schema_text
 from tests.builders import BASE, program
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,6 +174,29 @@ def test_programs_are_frozen() -> None:
     club = program()
     with pytest.raises(ValidationError):
         club.currency = "EUR"  # type: ignore[misc]
+
+
+def test_every_default_in_the_schema_has_its_key_s_type() -> None:
+    """A default is written as a program file would write it: a duration's is its text
+    (``"0 days"``), not the object's fields, so an editor checking the file against the
+    schema does not flag the defaults themselves."""
+    kinds = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+    wrong: list[str] = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            kind = kinds.get(node.get("type")) if isinstance(node.get("type"), str) else None
+            if kind is not None and "default" in node and node["default"] is not None:
+                if not isinstance(node["default"], kind):
+                    wrong.append(f"{path}: {node['default']!r} is not a {node['type']}")
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{path}/{index}")
+
+    walk(program_json_schema(), "#")
+    assert wrong == []
 
 
 def test_the_json_schema_in_docs_is_up_to_date() -> None:

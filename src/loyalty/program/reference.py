@@ -842,9 +842,6 @@ class _Builder:
         default = node["default"]
         if default is None:
             return "not set"
-        if _is_duration(node) and isinstance(default, dict):
-            parts = [f"{n} {unit}" for unit, n in sorted(default.items()) if n]
-            return _code(" ".join(parts) if parts else "0 days")
         if default == [] or default == {}:
             return "empty"
         text = _flow(default)
