@@ -23,6 +23,8 @@ import pytest
 from examples.shop_backend.api import create_app
 from examples.shop_backend.errors import api_error
 from examples.shop_backend.outbox import HttpSender
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loyalty import InsufficientPoints, LoyaltyService, MemoryStore, load_program
 from loyalty.store.port import StoreConflict, Transaction
@@ -577,3 +579,77 @@ def test_the_http_sender_posts_each_message_with_its_dedupe_key(sqlite_shop: Sho
         "available_at": "2026-03-31T14:05:00+00:00",
         "expires_at": "2027-04-01T04:00:00+00:00",
     }
+
+
+# ------------------------------------------------------- never a 500 for bad input
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+GOOD = order("dlv-1", "B-1", "2026-03-01T15:05:00Z", ("SERUM-50ML", "60.00", 2))
+PATHS = [
+    ("id",),
+    ("occurred_at",),
+    ("order",),
+    ("order", "id"),
+    ("order", "member_id"),
+    ("order", "currency"),
+    ("order", "lines"),
+    ("order", "lines", 0),
+    ("order", "lines", 0, "unit_price"),
+    ("order", "lines", 0, "quantity"),
+    ("order", "extra"),
+]
+
+
+def replaced(document: Any, path: tuple[str | int, ...], value: Any) -> Any:
+    if not path:
+        return value
+    head, *rest = path
+    if isinstance(document, dict):
+        return {**document, head: replaced(document.get(head), tuple(rest), value)}
+    if isinstance(document, list) and isinstance(head, int) and head < len(document):
+        copy = list(document)
+        copy[head] = replaced(copy[head], tuple(rest), value)
+        return copy
+    return value
+
+
+_memory_shop: list[Shop] = []
+
+
+def memory_shop() -> Shop:
+    """One app over a memory store for the whole property. A mangled order that is still
+    valid is recorded; the same delivery id again is then a 409, which is allowed."""
+    if not _memory_shop:
+        shop = Shop(service=LoyaltyService(load_program(PROGRAM), MemoryStore()))
+        shop.enrol()
+        _memory_shop.append(shop)
+    return _memory_shop[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(path=st.sampled_from(PATHS), value=JSON)
+def test_no_mangled_webhook_or_cart_is_answered_with_a_500(
+    path: tuple[str | int, ...], value: Any
+) -> None:
+    shop = memory_shop()
+    body = replaced(GOOD, path, value)
+    webhook = shop.post("/webhooks/order-completed", json=body)
+    quote = shop.post(
+        "/members/member-7/quote",
+        json=body["order"] if isinstance(body.get("order"), dict) else value,
+    )
+    for response in (webhook, quote):
+        # A 500 would raise here: the transport re-raises what the app did not handle.
+        assert response.status_code in (200, 400, 404, 409, 422), response.text
+        if response.status_code >= 400:
+            assert set(response.json()) >= {"error", "message", "field", "value", "problems"}

@@ -176,14 +176,19 @@ def validation_error(error: RequestValidationError) -> ApiError:
     for item in error.errors():
         location = [part for part in item.get("loc", ()) if part not in ("body", "query", "path")]
         if item.get("type") == "json_invalid":
-            problems.append(Problem("", f"is not JSON: {item.get('msg', '')}"))
+            reason = (item.get("ctx") or {}).get("error", item.get("msg"))
+            problems.append(Problem("", f"is not JSON: {reason}"))
+            continue
+        if isinstance(item.get("input"), bytes):  # a body sent without a JSON content type
+            reason = "is not a JSON object (send it as Content-Type: application/json)"
+            problems.append(Problem("", reason))
             continue
         path = ""
         for part in location:
             path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
         problems.append(Problem(path, str(item.get("msg", "is invalid")), item.get("input")))
     first = problems[0] if problems else Problem("", "invalid request")
-    listing = "; ".join(f"{p.path or '(body)'}: {p.message}" for p in problems)
+    listing = "; ".join(f"{p.path or '(body)'}: {p.message}" for p in problems[:20])
     return ApiError(
         400,
         "invalid_request",
