@@ -105,13 +105,16 @@ def _webhook_key(delivery_id: str) -> str:
 
 
 # --8<-- [start:apply]
-def _apply(service: LoyaltyService, event: dict[str, Any], names: Mapping[str, str]) -> Outcome:
+def _apply(
+    service: LoyaltyService, delivery_id: str, event: dict[str, Any], names: Mapping[str, str]
+) -> Outcome:
     """Apply a webhook's event in one transaction; a refusal names the webhook's own
     fields (``occurred_at``, ``order.lines[0].unit_price``), not the event's."""
     try:
         return service.handle(event)
     except LoyaltyError as error:
-        raise api_error(error).renamed(names, cart="order") from error
+        names = {"at": "occurred_at", "key": "id", **names}
+        raise api_error(error).renamed(names, cart="order", key=delivery_id) from error
 
 
 # --8<-- [end:apply]
@@ -152,8 +155,7 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
             "at": body.occurred_at,  # the time of the order, not of the delivery
             "cart": body.order,
         }
-        names = {"at": "occurred_at", "key": "id", "member_id": "order.member_id"}
-        result = _apply(service, event, names)
+        result = _apply(service, body.id, event, {"member_id": "order.member_id"})
         assert isinstance(result, OrderResult)
         return order_view(result)
 
@@ -169,7 +171,7 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
             "amount": body.amount,
             "shipping": body.shipping,
         }
-        result = _apply(service, event, {"at": "occurred_at", "key": "id"})
+        result = _apply(service, body.id, event, {})
         assert isinstance(result, RefundResult)
         return refund_view(result)
 
@@ -182,7 +184,7 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
             "at": body.occurred_at,
             "order_id": body.order_id,
         }
-        result = _apply(service, event, {"at": "occurred_at", "key": "id"})
+        result = _apply(service, body.id, event, {})
         assert isinstance(result, Earn | Fired)
         return delay_view(body.order_id, body.member_id, result)
 
@@ -208,7 +210,8 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
         try:
             redemption = service.redeem(member_id, body.reward_id, cart, at=clock(), key=key)
         except LoyaltyError as error:
-            raise api_error(error).renamed({"key": "cart.id"}, cart="cart") from error
+            named = api_error(error).renamed({"key": "cart.id"}, cart="cart", key=cart.get("id"))
+            raise named from error
         return redemption_view(redemption)
 
     @app.delete("/members/{member_id}/redemptions/{redemption_id}")

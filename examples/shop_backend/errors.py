@@ -64,14 +64,15 @@ class ApiError(Exception):
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
-    def renamed(self, names: Mapping[str, str], cart: str | None = None) -> ApiError:
-        """The same error with the library's names for request fields replaced by the
-        endpoint's (``at`` -> ``occurred_at``), and a cart's problem paths (relative
-        to the cart) put under the request field ``cart`` that held it."""
+    def renamed(
+        self, names: Mapping[str, str], *, cart: str | None = None, key: object = None
+    ) -> ApiError:
+        """The same error in the endpoint's names: the library's names for request fields
+        replaced (``at`` -> ``occurred_at``), a cart's problem paths (relative to the
+        cart) put under the field ``cart`` that held it, and, for an error about the
+        idempotency key, ``key``: the request value the key was made from."""
 
-        def rename(path: str | None, in_cart: bool) -> str | None:
-            if path is None:
-                return None
+        def rename(path: str, in_cart: bool) -> str:
             if in_cart and cart is not None:
                 return f"{cart}.{path}" if path else cart
             head = re.match(r"[^.\[]*", path)
@@ -80,17 +81,13 @@ class ApiError(Exception):
 
         in_cart = self.error == "invalid_cart"
         problems = tuple(
-            Problem(rename(p.path, in_cart) or "", p.message, p.value) for p in self.problems
+            Problem(rename(p.path, in_cart), p.message, p.value) for p in self.problems
         )
+        field = None if self.field is None else rename(self.field, in_cart)
+        value = key if self.field == "key" and key is not None else self.value
+        message = _listing(self.message, problems) if problems else self.message
         return ApiError(
-            self.status,
-            self.error,
-            self.message,
-            rename(self.field, in_cart),
-            self.value,
-            problems,
-            self.extra,
-            self.headers,
+            self.status, self.error, message, field, value, problems, self.extra, self.headers
         )
 
     def body(self) -> dict[str, Any]:
@@ -107,6 +104,12 @@ class ApiError(Exception):
         }
 
 
+def _listing(message: str, problems: Sequence[Problem]) -> str:
+    """One line: the message's head ("invalid cart") and the first 20 problems."""
+    head = message.split(" (", 1)[0]
+    return f"{head}: " + "; ".join(f"{p.path or '(top level)'}: {p.message}" for p in problems[:20])
+
+
 def _code(error: Exception) -> str:
     """``RefundExceedsOrder`` -> ``refund_exceeds_order``."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
@@ -118,7 +121,8 @@ def api_error(error: LoyaltyError) -> ApiError:
     message = str(error)
     if isinstance(error, InvalidCart | InvalidEvent):
         first = error.problems[0] if error.problems else Problem("", message)
-        return ApiError(400, _code(error), message, first.path, first.value, error.problems)
+        listing = _listing(message, error.problems)
+        return ApiError(400, _code(error), listing, first.path, first.value, error.problems)
     if isinstance(error, UnknownMember):
         return ApiError(404, "unknown_member", message, error.field, error.value)
     if isinstance(error, InvalidInput):  # InvalidMoney, UnknownReward, WrongProgram...
@@ -128,7 +132,9 @@ def api_error(error: LoyaltyError) -> ApiError:
     if isinstance(error, UnknownEntry):
         return ApiError(404, "unknown_entry", message, "redemption_id", error.entry_id)
     if isinstance(error, IdempotencyConflict):
-        return ApiError(409, "idempotency_conflict", message, "key", error.key)
+        return ApiError(
+            409, "idempotency_conflict", message, "key", error.key, extra={"key": error.key}
+        )
     if isinstance(error, MemberExists):
         return ApiError(409, "member_exists", message, "member_id", error.member_id)
     if isinstance(error, RedemptionRefused):
