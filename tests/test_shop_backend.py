@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from examples.shop_backend import outbox
 from examples.shop_backend.api import create_app
 from examples.shop_backend.errors import api_error
 from examples.shop_backend.outbox import HttpSender
@@ -653,3 +654,49 @@ def test_no_mangled_webhook_or_cart_is_answered_with_a_500(
         assert response.status_code in (200, 400, 404, 409, 422), response.text
         if response.status_code >= 400:
             assert set(response.json()) >= {"error", "message", "field", "value", "problems"}
+
+
+def test_the_relay_drains_the_outbox_in_batches_up_to_its_limit(
+    sqlite_shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = sqlite_shop
+    shop.enrol()
+    for n in (1, 2, 3, 4, 5):
+        webhook = order(f"dlv-{n}", f"B-{n}", f"2026-03-0{n}T15:05:00Z", ("LIPSTICK", "10.00", 1))
+        shop.post("/webhooks/order-completed", json=webhook)
+    monkeypatch.setattr(outbox, "BATCH", 2)
+    ids = [message.id for message in shop.service.outbox()]
+    assert len(ids) == 5
+
+    assert shop.post("/outbox/relay?limit=3").json() == {"sent": ids[:3], "failed": None}
+    assert shop.post("/outbox/relay").json() == {"sent": ids[3:], "failed": None}
+    assert [m["id"] for m in shop.receiver.received] == ids
+    assert [m["balance"] for m in shop.receiver.received] == [10, 20, 30, 40, 50]
+
+
+def test_the_nightly_job_announces_expiring_points_then_expires_them(shop: Shop) -> None:
+    shop.enrol()
+    webhook = order("dlv-1", "B-1", "2026-03-01T15:05:00Z", ("SERUM-50ML", "60.00", 2))
+    shop.post("/webhooks/order-completed", json=webhook)
+    shop.post("/outbox/relay")
+    shop.receiver.received.clear()
+
+    # 10 March 2027: the 120 points expire at the end of March, within 30 days.
+    shop.now = at("2027-03-10T12:00:00+00:00")
+    run = shop.post("/jobs/nightly")
+    assert run.status_code == 200
+    assert (run.json()["members"], run.json()["failed"]) == (1, [])
+    shop.post("/outbox/relay")
+    expiring = [m for m in shop.receiver.received if m["kind"] == "points_expiring"]
+    assert [(m["points"], m["expires_at"], m["balance"]) for m in expiring] == [
+        (120, "2027-04-01T04:00:00+00:00", 120)
+    ]
+    # A second run the same night announces nothing new: the outbox keeps a fact once.
+    assert shop.post("/jobs/nightly").status_code == 200
+    assert shop.post("/outbox/relay").json() == {"sent": [], "failed": None}
+
+    shop.now = at("2027-04-02T07:00:00+00:00")
+    assert shop.post("/jobs/nightly").json()["entries"] == 1
+    statement = shop.statement()
+    assert (statement["lines"][-1]["kind"], statement["lines"][-1]["points"]) == ("expire", -120)
+    assert (statement["balance"]["expired"], statement["balance"]["net"]) == (120, 0)

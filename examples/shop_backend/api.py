@@ -224,7 +224,7 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
 
     # --8<-- [start:outbox]
     @app.post("/outbox/relay")
-    def relay_outbox(limit: int = Query(100, ge=1, le=1000)) -> JSONResponse:
+    def relay_outbox(limit: int = Query(1000, ge=1, le=100_000)) -> JSONResponse:
         """Forward up to ``limit`` notifications; 502 if the sender failed (what was
         sent before the failure is acknowledged; the rest waits for the next run)."""
         report = relay(service, sender, limit)
@@ -235,6 +235,28 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
         raise ApiError(502, "sender_failed", error, "outbox", report.failed, extra=body)
 
     # --8<-- [end:outbox]
+
+    # --8<-- [start:nightly]
+    @app.post("/jobs/nightly")
+    def nightly() -> dict[str, Any]:
+        """The scheduled run, to now: pending points released, lots expired, tiers
+        reviewed, expiring points announced. A member whose run failed wrote nothing
+        and is listed; the others went on."""
+        now = clock()
+        report = service.advance(now)
+        failed = [
+            {"member_id": member_id, **api_error(error).body()}
+            for member_id, error in report.failed
+        ]
+        return {
+            "at": now.isoformat(),
+            "members": report.members,
+            "entries": report.entries,
+            "notifications": report.notifications,
+            "failed": failed,
+        }
+
+    # --8<-- [end:nightly]
 
 
 def _instant(text: str, field: str) -> datetime:

@@ -73,25 +73,32 @@ class RelayReport:
 
 # --8<-- [start:relay]
 _running = threading.Lock()
+BATCH = 100
 
 
-def relay(service: LoyaltyService, send: Sender, limit: int = 100) -> RelayReport:
-    """Send up to ``limit`` messages, oldest first; acknowledge those sent."""
+def relay(service: LoyaltyService, send: Sender, limit: int = 1000) -> RelayReport:
+    """Drain the outbox, oldest first, up to ``limit`` messages: send each, then
+    acknowledge what was sent. Stop at the first message the sender refuses."""
     with _running:  # one run at a time in this process: two would send each message twice
         sent: list[int] = []
-        failed: int | None = None
-        error: str | None = None
-        for message in service.outbox(limit):
-            try:
-                send(message_body(message))
-            except Exception as refused:  # whatever the sender raised: keep the message
-                failed, error = message.id, f"{type(refused).__name__}: {refused}"
-                log.warning("outbox message %s not sent: %s", message.id, error)
+        while len(sent) < limit:
+            batch = service.outbox(min(BATCH, limit - len(sent)))
+            if not batch:
                 break
-            sent.append(message.id)
-        if sent:
-            service.acknowledge(sent)
-        return RelayReport(tuple(sent), failed, error)
+            done: list[int] = []
+            for message in batch:
+                try:
+                    send(message_body(message))
+                except Exception as refused:  # whatever the sender raised: keep the message
+                    error = f"{type(refused).__name__}: {refused}"
+                    log.warning("outbox message %s not sent: %s", message.id, error)
+                    if done:
+                        service.acknowledge(done)
+                    return RelayReport((*sent, *done), message.id, error)
+                done.append(message.id)
+            service.acknowledge(done)  # only now are they read no more
+            sent += done
+        return RelayReport(tuple(sent))
 
 
 # --8<-- [end:relay]
