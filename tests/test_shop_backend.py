@@ -27,7 +27,13 @@ from examples.shop_backend.outbox import HttpSender
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty import InsufficientPoints, LoyaltyService, MemoryStore, load_program
+from loyalty import (
+    ActionLimitReached,
+    InsufficientPoints,
+    LoyaltyService,
+    MemoryStore,
+    load_program,
+)
 from loyalty.store.port import StoreConflict, Transaction
 from tests.conftest import clear_postgres, postgres_url
 
@@ -425,6 +431,13 @@ def test_each_error_status(sqlite_shop: Shop) -> None:
     }
     unknown_order = shop.post("/webhooks/order-refunded", json=refund)
     assert (unknown_order.status_code, unknown_order.json()["field"]) == (404, "order_id")
+    too_much = {**refund, "id": "dlv-3", "order_id": "B-1", "lines": {"SERUM-50ML": 3}}
+    exceeds = shop.post("/webhooks/order-refunded", json=too_much)
+    assert exceeds.status_code == 400  # two serums were ordered
+    assert exceeds.json()["field"] == "lines.SERUM-50ML"
+    huge = shop.post("/webhooks/order-refunded", json={**refund, "id": "x" * 100_000})
+    assert (huge.status_code, huge.json()["field"]) == (400, "id")
+    assert len(huge.text) < 2_000  # the value is cut, not echoed back whole
     no_such = shop.call("DELETE", "/members/member-7/redemptions/member-7:99")
     assert (no_such.status_code, no_such.json()["field"]) == (404, "redemption_id")
 
@@ -454,6 +467,16 @@ def test_each_error_status(sqlite_shop: Shop) -> None:
         },
     ]
     assert shop.statement()["balance"]["available"] == 20
+
+
+def test_other_refusals_are_422_naming_the_field_they_carry() -> None:
+    error = api_error(ActionLimitReached("member-7", "review", 1, "lifetime"))
+    assert (error.status, error.error, error.field, error.value) == (
+        422,
+        "action_limit_reached",
+        "action",
+        "review",
+    )
 
 
 def test_insufficient_points_maps_to_422_with_the_figures() -> None:

@@ -46,6 +46,8 @@ from loyalty import (
 
 __all__ = ["ApiError", "api_error", "install_error_handlers", "jsonable"]
 
+SHOWN = 200
+"""How much of a value an error body echoes back (characters of text, items of a list)."""
 RETRY_AFTER_SECONDS = 1
 """What a 503 for ``Busy`` asks the client to wait before sending the request again."""
 
@@ -95,12 +97,12 @@ class ApiError(Exception):
             "error": self.error,
             "message": self.message,
             "field": self.field,
-            "value": jsonable(self.value),
+            "value": jsonable(self.value, SHOWN),
             "problems": [
-                {"path": p.path, "message": p.message, "value": jsonable(p.value)}
+                {"path": p.path, "message": p.message, "value": jsonable(p.value, SHOWN)}
                 for p in self.problems
             ],
-            **{key: jsonable(value) for key, value in self.extra.items()},
+            **{key: jsonable(value, SHOWN) for key, value in self.extra.items()},
         }
 
 
@@ -113,6 +115,10 @@ def _listing(message: str, problems: Sequence[Problem]) -> str:
 def _code(error: Exception) -> str:
     """``RefundExceedsOrder`` -> ``refund_exceeds_order``."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
+
+
+_NAMED = ("order_id", "reward_id", "action", "incentive", "code", "entry_id")
+"""The request fields other refusals carry, the first one found named as the field."""
 
 
 # --8<-- [start:mapping]
@@ -172,7 +178,8 @@ def api_error(error: LoyaltyError) -> ApiError:
         )
     # Refusals that depend on the member's state: RefundExceedsOrder, ActionLimitReached,
     # CouponRefused, CurrencyMismatch... The request was well formed; it cannot apply.
-    return ApiError(422, _code(error), message)
+    field = next((name for name in _NAMED if hasattr(error, name)), None)
+    return ApiError(422, _code(error), message, field, getattr(error, field or "", None))
 
 
 def validation_error(error: RequestValidationError) -> ApiError:
@@ -180,7 +187,7 @@ def validation_error(error: RequestValidationError) -> ApiError:
     a missing field) as a 400 naming each field, instead of FastAPI's default 422."""
     problems = []
     for item in error.errors():
-        location = [part for part in item.get("loc", ()) if part not in ("body", "query", "path")]
+        location = list(item.get("loc", ()))[1:]  # after "body", "query" or "path"
         if item.get("type") == "json_invalid":
             reason = (item.get("ctx") or {}).get("error", item.get("msg"))
             problems.append(Problem("", f"is not JSON: {reason}"))
@@ -231,10 +238,15 @@ def install_error_handlers(app: FastAPI) -> None:
 # --8<-- [end:mapping]
 
 
-def jsonable(value: Any) -> Any:
+def jsonable(value: Any, limit: int | None = None) -> Any:
     """A value as JSON can carry it: money as ``{"amount": "5.00", "currency": "USD"}``,
     decimals as text, times in ISO 8601; a float that JSON cannot hold (NaN) and anything
-    else as text. An error body must never fail to serialise: that would be a 500."""
+    else as text. An error body must never fail to serialise: that would be a 500.
+
+    With ``limit``, text is cut to ``limit`` characters and collections to 20 items, so
+    an error never echoes back an enormous value."""
+    if isinstance(value, str) and limit is not None and len(value) > limit:
+        return f"{value[: limit - 20]}... ({len(value):,} chars)"
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
@@ -245,8 +257,10 @@ def jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
+    items = None if limit is None else 20
     if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
+        pairs = list(value.items())[:items]
+        return {str(key)[:limit]: jsonable(item, limit) for key, item in pairs}
     if isinstance(value, Sequence | set | frozenset) and not isinstance(value, bytes):
-        return [jsonable(item) for item in value]
+        return [jsonable(item, limit) for item in list(value)[:items]]
     return repr(value)[:200]
