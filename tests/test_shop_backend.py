@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -266,11 +267,14 @@ def test_concurrent_checkouts_on_one_member_redeem_once(shop: Shop) -> None:
     threads = 6
     start = threading.Barrier(threads)
     responses: list[httpx.Response] = []
+    spans: list[tuple[float, float]] = []
 
     def checkout(n: int) -> None:
         body = {"reward_id": "five-off", "cart": cart(f"C-{n}", ("LIPSTICK", "20.00", 1))}
         start.wait()
+        began = time.monotonic()
         responses.append(shop.post("/members/member-7/redemptions", json=body))
+        spans.append((began, time.monotonic()))
 
     workers = [threading.Thread(target=checkout, args=(n,)) for n in range(threads)]
     for worker in workers:
@@ -278,6 +282,8 @@ def test_concurrent_checkouts_on_one_member_redeem_once(shop: Shop) -> None:
     for worker in workers:
         worker.join()
 
+    # The requests were in flight together (the store, not the test, serialised them).
+    assert any(a[0] < b[1] and b[0] < a[1] for a in spans for b in spans if a is not b)
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [201] + [422] * (threads - 1)
     for refused in (r for r in responses if r.status_code == 422):
