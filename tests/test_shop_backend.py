@@ -588,7 +588,7 @@ def test_the_http_sender_posts_each_message_with_its_dedupe_key(sqlite_shop: Sho
         return httpx.Response(status)
 
     client = httpx.Client(transport=httpx.MockTransport(notification_service))
-    sender = HttpSender("http://notify.internal/messages", client=client)
+    sender = HttpSender("http://127.0.0.1:8025/messages", client=client)
     shop.app = create_app(PROGRAM, service=shop.service, sender=sender)
 
     assert shop.post("/outbox/relay").status_code == 502  # the service answered 500
