@@ -30,12 +30,13 @@ from hypothesis import strategies as st
 
 from loyalty import (
     ActionLimitReached,
+    CorruptJournal,
     InsufficientPoints,
     LoyaltyService,
     MemoryStore,
     load_program,
 )
-from loyalty.store.port import StoreConflict, Transaction
+from loyalty.store.port import OutboxMessage, StoreConflict, Transaction
 from tests.conftest import clear_postgres, postgres_url
 
 PROGRAM = Path(__file__).resolve().parents[1] / "examples" / "programs" / "cosmetics-club.yaml"
@@ -436,7 +437,8 @@ def test_each_error_status(sqlite_shop: Shop) -> None:
         "order_id": "B-404",
     }
     unknown_order = shop.post("/webhooks/order-refunded", json=refund)
-    assert (unknown_order.status_code, unknown_order.json()["field"]) == (404, "order_id")
+    # The order's webhook may still come: 422, and the platform delivers the refund again.
+    assert (unknown_order.status_code, unknown_order.json()["field"]) == (422, "order_id")
     too_much = {**refund, "id": "dlv-3", "order_id": "B-1", "lines": {"SERUM-50ML": 3}}
     exceeds = shop.post("/webhooks/order-refunded", json=too_much)
     assert exceeds.status_code == 400  # two serums were ordered
@@ -445,7 +447,7 @@ def test_each_error_status(sqlite_shop: Shop) -> None:
     assert (huge.status_code, huge.json()["field"]) == (400, "id")
     assert len(huge.text) < 2_000  # the value is cut, not echoed back whole
     no_such = shop.call("DELETE", "/members/member-7/redemptions/member-7:99")
-    assert (no_such.status_code, no_such.json()["field"]) == (404, "redemption_id")
+    assert (no_such.status_code, no_such.json()["field"]) == (422, "redemption_id")
 
     other = shop.post(
         "/members", json={"member_id": "member-7", "enrolled_at": "2026-02-02T10:00Z"}
@@ -509,6 +511,9 @@ class ContendedStore(MemoryStore):
             raise StoreConflict("could not serialize access")
         return super().transaction(program_id, write=write)
 
+    def outbox(self, program_id: str, limit: int = 100) -> list[OutboxMessage]:
+        raise StoreConflict("the database is down")
+
 
 def test_busy_is_a_503_with_retry_after() -> None:
     service = LoyaltyService(load_program(PROGRAM), ContendedStore(), attempts=2)
@@ -520,6 +525,14 @@ def test_busy_is_a_503_with_retry_after() -> None:
     assert busy.json()["error"] == "busy"
     assert busy.json()["field"] == "order.member_id"  # where the webhook names the member
     assert busy.json()["retry_after"] == 1
+    relay = shop.post("/outbox/relay")
+    assert (relay.status_code, relay.headers["retry-after"]) == (503, "1")
+
+
+def test_an_operators_problem_is_a_500_that_tells_the_client_nothing_more() -> None:
+    error = api_error(CorruptJournal("member-7", 4, "out of sequence"))
+    assert (error.status, error.error, error.field) == (500, "corrupt_journal", None)
+    assert "out of sequence" not in error.message
 
 
 # ------------------------------------------------------------------ outbox

@@ -15,6 +15,7 @@ nothing was written (a 503 too: ``Busy`` gave up without writing).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,10 @@ from fastapi.responses import JSONResponse
 
 from loyalty import (
     Busy,
+    CodeSpaceExhausted,
+    ConfigurationError,
+    CorruptJournal,
+    CurrencyMismatch,
     IdempotencyConflict,
     InsufficientPoints,
     InvalidCart,
@@ -39,12 +44,15 @@ from loyalty import (
     Money,
     Problem,
     RedemptionRefused,
+    StoreConflict,
     UnknownEntry,
     UnknownMember,
     UnknownOrder,
 )
 
 __all__ = ["ApiError", "api_error", "install_error_handlers", "jsonable"]
+
+log = logging.getLogger("shop_backend")
 
 SHOWN = 200
 """How much of a value an error body echoes back (characters of text, items of a list)."""
@@ -123,7 +131,8 @@ _NAMED = ("order_id", "reward_id", "action", "incentive", "code", "entry_id")
 
 # --8<-- [start:mapping]
 def api_error(error: LoyaltyError) -> ApiError:
-    """The HTTP response for one of the library's errors (most specific class first)."""
+    """The HTTP response for one of the library's errors, most specific class first, as
+    the errors page of the site maps them."""
     message = str(error)
     if isinstance(error, InvalidCart | InvalidEvent):
         first = error.problems[0] if error.problems else Problem("", message)
@@ -133,10 +142,9 @@ def api_error(error: LoyaltyError) -> ApiError:
         return ApiError(404, "unknown_member", message, error.field, error.value)
     if isinstance(error, InvalidInput):  # InvalidMoney, UnknownReward, WrongProgram...
         return ApiError(400, _code(error), message, error.field, error.value)
-    if isinstance(error, UnknownOrder):
-        return ApiError(404, "unknown_order", message, "order_id", error.order_id)
-    if isinstance(error, UnknownEntry):
-        return ApiError(404, "unknown_entry", message, "redemption_id", error.entry_id)
+    if isinstance(error, CurrencyMismatch):
+        extra = {"expected": error.expected, "got": error.got}
+        return ApiError(400, "currency_mismatch", message, "currency", error.got, extra=extra)
     if isinstance(error, IdempotencyConflict):
         return ApiError(
             409, "idempotency_conflict", message, "key", error.key, extra={"key": error.key}
@@ -165,6 +173,10 @@ def api_error(error: LoyaltyError) -> ApiError:
             error.requested,
             extra={"requested": error.requested, "available": error.available},
         )
+    if isinstance(error, UnknownOrder):  # a refund whose order's webhook is still to come
+        return ApiError(422, "unknown_order", message, "order_id", error.order_id)
+    if isinstance(error, UnknownEntry):
+        return ApiError(422, "unknown_entry", message, "redemption_id", error.entry_id)
     if isinstance(error, Busy):
         # Nothing was written: the client sends the same request (same key) again.
         return ApiError(
@@ -176,8 +188,12 @@ def api_error(error: LoyaltyError) -> ApiError:
             extra={"retry_after": RETRY_AFTER_SECONDS},
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+    if isinstance(error, CorruptJournal | CodeSpaceExhausted | ConfigurationError):
+        # An operator's problem, not the client's: logged by the server, told plainly.
+        log.error("%s: %s", type(error).__name__, error)
+        return ApiError(500, _code(error), "an internal error; the operator has been told")
     # Refusals that depend on the member's state: RefundExceedsOrder, ActionLimitReached,
-    # CouponRefused, CurrencyMismatch... The request was well formed; it cannot apply.
+    # CouponRefused, NoTiers... The request was well formed; the member's state refuses it.
     field = next((name for name in _NAMED if hasattr(error, name)), None)
     return ApiError(422, _code(error), message, field, getattr(error, field or "", None))
 
@@ -230,7 +246,13 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(error, RequestValidationError)
         return respond(validation_error(error))
 
+    async def on_store_conflict(request: Request, error: Exception) -> JSONResponse:
+        # The service retries a lost race and raises Busy; a store error that still gets
+        # through (a database that is down) is answered the same way.
+        return respond(api_error(Busy("(store)", 1)))
+
     app.add_exception_handler(LoyaltyError, on_loyalty_error)
+    app.add_exception_handler(StoreConflict, on_store_conflict)
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
 
