@@ -28,10 +28,14 @@ Write = Callable[[str, Callable[[Session], _R]], _R]
 @dataclass(frozen=True, slots=True)
 class AdvanceReport:
     """What a scheduled run did: members brought forward, entries written,
-    notifications emitted, ids skipped because the store no longer had them
+    notifications the run decided on, ids skipped because the store no longer had them
     (erased), members whose run failed, each with its error (they wrote
     nothing; the run went on with the others; a referral that failed is listed
-    by its referee), and referrals settled (rewarded or rejected)."""
+    by its referee), and referrals settled (rewarded or rejected).
+
+    ``notifications`` counts before the outbox drops one it already holds: a second run
+    at the same instant counts an expiring-points notice again, though the outbox keeps
+    one (its ``dedupe`` key). The outbox itself is the count of what is to be sent."""
 
     members: int
     entries: int
