@@ -38,6 +38,7 @@ from loyalty import (
 )
 from loyalty.store.port import OutboxMessage, StoreConflict, Transaction
 from tests.conftest import clear_postgres, postgres_url
+from tests.test_site_pages import FACTORIES
 
 PROGRAM = Path(__file__).resolve().parents[1] / "examples" / "programs" / "cosmetics-club.yaml"
 
@@ -742,3 +743,11 @@ def test_the_nightly_job_announces_expiring_points_then_expires_them(shop: Shop)
     statement = shop.statement()
     assert (statement["lines"][-1]["kind"], statement["lines"][-1]["points"]) == ("expire", -120)
     assert (statement["balance"]["expired"], statement["balance"]["net"]) == (120, 0)
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_every_error_is_answered_with_the_status_its_class_carries(name: str) -> None:
+    """The app's mapping adds the fields; the status is the error's own ``http_status``,
+    the one the errors page lists (tests/test_site_pages.py holds the page to it)."""
+    error = FACTORIES[name]()
+    assert api_error(error).status == error.http_status

@@ -151,6 +151,7 @@ def test_every_error_has_a_row_with_its_status() -> None:
             assert all(name not in listed for listed in statuses.values()), name
             continue
         code = int(status)
+        assert errors[name].http_status == code, f"{name}.http_status is not the page's {code}"
         named = statuses[code]
         # Named in its status's row, or covered there by its base (InvalidInput's subclasses).
         assert name in named or (

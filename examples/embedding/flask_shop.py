@@ -85,29 +85,22 @@ def loyalty_app() -> Loyalty:
 
 # --8<-- [start:errors]
 def loyalty_error(error: loyalty.LoyaltyError) -> ResponseReturnValue:
-    """The library's typed errors as HTTP statuses. Every one of them wrote nothing."""
+    """The library's typed errors as HTTP responses, with the status each error class
+    carries (``http_status``). Every one of them wrote nothing."""
     body: dict[str, Any] = {"error": type(error).__name__, "message": str(error)}
     headers: dict[str, str] = {}
-    if isinstance(error, loyalty.UnknownMember):  # before InvalidInput: it is one
-        status = 404
-    elif isinstance(error, loyalty.InvalidInput):
-        status, body["field"] = 400, error.field
+    if isinstance(error, loyalty.InvalidInput):  # 400, or 404 for UnknownMember
+        body["field"] = error.field
     elif isinstance(error, loyalty.InvalidEvent | loyalty.InvalidCart):
-        status = 400
         body["problems"] = [{"field": p.path, "message": p.message} for p in error.problems]
-    elif isinstance(error, loyalty.IdempotencyConflict | loyalty.MemberExists):
-        status = 409
     elif isinstance(error, loyalty.RedemptionRefused):
-        status = 422
         body["unmet"] = [
             {"condition": check.condition, "reason": check.reason} for check in error.unmet
         ]
     elif isinstance(error, loyalty.Busy):
         # Nothing was written: the client sends the same request (same key) again.
-        status, headers["Retry-After"] = 503, "1"
-    else:  # refused by the program's rules: InsufficientPoints, UnknownOrder, ...
-        status = 422
-    return jsonify(body), status, headers
+        headers["Retry-After"] = "1"
+    return jsonify(body), error.http_status, headers
 # --8<-- [end:errors]
 
 

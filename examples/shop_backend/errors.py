@@ -131,33 +131,43 @@ _NAMED = ("order_id", "reward_id", "action", "incentive", "code", "entry_id")
 
 # --8<-- [start:mapping]
 def api_error(error: LoyaltyError) -> ApiError:
-    """The HTTP response for one of the library's errors, most specific class first, as
-    the errors page of the site maps them."""
+    """The HTTP response for one of the library's errors: the status its class carries
+    (``http_status``, as the errors page of the site lists them), and what the client
+    needs to act on it, most specific class first."""
     message = str(error)
     if isinstance(error, InvalidCart | InvalidEvent):
         first = error.problems[0] if error.problems else Problem("", message)
         listing = _listing(message, error.problems)
-        return ApiError(400, _code(error), listing, first.path, first.value, error.problems)
+        return ApiError(
+            error.http_status, _code(error), listing, first.path, first.value, error.problems
+        )
     if isinstance(error, UnknownMember):
-        return ApiError(404, "unknown_member", message, error.field, error.value)
+        return ApiError(error.http_status, "unknown_member", message, error.field, error.value)
     if isinstance(error, InvalidInput):  # InvalidMoney, UnknownReward, WrongProgram...
-        return ApiError(400, _code(error), message, error.field, error.value)
+        return ApiError(error.http_status, _code(error), message, error.field, error.value)
     if isinstance(error, CurrencyMismatch):
         extra = {"expected": error.expected, "got": error.got}
-        return ApiError(400, "currency_mismatch", message, "currency", error.got, extra=extra)
+        return ApiError(
+            error.http_status, "currency_mismatch", message, "currency", error.got, extra=extra
+        )
     if isinstance(error, IdempotencyConflict):
         return ApiError(
-            409, "idempotency_conflict", message, "key", error.key, extra={"key": error.key}
+            error.http_status,
+            "idempotency_conflict",
+            message,
+            "key",
+            error.key,
+            extra={"key": error.key},
         )
     if isinstance(error, MemberExists):
-        return ApiError(409, "member_exists", message, "member_id", error.member_id)
+        return ApiError(error.http_status, "member_exists", message, "member_id", error.member_id)
     if isinstance(error, RedemptionRefused):
         unmet = [
             {"condition": check.condition, "reason": check.reason, "shortfall": check.shortfall}
             for check in error.unmet
         ]
         return ApiError(
-            422,
+            error.http_status,
             "redemption_refused",
             message,
             "reward_id",
@@ -166,7 +176,7 @@ def api_error(error: LoyaltyError) -> ApiError:
         )
     if isinstance(error, InsufficientPoints):
         return ApiError(
-            422,
+            error.http_status,
             "insufficient_points",
             message,
             "points",
@@ -174,13 +184,15 @@ def api_error(error: LoyaltyError) -> ApiError:
             extra={"requested": error.requested, "available": error.available},
         )
     if isinstance(error, UnknownOrder):  # a refund whose order's webhook is still to come
-        return ApiError(422, "unknown_order", message, "order_id", error.order_id)
+        return ApiError(error.http_status, "unknown_order", message, "order_id", error.order_id)
     if isinstance(error, UnknownEntry):
-        return ApiError(422, "unknown_entry", message, "redemption_id", error.entry_id)
+        return ApiError(
+            error.http_status, "unknown_entry", message, "redemption_id", error.entry_id
+        )
     if isinstance(error, Busy):
         # Nothing was written: the client sends the same request (same key) again.
         return ApiError(
-            503,
+            error.http_status,
             "busy",
             message,
             "member_id",
@@ -191,11 +203,15 @@ def api_error(error: LoyaltyError) -> ApiError:
     if isinstance(error, CorruptJournal | CodeSpaceExhausted | ConfigurationError):
         # An operator's problem, not the client's: logged by the server, told plainly.
         log.error("%s: %s", type(error).__name__, error)
-        return ApiError(500, _code(error), "an internal error; the operator has been told")
+        return ApiError(
+            error.http_status, _code(error), "an internal error; the operator has been told"
+        )
     # Refusals that depend on the member's state: RefundExceedsOrder, ActionLimitReached,
     # CouponRefused, NoTiers... The request was well formed; the member's state refuses it.
     field = next((name for name in _NAMED if hasattr(error, name)), None)
-    return ApiError(422, _code(error), message, field, getattr(error, field or "", None))
+    return ApiError(
+        error.http_status, _code(error), message, field, getattr(error, field or "", None)
+    )
 
 
 def validation_error(error: RequestValidationError) -> ApiError:

@@ -51,11 +51,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import Any, ClassVar, Final, Protocol
 
 
 class LoyaltyError(Exception):
-    """Base of every error raised by :mod:`loyalty`."""
+    """Base of every error raised by :mod:`loyalty`.
+
+    :attr:`http_status` is the status a web application answers when a request raises
+    the error (the errors page's table): 400 for a request to fix, 404 for an unknown
+    member, 409 for a key or member id reused for something else, 422 for a well-formed
+    request the member's state refuses (the default), 503 for :class:`Busy` (with
+    ``Retry-After``: nothing was written, send it again) and 500 for an operator's
+    problem. ``error.http_status`` reads it; a subclass sets its own."""
+
+    http_status: ClassVar[int] = 422
 
 
 _SHOWN: Final = 200
@@ -95,6 +104,8 @@ class Problem:
 class ConfigurationError(LoyaltyError):
     """A program configuration is invalid; :attr:`problems` lists every problem at once."""
 
+    http_status: ClassVar[int] = 500
+
     def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
         self.problems = tuple(problems)
         self.source = source
@@ -111,6 +122,8 @@ def _listing(head: str, problems: Sequence[Problem]) -> str:
 
 class InvalidInput(LoyaltyError, ValueError):
     """Bad input at a boundary. :attr:`field` names the input, :attr:`value` is what was given."""
+
+    http_status: ClassVar[int] = 400
 
     def __init__(self, field: str, value: object, reason: str) -> None:
         self.field = field
@@ -142,6 +155,8 @@ class UnknownAction(InvalidInput):
 class UnknownMember(InvalidInput):
     """A member id the store does not have in this program (enrol them first)."""
 
+    http_status: ClassVar[int] = 404
+
 
 class WrongProgram(InvalidInput):
     """An event that names another program than the service's."""
@@ -165,6 +180,8 @@ class InvalidDuration(InvalidInput):
 class CurrencyMismatch(LoyaltyError):
     """Two amounts, or an amount and a program, are in different currencies."""
 
+    http_status: ClassVar[int] = 400
+
     def __init__(self, expected: str, got: str, context: str = "") -> None:
         self.expected = expected
         self.got = got
@@ -187,6 +204,8 @@ class InsufficientPoints(LoyaltyError):
 
 class IdempotencyConflict(LoyaltyError):
     """An idempotency key was reused for an operation with different content."""
+
+    http_status: ClassVar[int] = 409
 
     def __init__(self, member_id: str, key: str, operation: str) -> None:
         self.member_id = member_id
@@ -223,6 +242,8 @@ class ReversalExceedsEarn(LoyaltyError):
 
 class CorruptJournal(LoyaltyError):
     """A journal entry that cannot be applied: out of sequence, or using points a lot lacks."""
+
+    http_status: ClassVar[int] = 500
 
     def __init__(self, member_id: str, seq: int, reason: str) -> None:
         self.member_id = member_id
@@ -310,6 +331,8 @@ class ActionLimitReached(LoyaltyError):
 class InvalidCart(LoyaltyError, ValueError):
     """A cart or order is invalid; :attr:`problems` lists every problem at once."""
 
+    http_status: ClassVar[int] = 400
+
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__(_listing("invalid cart", self.problems))
@@ -318,6 +341,8 @@ class InvalidCart(LoyaltyError, ValueError):
 class InvalidEvent(LoyaltyError, ValueError):
     """An event payload is invalid; :attr:`problems` lists every problem at once."""
 
+    http_status: ClassVar[int] = 400
+
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__(_listing("invalid event", self.problems))
@@ -325,6 +350,8 @@ class InvalidEvent(LoyaltyError, ValueError):
 
 class MemberExists(LoyaltyError):
     """An enrolment of a member already enrolled, with a different enrolment time or profile."""
+
+    http_status: ClassVar[int] = 409
 
     def __init__(self, member_id: str) -> None:
         self.member_id = member_id
@@ -335,6 +362,8 @@ class Busy(LoyaltyError):
     """A write lost a race with other writers ``attempts`` times in a row and gave up.
 
     Nothing was written; the request can be sent again (with the same key)."""
+
+    http_status: ClassVar[int] = 503
 
     def __init__(self, member_id: str, attempts: int) -> None:
         self.member_id = member_id
@@ -351,6 +380,8 @@ class CodeSpaceExhausted(LoyaltyError):
     too short for how many are issued, or ``taken`` says yes to everything. Nothing
     was issued."""
 
+    http_status: ClassVar[int] = 500
+
     def __init__(self, attempts: int, bits: float) -> None:  # float-ok: entropy in bits
         self.attempts = attempts
         self.bits = bits
@@ -364,6 +395,8 @@ class Unprocessed(LoyaltyError):
     """One item of a batch (an imported event, a member in the scheduled run) failed
     with an unexpected error, which :attr:`__cause__` and :attr:`error` hold. That item
     wrote nothing; the rest of the batch went on."""
+
+    http_status: ClassVar[int] = 500
 
     def __init__(self, field: str, value: object, error: BaseException) -> None:
         self.field = field

@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from loyalty.errors import LoyaltyError
 from loyalty.report.html import Markup, el
@@ -56,6 +56,8 @@ _LOCK = threading.Lock()  # matplotlib's settings are global: one chart at a tim
 
 class ReportUnavailable(LoyaltyError, ImportError):
     """The HTML report needs matplotlib, which is not installed (the ``report`` extra)."""
+
+    http_status: ClassVar[int] = 500
 
     def __init__(self, missing: str) -> None:
         self.missing = missing

@@ -25,22 +25,14 @@ class LoyaltyErrors:
             return None  # Django's own handling: a 500
         body: dict[str, Any] = {"error": type(error).__name__, "message": str(error)}
         headers: dict[str, str] = {}
-        if isinstance(error, loyalty.UnknownMember):  # before InvalidInput: it is one
-            status = 404
-        elif isinstance(error, loyalty.InvalidInput):
-            status, body["field"] = 400, error.field
+        if isinstance(error, loyalty.InvalidInput):  # 400, or 404 for UnknownMember
+            body["field"] = error.field
         elif isinstance(error, loyalty.InvalidEvent | loyalty.InvalidCart):
-            status = 400
             body["problems"] = [{"field": p.path, "message": p.message} for p in error.problems]
-        elif isinstance(error, loyalty.IdempotencyConflict | loyalty.MemberExists):
-            status = 409
         elif isinstance(error, loyalty.RedemptionRefused):
-            status = 422
             body["unmet"] = [{"condition": c.condition, "reason": c.reason} for c in error.unmet]
         elif isinstance(error, loyalty.Busy):
             # Nothing was written: the sender delivers again, with the same webhook id.
-            status, headers["Retry-After"] = 503, "1"
-        else:  # refused by the program's rules: InsufficientPoints, UnknownOrder, ...
-            status = 422
-        return JsonResponse(body, status=status, headers=headers)
+            headers["Retry-After"] = "1"
+        return JsonResponse(body, status=error.http_status, headers=headers)
 # --8<-- [end:errors]
