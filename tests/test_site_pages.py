@@ -1,10 +1,10 @@
-"""The site's concept and errors pages hold: their examples run, and the errors page
-names every error the library defines, where it sits in the tree, and only attributes
-its instances have."""
+"""The site's errors and operations pages hold: the errors page names every error the
+library defines, where it sits in the tree, and only attributes its instances have; the
+operations page shows only real commands. (The pages' doctests run in
+tests/test_page_examples.py.)"""
 
 from __future__ import annotations
 
-import doctest
 import inspect
 import re
 import shlex
@@ -12,8 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-
-import pytest
 
 import loyalty.errors
 import loyalty.report
@@ -24,24 +22,6 @@ from tests.cli_support import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 ERRORS_PAGE = ROOT / "docs" / "errors.md"
-
-
-@pytest.mark.parametrize(
-    "page",
-    [
-        "concepts/idempotency.md",
-        "concepts/stores.md",
-        "concepts/erasure.md",
-        "operations.md",
-    ],
-)
-def test_the_concept_page_examples_hold(page: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)  # the pages load programs from examples/programs
-    failures, tried = doctest.testfile(
-        str(ROOT / "docs" / page), module_relative=False, optionflags=doctest.ELLIPSIS
-    )
-    assert tried > 0, f"{page} has no example"
-    assert failures == 0
 
 
 # ------------------------------------------------------------------ the errors page
