@@ -5,7 +5,7 @@ $10.00. The first order earns the points but cannot use them; a small second
 basket is told how much to add; a $20 basket gets the $5 off, earns on what the
 customer paid, and gives the points back pro rata when a line is returned.
 
-Run it with ``make demo``.
+Run it with ``.venv/bin/python examples/checkout.py`` (the tests run it too).
 """
 
 from __future__ import annotations

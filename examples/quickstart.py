@@ -1,7 +1,7 @@
 """Quickstart: earn on orders, redeem, refund, and print the member's statement.
 
-Run it with ``make demo``. Every time is passed in (``at=``); the library never
-reads the clock.
+Run it with ``.venv/bin/python examples/quickstart.py``. Every time is passed in
+(``at=``); the library never reads the clock.
 """
 
 from __future__ import annotations

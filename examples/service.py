@@ -5,7 +5,7 @@ at checkout, run the nightly job, forward the outbox, and check that the stored
 state re-derives from the stored journal. Pass a path to keep the database;
 by default it lives in a temporary directory.
 
-Run it with ``make demo``.
+Run it with ``.venv/bin/python examples/service.py`` (the tests run it too).
 """
 
 from __future__ import annotations

@@ -589,3 +589,25 @@ def test_importing_loyalty_imports_no_matplotlib() -> None:
             "assert 'matplotlib' not in sys.modules, sorted(sys.modules)")
     env = {**os.environ, "PYTHONPATH": str(Path(loyalty.__file__).parents[1])}
     subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+
+
+def test_a_simulation_run_from_memory_renders() -> None:
+    """``simulate`` with the defaults (a variant with no file, history lines given in
+    memory) writes null files; the report takes them and says so, rather than refusing
+    its own library's document."""
+    import json as _json
+
+    from loyalty.simulation import Variant, simulate
+    from loyalty.simulation.generate import HistorySettings, generate_history
+
+    lines = [
+        _json.dumps(step)
+        for step in generate_history(HistorySettings(members=30, months=1, seed=2))
+    ]
+    program = loyalty.load_program(ROOT / "examples" / "programs" / "cosmetics-club.yaml")
+    result = simulate([Variant("A", program)], lines, workers=1)
+    assert result.document["history"]["file"] is None
+    assert result.document["variants"][0]["program"]["file"] is None
+    page = render_report(result.document)
+    assert "lines given in memory" in page
+    assert "(id cosmetics-club)" in page

@@ -110,6 +110,10 @@ class _Node:
             raise self.bad(fault)
         return self.value
 
+    def optional_text(self) -> str | None:
+        """The text, or None where the document holds null (a file not named)."""
+        return None if self.value is None else self.text()
+
     def integer(self) -> int:
         if type(self.value) is not int:
             raise self.bad("is not an integer")
@@ -176,7 +180,7 @@ def read_document(document: Mapping[str, Any]) -> Document:
 
 def _history(node: _Node) -> History:
     return History(
-        file=node["file"].text(),
+        file=node["file"].optional_text(),
         events=node["events"].integer(),
         orders=node["orders"].integer(),
         members=node["members"].integer(),
@@ -208,7 +212,7 @@ def _variants(node: _Node, currency: str) -> tuple[Variant, ...]:
             program=Program(
                 id=program["id"].text(),
                 name=program["name"].text(),
-                file=program["file"].text(),
+                file=program["file"].optional_text(),
             ),
             months=_months(entry["months"], currency),
             total=_figures(entry["total"], currency),

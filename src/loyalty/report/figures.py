@@ -93,11 +93,12 @@ class Figures:
 
 @dataclass(frozen=True, slots=True)
 class Program:
-    """The program a variant ran: its id, name and file."""
+    """The program a variant ran: its id, name and file (None for a program that was not
+    loaded from a file)."""
 
     id: str
     name: str
-    file: str
+    file: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +133,10 @@ class Divergence:
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """The order history simulated: its file, sizes and first and last days."""
+    """The order history simulated: its file (None for lines given in memory), sizes and
+    first and last days."""
 
-    file: str
+    file: str | None
     events: int
     orders: int
     members: int

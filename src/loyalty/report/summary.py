@@ -56,15 +56,16 @@ def overview(document: Document) -> Markup:
     history = document.history
     facts = el(
         "dl",
-        _pair("Order history", history.file),
+        _pair("Order history", history.file or "lines given in memory"),
         _pair("Period", f"{history.first.isoformat()} to {history.last.isoformat()} "
                         f"({document.timezone})"),
         _pair("Orders", count(history.orders)),
         _pair("Members", count(history.members)),
         _pair("Events", count(history.events)),
         _pair("Program" if len(document.variants) == 1 else "Programs",
-              *(f"{variant_header(document, variant)} (id {variant.program.id}, file "
-                f"{variant.program.file})" for variant in document.variants)),
+              *(f"{variant_header(document, variant)} (id {variant.program.id}"
+                f"{'' if variant.program.file is None else f', file {variant.program.file}'})"
+                for variant in document.variants)),
         _pair("Point value", f"1 point = {document.point_value} {document.currency}"),
         id="history",
     )
