@@ -186,9 +186,9 @@ def test_every_default_in_the_schema_has_its_key_s_type() -> None:
     def walk(node: object, path: str) -> None:
         if isinstance(node, dict):
             kind = kinds.get(node.get("type")) if isinstance(node.get("type"), str) else None
-            if kind is not None and "default" in node and node["default"] is not None:
-                if not isinstance(node["default"], kind):
-                    wrong.append(f"{path}: {node['default']!r} is not a {node['type']}")
+            default = node.get("default")
+            if kind is not None and default is not None and not isinstance(default, kind):
+                wrong.append(f"{path}: {default!r} is not a {node['type']}")
             for key, value in node.items():
                 walk(value, f"{path}/{key}")
         elif isinstance(node, list):
