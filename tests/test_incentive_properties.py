@@ -50,6 +50,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -70,6 +71,7 @@ from loyalty import (
     Program,
     Redemption,
     RedemptionRefused,
+    RedemptionVoided,
     open_account,
     replay,
 )
@@ -1053,6 +1055,30 @@ def _assert_the_wallet_adds_up(service: LoyaltyService, at: datetime) -> None:
     assert wallet.credited == usd(sum(issued.values()))
     assert (wallet.spent, wallet.expired) == (usd(spent), usd(lapsed))
     assert (wallet.pending, wallet.available) == (usd(pending), usd(available))
+
+
+def test_a_cashback_spend_repeated_after_its_void_is_refused() -> None:
+    """Through the service: the spend's key, repeated after the void, would return the
+    spend again (4.00 off for no cashback); it is a RedemptionVoided, and nothing moves."""
+    service = LoyaltyService(
+        incentives(
+            {
+                "id": "top-up",
+                "trigger": {"event": "manual"},
+                "grants": [{"kind": "cashback", "amount": "10.00"}],
+            }
+        ),
+        MemoryStore(),
+    )
+    service.enrol(MEMBER, at=T0)
+    service.grant(MEMBER, "top-up", at=T0, key="top-up", **OPERATOR)
+    basket = cart("C-1", 5_000)
+    (spend,) = service.spend_cashback(MEMBER, basket, at=T0 + HOUR, key="spend", amount=usd(400))
+    service.void_redemption(MEMBER, spend.id, at=T0 + 2 * HOUR, key="void")
+    left = service.wallet(MEMBER, T0 + 2 * HOUR).available
+    with pytest.raises(RedemptionVoided):
+        service.spend_cashback(MEMBER, basket, at=T0 + 3 * HOUR, key="spend", amount=usd(400))
+    assert service.wallet(MEMBER, T0 + 3 * HOUR).available == left == usd(1_000)
 
 
 def test_a_spend_voided_after_its_credit_expired_expires_with_an_entry() -> None:

@@ -22,6 +22,7 @@ from loyalty import (
     MemoryStore,
     Program,
     RedemptionRefused,
+    RedemptionVoided,
     complete_order,
     refund_order,
     verify,
@@ -536,6 +537,19 @@ def test_a_voided_coupon_is_usable_again() -> None:
     used = redeem_coupon(account, code, cart("c-1", ("X", "20.00")), at=T0, key="k1")
     void_redemption(account, used.entry.id, at=T0, key="void")
     again = redeem_coupon(account, code, cart("c-2", ("X", "20.00")), at=T0, key="k2")
+    assert again.total == usd("5.00")
+
+
+def test_a_coupon_redemption_repeated_after_its_void_is_refused() -> None:
+    account, rows = new(incentives(welcome(AMOUNT))), Shared(MemoryRows())
+    enrolled(account, rows)
+    code = coupons_of(account)["5.00 USD off"]
+    used = redeem_coupon(account, code, cart("c-1", ("X", "20.00")), at=T0, key="k1")
+    void = void_redemption(account, used.entry.id, at=T0, key="void")
+    with pytest.raises(RedemptionVoided) as refused:
+        redeem_coupon(account, code, cart("c-1", ("X", "20.00")), at=T0, key="k1")
+    assert refused.value.void_id == void.id
+    again = redeem_coupon(account, code, cart("c-1", ("X", "20.00")), at=T0, key="k2")
     assert again.total == usd("5.00")
 
 

@@ -16,6 +16,7 @@ from loyalty import (
     LoyaltyService,
     MemoryStock,
     OrderResult,
+    RedemptionVoided,
     Store,
     UnknownEntry,
     Void,
@@ -218,6 +219,27 @@ def test_voiding_twice_returns_the_first_void_and_writes_nothing() -> None:
     assert void_redemption(member, redemption.entry.id, at=T0 + days(13), key="v-2") == first
     assert len(member.journal) == length
     assert member.balance().available == 120
+
+
+def test_a_redemption_repeated_after_its_void_is_refused_and_writes_nothing() -> None:
+    """The same key after a void would otherwise return the first redemption: its 5.00 off
+    handed out again for no points. It is refused; a new key redeems afresh."""
+    member = _points_member()
+    cart_c = cart("C", "20.00")
+    redemption = redeem_reward(member, "five-off", cart_c, at=T0 + days(11), key="r")
+    assert redeem_reward(member, "five-off", cart_c, at=T0 + days(11), key="r") == redemption
+    void = void_redemption(member, redemption.entry.id, at=T0 + days(12), key="v")
+    length = len(member.journal)
+    with pytest.raises(RedemptionVoided) as refused:
+        redeem_reward(member, "five-off", cart_c, at=T0 + days(13), key="r")
+    assert (refused.value.key, refused.value.redemption_id) == ("r", redemption.entry.id)
+    assert refused.value.void_id == void.id
+    assert refused.value.http_status == 409
+    assert len(member.journal) == length
+    assert member.balance().available == 120
+    again = redeem_reward(member, "five-off", cart_c, at=T0 + days(13), key="r-2")
+    assert again.entry.points == -100
+    assert member.balance().available == 20
 
 
 def test_points_voided_back_into_an_expired_lot_expire_at_once() -> None:

@@ -175,6 +175,7 @@ FACTORIES: dict[str, Callable[[], LoyaltyError]] = {
     "CurrencyMismatch": lambda: loyalty.errors.CurrencyMismatch("USD", "EUR", "amount"),
     "InsufficientPoints": lambda: loyalty.errors.InsufficientPoints("m", 100, 40),
     "IdempotencyConflict": lambda: loyalty.errors.IdempotencyConflict("m", "k", "redeem"),
+    "RedemptionVoided": lambda: loyalty.errors.RedemptionVoided("m", "k", "m:5", "m:6"),
     "MemberExists": lambda: loyalty.errors.MemberExists("m"),
     "UnknownEntry": lambda: loyalty.errors.UnknownEntry("m", "m:3"),
     "ReversalExceedsEarn": lambda: loyalty.errors.ReversalExceedsEarn("m", "m:2", 50, 40),

@@ -20,6 +20,7 @@ and values it is about, so a caller can act on it without parsing a message::
     ├── CurrencyMismatch           arithmetic or an operation across two currencies
     ├── InsufficientPoints         a redemption or debit beyond the available balance
     ├── IdempotencyConflict        a key reused with different content
+    ├── RedemptionVoided           a redemption's key repeated after the redemption was voided
     ├── UnknownEntry               an entry id that is not an earn of this account
     ├── ReversalExceedsEarn        a reversal or refund beyond what the earn gave
     ├── UnknownOrder               a refund of an order that was not recorded
@@ -214,6 +215,26 @@ class IdempotencyConflict(LoyaltyError):
         super().__init__(
             f"member {member_id!r}: idempotency key {key!r} was already used for a different "
             f"request; this {operation} was not applied"
+        )
+
+
+class RedemptionVoided(LoyaltyError):
+    """A redemption request repeated after the redemption it made was voided (an
+    abandoned checkout undone by :func:`~loyalty.void_redemption`): returning the first
+    result would hand out its discount again for no points. Nothing was written; a
+    checkout that goes ahead after a void redeems under a new key. Carries the
+    ``member_id``, the ``key``, the ``redemption_id`` it made and the ``void_id``."""
+
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, member_id: str, key: str, redemption_id: str, void_id: str) -> None:
+        self.member_id = member_id
+        self.key = key
+        self.redemption_id = redemption_id
+        self.void_id = void_id
+        super().__init__(
+            f"member {member_id!r}: the redemption {redemption_id} made with key {key!r} was "
+            f"voided ({void_id}); redeem again under a new key"
         )
 
 

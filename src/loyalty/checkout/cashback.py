@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalty.cart import Cart, load_cart
+from loyalty.checkout.voided import not_voided
 from loyalty.errors import InvalidInput
 from loyalty.ledger.account import Account
 from loyalty.ledger.entries import (
@@ -53,7 +54,11 @@ def spend_cashback(
         )
     request = Request.begin(account, "spend_cashback", at, key, cart=cart, amount=amount)
     if request.original is not None:
-        return tuple(e for e in account.request_entries(key) if isinstance(e, Redeem))
+        return tuple(
+            not_voided(account, e, key)
+            for e in account.request_entries(key)
+            if isinstance(e, Redeem)
+        )
     if account.order(cart.id) is not None:
         raise InvalidInput("cart.id", cart.id, "is already a completed order")
     credits = sorted(

@@ -48,6 +48,7 @@ from loyalty.checkout.redemption import Redemption, _dropped, _redemption, live_
 from loyalty.checkout.restack import aside_reason, settle_aside, settle_stack
 from loyalty.checkout.stacked import set_aside
 from loyalty.checkout.stock import RewardStock
+from loyalty.checkout.voided import not_voided
 from loyalty.errors import CouponRefused, CouponUsed, InvalidInput, RedemptionRefused
 from loyalty.hurdles import Check
 from loyalty.incentives.codes import shown_code
@@ -283,7 +284,7 @@ def _of_request(account: Account, key: str, holding_key: str) -> Redemption:
             )
             standing = live_entry(account, entry)
             if set_aside is not None and not entry.discounts and entry.shipping_discount is None:
-                why = aside_reason(set_aside) or _ASIDE
+                why = aside_reason(set_aside) or _ASIDE  # set aside: it gives nothing
                 return replace(_redemption(standing), aside=why if standing is entry else None)
-            return _redemption(standing)
+            return _redemption(not_voided(account, standing, key))
     raise AssertionError(f"request {key!r} redeemed no coupon {holding_key!r}")

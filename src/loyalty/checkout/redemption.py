@@ -29,6 +29,7 @@ from loyalty.checkout.options import RewardOption, evaluate, visible
 from loyalty.checkout.restack import restack, settle_stack
 from loyalty.checkout.stacked import coupons_aside
 from loyalty.checkout.stock import RewardStock, claim_prefix
+from loyalty.checkout.voided import not_voided
 from loyalty.errors import InvalidInput, RedemptionRefused, UnknownEntry, UnknownReward
 from loyalty.hurdles import Check
 from loyalty.ledger.account import Account
@@ -142,7 +143,8 @@ def redeem_reward(
         **({"units": units} if units is not None else {}),
     )
     if request.original is not None:
-        return _redemption(live_entry(account, same(request.original, Redeem)))
+        standing = live_entry(account, same(request.original, Redeem))
+        return _redemption(not_voided(account, standing, key))
     cart = with_segments(cart, segments)
     if account.order(cart.id) is not None:  # its points were earned: too late to redeem on it
         done = Check("order", False, f"order {cart.id} is already completed")
