@@ -239,12 +239,15 @@ class RedemptionVoided(LoyaltyError):
 
 
 class UnknownEntry(LoyaltyError):
-    """An entry id that is not an earn (lot) of this member's journal."""
+    """An entry id that is not an entry of the kind asked for in this member's journal:
+    ``kind`` is ``"earn"`` (a lot, for a reversal), ``"redemption"`` (for a void) or
+    ``"entry"`` (any)."""
 
-    def __init__(self, member_id: str, entry_id: str) -> None:
+    def __init__(self, member_id: str, entry_id: str, kind: str = "earn") -> None:
         self.member_id = member_id
         self.entry_id = entry_id
-        super().__init__(f"member {member_id!r} has no earn entry {entry_id!r}")
+        self.kind = kind
+        super().__init__(f"member {member_id!r} has no {kind} entry {entry_id!r}")
 
 
 class ReversalExceedsEarn(LoyaltyError):

@@ -332,7 +332,7 @@ def void_redemption(
         return same(request.original, Void)
     record = account.redemption(redemption_id)
     if record is None:
-        raise UnknownEntry(account.member_id, redemption_id)
+        raise UnknownEntry(account.member_id, redemption_id, "redemption")
     first = account.entry(redemption_id)
     assert isinstance(first, Redeem)
     standing = live_entry(account, first)

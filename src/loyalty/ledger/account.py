@@ -221,7 +221,7 @@ class Account(Timeline):
         found = number.isascii() and number.isdigit()
         if prefix == self.member_id and found and 0 < int(number) <= len(self._journal):
             return self._journal.entry(int(number))
-        raise UnknownEntry(self.member_id, entry_id)
+        raise UnknownEntry(self.member_id, entry_id, "entry")
 
     def entries_from(self, seq: int) -> tuple[Entry, ...]:
         """Entries from position ``seq`` on (what an operation wrote, if ``seq`` was

@@ -259,9 +259,10 @@ class LoyaltyService:
 
         Typed per event class: an :class:`OrderCompleted` gives an
         :class:`~loyalty.OrderResult`, a refund or cancellation a
-        :class:`~loyalty.RefundResult`, a bonus action its ``Earn`` (a shipment delay
-        ``None`` when the program pays no apology). A mapping (webhook JSON) gives the
-        :data:`Outcome` union."""
+        :class:`~loyalty.RefundResult`, a bonus action its ``Earn``; a birthday or a
+        shipment delay its ``Earn`` when the program pays one, else the incentives it
+        :class:`~loyalty.Fired` (``Fired(grants=(), refused=())`` when it pays nothing).
+        A mapping (webhook JSON) gives the :data:`Outcome` union."""
         checked = self._check(event)
         return self._write(checked.member_id, lambda session: self._apply(session, checked))
 
