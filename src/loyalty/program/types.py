@@ -44,7 +44,9 @@ __all__ = [
 class Section(BaseModel):
     """Base of every configuration model: immutable, and unknown keys are refused."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_enum_values=False, use_attribute_docstrings=True
+    )
 
 
 def _message(error: InvalidInput) -> ValueError:
