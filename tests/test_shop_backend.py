@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -751,3 +753,232 @@ def test_every_error_is_answered_with_the_status_its_class_carries(name: str) ->
     the one the errors page lists (tests/test_site_pages.py holds the page to it)."""
     error = FACTORIES[name]()
     assert api_error(error).status == error.http_status
+
+
+# --------------------------------------------- what a reviewer found as a new user
+
+
+def test_a_webhook_dated_in_the_future_is_refused_and_moves_no_clock(shop: Shop) -> None:
+    shop.enrol()
+    # The shop's clock reads 2026-04-10 13:00 UTC; the platform's may be a little ahead.
+    ahead = order("dlv-1", "B-1", "2026-04-10T13:05:00Z", ("SERUM-50ML", "60.00", 1))
+    assert shop.post("/webhooks/order-completed", json=ahead).status_code == 200
+
+    future = order("dlv-2", "B-2", "2031-01-15T10:00:00Z", ("SERUM-50ML", "60.00", 1))
+    refused = shop.post("/webhooks/order-completed", json=future)
+    assert refused.status_code == 400
+    body = refused.json()
+    assert (body["error"], body["field"], body["value"]) == (
+        "invalid_event",
+        "occurred_at",
+        "2031-01-15T10:00:00Z",
+    )
+    reason = (
+        "'2031-01-15T10:00:00Z' is later than now (2026-04-10T13:00:00+00:00) plus the 5 "
+        "minutes allowed for clock skew: an event dated in the future would move the "
+        "member's clock ahead"
+    )
+    assert body["message"] == f"invalid event: occurred_at: {reason}"
+    assert body["problems"] == [
+        {"path": "occurred_at", "message": reason, "value": "2031-01-15T10:00:00Z"}
+    ]
+    # One second past the allowance is refused too, for every webhook.
+    just_past = order("dlv-3", "B-3", "2026-04-10T13:05:01Z", ("LIPSTICK", "10.00", 1))
+    assert shop.post("/webhooks/order-completed", json=just_past).status_code == 400
+    refund = {
+        "id": "dlv-4",
+        "occurred_at": "2030-01-01T00:00:00+00:00",
+        "member_id": "member-7",
+        "order_id": "B-1",
+    }
+    for url in ("/webhooks/order-refunded", "/webhooks/shipment-delayed"):
+        response = shop.post(url, json=refund)
+        assert (response.status_code, response.json()["field"]) == (400, "occurred_at")
+
+    # Nothing was written, so a real webhook after it is on time, not late.
+    assert len(shop.statement()["lines"]) == 2
+    real = order("dlv-5", "B-5", "2026-04-10T12:00:00Z", ("LIPSTICK", "10.00", 1))
+    assert shop.post("/webhooks/order-completed", json=real).json()["recorded_at"] == (
+        "2026-04-10T13:05:00+00:00"  # B-1's time, 5 minutes ahead: no more
+    )
+    # Once the time has come, the platform's retry of the refused webhook is applied.
+    shop.now = at("2031-01-15T10:00:00+00:00")
+    again = shop.post("/webhooks/order-completed", json=future)
+    assert (again.status_code, again.json()["late"]) == (200, False)
+
+
+def test_an_order_recorded_under_another_webhook_id_names_order_id(shop: Shop) -> None:
+    shop.enrol()
+    first = order("dlv-1", "B-1", "2026-03-01T15:05:00Z", ("SERUM-50ML", "60.00", 1))
+    assert shop.post("/webhooks/order-completed", json=first).status_code == 200
+    second = shop.post("/webhooks/order-completed", json={**first, "id": "dlv-2"})
+    assert second.status_code == 400
+    assert second.json() == {
+        "error": "invalid_input",
+        "message": "order.id: 'B-1' is already recorded as an order of this member",
+        "field": "order.id",
+        "value": "B-1",
+        "problems": [],
+    }
+    assert len(shop.statement()["lines"]) == 2
+
+
+def test_webhook_ids_are_keys_of_one_member(sqlite_shop: Shop) -> None:
+    """The same webhook id for two members is two keys: each order is applied."""
+    shop = sqlite_shop
+    shop.enrol("member-7")
+    shop.enrol("member-8")
+    for member in ("member-7", "member-8"):
+        webhook = order("dlv-1", f"B-{member}", "2026-03-01T15:05:00Z", ("LIPSTICK", "10.00", 1))
+        webhook["order"]["member_id"] = member
+        response = shop.post("/webhooks/order-completed", json=webhook)
+        assert (response.status_code, response.json()["points"]) == (200, 10)
+    assert shop.statement("member-8")["balance"]["earned"] == 10
+
+
+def test_a_currency_the_program_does_not_take_names_the_requests_field(
+    sqlite_shop: Shop,
+) -> None:
+    shop = sqlite_shop
+    shop.enrol()
+    euros = order("dlv-1", "B-1", "2026-03-01T15:05:00Z", ("SERUM-50ML", "60.00", 1))
+    euros["order"]["currency"] = "EUR"
+    basket = {**cart("C-1", ("LIPSTICK", "20.00", 1)), "currency": "EUR"}
+    for url, body, field in (
+        ("/webhooks/order-completed", euros, "order.currency"),
+        ("/members/member-7/quote", basket, "cart.currency"),
+        (
+            "/members/member-7/redemptions",
+            {"reward_id": "five-off", "cart": basket},
+            "cart.currency",
+        ),
+    ):
+        response = shop.post(url, json=body)
+        assert response.status_code == 400, url
+        assert response.json() == {
+            "error": "unsupported_currency",
+            "message": f"{field}: 'EUR' is not accepted (accepted: USD)",
+            "field": field,
+            "value": "EUR",
+            "problems": [],
+        }
+    assert shop.statement()["lines"] == []
+
+
+def test_a_message_lists_each_problem_once_in_the_requests_names(sqlite_shop: Shop) -> None:
+    shop = sqlite_shop
+    shop.enrol()
+    webhook = order("dlv-1", "B-1", "2026-03-01T15:05:00Z", ("LIPSTICK", "10.00", 1))
+    webhook["order"]["lines"] = [
+        {"sku": "LIPSTICK", "unit_price": 12.5, "quantity": 1},
+        {"sku": "MASCARA", "unit_price": "8.00", "quantity": 0},
+    ]
+    two = shop.post("/webhooks/order-completed", json=webhook).json()
+    assert [p["path"] for p in two["problems"]] == [
+        "order.lines[0].unit_price",
+        "order.lines[1].quantity",
+    ]
+    assert two["message"] == "invalid cart: " + " | ".join(
+        f"{p['path']}: {p['message']}" for p in two["problems"]
+    )
+    ancient = {
+        "id": "dlv-2",
+        "occurred_at": "1800-03-01T10:00:00Z",
+        "member_id": "member-7",
+        "order_id": "B-1",
+    }
+    event = shop.post("/webhooks/order-refunded", json=ancient).json()
+    assert event["message"] == (
+        "invalid event: occurred_at: '1800-03-01T10:00:00Z' lies outside the instants "
+        "taken (from 1970-01-01 to 2200-01-01 UTC)"
+    )
+    whole = shop.post("/members/member-7/quote", json={"id": "C-1", "currency": "USD"}).json()
+    assert whole["error"] == "invalid_cart"
+    assert whole["message"] == "invalid cart: " + " | ".join(
+        f"{p['path']}: {p['message']}" for p in whole["problems"]
+    )
+    assert all(p["path"].startswith("cart") for p in whole["problems"])
+
+
+def test_the_error_modules_example_is_what_the_app_answers(sqlite_shop: Shop) -> None:
+    from examples.shop_backend import errors
+
+    shown = re.search(r'"message": ("[^"]*"),', errors.__doc__ or "")
+    assert shown is not None
+    shop = sqlite_shop
+    shop.enrol()
+    webhook = order("dlv-1", "B-1", "2026-03-01T15:05:00Z", ("LIPSTICK", "10.00", 1))
+    webhook["order"]["lines"][0]["unit_price"] = 12.5
+    response = shop.post("/webhooks/order-completed", json=webhook)
+    assert response.json()["message"] == json.loads(shown.group(1))
+
+
+def test_what_fastapi_and_starlette_refuse_has_the_apps_shape(sqlite_shop: Shop) -> None:
+    shop = sqlite_shop
+    raw = {"content-type": "application/json"}
+    unreadable = {
+        b'{"id": "\xff"}': "invalid request: (body): is not UTF-8 text",
+        b'{"id": ' + b"9" * 5000 + b"}": "invalid request: (body): could not be read as JSON: "
+        "Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits",
+        b"[" * 100_000 + b"]" * 100_000: "invalid request: (body): is nested too deeply to read",
+    }
+    for content, message in unreadable.items():
+        response = shop.post("/webhooks/order-completed", content=content, headers=raw)
+        assert response.status_code == 400
+        body = response.json()
+        assert (body["error"], body["message"], body["field"]) == (
+            "invalid_request",
+            message,
+            "body",
+        )
+        assert body["problems"] == [
+            {"path": "", "message": message.split(": ", 2)[2], "value": None}
+        ]
+
+    missing = shop.get("/loyalty/members")
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "error": "not_found",
+        "message": "no route /loyalty/members",
+        "field": "path",
+        "value": "/loyalty/members",
+        "problems": [],
+    }
+    wrong = shop.call("PUT", "/members")
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "POST"
+    assert wrong.json() == {
+        "error": "method_not_allowed",
+        "message": "PUT is not allowed on /members (allowed: POST)",
+        "field": "method",
+        "value": "PUT",
+        "problems": [],
+    }
+
+
+def test_a_member_id_a_url_cannot_carry_is_refused_at_enrolment(sqlite_shop: Shop) -> None:
+    shop = sqlite_shop
+    for member_id in ("shop/7", "/7", ".", ".."):
+        body = {"member_id": member_id, "enrolled_at": "2026-02-01T10:00:00Z"}
+        response = shop.post("/members", json=body)
+        assert response.status_code == 400, member_id
+        assert (response.json()["field"], response.json()["value"]) == ("member_id", member_id)
+        assert "URL path segment" in response.json()["message"]
+    assert shop.post("/jobs/nightly").json()["members"] == 0  # no one was enrolled
+
+
+@settings(max_examples=60, deadline=None)
+@given(member_id=st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12))
+def test_every_member_id_that_enrols_is_reachable_at_its_url(member_id: str) -> None:
+    shop = Shop(service=LoyaltyService(load_program(PROGRAM), MemoryStore()))
+    enrolled = shop.post(
+        "/members", json={"member_id": member_id, "enrolled_at": "2026-02-01T10:00:00Z"}
+    )
+    if enrolled.status_code != 201:
+        assert (enrolled.status_code, enrolled.json()["field"]) == (400, "member_id")
+        return
+    path = urllib.parse.quote(member_id, safe="")
+    for url in (f"/members/{path}", f"/members/{path}/statement"):
+        response = shop.get(url)
+        assert response.status_code == 200, (url, response.text)
+        assert response.json()["member_id"] == member_id

@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 from examples.shop_backend.api import create_app
+from pygments.lexers import HttpLexer
+from pygments.token import Error
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "embedding" / "fastapi.md"
@@ -53,7 +55,8 @@ def exchanges(text: str) -> Iterator[Exchange]:
     assert len(blocks) % 2 == 0, "every request on the page is followed by its response"
     for (request, line), (response, _) in zip(blocks[::2], blocks[1::2], strict=True):
         first, _, body = _parts(request)
-        method, path = first.split()
+        method, path, version = first.split()
+        assert version == "HTTP/1.1", f"line {line}: a request line ends with HTTP/1.1"
         status_line, headers, answer = _parts(response)
         protocol, status, *_ = status_line.split()
         assert protocol == "HTTP/1.1", f"line {line}: a request must be followed by a response"
@@ -106,3 +109,15 @@ def test_every_request_on_the_page_gets_the_response_shown(tmp_path: Path) -> No
     (message,) = re.findall(r"```json\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.DOTALL)
     assert sent, "the page relays the outbox"
     assert json.loads(message) == sent[0]
+
+
+def test_the_pages_http_blocks_are_highlighted_without_errors() -> None:
+    """The site highlights ```http blocks with Pygments' HTTP lexer; a request line
+    without its version (``POST /members``) is an error token, shown in red."""
+    text = PAGE.read_text(encoding="utf-8")
+    blocks = list(re.finditer(r"```http\n(.*?)```", text, re.DOTALL))
+    assert blocks
+    for block in blocks:
+        line = text.count("\n", 0, block.start()) + 1
+        errors = [value for kind, value in HttpLexer().get_tokens(block.group(1)) if kind in Error]
+        assert errors == [], f"docs/embedding/fastapi.md line {line}: {errors[:3]}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from loyalty import (
     LoyaltyError,
     LoyaltyService,
     OrderResult,
+    Problem,
     Program,
     RefundResult,
     load_program,
@@ -29,7 +30,7 @@ from loyalty import (
 from loyalty.service import Outcome
 from loyalty.store.sql import SQLStore
 
-from .errors import ApiError, api_error, install_error_handlers
+from .errors import SHOWN, ApiError, api_error, install_error_handlers, jsonable
 from .models import (
     Checkout,
     Enrolment,
@@ -47,15 +48,20 @@ from .models import (
 )
 from .outbox import LogSender, Sender, relay
 
-__all__ = ["Clock", "create_app", "utc_now"]
+__all__ = ["CLOCK_SKEW", "Clock", "create_app", "utc_now"]
 
 Clock = Callable[[], datetime]
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far past the shop's "now" a webhook's ``occurred_at`` may be: the platform's
+clock and the shop's are not quite the same. A later one is refused (400)."""
 
 
 def utc_now() -> datetime:
     """The one place the backend reads the clock: at its HTTP edge, once per request
-    that needs "now" (enrolment, quote, redeem, void). The library never reads it;
-    webhooks carry their own time."""
+    that needs "now" (an enrolment without ``enrolled_at``, a quote, a redemption, a
+    void, the nightly run, and a webhook, to refuse one dated in the future). The
+    library never reads it; a webhook carries its own time, which the library uses."""
     return datetime.now(UTC)
 
 
@@ -99,22 +105,34 @@ def create_app(
 # --8<-- [end:factory]
 
 
-def _webhook_key(delivery_id: str) -> str:
-    """The idempotency key of a webhook: its delivery id, which a redelivery repeats."""
-    return f"webhook:{delivery_id}"
+def _webhook_key(webhook_id: str) -> str:
+    """The idempotency key of a webhook: the webhook's id, which the platform repeats on
+    every retry of the same notification. Keys are the member's: the same id for
+    another member is another key."""
+    return f"webhook:{webhook_id}"
 
 
 # --8<-- [start:apply]
 def _apply(
-    service: LoyaltyService, delivery_id: str, event: dict[str, Any], names: Mapping[str, str]
+    service: LoyaltyService,
+    webhook_id: str,
+    event: dict[str, Any],
+    names: Mapping[str, str],
+    now: datetime,
 ) -> Outcome:
     """Apply a webhook's event in one transaction; a refusal names the webhook's own
-    fields (``occurred_at``, ``order.lines[0].unit_price``), not the event's."""
+    fields (``occurred_at``, ``order.lines[0].unit_price``), not the event's.
+
+    An ``occurred_at`` later than ``now`` plus ``CLOCK_SKEW`` is refused: the library
+    would take the member's clock to that time, so that every real webhook after it
+    would be late and points would expire early. The platform's retry of it, once
+    the time has come, is applied."""
+    _not_ahead(event["at"], now)
     try:
         return service.handle(event)
     except LoyaltyError as error:
         names = {"at": "occurred_at", "key": "id", **names}
-        raise api_error(error).renamed(names, cart="order", key=delivery_id) from error
+        raise api_error(error).renamed(names, cart="order", key=webhook_id) from error
 
 
 # --8<-- [end:apply]
@@ -125,7 +143,9 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
     @app.post("/members", status_code=201)
     def enrol(body: Enrolment) -> dict[str, Any]:
         """Enrol a customer. The same enrolment sent again returns the same member;
-        one with other details is a 409."""
+        one with other details is a 409. A member id that a URL path cannot carry
+        (with a "/", or "." or "..") is a 400: the member's routes could not reach it."""
+        _routable(body.member_id)
         at = _instant(body.enrolled_at, "enrolled_at") if body.enrolled_at else clock()
         birthday = _date(body.birthday, "birthday") if body.birthday else None
         try:
@@ -155,7 +175,9 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
             "at": body.occurred_at,  # the time of the order, not of the delivery
             "cart": body.order,
         }
-        result = _apply(service, body.id, event, {"member_id": "order.member_id"})
+        # The library names the order "cart" ("cart.id", "currency"): the webhook, "order".
+        names = {"member_id": "order.member_id", "cart": "order", "currency": "order.currency"}
+        result = _apply(service, body.id, event, names, clock())
         assert isinstance(result, OrderResult)
         return order_view(result)
 
@@ -171,7 +193,7 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
             "amount": body.amount,
             "shipping": body.shipping,
         }
-        result = _apply(service, body.id, event, {})
+        result = _apply(service, body.id, event, {}, clock())
         assert isinstance(result, RefundResult)
         return refund_view(result)
 
@@ -184,7 +206,7 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
             "at": body.occurred_at,
             "order_id": body.order_id,
         }
-        result = _apply(service, body.id, event, {})
+        result = _apply(service, body.id, event, {}, clock())
         assert isinstance(result, Earn | Fired)
         return delay_view(body.order_id, body.member_id, result)
 
@@ -198,7 +220,7 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
         try:
             return quote_view(service.quote(member_id, cart, at=clock()))
         except LoyaltyError as error:
-            raise api_error(error).renamed({}, cart="cart") from error
+            raise api_error(error).renamed({"currency": "cart.currency"}, cart="cart") from error
 
     @app.post("/members/{member_id}/redemptions", status_code=201)
     def redeem(member_id: str, body: Checkout) -> dict[str, Any]:
@@ -210,7 +232,8 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
         try:
             redemption = service.redeem(member_id, body.reward_id, cart, at=clock(), key=key)
         except LoyaltyError as error:
-            named = api_error(error).renamed({"key": "cart.id"}, cart="cart", key=cart.get("id"))
+            names = {"key": "cart.id", "currency": "cart.currency"}
+            named = api_error(error).renamed(names, cart="cart", key=cart.get("id"))
             raise named from error
         return redemption_view(redemption)
 
@@ -257,6 +280,42 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
         }
 
     # --8<-- [end:nightly]
+
+
+def _not_ahead(occurred_at: object, now: datetime) -> None:
+    """A 400 naming ``occurred_at`` if it is later than ``now`` plus ``CLOCK_SKEW``.
+    Text that is not an aware ISO 8601 instant is left to the library, which lists
+    what is wrong with it."""
+    try:
+        when = datetime.fromisoformat(occurred_at) if isinstance(occurred_at, str) else None
+    except ValueError:
+        return
+    if when is None or when.utcoffset() is None or when <= now + CLOCK_SKEW:
+        return
+    minutes = int(CLOCK_SKEW.total_seconds() // 60)
+    reason = (
+        f"{jsonable(repr(occurred_at), SHOWN)} is later than now ({now.isoformat()}) plus the "
+        f"{minutes} minutes allowed for clock skew: an event dated in the future would move "
+        "the member's clock ahead"
+    )
+    raise ApiError.listing(
+        400, "invalid_event", "invalid event", [Problem("occurred_at", reason, occurred_at)]
+    )
+
+
+def _routable(member_id: str) -> None:
+    """A 400 naming ``member_id`` for an id that ``/members/{member_id}`` cannot carry: a
+    "/" (even sent as %2F) splits the path, and clients drop "." and ".." segments."""
+    if "/" in member_id or member_id in (".", ".."):
+        reason = 'cannot be a URL path segment (no "/", and not "." or ".."): '
+        reason += "the member's routes, /members/{member_id}/..., could not reach it"
+        raise ApiError(
+            400,
+            "invalid_input",
+            f"member_id: {jsonable(repr(member_id), SHOWN)} {reason}",
+            "member_id",
+            member_id,
+        )
 
 
 def _instant(text: str, field: str) -> datetime:

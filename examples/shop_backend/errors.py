@@ -2,11 +2,17 @@
 
 Every error body has the same five keys, plus a few that one kind of error adds:
 
-    {"error": "invalid_cart",                      a stable code, for the shop's frontend
-     "message": "invalid cart (1 problem(s)): ...", for a person reading a log
-     "field": "cart.lines[0].unit_price",          the request field at fault (or null)
-     "value": 12.5,                                what that field held
+    {"error": "invalid_cart",           a stable code, for the shop's frontend
+     "message": "invalid cart: order.lines[0].unit_price: 12.5 is a float; give amounts as strings",
+                                        for a person reading a log: one line
+     "field": "order.lines[0].unit_price",   the request field at fault (or null)
+     "value": 12.5,                     what that field held
      "problems": [{"path": ..., "message": ..., "value": ...}]}   every problem found
+
+A message that lists problems is the library's head ("invalid cart", "invalid
+event", "invalid request") and each problem as ``path: message``, in the request's
+names, separated by `` | ``. Errors that FastAPI or Starlette raise themselves (a body
+that cannot be read, an unknown route, a wrong method) get the same shape.
 
 A request is checked before anything is written, so an error response means that
 nothing was written (a 503 too: ``Busy`` gave up without writing).
@@ -15,6 +21,7 @@ nothing was written (a 503 too: ``Busy`` gave up without writing).
 from __future__ import annotations
 
 import dataclasses
+import http
 import logging
 import math
 import re
@@ -27,6 +34,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from loyalty import (
     Busy,
@@ -73,14 +81,33 @@ class ApiError(Exception):
     problems: tuple[Problem, ...] = ()
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    head: str | None = None
+    """For an error that lists problems: the head of its message ("invalid cart")."""
+
+    @classmethod
+    def listing(cls, status: int, error: str, head: str, problems: Sequence[Problem]) -> ApiError:
+        """An error that lists ``problems``: its field and value are the first one's, its
+        message the head and each problem (see :func:`_listing`)."""
+        first = problems[0] if problems else Problem("", head)
+        return cls(
+            status,
+            error,
+            _listing(head, problems),
+            first.path,
+            first.value,
+            tuple(problems),
+            head=head,
+        )
 
     def renamed(
         self, names: Mapping[str, str], *, cart: str | None = None, key: object = None
     ) -> ApiError:
         """The same error in the endpoint's names: the library's names for request fields
-        replaced (``at`` -> ``occurred_at``), a cart's problem paths (relative to the
-        cart) put under the field ``cart`` that held it, and, for an error about the
-        idempotency key, ``key``: the request value the key was made from."""
+        replaced (``at`` -> ``occurred_at``, ``cart.id`` -> ``order.id`` with
+        ``{"cart": "order"}``), a cart's problem paths (relative to the cart) put under
+        the field ``cart`` that held it, and, for an error about the idempotency key,
+        ``key``: the request value the key was made from. The message is made again
+        from the renamed names, never added to."""
 
         def rename(path: str, in_cart: bool) -> str:
             if in_cart and cart is not None:
@@ -95,9 +122,18 @@ class ApiError(Exception):
         )
         field = None if self.field is None else rename(self.field, in_cart)
         value = key if self.field == "key" and key is not None else self.value
-        message = _listing(self.message, problems) if problems else self.message
-        return ApiError(
-            self.status, self.error, message, field, value, problems, self.extra, self.headers
+        if self.head is not None:  # a listing: the head and the problems, renamed
+            message = _listing(self.head, problems)
+        elif (
+            self.field is not None
+            and field is not None
+            and self.message.startswith(f"{self.field}: ")
+        ):  # "cart.id: 'B-1' is already recorded..." -> "order.id: 'B-1' ..."
+            message = field + self.message[len(self.field) :]
+        else:
+            message = self.message
+        return dataclasses.replace(
+            self, message=message, field=field, value=value, problems=problems
         )
 
     def body(self) -> dict[str, Any]:
@@ -114,10 +150,24 @@ class ApiError(Exception):
         }
 
 
-def _listing(message: str, problems: Sequence[Problem]) -> str:
-    """One line: the message's head ("invalid cart") and the first 20 problems."""
-    head = message.split(" (", 1)[0]
-    return f"{head}: " + "; ".join(f"{p.path or '(top level)'}: {p.message}" for p in problems[:20])
+LISTED = 20
+"""How many problems a message lists (the body's ``problems`` holds them all)."""
+
+
+def _listing(head: str, problems: Sequence[Problem]) -> str:
+    """One line: the head and each problem as ``path: message`` (the first 20),
+    separated by " | " (a problem's message may hold "; "). A problem of the whole
+    body (path "") is shown as ``(body)``."""
+    shown = [
+        f"{jsonable(p.path or '(body)', SHOWN)}: {jsonable(p.message, SHOWN)}" for p in problems
+    ]
+    more = [f"... and {len(problems) - LISTED} more"] if len(problems) > LISTED else []
+    return f"{head}: " + " | ".join(shown[:LISTED] + more) if problems else head
+
+
+def _head(error: InvalidCart | InvalidEvent) -> str:
+    """The head of the library's listing: "invalid cart (2 problem(s)):" -> "invalid cart"."""
+    return str(error).split("\n", 1)[0].rsplit(" (", 1)[0]
 
 
 def _code(error: Exception) -> str:
@@ -136,11 +186,7 @@ def api_error(error: LoyaltyError) -> ApiError:
     needs to act on it, most specific class first."""
     message = str(error)
     if isinstance(error, InvalidCart | InvalidEvent):
-        first = error.problems[0] if error.problems else Problem("", message)
-        listing = _listing(message, error.problems)
-        return ApiError(
-            error.http_status, _code(error), listing, first.path, first.value, error.problems
-        )
+        return ApiError.listing(error.http_status, _code(error), _head(error), error.problems)
     if isinstance(error, UnknownMember):
         return ApiError(error.http_status, "unknown_member", message, error.field, error.value)
     if isinstance(error, InvalidInput):  # InvalidMoney, UnknownReward, WrongProgram...
@@ -232,20 +278,52 @@ def validation_error(error: RequestValidationError) -> ApiError:
         for part in location:
             path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
         problems.append(Problem(path, str(item.get("msg", "is invalid")), item.get("input")))
-    first = problems[0] if problems else Problem("", "invalid request")
-    listing = "; ".join(f"{p.path or '(body)'}: {p.message}" for p in problems[:20])
-    return ApiError(
-        400,
-        "invalid_request",
-        f"invalid request: {listing}",
-        first.path or "body",
-        first.value,
-        tuple(problems),
-    )
+    return _of_body(ApiError.listing(400, "invalid_request", "invalid request", problems))
+
+
+def _of_body(error: ApiError) -> ApiError:
+    """A problem of the whole body names the field ``body``."""
+    return error if error.field else dataclasses.replace(error, field="body")
+
+
+def http_error(request: Request, error: HTTPException) -> ApiError:
+    """An error raised by FastAPI or Starlette themselves, in the app's shape, with its
+    status and headers (a 405's ``Allow``): a body that could not be read at all
+    (invalid UTF-8, a number of more than 4,300 digits, nesting too deep), a path that
+    is no route, a method that the path does not take."""
+    headers = dict(error.headers or {})
+    cause = error.__cause__
+    if error.status_code == 400 and cause is not None:  # FastAPI could not parse the body
+        if isinstance(cause, UnicodeDecodeError):
+            reason = "is not UTF-8 text"
+        elif isinstance(cause, RecursionError):
+            reason = "is nested too deeply to read"
+        else:
+            # The first clause: "Exceeds the limit (4300 digits) for integer string
+            # conversion: value has 5000 digits" (not Python's advice after it).
+            first = str(cause).split(";", 1)[0]
+            reason = f"could not be read as JSON: {jsonable(first, SHOWN)}"
+        problem = Problem("", reason)
+        return _of_body(ApiError.listing(400, "invalid_request", "invalid request", [problem]))
+    path = jsonable(request.url.path, SHOWN)
+    if error.status_code == 404:
+        return ApiError(404, "not_found", f"no route {path}", "path", path)
+    if error.status_code == 405:
+        allowed = headers.get("allow", headers.get("Allow", ""))
+        message = f"{request.method} is not allowed on {path} (allowed: {allowed})"
+        return ApiError(
+            405, "method_not_allowed", message, "method", request.method, headers=headers
+        )
+    try:
+        code = http.HTTPStatus(error.status_code).phrase.lower().replace(" ", "_")
+    except ValueError:
+        code = "http_error"
+    return ApiError(error.status_code, code, str(error.detail), headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error the app answers: the library's, the app's own, FastAPI's validation."""
+    """Every error the app answers: the library's, the app's own, FastAPI's validation
+    and the HTTP errors of FastAPI and Starlette (404, 405, a body it cannot read)."""
 
     def respond(error: ApiError) -> JSONResponse:
         return JSONResponse(error.body(), status_code=error.status, headers=dict(error.headers))
@@ -262,6 +340,10 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(error, RequestValidationError)
         return respond(validation_error(error))
 
+    async def on_http_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, HTTPException)
+        return respond(http_error(request, error))
+
     async def on_store_conflict(request: Request, error: Exception) -> JSONResponse:
         # The service retries a lost race and raises Busy; a store error that still gets
         # through (a database that is down) is answered the same way.
@@ -271,6 +353,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StoreConflict, on_store_conflict)
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
 
 
 # --8<-- [end:mapping]

@@ -65,7 +65,9 @@ class Enrolment(_Body):
 
 
 class OrderCompletedWebhook(_Body):
-    id: StrictStr = Field(description="The delivery id: the same on every redelivery")
+    id: StrictStr = Field(
+        description="The webhook's id: the same on every retry of this notification"
+    )
     occurred_at: StrictStr = Instant
     order: dict[str, Any] = Field(description="The order, as a cart (docs/cart.md)")
 
