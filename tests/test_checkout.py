@@ -1067,3 +1067,25 @@ def test_a_quote_and_its_parts_print_as_one_short_line() -> None:
     assert repr(found.option("r-1")) == "<RewardOption r-1: 5.00 USD off for 100 points>"
     assert repr(found.option("r-4")) == "<RewardOption r-4: not eligible: earn 100 more points>"
     assert len(repr(found)) < 100
+
+
+@pytest.mark.parametrize(
+    ("tiers", "reason"),
+    [
+        (ladder(("Member", {}), ("Gold", {"net_spend": 500})), "is not a tier of the program"),
+        (None, "the program has no tiers"),
+    ],
+)
+def test_a_customer_tier_the_program_does_not_have_is_refused(
+    tiers: dict[str, Any] | None, reason: str
+) -> None:
+    """A misspelt tier given by the shop would silently earn as no tier at all."""
+    member = open_account(program(**({"tiers": tiers} if tiers else {})), "m-1")
+    basket = {"id": "C-1", "member_id": "m-1", "currency": "USD",
+              "lines": [{"sku": "X", "unit_price": "100.00", "quantity": 1}],
+              "customer": {"tier": "Gld"}}
+    for call in (quote, complete_order):
+        with pytest.raises(InvalidInput, match=reason) as refused:
+            call(member, basket, at=T0, **({"key": "o"} if call is complete_order else {}))
+        assert (refused.value.field, refused.value.value) == ("cart.customer.tier", "Gld")
+    assert len(member.journal) == 0

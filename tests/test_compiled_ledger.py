@@ -20,7 +20,7 @@ from loyalty.ledger.calendar import Calendar
 from loyalty.ledger.records import KeyRecord
 from loyalty.ledger.requests import _fingerprint, _legacy_fingerprint, canonical
 from loyalty.ledger.undo import Tally
-from tests.builders import T0, account, days, program
+from tests.builders import SPEND_LADDER, T0, account, days, ladder, program
 
 NAIVE_START = datetime(2020, 1, 1)  # noqa: DTZ001 - hypothesis bounds are naive
 NAIVE_END = datetime(2030, 12, 31)  # noqa: DTZ001
@@ -163,7 +163,7 @@ def test_a_key_stored_under_the_first_fingerprint_scheme_still_replays() -> None
     """Keys written before fingerprints changed hold a bare JSON-dump hash: a
     redelivery of the same order still returns what it wrote, and other content
     under the key is still a conflict."""
-    member = account(earning={"rate": 1})
+    member = account(earning={"rate": 1}, tiers=ladder(*SPEND_LADDER))  # the cart names Gold
     cart = load_cart(CART)
     first = complete_order(member, cart, at=T0, key="order:C-1")
     legacy = _legacy_fingerprint("complete_order", {"cart": cart})

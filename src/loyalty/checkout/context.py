@@ -170,6 +170,15 @@ def _standing(
             "cart.member_id", cart.member_id, f"is not the account's member {account.member_id!r}"
         )
     program = account.program
+    given = cart.customer.tier
+    if given is not None and (program.tiers is None or program.tiers.get(given) is None):
+        raise InvalidInput(
+            "cart.customer.tier",
+            given,
+            "is not a tier of the program's ladder"
+            if program.tiers is not None
+            else "is given, but the program has no tiers",
+        )
     late = account.clock is not None and at < account.clock
     status = account.tier(at if late else None)
     tier = cart.customer.tier if cart.customer.tier is not None else (
