@@ -595,3 +595,13 @@ def test_a_webhook_id_that_cannot_be_a_key_is_a_400_naming_webhook_id(
     assert service.journal("max") == ()
     taken = deliver(client, "w" * 492, body)  # 500 characters: taken
     assert (taken.status_code, taken.json()) == (200, {"order": "M-1", "points": 12})
+
+
+def test_the_page_installs_this_project_from_its_source_and_says_how_amounts_are_read() -> None:
+    """The name ``loyalty`` on the public index is another package: every ``pip install``
+    on the page names this project by a path (the clone's root, or another path)."""
+    page = (ROOT / "docs" / "embedding" / "django.md").read_text(encoding="utf-8")
+    targets = re.findall(r"pip install (\S+)", page)
+    assert len(targets) >= 3
+    assert [target for target in targets if not target.startswith(("'.[", "'/"))] == []
+    assert "`12.5` in a body is accepted as exactly 12.5" in page

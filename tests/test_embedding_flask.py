@@ -5,6 +5,7 @@ docs/embedding/flask.md shows."""
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -314,6 +315,23 @@ def test_a_body_that_is_not_json_the_shop_takes_is_a_400_naming_body(
     assert [member for member in ("member-9", "member-10") if exists(app, member)] == []
 
 
+def test_a_key_given_twice_is_refused_as_the_page_shows(client: FlaskClient) -> None:
+    response = client.post(
+        "/members",
+        data=b'{"member_id": "member-9", "member_id": "member-10"}',
+        content_type="application/json",
+    )
+    assert (response.status_code, response.json) == (
+        400,
+        {
+            "error": "InvalidInput",
+            "field": "body",
+            "message": "body: b'{\"member_id\": \"member-9\", \"member_id\": \"member-10\"}' "
+            "gives the key 'member_id' twice in one object",
+        },
+    )
+
+
 def exists(app: Flask, member_id: str) -> bool:
     try:
         service(app).balance(member_id)
@@ -501,3 +519,13 @@ def test_a_void_returns_the_points_once_and_a_retry_answers_the_same(
     assert service(app).balance("member-7").available == 120
     unknown = client.delete("/members/member-7/redemptions/no-such-entry")
     assert (unknown.status_code, unknown.json["error"]) == (422, "UnknownEntry")
+
+
+def test_the_page_installs_this_project_from_its_source_and_says_how_amounts_are_read() -> None:
+    """The name ``loyalty`` on the public index is another package: every ``pip install``
+    on the page names this project by a path (the clone's root, or another path)."""
+    page = (ROOT / "docs" / "embedding" / "flask.md").read_text(encoding="utf-8")
+    targets = re.findall(r"pip install (\S+)", page)
+    assert len(targets) >= 3
+    assert [target for target in targets if not target.startswith(("'.[", "'/"))] == []
+    assert "`12.5` in a body is accepted as exactly 12.5" in page
