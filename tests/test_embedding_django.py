@@ -18,10 +18,13 @@ import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import loyalty
 from tests.conftest import postgres_url
@@ -459,3 +462,146 @@ def test_the_documented_deploy_and_cron_commands_run(tmp_path: Path) -> None:
     )
     assert other.balance("hal").available == 120
     other.store.close()
+
+
+# Bodies a client may send that are not JSON the shop takes: each is a 400 naming body.
+BAD_BODIES = {
+    "nested past the parser's recursion limit": b"[" * 100_000 + b"]" * 100_000,
+    "nested 33 levels": b'{"a":' * 33 + b"1" + b"}" * 33,
+    "NaN": b'{"type": "order_completed", "member_id": "ivy", "at": NaN}',
+    "Infinity": b'{"cart": {"id": "I-1", "shipping": Infinity}}',
+    "a key twice": b'{"type": "order_completed", "type": "order_refunded"}',
+    "not UTF-8": b'{"member_id": "\xff\xfe"}',
+    "an integer of 5000 digits": b'{"cart": ' + b"9" * 5000 + b"}",
+    "not JSON": b"{'type':",
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("route", ["/webhooks/orders", "/members/ivy/quote"])
+@pytest.mark.parametrize("name", list(BAD_BODIES))
+def test_a_body_that_is_not_json_the_shop_takes_is_a_400_naming_body(
+    client: Any, service: loyalty.LoyaltyService, route: str, name: str
+) -> None:
+    if not member_exists(service, "ivy"):
+        enrol(service, "ivy")
+    response = client.post(
+        route, BAD_BODIES[name], content_type="application/json", HTTP_WEBHOOK_ID="wh-i1"
+    )
+    assert response.status_code == 400, response.content[:200]
+    assert (response.json()["error"], response.json()["field"]) == ("InvalidInput", "body")
+    assert service.journal("ivy") == ()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.one_of(
+        st.binary(max_size=64),
+        st.integers(0, 5000).map(lambda depth: b"[" * depth + b"]" * depth),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+            lambda inner: st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+            max_leaves=40,
+        ).map(lambda value: repr(value).replace("'", '"').encode()),
+    ),
+    route=st.sampled_from(["/webhooks/orders", "/members/ivy/quote"]),
+)
+def test_no_body_is_a_500(client: Any, body: bytes, route: str) -> None:
+    response = client.post(route, body, content_type="application/json", HTTP_WEBHOOK_ID="wh-i")
+    assert response.status_code in (400, 404, 409, 422), response.content[:300]
+    assert isinstance(response.json()["error"], str)
+
+
+def member_exists(service: loyalty.LoyaltyService, member_id: str) -> bool:
+    try:
+        service.balance(member_id)
+    except loyalty.UnknownMember:
+        return False
+    return True
+
+
+def test_nesting_of_32_levels_is_read_and_left_to_the_library(
+    client: Any, service: loyalty.LoyaltyService
+) -> None:
+    """The body reader's limit is the library's (load_event_json): 32 levels pass it (the
+    body, its cart and 30 arrays), and the library then refuses the cart's id."""
+    enrol(service, "ned")
+    deep = "[" * 30 + "]" * 30
+    response = client.post(
+        "/members/ned/quote", f'{{"cart": {{"id": {deep}}}}}', content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "InvalidCart"
+    assert "id" in [problem["field"] for problem in response.json()["problems"]]
+
+
+def test_a_quote_cart_without_member_id_is_the_urls_members_and_another_members_is_refused(
+    client: Any, service: loyalty.LoyaltyService
+) -> None:
+    enrol(service, "jon")
+    enrol(service, "kit")
+    cart = {
+        "id": "J-1",
+        "currency": "USD",
+        "lines": [{"sku": "LIPSTICK", "unit_price": "12.00", "quantity": 1}],
+    }
+    quoted = client.post("/members/jon/quote", {"cart": cart}, content_type="application/json")
+    assert (quoted.status_code, quoted.json()["earn"]) == (200, 12)
+    theirs = {**cart, "member_id": "kit"}
+    refused = client.post("/members/jon/quote", {"cart": theirs}, content_type="application/json")
+    assert refused.status_code == 400
+    assert (refused.json()["error"], refused.json()["field"]) == ("InvalidInput", "cart.member_id")
+    listed = client.post("/members/jon/quote", {"cart": ["J-1"]}, content_type="application/json")
+    assert (listed.status_code, listed.json()["field"]) == (400, "cart")
+
+
+def test_a_json_number_with_a_fraction_is_read_as_an_exact_decimal(
+    client: Any, service: loyalty.LoyaltyService
+) -> None:
+    """The library refuses a float amount; the body reader gives it a Decimal, so 12.5
+    is exactly 12.5 (and 0.1 three times is 0.30, where a float is 0.30000000000000004)."""
+    enrol(service, "lia")
+    raw = (
+        b'{"type": "order_completed", "member_id": "lia", "at": "2026-03-01T10:05:00+00:00",'
+        b' "cart": {"id": "L-1", "currency": "USD", "member_id": "lia", "lines": ['
+        b'{"sku": "LIPSTICK", "unit_price": 12.5, "quantity": 2},'
+        b'{"sku": "MASCARA", "unit_price": 0.1, "quantity": 3},'
+        b'{"sku": "SERUM-50ML", "unit_price": 6.99E1, "quantity": 1}]}}'
+    )
+    credited = client.post(
+        "/webhooks/orders", raw, content_type="application/json", HTTP_WEBHOOK_ID="wh-l1"
+    )
+    assert (credited.status_code, credited.json()) == (200, {"order": "L-1", "points": 95})
+    (order_entry,) = [entry for entry in service.journal("lia") if entry.kind == "order"]
+    assert isinstance(order_entry, loyalty.Order)
+    assert order_entry.amount == loyalty.Money(Decimal("95.20"), "USD")
+
+
+def test_a_webhook_id_that_cannot_be_a_key_is_a_400_naming_webhook_id(
+    client: Any, service: loyalty.LoyaltyService
+) -> None:
+    enrol(service, "max")
+    body = order("max", "M-1", ("LIPSTICK", "12.00", 1))
+    long_id = "w" * 493  # with "webhook:", 501 characters: one over the library's limit
+    for webhook_id, reason in [(long_id, "is too long"), ("wh\x01", "not printable (U+0001)")]:
+        refused = deliver(client, webhook_id, body)
+        assert refused.status_code == 400
+        assert (refused.json()["error"], refused.json()["field"]) == ("InvalidInput", "Webhook-Id")
+        assert reason in refused.json()["message"]
+    assert orders("M-1") == 0
+    assert service.journal("max") == ()
+    taken = deliver(client, "w" * 492, body)  # 500 characters: taken
+    assert (taken.status_code, taken.json()) == (200, {"order": "M-1", "points": 12})
+
+
+def test_the_page_installs_this_project_from_its_source_and_says_how_amounts_are_read() -> None:
+    """The name ``loyalty`` on the public index is another package: every ``pip install``
+    on the page names this project by a path (the clone's root, or another path)."""
+    page = (ROOT / "docs" / "embedding" / "django.md").read_text(encoding="utf-8")
+    targets = re.findall(r"pip install (\S+)", page)
+    assert len(targets) >= 3
+    assert [target for target in targets if not target.startswith(("'.[", "'/"))] == []
+    assert "`12.5` in a body is accepted as exactly 12.5" in page

@@ -1,8 +1,8 @@
 """A Flask shop that embeds loyalty: one service per process, created by the app factory.
 
 The routes: enrol a customer, the order webhook (its idempotency key is the
-webhook's id), a quote for the cart page, a redemption at checkout. The library's
-typed errors become HTTP statuses in one error handler. The nightly job is a
+webhook's id), a quote for the cart page, a redemption at checkout and its void. The
+library's typed errors become HTTP statuses in one error handler. The nightly job is a
 command of the Flask CLI::
 
     flask --app examples/embedding/flask_shop.py loyalty-advance
@@ -104,16 +104,85 @@ def loyalty_error(error: loyalty.LoyaltyError) -> ResponseReturnValue:
 # --8<-- [end:errors]
 
 
+# --8<-- [start:body]
+MAX_DEPTH = 32
+"""How deeply a body's objects and arrays may nest (as in ``loyalty.load_event_json``)."""
+
+MAX_KEY = 500
+"""The longest idempotency key the library takes."""
+
+
+class Refused(ValueError):
+    """A body that is JSON, but not JSON the shop takes."""
+
+
 def json_body() -> dict[str, Any]:
-    """The request's JSON object, numbers with a fraction as Decimal (money is never a
-    float)."""
+    """The request's JSON object, read strictly. A number with a fraction or an exponent
+    is a Decimal (the library refuses a float amount), so ``12.5`` is exactly 12.5.
+    ``NaN`` and ``Infinity``, a key given twice in one object and nesting deeper than
+    32 levels are refused. Any body refused is a 400 naming ``body``, never a 500."""
+    raw = request.get_data()
     try:
-        data = json.loads(request.get_data(), parse_float=Decimal)
-    except ValueError:
-        raise loyalty.InvalidInput("body", request.get_data()[:200], "is not JSON") from None
+        data = json.loads(
+            raw, parse_float=Decimal, parse_constant=no_constant, object_pairs_hook=unique_keys
+        )
+        check_depth(data)
+    except Refused as refused:
+        raise loyalty.InvalidInput("body", raw[:200], str(refused)) from None
+    except RecursionError:  # deeper than the parser goes: refused before check_depth
+        raise loyalty.InvalidInput("body", raw[:200], too_deep()) from None
+    except ValueError as error:  # not JSON, not UTF-8, an integer of over 4,300 digits
+        raise loyalty.InvalidInput("body", raw[:200], f"is not JSON ({error})") from None
     if not isinstance(data, dict):
         raise loyalty.InvalidInput("body", data, "is not a JSON object")
     return data
+
+
+def no_constant(name: str) -> Any:
+    raise Refused(f"holds {name}, which is not a number")
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise Refused(f"gives the key {key!r} twice in one object")
+        data[key] = value
+    return data
+
+
+def check_depth(data: Any) -> None:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise Refused(too_deep())
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+
+def too_deep() -> str:
+    return f"nests objects and arrays deeper than {MAX_DEPTH} levels"
+
+
+def idempotency_key(kind: str, **parts: Any) -> str:
+    """The key of a request, made of its own fields (the Webhook-Id header, the cart id):
+    a field that cannot be part of a key is a 400 naming that field, not ``key``."""
+    for field, value in parts.items():
+        if not isinstance(value, str) or not value:
+            raise loyalty.InvalidInput(field, value, "is required (a non-empty string)")
+        bad = next((char for char in value if not char.isprintable()), None)
+        if bad is not None:
+            reason = f"holds a character that is not printable (U+{ord(bad):04X})"
+            raise loyalty.InvalidInput(field, value, reason)
+    key = ":".join([kind, *parts.values()])
+    if len(key) > MAX_KEY:
+        field = max(parts, key=lambda name: len(parts[name]))
+        reason = f"is too long: the key {kind}:... would have {len(key)} characters, over {MAX_KEY}"
+        raise loyalty.InvalidInput(field, parts[field], reason)
+    return key
+# --8<-- [end:body]
 
 
 def required(body: dict[str, Any], name: str) -> Any:
@@ -123,6 +192,28 @@ def required(body: dict[str, Any], name: str) -> Any:
     return body[name]
 
 
+def member_cart(body: dict[str, Any], member_id: str) -> dict[str, Any]:
+    """The body's cart, for the member of the URL: a cart may leave out ``member_id``;
+    one that names another member is refused by the library (400, ``cart.member_id``)."""
+    cart = required(body, "cart")
+    if not isinstance(cart, dict):
+        raise loyalty.InvalidInput("cart", cart, "is not a JSON object")
+    return {"member_id": member_id, **cart}
+
+
+def body_instant(value: Any, field: str) -> datetime:
+    """An ISO 8601 instant with an offset, from the body's ``field``."""
+    if not isinstance(value, str):
+        raise loyalty.InvalidInput(field, value, "is not an ISO 8601 date and time")
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise loyalty.InvalidInput(field, value, "is not an ISO 8601 date and time") from None
+    if when.utcoffset() is None:
+        raise loyalty.InvalidInput(field, value, "has no offset (+00:00)")
+    return when
+
+
 def money(amount: loyalty.Money | None) -> str | None:
     return None if amount is None else str(amount)
 
@@ -130,13 +221,29 @@ def money(amount: loyalty.Money | None) -> str | None:
 shop = Blueprint("shop", __name__)
 
 
+# --8<-- [start:enrol]
 @shop.post("/members")
 def enrol() -> ResponseReturnValue:
+    """Enrol a customer. Send ``enrolled_at`` (when they signed up): the same enrolment
+    retried then answers as the first did. Without it the time is now, and a retry a
+    second later has other details: a 409 ``MemberExists``."""
     body, app = json_body(), loyalty_app()
-    member = app.service.enrol(
-        required(body, "member_id"), at=app.clock(), segments=body.get("segments", ())
-    )
-    return {"member_id": member.member_id, "segments": list(member.segments)}, 201
+    given = body.get("enrolled_at")
+    at = app.clock() if given is None else body_instant(given, "enrolled_at")
+    try:
+        member = app.service.enrol(
+            required(body, "member_id"), at=at, segments=body.get("segments", ())
+        )
+    except loyalty.InvalidInput as error:
+        if error.field != "at":
+            raise
+        raise loyalty.InvalidInput("enrolled_at", given, error.reason) from None
+    return {
+        "member_id": member.member_id,
+        "enrolled_at": member.enrolled_at.isoformat(),
+        "segments": list(member.segments),
+    }, 201
+# --8<-- [end:enrol]
 
 
 # --8<-- [start:webhook]
@@ -148,10 +255,11 @@ def order_webhook() -> ResponseReturnValue:
     webhook_id = request.headers.get("Webhook-Id", "")
     if not webhook_id:
         raise loyalty.InvalidInput("Webhook-Id", webhook_id, "is required (a header)")
+    key = idempotency_key("webhook", **{"Webhook-Id": webhook_id})
     event = json_body()
     if "key" in event:
         raise loyalty.InvalidInput("key", event["key"], "comes from the Webhook-Id header")
-    outcome = loyalty_app().service.handle({**event, "key": f"webhook:{webhook_id}"})
+    outcome = loyalty_app().service.handle({**event, "key": key})
     if isinstance(outcome, loyalty.OrderResult):
         earned = outcome.earn.points if outcome.earn else 0
         return {"order": outcome.order.source, "points": earned}
@@ -164,7 +272,7 @@ def order_webhook() -> ResponseReturnValue:
 def cart_quote(member_id: str) -> ResponseReturnValue:
     """The cart page: what the cart earns and which rewards it can use. Writes nothing."""
     app = loyalty_app()
-    quote = app.service.quote(member_id, required(json_body(), "cart"), at=app.clock())
+    quote = app.service.quote(member_id, member_cart(json_body(), member_id), at=app.clock())
     return {
         "earn": quote.earn.points,
         "available": quote.available_points,
@@ -187,11 +295,9 @@ def redeem(member_id: str) -> ResponseReturnValue:
     """Checkout: redeem a reward on the cart. The key names the checkout, so a double
     click or a retried request redeems once."""
     body, app = json_body(), loyalty_app()
-    cart, reward = required(body, "cart"), required(body, "reward")
-    cart_id = cart.get("id") if isinstance(cart, dict) else None
-    redemption = app.service.redeem(
-        member_id, reward, cart, at=app.clock(), key=f"checkout:{cart_id}:{reward}"
-    )
+    cart, reward = member_cart(body, member_id), required(body, "reward")
+    key = idempotency_key("checkout", **{"cart.id": cart.get("id"), "reward": reward})
+    redemption = app.service.redeem(member_id, reward, cart, at=app.clock(), key=key)
     return {
         "reward": redemption.reward,
         "points": redemption.points,
@@ -199,6 +305,16 @@ def redeem(member_id: str) -> ResponseReturnValue:
         "lines": [{"sku": line.line, "amount": str(line.amount)} for line in redemption.lines],
         "redemption_id": redemption.entry.id,
     }
+
+
+@shop.delete("/members/<member_id>/redemptions/<redemption_id>")
+def void(member_id: str, redemption_id: str) -> ResponseReturnValue:
+    """An abandoned checkout: the redemption's points go back, with their expiry. The
+    key names the redemption, so a retried void returns the points once."""
+    app = loyalty_app()
+    key = idempotency_key("void", redemption_id=redemption_id)
+    undone = app.service.void_redemption(member_id, redemption_id, at=app.clock(), key=key)
+    return {"redemption_id": undone.redeem_id, "points_returned": undone.points}
 # --8<-- [end:checkout]
 
 

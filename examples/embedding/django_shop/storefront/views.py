@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
-from typing import Any
-
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
 import loyalty
 from storefront import services
+from storefront.bodies import idempotency_key, json_body
 from storefront.models import Order
 from storefront.services import loyalty_service
-
-
-def json_body(request: HttpRequest) -> dict[str, Any]:
-    """The request's JSON object, numbers with a fraction as Decimal (money is never a
-    float)."""
-    try:
-        data = json.loads(request.body, parse_float=Decimal)
-    except ValueError:
-        raise loyalty.InvalidInput("body", request.body[:200], "is not JSON") from None
-    if not isinstance(data, dict):
-        raise loyalty.InvalidInput("body", data, "is not a JSON object")
-    return data
 
 
 # --8<-- [start:record]
@@ -71,10 +56,11 @@ def order_webhook(request: HttpRequest) -> JsonResponse:
     webhook_id = request.headers.get("Webhook-Id", "")
     if not webhook_id:
         raise loyalty.InvalidInput("Webhook-Id", webhook_id, "is required (a header)")
-    body = json_body(request)
+    key = idempotency_key("webhook", **{"Webhook-Id": webhook_id})
+    body = json_body(request.body)
     if "key" in body:
         raise loyalty.InvalidInput("key", body["key"], "comes from the Webhook-Id header")
-    event = loyalty.load_event({**body, "key": f"webhook:{webhook_id}"})
+    event = loyalty.load_event({**body, "key": key})
     if not isinstance(event, loyalty.OrderCompleted):
         raise loyalty.InvalidInput("type", body.get("type"), "is not order_completed")
     credit = record_order(event, webhook_id)
@@ -90,10 +76,15 @@ def order_webhook(request: HttpRequest) -> JsonResponse:
 @require_POST
 def cart_quote(request: HttpRequest, member_id: str) -> JsonResponse:
     """The cart page: what the cart earns and which rewards it can use. Writes nothing."""
-    body = json_body(request)
+    body = json_body(request.body)
     if "cart" not in body:
         raise loyalty.InvalidInput("cart", None, "is required")
-    quote = loyalty_service().quote(member_id, body["cart"], at=services.clock())
+    if not isinstance(body["cart"], dict):
+        raise loyalty.InvalidInput("cart", body["cart"], "is not a JSON object")
+    # The cart may leave out whose it is; one naming another member is refused by the
+    # library (400, cart.member_id).
+    cart = {"member_id": member_id, **body["cart"]}
+    quote = loyalty_service().quote(member_id, cart, at=services.clock())
     return JsonResponse(
         {
             "earn": quote.earn.points,
