@@ -355,6 +355,23 @@ def test_quote_redeem_retry_and_void(shop: Shop) -> None:
     assert again.json() == voided.json()
     assert shop.statement()["balance"]["available"] == 120
 
+    # The voided checkout sent again must not give its 5.00 off for no points.
+    repeated = shop.post("/members/member-7/redemptions", json=checkout)
+    assert repeated.status_code == 409
+    assert (repeated.json()["error"], repeated.json()["field"]) == ("redemption_voided", "cart.id")
+    assert shop.statement()["balance"]["available"] == 120
+    fresh = shop.post(
+        "/members/member-7/redemptions", json={**checkout, "cart": {**basket, "id": "C-3"}}
+    )
+    assert (fresh.status_code, fresh.json()["points"]) == (201, 100)
+
+
+def test_a_void_names_the_redemption_id_it_was_given(shop: Shop) -> None:
+    shop.enrol()
+    bad = shop.call("DELETE", "/members/member-7/redemptions/a%01b")
+    assert bad.status_code == 400
+    assert (bad.json()["field"], bad.json()["value"]) == ("redemption_id", "a\x01b")
+
 
 # ------------------------------------------------------------ bad requests
 

@@ -241,7 +241,12 @@ def _routes(app: FastAPI, service: LoyaltyService, clock: Clock, sender: Sender)
     def void(member_id: str, redemption_id: str) -> dict[str, Any]:
         """Undo a redemption whose order did not complete (an abandoned checkout)."""
         key = f"void:{redemption_id}"
-        return void_view(service.void_redemption(member_id, redemption_id, at=clock(), key=key))
+        try:
+            void = service.void_redemption(member_id, redemption_id, at=clock(), key=key)
+        except LoyaltyError as error:  # the key is made of the id: name the id
+            named = api_error(error).renamed({"key": "redemption_id"}, key=redemption_id)
+            raise named from error
+        return void_view(void)
 
     # --8<-- [end:checkout]
 

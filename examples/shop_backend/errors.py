@@ -52,6 +52,7 @@ from loyalty import (
     Money,
     Problem,
     RedemptionRefused,
+    RedemptionVoided,
     StoreConflict,
     UnknownEntry,
     UnknownMember,
@@ -207,6 +208,11 @@ def api_error(error: LoyaltyError) -> ApiError:
         )
     if isinstance(error, MemberExists):
         return ApiError(error.http_status, "member_exists", message, "member_id", error.member_id)
+    if isinstance(error, RedemptionVoided):  # a checkout sent again after its void
+        extra = {"redemption_id": error.redemption_id, "void_id": error.void_id}
+        return ApiError(
+            error.http_status, "redemption_voided", message, "key", error.key, extra=extra
+        )
     if isinstance(error, RedemptionRefused):
         unmet = [
             {"condition": check.condition, "reason": check.reason, "shortfall": check.shortfall}
