@@ -200,6 +200,8 @@ class MinBasket(Section):
     """``min_basket``: the cart's amount on ``basis`` reaches ``amount``. Short form: ``{min_basket:
     '10.00'}``."""
     amount: AmountOrZero
+    """The amount the basket must reach, in the program currency (converted for a cart in another
+    currency, rounded up); a quote says how much to add."""
     basis: Basis = Basis.MERCHANDISE
     """Which amount of the cart is measured: ``merchandise`` (lines after their discounts, gift
     cards aside), ``subtotal`` (every line after its discount) or ``total`` (what the customer pays,
