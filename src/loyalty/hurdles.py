@@ -197,8 +197,8 @@ class MinBasket(Section):
     discounts on the cart (those applied before, for an offer), or ``before`` them."""
 
     kind: Literal["min_basket"] = "min_basket"
-    """``min_basket``: the cart's amount on ``basis`` reaches ``amount``. Short form: ``{min_basket:
-    '10.00'}``."""
+    """``min_basket``: the cart's amount on ``basis`` reaches ``amount``. Short form:
+    ``{min_basket: '10.00'}``."""
     amount: AmountOrZero
     """The amount the basket must reach, in the program currency (converted for a cart in another
     currency, rounded up); a quote says how much to add."""
@@ -225,8 +225,8 @@ class MinBasket(Section):
 class MaxPointsShare(Section):
     kind: Literal["max_points_share"] = "max_points_share"
     """``max_points_share``: at most ``percent`` of the cart's amount on ``basis``, and at most
-    ``amount``, can be paid with points (for ``pay_with_points``). Short form: ``{max_points_share:
-    {percent: 50}}``."""
+    ``amount``, can be paid with points (for ``pay_with_points``). Short form:
+    ``{max_points_share: {percent: 50}}``."""
     percent: Percent | None = None
     """Most of the cart's amount on ``basis`` that points may pay; with ``amount`` too, the lower
     one holds."""
@@ -389,8 +389,8 @@ class AllOf(Section):
 
 class AnyOf(Section):
     kind: Literal["any_of"] = "any_of"
-    """``any_of``: met when at least one of ``conditions`` is met. Short form: ``{any_of:
-    [...]}``."""
+    """``any_of``: met when at least one of ``conditions`` is met. Short form:
+    ``{any_of: [...]}``."""
     conditions: tuple[Condition, ...] = Field(min_length=1)
     """The conditions of which one is enough."""
 

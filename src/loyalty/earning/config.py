@@ -103,8 +103,8 @@ class EarningRule(Section):
     segments or tiers."""
 
     name: Name
-    """Names the rule in the breakdown of an order's points (a quote's and an earn's points per
-    rule); no two rules share a name."""
+    """Names the rule in a quote's points per rule and in the reason of the order's earn entry
+    (``earned on order 1001 (double-makeup)``); no two rules share a name."""
     products: Selector | None = Field(
         default=None, description="The lines it applies to; every line if omitted."
     )

@@ -528,7 +528,8 @@ class Referrals(Section):
     """How long the referee's first order must stand, not refunded in full, before the referrer's
     part is granted; the program's pending period if omitted."""
     per_referrer: Count | None = None
-    """Most referrals one referrer is rewarded for in each ``per``; unlimited if omitted."""
+    """Most referrals one referrer can make in each ``per``: a referral past it is refused
+    (``ReferralRefused``). Unlimited if omitted."""
     per: Period = Period.YEAR
     """The calendar period ``per_referrer`` counts in, in the program's timezone."""
 

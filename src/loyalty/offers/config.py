@@ -128,8 +128,8 @@ class BuyXGetY(_Offer):
     """``buy_x_get_y``: buy ``buy.units``, get ``get.units`` at ``get.percent`` off, repeated while
     the cart allows, at most ``limit`` times."""
     buy: Units
-    """The units to buy for each round: ``{units: 2}``, or of some products: ``{units: 2, products:
-    {skus: [CRM-02]}}``."""
+    """The units to buy for each round: ``{units: 2}``, or of some products:
+    ``{units: 2, products: {skus: [CRM-02]}}``."""
     get: GetUnits
     """The units got each round, and the ``percent`` off them (100, free, if omitted)."""
     products: Selector | None = Field(

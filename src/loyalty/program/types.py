@@ -149,8 +149,8 @@ class DateRange(Section):
     """The first moment inside the range; a date means its midnight in the program's timezone. Open
     (no start) if omitted."""
     ends: datetime | date | None = None
-    """The first moment after the range (exclusive): ``ends: 2026-11-12`` stops at midnight starting
-    12 November, local time. Open (no end) if omitted."""
+    """The end, itself outside the range: ``ends: 2026-11-12`` stops at the start of 12 November,
+    local time. Open (no end) if omitted."""
 
     @field_validator("starts", "ends")
     @classmethod

@@ -130,8 +130,8 @@ class Window(Section):
 
     kind: WindowKind
     """``lifetime`` (everything since enrolment), ``calendar_year``, ``anniversary`` (the membership
-    year) or ``rolling`` (the last ``length``). Written as the kind alone (``window:
-    calendar_year``) or ``{rolling: 12 months}``."""
+    year) or ``rolling`` (the last ``length``). Written as the kind alone
+    (``window: calendar_year``) or ``{rolling: 12 months}``."""
     length: DurationText | None = Field(
         default=None, description="The rolling span, e.g. '12 months' (rolling windows only)."
     )
@@ -199,8 +199,8 @@ class TiersConfig(Section):
     be met)."""
     window: Annotated[Window, BeforeValidator(_window)] = Window(kind=WindowKind.LIFETIME)
     """The span of facts members qualify on, and when reviews happen: ``lifetime`` and
-    ``calendar_year`` each 1 January, ``anniversary`` at each enrolment anniversary, ``{rolling: 12
-    months}`` on the first of every month."""
+    ``calendar_year`` each 1 January, ``anniversary`` at each enrolment anniversary,
+    ``{rolling: 12 months}`` on the first of every month."""
     count_pending_points: bool = True
     """Whether points still pending (in the return window) count toward the ``points`` and
     ``balance`` metrics as soon as they are earned; if false, they count once they become
