@@ -275,7 +275,7 @@ class PointsGrant(_Grant):
 
 class AmountOffer(Section):
     kind: Literal["amount_off"]
-    """``amount_off``: a fixed ``amount`` off the order."""
+    """``amount_off``: a fixed ``amount`` off the merchandise (never more than it)."""
     amount: Amount
     """The money off, in the program currency."""
 
