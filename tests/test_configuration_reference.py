@@ -179,6 +179,60 @@ def test_the_page_names_the_keys_people_look_for(page: str) -> None:
     assert '<a id="earning-rules-multiplier"></a>' in page
 
 
+def _type_words(schema: dict[str, Any]) -> set[str]:
+    """The descriptions that a type of value carries (money, a duration): found on the
+    members of an ``anyOf``, the items of a list and the values of a mapping."""
+    found: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+        elif isinstance(node, dict):
+            inner = list(node.get("anyOf", []))
+            if node.get("type") == "array":
+                inner.append(node.get("items"))
+            if node.get("type") == "object":
+                inner.append(node.get("additionalProperties"))
+            for sub in inner:
+                if isinstance(sub, dict) and isinstance(sub.get("description"), str):
+                    found.add(sub["description"])
+            for key, value in node.items():
+                if key not in ("default", "examples"):
+                    visit(value)
+
+    visit(schema)
+    return found
+
+
+def test_every_key_of_the_schema_has_a_description_of_its_own() -> None:
+    """Every key of every model (each ``properties`` mapping: the program's and each
+    definition's) says what it does: editors show it on hover, and this page prints it.
+    A key that only carries its type's words (the money or duration text said once at
+    the top of the page) has none of its own. A ``code span`` stays on one line of the
+    docstring, or the page shows its backticks."""
+    schema = program_json_schema()
+    generic = _type_words(schema)
+    models = {"Program": schema, **schema["$defs"]}
+    keys, missing, broken = 0, [], []
+    for model, node in sorted(models.items()):
+        for key, sub in node.get("properties", {}).items():
+            keys += 1
+            text = sub.get("description")
+            if not isinstance(text, str) or not text.strip() or text in generic:
+                missing.append(f"{model}.{key}")
+            elif any(line.count("``") % 2 for line in text.splitlines()):
+                broken.append(f"{model}.{key}")
+    assert keys > 400
+    assert "An amount of the program currency" in " ".join(generic), "the type words are found"
+    assert not missing, (
+        f"{len(missing)} key(s) without a description (write a docstring under the field): "
+        + ", ".join(missing)
+    )
+    # A ``code span`` split over two lines of a docstring is not one on the page.
+    assert not broken, f"a ``code span`` breaks across lines in: {', '.join(broken)}"
+
+
 # ------------------------------------------------------------------ types and examples
 
 

@@ -160,7 +160,10 @@ def _basis_amount(situation: Situation, basis: Basis) -> Money:
 
 class MinPoints(Section):
     kind: Literal["min_points"] = "min_points"
+    """``min_points``: the member holds at least ``points`` available points (pending points do not
+    count). Short form: ``{min_points: 100}``."""
     points: Points
+    """Available points the member must hold; a quote says how many more to earn."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         return points_check(self.kind, self.points, situation.available_points)
@@ -176,7 +179,10 @@ def points_check(condition: str, need: int, have: int) -> Check:
 
 class RepeatOrder(Section):
     kind: Literal["repeat_order"] = "repeat_order"
+    """``repeat_order``: the member has completed at least ``orders_before`` orders before this one.
+    Short form: ``{repeat_order: 1}``."""
     orders_before: Count = 1
+    """Completed orders needed before this one: 1 makes it available from the second order."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         done = situation.completed_orders
@@ -191,9 +197,18 @@ class MinBasket(Section):
     discounts on the cart (those applied before, for an offer), or ``before`` them."""
 
     kind: Literal["min_basket"] = "min_basket"
+    """``min_basket``: the cart's amount on ``basis`` reaches ``amount``. Short form:
+    ``{min_basket: '10.00'}``."""
     amount: AmountOrZero
+    """The amount the basket must reach, in the program currency (converted for a cart in another
+    currency, rounded up); a quote says how much to add."""
     basis: Basis = Basis.MERCHANDISE
+    """Which amount of the cart is measured: ``merchandise`` (lines after their discounts, gift
+    cards aside), ``subtotal`` (every line after its discount) or ``total`` (what the customer pays,
+    shipping and tax in)."""
     discounts: Literal["after", "before"] = "after"
+    """``after``: the amount is measured after the loyalty discounts already on the cart (for an
+    offer, those applied before it); ``before``: on the cart as sent, before any of them."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         if self.discounts == "before":
@@ -209,9 +224,19 @@ class MinBasket(Section):
 
 class MaxPointsShare(Section):
     kind: Literal["max_points_share"] = "max_points_share"
+    """``max_points_share``: at most ``percent`` of the cart's amount on ``basis``, and at most
+    ``amount``, can be paid with points (for ``pay_with_points``). Short form:
+    ``{max_points_share: {percent: 50}}``."""
     percent: Percent | None = None
+    """Most of the cart's amount on ``basis`` that points may pay; with ``amount`` too, the lower
+    one holds."""
     amount: AmountOrZero | None = None
+    """Most money, in the program currency, that points may pay on one order; with ``percent`` too,
+    the lower one holds."""
     basis: Basis = Basis.TOTAL
+    """Which amount of the cart ``percent`` is a share of: ``total`` (what the customer pays,
+    shipping and tax in), ``subtotal`` or ``merchandise``; measured after the loyalty discounts
+    already on it."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         cart = situation.cart
@@ -232,7 +257,10 @@ class MaxPointsShare(Section):
 
 class MinTier(Section):
     kind: Literal["min_tier"] = "min_tier"
+    """``min_tier``: the member's tier is ``tier`` or above it on the ladder. Short form:
+    ``{min_tier: Gold}``."""
     tier: str
+    """The lowest tier of the ladder that qualifies; a member in no tier counts as in the first."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         names = [tier.name for tier in program.tiers.ladder] if program.tiers else []
@@ -246,7 +274,10 @@ class MinTier(Section):
 
 class InSegment(Section):
     kind: Literal["segment"] = "segment"
+    """``segment``: the cart's customer is in ``segment`` (a segment the shop sends with the cart).
+    Short form: ``{segment: newsletter}``."""
     segment: str
+    """The segment the cart's customer must be in."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         if self.segment in situation.cart.customer.segments:
@@ -256,6 +287,8 @@ class InSegment(Section):
 
 class DateWindow(DateRange):
     kind: Literal["window"] = "window"
+    """``window``: the time of the redemption or order is within ``starts`` and ``ends``, read in
+    the program's timezone. Short form: ``{window: {starts: 2026-11-11}}``."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         return window_check(self.kind, self, situation.at, program.tz)
@@ -272,7 +305,11 @@ def window_check(condition: str, dates: DateRange, at: datetime, tz: ZoneInfo) -
 
 class UsageLimit(Section):
     kind: Literal["usage_limit"] = "usage_limit"
+    """``usage_limit``: the member has used it fewer than ``uses`` times. Short form:
+    ``{usage_limit: 1}``."""
     uses: Count
+    """How many times one member may use it; the next use is refused (a quote says how often it was
+    used)."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         if situation.uses < self.uses:
@@ -282,6 +319,8 @@ class UsageLimit(Section):
 
 class Requires(Selector):
     kind: Literal["requires"] = "requires"
+    """``requires``: the cart has at least one line matching ``skus``, ``categories`` or ``tags``.
+    Short form: ``{requires: {categories: [makeup]}}``."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         for line in situation.cart.lines:
@@ -295,8 +334,12 @@ class MinUnits(Section):
     line but gift cards if ``products`` is not given)."""
 
     kind: Literal["min_units"] = "min_units"
+    """``min_units``: the cart has at least ``units`` units of the selected products. Short form:
+    ``{min_units: 3}``."""
     units: Count
+    """Units needed, summed over the matching lines' quantities."""
     products: Selector | None = None
+    """Which lines count; every line but gift cards if omitted."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         have, need = units_in(situation.cart, self.products), self.units
@@ -314,8 +357,12 @@ class MinItems(Section):
     but gift cards if ``products`` is not given)."""
 
     kind: Literal["min_items"] = "min_items"
+    """``min_items``: the cart has at least ``items`` different products (skus) among the selected
+    lines. Short form: ``{min_items: 2}``."""
     items: Count
+    """Different skus needed among the matching lines."""
     products: Selector | None = None
+    """Which lines count; every line but gift cards if omitted."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         have, need = items_in(situation.cart, self.products), self.items
@@ -329,7 +376,9 @@ class MinItems(Section):
 
 class AllOf(Section):
     kind: Literal["all_of"] = "all_of"
+    """``all_of``: met when every one of ``conditions`` is met. Short form: ``{all_of: [...]}``."""
     conditions: tuple[Condition, ...] = Field(min_length=1)
+    """The conditions that must all be met; a quote lists each unmet one with its reason."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         results = tuple(c.check(situation, program) for c in self.conditions)
@@ -340,7 +389,10 @@ class AllOf(Section):
 
 class AnyOf(Section):
     kind: Literal["any_of"] = "any_of"
+    """``any_of``: met when at least one of ``conditions`` is met. Short form:
+    ``{any_of: [...]}``."""
     conditions: tuple[Condition, ...] = Field(min_length=1)
+    """The conditions of which one is enough."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         results = tuple(c.check(situation, program) for c in self.conditions)
@@ -351,7 +403,9 @@ class AnyOf(Section):
 
 class Not(Section):
     kind: Literal["not"] = "not"
+    """``not``: met when ``condition`` is not met. Short form: ``{not: {segment: staff}}``."""
     condition: Condition
+    """The condition that must not hold."""
 
     def check(self, situation: Situation, program: ProgramView) -> Check:
         inner = self.condition.check(situation, program)

@@ -92,6 +92,8 @@ class EarnBasis(Section):
     """Which amounts earn. Discounts and rewards always lower the base; tenders never do."""
 
     tax: TaxBasis = TaxBasis.EXCLUDED
+    """Whether lines earn on their price without tax (``excluded``) or with tax (``included``); the
+    cart's tax is taken out of, or added to, its prices to match."""
     shipping: bool = Field(default=False, description="Does shipping earn?")
     gift_cards: bool = Field(default=False, description="Do gift-card purchases earn?")
 
@@ -101,6 +103,8 @@ class EarningRule(Section):
     segments or tiers."""
 
     name: Name
+    """Names the rule in a quote's points per rule and in the reason of the order's earn entry
+    (``earned on order 1001 (double-makeup)``); no two rules share a name."""
     products: Selector | None = Field(
         default=None, description="The lines it applies to; every line if omitted."
     )
@@ -112,6 +116,9 @@ class EarningRule(Section):
     )
     tiers: tuple[str, ...] = Field(default=(), description="Only for members in these tiers.")
     multiplier: PositiveDecimal | None = None
+    """Multiplies the points of matching lines (the rate's and per-unit points, not bonuses): 1.5
+    gives half as much again; combined with the line's other multipliers as ``earning.combine``
+    says. Give exactly one of ``multiplier``, ``bonus`` or ``per_unit``."""
     bonus: Points | None = Field(
         default=None,
         description="Fixed points once per order that has a matching line, "
@@ -137,15 +144,23 @@ class PeriodCap(Section):
     left of it."""
 
     points: Points
+    """Most points orders earn together in one period; an order past it earns what is left."""
     period: Period
+    """The calendar period the cap counts in, in the program's timezone; a new one starts at its
+    local midnight."""
 
 
 class Caps(Section):
     """Most points orders can earn: per order, per local day, per calendar period."""
 
     per_order: Points | None = None
+    """Most points one order earns (its lines', bonuses' and shipping's together); no cap if
+    omitted."""
     per_day: Points | None = None
+    """Most points orders earn in one local day (the program's timezone), counting the day's earlier
+    orders; no cap if omitted."""
     per_period: PeriodCap | None = None
+    """Most points orders earn in each calendar day, month, quarter or year; no cap if omitted."""
 
 
 ActionPeriod = Literal["lifetime", "day", "month", "quarter", "year"]
@@ -155,8 +170,13 @@ class BonusAction(Section):
     """Fixed points for something that is not an order, at most ``times`` per ``per``."""
 
     points: Points
+    """Points credited each time the action is awarded."""
     times: Count = 1
+    """How often a member can be awarded the action in each ``per`` period; one more is refused
+    (``ActionLimitReached``)."""
     per: ActionPeriod = "lifetime"
+    """The period ``times`` counts in: ``lifetime``, or the calendar day, month, quarter or year
+    (program's timezone) in which the action happened."""
 
 
 class EarningPolicy(Section):
@@ -170,10 +190,14 @@ class EarningPolicy(Section):
         default=Decimal(1), description="Base earn rate: points per unit of the program currency."
     )
     basis: EarnBasis = EarnBasis()
+    """Which amounts earn: tax in or out, shipping, gift-card purchases. Discounts and rewards
+    always lower the base; tenders (gift cards, store credit used to pay) never do."""
     min_subtotal: Amount | None = Field(
         default=None, description="Orders whose eligible amount is below this earn no points."
     )
     combine: Combine = Combine.MULTIPLY
+    """How the multipliers that apply to one line combine (the rules' and the tier's
+    ``earn_multiplier``): ``multiply`` (2x and 1.5x make 3x), ``add`` (2.5x) or ``best`` (2x)."""
     rounding_scope: RoundingScope = Field(
         default=RoundingScope.ORDER,
         description="order: round the order's exact points once and give them to the lines "
@@ -184,7 +208,11 @@ class EarningPolicy(Section):
     )
     exclude: Selector | None = Field(default=None, description="Products that never earn.")
     rules: tuple[EarningRule, ...] = ()
+    """Rules that add a multiplier, a fixed bonus or points per unit for some products, dates,
+    segments or tiers; every rule whose conditions hold applies."""
     caps: Caps = Caps()
+    """Most points orders can earn: per order, per local day, per calendar period. A cap that cuts
+    an order's points says so in the quote's notes."""
     currencies: dict[CurrencyCode, PositiveDecimal] = Field(
         default_factory=dict,
         description="Other currencies orders may be in, each with what one unit counts as "

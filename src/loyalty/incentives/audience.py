@@ -54,12 +54,23 @@ class Audience(Section):
     outside it does not see the thing at all, and a trigger does not fire for them."""
 
     segments: tuple[str, ...] = ()
+    """Only members in at least one of these segments; any segment if empty."""
     tiers: tuple[str, ...] = ()
+    """Only members whose tier is one of these; any tier if empty."""
     min_orders: Count | None = None
+    """Only members with at least this many completed orders (an order refunded in full does not
+    count, nor the order that triggers the incentive)."""
     max_orders: PointsOrZero | None = None
+    """Only members with at most this many completed orders, counted as for ``min_orders``: 0 keeps
+    members who never ordered before."""
     min_spend: Amount | None = None
+    """Only members whose lifetime net spend (completed orders less refunds, in the program
+    currency) is at least this."""
     not_ordered_in: ActiveWindow | None = None
+    """Only members with no completed order in this window (its latest stretch, for a yearly one):
+    ``{yearly: {start: 11-11, end: 11-12}}`` is this year's 11.11."""
     joined_in: ActiveWindow | None = None
+    """Only members who enrolled within this window."""
 
     def excludes(self, facts: Facts, tz: ZoneInfo) -> str | None:
         """Why a member with ``facts`` is outside the audience (the first condition

@@ -126,10 +126,15 @@ class OnOrder(Section):
     one of them)."""
 
     event: Literal["order_completed"]
+    """``order_completed``: fires when a member completes an order that meets the keys beside it."""
     first_order: bool = False
+    """Only on the member's first order (not with ``nth_order``)."""
     nth_order: Count | None = None
+    """Only on the member's order with this number: 3 is their third."""
     min_amount: Amount | None = None
+    """Only on orders whose net amount, in the program currency, is at least this."""
     categories: tuple[str, ...] = ()
+    """Only on orders with a line in at least one of these categories; any order if empty."""
 
 
 class OnEnrol(Section):
@@ -137,9 +142,17 @@ class OnEnrol(Section):
     ``referred``: only (true) or never (false) members who came through a referral."""
 
     event: Literal["enrolled"]
+    """``enrolled``: fires when a member enrols, through ``channel`` or with ``campaign_code`` if
+    given."""
     channel: str | None = None
+    """Only for members who enrolled through this channel (the ``channel`` the shop passes to
+    ``enrol``)."""
     campaign_code: str | None = None
+    """Only for members who enrolled with this campaign code (the ``campaign_code`` passed to
+    ``enrol``)."""
     referred: bool | None = None
+    """``true``: only members who came through a referral (the referee's part of ``referrals``);
+    ``false``: only those who did not; either if omitted."""
 
 
 class OnReferral(Section):
@@ -147,12 +160,16 @@ class OnReferral(Section):
     return window passed (``incentives.referrals``)."""
 
     event: Literal["referral_completed"]
+    """``referral_completed``: the referrer's part, fired once a member they referred has a first
+    order past ``referrals.qualify_after``."""
 
 
 class OnDelay(Section):
     """A shipment is late: at most once per order, whatever the deliveries."""
 
     event: Literal["shipment_delayed"]
+    """``shipment_delayed``: fires when the shop reports an order's shipment late, at most once per
+    order."""
 
 
 class OnBirthday(Section):
@@ -161,10 +178,17 @@ class OnBirthday(Section):
     ``leap_day`` (28 February or 1 March) in other years."""
 
     event: Literal["birthday"]
+    """``birthday``: fires once a year, on or around the member's birthday as ``grant_window``
+    says."""
     grant_window: Literal["day", "month"] = "day"
+    """``day``: on the birthday (widened by ``days_before`` and ``days_after``); ``month``: any day
+    of the birthday's month."""
     days_before: Annotated[int, Field(ge=0, le=31)] = 0
+    """Days before the birthday from which it may be given (``grant_window: day`` only)."""
     days_after: Annotated[int, Field(ge=0, le=31)] = 0
+    """Days after the birthday until which it may be given (``grant_window: day`` only)."""
     leap_day: Literal["02-28", "03-01"] = "02-28"
+    """The day a 29 February birthday is kept in other years: ``02-28`` or ``03-01``."""
 
 
 class OnSchedule(Section):
@@ -175,10 +199,19 @@ class OnSchedule(Section):
     is made up, a replayed one gives nothing twice."""
 
     event: Literal["schedule"]
+    """``schedule``: the scheduled run issues each occurrence of ``rrule`` to every member in the
+    audience."""
     rrule: Annotated[str, Field(min_length=1, max_length=500)]
+    """An RFC 5545 recurrence rule without its start (``FREQ=MONTHLY;BYMONTHDAY=1``); daily at
+    most."""
     starts: date
+    """The local date of the first possible occurrence."""
     rotate: tuple[Grant, ...] = ()
+    """Grants given in turn, one per occurrence, beside the incentive's ``grants``: occurrence n
+    gives ``rotate[n % len(rotate)]``."""
     catch_up: DurationText = Field(default_factory=lambda: _duration("7 days"))
+    """How far back a run issues occurrences it has not issued yet: a missed run is made up within
+    it; older occurrences are skipped."""
 
     @field_validator("rrule")
     @classmethod
@@ -206,6 +239,8 @@ class OnManual(Section):
     """Issued by an operator, with a reason."""
 
     event: Literal["manual"]
+    """``manual``: never fires by itself; an operator issues it to a member with ``grant``, giving a
+    reason."""
 
 
 Trigger = Annotated[
@@ -219,6 +254,8 @@ Trigger = Annotated[
 
 class _Grant(Section):
     title: Title | None = None
+    """What the member sees for it in the wallet and on quotes; a name built from the grant if
+    omitted."""
     optional: bool = False
     """Skipped, with a stated reason, when its stock or budget is short; otherwise a
     short grant refuses the whole bundle."""
@@ -229,30 +266,44 @@ class PointsGrant(_Grant):
     program's expiry if omitted)."""
 
     kind: Literal["points"]
+    """``points``: bonus points, available at once, in a lot of their own."""
     points: Points
+    """The points given."""
     expires_after: DurationText | None = None
+    """How long after issue the points expire; the program's ``expiry`` if omitted."""
 
 
 class AmountOffer(Section):
     kind: Literal["amount_off"]
+    """``amount_off``: a fixed ``amount`` off the merchandise (never more than it)."""
     amount: Amount
+    """The money off, in the program currency."""
 
 
 class PercentOffer(Section):
     kind: Literal["percent_off"]
+    """``percent_off``: ``percent`` off the merchandise, or off ``products``, up to
+    ``max_amount``."""
     percent: Percent
+    """The percentage taken off the matching units."""
     products: Selector | None = None
+    """The products it discounts; the whole merchandise if omitted."""
     max_amount: Amount | None = None
+    """Most money it takes off one order, in the program currency; no limit if omitted."""
 
 
 class ShippingOffer(Section):
     kind: Literal["free_shipping"]
+    """``free_shipping``: the order's shipping, up to ``max_amount``."""
     max_amount: Amount | None = None
+    """Most shipping it pays, in the program currency; all of it if omitted."""
 
 
 class ProductOffer(Section):
     kind: Literal["free_product"]
+    """``free_product``: one unit of a product the member picks from ``choices``."""
     choices: tuple[Annotated[str, Field(min_length=1)], ...] = Field(min_length=1)
+    """Skus the free product may be picked from; it must be in the cart."""
 
 
 Offer = Annotated[
@@ -262,8 +313,13 @@ Offer = Annotated[
 
 class _CouponLike(_Grant, Stackable):
     valid: Validity = Field(default_factory=Validity)
+    """When it can be used: ``within`` a time of its issue, a ``yearly`` window, fixed
+    ``starts``/``ends``, or several (the narrowest holds). Never expires if omitted."""
     hurdles: Condition | None = None
+    """Conditions the cart and member must meet to use it (``min_basket``...); a quote says which
+    are unmet."""
     uses: Count = 1
+    """How many orders it can be used on."""
     transferable: bool = False
     """Anyone holding the code may use it (otherwise only its member)."""
 
@@ -272,7 +328,11 @@ class Coupon(_CouponLike):
     """An issued instance of an offer, with a code of its own."""
 
     kind: Literal["coupon"]
+    """``coupon``: an issued instance of ``offer``, with a code of its own, its validity, hurdles
+    and uses."""
     offer: Offer
+    """What the coupon takes off: ``amount_off``, ``percent_off``, ``free_shipping`` or
+    ``free_product``."""
     value: Amount | None = None
     """What it is worth, for its cost (default: the amount off; required for percent
     and free product offers to count their cost)."""
@@ -282,8 +342,13 @@ class FreeShippingGrant(_CouponLike):
     """Free shipping on the next order (``uses``) within ``valid``."""
 
     kind: Literal["free_shipping"]
+    """``free_shipping``: a coupon for the shipping of the next order(s) (``uses``) within
+    ``valid``."""
     max_amount: Amount | None = None
+    """Most shipping it pays, in the program currency; all of it if omitted."""
     value: Amount | None = None
+    """What it is worth, in the program currency, for its cost and to pick the best grant of a
+    ``one_of``; 0 if omitted."""
 
 
 class Gift(_CouponLike):
@@ -291,9 +356,15 @@ class Gift(_CouponLike):
     units for all members together."""
 
     kind: Literal["gift"]
+    """``gift``: a coupon for one free unit of ``sku`` on an order that has it in the cart."""
     sku: Annotated[str, Field(min_length=1, max_length=100)]
+    """The product given free."""
     value: Amount
+    """What the gift is worth, in the program currency: its cost, and how a ``one_of`` picks the
+    best."""
     stock: Count | None = None
+    """Units for all members together; when none are left it is short (skipped if ``optional``, else
+    the bundle is not issued). Unlimited if omitted."""
 
 
 class Cashback(_Grant):
@@ -303,10 +374,17 @@ class Cashback(_Grant):
     when it closes expires with an entry."""
 
     kind: Literal["cashback"]
+    """``cashback``: money in the member's wallet, spendable as money off within ``valid``."""
     amount: Amount | None = None
+    """A fixed amount, in the program currency. Give ``amount`` or ``percent``, not both."""
     percent: Percent | None = None
+    """A percentage of the order's net amount (``order_completed`` triggers only), rounded down.
+    Give ``amount`` or ``percent``, not both."""
     max_amount: Amount | None = None
+    """Most cashback a ``percent`` gives, in the program currency."""
     valid: Validity = Field(default_factory=Validity)
+    """When it can be spent: pending until it opens, and what is left when it closes expires. Never
+    expires if omitted."""
 
     @model_validator(mode="after")
     def _one(self) -> Cashback:
@@ -325,7 +403,9 @@ class AllOf(_Grant):
     """Every grant of ``grants``."""
 
     kind: Literal["all_of"]
+    """``all_of``: every grant of ``grants``, as one bundle."""
     grants: tuple[Grant, ...] = Field(min_length=1)
+    """The grants given together."""
 
 
 class OneOf(_Grant):
@@ -333,9 +413,14 @@ class OneOf(_Grant):
     ``deadline``), or the one worth most that is in stock."""
 
     kind: Literal["one_of"]
+    """``one_of``: one grant of ``grants``, picked as ``policy`` says."""
     grants: tuple[Grant, ...] = Field(min_length=2)
+    """The grants to choose from."""
     policy: ChoicePolicy = ChoicePolicy.MEMBER_PICKS
+    """``member_picks``: the member chooses by ``deadline``, else the highest value in stock is
+    chosen; ``highest_value_in_stock``: chosen at once."""
     deadline: DurationText = Field(default_factory=lambda: _duration("14 days"))
+    """How long the member has to pick (``member_picks`` only)."""
 
 
 Grant = Annotated[
@@ -360,9 +445,15 @@ class Budget(Section):
     or money they may issue in all."""
 
     count: Count | None = None
+    """Most times the incentive may fire in all (bundles issued)."""
     points: Points | None = None
+    """Most points its grants may give in all."""
     money: Amount | None = None
+    """Most money, in the program currency, its grants may be worth in all."""
     on_exhausted: Exhausted | None = None
+    """When a grant would go past the budget: ``reject`` issues nothing, ``clip`` issues what is
+    left (of points, or of cashback money). If omitted: ``reject`` for ``count``, ``clip`` for
+    ``points`` and ``money``."""
 
     @model_validator(mode="after")
     def _something(self) -> Budget:
@@ -377,9 +468,13 @@ class Limits(Section):
     a global ``budget``."""
 
     per_member: Count | None = None
+    """Most times one member gets it in each ``per``; unlimited if omitted."""
     per: Period | Literal["lifetime"] = "lifetime"
+    """The period ``per_member`` counts in: ``lifetime``, or a local day, month, quarter or year."""
     per_order: Count | None = None
+    """Most of this incentive's coupons one order can use; unlimited if omitted."""
     budget: Budget | None = None
+    """A budget shared by every member: bundles, points or money in all."""
 
 
 class Incentive(Section):
@@ -389,17 +484,27 @@ class Incentive(Section):
     ``campaign``."""
 
     id: Id
+    """Identifies the incentive: what it issued, its stock and budget are kept under it, and its
+    costs count toward it when it names no ``campaign``; unique in the catalog."""
     title: Title | None = None
+    """Names the incentive to members, in the reason of what it issued; its ``id`` if omitted."""
     campaign: Id | None = None
     """The campaign its cost counts toward (its id if omitted)."""
     priority: int = 0
     """Incentives on one trigger run by priority (highest first), then id."""
     trigger: Trigger
+    """What makes it fire: an ``event`` (``order_completed``, ``enrolled``, ``referral_completed``,
+    ``shipment_delayed``, ``birthday``, ``schedule``, ``manual``) and that event's conditions."""
     audience: Audience | None = None
+    """Who it fires for: a member outside the audience gets nothing. Every member if omitted."""
     window: ActiveWindow | None = None
+    """When it can fire: fixed ``starts``/``ends``, ``yearly``, or both, in the program's timezone.
+    Always if omitted."""
     grants: tuple[Grant, ...] = ()
     """What every occurrence gives (a schedule may give only its ``rotate``)."""
     limits: Limits = Field(default_factory=lambda: Limits())
+    """How often it fires per member, how many of its coupons one order can use, and a global
+    budget. Unlimited if omitted."""
 
     @property
     def label(self) -> str:
@@ -420,8 +525,13 @@ class Referrals(Section):
     ``per_referrer`` referrals a ``per``."""
 
     qualify_after: DurationText | None = None
+    """How long the referee's first order must stand, not refunded in full, before the referrer's
+    part is granted; the program's pending period if omitted."""
     per_referrer: Count | None = None
+    """Most referrals one referrer can make in each ``per``: a referral past it is refused
+    (``ReferralRefused``). Unlimited if omitted."""
     per: Period = Period.YEAR
+    """The calendar period ``per_referrer`` counts in, in the program's timezone."""
 
 
 class RefundPolicy(StrEnum):
@@ -441,9 +551,15 @@ class IncentivesConfig(Section):
     point_value: Amount | None = None
     """What one point costs the shop, in the program currency (for grant costs)."""
     codes: CodeFormat = Field(default_factory=lambda: CodeFormat())
+    """The format of issued coupon codes: alphabet, length, prefix and grouping."""
     referrals: Referrals = Field(default_factory=lambda: Referrals())
+    """The rules of double-sided referrals: when the referrer's part is granted, and how many per
+    period."""
     coupon_refund: RefundPolicy = RefundPolicy.KEEP
+    """What a full refund does to a coupon used on the order: ``keep`` (it stays used) or
+    ``restore`` (usable again within its validity)."""
     catalog: tuple[Incentive, ...] = ()
+    """The incentives: what fires, for whom, and what it gives; ids are unique."""
 
     def problems(self) -> list[Problem]:
         """What is wrong across the catalog (an id used twice, an incentive that grants

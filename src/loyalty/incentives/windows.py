@@ -59,7 +59,11 @@ class Yearly(Section):
     """``start <= local day < end`` every year."""
 
     start: MonthDay
+    """The first local day of each year's window, as ``MM-DD`` (``11-11``); ``02-29`` is 28 February
+    in other years."""
     end: MonthDay
+    """The first local day after the window, as ``MM-DD`` (exclusive); at or before ``start``, the
+    window closes in the next year (``{start: 12-20, end: 01-06}``)."""
 
     def occurrence(self, year: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
         """The occurrence that starts in ``year``."""
@@ -90,6 +94,8 @@ class ActiveWindow(DateRange):
     (every year, between the dates)."""
 
     yearly: Yearly | None = None
+    """A window that comes back every year; with ``starts``/``ends`` too, only the years' windows
+    between those dates."""
 
     def contains(self, at: datetime, tz: ZoneInfo) -> bool:
         """Is ``at`` within ``starts``/``ends`` and, when ``yearly`` is given, within this
@@ -118,7 +124,10 @@ class Validity(DateRange):
     With none of them, it never expires."""
 
     within: DurationText | None = None
+    """Usable for this long after it is issued (``48 hours``, ``30 days``)."""
     yearly: Yearly | None = None
+    """Usable in a window that comes back every year: the one holding the issue time, or else the
+    next."""
 
     def bounds(self, issued: datetime, tz: ZoneInfo) -> tuple[datetime, datetime | None]:
         """From when and until when (exclusive; ``None``: no end) a grant issued at

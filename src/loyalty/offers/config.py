@@ -54,7 +54,11 @@ Pick = Literal["cheapest", "dearest"]
 
 class _Offer(Stackable):
     id: OfferId
+    """Identifies the offer in quotes and in the discounts applied to an order; unique in the
+    catalog."""
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """What shoppers see: the offer's name in quotes, beside what it took off or why it did not
+    apply; its ``id`` if omitted."""
     valid: DateRange | None = Field(default=None, description="When it applies.")
     audience: Audience | None = Field(default=None, description="Who sees it.")
     conditions: Condition | None = Field(
@@ -70,8 +74,12 @@ class PercentOffer(_Offer):
     """A percentage off the cart, or off selected products."""
 
     kind: Literal["percent_off"]
+    """``percent_off``: ``percent`` off the merchandise, or off ``products``, up to
+    ``max_amount``."""
     percent: Percent
+    """The percentage taken off the matching units."""
     products: Selector | None = None
+    """The products it discounts; the whole merchandise if omitted."""
     max_amount: Amount | None = Field(default=None, description="A cap in money.")
     max_items: Count | None = Field(
         default=None, description="At most this many units get the rate (never a higher rate)."
@@ -84,16 +92,28 @@ class AmountOffer(_Offer):
     ``each`` unit, or off the ``cheapest_once``."""
 
     kind: Literal["amount_off"]
+    """``amount_off``: a fixed ``amount`` off the merchandise or off ``products``, spread as
+    ``allocation`` says."""
     amount: Amount
+    """The money off, in the program currency: in all, or per unit with ``allocation: each``."""
     products: Selector | None = None
+    """The products it discounts; the whole merchandise if omitted."""
     allocation: AmountAllocation = AmountAllocation.ACROSS
+    """How the amount spreads: ``across`` the units in proportion to their price, off ``each`` unit,
+    or off the ``cheapest_once``."""
     max_items: Count | None = None
+    """At most this many units are discounted, chosen by ``pick``; all matching units if omitted."""
     pick: Pick = "cheapest"
+    """Which units get the discount when ``max_items`` limits them: the ``cheapest`` or the
+    ``dearest``."""
 
 
 class Units(Section):
     units: Count
+    """How many units of the products."""
     products: Selector | None = None
+    """Which products these units are of. If omitted: for ``buy``, the offer's ``products`` (any
+    product if it names none); for ``get``, the same products as ``buy``."""
 
 
 class GetUnits(Units):
@@ -105,12 +125,18 @@ class BuyXGetY(_Offer):
     cart allows, at most ``limit`` times. Units got are the cheapest eligible."""
 
     kind: Literal["buy_x_get_y"]
+    """``buy_x_get_y``: buy ``buy.units``, get ``get.units`` at ``get.percent`` off, repeated while
+    the cart allows, at most ``limit`` times."""
     buy: Units
+    """The units to buy for each round: ``{units: 2}``, or of some products:
+    ``{units: 2, products: {skus: [CRM-02]}}``."""
     get: GetUnits
+    """The units got each round, and the ``percent`` off them (100, free, if omitted)."""
     products: Selector | None = Field(
         default=None, description="Both sides' products when they name none."
     )
     limit: Count | None = None
+    """Most rounds on one cart; as many as the cart allows if omitted."""
     free: Pick = Field(default="cheapest", description="Which eligible units are got.")
 
 
@@ -119,8 +145,12 @@ class FreeProductOffer(_Offer):
     The gift must be in the cart; a quote says to add it."""
 
     kind: Literal["free_product"]
+    """``free_product``: ``units`` units of ``sku`` free; the product must be in the cart (a quote
+    says to add it)."""
     sku: Annotated[str, Field(min_length=1, max_length=100)]
+    """The free product's sku."""
     units: Count = 1
+    """How many units of ``sku`` are free."""
 
 
 class FreeShippingOffer(_Offer):
@@ -128,7 +158,9 @@ class FreeShippingOffer(_Offer):
     ``conditions`` such as a minimum basket)."""
 
     kind: Literal["free_shipping"]
+    """``free_shipping``: the order's shipping free, or cheaper by at most ``max_amount``."""
     max_amount: Amount | None = None
+    """Most shipping it pays, in the program currency; all of it if omitted."""
 
 
 Offer = Annotated[
@@ -147,6 +179,8 @@ class OffersConfig(Section):
     an audience and hurdles, and stacks with the rest by its group and priority."""
 
     catalog: tuple[Offer, ...] = ()
+    """The offers that apply by themselves to every cart they fit, each told apart by its ``kind``;
+    ids are unique."""
 
     def problems(self) -> list[Problem]:
         """What is wrong across the catalog (an id used twice), each with its path."""

@@ -46,6 +46,7 @@ class Program(Section):
 
     id: ProgramId
     name: Annotated[str, Field(min_length=1, max_length=200)]
+    """A display name for people: simulation reports and their charts label a variant with it."""
     currency: CurrencyCode = Field(description="The program currency (ISO 4217).")
     timezone: TimezoneName = Field(
         description="IANA timezone for calendar boundaries (end of day, month, year)."
@@ -54,7 +55,12 @@ class Program(Section):
         default=Rounding.FLOOR, description="How money converts to whole points."
     )
     earning: EarningPolicy = EarningPolicy()
+    """How orders and actions become points: the base ``rate`` and its ``basis``, ``rules``,
+    ``caps``, other ``currencies`` and ``actions``. One point per unit of the program currency if
+    omitted."""
     pending: PendingPolicy = PendingPolicy()
+    """How long earned points stay pending (locked, not yet spendable) so a return can take them
+    back; none if omitted."""
     expiry: ExpiryPolicy = Field(default=NoExpiry(), description="When points expire.")
     clawback: Clawback = Field(
         default=Clawback.NEGATIVE_BALANCE,

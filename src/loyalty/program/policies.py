@@ -33,6 +33,7 @@ class NoExpiry(Section):
     """Points never expire."""
 
     policy: Literal["none"] = "none"
+    """``none``: points never expire. The default when ``expiry`` is omitted."""
 
 
 def _positive(value: Duration) -> Duration:
@@ -45,6 +46,7 @@ class FixedExpiry(Section):
     """Each lot expires a fixed period after it was earned."""
 
     policy: Literal["fixed"]
+    """``fixed``: each lot of points expires ``after`` a fixed time from when it was earned."""
     after: DurationText = Field(
         description="How long after earning a lot expires, e.g. '12 months'."
     )
@@ -61,6 +63,8 @@ class InactivityExpiry(Section):
     """All points expire once the member has had no activity (earn or redeem) for a period."""
 
     policy: Literal["inactivity"]
+    """``inactivity``: all of a member's points expire once
+    they have had no activity (points earned, redeemed or credited) for ``after``."""
     after: DurationText = Field(description="How long without activity, e.g. '18 months'.")
 
     _after_positive = field_validator("after")(_positive)

@@ -146,7 +146,11 @@ class DateRange(Section):
     is Singles' Day, local time."""
 
     starts: datetime | date | None = None
+    """The first moment inside the range; a date means its midnight in the program's timezone. Open
+    (no start) if omitted."""
     ends: datetime | date | None = None
+    """The end, itself outside the range: ``ends: 2026-11-12`` stops at the start of 12 November,
+    local time. Open (no end) if omitted."""
 
     @field_validator("starts", "ends")
     @classmethod
@@ -186,8 +190,11 @@ class Selector(Section):
     """Products by sku, category or tag; a line matches if it matches any of them."""
 
     skus: Labels = ()
+    """Product skus; a line whose sku is listed matches."""
     categories: Labels = ()
+    """Product categories; a line in any of them matches."""
     tags: Labels = ()
+    """Product tags; a line with any of them matches."""
 
     @model_validator(mode="after")
     def _something(self) -> Selector:

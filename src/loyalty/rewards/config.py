@@ -57,7 +57,10 @@ RewardId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_le
 
 class _Reward(Stackable):
     id: RewardId
+    """Identifies the reward: ``redeem`` and quotes name it by this id; unique in the catalog."""
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """What shoppers see: the reward's name in quotes and in the statement entry of a redemption
+    (``Free serum on order 1001``); its ``id`` if omitted."""
     valid: DateRange | None = Field(default=None, description="When it can be redeemed.")
     tiers: tuple[str, ...] = Field(
         default=(), description="Only members in these tiers see it (all if empty)."
@@ -66,6 +69,8 @@ class _Reward(Stackable):
         default=None, description="How many can be redeemed in all, by all members together."
     )
     hurdles: Condition | None = None
+    """Conditions the member and cart must meet to redeem it (``min_basket``, ``repeat_order``...),
+    usually ``all_of`` a list; a quote lists each unmet one with its reason."""
     audience: Audience | None = Field(
         default=None, description="Who sees it: others do not see it at all (see audience)."
     )
@@ -84,6 +89,7 @@ class AmountOff(_Fixed):
     """A fixed amount off the merchandise (never more than it)."""
 
     kind: Literal["amount_off"]
+    """``amount_off``: a fixed ``amount`` off the merchandise, for ``cost`` points."""
     amount: Amount = Field(description="In the program currency.")
 
 
@@ -91,20 +97,29 @@ class PercentOff(_Fixed):
     """A percentage off the merchandise, or off some products, up to ``max_amount``."""
 
     kind: Literal["percent_off"]
+    """``percent_off``: ``percent`` off the merchandise (or off ``products``), up to ``max_amount``,
+    for ``cost`` points."""
     percent: Percent
+    """The percentage taken off the matching units."""
     products: Selector | None = None
+    """The products it discounts; the whole merchandise if omitted."""
     max_amount: Amount | None = None
+    """Most money it takes off one order, in the program currency; no limit if omitted."""
     max_items: Count | None = Field(
         default=None, description="At most this many units get the rate (never a higher rate)."
     )
     pick: Literal["cheapest", "dearest"] = "cheapest"
+    """Which units get the rate when ``max_items`` limits them: the ``cheapest`` or the ``dearest``
+    matching units."""
 
 
 class FreeShipping(_Fixed):
     """The order's shipping, up to ``max_amount``."""
 
     kind: Literal["free_shipping"]
+    """``free_shipping``: the order's shipping, up to ``max_amount``, for ``cost`` points."""
     max_amount: Amount | None = None
+    """Most shipping it pays, in the program currency; all of it if omitted."""
 
 
 class FreeProduct(_Fixed):
@@ -113,7 +128,10 @@ class FreeProduct(_Fixed):
     more units at once: ``n`` units cost ``ceil(n / units) * cost``."""
 
     kind: Literal["free_product"]
+    """``free_product``: ``units`` units of a product the member picks from ``choices``, for each
+    ``cost`` points."""
     choices: tuple[Annotated[str, Field(min_length=1)], ...] = Field(min_length=1)
+    """Skus the member may pick the free product from; the chosen one must be in the cart."""
     units: Count = Field(default=1, description="Units given for each cost.")
 
     def cost_of(self, units: int) -> int:
@@ -126,10 +144,17 @@ class PayWithPoints(_Reward):
     points to use, in multiples of ``step``."""
 
     kind: Literal["pay_with_points"]
+    """``pay_with_points``: points as money, ``points`` points worth ``value``; applied last, as a
+    tender, on what is left to pay."""
     points: Points
+    """How many points are worth ``value``: ``points: 100, value: '1.00'`` makes each point worth
+    0.01."""
     value: Amount
+    """What ``points`` points are worth, in the program currency."""
     step: Count = 1
+    """The member uses points in multiples of this; other amounts are refused."""
     min_points: PointsOrZero = 0
+    """Fewest points one payment may use; a multiple of ``step``."""
 
 
 Reward = Annotated[
@@ -152,6 +177,7 @@ class RewardsConfig(Section):
         "if omitted, they expire like freshly earned points.",
     )
     catalog: tuple[Reward, ...] = ()
+    """The rewards members can buy with points, each told apart by its ``kind``; ids are unique."""
 
     def problems(self) -> list[Problem]:
         """What is wrong across the catalog (an id used twice, a ``min_points`` that is not

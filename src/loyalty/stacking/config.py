@@ -99,7 +99,12 @@ class Group(Section):
     (stackable unless listed here); naming a group that is not listed is refused."""
 
     id: GroupId
+    """The name rewards, coupons and offers give in their ``group``; unique among the groups.
+    Listing ``default`` changes the group of those that name none."""
     mode: GroupMode = GroupMode.STACKABLE
+    """How its members combine: ``stackable`` (with each other and with other groups), ``exclusive``
+    (one member applies alone, nothing else with it) or ``best_of`` (only the member worth most on
+    the cart applies)."""
     priority: int = Field(
         default=0, ge=-1000, le=1000, description="The priority of its members that give none."
     )
@@ -130,7 +135,11 @@ class StackingConfig(Section):
         description="The application order of the classes of discount (tenders come last).",
     )
     groups: tuple[Group, ...] = ()
+    """The stacking groups and their modes; a reward, coupon or offer naming a group not listed here
+    (other than ``default``) is refused."""
     caps: Caps = Caps()
+    """Caps per order on all discounts together (tenders aside, shipping included); uncapped if
+    omitted."""
 
     @field_validator("order")
     @classmethod
@@ -177,6 +186,9 @@ class Stackable(Section):
         description="Higher applies first within its class (its group's if not given).",
     )
     basis: Basis = Basis.DISCOUNTED
+    """What a percentage is taken of: ``discounted`` (what is left after the discounts applied
+    before it) or ``initial`` (the prices before any loyalty discount, still never more than is
+    left). Fixed amounts ignore it."""
     combines_with: tuple[GroupId, ...] = Field(
         default=(),
         description="Line discounts whose units this one may discount again (either naming "

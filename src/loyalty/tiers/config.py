@@ -129,6 +129,9 @@ class Window(Section):
     """
 
     kind: WindowKind
+    """``lifetime`` (everything since enrolment), ``calendar_year``, ``anniversary`` (the membership
+    year) or ``rolling`` (the last ``length``). Written as the kind alone
+    (``window: calendar_year``) or ``{rolling: 12 months}``."""
     length: DurationText | None = Field(
         default=None, description="The rolling span, e.g. '12 months' (rolling windows only)."
     )
@@ -150,12 +153,18 @@ class Benefits(Section):
     """What a tier gives. Earning and rewards read these."""
 
     earn_multiplier: PositiveDecimal = Decimal(1)
+    """Multiplies the points members of this tier earn on orders, combined with the rules'
+    multipliers as ``earning.combine`` says; off when ``earning.tier_multipliers`` is false."""
     free_shipping: bool = False
+    """Members of this tier pay no shipping on any order. A ``free_shipping_above`` amount limits it
+    to orders at least that large (and gives it even without this key)."""
     free_shipping_above: AmountOrZero | None = Field(
         default=None, description="Free shipping only on orders at least this large."
     )
     rewards: tuple[str, ...] = Field(default=(), description="Ids of rewards only this tier sees.")
     birthday_bonus: PointsOrZero = 0
+    """Points given on top of the ``birthday`` action's points to members of this tier; nothing
+    without an ``earning.actions.birthday``."""
 
 
 class Tier(Section):
@@ -164,11 +173,15 @@ class Tier(Section):
     ``benefits`` it gives."""
 
     name: Annotated[str, Field(min_length=1, max_length=80)]
+    """Names the tier where the program refers to it (``min_tier``, the ``tiers`` of rules, rewards
+    and audiences) and in members' tier changes; unique on the ladder."""
     threshold: dict[TierMetric, Threshold] = Field(
         default_factory=dict,
         description="What reaching this tier takes, per metric (none for the entry tier).",
     )
     benefits: Benefits = Benefits()
+    """What members of this tier get: an earn multiplier, free shipping, tier-only rewards, a
+    birthday bonus. None if omitted."""
 
 
 class TiersConfig(Section):
@@ -179,12 +192,28 @@ class TiersConfig(Section):
     ladder."""
 
     metrics: tuple[TierMetric, ...] = Field(min_length=1)
+    """What members qualify on: ``points``, ``net_spend``, ``orders`` or ``balance``, one or more;
+    every tier above the entry tier gives a threshold for each."""
     match: Match = Match.ANY
+    """With several metrics: ``any`` (one threshold met is enough) or ``all`` (every threshold must
+    be met)."""
     window: Annotated[Window, BeforeValidator(_window)] = Window(kind=WindowKind.LIFETIME)
+    """The span of facts members qualify on, and when reviews happen: ``lifetime`` and
+    ``calendar_year`` each 1 January, ``anniversary`` at each enrolment anniversary,
+    ``{rolling: 12 months}`` on the first of every month."""
     count_pending_points: bool = True
+    """Whether points still pending (in the return window) count toward the ``points`` and
+    ``balance`` metrics as soon as they are earned; if false, they count once they become
+    available."""
     retention: Annotated[int, Field(ge=0, le=10)] = 1
+    """At a review, a member keeps the best tier they reached in this many completed periods; 0
+    moves everyone above the entry tier down (``downgrade_mode: at_review`` only)."""
     grace: DurationText = Duration()
+    """How long after a review a downgrade it decides takes effect; the member keeps the tier if
+    they requalify meanwhile. None if omitted (``downgrade_mode: at_review`` only)."""
     downgrade: Downgrade = Downgrade.ONE_STEP
+    """How far a review moves a member down: ``one_step`` (one tier at most) or ``to_qualified``
+    (straight to the tier they qualify for); ``downgrade_mode: at_review`` only."""
     downgrade_mode: DowngradeMode = Field(
         default=DowngradeMode.AT_REVIEW,
         description="When members move down: at review, automatically on any change, or never.",
@@ -194,6 +223,8 @@ class TiersConfig(Section):
         description="Net: refunds lower the qualifying figures; gross: they do not.",
     )
     ladder: tuple[Tier, ...] = Field(min_length=1)
+    """The tiers from the entry tier (the first, without a threshold) up; thresholds must increase
+    up the ladder."""
 
     @field_validator("metrics")
     @classmethod
