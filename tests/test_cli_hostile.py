@@ -212,7 +212,7 @@ def test_a_non_number_in_a_cart_speaks_of_the_cart(tmp_path: Path, constant: str
     text = json.dumps(CART).replace('"12.00"', constant)
     cart = write(tmp_path, "cart.json", text)
     assert refused(cli("quote", COSMETICS, "--cart", cart)) == (
-        f"{cart}: not a valid cart: {constant} is not a number a cart may hold"
+        f"{cart}: not a valid cart: holds {constant}, which is not a number"
     )
 
 
@@ -236,7 +236,7 @@ def test_a_line_that_is_not_an_object_speaks_of_a_step(tmp_path: Path) -> None:
     assert ran.code == 1
     assert ran.stderr.splitlines() == [
         f"{steps}:1: invalid step: a step is a JSON object",
-        f"{steps}:2: invalid step: NaN is not a number a step may hold",
+        f"{steps}:2: invalid step: holds NaN, which is not a number",
     ]
 
 

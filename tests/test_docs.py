@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import loyalty.dates
+import loyalty.jsontext
 import loyalty.money
 from loyalty.earning import rounding
 
@@ -36,7 +37,7 @@ def test_the_page_excerpts_are_the_files_they_name(page: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", [loyalty.money, loyalty.dates, rounding], ids=lambda m: m.__name__
+    "module", [loyalty.money, loyalty.dates, loyalty.jsontext, rounding], ids=lambda m: m.__name__
 )
 def test_docstring_examples(module: object) -> None:
     failures, tried = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]

@@ -83,6 +83,7 @@ from loyalty.incentives.issue import Fired, fire
 from loyalty.incentives.plan import Occasion, OrderFacts
 from loyalty.incentives.shared import MemoryRows, Shared
 from loyalty.incentives.windows import ActiveWindow, Validity
+from loyalty.jsontext import load_json
 from loyalty.ledger import (
     Account,
     Adjust,
@@ -460,6 +461,7 @@ __all__ = [
     "load_cart",
     "load_event",
     "load_event_json",
+    "load_json",
     "load_program",
     "load_step",
     "load_step_json",

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from loyalty.cli.findings import findings
 from loyalty.dates import instant_fault
 from loyalty.errors import ConfigurationError, LoyaltyError, Problem
+from loyalty.jsontext import JSONRefused, parse_object
 from loyalty.program.loader import load_program
 from loyalty.program.model import Program
-from loyalty.service.events import read_json
 from loyalty.store.memory import MemoryStore
 from loyalty.store.port import Store
 
@@ -113,26 +113,22 @@ def read_json_file(path: Path, what: str) -> dict[str, Any]:
     if not data.strip():
         raise Failure(f"{path}: is empty; a {what} is a JSON object")
     try:
-        return read_json(data)
-    except LoyaltyError as error:
-        problems = getattr(error, "problems", ())
-        detail = "; ".join(_worded(problem, what) for problem in problems) or str(error)
-        raise Failure(f"{path}: not a valid {what}: {detail}") from None
+        return parse_object(data)
+    except JSONRefused as refused:
+        raise Failure(f"{path}: not a valid {what}: {_worded(refused.problem, what)}") from None
 
 
 def _worded(problem: Problem, what: str) -> str:
-    """``problem``, where the JSON reader of events speaks of an event, of ``what``."""
-    if not problem.path and problem.message == "an event is a JSON object":
+    """``problem`` of the JSON reader, speaking of ``what`` it read (a ``cart``)."""
+    if not problem.path and problem.message == "is not a JSON object":
         return f"a {what} is a JSON object, not {problem.value}"
-    return worded(str(problem).removeprefix("(top level): "), what)
+    return str(problem).removeprefix("(top level): ")
 
 
 def worded(message: str, what: str) -> str:
-    """``message`` of the JSON reader of events, speaking of ``what`` it read (a
-    ``step``, a ``cart``) rather than of an event."""
-    return message.replace("an event is a JSON object", f"a {what} is a JSON object").replace(
-        "an event may hold", f"a {what} may hold"
-    )
+    """``message`` about a JSON text that is not an object, speaking of ``what`` it read
+    (a ``step``) rather than of the text."""
+    return re.sub(r"(^|: )is not a JSON object", rf"\1a {what} is a JSON object", message)
 
 
 def parse_at(text: str | None, timezone: str, option: str = "--at") -> datetime | None:

@@ -15,11 +15,10 @@ is refused as ``InvalidEvent`` with the problem "is a naive datetime" at ``at``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -40,6 +39,7 @@ from loyalty.boundary import problems_from
 from loyalty.cart import MAX_COUNT, Amount
 from loyalty.dates import instant_fault
 from loyalty.errors import InvalidEvent, Problem, shown
+from loyalty.jsontext import JSONRefused, parse_object
 from loyalty.text import MAX_TEXT, printable
 
 __all__ = [
@@ -215,17 +215,14 @@ def load_event(data: Mapping[str, Any] | _Event) -> Event:
         raise InvalidEvent(problems_from(error, data, kind)) from None
 
 
-MAX_DEPTH: Final = 32
-"""How deeply objects and arrays may nest in an event's JSON text."""
-
-
 def load_event_json(text: str | bytes) -> Event:
     """Validate an event from JSON text (a webhook's body, ``str`` or UTF-8 ``bytes``).
 
-    Numbers with a fraction or an exponent become ``Decimal`` (a float is refused
-    in amounts); ``NaN`` and ``Infinity``, a key given twice in one object, and
-    nesting deeper than :data:`MAX_DEPTH` are refused. Every refusal is an
-    :class:`InvalidEvent`, like :func:`load_event`'s.
+    Read by the rules of :func:`~loyalty.load_json` (:mod:`loyalty.jsontext`): numbers
+    with a fraction or an exponent become ``Decimal`` (a float is refused in amounts);
+    ``NaN`` and ``Infinity``, a key given twice in one object, and nesting deeper than
+    32 levels are refused. Every refusal is an :class:`InvalidEvent`, like
+    :func:`load_event`'s.
     """
     return load_event(read_json(text))
 
@@ -233,75 +230,7 @@ def load_event_json(text: str | bytes) -> Event:
 def read_json(text: str | bytes) -> dict[str, Any]:
     """One JSON object, parsed by the rules of :func:`load_event_json` (not yet
     validated as an event); a refusal is an :class:`InvalidEvent`."""
-    if isinstance(text, bytes | bytearray):
-        try:
-            text = bytes(text).decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise InvalidEvent(
-                [Problem("", f"is not UTF-8 (at byte {error.start + 1})", shown(text))]
-            ) from None
-    if not isinstance(text, str):
-        raise InvalidEvent([Problem("", "event JSON must be text (str or bytes)", text)])
-    _check_depth(text)
     try:
-        data = json.loads(
-            text,
-            parse_float=Decimal,
-            parse_constant=_no_constant,
-            object_pairs_hook=_unique_keys,
-        )
-    except _Refused as refused:
+        return parse_object(text)
+    except JSONRefused as refused:
         raise InvalidEvent([refused.problem]) from None
-    except json.JSONDecodeError as error:
-        raise InvalidEvent([Problem("", f"is not JSON: {str(error)[:200]}")]) from None
-    except (ValueError, RecursionError):  # Python's limit on an integer's digits
-        raise InvalidEvent(
-            [Problem("", "holds a number with more digits than an event may hold (4300)")]
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidEvent([Problem("", "an event is a JSON object", shown(data))])
-    return data
-
-
-class _Refused(Exception):
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-
-
-def _no_constant(name: str) -> object:
-    raise _Refused(Problem("", f"{name} is not a number an event may hold", name))
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise _Refused(Problem(key, "is given twice in one object", shown(key)))
-        data[key] = value
-    return data
-
-
-def _check_depth(text: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH before parsing (brackets in strings aside)."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return
-    depth = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise InvalidEvent(
-                    [Problem("", f"nests objects and arrays deeper than {MAX_DEPTH} levels")]
-                )
-        elif char in "]}":
-            depth -= 1
