@@ -1,402 +1,32 @@
-"""The configuration reference: every key of a program, as Markdown, from the JSON Schema.
-
-``docs/reference/configuration.md`` is this module's output (``make schema`` writes it,
-and a test fails when the committed page differs)::
-
-    text = reference_markdown(program_json_schema(), samples)
-
-Everything on the page comes from the schema (keys, types, bounds, defaults,
-descriptions) and from ``samples``, the raw data of example programs (each with the
-name of its file), which give real example values. Nothing is written by hand per
-key, so a new field, or a new docstring on a model, shows on the page once it is
-regenerated.
-
-How the schema becomes a page:
-
-- A key is named by its full path: ``earning.rules[].multiplier``; ``[]`` is an item
-  of a list, ``*`` a key the program chooses (an action's name, a currency code), and
-  ``[kind=amount_off]`` the keys of one kind of a choice of kinds (a discriminated
-  union).
-- A type that is used in several places (an audience, a product selector, a hurdle)
-  is described once, under its name (``Audience.tiers``), and every key that holds one
-  links to it. So are types that contain themselves (``all_of`` of hurdles).
-- Each key has an anchor made from its path (``#earning-rules-multiplier``).
-- An example is, in this order of preference: the shortest value the key has in the
-  samples (the file is named; a list too long to show is shown by its shortest item),
-  the schema's ``examples``, its ``default``, or a value built from the type (for a
-  mapping: its required keys' examples, or its first key's if none is required).
-- A sample may write a mapping in a short form the schema does not describe (a tier
-  ``window: calendar_year``, a hurdle ``{min_basket: "10.00"}`` for ``{kind: min_basket,
-  amount: "10.00"}``): the page says so where it is seen.
-- Descriptions are the schema's (from the models' docstrings and field descriptions),
-  joined into paragraphs; the descriptions that money and durations carry everywhere
-  are said once, at the top.
-
-The output is the same bytes for the same schema and samples: nothing depends on set
-order or hash seeds.
-"""
+"""The walk of the schema and the example programs that builds the page's data: every
+key's row, the shared types, and an example for each key."""
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
-__all__ = [
-    "Block",
-    "Example",
-    "Reference",
-    "Row",
-    "anchor_of",
-    "build_reference",
-    "main",
-    "read_samples",
-    "reference_markdown",
-]
+from loyalty.program.reference.page import Block, Example, Row, anchor_of, block_rows
+from loyalty.program.reference.schema_nodes import (
+    SchemaView,
+    bounds_of,
+    code_span,
+    flow_text,
+    is_dates,
+    is_decimal,
+    is_duration,
+    is_money,
+    markdown_of,
+)
 
 _LONG_EXAMPLE: Final = 90
 """A sample value longer than this (as written) gives way to a shorter built one."""
 _LONG_DEFAULT: Final = 60
 _TEXT_CANDIDATES: Final = ("example", "EUR", "EXAMPLE", "01-01", "x")
 """Texts tried, in order, for a key with a pattern and no example."""
-_DURATION: Final = re.compile(
-    r"^(\d+ (hours?|days?|weeks?|months?|years?)( \d+ (hours?|days?|weeks?|months?|years?))*"
-    r"|P[0-9YMWDTHS]+)$"
-)
-_SELECTOR: Final = re.compile(r"\[([A-Za-z_]+)=([^\]]+)\]")
-
-
-# ------------------------------------------------------------------ the model of the page
-
-
-@dataclass(frozen=True)
-class Example:
-    """An example value: ``value`` as data, ``text`` as written on the page, and where it
-    came from (``source``: a sample's name, or ``schema``, ``default``, ``built``)."""
-
-    value: Any
-    text: str
-    source: str
-    location: tuple[Any, ...] = ()
-    """Where a sample's value is in its file: keys and list indexes."""
-
-
-@dataclass(frozen=True)
-class Row:
-    """One key: its path, anchor, type in words, ``required`` or its default, its
-    description, and an example. ``shared`` names the shared type it holds, if any."""
-
-    path: str
-    anchor: str
-    type_text: str
-    default_text: str
-    description: str
-    example: Example | None
-    shared: str | None = None
-
-
-@dataclass
-class Block:
-    """A heading and its table: a section of the program, one kind of a union, or a
-    shared type (``used_at``: the paths that hold it)."""
-
-    title: str
-    anchor: str
-    level: int
-    intro: str = ""
-    rows: list[Row] = field(default_factory=list)
-    children: list[Block] = field(default_factory=list)
-    used_at: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Reference:
-    """The page as data: its blocks in order, every row, and the schema node of each
-    path (for tests that build a program around a key)."""
-
-    blocks: list[Block]
-    nodes: dict[str, dict[str, Any]]
-    shared_sites: dict[str, list[str]]
-    builder: _Builder = field(repr=False)
-    value_types: dict[str, str] = field(default_factory=dict)
-    """What the schema says of money and of durations wherever they are used."""
-
-    def built(self, path: str) -> Any:
-        """A value for the key or kind at ``path`` (``rewards.catalog[kind=amount_off]``),
-        made of its required keys' examples."""
-        return self.builder.built_at(path)
-
-    def minimal(self, path: str) -> dict[str, Any]:
-        """The least mapping at ``path`` (a mapping key, a list's ``[]`` or a kind):
-        its kind and its required keys, with their examples."""
-        return self.builder.minimal_at(path)
-
-    def rows(self) -> Iterator[Row]:
-        """Every row, in page order."""
-        for block in self.blocks:
-            yield from _block_rows(block)
-
-
-def _block_rows(block: Block) -> Iterator[Row]:
-    yield from block.rows
-    for child in block.children:
-        yield from _block_rows(child)
-
-
-def anchor_of(path: str) -> str:
-    """The anchor of a key: ``rewards.catalog[kind=amount_off].cost`` gives
-    ``rewards-catalog-amount_off-cost``; ``*`` is ``name``."""
-    text = _SELECTOR.sub(lambda m: f".{m.group(2)}", path)
-    text = text.replace("[]", "").replace("*", "name").lower()
-    text = re.sub(r"[^a-z0-9_]+", "-", text)
-    return text.strip("-")
-
-
-# ------------------------------------------------------------------ schema helpers
-
-
-class _Schema:
-    """The schema with its ``$defs``, and which of them are shared."""
-
-    def __init__(self, schema: Mapping[str, Any]) -> None:
-        self.root: dict[str, Any] = dict(schema)
-        self.defs: dict[str, dict[str, Any]] = dict(schema.get("$defs", {}))
-        self.shared: dict[str, str] = {}  # the key of a def or union -> its display name
-        self._find_shared()
-        self.type_words: dict[str, str] = self._type_words()
-        """The descriptions that a type of value carries wherever it is used (money, a
-        duration), by text, each with the type's name: said once at the top."""
-
-    def _type_words(self) -> dict[str, str]:
-        counts: dict[tuple[str, str], int] = {}
-
-        def visit(node: Any) -> None:
-            if isinstance(node, list):
-                for item in node:
-                    visit(item)
-            elif isinstance(node, dict):
-                text = node.get("description")
-                if isinstance(text, str):
-                    kind = "money" if _is_money(node) else "duration" if _is_duration(node) else ""
-                    if kind:
-                        counts[(text, kind)] = counts.get((text, kind), 0) + 1
-                for key, value in node.items():
-                    if key not in ("default", "examples"):
-                        visit(value)
-
-        visit(self.root)
-        return {text: kind for (text, kind), n in sorted(counts.items()) if n >= 3}
-
-    def resolve(self, node: Mapping[str, Any]) -> tuple[dict[str, Any], bool, str | None]:
-        """The node with ``$ref`` followed and ``null`` dropped from an ``anyOf``:
-        (node, nullable, def name). Keys beside a ``$ref`` (description, default)
-        override the definition's."""
-        current = dict(node)
-        nullable = False
-        name: str | None = None
-        for _ in range(16):
-            if "$ref" in current:
-                ref = str(current.pop("$ref"))
-                name = ref.rsplit("/", 1)[-1]
-                target = dict(self.defs.get(name, {}))
-                target.update(current)
-                current = target
-                continue
-            branches = current.get("anyOf")
-            if isinstance(branches, list):
-                kept = [
-                    b for b in branches if not (isinstance(b, dict) and b.get("type") == "null")
-                ]
-                if len(kept) < len(branches):
-                    nullable = True
-                if len(kept) == 1 and isinstance(kept[0], dict):
-                    merged = {k: v for k, v in current.items() if k != "anyOf"}
-                    inner = dict(kept[0])
-                    inner.update({k: v for k, v in merged.items() if k not in ("title",)})
-                    current = inner
-                    continue
-                if len(kept) < len(branches):
-                    current = {**current, "anyOf": kept}
-            break
-        return current, nullable, name
-
-    def union_key(self, node: Mapping[str, Any]) -> str | None:
-        """A union's key (its discriminator and variant defs), or None if not a union."""
-        disc = node.get("discriminator")
-        if not isinstance(disc, dict) or not isinstance(node.get("oneOf"), list):
-            return None
-        names = sorted(str(ref).rsplit("/", 1)[-1] for ref in disc.get("mapping", {}).values())
-        return f"union:{disc.get('propertyName')}:{','.join(names)}"
-
-    def variants(self, node: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-        """A union's variants in the schema's order: (discriminator value, def, schema)."""
-        disc = node["discriminator"]
-        by_ref = {str(ref): str(value) for value, ref in disc.get("mapping", {}).items()}
-        out: list[tuple[str, str, dict[str, Any]]] = []
-        for option in node["oneOf"]:
-            ref = str(option.get("$ref", ""))
-            name = ref.rsplit("/", 1)[-1]
-            out.append((by_ref.get(ref, name), name, dict(self.defs.get(name, {}))))
-        return out
-
-    def discriminator(self, node: Mapping[str, Any]) -> str:
-        return str(node["discriminator"]["propertyName"])
-
-    # -------------------------------------------------------------- sharing
-
-    def _find_shared(self) -> None:
-        sites: dict[str, set[str]] = {}
-        names: dict[str, dict[str, int]] = {}
-        recursive: set[str] = set()
-
-        def visit(node: Any, site: str, chain: tuple[str, ...]) -> None:
-            if isinstance(node, list):
-                for item in node:
-                    visit(item, site, chain)
-                return
-            if not isinstance(node, dict):
-                return
-            union = self.union_key(node)
-            if union is not None:
-                sites.setdefault(union, set()).add(site)
-                prop = site.rsplit(".", 1)[-1]
-                names.setdefault(union, {}).setdefault(prop, 0)
-                names[union][prop] += 1
-                if union in chain:
-                    recursive.add(union)
-                    return
-                for option in node["oneOf"]:
-                    ref = str(option.get("$ref", "")).rsplit("/", 1)[-1]
-                    visit(self.defs.get(ref, {}), ref, (*chain, union))
-                return
-            if "$ref" in node:
-                ref = str(node["$ref"]).rsplit("/", 1)[-1]
-                target = self.defs.get(ref, {})
-                if "properties" in target:
-                    sites.setdefault(ref, set()).add(site)
-                    if ref in chain:
-                        recursive.add(ref)
-                        return
-                    visit(target, ref, (*chain, ref))
-                return
-            for key, value in node.items():
-                if key == "properties" and isinstance(value, dict):
-                    for prop, sub in value.items():
-                        visit(sub, f"{site}.{prop}", chain)
-                elif key not in ("$defs", "default", "examples", "discriminator"):
-                    visit(value, site, chain)
-
-        visit({k: v for k, v in self.root.items() if k != "$defs"}, "", ())
-        taken: set[str] = set()
-        for key in sorted(sites):
-            if len(sites[key]) < 2 and key not in recursive:
-                continue
-            if key.startswith("union:"):
-                counts = names.get(key, {})
-                prop = sorted(counts, key=lambda p: (-counts[p], p))[0] if counts else "kind"
-                base = prop[:-1] if prop.endswith("s") and len(prop) > 3 else prop
-                display = "".join(part.capitalize() for part in base.split("_"))
-            else:
-                display = str(self.defs[key].get("title") or key.rsplit("__", 1)[-1])
-            while display in taken:
-                display += "_"
-            taken.add(display)
-            self.shared[key] = display
-
-
-def _is_duration(node: Mapping[str, Any]) -> bool:
-    examples = node.get("examples")
-    return (
-        node.get("type") == "string"
-        and isinstance(examples, list)
-        and bool(examples)
-        and all(isinstance(e, str) and _DURATION.match(e) for e in examples)
-    )
-
-
-def _is_money(node: Mapping[str, Any]) -> bool:
-    branches = node.get("anyOf")
-    if not isinstance(branches, list) or len(branches) != 2:
-        return False
-    types = sorted(str(b.get("type")) for b in branches if isinstance(b, dict))
-    has_pattern = any(isinstance(b, dict) and "pattern" in b for b in branches)
-    return types == ["integer", "string"] and has_pattern
-
-
-def _is_decimal(node: Mapping[str, Any]) -> bool:
-    branches = node.get("anyOf")
-    if not isinstance(branches, list) or len(branches) != 2:
-        return False
-    types = sorted(str(b.get("type")) for b in branches if isinstance(b, dict))
-    return types == ["number", "string"]
-
-
-def _is_dates(node: Mapping[str, Any]) -> bool:
-    branches = node.get("anyOf")
-    if not isinstance(branches, list) or not branches:
-        return False
-    return all(isinstance(b, dict) and b.get("format") in ("date", "date-time") for b in branches)
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 10**6:
-        exponent = len(str(value)) - 1
-        if value == 10**exponent:
-            return f"10^{exponent}"
-    return str(value)
-
-
-def _bounds(node: Mapping[str, Any]) -> list[str]:
-    parts: list[str] = []
-    if "exclusiveMinimum" in node:
-        parts.append(f"above {_number(node['exclusiveMinimum'])}")
-    if "minimum" in node:
-        parts.append(f"at least {_number(node['minimum'])}")
-    if "maximum" in node:
-        parts.append(f"at most {_number(node['maximum'])}")
-    if "exclusiveMaximum" in node:
-        parts.append(f"below {_number(node['exclusiveMaximum'])}")
-    if "minLength" in node and node["minLength"] > 0:
-        parts.append(f"at least {node['minLength']} character(s)")
-    if "maxLength" in node:
-        parts.append(f"at most {node['maxLength']} characters")
-    if "pattern" in node:
-        parts.append(f"matching `{node['pattern']}`")
-    if "minItems" in node and node["minItems"] > 0:
-        parts.append(f"at least {node['minItems']} item(s)")
-    if "maxItems" in node:
-        parts.append(f"at most {node['maxItems']} item(s)")
-    return parts
-
-
-def _code(value: Any) -> str:
-    return f"`{value}`"
-
-
-# ------------------------------------------------------------------ examples from samples
-
-
-def _flow(value: Any) -> str:
-    """A value as YAML flow text, on one line: ``'5.00'``, ``{units: 2}``, ``[soap]``."""
-    text = yaml.safe_dump(
-        value, default_flow_style=True, sort_keys=False, width=10**6, allow_unicode=True
-    )
-    text = text.strip()
-    if text.endswith("\n..."):
-        text = text[: -len("\n...")]
-    elif text.endswith("..."):
-        text = text[:-3].rstrip()
-    return text.replace("\n", " ")
-
 
 # ------------------------------------------------------------------ the walk
 
@@ -404,9 +34,9 @@ _At = tuple[str, tuple[Any, ...]]
 """A sample's name, and where a value is in it: keys and list indexes."""
 
 
-class _Builder:
+class Builder:
     def __init__(self, schema: Mapping[str, Any], samples: Sequence[tuple[str, Any]]) -> None:
-        self.s = _Schema(schema)
+        self.s = SchemaView(schema)
         self.samples: dict[str, list[tuple[str, Any]]] = {}
         self.locations: dict[tuple[str, str, str], tuple[Any, ...]] = {}
         self.short_forms: dict[str, list[tuple[str, Any]]] = {}
@@ -423,7 +53,7 @@ class _Builder:
 
     def _record(self, path: str, at: _At, value: Any) -> None:
         self.samples.setdefault(path, []).append((at[0], value))
-        self.locations.setdefault((path, at[0], _flow(value)), at[1])
+        self.locations.setdefault((path, at[0], flow_text(value)), at[1])
 
     def _collect(self, raw: Any, node: Mapping[str, Any], path: str, at: _At) -> None:
         """Walk a sample's raw data along the schema, recording each value at its path
@@ -536,7 +166,7 @@ class _Builder:
         root = self.s.root
         props: dict[str, Any] = root.get("properties", {})
         required = set(root.get("required", []))
-        program = Block("Program", "section-program", 2, _text(root.get("description", "")))
+        program = Block("Program", "section-program", 2, markdown_of(root.get("description", "")))
         blocks.append(program)
         later: list[tuple[str, dict[str, Any]]] = []
         for prop, node in props.items():
@@ -595,14 +225,14 @@ class _Builder:
             anchor=anchor_of(path),
             type_text=self._type_text(node),
             default_text=self._default_text(resolved, required, nullable),
-            description=_text(self._description(node, resolved)),
+            description=markdown_of(self._description(node, resolved)),
             example=None,  # filled in once every key's node is known
             shared=self.s.shared[shared] if shared else None,
         )
         shorts = self.short_forms.get(path)
         if shorts and "properties" in resolved:
-            source, raw = sorted(shorts, key=lambda sv: (len(_flow(sv[1])), sv[0]))[0]
-            said = f"Also written in a short form: `{_flow(raw)}` ({source})."
+            source, raw = sorted(shorts, key=lambda sv: (len(flow_text(sv[1])), sv[0]))[0]
+            said = f"Also written in a short form: `{flow_text(raw)}` ({source})."
             text = f"{row.description}\n\n{said}" if row.description else said
             row = replace(row, description=text)
         block.rows.append(row)
@@ -646,7 +276,7 @@ class _Builder:
             vpath = f"{path}[{disc}={value}]"
             title = f"`{path}` when `{disc}` is `{value}`"
             child = Block(
-                title, f"kind-{anchor_of(vpath)}", level, _text(schema.get("description", ""))
+                title, f"kind-{anchor_of(vpath)}", level, markdown_of(schema.get("description", ""))
             )
             block.children.append(child)
             self.nodes[vpath] = dict(schema)
@@ -663,12 +293,12 @@ class _Builder:
             # the node of a union is any of its sites; take the first definition found
             node = self._union_node(key)
             disc = self.s.discriminator(node)
-            values = ", ".join(_code(v) for v, _, _ in self.s.variants(node))
+            values = ", ".join(code_span(v) for v, _, _ in self.s.variants(node))
             block.intro = f"One of these kinds, chosen by `{disc}`: {values}."
             self.nodes[display] = node
             shorts = self.short_forms.get(display)
             if shorts:
-                source, raw = sorted(shorts, key=lambda sv: (len(_flow(sv[1])), sv[0]))[0]
+                source, raw = sorted(shorts, key=lambda sv: (len(flow_text(sv[1])), sv[0]))[0]
                 ((short, inner),) = raw.items()
                 variants = self.s.variants(node)
                 body = self._expand_short(short, inner, variants, disc)
@@ -676,8 +306,8 @@ class _Builder:
                 block.notes.append(
                     f"The example programs also write a {display.lower()} in a short form: "
                     "its kind as the only key, holding the kind's keys, or the value of its "
-                    f"one key other than `{disc}`. `{_flow(raw)}` ({source})"
-                    + (f" is `{_flow(full)}`." if full is not None else ".")
+                    f"one key other than `{disc}`. `{flow_text(raw)}` ({source})"
+                    + (f" is `{flow_text(full)}`." if full is not None else ".")
                 )
             for value, _, schema in self.s.variants(node):
                 vpath = f"{display}[{disc}={value}]"
@@ -685,14 +315,14 @@ class _Builder:
                     f"`{display}` when `{disc}` is `{value}`",
                     f"kind-{anchor_of(vpath)}",
                     4,
-                    _text(schema.get("description", "")),
+                    markdown_of(schema.get("description", "")),
                 )
                 block.children.append(child)
                 self.nodes[vpath] = dict(schema)
                 self._object(child, vpath, schema, disc)
         else:
             node = self.s.defs[key]
-            block.intro = _text(node.get("description", ""))
+            block.intro = markdown_of(node.get("description", ""))
             self.nodes[display] = dict(node)
             self._object(block, display, node)
 
@@ -741,7 +371,7 @@ class _Builder:
         union = self.s.union_key(resolved)
         if union is not None:
             disc = self.s.discriminator(resolved)
-            values = ", ".join(_code(v) for v, _, _ in self.s.variants(resolved))
+            values = ", ".join(code_span(v) for v, _, _ in self.s.variants(resolved))
             return f"a mapping whose `{disc}` is one of: {values} (the keys of each kind below)"
         kind = resolved.get("type")
         if kind == "array":
@@ -753,7 +383,7 @@ class _Builder:
                 head, _, tail = inner.partition("; ")
                 inner = f"{head} (each {tail})"
             words = f"a list of {inner}"
-            bounds = [b for b in _bounds(resolved) if "item" in b]
+            bounds = [b for b in bounds_of(resolved) if "item" in b]
             return words + (f"; {', '.join(bounds)}" if bounds else "")
         mapped = self._map_values(resolved)
         if mapped is not None:
@@ -770,14 +400,14 @@ class _Builder:
         if isinstance(names, dict):
             inner, _, _ = self.s.resolve(names)
             if "enum" in inner:
-                return "one of " + ", ".join(_code(v) for v in inner["enum"])
+                return "one of " + ", ".join(code_span(v) for v in inner["enum"])
             words = ["a name"]
             if isinstance(patterns, dict) and patterns:
                 words.append(f"matching `{next(iter(patterns))}`")
             if "maxLength" in inner:
                 words.append(f"at most {inner['maxLength']} characters")
             if inner.get("description"):
-                said = _text(str(inner["description"])).rstrip(".")
+                said = markdown_of(str(inner["description"])).rstrip(".")
                 said = said[:1].lower() + said[1:]
                 return f"{said} ({', '.join(words[1:])})" if len(words) > 1 else said
             return ", ".join(words)
@@ -787,33 +417,33 @@ class _Builder:
 
     def _scalar_text(self, node: Mapping[str, Any]) -> str:
         if "const" in node:
-            return f"always {_code(node['const'])}"
+            return f"always {code_span(node['const'])}"
         choices = _choices(node, self.s)
         if choices:
-            return "one of: " + ", ".join(_code(v) for v in choices)
+            return "one of: " + ", ".join(code_span(v) for v in choices)
         if "enum" in node:
-            return "one of: " + ", ".join(_code(v) for v in node["enum"])
-        if _is_money(node):
+            return "one of: " + ", ".join(code_span(v) for v in node["enum"])
+        if is_money(node):
             return (
                 'money: a decimal string such as `"10.50"` (or a whole number), '
                 "in the program currency"
             )
-        if _is_decimal(node):
+        if is_decimal(node):
             number = next(b for b in node["anyOf"] if b.get("type") == "number")
-            bounds = _bounds(number)
+            bounds = bounds_of(number)
             words = 'a decimal: a number or a string of digits such as `"1.5"`'
             return words + (f"; {', '.join(bounds)}" if bounds else "")
-        if _is_dates(node):
+        if is_dates(node):
             formats = [b.get("format") for b in node["anyOf"]]
             if formats == ["date"]:
                 return "a date such as `2026-11-11`"
             return "a date such as `2026-11-11`, or a date and time with its offset"
-        if _is_duration(node):
+        if is_duration(node):
             return (
                 "a duration such as `30 days`, `6 months`, `1 year 6 months`, `48 hours` or `P1Y6M`"
             )
         kind = node.get("type")
-        bounds = _bounds(node)
+        bounds = bounds_of(node)
         if kind == "string":
             if node.get("format") == "date":
                 words = "a date such as `2026-11-11`"
@@ -844,10 +474,10 @@ class _Builder:
             return "not set"
         if default == [] or default == {}:
             return "empty"
-        text = _flow(default)
+        text = flow_text(default)
         if isinstance(default, dict) and (len(text) > _LONG_DEFAULT or None in default.values()):
             return "the defaults of its keys"
-        return _code(text)
+        return code_span(text)
 
     # -------------------------------------------------------------- examples
 
@@ -864,9 +494,9 @@ class _Builder:
         seen = self.samples.get(path, [])
         real: Example | None = None
         if seen:
-            source, value = sorted(seen, key=lambda sv: (len(_flow(sv[1])), sv[0]))[0]
-            where = self.locations[(path, source, _flow(value))]
-            real = Example(value, _flow(value), source, where)
+            source, value = sorted(seen, key=lambda sv: (len(flow_text(sv[1])), sv[0]))[0]
+            where = self.locations[(path, source, flow_text(value))]
+            real = Example(value, flow_text(value), source, where)
             if len(real.text) <= _LONG_EXAMPLE:
                 return real
             items = self.samples.get(f"{path}[]", [])
@@ -874,9 +504,9 @@ class _Builder:
             few = int(self.s.resolve(node)[0].get("minItems", 0)) <= 1
             if isinstance(value, list) and items and few:
                 # a list too long to show: the shortest item the samples give, alone
-                source, item = sorted(items, key=lambda sv: (len(_flow(sv[1])), sv[0]))[0]
-                where = self.locations[(f"{path}[]", source, _flow(item))]
-                one = Example([item], _flow([item]), source, where[:-1])
+                source, item = sorted(items, key=lambda sv: (len(flow_text(sv[1])), sv[0]))[0]
+                where = self.locations[(f"{path}[]", source, flow_text(item))]
+                one = Example([item], flow_text([item]), source, where[:-1])
                 if len(one.text) < len(real.text):
                     return one
         if node is None:
@@ -884,15 +514,15 @@ class _Builder:
         resolved, _, _ = self.s.resolve(node)
         examples = resolved.get("examples")
         if isinstance(examples, list) and examples:
-            return Example(examples[0], _flow(examples[0]), "schema")
+            return Example(examples[0], flow_text(examples[0]), "schema")
         default = resolved.get("default")
         scalar = default is not None and not isinstance(default, dict | list)
         plain_list = isinstance(default, list) and default and not isinstance(default[0], dict)
         if ((scalar and default != "") or plain_list) and _fits(resolved, default):
-            return Example(default, _flow(default), "default")
+            return Example(default, flow_text(default), "default")
         built = self._built(path, resolved)
-        if built is not None and (real is None or len(_flow(built)) < len(real.text)):
-            return Example(built, _flow(built), "built")
+        if built is not None and (real is None or len(flow_text(built)) < len(real.text)):
+            return Example(built, flow_text(built), "built")
         return real
 
     def _built(self, path: str, node: Mapping[str, Any]) -> Any:
@@ -1022,13 +652,13 @@ def _fits(node: Mapping[str, Any], value: Any) -> bool:
 
 
 def _scalar_value(node: Mapping[str, Any]) -> Any:
-    if _is_money(node):
+    if is_money(node):
         return "10.00"
-    if _is_decimal(node):
+    if is_decimal(node):
         number = next(b for b in node["anyOf"] if b.get("type") == "number")
         top = number.get("maximum", 10)
         return 10 if top == 100 else "1.5" if top >= 2 else str(top)
-    if _is_dates(node):
+    if is_dates(node):
         return date(2026, 11, 11)
     kind = node.get("type")
     if kind == "boolean":
@@ -1054,7 +684,7 @@ def _scalar_value(node: Mapping[str, Any]) -> Any:
     return None
 
 
-def _choices(node: Mapping[str, Any], schema: _Schema) -> list[Any]:
+def _choices(node: Mapping[str, Any], schema: SchemaView) -> list[Any]:
     """The values of an ``anyOf`` of enums and constants (``per``: a period or
     ``lifetime``), or nothing."""
     branches = node.get("anyOf")
@@ -1079,167 +709,29 @@ def _strip_article(text: str) -> str:
     return text
 
 
-# ------------------------------------------------------------------ text for Markdown
+@dataclass
+class Reference:
+    """The page as data: its blocks in order, every row, and the schema node of each
+    path (for tests that build a program around a key)."""
 
-_ROLE: Final = re.compile(r":[a-z]+:`~?([^`]+)`")
-_DOUBLE: Final = re.compile(r"``(.+?)``")
+    blocks: list[Block]
+    nodes: dict[str, dict[str, Any]]
+    shared_sites: dict[str, list[str]]
+    builder: Builder = field(repr=False)
+    value_types: dict[str, str] = field(default_factory=dict)
+    """What the schema says of money and of durations wherever they are used."""
 
+    def built(self, path: str) -> Any:
+        """A value for the key or kind at ``path`` (``rewards.catalog[kind=amount_off]``),
+        made of its required keys' examples."""
+        return self.builder.built_at(path)
 
-def _text(description: str) -> str:
-    """A docstring-style description as Markdown: ``code`` becomes `code`, roles such
-    as :func:`x` become `x`, lines join into paragraphs (kept apart by a blank line)."""
-    text = _ROLE.sub(lambda m: f"`{m.group(1)}`", description)
-    text = _DOUBLE.sub(lambda m: f"`{m.group(1)}`", text)
-    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip())]
-    return "\n\n".join(p for p in paragraphs if p)
+    def minimal(self, path: str) -> dict[str, Any]:
+        """The least mapping at ``path`` (a mapping key, a list's ``[]`` or a kind):
+        its kind and its required keys, with their examples."""
+        return self.builder.minimal_at(path)
 
-
-def _escape_plain(text: str) -> str:
-    """Escape Markdown in text outside code spans (``<``, ``*``, ``_`` at word edges...)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("\\", "\\\\").replace("*", "\\*").replace("|", "\\|")
-    text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
-    return text.replace("[", "\\[").replace("]", "\\]")
-
-
-def _inline(text: str, cell: bool) -> str:
-    """Markdown text with code spans kept; in a table cell, paragraphs are joined
-    with line breaks and ``|`` is escaped everywhere."""
-    out: list[str] = []
-    for index, part in enumerate(re.split(r"(`[^`]*`)", text)):
-        if index % 2 == 1:
-            out.append(part.replace("|", "\\|") if cell else part)
-        else:
-            out.append(_escape_links(part))
-    joined = "".join(out)
-    return joined.replace("\n\n", "<br><br>") if cell else joined
-
-
-_LINK: Final = re.compile(r"(\[[^\]]+\]\(#[a-z0-9_-]+\))")
-
-
-def _escape_links(text: str) -> str:
-    """Escape plain text, keeping the in-page links this module writes."""
-    parts = _LINK.split(text)
-    return "".join(p if i % 2 == 1 else _escape_plain(p) for i, p in enumerate(parts))
-
-
-def _cell_code(text: str) -> str:
-    """A code span in a table cell, safe whatever it holds."""
-    ticks = "``" if "`" in text else "`"
-    pad = " " if ticks == "``" else ""
-    return f"{ticks}{pad}{text.replace('|', chr(92) + '|')}{pad}{ticks}"
-
-
-_INTRO: Final = """\
-# Configuration keys
-
-Every key of a program file, generated from the program's JSON Schema
-(`docs/program.schema.json`) by `make schema`; a test fails when this page is stale.
-The guide to writing a program is [Configuration files](../configuration.md).
-
-**Paths.** A key is named by its full path from the top of the file:
-
-- `earning.rate` is the key `rate` inside `earning`;
-- `[]` is an item of a list: `earning.rules[].multiplier` is the `multiplier` of each rule;
-- `*` is a key the program chooses: in `earning.actions.*.points`, `*` is an action's name;
-- `[kind=amount_off]` selects one kind of a choice of kinds:
-  `rewards.catalog[kind=amount_off].amount` is the `amount` of each reward whose `kind` is
-  `amount_off`; `expiry[policy=fixed].after` is `after` when `expiry.policy` is `fixed`;
-- a path that starts with a capitalised name (`Audience.tiers`) belongs to a
-  [shared type](#section-shared-types), described once; the keys that hold one link to it.
-
-Each key has an anchor made from its path: `#earning-rules-multiplier`,
-`#rewards-catalog-amount_off-cost` (a kind's value takes its place, `*` is `name`).
-
-**Columns.** *Type* says what the value is, with its bounds; *default* is `required`, the
-value a missing key takes, "not set" (no value) or "optional"; *example* is a value that
-loads, taken from the example programs in `examples/programs/` (the file is named) where
-the key is used there, else from the schema, its default, or built from the type.
-"""
-
-
-def reference_markdown(reference: Reference) -> str:
-    """The page's Markdown text."""
-    lines = [_INTRO]
-    said = {"money": "Money", "duration": "Durations"}
-    for kind, text in sorted(reference.value_types.items()):
-        lines.append(f"**{said.get(kind, kind)}.** {_inline(_text(text), cell=False)}\n")
-    for block in reference.blocks:
-        _write_block(lines, block)
-    return "\n".join(lines).rstrip("\n") + "\n"
-
-
-def _write_block(lines: list[str], block: Block) -> None:
-    hashes = "#" * block.level
-    lines.append(f"{hashes} {block.title} {{#{block.anchor}}}")
-    lines.append("")
-    if block.intro:
-        lines.append(_inline(block.intro, cell=False))
-        lines.append("")
-    for note in block.notes:
-        lines.append(_inline(note, cell=False))
-        lines.append("")
-    if block.used_at:
-        sites = ", ".join(f"[`{s}`](#{anchor_of(s)})" for s in block.used_at)
-        lines.append(f"Held by: {sites}.")
-        lines.append("")
-    if block.rows:
-        lines.append("| key | type | default | description | example |")
-        lines.append("|---|---|---|---|---|")
-        for row in block.rows:
-            lines.append(_row_line(row))
-        lines.append("")
-    for child in block.children:
-        _write_block(lines, child)
-
-
-def _row_line(row: Row) -> str:
-    key = f'<a id="{row.anchor}"></a>{_cell_code(row.path)}'
-    description = _inline(row.description, cell=True) if row.description else ""
-    if row.example is None:
-        example = ""
-    else:
-        example = _cell_code(row.example.text)
-        if row.example.source not in ("schema", "default", "built"):
-            example += f" ({_escape_plain(row.example.source)})"
-    default = row.default_text
-    default = _cell_code(default[1:-1]) if default.startswith("`") else default
-    cells = [key, _inline(row.type_text, cell=True), default, description, example]
-    return "| " + " | ".join(cells) + " |"
-
-
-# ------------------------------------------------------------------ entry points
-
-
-def read_samples(directory: Path) -> list[tuple[str, Any]]:
-    """The raw data of every program file in ``directory``, named by file, in name order."""
-    from loyalty.program.files import parse_file
-
-    files = sorted(
-        p for p in directory.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".toml", ".json")
-    )
-    return [(p.name, parse_file(p)) for p in files]
-
-
-def build_reference(schema: Mapping[str, Any], samples: Sequence[tuple[str, Any]]) -> Reference:
-    """The page as data, from a JSON Schema and the raw data of example programs."""
-    return _Builder(schema, samples).build()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m loyalty.program.reference EXAMPLES_DIR OUTPUT``: write the page."""
-    from loyalty.program.schema import program_json_schema
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 2:
-        print("usage: python -m loyalty.program.reference EXAMPLES_DIR OUTPUT", file=sys.stderr)
-        return 2
-    reference = build_reference(program_json_schema(), read_samples(Path(args[0])))
-    Path(args[1]).parent.mkdir(parents=True, exist_ok=True)
-    Path(args[1]).write_text(reference_markdown(reference), encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    def rows(self) -> Iterator[Row]:
+        """Every row, in page order."""
+        for block in self.blocks:
+            yield from block_rows(block)
