@@ -471,6 +471,12 @@ def test_main_writes_the_page_and_says_how_to_call_it(
     assert (
         "usage: python -m loyalty.program.reference EXAMPLES_DIR OUTPUT" in capsys.readouterr().err
     )
+    assert main([str(tmp_path / "missing"), str(out)]) == 2
+    assert "missing: is not a directory of example programs" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    assert main([str(SAMPLES), str(blocker / "configuration.md")]) == 1
+    assert "cannot be written" in capsys.readouterr().err
 
 
 @settings(max_examples=10, deadline=None)

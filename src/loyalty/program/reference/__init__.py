@@ -89,7 +89,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(args) != 2:
         print("usage: python -m loyalty.program.reference EXAMPLES_DIR OUTPUT", file=sys.stderr)
         return 2
-    reference = build_reference(program_json_schema(), read_samples(Path(args[0])))
-    Path(args[1]).parent.mkdir(parents=True, exist_ok=True)
-    Path(args[1]).write_text(reference_markdown(reference), encoding="utf-8")
+    samples, out = Path(args[0]), Path(args[1])
+    if not samples.is_dir():
+        print(f"{samples}: is not a directory of example programs", file=sys.stderr)
+        return 2
+    reference = build_reference(program_json_schema(), read_samples(samples))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(reference_markdown(reference), encoding="utf-8")
+    except OSError as error:
+        print(f"{out}: cannot be written ({error.strerror or error})", file=sys.stderr)
+        return 1
     return 0
